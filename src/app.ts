@@ -1,0 +1,69 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { execute, subscribe, type ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { createGraphQLServer } from './graphql/yoga.js';
+import type { Services } from './services.js';
+
+/** A running HTTP + WebSocket server. */
+export interface App {
+  url: string;
+  port: number;
+  /** Graceful stop: refuse new work, finish in-flight requests, close sockets with 1001. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+type EnvelopedRoot = { execute: typeof execute; subscribe: typeof subscribe };
+
+/** Starts Yoga and graphql-ws on one port: HTTP on `/graphql` and its WebSocket upgrade. */
+export async function startApp(services: Services, listen: { port: number; host: string }): Promise<App> {
+  const yoga = createGraphQLServer(services);
+  const server = http.createServer(yoga);
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+
+  // The graphql-ws recipe from Yoga's docs: every operation goes through Yoga's envelop, so
+  // plugins, context and error masking are the same over WebSocket as over HTTP.
+  const wsDisposable = useServer(
+    {
+      execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onSubscribe: async (ctx, _id, params) => {
+        const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params });
+        const args = {
+          schema: enveloped.schema,
+          operationName: params.operationName,
+          document: enveloped.parse(params.query),
+          variableValues: params.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+        const errors = enveloped.validate(args.schema, args.document);
+        return errors.length > 0 ? errors : args;
+      },
+    },
+    wsServer,
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port, listen.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}${yoga.graphqlEndpoint}`;
+
+  return {
+    url,
+    port,
+    async stop(timeoutMs = 10_000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      for (const socket of wsServer.clients) socket.close(1001, 'server shutting down');
+      await wsDisposable.dispose();
+      // In-flight requests finish on their own; stragglers past the timeout are cut off.
+      const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}

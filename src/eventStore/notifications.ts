@@ -1,0 +1,97 @@
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+
+export const EVENTS_CHANNEL = 'ordersource_events';
+
+/**
+ * Listens for the commit notification that every append sends (`pg_notify` inside the append
+ * transaction, delivered only on commit) and lets readers wait for a position. One dedicated
+ * connection per process; it reconnects after the database goes away.
+ */
+export class CommitNotifier {
+  private readonly emitter = new EventEmitter();
+  private client?: pg.Client;
+  private stopped = false;
+  private reconnectTimer?: NodeJS.Timeout;
+  /** The highest position announced so far. */
+  latest = 0n;
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly onError: (error: Error) => void = () => {},
+  ) {
+    this.emitter.setMaxListeners(0);
+  }
+
+  /** Connects and starts listening; resolves once LISTEN is in place. */
+  async start(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.connectionString });
+    client.on('notification', (message) => this.announce(BigInt(message.payload ?? '0')));
+    // Only the current connection may trigger a reconnect; a dead one's late events are ignored.
+    const lost = () => this.client === client && this.scheduleReconnect();
+    client.on('error', (error) => {
+      this.onError(error);
+      lost();
+    });
+    client.on('end', lost);
+    this.client = client;
+    await client.connect();
+    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    // Anything committed while we were not listening is announced by the next append or a poll;
+    // wake waiters anyway so they re-check the database.
+    this.emitter.emit('wake');
+  }
+
+  /** Calls `listener` with each committed position; returns the unsubscribe. */
+  onCommit(listener: (position: bigint) => void): () => void {
+    this.emitter.on('commit', listener);
+    return () => this.emitter.off('commit', listener);
+  }
+
+  /**
+   * Resolves when a commit at or past `position` is announced, or after `timeoutMs` (the caller
+   * re-checks the database either way, so a missed notification only costs one timeout).
+   */
+  waitFor(position: bigint, timeoutMs: number): Promise<void> {
+    if (this.latest >= position) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.emitter.off('commit', onCommit);
+        this.emitter.off('wake', done);
+        resolve();
+      };
+      const onCommit = (p: bigint) => p >= position && done();
+      const timer = setTimeout(done, timeoutMs);
+      this.emitter.on('commit', onCommit);
+      this.emitter.on('wake', done);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.emitter.emit('wake');
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => {});
+  }
+
+  private announce(position: bigint): void {
+    if (position > this.latest) this.latest = position;
+    this.emitter.emit('commit', position);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnectTimer) return;
+    this.client = undefined;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.start().catch((error: Error) => {
+        this.onError(error);
+        this.client = undefined;
+        this.scheduleReconnect();
+      });
+    }, 1_000);
+  }
+}

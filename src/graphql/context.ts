@@ -1,0 +1,8 @@
+import type { Logger } from '../logger.js';
+import type { Services } from '../services.js';
+
+/** What every resolver receives: the request's logger and id, and the shared services. */
+export interface GraphQLContext extends Services {
+  requestId: string;
+  log: Logger;
+}

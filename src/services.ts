@@ -1,0 +1,12 @@
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import type { EventStore } from './eventStore/eventStore.js';
+import type { Logger } from './logger.js';
+
+/** The long-lived parts of a running server, shared by every request. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  eventStore: EventStore;
+}

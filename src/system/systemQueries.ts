@@ -1,0 +1,9 @@
+import { builder } from '../graphql/builder.js';
+
+builder.queryField('headPosition', (t) =>
+  t.string({
+    description:
+      'The global position of the newest event in the log ("0" when empty). Pass it as `consistentWith` to read everything written so far.',
+    resolve: async (_root, _args, ctx) => (await ctx.eventStore.headPosition()).toString(),
+  }),
+);
