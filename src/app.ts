@@ -29,7 +29,7 @@ export async function startApp(services: Services, listen: { port: number; host:
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
-        const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params });
+        const enveloped = yoga.getEnveloped({ connectionParams: ctx.connectionParams, params });
         const args = {
           schema: enveloped.schema,
           operationName: params.operationName,

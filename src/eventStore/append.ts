@@ -2,66 +2,87 @@ import type pg from 'pg';
 import { ConcurrencyError, IdempotencyKeyReusedError, InvalidAppendError } from './errors.js';
 import type { AppendOutcome, AppendRequest } from './types.js';
 
-/** What `ordersource_append` (prisma/migrations/*_append_function) returns. */
+/** What `ordersource_append` (prisma/migrations/*_append_function) replies for each command. */
 type AppendReply =
   | { status: 'ok' | 'duplicate'; outcome: Omit<AppendOutcome, 'duplicate'> }
   | { status: 'key_reused'; commandId: string }
   | { status: 'conflict'; streamId: string; expectedVersion: number; actualVersion: number };
 
+/** Anything that runs a query: the pool, or a client inside an open transaction. */
+export type Queryable = pg.Pool | pg.ClientBase;
+
 // A named statement is parsed and planned once per connection.
 const APPEND_STATEMENT = 'ordersource_append';
-const APPEND_SQL = 'SELECT ordersource_append($1::jsonb) AS reply';
+const APPEND_SQL = 'SELECT ordersource_append($1::jsonb) AS replies';
 
 /**
- * Appends events to one or more streams in one transaction and one round trip: optimistic
- * concurrency per stream, the idempotency record, global positions and the commit notification
- * all happen inside the `ordersource_append` SQL function.
- *
- * `pool` may also be a client inside an open transaction; the append then commits with it.
+ * Appends several commands' events in one transaction and one round trip (group commit). Each
+ * command is checked on its own: a rejected one comes back as its error and writes nothing, the
+ * others still commit. Throws only when the statement itself fails (then nothing was written).
+ */
+export async function appendBatch(db: Queryable, requests: AppendRequest[]): Promise<(AppendOutcome | Error)[]> {
+  const payload = JSON.stringify(requests.map(toCommandJson));
+  const { rows } = await db.query<{ replies: AppendReply[] }>({ name: APPEND_STATEMENT, text: APPEND_SQL, values: [payload] });
+  return rows[0]!.replies.map(toOutcome);
+}
+
+/**
+ * Appends events to one or more streams atomically: optimistic concurrency per stream, the
+ * idempotency record, global positions and the commit notification, in one round trip. `db` may
+ * be a client inside an open transaction; the append then commits with it.
  *
  * @throws ConcurrencyError when a stream is not at its expected version (nothing is written)
  * @throws IdempotencyKeyReusedError when the command id was used with another input
  */
-export async function appendToStreams(pool: pg.Pool | pg.ClientBase, request: AppendRequest): Promise<AppendOutcome> {
-  validate(request);
-  const payload = JSON.stringify({
-    streams: request.streams,
-    metadata: request.metadata ?? {},
-    commandId: request.idempotency?.commandId ?? null,
-    inputHash: request.idempotency?.inputHash ?? null,
-    result: request.idempotency?.result ?? null,
-  });
+export async function appendToStreams(db: Queryable, request: AppendRequest): Promise<AppendOutcome> {
+  validateAppend(request);
   for (let attempt = 1; ; attempt++) {
     try {
-      const { rows } = await pool.query<{ reply: AppendReply }>({ name: APPEND_STATEMENT, text: APPEND_SQL, values: [payload] });
-      return toOutcome(rows[0]!.reply);
+      const [result] = await appendBatch(db, [request]);
+      if (result instanceof Error) throw result;
+      return result!;
     } catch (error) {
       // A unique violation means a concurrent append with the same command id committed first;
       // running again reads its stored outcome (or reports the key reuse).
-      if ((error as { code?: string }).code === '23505' && attempt === 1) continue;
+      if (isUniqueViolation(error) && attempt === 1 && !('release' in db)) continue;
       throw error;
     }
   }
 }
 
-function toOutcome(reply: AppendReply): AppendOutcome {
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === '23505';
+}
+
+function toCommandJson(request: AppendRequest) {
+  return {
+    streams: request.streams,
+    metadata: request.metadata ?? {},
+    commandId: request.idempotency?.commandId ?? null,
+    inputHash: request.idempotency?.inputHash ?? null,
+    result: request.idempotency?.result ?? null,
+  };
+}
+
+function toOutcome(reply: AppendReply): AppendOutcome | Error {
   switch (reply.status) {
     case 'ok':
       return { ...reply.outcome, duplicate: false };
     case 'duplicate':
       return { ...reply.outcome, duplicate: true };
     case 'key_reused':
-      throw new IdempotencyKeyReusedError(reply.commandId);
+      return new IdempotencyKeyReusedError(reply.commandId);
     case 'conflict':
-      throw new ConcurrencyError(reply.streamId, reply.expectedVersion, reply.actualVersion);
+      return new ConcurrencyError(reply.streamId, reply.expectedVersion, reply.actualVersion);
     default: {
       const unexpected: never = reply;
-      throw new Error(`unexpected append reply ${JSON.stringify(unexpected)}`);
+      return new Error(`unexpected append reply ${JSON.stringify(unexpected)}`);
     }
   }
 }
 
-function validate(request: AppendRequest): void {
+/** Rejects malformed requests (programming errors) before they reach the database. */
+export function validateAppend(request: AppendRequest): void {
   const ids = new Set<string>();
   for (const stream of request.streams) {
     if (!stream.streamId) throw new InvalidAppendError('streamId is required');

@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import { appendToStreams } from './append.js';
+import { GroupCommitter } from './groupCommit.js';
 import { CommitNotifier } from './notifications.js';
 import { headPosition, loadStream, readAll, readStream, saveSnapshot } from './read.js';
 import type { AppendOutcome, AppendRequest, LoadedStream, RecordedEvent } from './types.js';
@@ -10,12 +10,14 @@ import type { AppendOutcome, AppendRequest, LoadedStream, RecordedEvent } from '
  */
 export class EventStore {
   readonly notifier: CommitNotifier;
+  private readonly committer: GroupCommitter;
 
   constructor(
     private readonly db: Database,
     onError?: (error: Error) => void,
   ) {
     this.notifier = new CommitNotifier(db.connectionString, onError);
+    this.committer = new GroupCommitter(db.pool);
   }
 
   /** Starts listening for commits (needed only by readers that wait). */
@@ -27,9 +29,12 @@ export class EventStore {
     return this.notifier.stop();
   }
 
-  /** See {@link appendToStreams}. */
+  /**
+   * Appends events to one or more streams atomically (see `appendToStreams`); concurrent calls
+   * share commits through the {@link GroupCommitter}.
+   */
   append(request: AppendRequest): Promise<AppendOutcome> {
-    return appendToStreams(this.db.pool, request);
+    return this.committer.append(request);
   }
 
   readStream(streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {

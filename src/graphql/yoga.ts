@@ -4,7 +4,8 @@ import type { Services } from '../services.js';
 import type { GraphQLContext } from './context.js';
 import { schema } from './schema.js';
 
-type ServerContext = { requestId?: string };
+/** What a transport adds to the context: nothing over HTTP; the socket's details over graphql-ws. */
+export type ServerContext = { connectionParams?: Readonly<Record<string, unknown>> };
 
 /**
  * The GraphQL server: `/graphql` over HTTP (GraphiQL in development), `GET /health`. Unexpected
@@ -19,8 +20,9 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
     graphiql: services.config.env === 'development',
     logging: false,
     maskedErrors: { isDev: false },
-    context: ({ request, requestId }): GraphQLContext => {
-      const id = requestId ?? request.headers.get('x-request-id')?.slice(0, 100) ?? randomUUID();
+    context: ({ request }): GraphQLContext => {
+      // Over graphql-ws there is no Fetch request; each operation gets its own id.
+      const id = request?.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
       return { ...services, requestId: id, log: services.logger.child({ requestId: id }) };
     },
     plugins: [

@@ -1,16 +1,23 @@
--- ordersource_append: the whole append in one statement (one round trip, one transaction).
+-- ordersource_append: appends a batch of commands' events in one statement (one round trip, one
+-- transaction, one commit for the whole batch: group commit).
 --
--- Input (jsonb): { streams: [{ streamId, streamType, expectedVersion?, events: [{ type, data, schemaVersion? }] }],
---                  metadata, commandId?, inputHash?, result? }
--- Output (jsonb): { status: 'ok' | 'duplicate', outcome } | { status: 'key_reused', commandId }
---                 | { status: 'conflict', streamId, expectedVersion, actualVersion }
+-- Input (jsonb array), one element per command:
+--   { streams: [{ streamId, streamType, expectedVersion?, events: [{ type, data, schemaVersion? }] }],
+--     metadata, commandId?, inputHash?, result? }
+-- Output (jsonb array), one reply per command, in input order:
+--   { status: 'ok' | 'duplicate', outcome } | { status: 'key_reused', commandId }
+--   | { status: 'conflict', streamId, expectedVersion, actualVersion }
+-- A rejected command writes nothing; the others in the batch are unaffected.
 --
--- Why positions never become visible out of order: every append takes one transaction-level
--- advisory lock just before it draws positions from the sequence, and holds it until commit.
--- PostgreSQL makes a commit visible before it releases the transaction's locks, so position N+1
--- cannot even be drawn until N is visible (or rolled back). A reader that has seen position P
--- has therefore seen every committed position below P. The price: appends commit one at a time.
-CREATE FUNCTION ordersource_append(command jsonb) RETURNS jsonb
+-- Why positions never become visible out of order: every batch takes one transaction-level
+-- advisory lock before it draws positions from the sequence, and holds it until commit.
+-- PostgreSQL makes a commit visible before it releases the transaction's locks, so a later
+-- position cannot even be drawn until the earlier ones are visible (or rolled back). A reader that
+-- has seen position P has therefore seen every committed position below P. The price is that
+-- batches commit one at a time; batching concurrent commands into one commit wins it back.
+
+-- One command, with its streams' locks and the position lock already held.
+CREATE FUNCTION ordersource_append_command(command jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   idempotency_key text := command->>'commandId';
@@ -31,11 +38,6 @@ BEGIN
     END IF;
   END IF;
 
-  -- Per-stream locks, taken in one order so that multi-stream appends cannot deadlock, make the
-  -- version check below and the insert atomic with respect to other appends to the same streams.
-  PERFORM pg_advisory_xact_lock(hashtextextended(ids.stream_id, 0))
-    FROM (SELECT DISTINCT s->>'streamId' AS stream_id FROM jsonb_array_elements(command->'streams') s ORDER BY 1) ids;
-
   FOR requested IN SELECT * FROM jsonb_array_elements(command->'streams') LOOP
     SELECT coalesce(max(e.version), 0) INTO current_version FROM events e WHERE e.stream_id = requested->>'streamId';
     IF jsonb_typeof(requested->'expectedVersion') = 'number' AND (requested->>'expectedVersion')::int <> current_version THEN
@@ -44,9 +46,6 @@ BEGIN
     END IF;
     base_versions := base_versions || jsonb_build_object(requested->>'streamId', current_version);
   END LOOP;
-
-  -- The global position lock (two-key form: its own key space, apart from the stream locks).
-  PERFORM pg_advisory_xact_lock(20260, 1);
 
   WITH input AS (
     SELECT s.value AS stream_input, s.ord AS stream_ord, e.value AS event_input, e.ord AS event_ord
@@ -67,20 +66,47 @@ BEGIN
   INTO outcome FROM inserted i;
 
   outcome := outcome || jsonb_build_object(
-    'streams', (SELECT jsonb_agg(jsonb_build_object('streamId', s->>'streamId',
+    'streams', coalesce((SELECT jsonb_agg(jsonb_build_object('streamId', s->>'streamId',
                   'version', (base_versions->>(s->>'streamId'))::int + jsonb_array_length(s->'events')))
-                FROM jsonb_array_elements(command->'streams') s),
+                FROM jsonb_array_elements(command->'streams') s), '[]'),
     'result', command->'result');
 
   IF idempotency_key IS NOT NULL THEN
-    -- A concurrent append with the same id that committed first makes this a unique violation;
-    -- the caller runs again and then reads that append's outcome.
+    -- A concurrent append with the same id (from another batch) that committed first makes this a
+    -- unique violation; the caller runs the command again and then reads that append's outcome.
     INSERT INTO command_results (command_id, input_hash, result) VALUES (idempotency_key, request_hash, outcome);
   END IF;
-
-  IF outcome->'events' <> '[]'::jsonb THEN
-    PERFORM pg_notify('ordersource_events', outcome->>'lastPosition');
-  END IF;
   RETURN jsonb_build_object('status', 'ok', 'outcome', outcome);
+END;
+$$;
+
+CREATE FUNCTION ordersource_append(commands jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  replies jsonb := '[]';
+  reply jsonb;
+  command jsonb;
+  last_position bigint := 0;
+BEGIN
+  -- Per-stream locks, taken in one order so that multi-stream appends cannot deadlock, make each
+  -- version check and its insert atomic with respect to other batches touching the same streams.
+  PERFORM pg_advisory_xact_lock(hashtextextended(ids.stream_id, 0))
+    FROM (SELECT DISTINCT s->>'streamId' AS stream_id
+          FROM jsonb_array_elements(commands) c, jsonb_array_elements(c->'streams') s ORDER BY 1) ids;
+  -- The position lock (two-key form: its own key space, apart from the stream locks).
+  PERFORM pg_advisory_xact_lock(20260, 1);
+
+  FOR command IN SELECT * FROM jsonb_array_elements(commands) LOOP
+    reply := ordersource_append_command(command);
+    replies := replies || jsonb_build_array(reply);
+    IF reply->>'status' = 'ok' AND reply->'outcome'->'events' <> '[]'::jsonb THEN
+      last_position := (reply->'outcome'->>'lastPosition')::bigint;
+    END IF;
+  END LOOP;
+
+  IF last_position > 0 THEN
+    PERFORM pg_notify('ordersource_events', last_position::text);
+  END IF;
+  RETURN replies;
 END;
 $$;

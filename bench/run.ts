@@ -1,0 +1,14 @@
+import os from 'node:os';
+import { runEventAppendBench } from './eventAppend.bench.js';
+import { benchOptions } from './lib/measure.js';
+
+// `npm run bench [-- --quick]`: every scenario against its baseline in the same run; prints a
+// Markdown table of medians and ratios to paste into bench/RESULTS.md.
+const { quick, runs, durationMs } = benchOptions();
+const header = [
+  `Run ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}` +
+    `${quick ? ' (quick)' : ''}; median of ${runs} runs of ${durationMs / 1000} s each.`,
+  '',
+];
+const table = await runEventAppendBench();
+console.log(['', ...header, ...table].join('\n'));

@@ -1,0 +1,71 @@
+import type pg from 'pg';
+import { appendBatch, appendToStreams, validateAppend } from './append.js';
+import type { AppendOutcome, AppendRequest } from './types.js';
+
+interface Pending {
+  request: AppendRequest;
+  resolve(outcome: AppendOutcome): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit for appends. Appends commit one at a time (that is what keeps positions visible in
+ * order), so instead of making concurrent callers queue for the position lock one transaction
+ * each, the appends that arrive while a batch is in flight travel together in the next one: one
+ * round trip, one lock, one fsync for all of them. A lone caller still goes straight through.
+ */
+export class GroupCommitter {
+  private queue: Pending[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: { maxInFlight: number; maxBatchEvents: number } = { maxInFlight: 2, maxBatchEvents: 2_000 },
+  ) {}
+
+  append(request: AppendRequest): Promise<AppendOutcome> {
+    validateAppend(request);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      const batch = this.takeBatch();
+      this.inFlight++;
+      void this.commit(batch).finally(() => {
+        this.inFlight--;
+        this.drain();
+      });
+    }
+  }
+
+  private takeBatch(): Pending[] {
+    let events = 0;
+    let count = 0;
+    for (const pending of this.queue) {
+      events += pending.request.streams.reduce((n, s) => n + s.events.length, 0);
+      if (count > 0 && events > this.options.maxBatchEvents) break;
+      count++;
+    }
+    return this.queue.splice(0, count);
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    if (batch.length === 1) {
+      const [only] = batch;
+      await appendToStreams(this.pool, only!.request).then(only!.resolve, only!.reject);
+      return;
+    }
+    try {
+      const results = await appendBatch(this.pool, batch.map((p) => p.request));
+      results.forEach((result, i) => (result instanceof Error ? batch[i]!.reject(result) : batch[i]!.resolve(result)));
+    } catch {
+      // The whole batch rolled back (for example a command id raced in from another process):
+      // nothing was written, so each command runs again on its own and gets its own answer.
+      await Promise.all(batch.map((p) => appendToStreams(this.pool, p.request).then(p.resolve, p.reject)));
+    }
+  }
+}
