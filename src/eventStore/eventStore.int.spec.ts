@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/testDatabase.js';
 import type { Database } from '../db/database.js';
+import { appendBatch } from './append.js';
 import { ConcurrencyError, IdempotencyKeyReusedError } from './errors.js';
 import { EventStore } from './eventStore.js';
 
@@ -122,6 +123,44 @@ describe('idempotency', () => {
     expect(outcomes.filter((o) => !o.duplicate)).toHaveLength(1);
     expect(new Set(outcomes.map((o) => o.lastPosition)).size).toBe(1);
     expect(await store.readStream(streamId)).toHaveLength(1);
+  });
+});
+
+describe('group commit', () => {
+  it('checks each command of a batch on its own: a stale or reused one is rejected, the others commit', async () => {
+    const [a, b, c] = [newId('order'), newId('order'), newId('order')];
+    const reusedId = newId('cmd');
+    await store.append({ streams: [{ streamId: b, streamType: 'Order', events: [event('A')] }], idempotency: { commandId: reusedId, inputHash: 'x' } });
+    const results = await appendBatch(db.pool, [
+      { streams: [{ streamId: a, streamType: 'Order', expectedVersion: 0, events: [event('A1'), event('A2')] }] },
+      { streams: [{ streamId: b, streamType: 'Order', expectedVersion: 0, events: [event('B')] }] },
+      { streams: [{ streamId: c, streamType: 'Order', events: [event('C')] }], idempotency: { commandId: reusedId, inputHash: 'y' } },
+    ]);
+    expect(results[0]).toMatchObject({ duplicate: false, streams: [{ streamId: a, version: 2 }] });
+    expect(results[1]).toBeInstanceOf(ConcurrencyError);
+    expect(results[1]).toMatchObject({ expectedVersion: 0, actualVersion: 1 });
+    expect(results[2]).toBeInstanceOf(IdempotencyKeyReusedError);
+    expect(await store.readStream(a)).toHaveLength(2);
+    expect(await store.readStream(b)).toHaveLength(1);
+    expect(await store.readStream(c)).toHaveLength(0);
+  });
+
+  it('keeps concurrent appends to one stream in separate commits, so none overwrites another', async () => {
+    const streamId = newId('product');
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.append({ streams: [{ streamId, streamType: 'Product', events: [event('StockReserved', { i })] }] })),
+    );
+    expect(outcomes.map((o) => o.streams[0]!.version).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect((await store.readStream(streamId)).map((e) => e.version)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  it('answers each of many concurrent appends with its own positions, in one order for all', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 50 }, () => store.append({ streams: [{ streamId: newId('order'), streamType: 'Order', events: [event('A'), event('B')] }] })),
+    );
+    const positions = outcomes.flatMap((o) => o.events.map((e) => BigInt(e.position)));
+    expect(new Set(positions).size).toBe(100);
+    for (const o of outcomes) expect(BigInt(o.events[1]!.position)).toBeGreaterThan(BigInt(o.events[0]!.position));
   });
 });
 

@@ -42,15 +42,34 @@ export class GroupCommitter {
     }
   }
 
+  /**
+   * Takes queued appends in arrival order into one batch, up to `maxBatchEvents`. Appends that
+   * touch a stream or reuse a command id already in the batch wait for the next one: the batch
+   * statement checks every command against the state before the batch.
+   */
   private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    const waiting: Pending[] = [];
+    const streams = new Set<string>();
+    const commandIds = new Set<string>();
     let events = 0;
-    let count = 0;
     for (const pending of this.queue) {
-      events += pending.request.streams.reduce((n, s) => n + s.events.length, 0);
-      if (count > 0 && events > this.options.maxBatchEvents) break;
-      count++;
+      const { request } = pending;
+      const size = request.streams.reduce((n, s) => n + s.events.length, 0);
+      const collides =
+        request.streams.some((s) => streams.has(s.streamId)) ||
+        (request.idempotency !== undefined && commandIds.has(request.idempotency.commandId));
+      if (collides || (batch.length > 0 && events + size > this.options.maxBatchEvents)) {
+        waiting.push(pending);
+        continue;
+      }
+      batch.push(pending);
+      events += size;
+      for (const s of request.streams) streams.add(s.streamId);
+      if (request.idempotency) commandIds.add(request.idempotency.commandId);
     }
-    return this.queue.splice(0, count);
+    this.queue = waiting;
+    return batch;
   }
 
   private async commit(batch: Pending[]): Promise<void> {

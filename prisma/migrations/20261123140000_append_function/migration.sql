@@ -4,6 +4,9 @@
 -- Input (jsonb array), one element per command:
 --   { streams: [{ streamId, streamType, expectedVersion?, events: [{ type, data, schemaVersion? }] }],
 --     metadata, commandId?, inputHash?, result? }
+-- The commands of one batch must touch distinct streams and carry distinct command ids (the
+-- caller, src/eventStore/groupCommit.ts, forms batches that way), so each can be checked against
+-- the state before the batch, all in one set-based statement.
 -- Output (jsonb array), one reply per command, in input order:
 --   { status: 'ok' | 'duplicate', outcome } | { status: 'key_reused', commandId }
 --   | { status: 'conflict', streamId, expectedVersion, actualVersion }
@@ -16,95 +19,75 @@
 -- has seen position P has therefore seen every committed position below P. The price is that
 -- batches commit one at a time; batching concurrent commands into one commit wins it back.
 
--- One command, with its streams' locks and the position lock already held.
-CREATE FUNCTION ordersource_append_command(command jsonb) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-  idempotency_key text := command->>'commandId';
-  request_hash text := command->>'inputHash';
-  stored command_results%ROWTYPE;
-  requested jsonb;
-  current_version int;
-  base_versions jsonb := '{}';
-  outcome jsonb;
-BEGIN
-  IF idempotency_key IS NOT NULL THEN
-    SELECT * INTO stored FROM command_results r WHERE r.command_id = idempotency_key;
-    IF FOUND THEN
-      IF stored.input_hash IS DISTINCT FROM request_hash THEN
-        RETURN jsonb_build_object('status', 'key_reused', 'commandId', idempotency_key);
-      END IF;
-      RETURN jsonb_build_object('status', 'duplicate', 'outcome', stored.result);
-    END IF;
-  END IF;
-
-  FOR requested IN SELECT * FROM jsonb_array_elements(command->'streams') LOOP
-    SELECT coalesce(max(e.version), 0) INTO current_version FROM events e WHERE e.stream_id = requested->>'streamId';
-    IF jsonb_typeof(requested->'expectedVersion') = 'number' AND (requested->>'expectedVersion')::int <> current_version THEN
-      RETURN jsonb_build_object('status', 'conflict', 'streamId', requested->>'streamId',
-        'expectedVersion', (requested->>'expectedVersion')::int, 'actualVersion', current_version);
-    END IF;
-    base_versions := base_versions || jsonb_build_object(requested->>'streamId', current_version);
-  END LOOP;
-
-  WITH input AS (
-    SELECT s.value AS stream_input, s.ord AS stream_ord, e.value AS event_input, e.ord AS event_ord
-    FROM jsonb_array_elements(command->'streams') WITH ORDINALITY AS s(value, ord)
-    CROSS JOIN LATERAL jsonb_array_elements(s.value->'events') WITH ORDINALITY AS e(value, ord)
-  ), inserted AS (
-    INSERT INTO events (stream_id, stream_type, version, type, schema_version, data, metadata)
-    SELECT stream_input->>'streamId', stream_input->>'streamType',
-           (base_versions->>(stream_input->>'streamId'))::int + event_ord::int,
-           event_input->>'type', coalesce((event_input->>'schemaVersion')::int, 1), event_input->'data', command->'metadata'
-    FROM input ORDER BY stream_ord, event_ord
-    RETURNING position, stream_id, version, type
-  )
-  SELECT jsonb_build_object(
-    'events', coalesce(jsonb_agg(jsonb_build_object('streamId', i.stream_id, 'version', i.version, 'type', i.type,
-                                                    'position', i.position::text) ORDER BY i.position), '[]'),
-    'lastPosition', coalesce(max(i.position), (SELECT coalesce(max(e.position), 0) FROM events e))::text)
-  INTO outcome FROM inserted i;
-
-  outcome := outcome || jsonb_build_object(
-    'streams', coalesce((SELECT jsonb_agg(jsonb_build_object('streamId', s->>'streamId',
-                  'version', (base_versions->>(s->>'streamId'))::int + jsonb_array_length(s->'events')))
-                FROM jsonb_array_elements(command->'streams') s), '[]'),
-    'result', command->'result');
-
-  IF idempotency_key IS NOT NULL THEN
-    -- A concurrent append with the same id (from another batch) that committed first makes this a
-    -- unique violation; the caller runs the command again and then reads that append's outcome.
-    INSERT INTO command_results (command_id, input_hash, result) VALUES (idempotency_key, request_hash, outcome);
-  END IF;
-  RETURN jsonb_build_object('status', 'ok', 'outcome', outcome);
-END;
-$$;
-
 CREATE FUNCTION ordersource_append(commands jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-  replies jsonb := '[]';
-  reply jsonb;
-  command jsonb;
-  last_position bigint := 0;
+  replies jsonb;
+  last_position bigint;
 BEGIN
-  -- Per-stream locks, taken in one order so that multi-stream appends cannot deadlock, make each
-  -- version check and its insert atomic with respect to other batches touching the same streams.
+  -- Per-stream locks, taken in one order so that batches from several processes cannot deadlock,
+  -- make each version check and its insert atomic with respect to other batches.
   PERFORM pg_advisory_xact_lock(hashtextextended(ids.stream_id, 0))
     FROM (SELECT DISTINCT s->>'streamId' AS stream_id
           FROM jsonb_array_elements(commands) c, jsonb_array_elements(c->'streams') s ORDER BY 1) ids;
   -- The position lock (two-key form: its own key space, apart from the stream locks).
   PERFORM pg_advisory_xact_lock(20260, 1);
 
-  FOR command IN SELECT * FROM jsonb_array_elements(commands) LOOP
-    reply := ordersource_append_command(command);
-    replies := replies || jsonb_build_array(reply);
-    IF reply->>'status' = 'ok' AND reply->'outcome'->'events' <> '[]'::jsonb THEN
-      last_position := (reply->'outcome'->>'lastPosition')::bigint;
-    END IF;
-  END LOOP;
+  WITH cmd AS (
+    SELECT c.ord, c.value AS command, c.value->>'commandId' AS command_id, c.value->>'inputHash' AS input_hash
+    FROM jsonb_array_elements(commands) WITH ORDINALITY AS c(value, ord)
+  ), stored AS (
+    SELECT cmd.ord, r.input_hash IS NOT DISTINCT FROM cmd.input_hash AS same_input, r.result
+    FROM cmd JOIN command_results r ON r.command_id = cmd.command_id
+  ), requested AS (
+    SELECT cmd.ord, s.ord AS stream_ord, s.value->>'streamId' AS stream_id, s.value->>'streamType' AS stream_type,
+           CASE WHEN jsonb_typeof(s.value->'expectedVersion') = 'number' THEN (s.value->>'expectedVersion')::int END AS expected,
+           s.value->'events' AS events,
+           (SELECT coalesce(max(e.version), 0) FROM events e WHERE e.stream_id = s.value->>'streamId') AS current_version
+    FROM cmd CROSS JOIN LATERAL jsonb_array_elements(cmd.command->'streams') WITH ORDINALITY AS s(value, ord)
+    WHERE NOT EXISTS (SELECT 1 FROM stored WHERE stored.ord = cmd.ord)
+  ), conflict AS (
+    SELECT DISTINCT ON (ord) ord, stream_id, expected, current_version
+    FROM requested WHERE expected IS NOT NULL AND expected <> current_version ORDER BY ord, stream_ord
+  ), accepted AS (
+    SELECT r.* FROM requested r WHERE NOT EXISTS (SELECT 1 FROM conflict c WHERE c.ord = r.ord)
+  ), inserted AS (
+    INSERT INTO events (stream_id, stream_type, version, type, schema_version, data, metadata)
+    SELECT a.stream_id, a.stream_type, a.current_version + e.ord::int, e.value->>'type',
+           coalesce((e.value->>'schemaVersion')::int, 1), e.value->'data', cmd.command->'metadata'
+    FROM accepted a JOIN cmd ON cmd.ord = a.ord
+    CROSS JOIN LATERAL jsonb_array_elements(a.events) WITH ORDINALITY AS e(value, ord)
+    ORDER BY a.ord, a.stream_ord, e.ord
+    RETURNING position, stream_id, version, type
+  ), head AS (
+    SELECT greatest((SELECT coalesce(max(position), 0) FROM events), (SELECT coalesce(max(position), 0) FROM inserted)) AS position
+  ), outcome AS (
+    SELECT cmd.ord, jsonb_build_object(
+      'events', coalesce((SELECT jsonb_agg(jsonb_build_object('streamId', i.stream_id, 'version', i.version, 'type', i.type, 'position', i.position::text) ORDER BY i.position)
+                          FROM inserted i JOIN accepted a ON a.stream_id = i.stream_id WHERE a.ord = cmd.ord), '[]'),
+      'lastPosition', coalesce((SELECT max(i.position) FROM inserted i JOIN accepted a ON a.stream_id = i.stream_id WHERE a.ord = cmd.ord),
+                               (SELECT position FROM head))::text,
+      'streams', coalesce((SELECT jsonb_agg(jsonb_build_object('streamId', a.stream_id, 'version', a.current_version + jsonb_array_length(a.events)) ORDER BY a.stream_ord)
+                           FROM accepted a WHERE a.ord = cmd.ord), '[]'),
+      'result', cmd.command->'result') AS outcome
+    FROM cmd
+    WHERE NOT EXISTS (SELECT 1 FROM stored WHERE stored.ord = cmd.ord) AND NOT EXISTS (SELECT 1 FROM conflict c WHERE c.ord = cmd.ord)
+  ), recorded AS (
+    -- A command id that another process committed meanwhile makes this a unique violation: the
+    -- batch rolls back and its commands run again, one by one, reading the stored outcome.
+    INSERT INTO command_results (command_id, input_hash, result)
+    SELECT cmd.command_id, cmd.input_hash, o.outcome FROM outcome o JOIN cmd ON cmd.ord = o.ord WHERE cmd.command_id IS NOT NULL
+  )
+  SELECT jsonb_agg(CASE
+      WHEN s.ord IS NOT NULL AND s.same_input THEN jsonb_build_object('status', 'duplicate', 'outcome', s.result)
+      WHEN s.ord IS NOT NULL THEN jsonb_build_object('status', 'key_reused', 'commandId', cmd.command_id)
+      WHEN c.ord IS NOT NULL THEN jsonb_build_object('status', 'conflict', 'streamId', c.stream_id, 'expectedVersion', c.expected, 'actualVersion', c.current_version)
+      ELSE jsonb_build_object('status', 'ok', 'outcome', o.outcome) END ORDER BY cmd.ord),
+    (SELECT max(position) FROM inserted)
+  INTO replies, last_position
+  FROM cmd LEFT JOIN stored s ON s.ord = cmd.ord LEFT JOIN conflict c ON c.ord = cmd.ord LEFT JOIN outcome o ON o.ord = cmd.ord;
 
-  IF last_position > 0 THEN
+  IF last_position IS NOT NULL THEN
     PERFORM pg_notify('ordersource_events', last_position::text);
   END IF;
   RETURN replies;
