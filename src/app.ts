@@ -57,12 +57,15 @@ export async function startApp(services: Services, listen: { port: number; host:
     port,
     async stop(timeoutMs = 10_000) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
       for (const socket of wsServer.clients) socket.close(1001, 'server shutting down');
       await wsDisposable.dispose();
-      // In-flight requests finish on their own; stragglers past the timeout are cut off.
+      // In-flight requests finish on their own; a keep-alive connection is closed as soon as its
+      // response is out, and stragglers past the timeout are cut off.
+      const sweep = setInterval(() => server.closeIdleConnections(), 25);
       const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+      server.closeIdleConnections();
       await closed;
+      clearInterval(sweep);
       clearTimeout(timer);
     },
   };
