@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { connectDatabase } from '../src/db/database.js';
 import { EventStore } from '../src/eventStore/eventStore.js';
-import { startBenchServer } from './lib/benchDatabase.js';
+import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
 import { benchOptions, formatRate, median, throughput } from './lib/measure.js';
 
 /**
@@ -11,7 +11,7 @@ import { benchOptions, formatRate, median, throughput } from './lib/measure.js';
 export async function runEventAppendBench(): Promise<string[]> {
   const { runs, durationMs } = benchOptions();
   const server = await startBenchServer();
-  const oursUrl = await server.createDatabase('bench_ours', true);
+  const oursUrl = await createMigratedDatabase(server, 'bench_ours');
   const rawUrl = await server.createDatabase('bench_raw');
   const db = connectDatabase(oursUrl, { poolSize: 16 });
   const store = new EventStore(db);
@@ -64,6 +64,6 @@ export async function runEventAppendBench(): Promise<string[]> {
   }
   await db.close();
   await raw.end();
-  await server.stop();
+  await server.close();
   return ['| scenario | ours | raw pg (ceiling) | ours / raw |', '|---|---|---|---|', ...lines];
 }

@@ -8,80 +8,27 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import {
   DEFAULT_MIGRATIONS_DIR,
   MIGRATION_LOCK_CONTENT,
   MIGRATION_LOCK_FILE,
   diffMigration,
 } from '../src/db/migrations/migrate.js';
+import { openScratchServer, type ScratchServer } from '../src/db/scratchServer.js';
 
 const SCHEMA_PATH = fileURLToPath(new URL('../prisma/schema.prisma', import.meta.url));
 
-/** A PostgreSQL server we may create and drop databases on. */
-interface ShadowServer {
-  urlFor(database: string): string;
-  /** Database to connect to for CREATE/DROP DATABASE. */
-  adminDatabase: string;
-  close(): Promise<void>;
-}
-
-/** Uses the server of an existing URL: same host and credentials, another database. */
-function serverFromUrl(url: string): ShadowServer {
-  const urlFor = (database: string) => {
-    const next = new URL(url);
-    next.pathname = `/${database}`;
-    return next.toString();
-  };
-  const adminDatabase = decodeURIComponent(new URL(url).pathname.slice(1)) || 'postgres';
-  return { urlFor, adminDatabase, close: async () => {} };
-}
-
-/** Starts a throwaway embedded cluster in a fresh temp folder and removes both on close. */
-async function startThrowawayServer(): Promise<ShadowServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'ordersource-shadow-'));
-  try {
-    await chmod(dataDir, 0o755); // when run as root, the postgres user must reach the cluster inside
-    const cluster = await startEmbeddedPostgres({ dataDir });
-    return {
-      urlFor: (database) => cluster.connectionString(database),
-      adminDatabase: 'postgres',
-      close: async () => {
-        await cluster.stop();
-        await rm(dataDir, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    await rm(dataDir, { recursive: true, force: true });
-    throw error;
-  }
-}
-
-/** Runs one statement (CREATE or DROP DATABASE) on the server's admin database. */
-async function adminQuery(server: ShadowServer, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: server.urlFor(server.adminDatabase) });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Computes the diff on a scratch database that exists only for this call. */
-async function diffOnScratchDatabase(server: ShadowServer): Promise<string | null> {
+async function diffOnScratchDatabase(server: ScratchServer): Promise<string | null> {
   const database = `ordersource_shadow_${randomBytes(6).toString('hex')}`;
-  await adminQuery(server, `CREATE DATABASE "${database}"`);
+  const url = await server.createDatabase(database);
   try {
-    return await diffMigration(server.urlFor(database), SCHEMA_PATH, DEFAULT_MIGRATIONS_DIR);
+    return await diffMigration(url, SCHEMA_PATH, DEFAULT_MIGRATIONS_DIR);
   } finally {
-    // FORCE (PostgreSQL 13+): a session that is still closing must not make the drop fail.
-    await adminQuery(server, `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await server.dropDatabase(database);
   }
 }
 
@@ -107,7 +54,7 @@ async function main(): Promise<void> {
     return;
   }
   const serverUrl = process.env.SHADOW_DATABASE_SERVER_URL || process.env.DATABASE_URL;
-  const server = serverUrl ? serverFromUrl(serverUrl) : await startThrowawayServer();
+  const server = await openScratchServer(serverUrl, 'ordersource-shadow-');
   let sql: string | null;
   try {
     sql = await diffOnScratchDatabase(server);

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { inject } from 'vitest';
 import { connectDatabase, type Database } from '../../src/db/database.js';
-import { TEMPLATE_DATABASE, serverUrlFor } from './databaseNames.js';
+import { openScratchServer } from '../../src/db/scratchServer.js';
+
+/** The migrated database every test database is cloned from (created by globalSetup). */
+export const TEMPLATE_DATABASE = 'ordersource_test_template';
 
 /** A fresh, migrated database of its own for one test file, and how to drop it. */
 export interface TestDatabase {
@@ -13,30 +15,21 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrlFor(inject('testServerUrl'), 'postgres') });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Clones the migrated template into a new database (a file-system copy: fast). */
 export async function createTestDatabase(): Promise<TestDatabase> {
+  const server = await openScratchServer(inject('testServerUrl'));
   const name = `ordersource_test_${randomBytes(6).toString('hex')}`;
-  // Cloning needs the template to have no other sessions; parallel files may clone at once.
+  // Cloning needs the template to have no other sessions, and parallel files may clone at once.
   for (let attempt = 1; ; attempt++) {
     try {
-      await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
+      await server.createDatabase(name, { template: TEMPLATE_DATABASE });
       break;
     } catch (error) {
       if (attempt >= 20 || !String((error as Error).message).includes('being accessed by other users')) throw error;
       await new Promise((r) => setTimeout(r, 100 * attempt));
     }
   }
-  const connectionString = serverUrlFor(inject('testServerUrl'), name);
+  const connectionString = server.urlFor(name);
   const opened: Database[] = [];
   return {
     name,
@@ -48,7 +41,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
     async drop() {
       await Promise.all(opened.map((db) => db.close()));
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await server.dropDatabase(name);
     },
   };
 }

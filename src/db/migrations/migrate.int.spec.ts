@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { serverUrlFor } from '../../../tests/support/databaseNames.js';
+import { openScratchServer } from '../scratchServer.js';
 import {
   DEFAULT_MIGRATIONS_DIR,
   MIGRATION_RUN_LOCK_KEY,
@@ -19,22 +19,11 @@ import {
 const SCHEMA_PATH = fileURLToPath(new URL('../../../prisma/schema.prisma', import.meta.url));
 const created: string[] = [];
 
-async function onServer<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrlFor(inject('testServerUrl'), 'postgres') });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Creates an empty database, dropped after the test; returns its URL. */
 async function emptyDatabase(): Promise<string> {
   const name = `ordersource_migrate_${randomBytes(6).toString('hex')}`;
-  await onServer((client) => client.query(`CREATE DATABASE ${name}`));
   created.push(name);
-  return serverUrlFor(inject('testServerUrl'), name);
+  return (await openScratchServer(inject('testServerUrl'))).createDatabase(name);
 }
 
 async function query<R extends pg.QueryResultRow>(url: string, sql: string): Promise<R[]> {
@@ -64,10 +53,8 @@ const recorded = (url: string) =>
   query<MigrationRow>(url, 'SELECT * FROM _prisma_migrations ORDER BY migration_name');
 
 afterEach(async () => {
-  const names = created.splice(0);
-  await onServer(async (client) => {
-    for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  });
+  const server = await openScratchServer(inject('testServerUrl'));
+  for (const name of created.splice(0)) await server.dropDatabase(name);
 });
 
 describe('applyMigrations', () => {
