@@ -1,0 +1,55 @@
+/** Order lifecycle: DRAFT -> SUBMITTED -> PAID -> SHIPPED -> DELIVERED, or CANCELLED. */
+export const ORDER_STATUSES = ['DRAFT', 'SUBMITTED', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** Events of the Order stream (`Order-<orderId>`). */
+export type OrderEvent =
+  | { type: 'OrderCreated'; data: { orderId: string; customerId: string } }
+  | { type: 'ItemAdded'; data: { sku: string; name: string; quantity: number; unitPriceCents: number } }
+  | { type: 'ItemRemoved'; data: { sku: string; quantity: number } }
+  | { type: 'OrderSubmitted'; data: { totalCents: number; lines: { sku: string; quantity: number }[] } }
+  | { type: 'PaymentRecorded'; data: { amountCents: number; paymentRef: string } }
+  | { type: 'OrderShipped'; data: { carrier: string; trackingNumber: string } }
+  | { type: 'OrderDelivered'; data: Record<string, never> }
+  | { type: 'OrderCancelled'; data: { reason: string; previousStatus: OrderStatus } }
+  | { type: 'RefundRecorded'; data: { amountCents: number; paymentRef: string } };
+
+export type OrderEventType = OrderEvent['type'];
+
+/** Commands the Order decider accepts; the pipeline supplies catalog prices and the actor's role. */
+export type OrderCommand =
+  | { type: 'CreateOrder'; orderId: string; customerId: string }
+  | { type: 'AddItem'; sku: string; quantity: number; product: { name: string; priceCents: number } }
+  | { type: 'RemoveItem'; sku: string; quantity?: number }
+  | { type: 'SubmitOrder' }
+  | { type: 'RecordPayment'; amountCents: number; paymentRef: string }
+  | { type: 'ShipOrder'; carrier: string; trackingNumber: string }
+  | { type: 'DeliverOrder' }
+  | { type: 'CancelOrder'; reason: string; byStaff: boolean };
+
+export interface OrderLine {
+  sku: string;
+  name: string;
+  quantity: number;
+  unitPriceCents: number;
+}
+
+/** The Order aggregate's state (JSON-serialisable: it is stored in snapshots). */
+export interface OrderState {
+  exists: boolean;
+  id: string;
+  customerId: string;
+  status: OrderStatus;
+  lines: OrderLine[];
+  paymentRef: string | null;
+  paidCents: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The most one order line may hold (and one addItem may add). */
+export const MAX_LINE_QUANTITY = 1000;
+
+export function orderTotalCents(lines: OrderLine[]): number {
+  return lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
+}
