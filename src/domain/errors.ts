@@ -3,8 +3,8 @@
  * `code`. They are returned as typed members of each mutation's result union (see
  * src/graphql/errorTypes.ts); anything that is not a DomainError is an unexpected error and masked.
  */
-export abstract class DomainError extends Error {
-  abstract readonly code: string;
+export class DomainError extends Error {
+  readonly code: string = 'REJECTED';
 }
 
 /** One invalid input field: `path` is dotted from the mutation argument, e.g. `input.email`. */

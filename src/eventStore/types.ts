@@ -5,6 +5,8 @@ export interface EventMetadata {
   causationId?: string;
   /** `role:sub` of the caller, or `anonymous`. */
   actor?: string;
+  /** ISO time the command was handled (the clock the deciders were given). */
+  occurredAt?: string;
 }
 
 /** An event about to be appended. */

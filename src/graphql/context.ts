@@ -1,3 +1,4 @@
+import type { Authentication } from '../auth/actor.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 
@@ -5,4 +6,6 @@ import type { Services } from '../services.js';
 export interface GraphQLContext extends Services {
   requestId: string;
   log: Logger;
+  /** Who is calling (from `Authorization` or graphql-ws `connectionParams.authorization`). */
+  auth: Authentication;
 }

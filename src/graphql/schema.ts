@@ -1,6 +1,10 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
+import './errorTypes.js';
 import '../system/systemQueries.js';
+import '../customers/customerMutations.js';
+import '../products/productMutations.js';
+import '../orders/orderMutations.js';
 
 /** The executable schema, built once from every slice's types. */
 export const schema: GraphQLSchema = builder.toSchema();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createYoga, useErrorHandler, type YogaServerInstance } from 'graphql-yoga';
+import { authenticate } from '../auth/tokens.js';
 import type { Services } from '../services.js';
 import type { GraphQLContext } from './context.js';
 import { schema } from './schema.js';
@@ -20,10 +21,12 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
     graphiql: services.config.env === 'development',
     logging: false,
     maskedErrors: { isDev: false },
-    context: ({ request }): GraphQLContext => {
+    context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
       // Over graphql-ws there is no Fetch request; each operation gets its own id.
       const id = request?.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
-      return { ...services, requestId: id, log: services.logger.child({ requestId: id }) };
+      const authorization = request ? request.headers.get('authorization') : connectionParams?.authorization;
+      const auth = await authenticate(authorization ?? undefined, services.config.jwt);
+      return { ...services, requestId: id, log: services.logger.child({ requestId: id }), auth };
     },
     plugins: [
       useErrorHandler(({ errors, context }) => {

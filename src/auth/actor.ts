@@ -1,0 +1,40 @@
+import { ForbiddenError, UnauthenticatedError } from '../domain/errors.js';
+
+export const ROLES = ['customer', 'staff', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling: a verified token's subject and role, or nobody. */
+export type Actor = { kind: 'anonymous' } | { kind: 'user'; sub: string; role: Role };
+
+/**
+ * The caller of one request: the actor, or why their credentials were refused. A refused token is
+ * not treated as anonymous: every operation that needs identity answers UNAUTHENTICATED with the reason.
+ */
+export type Authentication = { actor: Actor } | { actor: { kind: 'anonymous' }; refused: UnauthenticatedError };
+
+export const ANONYMOUS: Actor = { kind: 'anonymous' };
+
+export const isStaff = (actor: Actor): boolean => actor.kind === 'user' && (actor.role === 'staff' || actor.role === 'admin');
+
+/** The authenticated user, or UNAUTHENTICATED (with the token's problem when one was refused). */
+export function requireUser(auth: Authentication): Extract<Actor, { kind: 'user' }> {
+  if ('refused' in auth) throw auth.refused;
+  if (auth.actor.kind !== 'user') throw new UnauthenticatedError('sign in: send Authorization: Bearer <token>');
+  return auth.actor;
+}
+
+/** Staff or admin, else FORBIDDEN (or UNAUTHENTICATED without a valid token). */
+export function requireStaff(auth: Authentication): Extract<Actor, { kind: 'user' }> {
+  const user = requireUser(auth);
+  if (!isStaff(user)) throw new ForbiddenError('this needs the staff role');
+  return user;
+}
+
+/** Rejects a refused token even where anonymous callers are welcome. */
+export function requireNoRefusedToken(auth: Authentication): Actor {
+  if ('refused' in auth) throw auth.refused;
+  return auth.actor;
+}
+
+/** `role:sub`, as recorded in event metadata. */
+export const describeActor = (actor: Actor): string => (actor.kind === 'user' ? `${actor.role}:${actor.sub}` : 'anonymous');

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { describeActor, type Actor, type Authentication } from '../auth/actor.js';
+import { ConcurrencyConflictError, IdempotencyKeyReusedError, ValidationError } from '../domain/errors.js';
+import { ConcurrencyError, IdempotencyKeyReusedError as StoreKeyReusedError } from '../eventStore/errors.js';
+import type { AppendOutcome } from '../eventStore/types.js';
+import type { Services } from '../services.js';
+import { commandInputHash } from './inputHash.js';
+import type { PlannedAppend } from './loadAggregate.js';
+import { commandEnvelopeSchema, toFieldErrors } from './validation.js';
+
+/** What a command's plan needs besides its input: who, when, fresh ids. */
+export interface CommandEnv {
+  actor: Actor;
+  now: Date;
+  newId(): string;
+  services: Services;
+}
+
+/** A command's decision: what to append (the target stream first) and the entity to answer with. */
+export interface CommandPlan<R> {
+  aggregateId: string;
+  appends: [PlannedAppend, ...PlannedAppend[]];
+  /** The result entity, built from the target's state after the command. */
+  entity: R;
+}
+
+/** One command: its input schema, who may run it, how it decides, how a repeat is answered. */
+export interface CommandDefinition<I, R> {
+  name: string;
+  input: z.ZodType<I>;
+  /** Role checks that need no loading; returns the actor the command runs as. */
+  authorize(auth: Authentication): Actor;
+  plan(input: I, env: CommandEnv): Promise<CommandPlan<R>>;
+  /** The entity as the first run left it (for a repeated commandId). */
+  replay(aggregateId: string, version: number, env: CommandEnv): Promise<R>;
+}
+
+/** What every successful mutation answers (GraphQL `CommandSuccess` plus the entity). */
+export interface CommandSuccessPayload<R> {
+  aggregateId: string;
+  version: number;
+  position: string;
+  events: { type: string; version: number; position: string }[];
+  entity: R;
+}
+
+export interface CommandRequest {
+  auth: Authentication;
+  services: Services;
+  requestId: string;
+}
+
+// Without an expectedVersion, a conflict means someone else got there first: decide again on
+// fresh state. Bounded, with a growing jittered pause, so a hot stream cannot spin forever.
+const MAX_ATTEMPTS = 40;
+const SNAPSHOT_EVERY = 100;
+
+/**
+ * The one command pipeline: authorize, validate, (repeat check), load + decide, append with the
+ * expected versions, answer. Rejections are thrown as typed DomainErrors.
+ */
+export async function runCommand<I, R>(
+  definition: CommandDefinition<I, R>,
+  rawInput: Record<string, unknown>,
+  request: CommandRequest,
+): Promise<CommandSuccessPayload<R>> {
+  const actor = definition.authorize(request.auth);
+  const { commandId, expectedVersion, ...fields } = rawInput;
+  const envelope = commandEnvelopeSchema.safeParse({ commandId: commandId ?? undefined, expectedVersion: expectedVersion ?? undefined });
+  const parsed = definition.input.safeParse(fields);
+  const fieldErrors = [...(envelope.success ? [] : toFieldErrors(envelope.error)), ...(parsed.success ? [] : toFieldErrors(parsed.error))];
+  if (fieldErrors.length > 0 || !parsed.success || !envelope.success) throw new ValidationError(fieldErrors);
+
+  const input = parsed.data;
+  const { services } = request;
+  const env: CommandEnv = { actor, now: new Date(), newId: randomUUID, services };
+  const id = envelope.data.commandId;
+  const inputHash = commandInputHash(definition.name, describeActor(actor), input);
+  if (id) {
+    const stored = await services.db.prisma.commandResult.findUnique({ where: { commandId: id } });
+    if (stored && stored.inputHash !== inputHash) throw new IdempotencyKeyReusedError();
+    if (stored) return answerRepeat(definition, stored.result as unknown as AppendOutcome, env);
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    const plan = await definition.plan(input, env);
+    const target = plan.appends[0];
+    const userExpected = envelope.data.expectedVersion;
+    if (userExpected !== undefined && userExpected !== target.expectedVersion) {
+      throw new ConcurrencyConflictError(userExpected, target.expectedVersion);
+    }
+    try {
+      const outcome = await services.eventStore.append({
+        streams: plan.appends.map(({ streamId, streamType, expectedVersion, events }) => ({ streamId, streamType, expectedVersion, events })),
+        metadata: {
+          commandId: id ?? request.requestId,
+          correlationId: request.requestId,
+          causationId: id ?? request.requestId,
+          actor: describeActor(actor),
+          occurredAt: env.now.toISOString(),
+        },
+        idempotency: id ? { commandId: id, inputHash, result: { aggregateId: plan.aggregateId } } : undefined,
+      });
+      if (outcome.duplicate) return answerRepeat(definition, outcome, env);
+      saveSnapshotsIfDue(plan.appends, outcome, services);
+      return { ...successFields(plan.aggregateId, target.streamId, outcome), entity: plan.entity };
+    } catch (error) {
+      if (error instanceof StoreKeyReusedError) throw new IdempotencyKeyReusedError();
+      if (!(error instanceof ConcurrencyError)) throw error;
+      if ((userExpected !== undefined && error.streamId === target.streamId) || attempt >= MAX_ATTEMPTS) {
+        throw new ConcurrencyConflictError(error.expectedVersion, error.actualVersion);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 * attempt, 20)));
+      env.now = new Date();
+    }
+  }
+}
+
+function successFields(aggregateId: string, targetStreamId: string, outcome: AppendOutcome) {
+  const target = outcome.streams.find((s) => s.streamId === targetStreamId) ?? outcome.streams[0];
+  return {
+    aggregateId,
+    version: target?.version ?? 0,
+    position: outcome.lastPosition,
+    events: outcome.events.map(({ type, version, position }) => ({ type, version, position })),
+  };
+}
+
+/** A repeated commandId answers as the first run did, with the entity as that run left it. */
+async function answerRepeat<I, R>(definition: CommandDefinition<I, R>, outcome: AppendOutcome, env: CommandEnv): Promise<CommandSuccessPayload<R>> {
+  const aggregateId = (outcome.result as { aggregateId: string }).aggregateId;
+  const version = outcome.streams[0]?.version ?? 0;
+  const fields = successFields(aggregateId, outcome.streams[0]?.streamId ?? '', outcome);
+  return { ...fields, entity: await definition.replay(aggregateId, version, env) };
+}
+
+/** Keeps loading cheap on long streams: a snapshot once the tail since the last one is long. */
+function saveSnapshotsIfDue(appends: PlannedAppend[], outcome: AppendOutcome, services: Services): void {
+  for (const append of appends) {
+    const version = outcome.streams.find((s) => s.streamId === append.streamId)?.version ?? 0;
+    if (version - append.snapshotVersion < SNAPSHOT_EVERY) continue;
+    services.eventStore
+      .saveSnapshot({ streamId: append.streamId, streamType: append.streamType, version, state: append.stateAfter, schemaVersion: append.snapshotSchemaVersion })
+      .catch((err: unknown) => services.logger.warn({ err, streamId: append.streamId }, 'could not save a snapshot'));
+  }
+}

@@ -1,0 +1,83 @@
+import type { InputFieldBuilder, InputFieldRef, ObjectRef } from '@pothos/core';
+import { runCommand, type CommandDefinition, type CommandSuccessPayload } from '../commands/pipeline.js';
+import type { DomainError } from '../domain/errors.js';
+import { builder, type BuilderTypes } from './builder.js';
+import { COMMON_COMMAND_ERRORS } from './errorTypes.js';
+
+type Payload = CommandSuccessPayload<unknown>;
+
+const EventInfo = builder.objectRef<Payload['events'][number]>('EventInfo').implement({
+  description: 'An event the command appended.',
+  fields: (t) => ({
+    type: t.exposeString('type'),
+    version: t.exposeInt('version', { description: 'Its version within its stream.' }),
+    position: t.exposeString('position', { description: 'Its global position (a consistency token).' }),
+  }),
+});
+
+/** `interface CommandSuccess`: what every successful mutation answers (SPEC section 4). */
+export const CommandSuccess = builder.interfaceRef<Payload>('CommandSuccess').implement({
+  fields: (t) => ({
+    aggregateId: t.exposeID('aggregateId', { description: 'The order id, the new customer id, or the sku.' }),
+    version: t.exposeInt('version', { description: 'The aggregate version after the command: pass it as expectedVersion next time.' }),
+    position: t.exposeString('position', { description: 'Opaque consistency token: pass it as `consistentWith` to read your own write.' }),
+    events: t.field({ type: [EventInfo], resolve: (p) => p.events }),
+  }),
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- error classes take different constructor arguments
+type ErrorClass = new (...args: any[]) => DomainError;
+type InputFields = Record<string, InputFieldRef<BuilderTypes, unknown>>;
+
+export interface CommandMutationOptions<I, R extends E, E> {
+  /** The mutation's name, e.g. `submitOrder`; types are named after it (`SubmitOrderInput`, ...). */
+  name: string;
+  description: string;
+  definition: CommandDefinition<I, R>;
+  /** The command's own input fields; `commandId` (and `expectedVersion`) are added here. */
+  input: (t: InputFieldBuilder<BuilderTypes, 'InputObject'>) => InputFields;
+  /** True for commands on an existing aggregate: adds `expectedVersion`. */
+  onExistingAggregate: boolean;
+  /** The success type's own field, e.g. `order: Order!`. */
+  entity: { field: string; type: ObjectRef<BuilderTypes, E> };
+  /** Rejections specific to this command (the common ones are always there). */
+  errors: ErrorClass[];
+  /** Extra fields on the success type (e.g. the new customer's token). */
+  successFields?: Record<string, { description: string; resolve: (entity: R) => string }>;
+}
+
+/**
+ * Declares one command as a mutation: `name(input: NameInput!): NameResult!`, where `NameResult`
+ * is a union of `NameSuccess` (implements CommandSuccess, adds the entity field) and the error types.
+ */
+export function commandMutation<I, R extends E, E>(options: CommandMutationOptions<I, R, E>): void {
+  const pascal = options.name[0]!.toUpperCase() + options.name.slice(1);
+  const Input = builder.inputType(`${pascal}Input`, {
+    fields: (t) => ({
+      ...options.input(t),
+      commandId: t.id({ required: false, description: 'Idempotency key: a repeat with the same input returns the first result and appends nothing.' }),
+      ...(options.onExistingAggregate
+        ? { expectedVersion: t.int({ required: false, description: 'Fail with CONCURRENCY_CONFLICT unless the aggregate is at this version.' }) }
+        : {}),
+    }),
+  });
+  const Success = builder.objectRef<CommandSuccessPayload<R>>(`${pascal}Success`).implement({
+    interfaces: [CommandSuccess as never],
+    fields: (t) => ({
+      [options.entity.field]: t.field({ type: options.entity.type, resolve: (p) => p.entity as never }),
+      ...Object.fromEntries(
+        Object.entries(options.successFields ?? {}).map(([field, f]) => [field, t.string({ description: f.description, resolve: (p) => f.resolve(p.entity) })]),
+      ),
+    }),
+  });
+  builder.mutationField(options.name, (t) =>
+    t.field({
+      description: options.description,
+      type: Success,
+      args: { input: t.arg({ type: Input, required: true }) },
+      errors: { types: [...options.errors, ...COMMON_COMMAND_ERRORS] as never, union: { name: `${pascal}Result` } },
+      resolve: (_root, args, ctx) =>
+        runCommand(options.definition, args.input as Record<string, unknown>, { auth: ctx.auth, services: ctx, requestId: ctx.requestId }),
+    }),
+  );
+}

@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import { isStaff, requireStaff, requireUser, type Actor } from '../auth/actor.js';
+import { loadAggregate, planAppend, type Loaded, type PlannedAppend } from '../commands/loadAggregate.js';
+import type { CommandDefinition, CommandEnv, CommandPlan } from '../commands/pipeline.js';
+import { bounded } from '../commands/validation.js';
+import { customerAggregate, customerStreamId } from '../customers/customerDecider.js';
+import { ForbiddenError, InsufficientStockError, NotFoundError, type StockShortage } from '../domain/errors.js';
+import { productAggregate, productStreamId, decideProduct } from '../products/productDecider.js';
+import type { ProductCommand } from '../products/productEvents.js';
+import { decideOrder, orderAggregate, orderStreamId } from './orderDecider.js';
+import type { OrderCommand, OrderEvent, OrderState } from './orderEvents.js';
+import { orderViewFromState, type OrderView } from './orderView.js';
+
+type LoadedOrder = Loaded<OrderState, OrderEvent>;
+
+/** Staff see every order; a customer only their own. Anything else looks exactly like a missing order. */
+export function canSeeOrder(actor: Actor, order: { customerId: string }): boolean {
+  return isStaff(actor) || (actor.kind === 'user' && actor.role === 'customer' && actor.sub === order.customerId);
+}
+
+async function loadOrderFor(env: CommandEnv, orderId: string): Promise<LoadedOrder> {
+  const order = await loadAggregate(env.services.eventStore, orderStreamId(orderId), orderAggregate);
+  if (!order.state.exists || !canSeeOrder(env.actor, order.state)) throw new NotFoundError('order not found');
+  return order;
+}
+
+async function replayOrder(orderId: string, version: number, env: CommandEnv): Promise<OrderView> {
+  const order = await loadAggregate(env.services.eventStore, orderStreamId(orderId), orderAggregate, version);
+  return orderViewFromState(order.state, order.version);
+}
+
+/** The plan for an order command: the order's events first, then any product streams it touches. */
+function orderPlan(order: LoadedOrder, events: OrderEvent[], env: CommandEnv, products: PlannedAppend[] = []): CommandPlan<OrderView> {
+  const append = planAppend(order, events, env.now.toISOString());
+  const state = append.stateAfter as OrderState;
+  return { aggregateId: state.id || order.state.id, appends: [append, ...products], entity: orderViewFromState(state, order.version + events.length) };
+}
+
+/** Applies one product command per order line (reserve, release or ship), all or none. */
+async function planStockChanges(env: CommandEnv, order: OrderState, command: (quantity: number) => ProductCommand): Promise<PlannedAppend[]> {
+  const products = await Promise.all(order.lines.map((l) => loadAggregate(env.services.eventStore, productStreamId(l.sku), productAggregate)));
+  const shortages: StockShortage[] = [];
+  const appends: PlannedAppend[] = [];
+  products.forEach((product, i) => {
+    try {
+      appends.push(planAppend(product, decideProduct(command(order.lines[i]!.quantity), product.state), env.now.toISOString()));
+    } catch (error) {
+      if (!(error instanceof InsufficientStockError)) throw error;
+      shortages.push(...error.shortages);
+    }
+  });
+  // Report every short line at once; nothing is reserved unless every line can be.
+  if (shortages.length > 0) throw new InsufficientStockError(shortages);
+  return appends;
+}
+
+const orderId = bounded.id;
+
+/** A command on an existing order that touches only the order stream. */
+function simpleOrderCommand<I extends { orderId: string }>(
+  name: string,
+  input: z.ZodType<I>,
+  toCommand: (input: I, actor: Actor) => OrderCommand,
+  authorize = requireUser,
+): CommandDefinition<I, OrderView> {
+  return {
+    name,
+    input,
+    authorize,
+    async plan(i, env) {
+      const order = await loadOrderFor(env, i.orderId);
+      return orderPlan(order, decideOrder(toCommand(i, env.actor), order.state), env);
+    },
+    replay: replayOrder,
+  };
+}
+
+export const createOrder: CommandDefinition<{ customerId: string; orderId?: string }, OrderView> = {
+  name: 'createOrder',
+  input: z.object({ customerId: bounded.id, orderId: bounded.id.optional() }),
+  authorize: requireUser,
+  async plan(input, env) {
+    if (!isStaff(env.actor) && env.actor.kind === 'user' && env.actor.sub !== input.customerId) {
+      throw new ForbiddenError('customers can only create orders for themselves');
+    }
+    const customer = await loadAggregate(env.services.eventStore, customerStreamId(input.customerId), customerAggregate);
+    if (!customer.state.exists) throw new NotFoundError('customer not found');
+    const id = input.orderId ?? env.newId();
+    const order = await loadAggregate(env.services.eventStore, orderStreamId(id), orderAggregate);
+    return orderPlan(order, decideOrder({ type: 'CreateOrder', orderId: id, customerId: input.customerId }, order.state), env);
+  },
+  replay: replayOrder,
+};
+
+export const addItem: CommandDefinition<{ orderId: string; sku: string; quantity: number }, OrderView> = {
+  name: 'addItem',
+  input: z.object({ orderId, sku: bounded.sku, quantity: bounded.quantity }),
+  authorize: requireUser,
+  async plan(input, env) {
+    const order = await loadOrderFor(env, input.orderId);
+    const product = await loadAggregate(env.services.eventStore, productStreamId(input.sku), productAggregate);
+    if (!product.state.exists) throw new NotFoundError(`no product with sku ${input.sku}`);
+    const { name, priceCents } = product.state;
+    return orderPlan(order, decideOrder({ type: 'AddItem', sku: input.sku, quantity: input.quantity, product: { name, priceCents } }, order.state), env);
+  },
+  replay: replayOrder,
+};
+
+export const removeItem = simpleOrderCommand(
+  'removeItem',
+  z.object({ orderId, sku: bounded.sku, quantity: bounded.quantity.optional() }),
+  (i) => ({ type: 'RemoveItem', sku: i.sku, quantity: i.quantity }),
+);
+
+export const submitOrder: CommandDefinition<{ orderId: string }, OrderView> = {
+  name: 'submitOrder',
+  input: z.object({ orderId }),
+  authorize: requireUser,
+  async plan(input, env) {
+    const order = await loadOrderFor(env, input.orderId);
+    const events = decideOrder({ type: 'SubmitOrder' }, order.state);
+    const reservations = await planStockChanges(env, order.state, (quantity) => ({ type: 'ReserveStock', orderId: input.orderId, quantity }));
+    return orderPlan(order, events, env, reservations);
+  },
+  replay: replayOrder,
+};
+
+export const recordPayment = simpleOrderCommand(
+  'recordPayment',
+  z.object({ orderId, amountCents: bounded.cents, paymentRef: bounded.text(100) }),
+  (i) => ({ type: 'RecordPayment', amountCents: i.amountCents, paymentRef: i.paymentRef }),
+);
+
+export const shipOrder: CommandDefinition<{ orderId: string; carrier: string; trackingNumber: string }, OrderView> = {
+  name: 'shipOrder',
+  input: z.object({ orderId, carrier: bounded.text(100), trackingNumber: bounded.text(100) }),
+  authorize: requireStaff,
+  async plan(input, env) {
+    const order = await loadOrderFor(env, input.orderId);
+    const events = decideOrder({ type: 'ShipOrder', carrier: input.carrier, trackingNumber: input.trackingNumber }, order.state);
+    const shipments = await planStockChanges(env, order.state, (quantity) => ({ type: 'ShipStock', orderId: input.orderId, quantity }));
+    return orderPlan(order, events, env, shipments);
+  },
+  replay: replayOrder,
+};
+
+export const deliverOrder = simpleOrderCommand('deliverOrder', z.object({ orderId }), () => ({ type: 'DeliverOrder' }), requireStaff);
+
+export const cancelOrder: CommandDefinition<{ orderId: string; reason: string }, OrderView> = {
+  name: 'cancelOrder',
+  input: z.object({ orderId, reason: bounded.text(500) }),
+  authorize: requireUser,
+  async plan(input, env) {
+    const order = await loadOrderFor(env, input.orderId);
+    const events = decideOrder({ type: 'CancelOrder', reason: input.reason, byStaff: isStaff(env.actor) }, order.state);
+    // Submitted and paid orders hold reservations; cancelling gives the stock back.
+    const holdsStock = order.state.status === 'SUBMITTED' || order.state.status === 'PAID';
+    const releases = holdsStock
+      ? await planStockChanges(env, order.state, (quantity) => ({ type: 'ReleaseStock', orderId: input.orderId, quantity }))
+      : [];
+    return orderPlan(order, events, env, releases);
+  },
+  replay: replayOrder,
+};

@@ -1,0 +1,88 @@
+import {
+  AlreadyExistsError, InsufficientStockError, InvalidStateError, NotFoundError, OrderEmptyError, PaymentMismatchError,
+} from '../domain/errors.js';
+import { commandMutation } from '../graphql/commandTypes.js';
+import { addItem, cancelOrder, createOrder, deliverOrder, recordPayment, removeItem, shipOrder, submitOrder } from './orderCommands.js';
+import { OrderType } from './orderTypes.js';
+
+const entity = { field: 'order', type: OrderType };
+
+commandMutation({
+  name: 'createOrder',
+  description: 'Opens a DRAFT order for a customer (customers for themselves, staff for anyone). `orderId` may be chosen by the client.',
+  definition: createOrder,
+  onExistingAggregate: false,
+  input: (t) => ({ customerId: t.id({ required: true }), orderId: t.id({ required: false }) }),
+  entity,
+  errors: [NotFoundError, AlreadyExistsError],
+});
+
+commandMutation({
+  name: 'addItem',
+  description: 'Adds 1..1000 units of a product to a DRAFT order at the catalog price of this moment.',
+  definition: addItem,
+  onExistingAggregate: true,
+  input: (t) => ({ orderId: t.id({ required: true }), sku: t.string({ required: true }), quantity: t.int({ required: true }) }),
+  entity,
+  errors: [NotFoundError, InvalidStateError],
+});
+
+commandMutation({
+  name: 'removeItem',
+  description: 'Removes units of a line from a DRAFT order; without `quantity`, the whole line.',
+  definition: removeItem,
+  onExistingAggregate: true,
+  input: (t) => ({ orderId: t.id({ required: true }), sku: t.string({ required: true }), quantity: t.int({ required: false }) }),
+  entity,
+  errors: [NotFoundError, InvalidStateError],
+});
+
+commandMutation({
+  name: 'submitOrder',
+  description: 'Submits a DRAFT order, reserving stock for every line at once or for none (INSUFFICIENT_STOCK).',
+  definition: submitOrder,
+  onExistingAggregate: true,
+  input: (t) => ({ orderId: t.id({ required: true }) }),
+  entity,
+  errors: [NotFoundError, InvalidStateError, OrderEmptyError, InsufficientStockError],
+});
+
+commandMutation({
+  name: 'recordPayment',
+  description: 'Records the payment of a SUBMITTED order; the amount must equal the total. Repeating a paymentRef changes nothing.',
+  definition: recordPayment,
+  onExistingAggregate: true,
+  input: (t) => ({ orderId: t.id({ required: true }), amountCents: t.int({ required: true }), paymentRef: t.string({ required: true }) }),
+  entity,
+  errors: [NotFoundError, InvalidStateError, PaymentMismatchError],
+});
+
+commandMutation({
+  name: 'shipOrder',
+  description: 'Ships a PAID order (staff): its reserved stock leaves the warehouse.',
+  definition: shipOrder,
+  onExistingAggregate: true,
+  input: (t) => ({ orderId: t.id({ required: true }), carrier: t.string({ required: true }), trackingNumber: t.string({ required: true }) }),
+  entity,
+  errors: [NotFoundError, InvalidStateError],
+});
+
+commandMutation({
+  name: 'deliverOrder',
+  description: 'Marks a SHIPPED order delivered (staff).',
+  definition: deliverOrder,
+  onExistingAggregate: true,
+  input: (t) => ({ orderId: t.id({ required: true }) }),
+  entity,
+  errors: [NotFoundError, InvalidStateError],
+});
+
+commandMutation({
+  name: 'cancelOrder',
+  description: 'Cancels an order: owners while DRAFT or SUBMITTED, staff also when PAID (a refund is recorded). Reserved stock is released.',
+  definition: cancelOrder,
+  onExistingAggregate: true,
+  input: (t) => ({ orderId: t.id({ required: true }), reason: t.string({ required: true }) }),
+  entity,
+  errors: [NotFoundError, InvalidStateError],
+});

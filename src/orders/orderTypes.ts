@@ -1,0 +1,32 @@
+import { builder } from '../graphql/builder.js';
+import { ORDER_STATUSES } from './orderEvents.js';
+import type { OrderView } from './orderView.js';
+
+export const OrderStatusEnum = builder.enumType('OrderStatus', {
+  description: 'DRAFT -> SUBMITTED -> PAID -> SHIPPED -> DELIVERED, or CANCELLED.',
+  values: ORDER_STATUSES,
+});
+
+const OrderItem = builder.objectRef<OrderView['items'][number]>('OrderItem').implement({
+  fields: (t) => ({
+    sku: t.exposeString('sku'),
+    name: t.exposeString('name'),
+    quantity: t.exposeInt('quantity'),
+    unitPriceCents: t.exposeInt('unitPriceCents', { description: 'Captured from the catalog when the line was added.' }),
+    lineTotalCents: t.exposeInt('lineTotalCents'),
+  }),
+});
+
+export const OrderType = builder.objectRef<OrderView>('Order').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    customerId: t.exposeID('customerId'),
+    status: t.field({ type: OrderStatusEnum, resolve: (o) => o.status }),
+    items: t.field({ type: [OrderItem], resolve: (o) => o.items }),
+    itemCount: t.exposeInt('itemCount', { description: 'Units across all lines.' }),
+    totalCents: t.exposeInt('totalCents'),
+    version: t.exposeInt('version', { description: 'The order stream version: use it as expectedVersion.' }),
+    createdAt: t.field({ type: 'DateTime', resolve: (o) => o.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (o) => o.updatedAt }),
+  }),
+});

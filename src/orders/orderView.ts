@@ -1,0 +1,28 @@
+import { orderTotalCents, type OrderState, type OrderStatus } from './orderEvents.js';
+
+/** An order as the API shows it (GraphQL `Order`), whether built from the aggregate or read tables. */
+export interface OrderView {
+  id: string;
+  customerId: string;
+  status: OrderStatus;
+  items: { sku: string; name: string; quantity: number; unitPriceCents: number; lineTotalCents: number }[];
+  itemCount: number;
+  totalCents: number;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function orderViewFromState(state: OrderState, version: number): OrderView {
+  return {
+    id: state.id,
+    customerId: state.customerId,
+    status: state.status,
+    items: state.lines.map((l) => ({ ...l, lineTotalCents: l.quantity * l.unitPriceCents })),
+    itemCount: state.lines.reduce((n, l) => n + l.quantity, 0),
+    totalCents: orderTotalCents(state.lines),
+    version,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+  };
+}
