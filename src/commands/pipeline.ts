@@ -103,7 +103,7 @@ export async function runCommand<I, R>(
         idempotency: id ? { commandId: id, inputHash, result: { aggregateId: plan.aggregateId } } : undefined,
       });
       if (outcome.duplicate) return answerRepeat(definition, outcome, env);
-      saveSnapshotsIfDue(plan.appends, outcome, services);
+      await saveSnapshotsIfDue(plan.appends, outcome, services);
       return { ...successFields(plan.aggregateId, target.streamId, outcome), entity: plan.entity };
     } catch (error) {
       if (error instanceof StoreKeyReusedError) throw new IdempotencyKeyReusedError();
@@ -135,12 +135,16 @@ async function answerRepeat<I, R>(definition: CommandDefinition<I, R>, outcome: 
   return { ...fields, entity: await definition.replay(aggregateId, version, env) };
 }
 
-/** Keeps loading cheap on long streams: a snapshot once the tail since the last one is long. */
-function saveSnapshotsIfDue(appends: PlannedAppend[], outcome: AppendOutcome, services: Services): void {
+/**
+ * Keeps loading cheap on long streams: a snapshot once the tail since the last one is 100 events.
+ * Written before answering (one write per 100 commands), so the next command already loads from
+ * it; a failure only costs a longer load and is logged, never failing the committed command.
+ */
+async function saveSnapshotsIfDue(appends: PlannedAppend[], outcome: AppendOutcome, services: Services): Promise<void> {
   for (const append of appends) {
     const version = outcome.streams.find((s) => s.streamId === append.streamId)?.version ?? 0;
     if (version - append.snapshotVersion < SNAPSHOT_EVERY) continue;
-    services.eventStore
+    await services.eventStore
       .saveSnapshot({ streamId: append.streamId, streamType: append.streamType, version, state: append.stateAfter, schemaVersion: append.snapshotSchemaVersion })
       .catch((err: unknown) => services.logger.warn({ err, streamId: append.streamId }, 'could not save a snapshot'));
   }
