@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { runEventAppendBench } from './eventAppend.bench.js';
+import { runMutationBench } from './mutation.bench.js';
 import { benchOptions } from './lib/measure.js';
 
 // `npm run bench [-- --quick]`: every scenario against its baseline in the same run; prints a
@@ -10,5 +11,15 @@ const header = [
     `${quick ? ' (quick)' : ''}; median of ${runs} runs of ${durationMs / 1000} s each.`,
   '',
 ];
-const table = await runEventAppendBench();
-console.log(['', ...header, ...table].join('\n'));
+const only = process.argv.slice(2).find((a) => !a.startsWith('--'));
+const scenarios: [string, () => Promise<string[]>][] = [
+  ['append', runEventAppendBench],
+  ['mutation', runMutationBench],
+];
+const sections: string[] = [];
+for (const [name, run] of scenarios) {
+  if (only && only !== name) continue;
+  console.log(`\n== ${name}`);
+  sections.push('', ...(await run()));
+}
+console.log(['', ...header, ...sections].join('\n'));

@@ -48,9 +48,9 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
       if ((line?.quantity ?? 0) + command.quantity > MAX_LINE_QUANTITY) {
         throw new ValidationError([{ path: 'input.quantity', message: `a line holds at most ${MAX_LINE_QUANTITY} units` }]);
       }
-      // A repeated sku joins its line at the price captured when the line was started.
-      const unitPriceCents = line?.unitPriceCents ?? command.product.priceCents;
-      return [{ type: 'ItemAdded', data: { sku: command.sku, name: command.product.name, quantity: command.quantity, unitPriceCents } }];
+      // A repeated sku joins its line with the name and price captured when the line was started.
+      const { name, priceCents } = line ? { name: line.name, priceCents: line.unitPriceCents } : command.product;
+      return [{ type: 'ItemAdded', data: { sku: command.sku, name, quantity: command.quantity, unitPriceCents: priceCents } }];
     }
     case 'RemoveItem': {
       requireStatus(state, ['DRAFT'], 'remove items from');

@@ -447,6 +447,11 @@ describe('evolveOrder', () => {
     ]);
   });
 
+  it('keeps the first captured price and name of a line when a later ItemAdded for its sku carries others', () => {
+    const state = foldEvents(orderAggregate, [created, widgetAdded(2, 250), itemAdded('WID-1', 'Widget v2', 3, 300)]);
+    expect(state.lines).toStrictEqual([{ sku: 'WID-1', name: 'Widget', quantity: 5, unitPriceCents: 250 }]);
+  });
+
   it('reduces a line on a partial removal and drops it when nothing is left', () => {
     const partial = foldEvents(orderAggregate, [...draftOrder, itemRemoved('WID-1', 1)]);
     expect(partial.lines).toStrictEqual([

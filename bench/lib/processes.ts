@@ -1,0 +1,36 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { findFreePort } from '../../src/db/freePort.js';
+
+/** A server started as its own process for a benchmark (pinned to one core when `taskset` exists). */
+export interface BenchProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `script` with tsx on a free port and waits for `readyText` in its output. `cpu` pins it
+ * with taskset so the server and the load generator do not share a core.
+ */
+export async function startBenchProcess(script: string, env: Record<string, string>, readyText: string, cpu?: number): Promise<BenchProcess> {
+  const port = await findFreePort();
+  const args = ['--import', 'tsx', script];
+  const [command, argv] = cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(cpu), process.execPath, ...args]];
+  const child: ChildProcess = spawn(command, argv, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes(readyText)) {
+    if (child.exitCode !== null) throw new Error(`${script} exited:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`${script} did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

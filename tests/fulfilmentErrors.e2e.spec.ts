@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, clientAs, command, PAYMENT_MISMATCH, type ApiClient } from './support/api.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+
+// SPEC section 3, the rows after submission (recordPayment, shipOrder, deliverOrder, cancelOrder),
+// and `admin` doing what staff may, over real HTTP.
+
+let server: TestServer;
+let staff: ApiClient;
+let admin: ApiClient;
+let anonymous: ApiClient;
+beforeAll(async () => {
+  server = await startTestServer();
+  staff = await clientAs(server, 'staff', 'staff-fulfilment-errors');
+  admin = await clientAs(server, 'admin', 'admin-fulfilment-errors');
+  anonymous = apiClient(server);
+});
+afterAll(() => server.stop());
+
+const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+const types = (result: Record<string, any>): string[] => result.events.map((e: { type: string }) => e.type);
+
+function succeeded(result: Record<string, any>): Record<string, any> {
+  expect(result.__typename, JSON.stringify(result)).toMatch(/Success$/);
+  return result;
+}
+
+type Status = 'DRAFT' | 'SUBMITTED' | 'PAID' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED';
+const PRICE = 650;
+const QUANTITY = 2;
+const TOTAL = PRICE * QUANTITY;
+
+/** A fresh customer's order of two units of a fresh product, taken to `status` (by staff where the owner may not). */
+async function orderIn(status: Status) {
+  const registered = succeeded(await command(anonymous, 'registerCustomer', { name: 'Fulfilment Tester', email: `${unique('f')}@example.com` },
+    '... on RegisterCustomerSuccess { token customer { id } }'));
+  const owner = apiClient(server, registered.token);
+  const customerId: string = registered.customer.id;
+  const sku = unique('SKU');
+  succeeded(await command(staff, 'addProduct', { sku, name: 'Widget', priceCents: PRICE, initialStock: 10 }, '... on AddProductSuccess { product { sku } }'));
+  const orderId = unique('order');
+  succeeded(await command(owner, 'createOrder', { customerId, orderId }));
+  succeeded(await command(owner, 'addItem', { orderId, sku, quantity: QUANTITY }));
+  const paymentRef = unique('pay');
+  const steps: [Status, () => Promise<Record<string, any>>][] = [
+    ['SUBMITTED', () => command(owner, 'submitOrder', { orderId })],
+    ['PAID', () => command(owner, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef })],
+    ['SHIPPED', () => command(staff, 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: unique('T') })],
+    ['DELIVERED', () => command(staff, 'deliverOrder', { orderId })],
+  ];
+  if (status === 'CANCELLED') succeeded(await command(owner, 'cancelOrder', { orderId, reason: 'setup' }));
+  for (const [reached, step] of steps) {
+    if (status === 'DRAFT' || status === 'CANCELLED') break;
+    succeeded(await step());
+    if (reached === status) break;
+  }
+  return { orderId, owner, customerId, sku, paymentRef };
+}
+
+describe('recordPayment rejections', () => {
+  it('rejects a payment for an order that is not SUBMITTED with INVALID_STATE', async () => {
+    for (const status of ['DRAFT', 'SHIPPED', 'CANCELLED'] as const) {
+      const { orderId, owner } = await orderIn(status);
+      const result = await command(owner, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('pay') });
+      expect(result, status).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+    }
+  });
+
+  it('rejects an amount other than the total with PAYMENT_MISMATCH and the expected amount', async () => {
+    const { orderId, owner } = await orderIn('SUBMITTED');
+    for (const amountCents of [TOTAL - 1, TOTAL + 1]) {
+      const result = await command(owner, 'recordPayment', { orderId, amountCents, paymentRef: unique('pay') }, PAYMENT_MISMATCH);
+      expect(result).toMatchObject({ __typename: 'PaymentMismatchError', code: 'PAYMENT_MISMATCH', expectedAmountCents: TOTAL });
+    }
+    expect(await command(owner, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('pay') })).toMatchObject({ order: { status: 'PAID' } });
+  });
+
+  it.each([0, -100])('rejects amountCents %i with VALIDATION_FAILED on input.amountCents', async (amountCents) => {
+    const { orderId, owner } = await orderIn('SUBMITTED');
+    const result = await command(owner, 'recordPayment', { orderId, amountCents, paymentRef: unique('pay') });
+    expect(result).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'input.amountCents' }] });
+  });
+
+  it('answers a repeated paymentRef with success, appending no events and keeping the version', async () => {
+    const { orderId, owner } = await orderIn('SUBMITTED');
+    const paymentRef = unique('pay');
+    const first = await command(owner, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef });
+    expect(first).toMatchObject({ __typename: 'RecordPaymentSuccess', version: 4, events: [{ type: 'PaymentRecorded', version: 4 }] });
+    const repeat = await command(owner, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef });
+    expect(repeat).toMatchObject({ __typename: 'RecordPaymentSuccess', aggregateId: orderId, version: 4, events: [], order: { status: 'PAID', version: 4 } });
+    const byStaff = await command(staff, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef });
+    expect(byStaff).toMatchObject({ __typename: 'RecordPaymentSuccess', version: 4, events: [] });
+    // The order moved on by exactly nothing: staff ship it at version 4 -> 5.
+    expect(await command(staff, 'shipOrder', { orderId, carrier: 'UPS', trackingNumber: 'T-1', expectedVersion: 4 })).toMatchObject({ version: 5 });
+  });
+
+  it('rejects a second payment with another paymentRef on a PAID order with INVALID_STATE', async () => {
+    const { orderId, owner } = await orderIn('PAID');
+    const result = await command(owner, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('other') });
+    expect(result).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+  });
+});
+
+describe('shipOrder rejections', () => {
+  it('refuses the owning customer with FORBIDDEN and an anonymous caller with UNAUTHENTICATED', async () => {
+    const { orderId, owner } = await orderIn('PAID');
+    const input = { orderId, carrier: 'DHL', trackingNumber: 'T-2' };
+    expect(await command(owner, 'shipOrder', input)).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
+    expect(await command(anonymous, 'shipOrder', input)).toMatchObject({ __typename: 'UnauthenticatedError', code: 'UNAUTHENTICATED' });
+    expect(await command(staff, 'shipOrder', input)).toMatchObject({ __typename: 'ShipOrderSuccess', order: { status: 'SHIPPED' } });
+  });
+
+  it('rejects shipping an order that is not PAID with INVALID_STATE', async () => {
+    for (const status of ['DRAFT', 'SUBMITTED', 'SHIPPED', 'CANCELLED'] as const) {
+      const { orderId } = await orderIn(status);
+      const result = await command(staff, 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: 'T-3' });
+      expect(result, status).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+    }
+  });
+
+  it('rejects an unknown order with NOT_FOUND', async () => {
+    const result = await command(staff, 'shipOrder', { orderId: unique('missing'), carrier: 'DHL', trackingNumber: 'T-4' });
+    expect(result).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
+  });
+});
+
+describe('deliverOrder rejections', () => {
+  it('rejects delivering an order that is not SHIPPED with INVALID_STATE', async () => {
+    for (const status of ['SUBMITTED', 'PAID', 'DELIVERED'] as const) {
+      const { orderId } = await orderIn(status);
+      expect(await command(staff, 'deliverOrder', { orderId }), status).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+    }
+  });
+
+  it('refuses the owning customer with FORBIDDEN', async () => {
+    const { orderId, owner } = await orderIn('SHIPPED');
+    expect(await command(owner, 'deliverOrder', { orderId })).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
+    expect(await command(staff, 'deliverOrder', { orderId })).toMatchObject({ __typename: 'DeliverOrderSuccess', order: { status: 'DELIVERED' } });
+  });
+});
+
+describe('cancelOrder rules', () => {
+  it('lets the owner cancel a DRAFT order', async () => {
+    const { orderId, owner } = await orderIn('DRAFT');
+    const result = await command(owner, 'cancelOrder', { orderId, reason: 'changed my mind' });
+    expect(result).toMatchObject({ __typename: 'CancelOrderSuccess', order: { status: 'CANCELLED' } });
+    expect(types(result)).toEqual(['OrderCancelled']);
+  });
+
+  it('lets the owner cancel a SUBMITTED order, releasing its reservation', async () => {
+    const { orderId, owner } = await orderIn('SUBMITTED');
+    const result = await command(owner, 'cancelOrder', { orderId, reason: 'found it cheaper' });
+    expect(result).toMatchObject({ __typename: 'CancelOrderSuccess', order: { status: 'CANCELLED' } });
+    expect(types(result)).toEqual(['OrderCancelled', 'StockReleased']);
+  });
+
+  it('refuses the owner on a PAID order with FORBIDDEN but lets staff cancel it with a refund', async () => {
+    const { orderId, owner } = await orderIn('PAID');
+    expect(await command(owner, 'cancelOrder', { orderId, reason: 'too late' })).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
+    const result = await command(staff, 'cancelOrder', { orderId, reason: 'customer called' });
+    expect(result).toMatchObject({ __typename: 'CancelOrderSuccess', order: { status: 'CANCELLED' } });
+    expect(types(result)).toEqual(['OrderCancelled', 'RefundRecorded', 'StockReleased']);
+  });
+
+  it('rejects cancelling a SHIPPED, DELIVERED or CANCELLED order with INVALID_STATE, for staff and owner alike', async () => {
+    for (const status of ['SHIPPED', 'DELIVERED', 'CANCELLED'] as const) {
+      const { orderId, owner } = await orderIn(status);
+      expect(await command(staff, 'cancelOrder', { orderId, reason: 'no' }), status).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+      expect(await command(owner, 'cancelOrder', { orderId, reason: 'no' }), status).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+    }
+  });
+
+  it('rejects an empty reason with VALIDATION_FAILED on input.reason', async () => {
+    const { orderId, owner } = await orderIn('DRAFT');
+    const result = await command(owner, 'cancelOrder', { orderId, reason: ' ' });
+    expect(result).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'input.reason' }] });
+  });
+});
+
+describe('admin', () => {
+  it('may act on any order like staff: build, submit, pay, ship, deliver', async () => {
+    const { orderId, sku } = await orderIn('DRAFT');
+    succeeded(await command(admin, 'addItem', { orderId, sku, quantity: 1 }));
+    succeeded(await command(admin, 'removeItem', { orderId, sku, quantity: 1 }));
+    succeeded(await command(admin, 'submitOrder', { orderId }));
+    succeeded(await command(admin, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('pay') }));
+    expect(await command(admin, 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: 'T-5' })).toMatchObject({ order: { status: 'SHIPPED' } });
+    expect(await command(admin, 'deliverOrder', { orderId })).toMatchObject({ order: { status: 'DELIVERED' } });
+  });
+
+  it('may cancel a PAID order like staff', async () => {
+    const { orderId } = await orderIn('PAID');
+    const result = await command(admin, 'cancelOrder', { orderId, reason: 'fraud check' });
+    expect(result).toMatchObject({ __typename: 'CancelOrderSuccess', order: { status: 'CANCELLED' } });
+    expect(types(result)).toEqual(['OrderCancelled', 'RefundRecorded', 'StockReleased']);
+  });
+});
