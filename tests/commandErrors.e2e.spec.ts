@@ -140,6 +140,22 @@ describe('restockProduct rejections', () => {
     expect(result).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
   });
 
+  // Stock is a 32-bit Int in the schema, but nothing bounds onHand after a restock: the event is
+  // appended and the answer cannot be serialised. Expected: a typed rejection, nothing appended.
+  it('rejects a restock that would take onHand past the largest GraphQL Int with VALIDATION_FAILED and appends nothing', async () => {
+    const sku = await addProduct(100, 2147483000);
+    const versionOnly = '... on CommandSuccess { version }';
+    const body = await server.graphql<Record<string, any>>(commandMutation('restockProduct', versionOnly), { input: { sku, quantity: 1000 } },
+      { authorization: `Bearer ${staff.token}` });
+    expect.soft(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    expect.soft(body.data?.restockProduct).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED' });
+    // A small restock still fits and shows the refused one appended nothing (version 1 -> 2).
+    const small = await server.graphql<Record<string, any>>(
+      'mutation($input: RestockProductInput!) { restockProduct(input: $input) { __typename ... on CommandSuccess { version } } }', { input: { sku, quantity: 1 } },
+      { authorization: `Bearer ${staff.token}` });
+    expect(small.data?.restockProduct).toEqual({ __typename: 'RestockProductSuccess', version: 2 });
+  });
+
   it('refuses a customer with FORBIDDEN and an anonymous caller with UNAUTHENTICATED', async () => {
     const sku = await addProduct(1000, 2);
     const customer = await clientAs(server, 'customer', unique('cust'));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, clientAs, command, SHORTAGES, type ApiClient } from './support/api.js';
+import { apiClient, clientAs, command, commandMutation, SHORTAGES, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // SPEC section 3, the rows that build an order (addItem, removeItem, submitOrder), and the rule
@@ -94,6 +94,26 @@ describe('addItem rejections', () => {
     const result = await command(owner.client, 'addItem', { orderId, sku, quantity: 3 });
     expect(result.order.items).toEqual([{ sku, name: `Product ${sku}`, quantity: 3, unitPriceCents: 1234, lineTotalCents: 3702 }]);
     expect(result.order.totalCents).toBe(3702);
+  });
+
+  // Prices are 32-bit (SPEC section 3 bounds, `Int` in the schema), but nothing bounds a line or an
+  // order total: the item is appended and the answer cannot be serialised. Expected: a typed
+  // rejection and nothing appended, since such an order could never be paid (amountCents is an Int).
+  it.each([
+    ['its line total', [{ priceCents: 2147483647, quantity: 2 }]],
+    ['the order total', [{ priceCents: 1500000000, quantity: 1 }, { priceCents: 1500000000, quantity: 1 }]],
+  ])('rejects an item that would take %s past the largest GraphQL Int with VALIDATION_FAILED and appends nothing', async (_label, lines) => {
+    const skus = await Promise.all(lines.map((l) => addProduct(l.priceCents, 10)));
+    const { orderId, owner } = await draftOrder(lines.slice(0, -1).map((l, i) => ({ sku: skus[i]!, quantity: l.quantity })));
+    const last = { sku: skus.at(-1)!, quantity: lines.at(-1)!.quantity };
+    const auth = { authorization: `Bearer ${owner.client.token}` };
+    const body = await server.graphql<Record<string, any>>(commandMutation('addItem'), { input: { orderId, ...last } }, auth);
+    expect.soft(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    expect.soft(body.data?.addItem).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED' });
+    // The order is still at the version before the refused item (read without its totals).
+    const cancelled = await server.graphql<Record<string, any>>(
+      'mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { __typename ... on CommandSuccess { version } } }', { input: { orderId, reason: 'check' } }, auth);
+    expect(cancelled.data?.cancelOrder).toEqual({ __typename: 'CancelOrderSuccess', version: lines.length + 1 });
   });
 
   it('refuses an anonymous caller with UNAUTHENTICATED', async () => {

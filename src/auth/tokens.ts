@@ -25,20 +25,35 @@ export async function signAccessToken(
   return jwt.sign(secretKey(config));
 }
 
+type User = Extract<Actor, { kind: 'user' }>;
+
+// A client sends the same token with every request; verifying an HMAC costs more than the rest of
+// authentication, so tokens that verified are remembered until they expire (per configuration).
+const verifiedTokens = new WeakMap<JwtConfig, Map<string, { user: User; expiresAt: number }>>();
+const MAX_REMEMBERED_TOKENS = 10_000;
+
 /**
  * Verifies a bearer token: HS256 only (so `alg: none` and key confusion are refused), signature,
  * expiry, issuer and audience when configured, and the `sub` and `role` claims.
  */
-export async function verifyAccessToken(token: string, config: JwtConfig): Promise<Extract<Actor, { kind: 'user' }>> {
+export async function verifyAccessToken(token: string, config: JwtConfig): Promise<User> {
+  let remembered = verifiedTokens.get(config);
+  if (!remembered) verifiedTokens.set(config, (remembered = new Map()));
+  const hit = remembered.get(token);
+  if (hit && hit.expiresAt > Date.now()) return hit.user;
   try {
     const { payload } = await jwtVerify(token, secretKey(config), {
       algorithms: ['HS256'],
       issuer: config.issuer,
       audience: config.audience,
+      requiredClaims: ['exp'],
     });
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new UnauthenticatedError(`the token ${claims.error.issues[0]!.message}`);
-    return { kind: 'user', sub: claims.data.sub, role: claims.data.role };
+    const user: User = { kind: 'user', sub: claims.data.sub, role: claims.data.role };
+    if (remembered.size >= MAX_REMEMBERED_TOKENS) remembered.clear();
+    remembered.set(token, { user, expiresAt: payload.exp! * 1000 });
+    return user;
   } catch (error) {
     if (error instanceof UnauthenticatedError) throw error;
     if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('the token has expired');

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { FieldError } from '../domain/errors.js';
+import { MAX_INT32 } from '../domain/limits.js';
 
 /** Input bounds shared by the commands (SPEC: names <= 200 chars, quantities 1..1000, cents > 0 in 32 bits). */
-export const MAX_INT32 = 2_147_483_647;
 export const bounded = {
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   email: z.string().trim().max(254, 'must be at most 254 characters').pipe(z.email('must be a valid email address')),

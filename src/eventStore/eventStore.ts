@@ -50,7 +50,7 @@ export class EventStore {
   }
 
   loadStream<S>(streamId: string): Promise<LoadedStream<S>> {
-    return loadStream<S>(this.db.prisma, streamId);
+    return loadStream<S>(this.db.pool, streamId);
   }
 
   saveSnapshot<S>(snapshot: { streamId: string; streamType: string; version: number; state: S; schemaVersion?: number }) {

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Event as EventRow, PrismaClient } from '../generated/prisma/client.js';
 import type { EventMetadata, LoadedStream, RecordedEvent } from './types.js';
 
@@ -50,11 +51,32 @@ export async function headPosition(prisma: PrismaClient): Promise<bigint> {
   return last?.position ?? 0n;
 }
 
+// Every command loads its aggregates this way, so it is one prepared statement and one round trip
+// (snapshot and tail together) rather than two queries through the ORM.
+const LOAD_STREAM = {
+  name: 'ordersource_load_stream',
+  text: `SELECT s.version AS snapshot_version, s.schema_version AS snapshot_schema_version, s.state AS snapshot_state,
+      (SELECT coalesce(json_agg(json_build_object('position', e.position::text, 'streamType', e.stream_type, 'version', e.version,
+                'type', e.type, 'schemaVersion', e.schema_version, 'data', e.data, 'metadata', e.metadata, 'recordedAt', e.recorded_at)
+              ORDER BY e.version), '[]')
+         FROM events e WHERE e.stream_id = $1 AND e.version > coalesce(s.version, 0)) AS events
+    FROM (SELECT 1) AS one LEFT JOIN snapshots s ON s.stream_id = $1`,
+};
+
+interface LoadStreamRow {
+  snapshot_version: number | null;
+  snapshot_schema_version: number | null;
+  snapshot_state: unknown;
+  events: (Omit<RecordedEvent, 'position' | 'recordedAt' | 'streamId'> & { position: string; recordedAt: string })[];
+}
+
 /** The latest snapshot of a stream (if any) and every event after it. */
-export async function loadStream<S>(prisma: PrismaClient, streamId: string): Promise<LoadedStream<S>> {
-  const row = await prisma.snapshot.findUnique({ where: { streamId } });
-  const snapshot = row ? { version: row.version, schemaVersion: row.schemaVersion, state: row.state as S } : undefined;
-  const events = await readStream(prisma, streamId, snapshot?.version ?? 0);
+export async function loadStream<S>(pool: pg.Pool, streamId: string): Promise<LoadedStream<S>> {
+  const { rows } = await pool.query<LoadStreamRow>({ ...LOAD_STREAM, values: [streamId] });
+  const row = rows[0]!;
+  const snapshot =
+    row.snapshot_version === null ? undefined : { version: row.snapshot_version, schemaVersion: row.snapshot_schema_version!, state: row.snapshot_state as S };
+  const events = row.events.map((e) => ({ ...e, streamId, position: BigInt(e.position), recordedAt: new Date(e.recordedAt) }));
   return { snapshot, events, version: events.at(-1)?.version ?? snapshot?.version ?? 0 };
 }
 

@@ -97,8 +97,10 @@ export const addItem: CommandDefinition<{ orderId: string; sku: string; quantity
   input: z.object({ orderId, sku: bounded.sku, quantity: bounded.quantity }),
   authorize: requireUser,
   async plan(input, env) {
-    const order = await loadOrderFor(env, input.orderId);
-    const product = await loadAggregate(env.services.eventStore, productStreamId(input.sku), productAggregate);
+    const [order, product] = await Promise.all([
+      loadOrderFor(env, input.orderId),
+      loadAggregate(env.services.eventStore, productStreamId(input.sku), productAggregate),
+    ]);
     if (!product.state.exists) throw new NotFoundError(`no product with sku ${input.sku}`);
     const { name, priceCents } = product.state;
     return orderPlan(order, decideOrder({ type: 'AddItem', sku: input.sku, quantity: input.quantity, product: { name, priceCents } }, order.state), env);

@@ -1,5 +1,6 @@
 import { assertNever, type Aggregate } from '../domain/aggregate.js';
 import { AlreadyExistsError, ForbiddenError, InvalidStateError, NotFoundError, OrderEmptyError, PaymentMismatchError, ValidationError } from '../domain/errors.js';
+import { MAX_INT32 } from '../domain/limits.js';
 import { MAX_LINE_QUANTITY, orderTotalCents, type OrderCommand, type OrderEvent, type OrderState, type OrderStatus } from './orderEvents.js';
 
 /** The Order aggregate: `decide` and `evolve` are pure; time, ids and prices come in as arguments. */
@@ -50,6 +51,9 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
       }
       // A repeated sku joins its line with the name and price captured when the line was started.
       const { name, priceCents } = line ? { name: line.name, priceCents: line.unitPriceCents } : command.product;
+      if (orderTotalCents(state.lines) + command.quantity * priceCents > MAX_INT32) {
+        throw new ValidationError([{ path: 'input.quantity', message: `the order total would exceed ${MAX_INT32} cents` }]);
+      }
       return [{ type: 'ItemAdded', data: { sku: command.sku, name, quantity: command.quantity, unitPriceCents: priceCents } }];
     }
     case 'RemoveItem': {

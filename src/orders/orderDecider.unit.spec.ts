@@ -154,6 +154,13 @@ describe('decideOrder', () => {
       expect(error.fieldErrors).toStrictEqual([{ path: 'input.quantity', message: expect.stringContaining('1000') }]);
     });
 
+    it('rejects an item that would take the order total past the largest GraphQL Int with VALIDATION_FAILED', () => {
+      const error = given(created, itemAdded('GAD-1', 'Gadget', 1, 1_500_000_000))
+        .when(addItem('WID-1', 1, { name: 'Widget', priceCents: 1_000_000_000 }))
+        .thenRejects(ValidationError, 'VALIDATION_FAILED');
+      expect(error.fieldErrors).toStrictEqual([{ path: 'input.quantity', message: expect.stringContaining('2147483647') }]);
+    });
+
     it('counts only the same sku towards the 1000-unit line limit', () => {
       given(created, itemAdded('GAD-1', 'Gadget', 999, 1000))
         .when(addWidget(999))

@@ -1,5 +1,6 @@
 import { assertNever, type Aggregate } from '../domain/aggregate.js';
-import { InsufficientStockError, InvalidStateError, NotFoundError, SkuTakenError } from '../domain/errors.js';
+import { InsufficientStockError, InvalidStateError, NotFoundError, SkuTakenError, ValidationError } from '../domain/errors.js';
+import { MAX_INT32 } from '../domain/limits.js';
 import { availableStock, type ProductCommand, type ProductEvent, type ProductState } from './productEvents.js';
 
 /** The Product aggregate: a catalog entry with its stock. */
@@ -24,6 +25,9 @@ export function decideProduct(command: ProductCommand, state: ProductState): Pro
   if (!state.exists) throw new NotFoundError('product not found');
   switch (command.type) {
     case 'RestockProduct':
+      if (state.onHand + command.quantity > MAX_INT32) {
+        throw new ValidationError([{ path: 'input.quantity', message: `stock on hand would exceed ${MAX_INT32} units` }]);
+      }
       return [{ type: 'ProductRestocked', data: { quantity: command.quantity } }];
     case 'ReserveStock': {
       const available = availableStock(state);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InsufficientStockError, InvalidStateError, NotFoundError, SkuTakenError } from '../domain/errors.js';
+import { InsufficientStockError, InvalidStateError, NotFoundError, SkuTakenError, ValidationError } from '../domain/errors.js';
 import { deciderSpec, foldEvents } from '../domain/testing/givenWhenThen.js';
 import { decideProduct, evolveProduct, productAggregate, productStreamId } from './productDecider.js';
 import { availableStock, type ProductCommand, type ProductEvent } from './productEvents.js';
@@ -61,6 +61,11 @@ describe('decideProduct', () => {
   describe('restockProduct', () => {
     it('restocks an existing product by the quantity', () => {
       given(added()).when(restock(5)).thenEmits([{ type: 'ProductRestocked', data: { quantity: 5 } }]);
+    });
+
+    it('rejects a restock that would take stock on hand past the largest GraphQL Int with VALIDATION_FAILED', () => {
+      const error = given(added(2_147_483_000)).when(restock(1000)).thenRejects(ValidationError, 'VALIDATION_FAILED');
+      expect(error.fieldErrors).toStrictEqual([{ path: 'input.quantity', message: expect.stringContaining('2147483647') }]);
     });
 
     it('adds the restocked quantity to what is on hand', () => {
