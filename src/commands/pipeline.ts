@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { describeActor, type Actor, type Authentication } from '../auth/actor.js';
-import { ConcurrencyConflictError, IdempotencyKeyReusedError, ValidationError } from '../domain/errors.js';
+import { ConcurrencyConflictError, DomainError, IdempotencyKeyReusedError, ValidationError } from '../domain/errors.js';
 import { ConcurrencyError, IdempotencyKeyReusedError as StoreKeyReusedError } from '../eventStore/errors.js';
 import type { AppendOutcome } from '../eventStore/types.js';
 import type { Services } from '../services.js';
@@ -77,14 +77,27 @@ export async function runCommand<I, R>(
   const env: CommandEnv = { actor, now: new Date(), newId: randomUUID, services };
   const id = envelope.data.commandId;
   const inputHash = commandInputHash(definition.name, describeActor(actor), input);
-  if (id) {
+  // A repeat answers with the first outcome, even where deciding again would now reject.
+  const repeatOf = async (): Promise<CommandSuccessPayload<R> | undefined> => {
+    if (!id) return undefined;
     const stored = await services.db.prisma.commandResult.findUnique({ where: { commandId: id } });
     if (stored && stored.inputHash !== inputHash) throw new IdempotencyKeyReusedError();
-    if (stored) return answerRepeat(definition, stored.result as unknown as AppendOutcome, env);
-  }
+    return stored ? answerRepeat(definition, stored.result as unknown as AppendOutcome, env) : undefined;
+  };
+  const repeat = await repeatOf();
+  if (repeat) return repeat;
 
   for (let attempt = 1; ; attempt++) {
-    const plan = await definition.plan(input, env);
+    let plan: CommandPlan<R>;
+    try {
+      plan = await definition.plan(input, env);
+    } catch (error) {
+      // The first run of this command id may have committed since the check above (concurrent
+      // retries of one request): then its outcome is the answer, not this rejection.
+      const firstRun = error instanceof DomainError ? await repeatOf() : undefined;
+      if (firstRun) return firstRun;
+      throw error;
+    }
     const target = plan.appends[0];
     const userExpected = envelope.data.expectedVersion;
     if (userExpected !== undefined && userExpected !== target.expectedVersion) {

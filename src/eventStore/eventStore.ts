@@ -41,7 +41,7 @@ export class EventStore {
     return readStream(this.db.prisma, streamId, afterVersion);
   }
 
-  readAll(after: bigint, limit?: number, options?: { types?: string[] }): Promise<RecordedEvent[]> {
+  readAll(after: bigint, limit?: number, options?: { types?: string[]; upTo?: bigint }): Promise<RecordedEvent[]> {
     return readAll(this.db.prisma, after, limit, options);
   }
 

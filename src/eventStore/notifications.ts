@@ -2,11 +2,14 @@ import { EventEmitter } from 'node:events';
 import pg from 'pg';
 
 export const EVENTS_CHANNEL = 'ordersource_events';
+/** Projectors announce `name:position` here after each batch commits. */
+export const PROJECTIONS_CHANNEL = 'ordersource_projections';
 
 /**
  * Listens for the commit notification that every append sends (`pg_notify` inside the append
- * transaction, delivered only on commit) and lets readers wait for a position. One dedicated
- * connection per process; it reconnects after the database goes away.
+ * transaction, delivered only on commit) and the projectors' progress notifications, and lets
+ * readers wait for a position. One dedicated connection per process; it reconnects after the
+ * database goes away.
  */
 export class CommitNotifier {
   private readonly emitter = new EventEmitter();
@@ -26,7 +29,10 @@ export class CommitNotifier {
   /** Connects and starts listening; resolves once LISTEN is in place. */
   async start(): Promise<void> {
     const client = new pg.Client({ connectionString: this.connectionString });
-    client.on('notification', (message) => this.announce(BigInt(message.payload ?? '0')));
+    client.on('notification', (message) => {
+      if (message.channel === EVENTS_CHANNEL) this.announce(BigInt(message.payload ?? '0'));
+      else this.announceProjection(message.payload ?? '');
+    });
     // Only the current connection may trigger a reconnect; a dead one's late events are ignored.
     const lost = () => this.client === client && this.scheduleReconnect();
     client.on('error', (error) => {
@@ -36,10 +42,16 @@ export class CommitNotifier {
     client.on('end', lost);
     this.client = client;
     await client.connect();
-    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    await client.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${PROJECTIONS_CHANNEL}`);
     // Anything committed while we were not listening is announced by the next append or a poll;
     // wake waiters anyway so they re-check the database.
     this.emitter.emit('wake');
+  }
+
+  /** Calls `listener` when a projection commits a batch (in any process); returns the unsubscribe. */
+  onProjectionProgress(listener: (name: string, position: bigint) => void): () => void {
+    this.emitter.on('projection', listener);
+    return () => this.emitter.off('projection', listener);
   }
 
   /** Calls `listener` with each committed position; returns the unsubscribe. */
@@ -80,6 +92,11 @@ export class CommitNotifier {
   private announce(position: bigint): void {
     if (position > this.latest) this.latest = position;
     this.emitter.emit('commit', position);
+  }
+
+  private announceProjection(payload: string): void {
+    const at = payload.lastIndexOf(':');
+    if (at > 0) this.emitter.emit('projection', payload.slice(0, at), BigInt(payload.slice(at + 1) || '0'));
   }
 
   private scheduleReconnect(): void {

@@ -35,10 +35,13 @@ export async function readAll(
   prisma: PrismaClient,
   after: bigint,
   limit = 1000,
-  options: { types?: string[] } = {},
+  options: { types?: string[]; upTo?: bigint } = {},
 ): Promise<RecordedEvent[]> {
   const rows = await prisma.event.findMany({
-    where: { position: { gt: after }, ...(options.types ? { type: { in: options.types } } : {}) },
+    where: {
+      position: { gt: after, ...(options.upTo !== undefined ? { lte: options.upTo } : {}) },
+      ...(options.types ? { type: { in: options.types } } : {}),
+    },
     orderBy: { position: 'asc' },
     take: limit,
   });

@@ -1,9 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { createYoga, useErrorHandler, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import { createYoga, maskError, useErrorHandler, type YogaServerInstance } from 'graphql-yoga';
+import { DomainError } from '../domain/errors.js';
 import { authenticate } from '../auth/tokens.js';
 import type { Services } from '../services.js';
 import type { GraphQLContext } from './context.js';
 import { schema } from './schema.js';
+
+/**
+ * Query fields return plain types rather than result unions, so an expected rejection there (an
+ * anonymous caller, CONSISTENCY_TIMEOUT, a bad `consistentWith`) becomes a GraphQL error that keeps
+ * its `code` in `extensions`; everything else is masked as usual.
+ */
+function exposeDomainErrors(error: unknown, message: string, isDev?: boolean): Error {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof DomainError && error instanceof GraphQLError) {
+    const { code, message: reason, name: _name, stack: _stack, ...details } = original as DomainError & Record<string, unknown>;
+    return new GraphQLError(reason, { nodes: error.nodes, path: error.path, extensions: { code, ...details } });
+  }
+  return maskError(error, message, isDev);
+}
 
 /** What a transport adds to the context: nothing over HTTP; the socket's details over graphql-ws. */
 export type ServerContext = { connectionParams?: Readonly<Record<string, unknown>> };
@@ -20,7 +36,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
     landingPage: false,
     graphiql: services.config.env === 'development',
     logging: false,
-    maskedErrors: { isDev: false },
+    maskedErrors: { isDev: false, maskError: exposeDomainErrors },
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
       // Over graphql-ws there is no Fetch request; each operation gets its own id.
       const id = request?.headers.get('x-request-id')?.slice(0, 100) || randomUUID();

@@ -1,0 +1,116 @@
+import { assertNever } from '../domain/aggregate.js';
+import type { RecordedEvent } from '../eventStore/types.js';
+import { occurredAtOf } from '../commands/loadAggregate.js';
+import type { OrderEvent, OrderStatus } from './orderEvents.js';
+
+/** A row of `order_summaries` (as the projection handles it: times as ISO strings, positions as bigint). */
+export interface OrderSummaryRow {
+  order_id: string;
+  customer_id: string;
+  status: OrderStatus;
+  total_cents: number;
+  item_count: number;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  last_position: bigint;
+}
+
+export interface OrderLineRow {
+  order_id: string;
+  sku: string;
+  name: string;
+  quantity: number;
+  unit_price_cents: number;
+  line_no: number;
+}
+
+export interface OrderHistoryRow {
+  position: bigint;
+  order_id: string;
+  version: number;
+  type: string;
+  occurred_at: string;
+  data: Record<string, unknown>;
+}
+
+/** The orders read model for the orders a batch touches. */
+export interface OrderRows {
+  summaries: Map<string, OrderSummaryRow>;
+  lines: Map<string, OrderLineRow[]>;
+}
+
+export const ORDER_EVENT_TYPES = [
+  'OrderCreated', 'ItemAdded', 'ItemRemoved', 'OrderSubmitted', 'PaymentRecorded', 'OrderShipped', 'OrderDelivered', 'OrderCancelled', 'RefundRecorded',
+] as const satisfies readonly OrderEvent['type'][];
+
+export const orderIdOf = (event: RecordedEvent): string => event.streamId.slice('Order-'.length);
+
+/**
+ * Applies events to the rows in memory (pure apart from mutating `rows`): returns the history
+ * entries to insert and the ids of the orders that changed. An event at or below a row's
+ * `last_position` was applied before and is skipped, so a replayed batch changes nothing.
+ */
+export function applyOrderEvents(rows: OrderRows, events: RecordedEvent[]): { history: OrderHistoryRow[]; changed: RecordedEvent[] } {
+  const history: OrderHistoryRow[] = [];
+  const changed: RecordedEvent[] = [];
+  for (const event of events) {
+    const orderId = orderIdOf(event);
+    const summary = rows.summaries.get(orderId);
+    if (summary && event.position <= summary.last_position) continue;
+    if (!summary && event.type !== 'OrderCreated') continue; // its creation was skipped by an admin
+    const occurredAt = occurredAtOf(event);
+    const next = applyOne(summary, rows.lines.get(orderId) ?? [], event as unknown as OrderEvent, orderId, occurredAt);
+    rows.lines.set(orderId, next.lines);
+    const totals = next.lines.reduce((t, l) => ({ cents: t.cents + l.quantity * l.unit_price_cents, items: t.items + l.quantity }), { cents: 0, items: 0 });
+    rows.summaries.set(orderId, {
+      ...next.summary,
+      total_cents: totals.cents,
+      item_count: totals.items,
+      version: event.version,
+      updated_at: occurredAt,
+      last_position: event.position,
+    });
+    history.push({ position: event.position, order_id: orderId, version: event.version, type: event.type, occurred_at: occurredAt, data: event.data });
+    changed.push(event);
+  }
+  return { history, changed };
+}
+
+type Base = Omit<OrderSummaryRow, 'total_cents' | 'item_count' | 'version' | 'updated_at' | 'last_position'>;
+
+function applyOne(summary: OrderSummaryRow | undefined, lines: OrderLineRow[], event: OrderEvent, orderId: string, at: string): { summary: Base; lines: OrderLineRow[] } {
+  if (event.type === 'OrderCreated') {
+    return { summary: { order_id: orderId, customer_id: event.data.customerId, status: 'DRAFT', created_at: at }, lines: [] };
+  }
+  const base: Base = { order_id: orderId, customer_id: summary!.customer_id, status: summary!.status, created_at: summary!.created_at };
+  switch (event.type) {
+    case 'ItemAdded': {
+      const { sku, name, quantity, unitPriceCents } = event.data;
+      const existing = lines.find((l) => l.sku === sku);
+      const next = existing
+        ? lines.map((l) => (l.sku === sku ? { ...l, quantity: l.quantity + quantity } : l))
+        : [...lines, { order_id: orderId, sku, name, quantity, unit_price_cents: unitPriceCents, line_no: Math.max(0, ...lines.map((l) => l.line_no)) + 1 }];
+      return { summary: base, lines: next };
+    }
+    case 'ItemRemoved':
+      return {
+        summary: base,
+        lines: lines.map((l) => (l.sku === event.data.sku ? { ...l, quantity: l.quantity - event.data.quantity } : l)).filter((l) => l.quantity > 0),
+      };
+    case 'OrderSubmitted':
+      return { summary: { ...base, status: 'SUBMITTED' }, lines };
+    case 'PaymentRecorded':
+      return { summary: { ...base, status: 'PAID' }, lines };
+    case 'OrderShipped':
+      return { summary: { ...base, status: 'SHIPPED' }, lines };
+    case 'OrderDelivered':
+      return { summary: { ...base, status: 'DELIVERED' }, lines };
+    case 'OrderCancelled':
+      return { summary: { ...base, status: 'CANCELLED' }, lines };
+    case 'RefundRecorded':
+      return { summary: base, lines };
+    default:
+      return assertNever(event);
+  }
+}

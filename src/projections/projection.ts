@@ -1,0 +1,27 @@
+import type pg from 'pg';
+import type { RecordedEvent } from '../eventStore/types.js';
+
+/** A change a projection made, published to live subscribers once its batch has committed. */
+export interface ReadModelChange {
+  /** e.g. `order` or `product` */
+  kind: string;
+  /** The read row's key (order id, sku, customer id). */
+  key: string;
+  /** The event that caused it. */
+  event: RecordedEvent;
+}
+
+/**
+ * A projection: consumes the log in position order and keeps its own read tables. `apply` runs
+ * inside the batch's transaction (together with the checkpoint update), must only touch the
+ * projection's own tables, and must be idempotent: every read row stores the last position applied
+ * to it, and an event at or below that position is skipped.
+ */
+export interface Projection {
+  name: string;
+  /** The event types it handles; other events only move its checkpoint. */
+  eventTypes: readonly string[];
+  /** The tables it owns, in the public schema (a rebuild recreates exactly these). */
+  tables: readonly string[];
+  apply(tx: pg.ClientBase, events: RecordedEvent[]): Promise<ReadModelChange[]>;
+}

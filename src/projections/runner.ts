@@ -1,0 +1,171 @@
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import { PROJECTIONS_CHANNEL } from '../eventStore/notifications.js';
+import type { RecordedEvent } from '../eventStore/types.js';
+import type { Services } from '../services.js';
+import { advanceCheckpoint, ensureCheckpoint, lockCheckpoint, markFailed, readCheckpoint } from './checkpoints.js';
+import type { Projection, ReadModelChange } from './projection.js';
+
+const BATCH_SIZE = 1_000;
+const IDLE_POLL_MS = 1_000;
+const LOCK_RETRY_MS = 2_000;
+
+/**
+ * Runs one projection in this process while it holds the projection's PostgreSQL advisory lock
+ * (one process at a time; when the holder dies its session ends, the lock is released, and
+ * another process's runner takes over within LOCK_RETRY_MS). Reads the log in position order in
+ * batches, applies each batch and its checkpoint in one transaction, wakes on the commit
+ * notification with a polling fallback, and stops (status FAILED) on an event it cannot apply.
+ * Emits `changes` (ReadModelChange[]) after each batch commits.
+ */
+export class ProjectionRunner extends EventEmitter {
+  private running = false;
+  private lockClient?: pg.Client;
+  private wake?: () => void;
+  private loop?: Promise<void>;
+
+  constructor(
+    readonly projection: Projection,
+    private readonly services: Services,
+  ) {
+    super();
+  }
+
+  /** True while this process holds the projection's lock. */
+  get isActive(): boolean {
+    return this.lockClient !== undefined;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const unsubscribe = this.services.eventStore.notifier.onCommit(() => this.wake?.());
+    this.loop = this.run().finally(unsubscribe);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Wakes the loop now (after an admin retry, say). */
+  poke(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        if (!(await this.holdLock())) {
+          await this.sleep(LOCK_RETRY_MS);
+          continue;
+        }
+        const progressed = await this.step();
+        if (!progressed) await this.sleep(IDLE_POLL_MS);
+      } catch (err) {
+        this.services.logger.warn({ err, projection: this.projection.name }, 'projection step failed; retrying');
+        await this.releaseLock();
+        await this.sleep(LOCK_RETRY_MS);
+      }
+    }
+    await this.releaseLock();
+  }
+
+  /** One batch; returns false when there was nothing to do. */
+  private async step(): Promise<boolean> {
+    const { prisma, pool } = this.services.db;
+    const checkpoint = await readCheckpoint(prisma, this.projection.name);
+    if (checkpoint.status === 'FAILED') return false;
+    const head = await this.services.eventStore.headPosition();
+    if (head <= checkpoint.position) return false;
+    const events = await this.services.eventStore.readAll(checkpoint.position, BATCH_SIZE, { types: [...this.projection.eventTypes], upTo: head });
+    // A short batch means nothing else this projection handles exists up to `head`.
+    const next = events.length === BATCH_SIZE ? events.at(-1)!.position : head;
+    try {
+      await this.applyBatch(pool, checkpoint.position, events, next);
+    } catch (error) {
+      if (error instanceof CheckpointMovedError) return true;
+      await this.isolateFailure(checkpoint.position, events, error);
+    }
+    return true;
+  }
+
+  private async applyBatch(pool: pg.Pool, from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
+    const tx = await pool.connect();
+    let changes: ReadModelChange[] = [];
+    try {
+      await tx.query('BEGIN');
+      const locked = await lockCheckpoint(tx, this.projection.name);
+      if (locked.position !== from || locked.status !== 'RUNNING') throw new CheckpointMovedError();
+      if (events.length > 0) changes = await this.projection.apply(tx, events);
+      await advanceCheckpoint(tx, this.projection.name, to);
+      await tx.query('SELECT pg_notify($1, $2)', [PROJECTIONS_CHANNEL, `${this.projection.name}:${to}`]);
+      await tx.query('COMMIT');
+    } catch (error) {
+      await tx.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      tx.release();
+    }
+    this.emit('progress', to);
+    if (changes.length > 0) this.emit('changes', changes);
+  }
+
+  /**
+   * A batch failed: apply its events one by one to commit everything before the poison event, then
+   * record the failure on that event and stop this projection (the others keep running).
+   */
+  private async isolateFailure(from: bigint, events: RecordedEvent[], batchError: unknown): Promise<void> {
+    let position = from;
+    for (const event of events) {
+      try {
+        await this.applyBatch(this.services.db.pool, position, [event], event.position);
+        position = event.position;
+      } catch (error) {
+        await markFailed(this.services.db.prisma, this.projection.name, event.position, error);
+        this.services.logger.error({ err: error, projection: this.projection.name, position: event.position.toString() }, 'projection stopped on an event it cannot apply');
+        return;
+      }
+    }
+    throw batchError; // every event applied alone: the failure was transient
+  }
+
+  private async holdLock(): Promise<boolean> {
+    if (this.lockClient) return true;
+    const client = new pg.Client({ connectionString: this.services.db.connectionString });
+    client.on('error', () => {});
+    client.on('end', () => {
+      if (this.lockClient === client) this.lockClient = undefined;
+    });
+    await client.connect();
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(20260, hashtext($1)) AS locked', [this.projection.name]);
+    if (!rows[0]!.locked) {
+      await client.end();
+      return false;
+    }
+    this.lockClient = client;
+    await ensureCheckpoint(this.services.db.prisma, this.projection.name);
+    this.services.logger.info({ projection: this.projection.name }, 'running projection');
+    return true;
+  }
+
+  private async releaseLock(): Promise<void> {
+    const client = this.lockClient;
+    this.lockClient = undefined;
+    await client?.end().catch(() => {});
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+class CheckpointMovedError extends Error {}
