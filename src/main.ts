@@ -4,6 +4,7 @@ import { connectDatabase } from './db/database.js';
 import { openStorage } from './db/storage.js';
 import { EventStore } from './eventStore/eventStore.js';
 import { createLogger } from './logger.js';
+import { ReadSide } from './projections/projections.js';
 
 /** Process entry: config, database, server, and a graceful stop on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -28,12 +29,15 @@ async function main(): Promise<void> {
     onError: (err) => logger.warn({ err }, 'database connection error'),
   });
   const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'));
+  const readSide = new ReadSide({ db, eventStore, logger });
   let app;
   try {
     await eventStore.start();
-    app = await startApp({ config, logger, db, eventStore }, { port: config.port, host: config.host });
+    readSide.start();
+    app = await startApp({ config, logger, db, eventStore, readSide }, { port: config.port, host: config.host });
   } catch (error) {
     // Never leave the embedded PostgreSQL running behind a server that failed to start.
+    await readSide.stop();
     await eventStore.stop();
     await db.close();
     await storage.close();
@@ -48,6 +52,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     try {
       await app.stop(config.shutdownTimeoutMs);
+      await readSide.stop();
       await eventStore.stop();
       await db.close();
       await storage.close();

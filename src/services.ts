@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { EventStore } from './eventStore/eventStore.js';
 import type { Logger } from './logger.js';
+import type { ReadSide } from './projections/projections.js';
 
 /** The long-lived parts of a running server, shared by every request. */
 export interface Services {
@@ -9,4 +10,5 @@ export interface Services {
   logger: Logger;
   db: Database;
   eventStore: EventStore;
+  readSide: ReadSide;
 }

@@ -7,6 +7,7 @@ import { EventStore } from '../eventStore/eventStore.js';
 import { createLogger } from '../logger.js';
 import { productAggregate, productStreamId } from '../products/productDecider.js';
 import { addProduct, restockProduct } from '../products/productCommands.js';
+import { ReadSide } from '../projections/projections.js';
 import type { Services } from '../services.js';
 import { loadAggregate } from './loadAggregate.js';
 import { runCommand } from './pipeline.js';
@@ -19,7 +20,9 @@ const request = () => ({ auth: staff, services, requestId: 'req-1' });
 beforeAll(async () => {
   testDb = await createTestDatabase();
   const db = testDb.connect();
-  services = { config: loadConfig({ NODE_ENV: 'test' }), logger: createLogger('silent'), db, eventStore: new EventStore(db) };
+  const eventStore = new EventStore(db);
+  const logger = createLogger('silent');
+  services = { config: loadConfig({ NODE_ENV: 'test' }), logger, db, eventStore, readSide: new ReadSide({ db, eventStore, logger }) };
 });
 afterAll(() => testDb.drop());
 

@@ -5,6 +5,10 @@ import '../system/systemQueries.js';
 import '../customers/customerMutations.js';
 import '../products/productMutations.js';
 import '../orders/orderMutations.js';
+import '../orders/orderQueries.js';
+import '../customers/customerQueries.js';
+import '../products/productQueries.js';
+import '../projections/projectionQueries.js';
 
 /** The executable schema, built once from every slice's types. */
 export const schema: GraphQLSchema = builder.toSchema();

@@ -30,3 +30,6 @@ export const OrderType = builder.objectRef<OrderView>('Order').implement({
     updatedAt: t.field({ type: 'DateTime', resolve: (o) => o.updatedAt }),
   }),
 });
+
+/** `OrderConnection` (SPEC section 5), shared by `orders` and `Customer.orders`. */
+export const OrderConnection = builder.connectionObject({ type: OrderType, name: 'OrderConnection' }, { name: 'OrderEdge' });

@@ -11,6 +11,8 @@ export interface OrderView {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** The position of the latest event reflected here (for reading its history consistently). */
+  position?: string;
 }
 
 export function orderViewFromState(state: OrderState, version: number): OrderView {

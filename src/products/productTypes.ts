@@ -12,3 +12,5 @@ export const ProductType = builder.objectRef<ProductView>('Product').implement({
     available: t.exposeInt('available', { description: 'onHand - reserved: what can still be sold.' }),
   }),
 });
+
+export const ProductConnection = builder.connectionObject({ type: ProductType, name: 'ProductConnection' }, { name: 'ProductEdge' });

@@ -2,7 +2,9 @@ import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { PROJECTIONS_CHANNEL } from '../eventStore/notifications.js';
 import type { RecordedEvent } from '../eventStore/types.js';
-import type { Services } from '../services.js';
+import type { Database } from '../db/database.js';
+import type { EventStore } from '../eventStore/eventStore.js';
+import type { Logger } from '../logger.js';
 import { advanceCheckpoint, ensureCheckpoint, lockCheckpoint, markFailed, readCheckpoint } from './checkpoints.js';
 import type { Projection, ReadModelChange } from './projection.js';
 
@@ -26,7 +28,7 @@ export class ProjectionRunner extends EventEmitter {
 
   constructor(
     readonly projection: Projection,
-    private readonly services: Services,
+    private readonly services: { db: Database; eventStore: EventStore; logger: Logger },
   ) {
     super();
   }

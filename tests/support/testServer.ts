@@ -2,6 +2,7 @@ import { loadConfig } from '../../src/config.js';
 import { startApp, type App } from '../../src/app.js';
 import { EventStore } from '../../src/eventStore/eventStore.js';
 import { createLogger } from '../../src/logger.js';
+import { ReadSide } from '../../src/projections/projections.js';
 import type { Services } from '../../src/services.js';
 import { createTestDatabase, type TestDatabase } from './testDatabase.js';
 
@@ -23,7 +24,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const db = database.connect({ poolSize: 20 });
   const eventStore = new EventStore(db);
   await eventStore.start();
-  const services: Services = { config, logger, db, eventStore };
+  const readSide = new ReadSide({ db, eventStore, logger });
+  readSide.start();
+  const services: Services = { config, logger, db, eventStore, readSide };
   const app = await startApp(services, { port: 0, host: '127.0.0.1' });
   return {
     app,
@@ -40,6 +43,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
     async stop() {
       await app.stop(1_000);
+      await readSide.stop();
       await eventStore.stop();
       await database.drop();
     },

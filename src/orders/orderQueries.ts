@@ -1,0 +1,141 @@
+import DataLoader from 'dataloader';
+import { isStaff, requireUser, type Actor } from '../auth/actor.js';
+import { loadAggregate } from '../commands/loadAggregate.js';
+import { ValidationError } from '../domain/errors.js';
+import { builder } from '../graphql/builder.js';
+import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { keysetConnection } from '../graphql/cursors.js';
+import { canSeeOrder } from './orderCommands.js';
+import { orderAggregate, orderStreamId } from './orderDecider.js';
+import { countOrders, findOrder, orderCursorKey, pageOfOrders, type OrderFilter } from './orderReads.js';
+import { OrderConnection, OrderStatusEnum, OrderType } from './orderTypes.js';
+import { orderViewFromState, type OrderView } from './orderView.js';
+
+const ORDERS = ['orders'] as const;
+
+interface HistoryEntry {
+  position: string;
+  version: number;
+  type: string;
+  occurredAt: Date;
+  data: unknown;
+}
+
+const OrderHistoryEntryType = builder.objectRef<HistoryEntry>('OrderHistoryEntry').implement({
+  description: 'One event in an order\'s life.',
+  fields: (t) => ({
+    position: t.exposeString('position'),
+    version: t.exposeInt('version'),
+    type: t.exposeString('type'),
+    occurredAt: t.field({ type: 'DateTime', resolve: (e) => e.occurredAt }),
+    data: t.field({ type: 'JSON', resolve: (e) => e.data }),
+  }),
+});
+
+/** One history query per request for all the orders whose history is asked for. */
+const historyLoaders = new WeakMap<object, DataLoader<string, HistoryEntry[]>>();
+function historyLoader(ctx: GraphQLContext): DataLoader<string, HistoryEntry[]> {
+  let loader = historyLoaders.get(ctx);
+  if (!loader) {
+    loader = new DataLoader(async (ids: readonly string[]) => {
+      const rows = await ctx.db.prisma.orderHistoryEntry.findMany({ where: { orderId: { in: [...ids] } }, orderBy: [{ orderId: 'asc' }, { version: 'asc' }] });
+      return ids.map((id) => rows.filter((r) => r.orderId === id).map((r) => ({ ...r, position: r.position.toString() })));
+    });
+    historyLoaders.set(ctx, loader);
+  }
+  return loader;
+}
+
+builder.objectField(OrderType, 'history', (t) =>
+  t.field({
+    type: [OrderHistoryEntryType],
+    description: 'Every event of the order, oldest first (from the history read table).',
+    resolve: async (order, _args, ctx) => {
+      // An order straight from a command result may be ahead of the read side by a moment.
+      if (order.position) await ctx.readSide.waitFor(ORDERS, BigInt(order.position));
+      return historyLoader(ctx).load(order.id);
+    },
+  }),
+);
+
+/** The order if the caller may see it; null for a missing order and for someone else's alike. */
+async function visibleOrder(ctx: GraphQLContext, id: string): Promise<OrderView | null> {
+  const actor = requireUser(ctx.auth);
+  const order = await findOrder(ctx.db.prisma, id);
+  return order && canSeeOrder(actor, order) ? order : null;
+}
+
+/** Customers only ever list their own orders, whatever customerId they pass. */
+function scopedFilter(actor: Actor, filter: OrderFilter): OrderFilter | null {
+  if (isStaff(actor)) return filter;
+  if (actor.kind !== 'user') return null;
+  if (filter.customerId !== undefined && filter.customerId !== actor.sub) return null;
+  return { ...filter, customerId: actor.sub };
+}
+
+builder.queryFields((t) => ({
+  order: t.field({
+    type: OrderType,
+    nullable: true,
+    description: 'An order (customers: only their own; null otherwise).',
+    args: { id: t.arg.id({ required: true }), consistentWith: t.arg.string(consistentWithArg) },
+    resolve: async (_root, args, ctx) => {
+      await readConsistently(ctx, ORDERS, args.consistentWith);
+      return visibleOrder(ctx, String(args.id));
+    },
+  }),
+  orders: t.connection(
+    {
+      type: OrderType,
+      description: 'Orders, newest first (customers: only their own).',
+      args: { status: t.arg({ type: OrderStatusEnum, required: false }), customerId: t.arg.id({ required: false }), consistentWith: t.arg.string(consistentWithArg) },
+      resolve: async (_root, args, ctx) => {
+        const actor = requireUser(ctx.auth);
+        await readConsistently(ctx, ORDERS, args.consistentWith);
+        const filter = scopedFilter(actor, { status: args.status ?? undefined, customerId: args.customerId ?? undefined });
+        const { prisma } = ctx.db;
+        return keysetConnection(
+          args,
+          orderCursorKey,
+          (page) => (filter ? pageOfOrders(prisma, filter, page) : Promise.resolve([])),
+          () => (filter ? countOrders(prisma, filter) : Promise.resolve(0)),
+        );
+      },
+    },
+    OrderConnection,
+  ),
+  orderHistory: t.field({
+    type: [OrderHistoryEntryType],
+    description: 'Every event of an order, oldest first (empty for an order you cannot see).',
+    args: { orderId: t.arg.id({ required: true }), consistentWith: t.arg.string(consistentWithArg) },
+    resolve: async (_root, args, ctx) => {
+      await readConsistently(ctx, ORDERS, args.consistentWith);
+      const order = await visibleOrder(ctx, String(args.orderId));
+      return order ? historyLoader(ctx).load(order.id) : [];
+    },
+  }),
+  orderAt: t.field({
+    type: OrderType,
+    nullable: true,
+    description: 'Time travel: the order as it was at a version or a moment, folded from its events.',
+    args: { id: t.arg.id({ required: true }), version: t.arg.int({ required: false }), asOf: t.arg({ type: 'DateTime', required: false }) },
+    resolve: async (_root, args, ctx) => {
+      const actor = requireUser(ctx.auth);
+      if (args.version !== null && args.version !== undefined && args.version < 1) {
+        throw new ValidationError([{ path: 'version', message: 'must be at least 1' }]);
+      }
+      const streamId = orderStreamId(String(args.id));
+      let upTo = args.version ?? undefined;
+      if (args.asOf) {
+        const events = await ctx.eventStore.readStream(streamId);
+        const last = events.filter((e) => new Date(e.metadata.occurredAt ?? e.recordedAt).getTime() <= args.asOf!.getTime()).at(-1);
+        if (!last) return null;
+        upTo = Math.min(upTo ?? last.version, last.version);
+      }
+      const order = await loadAggregate(ctx.eventStore, streamId, orderAggregate, upTo);
+      if (!order.state.exists || !canSeeOrder(actor, order.state)) return null;
+      return orderViewFromState(order.state, order.version);
+    },
+  }),
+}));

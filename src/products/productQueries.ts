@@ -1,0 +1,51 @@
+import { requireNoRefusedToken } from '../auth/actor.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { builder } from '../graphql/builder.js';
+import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
+import { keysetConnection } from '../graphql/cursors.js';
+import { ProductConnection, ProductType } from './productTypes.js';
+import type { ProductView } from './productView.js';
+
+const INVENTORY = ['inventory'] as const;
+
+function toView(row: Prisma.InventoryItemGetPayload<object>): ProductView {
+  return { sku: row.sku, name: row.name, priceCents: row.priceCents, onHand: row.onHand, reserved: row.reserved, available: row.onHand - row.reserved };
+}
+
+builder.queryFields((t) => ({
+  product: t.field({
+    type: ProductType,
+    nullable: true,
+    description: 'A catalog entry and its stock (anyone may read the catalog).',
+    args: { sku: t.arg.string({ required: true }), consistentWith: t.arg.string(consistentWithArg) },
+    resolve: async (_root, args, ctx) => {
+      requireNoRefusedToken(ctx.auth);
+      await readConsistently(ctx, INVENTORY, args.consistentWith);
+      const row = await ctx.db.prisma.inventoryItem.findUnique({ where: { sku: args.sku } });
+      return row && toView(row);
+    },
+  }),
+  products: t.connection(
+    {
+      type: ProductType,
+      description: 'The catalog, by sku.',
+      args: { consistentWith: t.arg.string(consistentWithArg) },
+      resolve: async (_root, args, ctx) => {
+        requireNoRefusedToken(ctx.auth);
+        await readConsistently(ctx, INVENTORY, args.consistentWith);
+        const { prisma } = ctx.db;
+        return keysetConnection(
+          args,
+          (p: ProductView) => [p.sku],
+          async ({ after, before, limit, inverted }) => {
+            const sku = { ...(after ? { gt: String(after[0]) } : {}), ...(before ? { lt: String(before[0]) } : {}) };
+            const rows = await prisma.inventoryItem.findMany({ where: { sku }, orderBy: { sku: inverted ? 'desc' : 'asc' }, take: limit });
+            return rows.map(toView);
+          },
+          () => prisma.inventoryItem.count(),
+        );
+      },
+    },
+    ProductConnection,
+  ),
+}));

@@ -1,0 +1,94 @@
+import { requireStaff, type Authentication } from '../auth/actor.js';
+import { ForbiddenError, InvalidStateError, NotFoundError, UnauthenticatedError } from '../domain/errors.js';
+import { builder } from '../graphql/builder.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { PROJECTIONS } from './projections.js';
+
+interface ProjectionStatusView {
+  name: string;
+  position: bigint;
+  status: string;
+  lastError: string | null;
+  eventTypes: readonly string[];
+}
+
+const ProjectionStatusType = builder.objectRef<ProjectionStatusView>('ProjectionStatus').implement({
+  description: 'How far a projection has read the log.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    position: t.string({ description: 'The last log position it has applied.', resolve: (p) => p.position.toString() }),
+    lag: t.int({
+      description: 'Events it handles that are in the log but not yet applied.',
+      resolve: async (p, _args, ctx) => {
+        const [row] = await ctx.db.pool
+          .query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE position > $1 AND type = ANY($2::text[])', [p.position.toString(), [...p.eventTypes]])
+          .then((r) => r.rows);
+        return row?.n ?? 0;
+      },
+    }),
+    status: t.exposeString('status', { description: 'RUNNING, or FAILED (it stopped on an event; see lastError).' }),
+    lastError: t.exposeString('lastError', { nullable: true }),
+  }),
+});
+
+async function statusOf(ctx: GraphQLContext, name: string): Promise<ProjectionStatusView> {
+  const projection = PROJECTIONS.find((p) => p.name === name);
+  if (!projection) throw new NotFoundError(`no projection named ${name}`);
+  const row = await ctx.db.prisma.projectionCheckpoint.findUnique({ where: { name } });
+  return { name, position: row?.position ?? 0n, status: row?.status ?? 'RUNNING', lastError: row?.lastError ?? null, eventTypes: projection.eventTypes };
+}
+
+function requireAdmin(auth: Authentication) {
+  const user = requireStaff(auth);
+  if (user.role !== 'admin') throw new ForbiddenError('this needs the admin role');
+  return user;
+}
+
+builder.queryField('projections', (t) =>
+  t.field({
+    type: [ProjectionStatusType],
+    description: 'Every projection\'s progress (staff).',
+    resolve: (_root, _args, ctx) => {
+      requireStaff(ctx.auth);
+      return Promise.all(PROJECTIONS.map((p) => statusOf(ctx, p.name)));
+    },
+  }),
+);
+
+const ProjectionNameInput = builder.inputType('ProjectionNameInput', { fields: (t) => ({ name: t.string({ required: true }) }) });
+const adminErrors = () => ({ types: [NotFoundError, InvalidStateError, ForbiddenError, UnauthenticatedError], directResult: true as const });
+
+builder.mutationFields((t) => ({
+  retryProjection: t.field({
+    type: ProjectionStatusType,
+    description: 'Restarts a FAILED projection at the event it failed on (admin).',
+    args: { input: t.arg({ type: ProjectionNameInput, required: true }) },
+    errors: { ...adminErrors(), union: { name: 'RetryProjectionResult' } },
+    resolve: async (_root, { input }, ctx) => {
+      requireAdmin(ctx.auth);
+      if ((await statusOf(ctx, input.name)).status !== 'FAILED') throw new InvalidStateError(`projection ${input.name} is not failed`);
+      await ctx.db.prisma.projectionCheckpoint.update({ where: { name: input.name }, data: { status: 'RUNNING', lastError: null } });
+      ctx.readSide.poke(input.name);
+      return statusOf(ctx, input.name);
+    },
+  }),
+  skipProjectionEvent: t.field({
+    type: ProjectionStatusType,
+    description: 'Moves a FAILED projection past the event it failed on and restarts it (admin). The event stays in the log.',
+    args: { input: t.arg({ type: ProjectionNameInput, required: true }) },
+    errors: { ...adminErrors(), union: { name: 'SkipProjectionEventResult' } },
+    resolve: async (_root, { input }, ctx) => {
+      requireAdmin(ctx.auth);
+      const status = await statusOf(ctx, input.name);
+      if (status.status !== 'FAILED') throw new InvalidStateError(`projection ${input.name} is not failed`);
+      const [poison] = await ctx.eventStore.readAll(status.position, 1, { types: [...status.eventTypes] });
+      await ctx.db.prisma.projectionCheckpoint.update({
+        where: { name: input.name },
+        data: { status: 'RUNNING', lastError: null, position: poison?.position ?? status.position },
+      });
+      ctx.log.warn({ projection: input.name, skipped: poison?.position.toString() }, 'an admin skipped an event for a projection');
+      ctx.readSide.poke(input.name);
+      return statusOf(ctx, input.name);
+    },
+  }),
+}));

@@ -1,0 +1,52 @@
+import { customersProjection } from '../customers/customerProjection.js';
+import type { Database } from '../db/database.js';
+import type { EventStore } from '../eventStore/eventStore.js';
+import type { Logger } from '../logger.js';
+import { ordersProjection } from '../orders/orderProjection.js';
+import { inventoryProjection } from '../products/inventoryProjection.js';
+import { ReadModelConsistency } from './consistency.js';
+import type { Projection, ReadModelChange } from './projection.js';
+import { ProjectionRunner } from './runner.js';
+
+/** Every projection of the service. */
+export const PROJECTIONS: readonly Projection[] = [ordersProjection, customersProjection, inventoryProjection];
+
+export type ProjectionDeps = { db: Database; eventStore: EventStore; logger: Logger };
+
+/**
+ * The read side of one process: a runner per projection (each active in one process at a time)
+ * and read-your-writes waiting.
+ */
+export class ReadSide {
+  readonly runners: ProjectionRunner[];
+  readonly consistency: ReadModelConsistency;
+
+  constructor(deps: ProjectionDeps, projections: readonly Projection[] = PROJECTIONS) {
+    this.runners = projections.map((p) => new ProjectionRunner(p, deps));
+    this.consistency = new ReadModelConsistency(deps.db.prisma, deps.eventStore.notifier);
+  }
+
+  start(): void {
+    for (const runner of this.runners) runner.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.runners.map((r) => r.stop()));
+  }
+
+  /** Calls `listener` with the changes of every batch this process's runners commit. */
+  onChanges(listener: (changes: ReadModelChange[]) => void): () => void {
+    for (const runner of this.runners) runner.on('changes', listener);
+    return () => this.runners.forEach((r) => r.off('changes', listener));
+  }
+
+  /** Wakes the runner of `name` (after an admin retry or skip). */
+  poke(name: string): void {
+    this.runners.find((r) => r.projection.name === name)?.poke();
+  }
+
+  /** Waits until the named projections reach `position` (bounded; then CONSISTENCY_TIMEOUT). */
+  waitFor(names: readonly string[], position: bigint, timeoutMs = 5_000): Promise<void> {
+    return this.consistency.waitFor(names, position, timeoutMs);
+  }
+}
