@@ -23,6 +23,7 @@ const schema = z.object({
   JWT_AUDIENCE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  CONSISTENCY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
 });
 
 /** Validated configuration; see README "Configuration". */
@@ -37,6 +38,8 @@ export interface Config {
   jwt: { secret: string; isDevelopmentSecret: boolean; issuer?: string; audience?: string };
   logLevel: (typeof logLevels)[number];
   shutdownTimeoutMs: number;
+  /** How long a `consistentWith` read waits for the projections before CONSISTENCY_TIMEOUT. */
+  consistencyTimeoutMs: number;
 }
 
 /** Thrown with one line per invalid variable, so a bad deployment says exactly what to fix. */
@@ -73,5 +76,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: v.LOG_LEVEL,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    consistencyTimeoutMs: v.CONSISTENCY_TIMEOUT_MS,
   };
 }

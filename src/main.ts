@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     onError: (err) => logger.warn({ err }, 'database connection error'),
   });
   const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'));
-  const readSide = new ReadSide({ db, eventStore, logger });
+  const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs });
   let app;
   try {
     await eventStore.start();

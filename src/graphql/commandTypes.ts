@@ -64,7 +64,9 @@ export function commandMutation<I, R extends E, E>(options: CommandMutationOptio
   const Success = builder.objectRef<CommandSuccessPayload<R>>(`${pascal}Success`).implement({
     interfaces: [CommandSuccess as never],
     fields: (t) => ({
-      [options.entity.field]: t.field({ type: options.entity.type, resolve: (p) => p.entity as never }),
+      // The entity carries the command's position, so fields read from the read side (an order's
+      // history) can wait until it includes this command.
+      [options.entity.field]: t.field({ type: options.entity.type, resolve: (p) => ({ ...p.entity, position: p.position }) as never }),
       ...Object.fromEntries(
         Object.entries(options.successFields ?? {}).map(([field, f]) => [field, t.string({ description: f.description, resolve: (p) => f.resolve(p.entity) })]),
       ),

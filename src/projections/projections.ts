@@ -11,7 +11,7 @@ import { ProjectionRunner } from './runner.js';
 /** Every projection of the service. */
 export const PROJECTIONS: readonly Projection[] = [ordersProjection, customersProjection, inventoryProjection];
 
-export type ProjectionDeps = { db: Database; eventStore: EventStore; logger: Logger };
+export type ProjectionDeps = { db: Database; eventStore: EventStore; logger: Logger; consistencyTimeoutMs?: number };
 
 /**
  * The read side of one process: a runner per projection (each active in one process at a time)
@@ -20,8 +20,10 @@ export type ProjectionDeps = { db: Database; eventStore: EventStore; logger: Log
 export class ReadSide {
   readonly runners: ProjectionRunner[];
   readonly consistency: ReadModelConsistency;
+  private readonly timeoutMs: number;
 
   constructor(deps: ProjectionDeps, projections: readonly Projection[] = PROJECTIONS) {
+    this.timeoutMs = deps.consistencyTimeoutMs ?? 5_000;
     this.runners = projections.map((p) => new ProjectionRunner(p, deps));
     this.consistency = new ReadModelConsistency(deps.db.prisma, deps.eventStore.notifier);
   }
@@ -46,7 +48,7 @@ export class ReadSide {
   }
 
   /** Waits until the named projections reach `position` (bounded; then CONSISTENCY_TIMEOUT). */
-  waitFor(names: readonly string[], position: bigint, timeoutMs = 5_000): Promise<void> {
+  waitFor(names: readonly string[], position: bigint, timeoutMs = this.timeoutMs): Promise<void> {
     return this.consistency.waitFor(names, position, timeoutMs);
   }
 }

@@ -24,7 +24,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const db = database.connect({ poolSize: 20 });
   const eventStore = new EventStore(db);
   await eventStore.start();
-  const readSide = new ReadSide({ db, eventStore, logger });
+  const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs });
   readSide.start();
   const services: Services = { config, logger, db, eventStore, readSide };
   const app = await startApp(services, { port: 0, host: '127.0.0.1' });
