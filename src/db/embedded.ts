@@ -73,6 +73,19 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 }
 
+/**
+ * The connection string of the embedded PostgreSQL a running server keeps in `dataDir`, if one is
+ * running (for tools such as `npm run projections:rebuild` next to `npm start`).
+ */
+export async function runningEmbeddedPostgres(dataDir: string, database = 'postgres'): Promise<string | undefined> {
+  const clusterDir = path.join(path.resolve(dataDir), 'pg');
+  const pid = await readPostmasterPid(clusterDir);
+  if (pid === undefined || !isProcessAlive(pid)) return undefined;
+  const port = Number((await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[3]);
+  const password = (await fs.readFile(path.join(path.resolve(dataDir), 'pg-password'), 'utf8')).trim();
+  return `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
 async function prepareClusterDir(clusterDir: string, runAs: RunAs | undefined): Promise<void> {
   await fs.mkdir(clusterDir, { recursive: true, mode: 0o700 });
   if (!runAs) return;

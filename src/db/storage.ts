@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { startEmbeddedPostgres } from './embedded.js';
+import { runningEmbeddedPostgres, startEmbeddedPostgres } from './embedded.js';
 import { applyMigrations } from './migrations/migrate.js';
 
 /** The database the server uses, migrated and ready. */
@@ -34,6 +34,19 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
     await embedded.stop();
     throw error;
   }
+}
+
+/**
+ * For command-line tools: the server's database. Uses `DATABASE_URL`, else the embedded PostgreSQL
+ * of a server running on `DATA_DIR`, else starts the embedded one for the duration.
+ */
+export async function openToolStorage(config: Config, logger: Logger): Promise<Storage> {
+  const running = config.databaseUrl ? undefined : await runningEmbeddedPostgres(config.dataDir, EMBEDDED_DATABASE);
+  if (running) {
+    await migrate(running, logger);
+    return { connectionString: running, kind: 'embedded', close: async () => {} };
+  }
+  return openStorage(config, logger);
 }
 
 async function migrate(connectionString: string, logger: Logger): Promise<void> {

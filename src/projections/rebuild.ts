@@ -1,0 +1,90 @@
+import type pg from 'pg';
+import type { EventStore } from '../eventStore/eventStore.js';
+import { PROJECTIONS_CHANNEL } from '../eventStore/notifications.js';
+import type { Logger } from '../logger.js';
+import { lockCheckpoint } from './checkpoints.js';
+import type { Projection } from './projection.js';
+
+const BATCH = 5_000;
+
+/**
+ * Rebuilds a projection's tables from the log without disturbing readers: it builds fresh copies
+ * in a schema of their own (`rebuild_<name>`, same columns and indexes), catches up, then swaps
+ * them in within one transaction that also holds the projection's checkpoint row (so the live
+ * runner waits and then carries on from the rebuilt position). Readers see the old tables until
+ * the swap commits and the new ones after it, never a half-built table.
+ */
+export async function rebuildProjection(
+  pool: pg.Pool,
+  eventStore: EventStore,
+  projection: Projection,
+  logger?: Logger,
+): Promise<{ events: number; position: bigint; ms: number }> {
+  const started = performance.now();
+  const shadow = `rebuild_${projection.name}`;
+  const retired = `retired_${projection.name}`;
+  const client = await pool.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${shadow} CASCADE; CREATE SCHEMA ${shadow}`);
+    for (const table of projection.tables) await client.query(`CREATE TABLE ${shadow}.${table} (LIKE public.${table} INCLUDING ALL)`);
+    // Unqualified table names in the projection now mean the shadow copies.
+    await client.query(`SET search_path TO ${shadow}, public`);
+
+    let position = 0n;
+    let events = 0;
+    for (let head = await eventStore.headPosition(); ; ) {
+      const batch = await eventStore.readAll(position, BATCH, { types: [...projection.eventTypes], upTo: head });
+      if (batch.length > 0) await inTransaction(client, () => projection.apply(client, batch));
+      events += batch.length;
+      position = batch.length === BATCH ? batch.at(-1)!.position : head;
+      if (batch.length < BATCH) {
+        // Caught up with the head we started from; take a new one until little is left.
+        const latest = await eventStore.headPosition();
+        if (latest - position < BATCH) break;
+        head = latest;
+      }
+      logger?.info({ projection: projection.name, position: position.toString() }, 'rebuilding');
+    }
+
+    await inTransaction(client, async () => {
+      await client.query('INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING', [projection.name]);
+      await lockCheckpoint(client, projection.name);
+      const head = await eventStore.headPosition();
+      for (;;) {
+        const rest = await eventStore.readAll(position, BATCH, { types: [...projection.eventTypes], upTo: head });
+        if (rest.length > 0) await projection.apply(client, rest);
+        events += rest.length;
+        if (rest.length < BATCH) break;
+        position = rest.at(-1)!.position;
+      }
+      position = head;
+      await client.query(`DROP SCHEMA IF EXISTS ${retired} CASCADE; CREATE SCHEMA ${retired}`);
+      for (const table of projection.tables) {
+        await client.query(`ALTER TABLE public.${table} SET SCHEMA ${retired}`);
+        await client.query(`ALTER TABLE ${shadow}.${table} SET SCHEMA public`);
+      }
+      await client.query("UPDATE projection_checkpoints SET position = $2, status = 'RUNNING', last_error = NULL, updated_at = now() WHERE name = $1", [
+        projection.name,
+        position.toString(),
+      ]);
+      await client.query('SELECT pg_notify($1, $2)', [PROJECTIONS_CHANNEL, `${projection.name}:${position}`]);
+    });
+    await client.query(`DROP SCHEMA ${retired} CASCADE; DROP SCHEMA ${shadow} CASCADE`);
+    return { events, position, ms: performance.now() - started };
+  } finally {
+    await client.query('RESET search_path').catch(() => {});
+    client.release();
+  }
+}
+
+async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await fn();
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
