@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { runEventAppendBench } from './eventAppend.bench.js';
 import { runMutationBench } from './mutation.bench.js';
+import { runProjectionBench } from './projection.bench.js';
 import { benchOptions } from './lib/measure.js';
 
 // `npm run bench [-- --quick]`: every scenario against its baseline in the same run; prints a
@@ -15,6 +16,7 @@ const only = process.argv.slice(2).find((a) => !a.startsWith('--'));
 const scenarios: [string, () => Promise<string[]>][] = [
   ['append', runEventAppendBench],
   ['mutation', runMutationBench],
+  ['projection', runProjectionBench],
 ];
 const sections: string[] = [];
 for (const [name, run] of scenarios) {

@@ -42,7 +42,7 @@ export class EventStore {
   }
 
   readAll(after: bigint, limit?: number, options?: { types?: string[]; upTo?: bigint }): Promise<RecordedEvent[]> {
-    return readAll(this.db.prisma, after, limit, options);
+    return readAll(this.db.pool, after, limit, options);
   }
 
   headPosition(): Promise<bigint> {

@@ -27,25 +27,47 @@ export async function readStream(prisma: PrismaClient, streamId: string, afterVe
 }
 
 /**
- * Up to `limit` events after global position `after`, in position order. Because appends become
- * visible in position order (see the append function), reading on from the last position returned
- * never skips an event.
+ * Up to `limit` events after global position `after` (and at most `upTo`), in position order,
+ * optionally of some types only. Because appends become visible in position order (see the append
+ * function), reading on from the last position returned never skips an event. Projections read
+ * the log through here in large batches, so it is one prepared `pg` statement, not the ORM.
  */
 export async function readAll(
-  prisma: PrismaClient,
+  pool: pg.Pool,
   after: bigint,
   limit = 1000,
   options: { types?: string[]; upTo?: bigint } = {},
 ): Promise<RecordedEvent[]> {
-  const rows = await prisma.event.findMany({
-    where: {
-      position: { gt: after, ...(options.upTo !== undefined ? { lte: options.upTo } : {}) },
-      ...(options.types ? { type: { in: options.types } } : {}),
-    },
-    orderBy: { position: 'asc' },
-    take: limit,
+  const { rows } = await pool.query<EventRowSql>({
+    name: 'ordersource_read_all',
+    text: `SELECT position::text, stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at FROM events
+           WHERE position > $1 AND ($2::bigint IS NULL OR position <= $2) AND ($3::text[] IS NULL OR type = ANY($3))
+           ORDER BY position LIMIT $4`,
+    values: [after.toString(), options.upTo?.toString() ?? null, options.types ?? null, limit],
   });
-  return rows.map(toRecordedEvent);
+  return rows.map((r) => ({
+    position: BigInt(r.position),
+    streamId: r.stream_id,
+    streamType: r.stream_type,
+    version: r.version,
+    type: r.type,
+    schemaVersion: r.schema_version,
+    data: r.data,
+    metadata: r.metadata,
+    recordedAt: r.recorded_at,
+  }));
+}
+
+interface EventRowSql {
+  position: string;
+  stream_id: string;
+  stream_type: string;
+  version: number;
+  type: string;
+  schema_version: number;
+  data: Record<string, unknown>;
+  metadata: EventMetadata;
+  recorded_at: Date;
 }
 
 /** The newest position in the log (0 when empty). */

@@ -28,7 +28,14 @@ export const ordersProjection: Projection = {
     // Lines are few per order: replace the touched orders' lines wholesale.
     await tx.query('DELETE FROM order_lines WHERE order_id = ANY($1::text[])', [touched]);
     await upsertRows(tx, 'order_lines', LINE_COLUMNS, ['order_id', 'sku'], touched.flatMap((id) => rows.lines.get(id) ?? []) as never);
-    await upsertRows(tx, 'order_history', HISTORY_COLUMNS, ['position'], history as never, 'nothing');
+    // History rows are the events themselves: copy them inside the database rather than shipping
+    // every payload back and forth.
+    await tx.query(
+      `INSERT INTO order_history (position, order_id, version, type, occurred_at, data)
+       SELECT position, substr(stream_id, 7), version, type, coalesce((metadata->>'occurredAt')::timestamptz, recorded_at), data
+       FROM events WHERE position = ANY($1::bigint[]) ON CONFLICT (position) DO NOTHING`,
+      [history.map((h) => h.position.toString())],
+    );
     return changed.map((event) => ({ kind: 'order', key: orderIdOf(event), event }));
   },
 };
@@ -38,4 +45,3 @@ const SUMMARY_COLUMNS = {
   created_at: 'timestamptz', updated_at: 'timestamptz', last_position: 'bigint',
 };
 const LINE_COLUMNS = { order_id: 'text', sku: 'text', name: 'text', quantity: 'int', unit_price_cents: 'int', line_no: 'int' };
-const HISTORY_COLUMNS = { position: 'bigint', order_id: 'text', version: 'int', type: 'text', occurred_at: 'timestamptz', data: 'jsonb' };

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { advanceCheckpoint, ensureCheckpoint, lockCheckpoint, markFailed, readCheckpoint } from './checkpoints.js';
 import type { Projection, ReadModelChange } from './projection.js';
 
-const BATCH_SIZE = 1_000;
+const BATCH_SIZE = 5_000;
 const IDLE_POLL_MS = 1_000;
 const LOCK_RETRY_MS = 2_000;
 
