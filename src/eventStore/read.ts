@@ -40,9 +40,10 @@ export async function readAll(
 ): Promise<RecordedEvent[]> {
   const { rows } = await pool.query<EventRowSql>({
     name: 'ordersource_read_all',
+    // `events.position` in ORDER BY: the bare name would mean the text column of the select list.
     text: `SELECT position::text, stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at FROM events
            WHERE position > $1 AND ($2::bigint IS NULL OR position <= $2) AND ($3::text[] IS NULL OR type = ANY($3))
-           ORDER BY position LIMIT $4`,
+           ORDER BY events.position LIMIT $4`,
     values: [after.toString(), options.upTo?.toString() ?? null, options.types ?? null, limit],
   });
   return rows.map((r) => ({
