@@ -6,15 +6,19 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined): unknown[] | undefined {
-  if (cursor === undefined) return undefined;
+/**
+ * Decodes a cursor and checks it has the shape of this connection's sort key (`isKey`), so a
+ * cursor from another connection or a forged one is a VALIDATION_FAILED on its argument.
+ */
+export function decodeCursor(cursor: string | undefined, argument: 'after' | 'before', isKey: (key: unknown[]) => boolean): unknown[] | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
   try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key)) return key;
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(key) && isKey(key)) return key;
   } catch {
     // reported below
   }
-  throw new ValidationError([{ path: 'after', message: 'is not a cursor this API returned' }]);
+  throw new ValidationError([{ path: argument, message: 'is not a cursor this connection returned' }]);
 }
 
 export interface PageArgs {
@@ -27,7 +31,7 @@ export interface PageArgs {
 /** Keyset pagination as a Relay connection; `fetch` gets decoded cursors and must honour `limit`/`inverted`. */
 export async function keysetConnection<T>(
   args: PageArgs,
-  toKey: (item: T) => unknown[],
+  key: { of: (item: T) => unknown[]; isValid: (key: unknown[]) => boolean },
   fetch: (page: { after?: unknown[]; before?: unknown[]; limit: number; inverted: boolean }) => Promise<T[]>,
   count: () => Promise<number>,
 ) {
@@ -36,9 +40,19 @@ export async function keysetConnection<T>(
       throw new ValidationError([{ path: name, message: 'must be between 0 and 100' }]);
     }
   }
+  // An empty page reports '' as its cursors; taking one back means "from the start".
+  const after = args.after || null;
+  const before = args.before || null;
+  const first = args.first ?? (args.last !== null && args.last !== undefined ? undefined : 20);
   const connection = await resolveCursorConnection(
-    { args: { ...args, first: args.first ?? (args.last ? undefined : 20) }, toCursor: (item: T) => encodeCursor(toKey(item)), maxSize: 100, defaultSize: 20 },
-    ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) => fetch({ after: decodeCursor(after), before: decodeCursor(before), limit, inverted }),
+    { args: { ...args, after, before, first }, toCursor: (item: T) => encodeCursor(key.of(item)), maxSize: 100, defaultSize: 20 },
+    (page: ResolveCursorConnectionArgs) =>
+      fetch({
+        after: decodeCursor(page.after, 'after', key.isValid),
+        before: decodeCursor(page.before, 'before', key.isValid),
+        limit: page.limit,
+        inverted: page.inverted,
+      }),
   );
   return { ...connection, totalCount: count };
 }

@@ -81,6 +81,7 @@ builder.queryFields((t) => ({
     description: 'An order (customers: only their own; null otherwise).',
     args: { id: t.arg.id({ required: true }), consistentWith: t.arg.string(consistentWithArg) },
     resolve: async (_root, args, ctx) => {
+      requireUser(ctx.auth);
       await readConsistently(ctx, ORDERS, args.consistentWith);
       return visibleOrder(ctx, String(args.id));
     },
@@ -110,6 +111,7 @@ builder.queryFields((t) => ({
     description: 'Every event of an order, oldest first (empty for an order you cannot see).',
     args: { orderId: t.arg.id({ required: true }), consistentWith: t.arg.string(consistentWithArg) },
     resolve: async (_root, args, ctx) => {
+      requireUser(ctx.auth);
       await readConsistently(ctx, ORDERS, args.consistentWith);
       const order = await visibleOrder(ctx, String(args.orderId));
       return order ? historyLoader(ctx).load(order.id) : [];

@@ -61,4 +61,9 @@ export async function pageOfOrders(
 
 export const countOrders = (prisma: PrismaClient, filter: OrderFilter): Promise<number> => prisma.orderSummary.count({ where: whereOf(filter) });
 
-export const orderCursorKey = (order: OrderView): unknown[] => [order.createdAt, order.id];
+/** Orders page by (createdAt, id): a cursor is that pair. */
+export const orderCursorKey = {
+  of: (order: OrderView): unknown[] => [order.createdAt, order.id],
+  isValid: (key: unknown[]): boolean =>
+    key.length === 2 && typeof key[0] === 'string' && !Number.isNaN(Date.parse(key[0])) && typeof key[1] === 'string',
+};

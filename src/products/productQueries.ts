@@ -36,7 +36,7 @@ builder.queryFields((t) => ({
         const { prisma } = ctx.db;
         return keysetConnection(
           args,
-          (p: ProductView) => [p.sku],
+          { of: (p: ProductView) => [p.sku], isValid: (key) => key.length === 1 && typeof key[0] === 'string' },
           async ({ after, before, limit, inverted }) => {
             const sku = { ...(after ? { gt: String(after[0]) } : {}), ...(before ? { lt: String(before[0]) } : {}) };
             const rows = await prisma.inventoryItem.findMany({ where: { sku }, orderBy: { sku: inverted ? 'desc' : 'asc' }, take: limit });
