@@ -79,10 +79,15 @@ export const customersProjection: Projection = {
       rows.set(row.customer_id, { ...row, registered_at: row.registered_at.toISOString(), last_position: BigInt(row.last_position), total_spent_cents: BigInt(row.total_spent_cents) });
     }
     const { newLinks, changed } = applyCustomerEvents(rows, links, events);
-    const touched = [...new Set(changed.map((e) => (e.type === 'CustomerRegistered' || e.type === 'OrderCreated' ? (e.data as { customerId: string }).customerId : links.get(e.streamId.slice(6))!)))];
+    // The last event that changed each customer.
+    const lastChange = new Map<string, RecordedEvent>();
+    for (const e of changed) {
+      const id = e.type === 'CustomerRegistered' || e.type === 'OrderCreated' ? (e.data as { customerId: string }).customerId : links.get(e.streamId.slice('Order-'.length))!;
+      lastChange.set(id, e);
+    }
     await upsertRows(tx, 'customer_order_links', LINK_COLUMNS, ['order_id'], newLinks as never, 'nothing');
-    await upsertRows(tx, 'customer_summaries', COLUMNS, ['customer_id'], touched.map((id) => rows.get(id)!) as never);
-    return touched.map((id) => ({ kind: 'customer', key: id, event: changed.at(-1)! }));
+    await upsertRows(tx, 'customer_summaries', COLUMNS, ['customer_id'], [...lastChange.keys()].map((id) => rows.get(id)!) as never);
+    return [...lastChange].map(([key, event]) => ({ kind: 'customer', key, event }));
   },
 };
 

@@ -60,6 +60,7 @@ export function applyOrderEvents(rows: OrderRows, events: RecordedEvent[]): { hi
     if (summary && event.position <= summary.last_position) continue;
     if (!summary && event.type !== 'OrderCreated') continue; // its creation was skipped by an admin
     const occurredAt = occurredAtOf(event);
+    assertWellFormed(event);
     const next = applyOne(summary, rows.lines.get(orderId) ?? [], event as unknown as OrderEvent, orderId, occurredAt);
     rows.lines.set(orderId, next.lines);
     const totals = next.lines.reduce((t, l) => ({ cents: t.cents + l.quantity * l.unit_price_cents, items: t.items + l.quantity }), { cents: 0, items: 0 });
@@ -75,6 +76,19 @@ export function applyOrderEvents(rows: OrderRows, events: RecordedEvent[]): { hi
     changed.push(event);
   }
   return { history, changed };
+}
+
+/**
+ * Refuses an item event whose numbers are not what the deciders write, so a damaged event stops
+ * the projection (FAILED, for an admin to look at) instead of corrupting totals.
+ */
+function assertWellFormed(event: RecordedEvent): void {
+  if (event.type !== 'ItemAdded' && event.type !== 'ItemRemoved') return;
+  const { sku, quantity, unitPriceCents } = event.data as { sku?: unknown; quantity?: unknown; unitPriceCents?: unknown };
+  const positiveInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
+  if (typeof sku !== 'string' || !positiveInt(quantity) || (event.type === 'ItemAdded' && !positiveInt(unitPriceCents))) {
+    throw new Error(`malformed ${event.type} event ${JSON.stringify(event.data).slice(0, 200)}`);
+  }
 }
 
 type Base = Omit<OrderSummaryRow, 'total_cents' | 'item_count' | 'version' | 'updated_at' | 'last_position'>;

@@ -125,6 +125,8 @@ export class ProjectionRunner extends EventEmitter {
         await this.applyBatch(this.services.db.pool, position, [event], event.position);
         position = event.position;
       } catch (error) {
+        // Another process took the projection over meanwhile: not ours to mark.
+        if (error instanceof CheckpointMovedError) return;
         await markFailed(this.services.db.prisma, this.projection.name, event.position, error);
         this.services.logger.error({ err: error, projection: this.projection.name, position: event.position.toString() }, 'projection stopped on an event it cannot apply');
         return;
