@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { describeActor, type Actor, type Authentication } from '../auth/actor.js';
-import { ConcurrencyConflictError, DomainError, IdempotencyKeyReusedError, ValidationError } from '../domain/errors.js';
+import { ConcurrencyConflictError, DomainError, IdempotencyKeyReusedError } from '../domain/errors.js';
 import { ConcurrencyError, IdempotencyKeyReusedError as StoreKeyReusedError } from '../eventStore/errors.js';
 import type { AppendOutcome } from '../eventStore/types.js';
 import type { Services } from '../services.js';
 import { commandInputHash } from './inputHash.js';
 import type { PlannedAppend } from './loadAggregate.js';
-import { commandEnvelopeSchema, toFieldErrors } from './validation.js';
+import { parseCommandInput } from './validation.js';
 
 /** What a command's plan needs besides its input: who, when, fresh ids. */
 export interface CommandEnv {
@@ -66,16 +66,9 @@ export async function runCommand<I, R>(
   request: CommandRequest,
 ): Promise<CommandSuccessPayload<R>> {
   const actor = definition.authorize(request.auth);
-  const { commandId, expectedVersion, ...fields } = rawInput;
-  const envelope = commandEnvelopeSchema.safeParse({ commandId: commandId ?? undefined, expectedVersion: expectedVersion ?? undefined });
-  const parsed = definition.input.safeParse(fields);
-  const fieldErrors = [...(envelope.success ? [] : toFieldErrors(envelope.error)), ...(parsed.success ? [] : toFieldErrors(parsed.error))];
-  if (fieldErrors.length > 0 || !parsed.success || !envelope.success) throw new ValidationError(fieldErrors);
-
-  const input = parsed.data;
+  const { input, commandId: id, expectedVersion: userExpected } = parseCommandInput(definition.input, rawInput);
   const { services } = request;
   const env: CommandEnv = { actor, now: new Date(), newId: randomUUID, services };
-  const id = envelope.data.commandId;
   const inputHash = commandInputHash(definition.name, describeActor(actor), input);
   // A repeat answers with the first outcome, even where deciding again would now reject.
   const repeatOf = async (): Promise<CommandSuccessPayload<R> | undefined> => {
@@ -99,7 +92,6 @@ export async function runCommand<I, R>(
       throw error;
     }
     const target = plan.appends[0];
-    const userExpected = envelope.data.expectedVersion;
     if (userExpected !== undefined && userExpected !== target.expectedVersion) {
       throw new ConcurrencyConflictError(userExpected, target.expectedVersion);
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FieldError } from '../domain/errors.js';
+import { ValidationError, type FieldError } from '../domain/errors.js';
 import { MAX_INT32 } from '../domain/limits.js';
 
 /** Input bounds shared by the commands (SPEC: names <= 200 chars, quantities 1..1000, cents > 0 in 32 bits). */
@@ -26,4 +26,19 @@ export const commandEnvelopeSchema = z.object({
 /** zod issues as field errors with paths from the mutation argument (`input.email`). */
 export function toFieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.map((issue) => ({ path: ['input', ...issue.path.map(String)].join('.'), message: issue.message }));
+}
+
+/**
+ * Validates a command's input: its own fields with `schema`, plus `commandId` and
+ * `expectedVersion`; every bad field is reported at once as VALIDATION_FAILED.
+ */
+export function parseCommandInput<I>(
+  schema: z.ZodType<I>,
+  rawInput: Record<string, unknown>,
+): { input: I; commandId?: string; expectedVersion?: number } {
+  const { commandId, expectedVersion, ...fields } = rawInput;
+  const envelope = commandEnvelopeSchema.safeParse({ commandId: commandId ?? undefined, expectedVersion: expectedVersion ?? undefined });
+  const parsed = schema.safeParse(fields);
+  if (envelope.success && parsed.success) return { input: parsed.data, ...envelope.data };
+  throw new ValidationError([...(envelope.success ? [] : toFieldErrors(envelope.error)), ...(parsed.success ? [] : toFieldErrors(parsed.error))]);
 }
