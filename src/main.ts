@@ -4,6 +4,7 @@ import { connectDatabase } from './db/database.js';
 import { openStorage } from './db/storage.js';
 import { EventStore } from './eventStore/eventStore.js';
 import { createLogger } from './logger.js';
+import { LiveFeed } from './live/liveFeed.js';
 import { ReadSide } from './projections/projections.js';
 
 /** Process entry: config, database, server, and a graceful stop on SIGTERM/SIGINT. */
@@ -30,11 +31,13 @@ async function main(): Promise<void> {
   });
   const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'));
   const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs });
+  const liveFeed = new LiveFeed(db, eventStore.notifier, logger);
   let app;
   try {
     await eventStore.start();
     readSide.start();
-    app = await startApp({ config, logger, db, eventStore, readSide }, { port: config.port, host: config.host });
+    await liveFeed.start();
+    app = await startApp({ config, logger, db, eventStore, readSide, liveFeed }, { port: config.port, host: config.host });
   } catch (error) {
     // Never leave the embedded PostgreSQL running behind a server that failed to start.
     await readSide.stop();
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     try {
       await app.stop(config.shutdownTimeoutMs);
+      liveFeed.stop();
       await readSide.stop();
       await eventStore.stop();
       await db.close();

@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { EventStore } from './eventStore/eventStore.js';
+import type { LiveFeed } from './live/liveFeed.js';
 import type { Logger } from './logger.js';
 import type { ReadSide } from './projections/projections.js';
 
@@ -11,4 +12,5 @@ export interface Services {
   db: Database;
   eventStore: EventStore;
   readSide: ReadSide;
+  liveFeed: LiveFeed;
 }

@@ -11,6 +11,7 @@ import { ReadSide } from '../projections/projections.js';
 import type { Services } from '../services.js';
 import { loadAggregate } from './loadAggregate.js';
 import { runCommand } from './pipeline.js';
+import { LiveFeed } from '../live/liveFeed.js';
 
 let testDb: TestDatabase;
 let services: Services;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   const db = testDb.connect();
   const eventStore = new EventStore(db);
   const logger = createLogger('silent');
-  services = { config: loadConfig({ NODE_ENV: 'test' }), logger, db, eventStore, readSide: new ReadSide({ db, eventStore, logger }) };
+  services = { config: loadConfig({ NODE_ENV: 'test' }), logger, db, eventStore, readSide: new ReadSide({ db, eventStore, logger }), liveFeed: new LiveFeed(db, eventStore.notifier, logger) };
 });
 afterAll(() => testDb.drop());
 

@@ -9,6 +9,8 @@ import '../orders/orderQueries.js';
 import '../customers/customerQueries.js';
 import '../products/productQueries.js';
 import '../projections/projectionQueries.js';
+import '../orders/orderSubscriptions.js';
+import '../products/inventorySubscriptions.js';
 
 /** The executable schema, built once from every slice's types. */
 export const schema: GraphQLSchema = builder.toSchema();

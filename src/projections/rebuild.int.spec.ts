@@ -11,6 +11,7 @@ import { addProduct, restockProduct } from '../products/productCommands.js';
 import type { Services } from '../services.js';
 import { PROJECTIONS, ReadSide } from './projections.js';
 import { rebuildProjection } from './rebuild.js';
+import { LiveFeed } from '../live/liveFeed.js';
 
 let testDb: TestDatabase;
 let services: Services;
@@ -25,7 +26,7 @@ beforeAll(async () => {
   const logger = createLogger('silent');
   const readSide = new ReadSide({ db, eventStore, logger });
   readSide.start();
-  services = { config: loadConfig({ NODE_ENV: 'test' }), logger, db, eventStore, readSide };
+  services = { config: loadConfig({ NODE_ENV: 'test' }), logger, db, eventStore, readSide, liveFeed: new LiveFeed(db, eventStore.notifier, logger) };
 });
 afterAll(async () => {
   await services.readSide.stop();

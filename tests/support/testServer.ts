@@ -2,6 +2,7 @@ import { loadConfig } from '../../src/config.js';
 import { startApp, type App } from '../../src/app.js';
 import { EventStore } from '../../src/eventStore/eventStore.js';
 import { createLogger } from '../../src/logger.js';
+import { LiveFeed } from '../../src/live/liveFeed.js';
 import { ReadSide } from '../../src/projections/projections.js';
 import type { Services } from '../../src/services.js';
 import { createTestDatabase, type TestDatabase } from './testDatabase.js';
@@ -26,7 +27,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   await eventStore.start();
   const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs });
   readSide.start();
-  const services: Services = { config, logger, db, eventStore, readSide };
+  const liveFeed = new LiveFeed(db, eventStore.notifier, logger);
+  await liveFeed.start();
+  const services: Services = { config, logger, db, eventStore, readSide, liveFeed };
   const app = await startApp(services, { port: 0, host: '127.0.0.1' });
   return {
     app,
@@ -43,6 +46,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
     async stop() {
       await app.stop(1_000);
+      liveFeed.stop();
       await readSide.stop();
       await eventStore.stop();
       await database.drop();

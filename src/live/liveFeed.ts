@@ -1,0 +1,96 @@
+import { EventEmitter } from 'node:events';
+import type { Database } from '../db/database.js';
+import type { CommitNotifier } from '../eventStore/notifications.js';
+import type { Logger } from '../logger.js';
+
+/** An order event as the live feed pushes it: a row of the history read table. */
+export interface OrderChange {
+  position: bigint;
+  orderId: string;
+  version: number;
+  type: string;
+  occurredAt: Date;
+  data: Record<string, unknown>;
+}
+
+/** A product whose stock or catalog entry changed. */
+export interface InventoryChange {
+  position: bigint;
+  sku: string;
+}
+
+/**
+ * Live changes for this process's subscribers, taken from the read tables after the projection
+ * that fills them has committed (announced on PostgreSQL's projections channel by whichever
+ * process runs the projection), so a pushed change and a query always agree, and every server
+ * process sees every change without any other broker. One query per committed batch serves all
+ * subscribers; `orders` emits `order:<id>` and `order`, `inventory` emits `product:<sku>` and `product`.
+ */
+export class LiveFeed extends EventEmitter {
+  private orderCursor?: bigint;
+  private inventoryCursor?: bigint;
+  private work: Promise<void> = Promise.resolve();
+  private unsubscribe?: () => void;
+
+  constructor(
+    private readonly db: Database,
+    private readonly notifier: CommitNotifier,
+    private readonly logger: Logger,
+  ) {
+    super();
+    this.setMaxListeners(0);
+  }
+
+  /** Starts from the projections' current positions (older changes are for replays). */
+  async start(): Promise<void> {
+    const rows = await this.db.prisma.projectionCheckpoint.findMany({ where: { name: { in: ['orders', 'inventory'] } } });
+    this.orderCursor = rows.find((r) => r.name === 'orders')?.position ?? 0n;
+    this.inventoryCursor = rows.find((r) => r.name === 'inventory')?.position ?? 0n;
+    this.unsubscribe = this.notifier.onProjectionProgress((name, position) => {
+      if (name === 'orders' || name === 'inventory') this.enqueue(() => (name === 'orders' ? this.pullOrders(position) : this.pullInventory(position)));
+    });
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+  }
+
+  /** How far the order changes have been pushed: a subscriber's replay covers up to here at least. */
+  get orderPosition(): bigint {
+    return this.orderCursor ?? 0n;
+  }
+
+  // Pulls run one at a time, in the order their notifications came, so pushes stay in position order.
+  private enqueue(pull: () => Promise<void>): void {
+    this.work = this.work.then(pull).catch((err: unknown) => this.logger.warn({ err }, 'live feed could not read changes'));
+  }
+
+  private async pullOrders(upTo: bigint): Promise<void> {
+    if (this.orderCursor === undefined || upTo <= this.orderCursor) return;
+    const rows = await this.db.prisma.orderHistoryEntry.findMany({
+      where: { position: { gt: this.orderCursor, lte: upTo } },
+      orderBy: { position: 'asc' },
+    });
+    this.orderCursor = upTo;
+    for (const row of rows) {
+      const change: OrderChange = { ...row, data: row.data as Record<string, unknown> };
+      this.emit(`order:${row.orderId}`, change);
+      this.emit('order', change);
+    }
+  }
+
+  private async pullInventory(upTo: bigint): Promise<void> {
+    if (this.inventoryCursor === undefined || upTo <= this.inventoryCursor) return;
+    const rows = await this.db.prisma.inventoryItem.findMany({
+      where: { lastPosition: { gt: this.inventoryCursor, lte: upTo } },
+      orderBy: { lastPosition: 'asc' },
+      select: { sku: true, lastPosition: true },
+    });
+    this.inventoryCursor = upTo;
+    for (const row of rows) {
+      const change: InventoryChange = { position: row.lastPosition, sku: row.sku };
+      this.emit(`product:${row.sku}`, change);
+      this.emit('product', change);
+    }
+  }
+}
