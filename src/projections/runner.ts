@@ -25,6 +25,11 @@ export class ProjectionRunner extends EventEmitter {
   private lockClient?: pg.Client;
   private wake?: () => void;
   private loop?: Promise<void>;
+  /** Where this runner's checkpoint stands, known while it holds the lock (re-read when in doubt). */
+  private checkpoint?: { position: bigint; failed: boolean };
+  /** The newest committed position this runner has heard of (commit notifications, or a head query). */
+  private head = 0n;
+  private heardCommit = false;
 
   constructor(
     readonly projection: Projection,
@@ -41,7 +46,11 @@ export class ProjectionRunner extends EventEmitter {
   start(): void {
     if (this.running) return;
     this.running = true;
-    const unsubscribe = this.services.eventStore.notifier.onCommit(() => this.wake?.());
+    const unsubscribe = this.services.eventStore.notifier.onCommit((position) => {
+      if (position > this.head) this.head = position;
+      this.heardCommit = true;
+      this.wake?.();
+    });
     this.loop = this.run().finally(unsubscribe);
   }
 
@@ -51,8 +60,9 @@ export class ProjectionRunner extends EventEmitter {
     await this.loop;
   }
 
-  /** Wakes the loop now (after an admin retry, say). */
+  /** Wakes the loop now and re-reads the checkpoint (after an admin retry or skip). */
   poke(): void {
+    this.checkpoint = undefined;
     this.wake?.();
   }
 
@@ -74,23 +84,49 @@ export class ProjectionRunner extends EventEmitter {
     await this.releaseLock();
   }
 
-  /** One batch; returns false when there was nothing to do. */
+  /**
+   * One batch; returns false when there was nothing to do. Runs on every commit, so it keeps its
+   * checkpoint in memory and learns the head from the commit notifications; it reads them from
+   * the database only when in doubt (after a takeover, an admin action, a quiet poll).
+   */
   private async step(): Promise<boolean> {
     const { prisma, pool } = this.services.db;
-    const checkpoint = await readCheckpoint(prisma, this.projection.name);
-    if (checkpoint.status === 'FAILED') return false;
-    const head = await this.services.eventStore.headPosition();
-    if (head <= checkpoint.position) return false;
-    const events = await this.services.eventStore.readAll(checkpoint.position, BATCH_SIZE, { types: [...this.projection.eventTypes], upTo: head });
-    // A short batch means nothing else this projection handles exists up to `head`.
+    if (!this.checkpoint || this.checkpoint.failed) {
+      const stored = await readCheckpoint(prisma, this.projection.name);
+      this.checkpoint = { position: stored.position, failed: stored.status === 'FAILED' };
+    }
+    if (this.checkpoint.failed) return false;
+    if (!this.heardCommit) this.head = await this.services.eventStore.headPosition();
+    this.heardCommit = false;
+    // Fixed for this step: notifications may raise `this.head` while we read.
+    const head = this.head;
+    const from = this.checkpoint.position;
+    if (head <= from) return false;
+    const events = await this.services.eventStore.readAll(from, BATCH_SIZE, { types: [...this.projection.eventTypes], upTo: head });
+    // A short batch means nothing else this projection handles exists up to the head.
     const next = events.length === BATCH_SIZE ? events.at(-1)!.position : head;
     try {
-      await this.applyBatch(pool, checkpoint.position, events, next);
+      if (events.length === 0) await this.skipTo(from, next);
+      else await this.applyBatch(pool, from, events, next);
+      this.checkpoint = { position: next, failed: false };
     } catch (error) {
+      this.checkpoint = undefined;
       if (error instanceof CheckpointMovedError) return true;
-      await this.isolateFailure(checkpoint.position, events, error);
+      await this.isolateFailure(from, events, error);
     }
     return true;
+  }
+
+  /** Moves the checkpoint over events this projection does not handle: one statement. */
+  private async skipTo(from: bigint, to: bigint): Promise<void> {
+    const { rowCount } = await this.services.db.pool.query(
+      `WITH moved AS (
+         UPDATE projection_checkpoints SET position = $3, updated_at = now() WHERE name = $1 AND position = $2 AND status = 'RUNNING' RETURNING name
+       ) SELECT pg_notify($4, $1 || ':' || $3) FROM moved`,
+      [this.projection.name, from.toString(), to.toString(), PROJECTIONS_CHANNEL],
+    );
+    if (rowCount === 0) throw new CheckpointMovedError();
+    this.emit('progress', to);
   }
 
   private async applyBatch(pool: pg.Pool, from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
@@ -150,6 +186,7 @@ export class ProjectionRunner extends EventEmitter {
     }
     this.lockClient = client;
     await ensureCheckpoint(this.services.db.prisma, this.projection.name);
+    this.checkpoint = undefined;
     this.services.logger.info({ projection: this.projection.name }, 'running projection');
     return true;
   }
