@@ -14,6 +14,9 @@ export interface App {
   stop(timeoutMs?: number): Promise<void>;
 }
 
+/** WebSocket close code for a subscriber that fell too far behind (RFC 6455: try again later). */
+export const SLOW_CONSUMER_CLOSE_CODE = 1013;
+
 type EnvelopedRoot = { execute: typeof execute; subscribe: typeof subscribe };
 
 /** Starts Yoga and graphql-ws on one port: HTTP on `/graphql` and its WebSocket upgrade. */
@@ -28,6 +31,15 @@ export async function startApp(services: Services, listen: { port: number; host:
     {
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      // Backpressure: each socket's unsent bytes are bounded. A client that falls that far behind
+      // is closed with 1013 (try again later) and resumes with `after` = the last position it got,
+      // so one slow client never holds memory or delays the others.
+      onNext: (ctx) => {
+        const socket = ctx.extra.socket;
+        if (socket.bufferedAmount > services.config.wsMaxBufferedBytes && socket.readyState === socket.OPEN) {
+          socket.close(SLOW_CONSUMER_CLOSE_CODE, 'consumer too slow: resubscribe with after = the last position received');
+        }
+      },
       onSubscribe: async (ctx, _id, params) => {
         const enveloped = yoga.getEnveloped({ connectionParams: ctx.connectionParams, params });
         const args = {

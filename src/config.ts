@@ -24,6 +24,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(logLevels).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   CONSISTENCY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
+  WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1_024).default(4 * 1024 * 1024),
 });
 
 /** Validated configuration; see README "Configuration". */
@@ -40,6 +41,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** How long a `consistentWith` read waits for the projections before CONSISTENCY_TIMEOUT. */
   consistencyTimeoutMs: number;
+  /** A WebSocket with more than this many bytes waiting to be sent is a slow consumer and is closed (1013). */
+  wsMaxBufferedBytes: number;
 }
 
 /** Thrown with one line per invalid variable, so a bad deployment says exactly what to fix. */
@@ -77,5 +80,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: v.LOG_LEVEL,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     consistencyTimeoutMs: v.CONSISTENCY_TIMEOUT_MS,
+    wsMaxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
   };
 }

@@ -4,7 +4,7 @@ export const ROLES = ['customer', 'staff', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Who is calling: a verified token's subject and role, or nobody. */
-export type Actor = { kind: 'anonymous' } | { kind: 'user'; sub: string; role: Role };
+export type Actor = { kind: 'anonymous' } | { kind: 'user'; sub: string; role: Role; /** When the token expires (ms since epoch). */ expiresAt?: number };
 
 /**
  * The caller of one request: the actor, or why their credentials were refused. A refused token is

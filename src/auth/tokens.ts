@@ -50,7 +50,7 @@ export async function verifyAccessToken(token: string, config: JwtConfig): Promi
     });
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new UnauthenticatedError(`the token ${claims.error.issues[0]!.message}`);
-    const user: User = { kind: 'user', sub: claims.data.sub, role: claims.data.role };
+    const user: User = { kind: 'user', sub: claims.data.sub, role: claims.data.role, expiresAt: payload.exp! * 1000 };
     if (remembered.size >= MAX_REMEMBERED_TOKENS) remembered.clear();
     remembered.set(token, { user, expiresAt: payload.exp! * 1000 });
     return user;

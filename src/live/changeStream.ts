@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
-import { DomainError } from '../domain/errors.js';
+import type { Authentication } from '../auth/actor.js';
+import { DomainError, UnauthenticatedError } from '../domain/errors.js';
 
 /** A subscriber fell so far behind that its queue filled up. */
 export class SubscriberTooSlowError extends DomainError {
@@ -18,10 +19,16 @@ export const MAX_PENDING_CHANGES = 1_000;
  * listener is attached when this is called, before `initial` runs and before the caller reads
  * anything else, so changes committed meanwhile wait in the queue; anything at or below the last
  * delivered position is dropped. A subscriber whose queue passes MAX_PENDING_CHANGES is ended with
- * SubscriberTooSlowError (it can resume with `after`). The caller must iterate it (or `return()` it)
- * so the listener is removed.
+ * SubscriberTooSlowError (it can resume with `after`). With `auth`, the stream ends with
+ * UNAUTHENTICATED when the subscriber's token expires. The caller must iterate it (or `return()`
+ * it) so the listener is removed.
  */
-export function changeStream<T extends { position: bigint }>(feed: EventEmitter, event: string, initial: () => Promise<T[]>): AsyncGenerator<T> {
+export function changeStream<T extends { position: bigint }>(
+  feed: EventEmitter,
+  event: string,
+  initial: () => Promise<T[]>,
+  auth?: Authentication,
+): AsyncGenerator<T> {
   const queue: T[] = [];
   let wake: (() => void) | undefined;
   const listener = (change: T) => {
@@ -29,7 +36,8 @@ export function changeStream<T extends { position: bigint }>(feed: EventEmitter,
     wake?.();
   };
   feed.on(event, listener);
-  return drain(feed, event, listener, queue, initial, (resolve) => (wake = resolve));
+  const expiresAt = auth?.actor.kind === 'user' ? auth.actor.expiresAt : undefined;
+  return drain(feed, event, listener, queue, initial, (resolve) => (wake = resolve), expiresAt);
 }
 
 async function* drain<T extends { position: bigint }>(
@@ -39,7 +47,13 @@ async function* drain<T extends { position: bigint }>(
   queue: T[],
   initial: () => Promise<T[]>,
   onWait: (resolve: () => void) => void,
+  expiresAt: number | undefined,
 ): AsyncGenerator<T> {
+  const checkToken = () => {
+    if (expiresAt !== undefined && Date.now() >= expiresAt) {
+      throw new UnauthenticatedError('the token has expired; subscribe again with a fresh token (use `after` to resume)');
+    }
+  };
   try {
     let last = -1n;
     for (const change of await initial()) {
@@ -50,8 +64,14 @@ async function* drain<T extends { position: bigint }>(
     for (;;) {
       if (queue.length > MAX_PENDING_CHANGES) throw new SubscriberTooSlowError(MAX_PENDING_CHANGES);
       const change = queue.shift();
+      checkToken();
       if (!change) {
-        await new Promise<void>((resolve) => onWait(resolve));
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          onWait(resolve);
+          if (expiresAt !== undefined) timer = setTimeout(resolve, Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1));
+        });
+        clearTimeout(timer);
         continue;
       }
       if (change.position <= last) continue;

@@ -56,7 +56,7 @@ async function* statusChanges(ctx: GraphQLContext, orderId: string, after: bigin
     return rows.map((r) => ({ ...r, data: r.data as Record<string, unknown> }));
   };
   // Listen first, then read: a change committed in between waits in the stream's queue.
-  const stream = changeStream<OrderChange>(ctx.liveFeed, `order:${orderId}`, initial);
+  const stream = changeStream<OrderChange>(ctx.liveFeed, `order:${orderId}`, initial, ctx.auth);
   let current: StatusChange | undefined;
   if (after === undefined) {
     // No resume point: the first payload is the order as it is now.
@@ -111,7 +111,7 @@ builder.subscriptionFields((t) => ({
 }));
 
 async function* feedChanges(ctx: GraphQLContext, status: OrderStatus | undefined) {
-  for await (const change of changeStream<OrderChange>(ctx.liveFeed, 'order', async () => [])) {
+  for await (const change of changeStream<OrderChange>(ctx.liveFeed, 'order', async () => [], ctx.auth)) {
     const order = await findOrder(ctx.db.prisma, change.orderId);
     if (!order || (status && order.status !== status)) continue;
     yield { change, status: order.status };

@@ -21,7 +21,7 @@ async function* inventoryChanges(ctx: GraphQLContext, sku: string | undefined): 
     current = sku ? await productView(ctx, sku) : undefined;
     return current ? [{ sku: current.sku, position: current.position }] : [];
   };
-  for await (const change of changeStream<InventoryChange>(ctx.liveFeed, sku ? `product:${sku}` : 'product', initial)) {
+  for await (const change of changeStream<InventoryChange>(ctx.liveFeed, sku ? `product:${sku}` : 'product', initial, ctx.auth)) {
     const view = current && change.position === current.position ? current : await productView(ctx, change.sku);
     if (view) yield view;
   }
