@@ -31,6 +31,16 @@ describe('changeStream', () => {
     expect(feed.listenerCount('x')).toBe(0);
   });
 
+  it('removes its listener at once when the consumer leaves while it waits for a change', async () => {
+    const feed = new EventEmitter();
+    const stream = changeStream(feed, 'x', async () => []);
+    const pending = stream.next();
+    await new Promise((r) => setTimeout(r, 10));
+    await stream.return(undefined);
+    expect(feed.listenerCount('x')).toBe(0);
+    expect(await pending).toEqual({ done: true, value: undefined });
+  });
+
   it('ends a subscriber whose queue of waiting changes passes the bound, telling it to resume with after', async () => {
     const feed = new EventEmitter();
     const stream = changeStream(feed, 'x', async () => []);

@@ -2,7 +2,7 @@ import { requireStaff, requireUser } from '../auth/actor.js';
 import { NotFoundError } from '../domain/errors.js';
 import { builder } from '../graphql/builder.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { changeStream } from '../live/changeStream.js';
+import { changeStream, mapChanges } from '../live/changeStream.js';
 import type { OrderChange } from '../live/liveFeed.js';
 import { parsePosition } from '../projections/consistency.js';
 import { canSeeOrder } from './orderCommands.js';
@@ -49,7 +49,7 @@ function toStatusChange(change: OrderChange): StatusChange | undefined {
   return { orderId: change.orderId, status: transition.to, previousStatus: previous, version: change.version, position: change.position, occurredAt: change.occurredAt };
 }
 
-async function* statusChanges(ctx: GraphQLContext, orderId: string, after: bigint | undefined): AsyncGenerator<StatusChange> {
+function statusChanges(ctx: GraphQLContext, orderId: string, after: bigint | undefined) {
   const initial = async (): Promise<OrderChange[]> => {
     if (after === undefined) return [];
     const rows = await ctx.db.prisma.orderHistoryEntry.findMany({ where: { orderId, position: { gt: after } }, orderBy: { position: 'asc' } });
@@ -58,17 +58,18 @@ async function* statusChanges(ctx: GraphQLContext, orderId: string, after: bigin
   // Listen first, then read: a change committed in between waits in the stream's queue.
   const stream = changeStream<OrderChange>(ctx.liveFeed, `order:${orderId}`, initial, ctx.auth);
   let current: StatusChange | undefined;
-  if (after === undefined) {
-    // No resume point: the first payload is the order as it is now.
-    const order = await findOrder(ctx.db.prisma, orderId);
-    if (order) current = { orderId, status: order.status, previousStatus: null, version: order.version, position: BigInt(order.position!), occurredAt: new Date(order.updatedAt) };
-  }
-  if (current) yield current;
-  for await (const change of stream) {
-    if (current && change.position <= current.position) continue;
-    const status = toStatusChange(change);
-    if (status) yield status;
-  }
+  return mapChanges<OrderChange, StatusChange>(
+    stream,
+    async (push) => {
+      if (after !== undefined) return;
+      // No resume point: the first payload is the order as it is now.
+      const order = await findOrder(ctx.db.prisma, orderId);
+      if (!order) return;
+      current = { orderId, status: order.status, previousStatus: null, version: order.version, position: BigInt(order.position!), occurredAt: new Date(order.updatedAt) };
+      await push(current);
+    },
+    (change) => (current && change.position <= current.position ? undefined : toStatusChange(change)),
+  );
 }
 
 builder.subscriptionType({});
@@ -110,11 +111,9 @@ builder.subscriptionFields((t) => ({
   }),
 }));
 
-async function* feedChanges(ctx: GraphQLContext, status: OrderStatus | undefined) {
-  for await (const change of changeStream<OrderChange>(ctx.liveFeed, 'order', async () => [], ctx.auth)) {
+function feedChanges(ctx: GraphQLContext, status: OrderStatus | undefined) {
+  return mapChanges(changeStream<OrderChange>(ctx.liveFeed, 'order', async () => [], ctx.auth), async () => {}, async (change) => {
     const order = await findOrder(ctx.db.prisma, change.orderId);
-    if (!order || (status && order.status !== status)) continue;
-    yield { change, status: order.status };
-  }
+    return !order || (status && order.status !== status) ? undefined : { change, status: order.status };
+  });
 }
-

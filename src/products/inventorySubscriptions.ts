@@ -1,7 +1,7 @@
 import { requireNoRefusedToken } from '../auth/actor.js';
 import { builder } from '../graphql/builder.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { changeStream } from '../live/changeStream.js';
+import { changeStream, mapChanges } from '../live/changeStream.js';
 import type { InventoryChange } from '../live/liveFeed.js';
 import { ProductType } from './productTypes.js';
 import type { ProductView } from './productView.js';
@@ -13,7 +13,7 @@ async function productView(ctx: GraphQLContext, sku: string): Promise<(ProductVi
     : undefined;
 }
 
-async function* inventoryChanges(ctx: GraphQLContext, sku: string | undefined): AsyncGenerator<ProductView> {
+function inventoryChanges(ctx: GraphQLContext, sku: string | undefined) {
   // With a sku, the first payload is the product as it is now (the live pattern); then each change.
   // It is read inside `initial`, after the stream listens, so no change falls in between.
   let current: Awaited<ReturnType<typeof productView>>;
@@ -21,10 +21,10 @@ async function* inventoryChanges(ctx: GraphQLContext, sku: string | undefined): 
     current = sku ? await productView(ctx, sku) : undefined;
     return current ? [{ sku: current.sku, position: current.position }] : [];
   };
-  for await (const change of changeStream<InventoryChange>(ctx.liveFeed, sku ? `product:${sku}` : 'product', initial, ctx.auth)) {
-    const view = current && change.position === current.position ? current : await productView(ctx, change.sku);
-    if (view) yield view;
-  }
+  const stream = changeStream<InventoryChange>(ctx.liveFeed, sku ? `product:${sku}` : 'product', initial, ctx.auth);
+  return mapChanges<InventoryChange, ProductView>(stream, async () => {}, async (change) =>
+    current && change.position === current.position ? current : productView(ctx, change.sku),
+  );
 }
 
 builder.subscriptionField('inventoryChanged', (t) =>
