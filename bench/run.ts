@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { runEventAppendBench } from './eventAppend.bench.js';
+import { runFanoutBench } from './fanout.bench.js';
 import { runMutationBench } from './mutation.bench.js';
 import { runProjectionBench } from './projection.bench.js';
 import { benchOptions } from './lib/measure.js';
@@ -17,6 +18,7 @@ const scenarios: [string, () => Promise<string[]>][] = [
   ['append', runEventAppendBench],
   ['mutation', runMutationBench],
   ['projection', runProjectionBench],
+  ['fanout', runFanoutBench],
 ];
 const sections: string[] = [];
 for (const [name, run] of scenarios) {
