@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Database } from '../db/database.js';
 import type { CommitNotifier } from '../eventStore/notifications.js';
 import type { Logger } from '../logger.js';
+import { productViewFromRow, type ProductView } from '../products/productView.js';
 
 /** An order event as the live feed pushes it: a row of the history read table. */
 export interface OrderChange {
@@ -13,10 +14,11 @@ export interface OrderChange {
   data: Record<string, unknown>;
 }
 
-/** A product whose stock or catalog entry changed. */
+/** A product whose stock or catalog entry changed, as the inventory read table now has it. */
 export interface InventoryChange {
   position: bigint;
   sku: string;
+  product: ProductView;
 }
 
 /**
@@ -81,14 +83,14 @@ export class LiveFeed extends EventEmitter {
 
   private async pullInventory(upTo: bigint): Promise<void> {
     if (this.inventoryCursor === undefined || upTo <= this.inventoryCursor) return;
+    // The whole row, once per batch: every subscriber to a product gets the same object.
     const rows = await this.db.prisma.inventoryItem.findMany({
       where: { lastPosition: { gt: this.inventoryCursor, lte: upTo } },
       orderBy: { lastPosition: 'asc' },
-      select: { sku: true, lastPosition: true },
     });
     this.inventoryCursor = upTo;
     for (const row of rows) {
-      const change: InventoryChange = { position: row.lastPosition, sku: row.sku };
+      const change: InventoryChange = { position: row.lastPosition, sku: row.sku, product: productViewFromRow(row) };
       this.emit(`product:${row.sku}`, change);
       this.emit('product', change);
     }

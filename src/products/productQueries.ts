@@ -1,16 +1,11 @@
 import { requireNoRefusedToken } from '../auth/actor.js';
-import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from '../graphql/builder.js';
 import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
 import { keysetConnection } from '../graphql/cursors.js';
 import { ProductConnection, ProductType } from './productTypes.js';
-import type { ProductView } from './productView.js';
+import { productViewFromRow, type ProductView } from './productView.js';
 
 const INVENTORY = ['inventory'] as const;
-
-function toView(row: Prisma.InventoryItemGetPayload<object>): ProductView {
-  return { sku: row.sku, name: row.name, priceCents: row.priceCents, onHand: row.onHand, reserved: row.reserved, available: row.onHand - row.reserved };
-}
 
 builder.queryFields((t) => ({
   product: t.field({
@@ -22,7 +17,7 @@ builder.queryFields((t) => ({
       requireNoRefusedToken(ctx.auth);
       await readConsistently(ctx, INVENTORY, args.consistentWith);
       const row = await ctx.db.prisma.inventoryItem.findUnique({ where: { sku: args.sku } });
-      return row && toView(row);
+      return row && productViewFromRow(row);
     },
   }),
   products: t.connection(
@@ -40,7 +35,7 @@ builder.queryFields((t) => ({
           async ({ after, before, limit, inverted }) => {
             const sku = { ...(after ? { gt: String(after[0]) } : {}), ...(before ? { lt: String(before[0]) } : {}) };
             const rows = await prisma.inventoryItem.findMany({ where: { sku }, orderBy: { sku: inverted ? 'desc' : 'asc' }, take: limit });
-            return rows.map(toView);
+            return rows.map(productViewFromRow);
           },
           () => prisma.inventoryItem.count(),
         );
