@@ -22,7 +22,9 @@ const LOCK_RETRY_MS = 2_000;
  */
 export class ProjectionRunner extends EventEmitter {
   private running = false;
-  private lockClient?: pg.Client;
+  /** The session that holds (or, on a standby, keeps trying for) the projection's lock. */
+  private lockSession?: pg.Client;
+  private holdsLock = false;
   private wake?: () => void;
   private loop?: Promise<void>;
   /** Where this runner's checkpoint stands, known while it holds the lock (re-read when in doubt). */
@@ -40,7 +42,7 @@ export class ProjectionRunner extends EventEmitter {
 
   /** True while this process holds the projection's lock. */
   get isActive(): boolean {
-    return this.lockClient !== undefined;
+    return this.holdsLock;
   }
 
   start(): void {
@@ -172,19 +174,22 @@ export class ProjectionRunner extends EventEmitter {
   }
 
   private async holdLock(): Promise<boolean> {
-    if (this.lockClient) return true;
-    const client = new pg.Client({ connectionString: this.services.db.connectionString });
-    client.on('error', () => {});
-    client.on('end', () => {
-      if (this.lockClient === client) this.lockClient = undefined;
-    });
-    await client.connect();
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(20260, hashtext($1)) AS locked', [this.projection.name]);
-    if (!rows[0]!.locked) {
-      await client.end();
-      return false;
+    if (this.holdsLock) return true;
+    if (!this.lockSession) {
+      const client = new pg.Client({ connectionString: this.services.db.connectionString });
+      client.on('error', () => {});
+      // The lock lives as long as this session: when it ends, so does our claim to the projection.
+      client.on('end', () => {
+        if (this.lockSession !== client) return;
+        this.lockSession = undefined;
+        this.holdsLock = false;
+      });
+      await client.connect();
+      this.lockSession = client;
     }
-    this.lockClient = client;
+    const { rows } = await this.lockSession.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(20260, hashtext($1)) AS locked', [this.projection.name]);
+    if (!rows[0]!.locked) return false; // a standby keeps its session and tries again later
+    this.holdsLock = true;
     await ensureCheckpoint(this.services.db.prisma, this.projection.name);
     this.checkpoint = undefined;
     this.services.logger.info({ projection: this.projection.name }, 'running projection');
@@ -192,8 +197,9 @@ export class ProjectionRunner extends EventEmitter {
   }
 
   private async releaseLock(): Promise<void> {
-    const client = this.lockClient;
-    this.lockClient = undefined;
+    const client = this.lockSession;
+    this.lockSession = undefined;
+    this.holdsLock = false;
     await client?.end().catch(() => {});
   }
 
