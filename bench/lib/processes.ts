@@ -13,7 +13,9 @@ export interface BenchProcess {
  */
 export async function startBenchProcess(script: string, env: Record<string, string>, readyText: string, cpu?: number): Promise<BenchProcess> {
   const port = await findFreePort();
-  const args = ['--import', 'tsx', script];
+  // BENCH_PROFILE_DIR=<dir> writes a CPU profile of every benchmarked server there (issue 7: profile, then fix).
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const args = [...profile, '--import', 'tsx', script];
   const [command, argv] = cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(cpu), process.execPath, ...args]];
   const child: ChildProcess = spawn(command, argv, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
