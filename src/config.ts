@@ -25,6 +25,7 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   CONSISTENCY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1_024).default(4 * 1024 * 1024),
+  RUN_PROJECTIONS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
 });
 
 /** Validated configuration; see README "Configuration". */
@@ -43,6 +44,8 @@ export interface Config {
   consistencyTimeoutMs: number;
   /** A WebSocket with more than this many bytes waiting to be sent is a slow consumer and is closed (1013). */
   wsMaxBufferedBytes: number;
+  /** Whether this process competes to run the projections (false: it only serves; run them elsewhere). */
+  runProjections: boolean;
 }
 
 /** Thrown with one line per invalid variable, so a bad deployment says exactly what to fix. */
@@ -81,5 +84,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     consistencyTimeoutMs: v.CONSISTENCY_TIMEOUT_MS,
     wsMaxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
+    runProjections: v.RUN_PROJECTIONS === 'true',
   };
 }

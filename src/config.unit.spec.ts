@@ -40,6 +40,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
   });
 
+  it('runs the projections unless RUN_PROJECTIONS=false, and rejects other values', () => {
+    expect(loadConfig({}).runProjections).toBe(true);
+    expect(loadConfig({ RUN_PROJECTIONS: 'false' }).runProjections).toBe(false);
+    expect(() => loadConfig({ RUN_PROJECTIONS: 'no' })).toThrow(/RUN_PROJECTIONS: must be true or false/);
+  });
+
   it('requires JWT_SECRET in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required/);
   });

@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   let app;
   try {
     await eventStore.start();
-    readSide.start();
+    if (config.runProjections) readSide.start();
+    else logger.info('RUN_PROJECTIONS=false: this process serves only; another process must run the projections');
     await liveFeed.start();
     app = await startApp({ config, logger, db, eventStore, readSide, liveFeed }, { port: config.port, host: config.host });
   } catch (error) {

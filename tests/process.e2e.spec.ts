@@ -5,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { signAccessToken } from '../src/auth/tokens.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { postQuery, startServerProcess } from './support/serverProcess.js';
 
@@ -77,6 +78,30 @@ describe('the server process on an external PostgreSQL (DATABASE_URL)', () => {
     expect(await inFlight).toEqual({ data: { headPosition: '0' } });
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain('stopped cleanly');
+  });
+
+  it('serves reads from projections run by another process when started with RUN_PROJECTIONS=false', async () => {
+    const secret = 'process-test-secret-process-test-secret';
+    const token = await signAccessToken({ sub: 'alice', role: 'staff' }, { secret, isDevelopmentSecret: false });
+    const post = (url: string, query: string) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) }).then(
+        (r) => r.json() as Promise<{ data?: any; errors?: { extensions?: { code?: string } }[] }>,
+      );
+    const env = { DATABASE_URL: database.connectionString, JWT_SECRET: secret, CONSISTENCY_TIMEOUT_MS: '1500' };
+    const servingOnly = await startServerProcess({ ...env, RUN_PROJECTIONS: 'false' });
+    let projector: Awaited<ReturnType<typeof startServerProcess>> | undefined;
+    try {
+      expect(servingOnly.output()).toContain('RUN_PROJECTIONS=false');
+      const added = await post(servingOnly.url, 'mutation { addProduct(input: {sku: "SERVE-1", name: "Served", priceCents: 100, initialStock: 3}) { ... on CommandSuccess { position } } }');
+      const read = `{ product(sku: "SERVE-1", consistentWith: "${added.data.addProduct.position}") { available } }`;
+      expect((await post(servingOnly.url, read)).errors?.[0]?.extensions?.code).toBe('CONSISTENCY_TIMEOUT');
+      projector = await startServerProcess(env);
+      expect((await post(servingOnly.url, read)).data).toEqual({ product: { available: 3 } });
+    } finally {
+      servingOnly.child.kill('SIGTERM');
+      projector?.child.kill('SIGTERM');
+      await Promise.all([servingOnly.exited, projector?.exited]);
+    }
   });
 
   it('refuses to start with a clear message for each bad setting', () => {
