@@ -1,3 +1,5 @@
+import { conditions } from './conditions.js';
+
 /** A GraphQL subscription over Server-Sent Events (Yoga's "distinct connections" mode), via plain fetch. */
 export interface SseSubscription<T> {
   /** The HTTP response's status and content type, once the response has started. */
@@ -32,8 +34,7 @@ export function subscribeSse<T = Record<string, any>>(
   const events: { event: string; data: string }[] = [];
   let completed = false;
   let failure: unknown;
-  const wake = new Set<() => void>();
-  const notify = () => wake.forEach((w) => w());
+  const { notify, until } = conditions(() => `events ${JSON.stringify(events)}, failure ${String(failure)}`);
 
   const dispatch = (block: string) => {
     let event = 'message';
@@ -98,22 +99,6 @@ export function subscribeSse<T = Record<string, any>>(
       notify();
     }
   })();
-
-  const until = (done: () => boolean, timeoutMs: number, what: string) =>
-    new Promise<void>((resolve, reject) => {
-      if (done()) return resolve();
-      const check = () => {
-        if (!done()) return;
-        clearTimeout(timer);
-        wake.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        wake.delete(check);
-        reject(new Error(`timed out waiting for ${what}; events ${JSON.stringify(events)}, failure ${String(failure)}`));
-      }, timeoutMs);
-      wake.add(check);
-    });
 
   return {
     response,

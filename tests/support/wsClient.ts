@@ -1,5 +1,6 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { conditions } from './conditions.js';
 
 /** A graphql-ws subscription collecting payloads, with a bounded wait for the next ones. */
 export interface Subscription<T> {
@@ -22,8 +23,7 @@ export function subscribe<T = Record<string, any>>(wsUrl: string, token: string 
   });
   const received: T[] = [];
   const errors: unknown[] = [];
-  const wake = new Set<() => void>();
-  const notify = () => wake.forEach((w) => w());
+  const { notify, until } = conditions(() => `received ${JSON.stringify(received)}, errors ${JSON.stringify(errors)}`);
   const dispose = client.subscribe<T>(
     { query, variables },
     {
@@ -39,21 +39,6 @@ export function subscribe<T = Record<string, any>>(wsUrl: string, token: string 
       complete: notify,
     },
   );
-  const until = (done: () => boolean, timeoutMs: number, what: string) =>
-    new Promise<void>((resolve, reject) => {
-      if (done()) return resolve();
-      const check = () => {
-        if (!done()) return;
-        clearTimeout(timer);
-        wake.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        wake.delete(check);
-        reject(new Error(`timed out waiting for ${what}; received ${JSON.stringify(received)}, errors ${JSON.stringify(errors)}`));
-      }, timeoutMs);
-      wake.add(check);
-    });
   return {
     received,
     errors,
