@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, clientAs, command, commandMutation, type ApiClient } from './support/api.js';
+import { apiClient, clientAs, command, commandMutation, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // SPEC section 8 (and the auth part of section 4) over real HTTP: every refused credential is an
@@ -22,7 +21,6 @@ afterAll(() => server.stop());
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PRODUCT = '... on AddProductSuccess { product { sku } }';
 const CUSTOMER = '... on RegisterCustomerSuccess { token customer { id email } }';
-const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 const now = (): number => Math.floor(Date.now() / 1000);
 const base64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientAs, command, SHORTAGES, type ApiClient } from './support/api.js';
+import { clientAs, command, SHORTAGES, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
@@ -10,8 +10,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-let seq = 0;
-const unique = (prefix: string) => `${prefix}-${++seq}-${Math.random().toString(36).slice(2, 8)}`;
 
 async function customerWithDraftOrder(sku: string, quantity: number) {
   const email = `${unique('c')}@example.com`;

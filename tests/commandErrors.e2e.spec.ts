@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, clientAs, command, commandMutation, type ApiClient } from './support/api.js';
+import { apiClient, clientAs, command, commandMutation, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // SPEC section 3, customer and catalog rows plus createOrder, over real HTTP: every rejection is a
@@ -22,7 +21,6 @@ const CUSTOMER = '... on RegisterCustomerSuccess { token customer { id name emai
 const PRODUCT = '... on AddProductSuccess { product { sku name priceCents onHand reserved available } }';
 const RESTOCK = '... on RestockProductSuccess { product { sku onHand reserved available } }';
 
-const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 const uniqueEmail = (): string => `${unique('user')}@example.com`;
 
 /** Fails with the whole result when a command that should succeed did not. */

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, clientAs, command, PAYMENT_MISMATCH, type ApiClient } from './support/api.js';
+import { apiClient, clientAs, command, PAYMENT_MISMATCH, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // SPEC section 3, the rows after submission (recordPayment, shipOrder, deliverOrder, cancelOrder),
@@ -18,7 +17,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 const types = (result: Record<string, any>): string[] => result.events.map((e: { type: string }) => e.type);
 
 function succeeded(result: Record<string, any>): Record<string, any> {

@@ -3,7 +3,7 @@ import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { clientAs, command, type ApiClient } from './support/api.js';
+import { clientAs, command, unique, type ApiClient } from './support/api.js';
 import { subscribeSse } from './support/liveSse.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -15,8 +15,6 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
-let seq = 0;
-const unique = (prefix: string) => `${prefix}-${++seq}-${Math.random().toString(36).slice(2, 7)}`;
 const STATUS = 'subscription($id: ID!, $after: String) { orderStatusChanged(orderId: $id, after: $after) { orderId status previousStatus version position order { id status totalCents } } }';
 
 interface StatusPayload {

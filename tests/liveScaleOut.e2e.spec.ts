@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../src/auth/tokens.js';
-import { command, type ApiClient } from './support/api.js';
+import { command, unique, type ApiClient } from './support/api.js';
 import { eventually, processClient, projectionsTakenOver, stopProcess } from './support/liveProcess.js';
 import { startServerProcess, type ServerProcess } from './support/serverProcess.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
@@ -76,8 +76,6 @@ function track<T>(subscription: Subscription<T>): Subscription<T> {
   return subscription;
 }
 
-let seq = 0;
-const unique = (prefix: string) => `${prefix}-${++seq}-${Math.random().toString(36).slice(2, 7)}`;
 
 /** The position of the event of `type` in a command's result. */
 function positionOf(result: Record<string, any>, type: string): string {

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, clientAs, command, commandMutation, SHORTAGES, type ApiClient } from './support/api.js';
+import { apiClient, clientAs, command, commandMutation, SHORTAGES, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // SPEC section 3, the rows that build an order (addItem, removeItem, submitOrder), and the rule
@@ -18,7 +17,6 @@ afterAll(() => server.stop());
 
 const RESTOCK = '... on RestockProductSuccess { product { sku onHand reserved available } }';
 
-const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 function succeeded(result: Record<string, any>): Record<string, any> {
   expect(result.__typename, JSON.stringify(result)).toMatch(/Success$/);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, clientAs, command, type ApiClient } from './support/api.js';
+import { apiClient, clientAs, command, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // SPEC section 5's connections (orders, Customer.orders, products) at their edges, over real HTTP:
@@ -15,7 +15,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 /** Upper-case letters and digits only, so PostgreSQL's collation and JavaScript agree on the order. */
 const skuPrefix = (): string => `P${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
 const base64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, clientAs, command, type ApiClient } from './support/api.js';
+import { apiClient, clientAs, command, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // SPEC sections 5, 6 and 8 over real HTTP: who may read what, for every query field. Data is made
@@ -19,7 +19,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 const now = (): number => Math.floor(Date.now() / 1000);
 
 type Body = Awaited<ReturnType<TestServer['graphql']>>;

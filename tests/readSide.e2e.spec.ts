@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientAs, command, ORDER_FIELDS, type ApiClient } from './support/api.js';
+import { clientAs, command, ORDER_FIELDS, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
@@ -12,8 +12,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-let seq = 0;
-const unique = (prefix: string) => `${prefix}-${++seq}-${Math.random().toString(36).slice(2, 7)}`;
 
 async function shopper() {
   const registered = await command(staff, 'registerCustomer', { name: 'Reader', email: `${unique('r')}@example.com` });

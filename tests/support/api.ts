@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { signAccessToken } from '../../src/auth/tokens.js';
 import type { Role } from '../../src/auth/actor.js';
 import type { TestServer } from './testServer.js';
@@ -60,3 +61,6 @@ export async function command(client: ApiClient, name: string, input: Record<str
   const data = await client.run<Record<string, Record<string, any>>>(commandMutation(name, extra), { input });
   return data[name]!;
 }
+
+/** An id, email part or sku no other test uses: `prefix-` and 8 random hex digits. */
+export const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
