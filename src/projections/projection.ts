@@ -1,7 +1,11 @@
 import type pg from 'pg';
 import type { RecordedEvent } from '../eventStore/types.js';
 
-/** A change a projection made, published to live subscribers once its batch has committed. */
+/**
+ * A change a projection made to one read row. Live subscribers do not use these (they read the
+ * tables after the batch commits, which works across processes); `apply` returns them so callers
+ * can tell what a batch changed, and that a replayed batch changed nothing.
+ */
 export interface ReadModelChange {
   /** e.g. `order` or `product` */
   kind: string;

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { ordersProjection } from '../orders/orderProjection.js';
 import { inventoryProjection } from '../products/inventoryProjection.js';
 import { ReadModelConsistency } from './consistency.js';
-import type { Projection, ReadModelChange } from './projection.js';
+import type { Projection } from './projection.js';
 import { ProjectionRunner } from './runner.js';
 
 /** Every projection of the service. */
@@ -34,12 +34,6 @@ export class ReadSide {
 
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.stop()));
-  }
-
-  /** Calls `listener` with the changes of every batch this process's runners commit. */
-  onChanges(listener: (changes: ReadModelChange[]) => void): () => void {
-    for (const runner of this.runners) runner.on('changes', listener);
-    return () => this.runners.forEach((r) => r.off('changes', listener));
   }
 
   /** Wakes the runner of `name` (after an admin retry or skip). */

@@ -6,7 +6,7 @@ import type { Database } from '../db/database.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { Logger } from '../logger.js';
 import { advanceCheckpoint, ensureCheckpoint, lockCheckpoint, markFailed, readCheckpoint } from './checkpoints.js';
-import type { Projection, ReadModelChange } from './projection.js';
+import type { Projection } from './projection.js';
 
 const BATCH_SIZE = 5_000;
 const IDLE_POLL_MS = 1_000;
@@ -18,7 +18,7 @@ const LOCK_RETRY_MS = 2_000;
  * another process's runner takes over within LOCK_RETRY_MS). Reads the log in position order in
  * batches, applies each batch and its checkpoint in one transaction, wakes on the commit
  * notification with a polling fallback, and stops (status FAILED) on an event it cannot apply.
- * Emits `changes` (ReadModelChange[]) after each batch commits.
+ * Emits `progress` (the new checkpoint) after each committed batch.
  */
 export class ProjectionRunner extends EventEmitter {
   private running = false;
@@ -133,12 +133,11 @@ export class ProjectionRunner extends EventEmitter {
 
   private async applyBatch(pool: pg.Pool, from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
     const tx = await pool.connect();
-    let changes: ReadModelChange[] = [];
     try {
       await tx.query('BEGIN');
       const locked = await lockCheckpoint(tx, this.projection.name);
       if (locked.position !== from || locked.status !== 'RUNNING') throw new CheckpointMovedError();
-      if (events.length > 0) changes = await this.projection.apply(tx, events);
+      if (events.length > 0) await this.projection.apply(tx, events);
       await advanceCheckpoint(tx, this.projection.name, to);
       await tx.query('SELECT pg_notify($1, $2)', [PROJECTIONS_CHANNEL, `${this.projection.name}:${to}`]);
       await tx.query('COMMIT');
@@ -149,7 +148,6 @@ export class ProjectionRunner extends EventEmitter {
       tx.release();
     }
     this.emit('progress', to);
-    if (changes.length > 0) this.emit('changes', changes);
   }
 
   /**
