@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Database } from '../db/database.js';
 import type { CommitNotifier } from '../eventStore/notifications.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
+import { findOrder } from '../orders/orderReads.js';
+import type { OrderView } from '../orders/orderView.js';
 import { productViewFromRow, type ProductView } from '../products/productView.js';
 
 /** An order event as the live feed pushes it: a row of the history read table. */
@@ -12,6 +15,17 @@ export interface OrderChange {
   type: string;
   occurredAt: Date;
   data: Record<string, unknown>;
+  /** The order as the read side has it now; read once per change, however many subscribers ask. */
+  order(): Promise<OrderView | null>;
+}
+
+/** An OrderChange for a history row (live, or read for a replay). */
+export function orderChangeFrom(
+  row: { position: bigint; orderId: string; version: number; type: string; occurredAt: Date; data: unknown },
+  prisma: PrismaClient,
+): OrderChange {
+  let order: Promise<OrderView | null> | undefined;
+  return { ...row, data: row.data as Record<string, unknown>, order: () => (order ??= findOrder(prisma, row.orderId)) };
 }
 
 /** A product whose stock or catalog entry changed, as the inventory read table now has it. */
@@ -75,7 +89,7 @@ export class LiveFeed extends EventEmitter {
     });
     this.orderCursor = upTo;
     for (const row of rows) {
-      const change: OrderChange = { ...row, data: row.data as Record<string, unknown> };
+      const change = orderChangeFrom(row, this.db.prisma);
       this.emit(`order:${row.orderId}`, change);
       this.emit('order', change);
     }

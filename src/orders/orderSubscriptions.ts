@@ -3,12 +3,13 @@ import { NotFoundError } from '../domain/errors.js';
 import { builder } from '../graphql/builder.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { changeStream, mapChanges } from '../live/changeStream.js';
-import type { OrderChange } from '../live/liveFeed.js';
+import { orderChangeFrom, type OrderChange } from '../live/liveFeed.js';
 import { parsePosition } from '../projections/consistency.js';
 import { canSeeOrder } from './orderCommands.js';
 import type { OrderStatus } from './orderEvents.js';
 import { findOrder } from './orderReads.js';
 import { OrderStatusEnum, OrderType } from './orderTypes.js';
+import type { OrderView } from './orderView.js';
 
 /** The status each status-changing event leads to, and the one it leaves. */
 const TRANSITIONS: Record<string, { to: OrderStatus; from: OrderStatus | null }> = {
@@ -22,6 +23,8 @@ const TRANSITIONS: Record<string, { to: OrderStatus; from: OrderStatus | null }>
 
 interface StatusChange {
   orderId: string;
+  /** The order as the read side has it now (shared by every subscriber to this change). */
+  order(): Promise<OrderView | null>;
   status: OrderStatus;
   previousStatus: OrderStatus | null;
   version: number;
@@ -38,7 +41,7 @@ const OrderStatusChangeType = builder.objectRef<StatusChange>('OrderStatusChange
     version: t.exposeInt('version'),
     position: t.string({ resolve: (c) => c.position.toString() }),
     occurredAt: t.field({ type: 'DateTime', resolve: (c) => c.occurredAt }),
-    order: t.field({ type: OrderType, description: 'The order as the read side has it now.', resolve: async (c, _a, ctx) => (await findOrder(ctx.db.prisma, c.orderId))! }),
+    order: t.field({ type: OrderType, description: 'The order as the read side has it now.', resolve: async (c) => (await c.order())! }),
   }),
 });
 
@@ -46,14 +49,15 @@ function toStatusChange(change: OrderChange): StatusChange | undefined {
   const transition = TRANSITIONS[change.type];
   if (!transition) return undefined;
   const previous = change.type === 'OrderCancelled' ? ((change.data.previousStatus as OrderStatus | undefined) ?? null) : transition.from;
-  return { orderId: change.orderId, status: transition.to, previousStatus: previous, version: change.version, position: change.position, occurredAt: change.occurredAt };
+  const { orderId, version, position, occurredAt, order } = change;
+  return { orderId, status: transition.to, previousStatus: previous, version, position, occurredAt, order };
 }
 
 function statusChanges(ctx: GraphQLContext, orderId: string, after: bigint | undefined) {
   const initial = async (): Promise<OrderChange[]> => {
     if (after === undefined) return [];
     const rows = await ctx.db.prisma.orderHistoryEntry.findMany({ where: { orderId, position: { gt: after } }, orderBy: { position: 'asc' } });
-    return rows.map((r) => ({ ...r, data: r.data as Record<string, unknown> }));
+    return rows.map((row) => orderChangeFrom(row, ctx.db.prisma));
   };
   // Listen first, then read: a change committed in between waits in the stream's queue.
   const stream = changeStream<OrderChange>(ctx.liveFeed, `order:${orderId}`, initial, ctx.auth);
@@ -65,7 +69,10 @@ function statusChanges(ctx: GraphQLContext, orderId: string, after: bigint | und
       // No resume point: the first payload is the order as it is now.
       const order = await findOrder(ctx.db.prisma, orderId);
       if (!order) return;
-      current = { orderId, status: order.status, previousStatus: null, version: order.version, position: BigInt(order.position!), occurredAt: new Date(order.updatedAt) };
+      current = {
+        orderId, status: order.status, previousStatus: null, version: order.version, position: BigInt(order.position!),
+        occurredAt: new Date(order.updatedAt), order: async () => order,
+      };
       await push(current);
     },
     (change) => (current && change.position <= current.position ? undefined : toStatusChange(change)),
@@ -98,7 +105,7 @@ builder.subscriptionFields((t) => ({
         version: f.int({ resolve: (e) => e.change.version }),
         position: f.string({ resolve: (e) => e.change.position.toString() }),
         occurredAt: f.field({ type: 'DateTime', resolve: (e) => e.change.occurredAt }),
-        order: f.field({ type: OrderType, resolve: async (e, _a, ctx) => (await findOrder(ctx.db.prisma, e.change.orderId))! }),
+        order: f.field({ type: OrderType, resolve: async (e) => (await e.change.order())! }),
       }),
     }),
     description: 'Every order change as it happens (staff); optionally only orders now in `status`.',
@@ -113,7 +120,7 @@ builder.subscriptionFields((t) => ({
 
 function feedChanges(ctx: GraphQLContext, status: OrderStatus | undefined) {
   return mapChanges(changeStream<OrderChange>(ctx.liveFeed, 'order', async () => [], ctx.auth), async () => {}, async (change) => {
-    const order = await findOrder(ctx.db.prisma, change.orderId);
+    const order = await change.order();
     return !order || (status && order.status !== status) ? undefined : { change, status: order.status };
   });
 }
