@@ -26,6 +26,7 @@ const schema = z.object({
   CONSISTENCY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1_024).default(4 * 1024 * 1024),
   RUN_PROJECTIONS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
+  READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(1_000),
 });
 
 /** Validated configuration; see README "Configuration". */
@@ -46,6 +47,8 @@ export interface Config {
   wsMaxBufferedBytes: number;
   /** Whether this process competes to run the projections (false: it only serves; run them elsewhere). */
   runProjections: boolean;
+  /** `GET /ready` answers 503 while a projection is more than this many log positions behind the head. */
+  readyMaxProjectionLag: number;
 }
 
 /** Thrown with one line per invalid variable, so a bad deployment says exactly what to fix. */
@@ -85,5 +88,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consistencyTimeoutMs: v.CONSISTENCY_TIMEOUT_MS,
     wsMaxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
     runProjections: v.RUN_PROJECTIONS === 'true',
+    readyMaxProjectionLag: v.READY_MAX_PROJECTION_LAG,
   };
 }

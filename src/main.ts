@@ -5,6 +5,7 @@ import { openStorage } from './db/storage.js';
 import { EventStore } from './eventStore/eventStore.js';
 import { createLogger } from './logger.js';
 import { LiveFeed } from './live/liveFeed.js';
+import { Metrics } from './observability/metrics.js';
 import { ReadSide } from './projections/projections.js';
 
 /** Process entry: config, database, server, and a graceful stop on SIGTERM/SIGINT. */
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
     poolSize: config.dbPoolSize,
     onError: (err) => logger.warn({ err }, 'database connection error'),
   });
-  const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'));
+  const metrics = new Metrics(db.pool, logger);
+  const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend);
   const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs });
   const liveFeed = new LiveFeed(db, eventStore.notifier, logger);
   let app;
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
     if (config.runProjections) readSide.start();
     else logger.info('RUN_PROJECTIONS=false: this process serves only; another process must run the projections');
     await liveFeed.start();
-    app = await startApp({ config, logger, db, eventStore, readSide, liveFeed }, { port: config.port, host: config.host });
+    app = await startApp({ config, logger, db, eventStore, readSide, liveFeed, metrics }, { port: config.port, host: config.host });
   } catch (error) {
     // Never leave the embedded PostgreSQL running behind a server that failed to start.
     await readSide.stop();

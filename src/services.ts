@@ -3,6 +3,7 @@ import type { Database } from './db/database.js';
 import type { EventStore } from './eventStore/eventStore.js';
 import type { LiveFeed } from './live/liveFeed.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './observability/metrics.js';
 import type { ReadSide } from './projections/projections.js';
 
 /** The long-lived parts of a running server, shared by every request. */
@@ -13,4 +14,6 @@ export interface Services {
   eventStore: EventStore;
   readSide: ReadSide;
   liveFeed: LiveFeed;
+  /** This server's Prometheus registry and the service's own metrics (`/metrics`). */
+  metrics: Metrics;
 }

@@ -12,6 +12,7 @@ import type { Services } from '../services.js';
 import { loadAggregate } from './loadAggregate.js';
 import { runCommand } from './pipeline.js';
 import { LiveFeed } from '../live/liveFeed.js';
+import { Metrics } from '../observability/metrics.js';
 
 let testDb: TestDatabase;
 let services: Services;
@@ -23,7 +24,7 @@ beforeAll(async () => {
   const db = testDb.connect();
   const eventStore = new EventStore(db);
   const logger = createLogger('silent');
-  services = { config: loadConfig({ NODE_ENV: 'test' }), logger, db, eventStore, readSide: new ReadSide({ db, eventStore, logger }), liveFeed: new LiveFeed(db, eventStore.notifier, logger) };
+  services = { config: loadConfig({ NODE_ENV: 'test' }), logger, db, eventStore, readSide: new ReadSide({ db, eventStore, logger }), liveFeed: new LiveFeed(db, eventStore.notifier, logger), metrics: new Metrics(db.pool, logger) };
 });
 afterAll(() => testDb.drop());
 

@@ -58,9 +58,26 @@ const SNAPSHOT_EVERY = 100;
 
 /**
  * The one command pipeline: authorize, validate, (repeat check), load + decide, append with the
- * expected versions, answer. Rejections are thrown as typed DomainErrors.
+ * expected versions, answer. Rejections are thrown as typed DomainErrors. Every outcome is counted
+ * (`ordersource_commands_total`): `ok`, the rejection's code, or INTERNAL_ERROR.
  */
 export async function runCommand<I, R>(
+  definition: CommandDefinition<I, R>,
+  rawInput: Record<string, unknown>,
+  request: CommandRequest,
+): Promise<CommandSuccessPayload<R>> {
+  const { metrics } = request.services;
+  try {
+    const payload = await decideAndAppend(definition, rawInput, request);
+    metrics.recordCommand(definition.name, 'ok');
+    return payload;
+  } catch (error) {
+    metrics.recordCommand(definition.name, error instanceof DomainError ? error.code : 'INTERNAL_ERROR');
+    throw error;
+  }
+}
+
+async function decideAndAppend<I, R>(
   definition: CommandDefinition<I, R>,
   rawInput: Record<string, unknown>,
   request: CommandRequest,

@@ -1,8 +1,15 @@
 import type { Database } from '../db/database.js';
+import { ConcurrencyError, IdempotencyKeyReusedError } from './errors.js';
 import { GroupCommitter } from './groupCommit.js';
 import { CommitNotifier } from './notifications.js';
 import { headPosition, loadStream, readAll, readStream, saveSnapshot } from './read.js';
 import type { AppendOutcome, AppendRequest, LoadedStream, RecordedEvent } from './types.js';
+
+/** How an append ended, for its latency metric. */
+export type AppendResult = 'ok' | 'duplicate' | 'conflict' | 'key_reused' | 'error';
+
+/** Told each append's latency in seconds (call to answer, group commit wait included). */
+export type AppendObserver = (seconds: number, result: AppendResult) => void;
 
 /**
  * The event store: the append-only log in PostgreSQL (`events`, defined in prisma/schema.prisma),
@@ -15,6 +22,7 @@ export class EventStore {
   constructor(
     private readonly db: Database,
     onError?: (error: Error) => void,
+    private readonly observeAppend?: AppendObserver,
   ) {
     this.notifier = new CommitNotifier(db.connectionString, onError);
     this.committer = new GroupCommitter(db.pool);
@@ -34,7 +42,20 @@ export class EventStore {
    * share commits through the {@link GroupCommitter}.
    */
   append(request: AppendRequest): Promise<AppendOutcome> {
-    return this.committer.append(request);
+    const observe = this.observeAppend;
+    if (!observe) return this.committer.append(request);
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    return this.committer.append(request).then(
+      (outcome) => {
+        observe(seconds(), outcome.duplicate ? 'duplicate' : 'ok');
+        return outcome;
+      },
+      (error: unknown) => {
+        observe(seconds(), error instanceof ConcurrencyError ? 'conflict' : error instanceof IdempotencyKeyReusedError ? 'key_reused' : 'error');
+        throw error;
+      },
+    );
   }
 
   readStream(streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {

@@ -3,6 +3,8 @@ import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useErrorHandler, type YogaServerInstance } from 'graphql-yoga';
 import { DomainError } from '../domain/errors.js';
 import { authenticate } from '../auth/tokens.js';
+import { usePrometheusMetrics } from '../observability/prometheus.js';
+import { useReadinessCheck } from '../observability/readiness.js';
 import type { Services } from '../services.js';
 import type { GraphQLContext } from './context.js';
 import { schema } from './schema.js';
@@ -45,6 +47,8 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       return { ...services, requestId: id, log: services.logger.child({ requestId: id }), auth };
     },
     plugins: [
+      usePrometheusMetrics(services.metrics),
+      useReadinessCheck(services),
       useErrorHandler(({ errors, context }) => {
         const ctx = context as Partial<GraphQLContext>;
         const log = ctx.log ?? services.logger;

@@ -12,6 +12,7 @@ import type { Services } from '../services.js';
 import { PROJECTIONS, ReadSide } from './projections.js';
 import { rebuildProjection } from './rebuild.js';
 import { LiveFeed } from '../live/liveFeed.js';
+import { Metrics } from '../observability/metrics.js';
 
 let testDb: TestDatabase;
 let services: Services;
@@ -26,7 +27,7 @@ beforeAll(async () => {
   const logger = createLogger('silent');
   const readSide = new ReadSide({ db, eventStore, logger });
   readSide.start();
-  services = { config: loadConfig({ NODE_ENV: 'test' }), logger, db, eventStore, readSide, liveFeed: new LiveFeed(db, eventStore.notifier, logger) };
+  services = { config: loadConfig({ NODE_ENV: 'test' }), logger, db, eventStore, readSide, liveFeed: new LiveFeed(db, eventStore.notifier, logger), metrics: new Metrics(db.pool, logger) };
 });
 afterAll(async () => {
   await services.readSide.stop();

@@ -3,6 +3,7 @@ import { startApp, type App } from '../../src/app.js';
 import { EventStore } from '../../src/eventStore/eventStore.js';
 import { createLogger } from '../../src/logger.js';
 import { LiveFeed } from '../../src/live/liveFeed.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { ReadSide } from '../../src/projections/projections.js';
 import type { Services } from '../../src/services.js';
 import { createTestDatabase, type TestDatabase } from './testDatabase.js';
@@ -23,13 +24,14 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...env });
   const logger = createLogger(config.logLevel);
   const db = database.connect({ poolSize: 20 });
-  const eventStore = new EventStore(db);
+  const metrics = new Metrics(db.pool, logger);
+  const eventStore = new EventStore(db, undefined, metrics.observeAppend);
   await eventStore.start();
   const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs });
   readSide.start();
   const liveFeed = new LiveFeed(db, eventStore.notifier, logger);
   await liveFeed.start();
-  const services: Services = { config, logger, db, eventStore, readSide, liveFeed };
+  const services: Services = { config, logger, db, eventStore, readSide, liveFeed, metrics };
   const app = await startApp(services, { port: 0, host: '127.0.0.1' });
   return {
     app,

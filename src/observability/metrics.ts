@@ -1,0 +1,107 @@
+import type pg from 'pg';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AppendResult } from '../eventStore/eventStore.js';
+import type { Logger } from '../logger.js';
+import { readProjectionProgress, withDeadline, type ReadSideProgress } from './projectionProgress.js';
+
+/** What a command ended with: `ok`, or the rejection's `code` (`INTERNAL_ERROR` when unexpected). */
+export type CommandOutcome = 'ok' | (string & {});
+
+// Appends take about a millisecond alone and tens under group commit; the buckets cover both
+// and the seconds a database in trouble takes.
+const APPEND_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const PROGRESS_TIMEOUT_MS = 2_000;
+
+/**
+ * The service's Prometheus metrics, in a registry of its own per server instance (so several
+ * servers in one process, as in the tests, never share or clash). The GraphQL metrics of
+ * `@graphql-yoga/plugin-prometheus` go into the same registry (see `usePrometheusMetrics`).
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly commands: Counter<'command' | 'outcome'>;
+  private readonly appendSeconds: Histogram<'result'>;
+  private progress?: Promise<ReadSideProgress | undefined>;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly logger: Logger,
+  ) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.commands = new Counter({
+      name: 'ordersource_commands_total',
+      help: 'Commands (mutations) handled, by command and outcome: ok, or the rejection code.',
+      labelNames: ['command', 'outcome'],
+      registers,
+    });
+    this.appendSeconds = new Histogram({
+      name: 'ordersource_event_append_duration_seconds',
+      help: 'Time from asking the event store to append until the append is answered (committed or refused), group commit wait included.',
+      labelNames: ['result'],
+      buckets: APPEND_BUCKETS,
+      registers,
+    });
+    // A registry collects its metrics one by one in the order they were registered, so the head
+    // gauge reads the head and checkpoints once per scrape and the projection gauges reuse that.
+    const refresh = () => (this.progress = this.readProgress());
+    const progress = () => this.progress ?? refresh();
+    new Gauge({
+      name: 'ordersource_event_store_head_position',
+      help: 'Global position of the newest event in the log.',
+      registers,
+      async collect() {
+        const read = await refresh();
+        if (read) this.set(Number(read.head));
+      },
+    });
+    new Gauge({
+      name: 'ordersource_projection_position',
+      help: 'The last log position each projection has applied (its checkpoint).',
+      labelNames: ['projection'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const p of (await progress())?.projections ?? []) this.set({ projection: p.name }, Number(p.position));
+      },
+    });
+    new Gauge({
+      name: 'ordersource_projection_lag_events',
+      help: 'Head position minus the projection checkpoint: how many log positions it is behind.',
+      labelNames: ['projection'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const p of (await progress())?.projections ?? []) this.set({ projection: p.name }, Number(p.lag));
+      },
+    });
+    new Gauge({
+      name: 'ordersource_projection_failed',
+      help: '1 when the projection stopped on an event it could not apply (status FAILED), else 0.',
+      labelNames: ['projection'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const p of (await progress())?.projections ?? []) this.set({ projection: p.name }, p.status === 'FAILED' ? 1 : 0);
+      },
+    });
+  }
+
+  /** Counts one command's outcome. */
+  recordCommand(command: string, outcome: CommandOutcome): void {
+    this.commands.inc({ command, outcome });
+  }
+
+  /** Observes one append's latency; given to the {@link EventStore} as its append observer. */
+  readonly observeAppend = (seconds: number, result: AppendResult): void => {
+    this.appendSeconds.observe({ result }, seconds);
+  };
+
+  /** The head and checkpoints; a failed read leaves the gauges empty rather than failing the scrape. */
+  private readProgress(): Promise<ReadSideProgress | undefined> {
+    return withDeadline(readProjectionProgress(this.pool), PROGRESS_TIMEOUT_MS, 'the database').catch((err: unknown) => {
+      this.logger.warn({ err }, 'metrics: could not read projection progress');
+      return undefined;
+    });
+  }
+}

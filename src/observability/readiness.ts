@@ -1,0 +1,85 @@
+import type { Plugin } from 'graphql-yoga';
+import type { Services } from '../services.js';
+import { readProjectionProgress, withDeadline, type ProjectionProgress } from './projectionProgress.js';
+
+/** Why the server is not ready, one entry per failed check (machine-readable `code`). */
+export type ReadinessFailure =
+  | { check: 'database'; code: 'DATABASE_UNAVAILABLE'; message: string }
+  | { check: 'projections'; code: 'PROJECTION_FAILED' | 'PROJECTION_LAGGING'; projection: string; message: string };
+
+/** The body of `GET /ready`. */
+export interface Readiness {
+  ready: boolean;
+  failures: ReadinessFailure[];
+  /** How long the database took to answer `SELECT 1` (absent when it did not answer). */
+  databaseLatencyMs?: number;
+  maxProjectionLag: number;
+  /** Every projection against the head (absent when the database did not answer). */
+  projections?: { name: string; status: string; position: string; lag: number }[];
+  head?: string;
+}
+
+/** How long each readiness query may take: a probe must answer well within its own timeout. */
+export const READY_TIMEOUT_MS = 2_000;
+
+/**
+ * Readiness: the database answers `SELECT 1` within {@link READY_TIMEOUT_MS}, and every
+ * projection is RUNNING and at most `READY_MAX_PROJECTION_LAG` positions behind the head (so
+ * reads through this server are current). Projection errors stay out of the body (it is not
+ * authenticated): staff read them with the `projections` query.
+ */
+export async function checkReadiness(services: Pick<Services, 'db' | 'config' | 'logger'>): Promise<Readiness> {
+  const maxProjectionLag = services.config.readyMaxProjectionLag;
+  const started = performance.now();
+  try {
+    await withDeadline(services.db.pool.query('SELECT 1'), READY_TIMEOUT_MS, 'the database');
+  } catch (err) {
+    services.logger.warn({ err }, 'readiness: the database did not answer');
+    const message = `the database did not answer SELECT 1 within ${READY_TIMEOUT_MS} ms`;
+    return { ready: false, failures: [{ check: 'database', code: 'DATABASE_UNAVAILABLE', message }], maxProjectionLag };
+  }
+  const databaseLatencyMs = Math.round(performance.now() - started);
+  let progress;
+  try {
+    progress = await withDeadline(readProjectionProgress(services.db.pool), READY_TIMEOUT_MS, 'the database');
+  } catch (err) {
+    services.logger.warn({ err }, 'readiness: could not read the projection checkpoints');
+    const message = 'the database did not answer the projection checkpoint query';
+    return { ready: false, failures: [{ check: 'database', code: 'DATABASE_UNAVAILABLE', message }], databaseLatencyMs, maxProjectionLag };
+  }
+  const failures = progress.projections.flatMap((p) => projectionFailures(p, maxProjectionLag));
+  return {
+    ready: failures.length === 0,
+    failures,
+    databaseLatencyMs,
+    maxProjectionLag,
+    head: progress.head.toString(),
+    projections: progress.projections.map((p) => ({ name: p.name, status: p.status, position: p.position.toString(), lag: Number(p.lag) })),
+  };
+}
+
+function projectionFailures(p: ProjectionProgress, maxLag: number): ReadinessFailure[] {
+  if (p.status === 'FAILED') {
+    return [{ check: 'projections', code: 'PROJECTION_FAILED', projection: p.name, message: `projection ${p.name} stopped on an event after position ${p.position}` }];
+  }
+  if (p.lag > BigInt(maxLag)) {
+    return [{ check: 'projections', code: 'PROJECTION_LAGGING', projection: p.name, message: `projection ${p.name} is ${p.lag} positions behind the head (at most ${maxLag})` }];
+  }
+  return [];
+}
+
+/** `GET /ready`: 200 with the checks when ready, 503 with the failed checks otherwise. */
+export function useReadinessCheck(services: Services, endpoint = '/ready'): Plugin {
+  return {
+    async onRequest({ url, request, fetchAPI, endResponse }) {
+      if (url.pathname !== endpoint || (request.method !== 'GET' && request.method !== 'HEAD')) return;
+      const readiness = await checkReadiness(services);
+      endResponse(
+        new fetchAPI.Response(JSON.stringify(readiness), {
+          status: readiness.ready ? 200 : 503,
+          headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+        }),
+      );
+    },
+  };
+}
