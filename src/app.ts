@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { execute, subscribe, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { createDashboardHandler } from './dashboard/serveDashboard.js';
 import { createGraphQLServer } from './graphql/yoga.js';
 import type { Services } from './services.js';
 
@@ -22,7 +23,9 @@ type EnvelopedRoot = { execute: typeof execute; subscribe: typeof subscribe };
 /** Starts Yoga and graphql-ws on one port: HTTP on `/graphql` and its WebSocket upgrade. */
 export async function startApp(services: Services, listen: { port: number; host: string }): Promise<App> {
   const yoga = createGraphQLServer(services);
-  const server = http.createServer(yoga);
+  // /dashboard is the built dashboard's static files; everything else is Yoga's.
+  const dashboard = createDashboardHandler({ logger: services.logger });
+  const server = http.createServer((req, res) => (dashboard.handles(req.url) ? dashboard.handle(req, res) : yoga.requestListener(req, res)));
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
 
   // The graphql-ws recipe from Yoga's docs: every operation goes through Yoga's envelop, so

@@ -1,0 +1,25 @@
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+// The dashboard's operations are typed from the checked-in contract (schema.graphql), not from a
+// running server, so the build needs no network and a breaking schema change fails the type check.
+const config: CodegenConfig = {
+  schema: 'schema.graphql',
+  documents: ['dashboard/src/**/*.{ts,tsx}', '!dashboard/src/gql/**'],
+  ignoreNoDocuments: false,
+  silent: true,
+  generates: {
+    'dashboard/src/gql/': {
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: {
+        scalars: { DateTime: 'string', JSON: 'unknown' },
+        enumsAsTypes: true,
+        useTypeImports: true,
+        strictScalars: true,
+        avoidOptionals: { field: true, inputValue: false, object: true },
+      },
+    },
+  },
+};
+
+export default config;

@@ -1,0 +1,122 @@
+import { graphql } from './gql/index.js';
+
+// Every operation the dashboard sends, in one place. `npm run dashboard:codegen` types each one
+// against schema.graphql; the generated documents are what the components import.
+
+export const OrderRowFields = graphql(`
+  fragment OrderRow on Order {
+    id
+    customerId
+    status
+    itemCount
+    totalCents
+    version
+    createdAt
+    updatedAt
+  }
+`);
+
+export const ProductRowFields = graphql(`
+  fragment ProductRow on Product {
+    sku
+    name
+    priceCents
+    onHand
+    reserved
+    available
+  }
+`);
+
+/** The newest orders; the feed below keeps them current. */
+export const OrdersQuery = graphql(`
+  query DashboardOrders($first: Int!) {
+    orders(first: $first) {
+      totalCount
+      edges {
+        node {
+          ...OrderRow
+        }
+      }
+    }
+  }
+`);
+
+/** Every order change (staff): an unseen order is added to the table, a known one changes in place. */
+export const OrderFeedSubscription = graphql(`
+  subscription DashboardOrderFeed {
+    orderFeed {
+      orderId
+      type
+      status
+      version
+      position
+      occurredAt
+      order {
+        ...OrderRow
+      }
+    }
+  }
+`);
+
+/** One order with its lines and every event of its life, oldest first. */
+export const OrderTimelineQuery = graphql(`
+  query DashboardOrderTimeline($orderId: ID!, $consistentWith: String) {
+    order(id: $orderId, consistentWith: $consistentWith) {
+      ...OrderRow
+      items {
+        sku
+        name
+        quantity
+        unitPriceCents
+        lineTotalCents
+      }
+    }
+    orderHistory(orderId: $orderId, consistentWith: $consistentWith) {
+      position
+      version
+      type
+      occurredAt
+      data
+    }
+  }
+`);
+
+/** The order's status changes after `after` (the last position of the timeline), then live. */
+export const OrderStatusSubscription = graphql(`
+  subscription DashboardOrderStatus($orderId: ID!, $after: String) {
+    orderStatusChanged(orderId: $orderId, after: $after) {
+      orderId
+      status
+      previousStatus
+      version
+      position
+      occurredAt
+      order {
+        ...OrderRow
+      }
+    }
+  }
+`);
+
+/** The catalog with its stock. */
+export const ProductsQuery = graphql(`
+  query DashboardProducts($first: Int!) {
+    products(first: $first) {
+      totalCount
+      edges {
+        node {
+          ...ProductRow
+        }
+      }
+    }
+  }
+`);
+
+/** Every product's stock as it changes. */
+export const InventorySubscription = graphql(`
+  subscription DashboardInventory {
+    inventoryChanged {
+      ...ProductRow
+    }
+  }
+`);
