@@ -26,6 +26,7 @@ const schema = z.object({
   CONSISTENCY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1_024).default(4 * 1024 * 1024),
   RUN_PROJECTIONS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
+  GRAPHIQL: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(1_000),
 });
 
@@ -47,6 +48,8 @@ export interface Config {
   wsMaxBufferedBytes: number;
   /** Whether this process competes to run the projections (false: it only serves; run them elsewhere). */
   runProjections: boolean;
+  /** GraphiQL at GET /graphql; on in development unless disabled. */
+  graphiql: boolean;
   /** `GET /ready` answers 503 while a projection is more than this many log positions behind the head. */
   readyMaxProjectionLag: number;
 }
@@ -88,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consistencyTimeoutMs: v.CONSISTENCY_TIMEOUT_MS,
     wsMaxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
     runProjections: v.RUN_PROJECTIONS === 'true',
+    graphiql: v.GRAPHIQL ? v.GRAPHIQL === 'true' : v.NODE_ENV === 'development',
     readyMaxProjectionLag: v.READY_MAX_PROJECTION_LAG,
   };
 }

@@ -7,6 +7,7 @@ import { usePrometheusMetrics } from '../observability/prometheus.js';
 import { useReadinessCheck } from '../observability/readiness.js';
 import type { Services } from '../services.js';
 import type { GraphQLContext } from './context.js';
+import { graphiqlOptions } from './graphiql.js';
 import { schema } from './schema.js';
 
 /**
@@ -36,7 +37,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    graphiql: services.config.env === 'development',
+    graphiql: graphiqlOptions(services.config),
     logging: false,
     maskedErrors: { isDev: false, maskError: exposeDomainErrors },
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {

@@ -1,0 +1,38 @@
+import type { GraphiQLOptions } from 'graphql-yoga';
+import { signAccessToken } from '../auth/tokens.js';
+import type { Config } from '../config.js';
+import { GRAPHIQL_EXAMPLES } from './graphiqlExamples.js';
+
+const TOKEN_LIFETIME_SECONDS = 12 * 60 * 60;
+// Renewed well before it expires, so a GraphiQL page opened now works for hours.
+const RENEW_WHEN_LEFT_SECONDS = 4 * 60 * 60;
+
+/**
+ * GraphiQL options: off unless `config.graphiql` (on in development unless `GRAPHIQL=false`); the
+ * example operations as tabs. In development only, a staff token (signed with the configured
+ * secret, subject `graphiql`) is prefilled in the headers: minted on the first GraphiQL page and
+ * renewed as it ages, so a page opened at any time works for hours.
+ */
+export function graphiqlOptions(config: Config): false | (() => Promise<GraphiQLOptions>) {
+  if (!config.graphiql) return false;
+  let token: { value: Promise<string>; expiresAt: number } | undefined;
+  const staffToken = () => {
+    const now = Date.now() / 1000;
+    if (!token || token.expiresAt - now < RENEW_WHEN_LEFT_SECONDS) {
+      const expiresAt = Math.floor(now) + TOKEN_LIFETIME_SECONDS;
+      token = { value: signAccessToken({ sub: 'graphiql', role: 'staff' }, config.jwt, expiresAt), expiresAt };
+    }
+    return token.value;
+  };
+  return async () => {
+    const headers = config.env === 'development' ? JSON.stringify({ Authorization: `Bearer ${await staffToken()}` }, null, 2) : '{}';
+    return {
+      title: 'Ordersource GraphiQL',
+      headers,
+      defaultHeaders: headers,
+      defaultQuery: GRAPHIQL_EXAMPLES[0]!.query,
+      defaultTabs: GRAPHIQL_EXAMPLES.map(({ query, variables }) => ({ query, variables, headers })),
+      defaultEditorToolsVisibility: true,
+    };
+  };
+}
