@@ -12,17 +12,24 @@ export interface Database {
 
 export interface DatabaseOptions {
   poolSize?: number;
+  /** How long getting a connection may take before the query fails (default 2 s). */
+  connectTimeoutMs?: number;
   /** Called for errors on idle pooled connections (for example when the server restarts). */
   onError?: (error: Error) => void;
 }
+
+/** Default bound on waiting for a connection (a new one, or a free one from a busy pool). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 
 /** Opens the pool and the Prisma client for one PostgreSQL database. */
 export function connectDatabase(connectionString: string, options: DatabaseOptions = {}): Database {
   const pool = new pg.Pool({
     connectionString,
     max: options.poolSize ?? 20,
-    // Fail fast rather than queue forever when the database is gone.
-    connectionTimeoutMillis: 5_000,
+    // Fail fast rather than queue when the database is gone or unreachable: a request during an
+    // outage answers DATABASE_UNAVAILABLE within this bound, and the pool reconnects by itself
+    // once the database is back (a connection broken by the outage is discarded on release).
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
   });
   pool.on('error', (error) => options.onError?.(error));
   const adapter = new PrismaPg(pool, { onPoolError: options.onError });
@@ -37,4 +44,37 @@ export function connectDatabase(connectionString: string, options: DatabaseOptio
       return closed;
     },
   };
+}
+
+// SQLSTATE classes and codes that mean "no database right now" rather than "this query is wrong":
+// 08 connection exceptions, 57P01-57P03 shutdown / crash / cannot connect now, 53300 too many connections.
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
+const UNAVAILABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
+// Prisma's codes for the same: cannot reach, timed out, connection closed, pool timeout.
+const UNAVAILABLE_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+const UNAVAILABLE_ADAPTER_KIND = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+// pg reports a lost or never-made connection with plain messages and no code.
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|not queryable|terminating connection|the database system is (starting up|shutting down|in recovery)|connect ECONNREFUSED/;
+
+/**
+ * True when `error` (from `pg`, from Prisma through the pg adapter, or anything wrapping one in
+ * `cause`) says that the database cannot be reached or dropped the connection, as opposed to a
+ * query that failed on a working database. Such failures are transient: the request answers
+ * DATABASE_UNAVAILABLE, and background work retries instead of recording a failure.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
+    const candidate = e as { code?: unknown; message?: unknown; errors?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } };
+    const code = typeof candidate.code === 'string' ? candidate.code : undefined;
+    if (code && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_SOCKET.has(code) || UNAVAILABLE_PRISMA.has(code))) return true;
+    const adapterCause = candidate.meta?.driverAdapterError?.cause;
+    if (adapterCause?.kind && UNAVAILABLE_ADAPTER_KIND.has(adapterCause.kind)) return true;
+    if (adapterCause?.originalCode && UNAVAILABLE_SQLSTATE.test(adapterCause.originalCode)) return true;
+    if (typeof candidate.message === 'string' && UNAVAILABLE_MESSAGE.test(candidate.message)) return true;
+    // Node reports a refused connection to a name with several addresses as an AggregateError.
+    if (Array.isArray(candidate.errors) && candidate.errors.some((inner) => isDatabaseUnavailable(inner))) return true;
+    e = candidate.cause;
+  }
+  return false;
 }

@@ -16,6 +16,7 @@ export class CommitNotifier {
   private client?: pg.Client;
   private stopped = false;
   private reconnectTimer?: NodeJS.Timeout;
+  private listenedBefore = false;
   /** The highest position announced so far. */
   latest = 0n;
 
@@ -28,7 +29,8 @@ export class CommitNotifier {
 
   /** Connects and starts listening; resolves once LISTEN is in place. */
   async start(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.connectionString });
+    // Bounded connect, and TCP keep-alive so that a silently vanished server is noticed too.
+    const client = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: 2_000, keepAlive: true });
     client.on('notification', (message) => {
       if (message.channel === EVENTS_CHANNEL) this.announce(BigInt(message.payload ?? '0'));
       else this.announceProjection(message.payload ?? '');
@@ -41,11 +43,28 @@ export class CommitNotifier {
     });
     client.on('end', lost);
     this.client = client;
-    await client.connect();
-    await client.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${PROJECTIONS_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${PROJECTIONS_CHANNEL}`);
+    } catch (error) {
+      this.client = undefined;
+      await client.end().catch(() => {});
+      throw error;
+    }
     // Anything committed while we were not listening is announced by the next append or a poll;
     // wake waiters anyway so they re-check the database.
     this.emitter.emit('wake');
+    if (this.listenedBefore) this.emitter.emit('reconnect');
+    this.listenedBefore = true;
+  }
+
+  /**
+   * Calls `listener` each time listening resumes after the connection was lost: notifications
+   * sent meanwhile were missed, so whoever relies on them must re-read where things stand.
+   */
+  onReconnect(listener: () => void): () => void {
+    this.emitter.on('reconnect', listener);
+    return () => this.emitter.off('reconnect', listener);
   }
 
   /** Calls `listener` when a projection commits a batch (in any process); returns the unsubscribe. */

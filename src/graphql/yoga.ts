@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useErrorHandler, type YogaServerInstance } from 'graphql-yoga';
 import { DomainError } from '../domain/errors.js';
 import { authenticate } from '../auth/tokens.js';
+import { isDatabaseUnavailable } from '../db/database.js';
 import { usePrometheusMetrics } from '../observability/prometheus.js';
 import { useReadinessCheck } from '../observability/readiness.js';
 import type { Services } from '../services.js';
@@ -20,6 +21,10 @@ function exposeDomainErrors(error: unknown, message: string, isDev?: boolean): E
   if (original instanceof DomainError && error instanceof GraphQLError) {
     const { code, message: reason, name: _name, stack: _stack, ...details } = original as DomainError & Record<string, unknown>;
     return new GraphQLError(reason, { nodes: error.nodes, path: error.path, extensions: { code, ...details } });
+  }
+  // A database outage is not a bug: say so with a code clients can retry on (with the same commandId).
+  if (isDatabaseUnavailable(original) && error instanceof GraphQLError) {
+    return new GraphQLError('the database is unavailable; try again shortly', { nodes: error.nodes, path: error.path, extensions: { code: 'DATABASE_UNAVAILABLE' } });
   }
   return maskError(error, message, isDev);
 }

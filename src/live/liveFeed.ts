@@ -47,6 +47,7 @@ export class LiveFeed extends EventEmitter {
   private inventoryCursor?: bigint;
   private work: Promise<void> = Promise.resolve();
   private unsubscribe?: () => void;
+  private unsubscribeReconnect?: () => void;
 
   constructor(
     private readonly db: Database,
@@ -65,10 +66,21 @@ export class LiveFeed extends EventEmitter {
     this.unsubscribe = this.notifier.onProjectionProgress((name, position) => {
       if (name === 'orders' || name === 'inventory') this.enqueue(() => (name === 'orders' ? this.pullOrders(position) : this.pullInventory(position)));
     });
+    this.unsubscribeReconnect = this.notifier.onReconnect(() => this.enqueue(() => this.catchUp()));
   }
 
   stop(): void {
     this.unsubscribe?.();
+    this.unsubscribeReconnect?.();
+  }
+
+  /**
+   * After the listener lost its connection (a database outage), batches committed meanwhile were
+   * never announced: pull up to where the projections stand now, so subscribers get them.
+   */
+  private async catchUp(): Promise<void> {
+    const rows = await this.db.prisma.projectionCheckpoint.findMany({ where: { name: { in: ['orders', 'inventory'] } } });
+    for (const row of rows) await (row.name === 'orders' ? this.pullOrders(row.position) : this.pullInventory(row.position));
   }
 
   /** How far the order changes have been pushed: a subscriber's replay covers up to here at least. */

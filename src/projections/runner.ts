@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { PROJECTIONS_CHANNEL } from '../eventStore/notifications.js';
 import type { RecordedEvent } from '../eventStore/types.js';
-import type { Database } from '../db/database.js';
+import { isDatabaseUnavailable, type Database } from '../db/database.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { Logger } from '../logger.js';
 import { advanceCheckpoint, ensureCheckpoint, lockCheckpoint, markFailed, readCheckpoint } from './checkpoints.js';
@@ -48,12 +48,21 @@ export class ProjectionRunner extends EventEmitter {
   start(): void {
     if (this.running) return;
     this.running = true;
-    const unsubscribe = this.services.eventStore.notifier.onCommit((position) => {
+    const notifier = this.services.eventStore.notifier;
+    const unsubscribe = notifier.onCommit((position) => {
       if (position > this.head) this.head = position;
       this.heardCommit = true;
       this.wake?.();
     });
-    this.loop = this.run().finally(unsubscribe);
+    // Commits announced while the listener was down were missed: read the head from the log.
+    const unsubscribeReconnect = notifier.onReconnect(() => {
+      this.heardCommit = false;
+      this.wake?.();
+    });
+    this.loop = this.run().finally(() => {
+      unsubscribe();
+      unsubscribeReconnect();
+    });
   }
 
   async stop(): Promise<void> {
@@ -114,6 +123,8 @@ export class ProjectionRunner extends EventEmitter {
     } catch (error) {
       this.checkpoint = undefined;
       if (error instanceof CheckpointMovedError) return true;
+      // A lost database is no fault of the events: retry the batch once it is back.
+      if (isDatabaseUnavailable(error)) throw error;
       await this.isolateFailure(from, events, error);
     }
     return true;
@@ -133,6 +144,11 @@ export class ProjectionRunner extends EventEmitter {
 
   private async applyBatch(pool: pg.Pool, from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
     const tx = await pool.connect();
+    // A checked-out client has no error listener of the pool's: a connection lost between two
+    // statements (the database shutting down) would be an unhandled 'error' event that ends the
+    // process. The statement in flight fails with it anyway, and the pool drops the broken client.
+    const ignore = () => {};
+    tx.on('error', ignore);
     try {
       await tx.query('BEGIN');
       const locked = await lockCheckpoint(tx, this.projection.name);
@@ -145,6 +161,7 @@ export class ProjectionRunner extends EventEmitter {
       await tx.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
+      tx.off('error', ignore);
       tx.release();
     }
     this.emit('progress', to);
@@ -163,6 +180,7 @@ export class ProjectionRunner extends EventEmitter {
       } catch (error) {
         // Another process took the projection over meanwhile: not ours to mark.
         if (error instanceof CheckpointMovedError) return;
+        if (isDatabaseUnavailable(error)) throw error;
         await markFailed(this.services.db.prisma, this.projection.name, event.position, error);
         this.services.logger.error({ err: error, projection: this.projection.name, position: event.position.toString() }, 'projection stopped on an event it cannot apply');
         return;
@@ -174,7 +192,9 @@ export class ProjectionRunner extends EventEmitter {
   private async holdLock(): Promise<boolean> {
     if (this.holdsLock) return true;
     if (!this.lockSession) {
-      const client = new pg.Client({ connectionString: this.services.db.connectionString });
+      // Bounded connect and TCP keep-alive: during an outage the runner retries every
+      // LOCK_RETRY_MS instead of hanging, and takes its lock again once the database is back.
+      const client = new pg.Client({ connectionString: this.services.db.connectionString, connectionTimeoutMillis: 2_000, keepAlive: true });
       client.on('error', () => {});
       // The lock lives as long as this session: when it ends, so does our claim to the projection.
       client.on('end', () => {

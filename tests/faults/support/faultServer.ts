@@ -1,0 +1,61 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { isProcessAlive, readPostmasterPid } from '../../../src/db/embeddedLocks.js';
+import { stopProcess } from '../../support/liveProcess.js';
+import { startServerProcess, type ServerProcess } from '../../support/serverProcess.js';
+import { FAULT_JWT_SECRET } from './writeLoad.js';
+
+/**
+ * Starts `src/main.ts` as `npm start` runs it, with the fault runs' JWT secret, in a process group
+ * of its own (so that the whole group can be killed without touching the test runner).
+ */
+export async function startFaultServer(env: Record<string, string>): Promise<ServerProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerProcess({ JWT_SECRET: FAULT_JWT_SECRET, ...env }, { detached: true });
+    } catch (error) {
+      // The free port it picked was taken before it listened (other processes share the machine).
+      if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+/** SIGKILL of the server's Node process alone (an embedded PostgreSQL child survives it). */
+export async function killNodeOnly(server: ServerProcess): Promise<void> {
+  server.child.kill('SIGKILL');
+  await server.exited;
+}
+
+/** SIGKILL of the server's whole process group: Node and, when embedded, PostgreSQL with it. */
+export async function killProcessGroup(server: ServerProcess): Promise<void> {
+  process.kill(-server.child.pid!, 'SIGKILL');
+  await server.exited;
+}
+
+/** A DATA_DIR for the embedded PostgreSQL that the `postgres` user can reach when run as root. */
+export async function tempDataDir(): Promise<string> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ordersource-faults-'));
+  await chmod(dataDir, 0o755);
+  return dataDir;
+}
+
+/** Stops the server and any PostgreSQL it left in `dataDir`, then removes the folder. */
+export async function cleanUp(server: ServerProcess | undefined, dataDir?: string): Promise<void> {
+  await stopProcess(server, 15_000);
+  if (!dataDir) return;
+  const pid = await readPostmasterPid(path.join(dataDir, 'pg'));
+  if (pid !== undefined && isProcessAlive(pid)) {
+    process.kill(pid, 'SIGINT');
+    for (let i = 0; i < 200 && isProcessAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  }
+  await rm(dataDir, { recursive: true, force: true });
+}
+
+/** Milliseconds since `since`, for the numbers a fault run reports. */
+export const msSince = (since: number): number => Date.now() - since;
+
+/** Prints one fault run's numbers (collected into the run's output for the record). */
+export function report(name: string, numbers: Record<string, unknown>): void {
+  console.log(`[fault] ${name}: ${JSON.stringify(numbers, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+}
