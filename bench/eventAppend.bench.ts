@@ -1,3 +1,5 @@
+import { STREAM_DOES_NOT_EXIST } from '@event-driven-io/emmett';
+import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import pg from 'pg';
 import { connectDatabase } from '../src/db/database.js';
 import { EventStore } from '../src/eventStore/eventStore.js';
@@ -5,14 +7,22 @@ import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js
 import { benchOptions, formatRate, median, throughput } from './lib/measure.js';
 
 /**
- * Event append: our event store vs raw `pg` (BEGIN / INSERT / COMMIT into an equivalent table,
- * no concurrency control: the ceiling), single-event and 100-event commits, 1 and 16 writers.
+ * Event append: our event store vs Emmett's PostgreSQL event store (the peer, in its own database
+ * on the same server, with a `pg` pool of the same size as ours) vs raw `pg` (BEGIN / INSERT /
+ * COMMIT into an equivalent table, no concurrency control: the ceiling), single-event and
+ * 100-event commits, 1 and 16 writers. Every writer appends to its own stream with the version it
+ * expects, as a command does.
  */
 export async function runEventAppendBench(): Promise<string[]> {
   const { runs, durationMs } = benchOptions();
   const server = await startBenchServer();
   const oursUrl = await createMigratedDatabase(server, 'bench_ours');
   const rawUrl = await server.createDatabase('bench_raw');
+  const emmettUrl = await server.createDatabase('bench_emmett');
+  const emmettPool = new pg.Pool({ connectionString: emmettUrl, max: 16 });
+  emmettPool.on('error', () => {});
+  const emmett = getPostgreSQLEventStore(emmettUrl, { connectionOptions: { pooled: true, pool: emmettPool } });
+  await emmett.schema.migrate();
   const db = connectDatabase(oursUrl, { poolSize: 16 });
   const store = new EventStore(db);
   const raw = new pg.Pool({ connectionString: rawUrl, max: 16 });
@@ -25,6 +35,7 @@ export async function runEventAppendBench(): Promise<string[]> {
   for (const batch of [1, 100]) {
     for (const concurrency of [1, 16]) {
       const ours: number[] = [];
+      const peer: number[] = [];
       const ceiling: number[] = [];
       for (let run = 0; run < runs; run++) {
         round++;
@@ -38,6 +49,16 @@ export async function runEventAppendBench(): Promise<string[]> {
             metadata: { actor: 'bench' },
           });
           versions.set(w, expectedVersion + batch);
+        }, { concurrency, durationMs })));
+        const emmettVersions = new Map<number, bigint>();
+        peer.push(batch * (await throughput(async (w) => {
+          const expectedStreamVersion = emmettVersions.get(w) ?? 0n;
+          const result = await emmett.appendToStream(
+            `bench-${round}-${w}`,
+            Array.from({ length: batch }, (_, i) => ({ type: 'ItemAdded', data: { sku: 'SKU-1', quantity: i }, metadata: { actor: 'bench' } })),
+            { expectedStreamVersion: expectedStreamVersion === 0n ? STREAM_DOES_NOT_EXIST : expectedStreamVersion },
+          );
+          emmettVersions.set(w, result.nextExpectedStreamVersion);
         }, { concurrency, durationMs })));
         ceiling.push(batch * (await throughput(async (w, i) => {
           const client = await raw.connect();
@@ -56,14 +77,20 @@ export async function runEventAppendBench(): Promise<string[]> {
           }
         }, { concurrency, durationMs })));
       }
-      const o = median(ours);
-      const c = median(ceiling);
-      lines.push(`| append ${batch === 1 ? 'single event' : '100-event batch'}, ${concurrency} writer${concurrency > 1 ? 's' : ''} | ${formatRate(o)} events/s | ${formatRate(c)} events/s | ${(o / c).toFixed(2)}x |`);
+      const [o, e, c] = [median(ours), median(peer), median(ceiling)];
+      const goal = o / e >= 1 && o / c >= 0.5 ? 'met' : 'missed';
+      lines.push(`| append ${batch === 1 ? 'single event' : '100-event batch'}, ${concurrency} writer${concurrency > 1 ? 's' : ''} | ${formatRate(o)} events/s | ${formatRate(e)} events/s | ${formatRate(c)} events/s | ${(o / e).toFixed(2)}x | ${(o / c).toFixed(2)}x | ${goal} |`);
       console.log(lines.at(-1));
     }
   }
   await db.close();
   await raw.end();
+  await emmett.close();
+  await emmettPool.end().catch(() => {});
   await server.close();
-  return ['| scenario | ours | raw pg (ceiling) | ours / raw |', '|---|---|---|---|', ...lines];
+  return [
+    '| scenario | ours | Emmett | raw pg (ceiling) | ours / Emmett | ours / raw | goal (>= 1.0x Emmett, >= 0.5x raw) |',
+    '|---|---|---|---|---|---|---|',
+    ...lines,
+  ];
 }

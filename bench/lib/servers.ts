@@ -1,0 +1,64 @@
+import { signAccessToken } from '../../src/auth/tokens.js';
+import { startBenchProcess, type BenchProcess } from './processes.js';
+
+export const JWT_SECRET = 'benchmark-secret-benchmark-secret-0123456789';
+
+/**
+ * Starts our server (`src/main.ts`) on `databaseUrl`. The per-identity mutation rate limit is off:
+ * a benchmark is one identity sending far more than an honest client would.
+ */
+export function startOurServer(databaseUrl: string, options: { runProjections?: boolean; cpu?: number } = {}): Promise<BenchProcess> {
+  const env = {
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET,
+    LOG_LEVEL: 'info',
+    NODE_ENV: 'production',
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
+    RUN_PROJECTIONS: String(options.runProjections ?? true),
+  };
+  return startBenchProcess('src/main.ts', env, 'Ordersource is listening', options.cpu);
+}
+
+/** The plain Yoga + `pg` baseline server (bench/baseline/plainYogaServer.ts). */
+export function startPlainServer(databaseUrl: string, cpu?: number): Promise<BenchProcess> {
+  return startBenchProcess('bench/baseline/plainYogaServer.ts', { DATABASE_URL: databaseUrl }, 'Plain Yoga is listening', cpu);
+}
+
+export function staffToken(): Promise<string> {
+  return signAccessToken({ sub: 'bench', role: 'staff' }, { secret: JWT_SECRET, isDevelopmentSecret: false });
+}
+
+/** POSTs one GraphQL operation and fails on GraphQL errors. */
+export async function post(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<{ data: Record<string, any> }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const body = (await response.json()) as { data: Record<string, any>; errors?: unknown };
+  if (body.errors) throw new Error(`${query.slice(0, 80)}: ${JSON.stringify(body.errors)}`);
+  return body;
+}
+
+/** Seeds a product and a customer on our server; returns the customer id. */
+export async function seedCatalog(url: string, token: string, sku: string): Promise<string> {
+  await post(url, token, `mutation { addProduct(input: {sku: "${sku}", name: "Bench", priceCents: 100, initialStock: 1}) { __typename } }`);
+  const customer = await post(url, token, `mutation { registerCustomer(input: {name: "Bench", email: "${sku.toLowerCase()}@example.com"}) { ... on RegisterCustomerSuccess { customer { id } } } }`);
+  return customer.data.registerCustomer.customer.id as string;
+}
+
+/** Creates orders on our server, one request each. */
+export async function createOrders(url: string, token: string, customerId: string, orderIds: string[]): Promise<void> {
+  for (const o of orderIds) {
+    const r = await post(url, token, 'mutation($c: ID!, $o: ID!) { createOrder(input: {customerId: $c, orderId: $o}) { __typename } }', { c: customerId, o });
+    if (r.data.createOrder.__typename !== 'CreateOrderSuccess') throw new Error(`createOrder ${o}: ${JSON.stringify(r.data)}`);
+  }
+}
+
+/** The addItem request bodies, one per order, for our server and for the plain one. */
+export function addItemBodies(orderIds: string[], sku: string): { ours: string[]; plain: string[] } {
+  return {
+    ours: orderIds.map((o) => JSON.stringify({ query: `mutation { addItem(input: {orderId: "${o}", sku: "${sku}", quantity: 1}) { __typename } }` })),
+    plain: orderIds.map((o) => JSON.stringify({ query: `mutation { addItem(orderId: "${o}", sku: "${sku}", quantity: 1) }` })),
+  };
+}
+
+export function authHeaders(token: string): Record<string, string> {
+  return { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+}

@@ -1,0 +1,109 @@
+import { connectDatabase } from '../src/db/database.js';
+import { EventStore } from '../src/eventStore/eventStore.js';
+import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
+import { benchOptions, median } from './lib/measure.js';
+import type { BenchProcess } from './lib/processes.js';
+import { createOrders, post, seedCatalog, staffToken, startOurServer } from './lib/servers.js';
+
+const LONG_EVENTS = 10_000;
+const SKU = 'SNAP-1';
+const APPEND_BATCH = 1_000;
+
+/** Appends an order of `events` events straight to the log: created, then items added and removed in turn. */
+async function seedLongOrder(databaseUrl: string, orderId: string, customerId: string, events: number): Promise<void> {
+  const db = connectDatabase(databaseUrl, { poolSize: 2 });
+  const store = new EventStore(db);
+  const all = [
+    { type: 'OrderCreated', data: { orderId, customerId } },
+    ...Array.from({ length: events - 1 }, (_, i) =>
+      i % 2 === 0 ? { type: 'ItemAdded', data: { sku: SKU, name: 'Bench', quantity: 1, unitPriceCents: 100 } } : { type: 'ItemRemoved', data: { sku: SKU, quantity: 1 } },
+    ),
+  ];
+  try {
+    for (let start = 0; start < all.length; start += APPEND_BATCH) {
+      await store.append({
+        streams: [{ streamId: `Order-${orderId}`, streamType: 'Order', expectedVersion: start, events: all.slice(start, start + APPEND_BATCH) }],
+        metadata: { actor: 'staff:bench', occurredAt: new Date().toISOString() },
+      });
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+/** One command over HTTP, timed in ms: addItem or removeItem of one unit, so lines stay bounded. */
+async function timedCommand(url: string, token: string, orderId: string, add: boolean): Promise<number> {
+  const query = add
+    ? `mutation { addItem(input: {orderId: "${orderId}", sku: "${SKU}", quantity: 1}) { __typename ... on Error { message } } }`
+    : `mutation { removeItem(input: {orderId: "${orderId}", sku: "${SKU}", quantity: 1}) { __typename ... on Error { message } } }`;
+  const started = performance.now();
+  const r = await post(url, token, query);
+  const ms = performance.now() - started;
+  const answer = r.data[add ? 'addItem' : 'removeItem'];
+  if (!String(answer.__typename).endsWith('Success')) throw new Error(`command failed: ${JSON.stringify(answer)}`);
+  return ms;
+}
+
+/**
+ * Snapshots: latency of one command (addItem / removeItem in turn, one at a time over HTTP) on an
+ * order stream of 10,000 events vs a fresh order, interleaved. The long stream is appended straight
+ * to the log (no snapshot), so its first command folds all 10,000 events and saves a snapshot; the
+ * commands after it load that snapshot plus the tail. Also shown: the long stream with its snapshot
+ * deleted before each command (what every command would cost without snapshots). Our server with
+ * RUN_PROJECTIONS=false (commands only), pinned to core 0.
+ */
+export async function runSnapshotBench(): Promise<string[]> {
+  const { runs, quick } = benchOptions();
+  const commands = quick ? 40 : 200;
+  const server = await startBenchServer();
+  const processes: BenchProcess[] = [];
+  const fresh: number[] = [];
+  const long: number[] = [];
+  const unsnapshotted: number[] = [];
+  let cold = 0;
+  try {
+    const url = await createMigratedDatabase(server, 'bench_snapshot');
+    const ours = await startOurServer(url, { runProjections: false, cpu: 0 });
+    processes.push(ours);
+    const token = await staffToken();
+    const customerId = await seedCatalog(ours.url, token, SKU);
+    await seedLongOrder(url, 'long', customerId, LONG_EVENTS);
+    // The seeded stream ends on an addition: one unit on the line, which this first command removes.
+    cold = await timedCommand(ours.url, token, 'long', false);
+    const db = connectDatabase(url, { poolSize: 1 });
+    try {
+      for (let run = 0; run < runs; run++) {
+        const freshId = `fresh-${run}`;
+        await createOrders(ours.url, token, customerId, [freshId]);
+        const f: number[] = [];
+        const l: number[] = [];
+        for (let i = 0; i < commands; i++) {
+          // Add, then remove, in turn: the line never goes below what it held (the cold removal emptied it).
+          l.push(await timedCommand(ours.url, token, 'long', i % 2 === 0));
+          f.push(await timedCommand(ours.url, token, freshId, i % 2 === 0));
+        }
+        fresh.push(median(f));
+        long.push(median(l));
+        const u: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          await db.pool.query(`DELETE FROM snapshots WHERE stream_id = 'Order-long'`);
+          u.push(await timedCommand(ours.url, token, 'long', i % 2 === 0));
+        }
+        unsnapshotted.push(median(u));
+      }
+    } finally {
+      await db.close();
+    }
+  } finally {
+    for (const p of processes) await p.stop();
+    await server.close();
+  }
+  const [f, l, u] = [median(fresh), median(long), median(unsnapshotted)];
+  const lines = [
+    `| command on a ${LONG_EVENTS.toLocaleString('en')}-event order (snapshot + tail) vs a fresh order, p50 | ${l.toFixed(1)} ms | ${f.toFixed(1)} ms | ${(l / f).toFixed(2)}x | ${l / f <= 1.5 ? 'met' : 'missed'} |`,
+    `| same, with the snapshot deleted before each command (no snapshots) | ${u.toFixed(1)} ms | ${f.toFixed(1)} ms | ${(u / f).toFixed(2)}x | |`,
+    `| first command on the long order (folds all ${LONG_EVENTS.toLocaleString('en')} events, saves the snapshot) | ${cold.toFixed(1)} ms | ${f.toFixed(1)} ms | ${(cold / f).toFixed(2)}x | |`,
+  ];
+  lines.forEach((line) => console.log(line));
+  return ['| scenario | long stream | fresh order | long / fresh | goal (<= 1.5x) |', '|---|---|---|---|---|', ...lines];
+}
