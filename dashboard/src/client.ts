@@ -50,7 +50,12 @@ export function createDashboardClient(token: string): DashboardClient {
     shouldRetry: () => true,
     on: {
       connecting: () => setState(state === 'connected' ? 'reconnecting' : state),
-      connected: () => setState('connected'),
+      connected: (_socket, _payload, wasRetry) => {
+        setState('connected');
+        // The feeds push only what happens while connected: after a reconnect, read the screens
+        // again so changes made during the gap are not missing from them.
+        if (wasRetry) void apollo.refetchQueries({ include: 'active' });
+      },
       closed: () => setState('reconnecting'),
     },
   });

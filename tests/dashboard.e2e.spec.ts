@@ -1,0 +1,160 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type ElementHandle, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_DASHBOARD_DIR } from '../src/dashboard/serveDashboard.js';
+import { apiClient, clientAs, command, unique, type ApiClient } from './support/api.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+
+// The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core, against
+// a real server. Orders are changed over HTTP by other clients; the page must show them live.
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const WAIT_MS = 15_000;
+
+let server: TestServer;
+let staff: ApiClient;
+let staffToken: string;
+let userDataDir: string;
+let browser: BrowserContext;
+let dashboardUrl: string;
+
+beforeAll(async () => {
+  // Missing prerequisites are failures with the fix, never a silent skip.
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does this).`);
+  if (!existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html'))) throw new Error('The dashboard is not built: run `npm run dashboard:build` (npm ci does this).');
+  server = await startTestServer();
+  staff = await clientAs(server, 'staff', 'dashboard-e2e');
+  staffToken = staff.token!;
+  dashboardUrl = new URL('/dashboard', server.app.url).href;
+  userDataDir = mkdtempSync(join(tmpdir(), 'ordersource-chromium-'));
+  browser = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
+});
+afterAll(async () => {
+  await browser?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await server?.stop();
+});
+
+/** Subscribers the server's live feed holds for every order change (the dashboard's orderFeed). */
+const feedSubscribers = () => server.services.liveFeed.listenerCount('order');
+
+/** Opens the dashboard signed in as staff, and waits until its live feed is subscribed on the server. */
+async function openDashboard(path = ''): Promise<Page> {
+  const before = feedSubscribers();
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => {
+    throw new Error(`the page threw: ${error.message}`);
+  });
+  await page.goto(`${dashboardUrl}${path}?token=${staffToken}`);
+  await page.waitForSelector('[data-testid="connection"][data-state="connected"]', { timeout: WAIT_MS });
+  await expect.poll(feedSubscribers, { timeout: WAIT_MS }).toBeGreaterThan(before);
+  // Marks this document: if the page reloaded or navigated away, the mark would be gone.
+  await page.evaluate(() => Object.assign(window, { sameDocument: true }));
+  return page;
+}
+
+/** Closes a page and waits until the server has let go of its subscriptions. */
+async function close(page: Page): Promise<void> {
+  await page.close();
+  await expect.poll(() => feedSubscribers() + server.services.liveFeed.listenerCount('product'), { timeout: WAIT_MS }).toBe(0);
+}
+
+const stillSameDocument = (page: Page) => page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument === true);
+
+/** A registered customer with a submitted order for one unit of a fresh product. */
+async function submittedOrder(): Promise<{ customer: ApiClient; orderId: string; sku: string }> {
+  const sku = unique('DASH');
+  await command(staff, 'addProduct', { sku, name: 'Field notebook', priceCents: 1450, initialStock: 8 });
+  const registered = await command(apiClient(server), 'registerCustomer', { name: 'Ada', email: `${unique('ada')}@example.com` });
+  const customer = apiClient(server, registered.token);
+  const orderId = unique('order');
+  await command(customer, 'createOrder', { customerId: registered.customer.id, orderId });
+  await command(customer, 'addItem', { orderId, sku, quantity: 2 });
+  expect((await command(customer, 'submitOrder', { orderId })).order.status).toBe('SUBMITTED');
+  return { customer, orderId, sku };
+}
+
+async function orderRow(page: Page, orderId: string): Promise<ElementHandle> {
+  return (await page.waitForSelector(`tr[data-order-id="${orderId}"]`, { timeout: WAIT_MS }))!;
+}
+
+describe('the live dashboard in a browser', () => {
+  it('takes the staff token from the address, then drops it from the address bar', async () => {
+    const page = await openDashboard();
+    expect(new URL(page.url()).search).toBe('');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
+    await close(page);
+  });
+
+  it('shows an order placed after the page opened, and changes its status in place without a reload', async () => {
+    const page = await openDashboard();
+    const { customer, orderId } = await submittedOrder();
+
+    const row = await orderRow(page, orderId);
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: WAIT_MS }).toBe('SUBMITTED');
+    expect(await page.$eval('tbody tr', (first) => first.getAttribute('data-order-id'))).toBe(orderId);
+
+    await command(customer, 'recordPayment', { orderId, amountCents: 2900, paymentRef: unique('pay') });
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: WAIT_MS }).toBe('PAID');
+    await command(staff, 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: unique('track') });
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: WAIT_MS }).toBe('SHIPPED');
+
+    // The same table row, in the same document: changed in place, not re-rendered by a reload.
+    expect(await row.evaluate((el) => el.isConnected && el.textContent?.includes('SHIPPED'))).toBe(true);
+    expect(await page.$$(`tr[data-order-id="${orderId}"]`)).toHaveLength(1);
+    expect(await stillSameDocument(page)).toBe(true);
+    await close(page);
+  });
+
+  it("opens an order's timeline, which grows as the order moves on", async () => {
+    const page = await openDashboard();
+    const { customer, orderId } = await submittedOrder();
+    await (await orderRow(page, orderId)).$eval('a', (link) => (link as HTMLAnchorElement).click());
+
+    await page.waitForSelector('[data-testid="timeline"]', { timeout: WAIT_MS });
+    expect(new URL(page.url()).pathname).toBe(`/dashboard/orders/${orderId}`);
+    const types = () => page.$$eval('[data-testid="timeline-entry"]', (entries) => entries.map((e) => e.getAttribute('data-type')));
+    await expect.poll(types, { timeout: WAIT_MS }).toEqual(['OrderCreated', 'ItemAdded', 'OrderSubmitted']);
+
+    await command(customer, 'recordPayment', { orderId, amountCents: 2900, paymentRef: unique('pay') });
+    await expect.poll(types, { timeout: WAIT_MS }).toEqual(['OrderCreated', 'ItemAdded', 'OrderSubmitted', 'PaymentRecorded']);
+    await command(staff, 'cancelOrder', { orderId, reason: 'out of ink' });
+    await expect.poll(types, { timeout: WAIT_MS }).toEqual(['OrderCreated', 'ItemAdded', 'OrderSubmitted', 'PaymentRecorded', 'OrderCancelled', 'RefundRecorded']);
+    expect(await page.textContent('[data-testid="timeline"] .badge')).toBe('CANCELLED');
+    expect(await stillSameDocument(page)).toBe(true);
+    await close(page);
+  });
+
+  it('shows stock changing in place on the inventory screen', async () => {
+    const page = await openDashboard();
+    const sku = unique('INK');
+    await command(staff, 'addProduct', { sku, name: 'Ink', priceCents: 600, initialStock: 3 });
+    const productSubscribers = server.services.liveFeed.listenerCount('product');
+    await page.click('nav >> text=Inventory');
+    await expect.poll(() => server.services.liveFeed.listenerCount('product'), { timeout: WAIT_MS }).toBeGreaterThan(productSubscribers);
+
+    const row = (await page.waitForSelector(`tr[data-sku="${sku}"]`, { timeout: WAIT_MS }))!;
+    expect(await row.getAttribute('data-available')).toBe('3');
+    await command(staff, 'restockProduct', { sku, quantity: 4 });
+    await expect.poll(() => row.getAttribute('data-available'), { timeout: WAIT_MS }).toBe('7');
+    expect(await stillSameDocument(page)).toBe(true);
+    await close(page);
+  });
+
+  it('says so when the server refuses the token, and signs in with a pasted one', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${dashboardUrl}?token=not.a-valid.token`);
+    const alert = await page.waitForSelector('[data-testid="error"]', { timeout: WAIT_MS });
+    expect(await alert.textContent()).toMatch(/refused this token.*UNAUTHENTICATED/);
+
+    await page.click('text=Sign in with another token');
+    await page.fill('textarea#token', `Bearer ${staffToken}`);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('[data-testid="orders-table"], .empty', { timeout: WAIT_MS });
+    expect(await page.$('[data-testid="error"]')).toBeNull();
+    await close(page);
+  });
+});
