@@ -29,6 +29,8 @@ export interface WriteLoad {
   readonly acknowledgedCount: number;
   /** Requests sent and not yet answered, right now. */
   inFlightNow(): number;
+  /** The commandIds of those requests. */
+  inFlightCommandIds(): string[];
   /** Stops the clients after their current request and reports. */
   stop(): Promise<LoadReport>;
 }
@@ -42,9 +44,9 @@ export async function staffToken(sub = 'fault-staff'): Promise<string> {
 type Outcome = { ok: true; result: Record<string, any> } | { ok: false; kind: 'unanswered' | 'error'; code?: string };
 
 /** Sends one command with a fresh commandId and classifies the answer. */
-async function send(url: string, token: string, name: string, input: Record<string, unknown>, report: LoadReport, inFlight: { n: number }): Promise<Outcome> {
+async function send(url: string, token: string, name: string, input: Record<string, unknown>, report: LoadReport, inFlight: Set<string>): Promise<Outcome> {
   const commandId = randomUUID();
-  inFlight.n++;
+  inFlight.add(commandId);
   let body: { data?: Record<string, Record<string, any>>; errors?: { extensions?: { code?: string } }[] };
   try {
     const response = await fetch(url, {
@@ -58,7 +60,7 @@ async function send(url: string, token: string, name: string, input: Record<stri
     report.unanswered++;
     return { ok: false, kind: 'unanswered' };
   } finally {
-    inFlight.n--;
+    inFlight.delete(commandId);
   }
   const result = body.data?.[name];
   if (!result || body.errors) {
@@ -84,7 +86,7 @@ async function send(url: string, token: string, name: string, input: Record<stri
 export async function prepareLoad(url: string): Promise<string> {
   const token = await staffToken();
   const report: LoadReport = { acknowledged: [], unanswered: 0, errors: {}, elapsedMs: 0 };
-  const inFlight = { n: 0 };
+  const inFlight = new Set<string>();
   for (const sku of LOAD_SKUS) await send(url, token, 'addProduct', { sku, name: `Fault ${sku}`, priceCents: 250, initialStock: 1_000_000 }, report, inFlight);
   const customer = await send(url, token, 'registerCustomer', { name: 'Fault Load', email: `${randomUUID().slice(0, 8)}@faults.example.com` }, report, inFlight);
   if (!customer.ok || Object.keys(report.errors).length > 0) throw new Error(`could not prepare the load: ${JSON.stringify(report)}`);
@@ -101,7 +103,7 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * ite
  */
 export function startWriteLoad(url: () => string, customerId: string, clients = 6): WriteLoad {
   const report: LoadReport = { acknowledged: [], unanswered: 0, errors: {}, elapsedMs: 0 };
-  const inFlight = { n: 0 };
+  const inFlight = new Set<string>();
   const started = Date.now();
   let running = true;
   const pause = () => new Promise((r) => setTimeout(r, 20));
@@ -140,7 +142,8 @@ export function startWriteLoad(url: () => string, customerId: string, clients = 
     get acknowledgedCount() {
       return report.acknowledged.length;
     },
-    inFlightNow: () => inFlight.n,
+    inFlightNow: () => inFlight.size,
+    inFlightCommandIds: () => [...inFlight],
     async stop() {
       running = false;
       await done;
