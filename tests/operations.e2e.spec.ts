@@ -12,6 +12,7 @@ import { PROJECTIONS, ReadSide } from '../src/projections/projections.js';
 import type { Services } from '../src/services.js';
 import { clientAs, command, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
+import { subscribe } from './support/wsClient.js';
 
 const ALL = PROJECTIONS.map((p) => p.name);
 const base = (server: { app: { url: string } }) => server.app.url.replace(/\/graphql$/, '');
@@ -96,6 +97,32 @@ describe('GET /metrics', () => {
       expect(sample(text, 'ordersource_projection_position', { projection }), projection).toBe(Number(head));
       expect(sample(text, 'ordersource_projection_failed', { projection }), projection).toBe(0);
     }
+  });
+
+  it('counts active subscriptions by field while they run, over graphql-ws and server-sent events', async () => {
+    const active = async () => sample(await scrape(server), 'ordersource_subscriptions_active', { field: 'inventoryChanged' }) ?? 0;
+    const sku = unique('SUB');
+    await command(staff, 'addProduct', { sku, name: 'Sub', priceCents: 100, initialStock: 1 });
+    const overWs = subscribe(server.wsUrl, undefined, 'subscription($sku: String) { inventoryChanged(sku: $sku) { sku onHand } }', { sku });
+    await overWs.waitFor(1);
+    const sse = new AbortController();
+    const overSse = await fetch(server.app.url, {
+      method: 'POST',
+      signal: sse.signal,
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: `subscription { inventoryChanged(sku: "${sku}") { sku } }` }),
+    });
+    const reader = overSse.body!.getReader();
+    for (let text = ''; !text.includes('event: next'); ) {
+      const chunk = await reader.read();
+      if (chunk.done) throw new Error(`the event stream ended before its first event: ${text}`);
+      text += new TextDecoder().decode(chunk.value);
+    }
+    expect(await active()).toBe(2);
+
+    await overWs.close();
+    sse.abort();
+    await vi.waitFor(async () => expect(await active()).toBe(0), { timeout: 5_000, interval: 50 });
   });
 
   it('keeps a registry per server, so two servers in one process count apart', async () => {

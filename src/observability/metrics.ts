@@ -21,6 +21,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly commands: Counter<'command' | 'outcome'>;
   private readonly appendSeconds: Histogram<'result'>;
+  private readonly subscriptions: Gauge<'field'>;
   private progress?: Promise<ReadSideProgress | undefined>;
 
   constructor(
@@ -40,6 +41,12 @@ export class Metrics {
       help: 'Time from asking the event store to append until the append is answered (committed or refused), group commit wait included.',
       labelNames: ['result'],
       buckets: APPEND_BUCKETS,
+      registers,
+    });
+    this.subscriptions = new Gauge({
+      name: 'ordersource_subscriptions_active',
+      help: 'Subscriptions this process is serving now (graphql-ws and server-sent events), by subscription field.',
+      labelNames: ['field'],
       registers,
     });
     // A registry collects its metrics one by one in the order they were registered, so the head
@@ -90,6 +97,16 @@ export class Metrics {
   /** Counts one command's outcome. */
   recordCommand(command: string, outcome: CommandOutcome): void {
     this.commands.inc({ command, outcome });
+  }
+
+  /** Counts a subscription as active until the returned function is called (once). */
+  subscriptionStarted(field: string): () => void {
+    this.subscriptions.inc({ field });
+    let ended = false;
+    return () => {
+      if (!ended) this.subscriptions.dec({ field });
+      ended = true;
+    };
   }
 
   /** Observes one append's latency; given to the {@link EventStore} as its append observer. */

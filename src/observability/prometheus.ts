@@ -1,4 +1,5 @@
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import { getOperationAST, Kind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Metrics } from './metrics.js';
 
@@ -9,11 +10,35 @@ import type { Metrics } from './metrics.js';
  * server's registry. Over graphql-ws the operation metrics are recorded too (same envelop).
  */
 export function usePrometheusMetrics(metrics: Metrics, endpoint = '/metrics'): Plugin {
-  return usePrometheus({
-    registry: metrics.registry,
-    endpoint,
-    skipIntrospection: true,
-    // The full URL (query string included) would be a label value per distinct GET request.
-    labels: { url: false },
-  });
+  return {
+    onPluginInit({ addPlugin }) {
+      addPlugin(
+        usePrometheus({
+          registry: metrics.registry,
+          endpoint,
+          skipIntrospection: true,
+          // The full URL (query string included) would be a label value per distinct GET request.
+          labels: { url: false },
+        }),
+      );
+      addPlugin(useActiveSubscriptions(metrics));
+    },
+  };
+}
+
+/** Counts each subscription from its start until its stream ends, however it ends (envelop's onEnd). */
+function useActiveSubscriptions(metrics: Metrics): Plugin {
+  return {
+    onSubscribe({ args }) {
+      const operation = getOperationAST(args.document, args.operationName);
+      const first = operation?.selectionSet.selections[0];
+      const field = first?.kind === Kind.FIELD ? first.name.value : 'unknown';
+      return {
+        onSubscribeResult({ result }) {
+          if (!(Symbol.asyncIterator in result)) return undefined;
+          return { onEnd: metrics.subscriptionStarted(field) };
+        },
+      };
+    },
+  };
 }
