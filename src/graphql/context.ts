@@ -1,4 +1,5 @@
 import type { Authentication } from '../auth/actor.js';
+import type { LiveDelivery } from '../live/liveDelivery.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 
@@ -8,4 +9,6 @@ export interface GraphQLContext extends Services {
   log: Logger;
   /** Who is calling (from `Authorization` or graphql-ws `connectionParams.authorization`). */
   auth: Authentication;
+  /** Over graphql-ws: where a subscription's live values go once it has caught up. */
+  liveDelivery?: LiveDelivery;
 }

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
-import { Repeater } from 'graphql-yoga';
 import type { Authentication } from '../auth/actor.js';
 import { DomainError, UnauthenticatedError } from '../domain/errors.js';
+import type { LiveDelivery } from './liveDelivery.js';
 
 /** A subscriber fell so far behind that its queue filled up. */
 export class SubscriberTooSlowError extends DomainError {
@@ -14,84 +14,171 @@ export class SubscriberTooSlowError extends DomainError {
 /** Per-subscription bound on changes waiting to be sent. */
 export const MAX_PENDING_CHANGES = 1_000;
 
-/**
- * The changes of `event` on `feed`, in position order: first what `initial` returns (the current
- * state, or a replay after a position), then live changes, with no gap and no duplicate. The
- * listener is attached when this is called, before `initial` runs and before the caller reads
- * anything else, so changes committed meanwhile wait in the queue; anything at or below the last
- * delivered position is dropped. A subscriber with more than MAX_PENDING_CHANGES waiting is ended
- * with SubscriberTooSlowError (it can resume with `after`); with `auth`, the stream ends with
- * UNAUTHENTICATED when the token expires. It is a Repeater rather than an async generator so that
- * a client leaving (`return()`) removes the listener at once, even while it waits for a change.
- */
-export function changeStream<T extends { position: bigint }>(
-  feed: EventEmitter,
-  event: string,
-  initial: () => Promise<T[]>,
-  auth?: Authentication,
-): Repeater<T> {
-  const queue: T[] = [];
-  let wake: (() => void) | undefined;
-  let fail: ((error: Error) => void) | undefined;
-  const listener = (change: T) => {
-    queue.push(change);
-    if (queue.length > MAX_PENDING_CHANGES) fail?.(new SubscriberTooSlowError(MAX_PENDING_CHANGES));
-    wake?.();
-  };
-  feed.on(event, listener);
-  const expiresAt = auth?.actor.kind === 'user' ? auth.actor.expiresAt : undefined;
-
-  return new Repeater<T>(async (push, stop) => {
-    let stopped = false;
-    fail = (error) => stop(error);
-    void stop.then(() => {
-      stopped = true;
-      wake?.();
-    });
-    try {
-      let last = -1n;
-      const deliver = async (change: T) => {
-        if (change.position <= last) return;
-        last = change.position;
-        await push(change);
-      };
-      for (const change of await initial()) await deliver(change);
-      while (!stopped) {
-        if (queue.length > MAX_PENDING_CHANGES) throw new SubscriberTooSlowError(MAX_PENDING_CHANGES);
-        if (expiresAt !== undefined && Date.now() >= expiresAt) {
-          throw new UnauthenticatedError('the token has expired; subscribe again with a fresh token (use `after` to resume)');
-        }
-        const change = queue.shift();
-        if (change) {
-          await deliver(change);
-          continue;
-        }
-        let timer: NodeJS.Timeout | undefined;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          if (expiresAt !== undefined) timer = setTimeout(resolve, Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1));
-        });
-        clearTimeout(timer);
-        wake = undefined;
-      }
-    } finally {
-      feed.off(event, listener);
-    }
-  });
+export interface ChangeStreamOptions<C, V> {
+  /** Where live changes come from, and the event name to listen to. */
+  feed: EventEmitter;
+  event: string;
+  /** What comes first: the current state, or a replay after a position (read after listening). */
+  initial: () => Promise<V[]>;
+  /**
+   * A live change as a payload value, or undefined to skip it. It should return the same object
+   * for the same change (memoize it) so that subscribers with the same operation share one
+   * execution in direct delivery.
+   */
+  map: (change: C) => V | undefined | Promise<V | undefined>;
+  /** With a user's token, the stream ends with UNAUTHENTICATED when the token expires. */
+  auth?: Authentication;
+  /** Where live values go once the subscriber has caught up (graphql-ws); see liveDelivery.ts. */
+  delivery?: LiveDelivery;
 }
 
 /**
- * Maps a change stream into another stream (a subscription's payloads), ending the source as soon
- * as the consumer leaves. `each` returns the payload for a change, or undefined to skip it.
+ * The values of `event` on `feed`, in position order: first what `initial` returns (the current
+ * state, or a replay after a position), then live changes, with no gap and no duplicate. The
+ * listener is attached when this is called, before `initial` runs, so changes committed meanwhile
+ * wait in the queue; anything at or below the last delivered position is dropped.
+ *
+ * Catching up goes through the iterator (GraphQL execution and graphql-ws, one value at a time).
+ * Once the queue is empty and the transport asks for the next value (so everything before has been
+ * written), a stream with a `delivery` hands live values straight to it: one shared execution and
+ * serialisation per change for all subscribers with the same operation, instead of a pipeline of
+ * promises and an execution per subscriber. The iterator then stays pending until the stream ends.
+ *
+ * It ends with SubscriberTooSlowError when more than MAX_PENDING_CHANGES wait (the client resumes
+ * with `after`), with UNAUTHENTICATED when the token expires, and at once when the client leaves
+ * (`return()` removes the listener even while a `next()` is pending).
  */
-export function mapChanges<T, R>(source: Repeater<T>, start: (push: (value: R) => Promise<unknown>) => Promise<void>, each: (change: T) => Promise<R | undefined> | R | undefined): Repeater<R> {
-  return new Repeater<R>(async (push, stop) => {
-    void stop.then(() => source.return());
-    await start(push);
-    for await (const change of source) {
-      const value = await each(change);
-      if (value !== undefined) await push(value);
+export function changeStream<C, V extends { position: bigint }>(options: ChangeStreamOptions<C, V>): AsyncIterableIterator<V> {
+  return new ChangeStream(options);
+}
+
+class ChangeStream<C, V extends { position: bigint }> implements AsyncIterableIterator<V> {
+  /** Live changes not yet taken by the iterator (while catching up). */
+  private readonly queue: C[] = [];
+  private initial?: Promise<V[]>;
+  private replay: V[] = [];
+  private last = -1n;
+  private direct = false;
+  /** Direct deliveries under way, one after the other so that values keep their order. */
+  private tail: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private waiting?: { resolve: (result: IteratorResult<V>) => void; reject: (error: unknown) => void };
+  private ended = false;
+  private failure?: Error;
+  private expiryTimer?: NodeJS.Timeout;
+  private readonly listener = (change: C) => this.onChange(change);
+
+  constructor(private readonly options: ChangeStreamOptions<C, V>) {
+    options.feed.on(options.event, this.listener);
+    const actor = options.auth?.actor;
+    const expiresAt = actor?.kind === 'user' ? actor.expiresAt : undefined;
+    if (expiresAt !== undefined) {
+      const expire = () => this.fail(new UnauthenticatedError('the token has expired; subscribe again with a fresh token (use `after` to resume)'));
+      const delay = expiresAt - Date.now();
+      if (delay <= 0) expire();
+      else this.expiryTimer = setTimeout(expire, Math.min(delay, 2 ** 31 - 1));
     }
-    stop();
-  });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<V> {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<V>> {
+    if (this.failure) throw this.failure;
+    if (this.ended) return { done: true, value: undefined };
+    if (!this.initial) {
+      this.initial = this.options.initial();
+      this.replay = await this.initial;
+    }
+    const value = this.takeReplay() ?? (await this.takeQueued());
+    if (this.failure) throw this.failure;
+    if (this.ended) return { done: true, value: undefined };
+    if (value !== undefined) return { done: false, value };
+    // Caught up, and the transport has written everything before: go live.
+    if (this.options.delivery) this.direct = true;
+    return new Promise<IteratorResult<V>>((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
+  }
+
+  async return(): Promise<IteratorResult<V>> {
+    this.end();
+    return { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<V>> {
+    this.end();
+    throw error;
+  }
+
+  private takeReplay(): V | undefined {
+    while (this.replay.length > 0) {
+      const value = this.replay.shift()!;
+      if (this.accept(value)) return value;
+    }
+    return undefined;
+  }
+
+  private async takeQueued(): Promise<V | undefined> {
+    while (this.queue.length > 0 && !this.ended) {
+      const value = await this.options.map(this.queue.shift()!);
+      if (value && this.accept(value)) return value;
+    }
+    return undefined;
+  }
+
+  /** Keeps position order: true for a value past the last one delivered. */
+  private accept(value: V): boolean {
+    if (value.position <= this.last) return false;
+    this.last = value.position;
+    return true;
+  }
+
+  private onChange(change: C): void {
+    if (this.ended) return;
+    if (this.direct) {
+      if (++this.inFlight > MAX_PENDING_CHANGES) return this.fail(new SubscriberTooSlowError(MAX_PENDING_CHANGES));
+      this.tail = this.tail.then(() => this.deliver(change));
+      return;
+    }
+    this.queue.push(change);
+    if (this.queue.length > MAX_PENDING_CHANGES) return this.fail(new SubscriberTooSlowError(MAX_PENDING_CHANGES));
+    const waiting = this.waiting;
+    if (waiting) {
+      // Pending in iterator mode (no delivery): hand the change over.
+      this.waiting = undefined;
+      this.next().then(waiting.resolve, waiting.reject);
+    }
+  }
+
+  private async deliver(change: C): Promise<void> {
+    try {
+      const value = await this.options.map(change);
+      if (value && !this.ended && this.accept(value)) await this.options.delivery!.send(value);
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.ended) return;
+    this.failure = error;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    this.end();
+    waiting?.reject(error);
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.options.feed.off(this.options.event, this.listener);
+    clearTimeout(this.expiryTimer);
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.resolve({ done: true, value: undefined });
+  }
 }

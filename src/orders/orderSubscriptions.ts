@@ -2,7 +2,7 @@ import { requireStaff, requireUser } from '../auth/actor.js';
 import { NotFoundError } from '../domain/errors.js';
 import { builder } from '../graphql/builder.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { changeStream, mapChanges } from '../live/changeStream.js';
+import { changeStream } from '../live/changeStream.js';
 import { orderChangeFrom, type OrderChange } from '../live/liveFeed.js';
 import { parsePosition } from '../projections/consistency.js';
 import { canSeeOrder } from './orderCommands.js';
@@ -45,38 +45,42 @@ const OrderStatusChangeType = builder.objectRef<StatusChange>('OrderStatusChange
   }),
 });
 
-function toStatusChange(change: OrderChange): StatusChange | undefined {
+/** The status change an order change makes, if any; one object per change, shared by all subscribers. */
+const statusChangeOf = memoizeByChange((change: OrderChange): StatusChange | undefined => {
   const transition = TRANSITIONS[change.type];
   if (!transition) return undefined;
   const previous = change.type === 'OrderCancelled' ? ((change.data.previousStatus as OrderStatus | undefined) ?? null) : transition.from;
   const { orderId, version, position, occurredAt, order } = change;
   return { orderId, status: transition.to, previousStatus: previous, version, position, occurredAt, order };
+});
+
+function memoizeByChange<R>(map: (change: OrderChange) => R): (change: OrderChange) => R {
+  const results = new WeakMap<OrderChange, { result: R }>();
+  return (change) => {
+    let entry = results.get(change);
+    if (!entry) results.set(change, (entry = { result: map(change) }));
+    return entry.result;
+  };
 }
 
 function statusChanges(ctx: GraphQLContext, orderId: string, after: bigint | undefined) {
-  const initial = async (): Promise<OrderChange[]> => {
-    if (after === undefined) return [];
-    const rows = await ctx.db.prisma.orderHistoryEntry.findMany({ where: { orderId, position: { gt: after } }, orderBy: { position: 'asc' } });
-    return rows.map((row) => orderChangeFrom(row, ctx.db.prisma));
+  const initial = async (): Promise<StatusChange[]> => {
+    if (after !== undefined) {
+      const rows = await ctx.db.prisma.orderHistoryEntry.findMany({ where: { orderId, position: { gt: after } }, orderBy: { position: 'asc' } });
+      return rows.flatMap((row) => statusChangeOf(orderChangeFrom(row, ctx.db.prisma)) ?? []);
+    }
+    // No resume point: the first payload is the order as it is now (later changes only, after it).
+    const order = await findOrder(ctx.db.prisma, orderId);
+    if (!order) return [];
+    return [{
+      orderId, status: order.status, previousStatus: null, version: order.version, position: BigInt(order.position!),
+      occurredAt: new Date(order.updatedAt), order: async () => order,
+    }];
   };
   // Listen first, then read: a change committed in between waits in the stream's queue.
-  const stream = changeStream<OrderChange>(ctx.liveFeed, `order:${orderId}`, initial, ctx.auth);
-  let current: StatusChange | undefined;
-  return mapChanges<OrderChange, StatusChange>(
-    stream,
-    async (push) => {
-      if (after !== undefined) return;
-      // No resume point: the first payload is the order as it is now.
-      const order = await findOrder(ctx.db.prisma, orderId);
-      if (!order) return;
-      current = {
-        orderId, status: order.status, previousStatus: null, version: order.version, position: BigInt(order.position!),
-        occurredAt: new Date(order.updatedAt), order: async () => order,
-      };
-      await push(current);
-    },
-    (change) => (current && change.position <= current.position ? undefined : toStatusChange(change)),
-  );
+  return changeStream<OrderChange, StatusChange>({
+    feed: ctx.liveFeed, event: `order:${orderId}`, initial, map: statusChangeOf, auth: ctx.auth, delivery: ctx.liveDelivery,
+  });
 }
 
 builder.subscriptionType({});
@@ -96,7 +100,7 @@ builder.subscriptionFields((t) => ({
     resolve: (change) => change,
   }),
   orderFeed: t.field({
-    type: builder.objectRef<{ change: OrderChange; status: OrderStatus }>('OrderFeedEvent').implement({
+    type: builder.objectRef<FeedEvent>('OrderFeedEvent').implement({
       description: 'One change of any order (staff dashboards).',
       fields: (f) => ({
         orderId: f.id({ resolve: (e) => e.change.orderId }),
@@ -118,9 +122,28 @@ builder.subscriptionFields((t) => ({
   }),
 }));
 
+interface FeedEvent {
+  change: OrderChange;
+  status: OrderStatus;
+  position: bigint;
+}
+
+/** Each change as a feed event for a status filter ('' = all): computed once per change and filter. */
+const feedEvents = new WeakMap<OrderChange, Map<string, Promise<FeedEvent | undefined>>>();
+
+function feedEventOf(change: OrderChange, status: OrderStatus | undefined): Promise<FeedEvent | undefined> {
+  let byFilter = feedEvents.get(change);
+  if (!byFilter) feedEvents.set(change, (byFilter = new Map()));
+  let event = byFilter.get(status ?? '');
+  if (!event) {
+    event = change.order().then((order) => (!order || (status && order.status !== status) ? undefined : { change, status: order.status, position: change.position }));
+    byFilter.set(status ?? '', event);
+  }
+  return event;
+}
+
 function feedChanges(ctx: GraphQLContext, status: OrderStatus | undefined) {
-  return mapChanges(changeStream<OrderChange>(ctx.liveFeed, 'order', async () => [], ctx.auth), async () => {}, async (change) => {
-    const order = await change.order();
-    return !order || (status && order.status !== status) ? undefined : { change, status: order.status };
+  return changeStream<OrderChange, FeedEvent>({
+    feed: ctx.liveFeed, event: 'order', initial: async () => [], map: (change) => feedEventOf(change, status), auth: ctx.auth, delivery: ctx.liveDelivery,
   });
 }

@@ -1,10 +1,10 @@
 import { requireNoRefusedToken } from '../auth/actor.js';
 import { builder } from '../graphql/builder.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { changeStream, mapChanges } from '../live/changeStream.js';
+import { changeStream } from '../live/changeStream.js';
 import type { InventoryChange } from '../live/liveFeed.js';
 import { ProductType } from './productTypes.js';
-import { productViewFromRow, type ProductView } from './productView.js';
+import { productViewFromRow } from './productView.js';
 
 function inventoryChanges(ctx: GraphQLContext, sku: string | undefined) {
   // With a sku, the first payload is the product as it is now (the live pattern); then each change.
@@ -13,8 +13,10 @@ function inventoryChanges(ctx: GraphQLContext, sku: string | undefined) {
     const row = sku ? await ctx.db.prisma.inventoryItem.findUnique({ where: { sku } }) : null;
     return row ? [{ sku: row.sku, position: row.lastPosition, product: productViewFromRow(row) }] : [];
   };
-  const stream = changeStream<InventoryChange>(ctx.liveFeed, sku ? `product:${sku}` : 'product', initial, ctx.auth);
-  return mapChanges<InventoryChange, ProductView>(stream, async () => {}, (change) => change.product);
+  // The feed's change object is the payload itself, the same for every subscriber.
+  return changeStream<InventoryChange, InventoryChange>({
+    feed: ctx.liveFeed, event: sku ? `product:${sku}` : 'product', initial, map: (change) => change, auth: ctx.auth, delivery: ctx.liveDelivery,
+  });
 }
 
 builder.subscriptionField('inventoryChanged', (t) =>
@@ -26,6 +28,6 @@ builder.subscriptionField('inventoryChanged', (t) =>
       requireNoRefusedToken(ctx.auth);
       return inventoryChanges(ctx, args.sku ?? undefined);
     },
-    resolve: (product) => product,
+    resolve: (change) => change.product,
   }),
 );

@@ -1,0 +1,76 @@
+import { execute, type ExecutionArgs, type GraphQLError } from 'graphql';
+import type WebSocket from 'ws';
+import { describeActor, type Authentication } from '../auth/actor.js';
+
+/** Where a caught-up subscription's live values go, bypassing the per-subscriber iterator. */
+export interface LiveDelivery {
+  /** Executes the subscriber's operation on `value` (shared, see below) and sends the result. */
+  send(value: object): Promise<void>;
+}
+
+export interface WsDeliveryOptions {
+  socket: WebSocket;
+  /** The graphql-ws subscription id. */
+  id: string;
+  /** The subscriber's execution arguments (its document, variables and context). */
+  args: ExecutionArgs;
+  /** The subscriber's query text, operation name and variables as the client sent them. */
+  operation: { query: string; operationName?: string | null; variables?: Readonly<Record<string, unknown>> | null };
+  auth: Authentication;
+  /** Beyond this many unsent bytes the socket is closed with `slowConsumerCloseCode`. */
+  maxBufferedBytes: number;
+  slowConsumerCloseCode: number;
+  /** The server's error masking, the same as Yoga applies to every other result. */
+  maskError: (error: GraphQLError) => Error;
+}
+
+/**
+ * Serialised `next` payloads by value and by "shape": the same value executed by the same operation
+ * for the same viewer gives the same payload, so it is computed once per change and shared by every
+ * such subscriber. Weak on the value: an entry goes when the change is no longer referenced.
+ */
+const payloads = new WeakMap<object, Map<string, Promise<string>>>();
+
+/**
+ * Live delivery over graphql-ws: a `next` message written straight to the socket, in the
+ * protocol's exact shape (`{"id":…,"type":"next","payload":…}`), with the same bound on unsent
+ * bytes as the server applies to every other message (close 1013, then resume with `after`).
+ *
+ * Sharing is keyed by the viewer (`role:sub`, or anonymous) as well as the operation, because
+ * resolvers may show different things to different callers; subscribers under one identity (a
+ * dashboard on many screens, anonymous catalog watchers) share.
+ */
+export function wsDelivery(options: WsDeliveryOptions): LiveDelivery {
+  const { socket, operation } = options;
+  const shape = JSON.stringify([operation.query, operation.operationName ?? null, operation.variables ?? null, describeActor(options.auth.actor)]);
+  const prefix = `{"id":${JSON.stringify(options.id)},"type":"next","payload":`;
+  return {
+    async send(value) {
+      let byShape = payloads.get(value);
+      if (!byShape) payloads.set(value, (byShape = new Map()));
+      let payload = byShape.get(shape);
+      if (!payload) {
+        payload = serialisedResult(options, value);
+        byShape.set(shape, payload);
+      }
+      const json = await payload;
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > options.maxBufferedBytes) {
+        socket.close(options.slowConsumerCloseCode, 'consumer too slow: resubscribe with after = the last position received');
+        return;
+      }
+      socket.send(`${prefix}${json}}`);
+    },
+  };
+}
+
+/** What graphql-ws would send as the payload: the execution result, errors masked and serialised. */
+async function serialisedResult(options: WsDeliveryOptions, value: object): Promise<string> {
+  // A subscription event is executed as the operation's root value, as graphql's own subscribe does.
+  const result = await execute({ ...options.args, rootValue: value });
+  const errors = result.errors?.map((error) => {
+    const masked = options.maskError(error);
+    return 'toJSON' in masked && typeof masked.toJSON === 'function' ? masked.toJSON() : { message: masked.message };
+  });
+  return JSON.stringify(errors ? { ...result, errors } : result);
+}
