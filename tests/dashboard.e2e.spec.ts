@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type ElementHandle, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signAccessToken } from '../src/auth/tokens.js';
 import { DEFAULT_DASHBOARD_DIR } from '../src/dashboard/serveDashboard.js';
 import { apiClient, clientAs, command, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
@@ -144,17 +145,28 @@ describe('the live dashboard in a browser', () => {
     await close(page);
   });
 
-  it('says so when the server refuses the token, and signs in with a pasted one', async () => {
+  it("sends a refused token back to the sign-in box with the server's reason, then signs in with a pasted one", async () => {
+    // Claims staff, but signed with another secret: only the server can tell.
+    const forged = await signAccessToken({ sub: 'mallory', role: 'staff' }, { ...server.services.config.jwt, secret: 'not-the-server-secret-but-long-enough-to-sign' });
     const page = await browser.newPage();
-    await page.goto(`${dashboardUrl}?token=not.a-valid.token`);
-    const alert = await page.waitForSelector('[data-testid="error"]', { timeout: WAIT_MS });
-    expect(await alert.textContent()).toMatch(/refused this token.*UNAUTHENTICATED/);
+    await page.goto(`${dashboardUrl}?token=${forged}`);
+    const reason = await page.waitForSelector('[data-testid="sign-in-reason"]', { timeout: WAIT_MS });
+    expect(await reason.textContent()).toBe('The server refused this token: UNAUTHENTICATED: the token is not valid');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
 
-    await page.click('text=Sign in with another token');
     await page.fill('textarea#token', `Bearer ${staffToken}`);
     await page.click('button[type="submit"]');
-    await page.waitForSelector('[data-testid="orders-table"], .empty', { timeout: WAIT_MS });
-    expect(await page.$('[data-testid="error"]')).toBeNull();
+    await page.waitForSelector('[data-testid="orders-table"]', { timeout: WAIT_MS });
+    expect(await page.$('[data-testid="sign-in-reason"]')).toBeNull();
+    await close(page);
+  });
+
+  it('turns a customer token away before asking the server', async () => {
+    const page = await browser.newPage();
+    const customerToken = (await clientAs(server, 'customer', 'cust-dashboard')).token!;
+    await page.goto(`${dashboardUrl}?token=${customerToken}`);
+    const reason = await page.waitForSelector('[data-testid="sign-in-reason"]', { timeout: WAIT_MS });
+    expect(await reason.textContent()).toContain('needs a staff or admin token');
     await close(page);
   });
 });

@@ -1,18 +1,14 @@
 import { CombinedGraphQLErrors, ServerError } from '@apollo/client';
 import type { ErrorLike } from '@apollo/client';
+import { useEffect } from 'react';
 
-/** The `code` of each GraphQL error (UNAUTHENTICATED, FORBIDDEN, ...) in an Apollo error. */
-export function errorCodes(error: ErrorLike | undefined): string[] {
-  if (!error || !CombinedGraphQLErrors.is(error)) return [];
-  return error.errors.map((e) => String(e.extensions?.code ?? 'ERROR'));
+/** True when the server refused the token or its role: the dashboard goes back to sign-in. */
+export function isRefusal(error: ErrorLike | undefined): boolean {
+  return CombinedGraphQLErrors.is(error) && error.errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED' || e.extensions?.code === 'FORBIDDEN');
 }
 
-/** True when the server refused the token or the role (the sign-in box should come back). */
-export function isAuthError(error: ErrorLike | undefined): boolean {
-  return errorCodes(error).some((code) => code === 'UNAUTHENTICATED' || code === 'FORBIDDEN');
-}
-
-function describe(error: ErrorLike): string {
+/** The server's codes and reasons (`UNAUTHENTICATED: the token has expired`), or what went wrong on the way. */
+export function describeError(error: ErrorLike): string {
   if (CombinedGraphQLErrors.is(error)) {
     return error.errors.map((e) => `${String(e.extensions?.code ?? 'ERROR')}: ${e.message}`).join('; ');
   }
@@ -20,17 +16,19 @@ function describe(error: ErrorLike): string {
   return error.message || 'the server could not be reached';
 }
 
-/** A visible error: what failed, and the server's codes and reasons. */
-export function ErrorNotice({ what, error, onSignOut }: { what: string; error: ErrorLike; onSignOut?: () => void }) {
-  const auth = isAuthError(error);
+/**
+ * A visible error. A refused token (bad, expired, or not staff) is handed to `onRefused`, which
+ * signs out and shows the reason on the sign-in box; anything else is shown where it happened.
+ */
+export function ErrorNotice({ what, error, onRefused }: { what: string; error: ErrorLike; onRefused: (reason: string) => void }) {
+  const refused = isRefusal(error);
+  useEffect(() => {
+    if (refused) onRefused(`The server refused this token: ${describeError(error)}`);
+  }, [refused, error, onRefused]);
+  if (refused) return null;
   return (
     <div className="notice notice-error" role="alert" data-testid="error">
-      <strong>{auth ? 'The server refused this token.' : `Could not load ${what}.`}</strong> {describe(error)}
-      {auth && onSignOut && (
-        <button type="button" className="link-button" onClick={onSignOut}>
-          Sign in with another token
-        </button>
-      )}
+      <strong>Could not load {what}.</strong> {describeError(error)}
     </div>
   );
 }

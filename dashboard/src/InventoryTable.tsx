@@ -11,7 +11,7 @@ const PAGE_SIZE = 100;
  * entry (keyed by sku), so its row changes in place; a product added after the page loaded joins
  * the table in sku order.
  */
-export function InventoryTable({ onSignOut }: { onSignOut: () => void }) {
+export function InventoryTable({ onRefused }: { onRefused: (reason: string) => void }) {
   const { data, error, loading } = useQuery(ProductsQuery, { variables: { first: PAGE_SIZE } });
   const [pushed, setPushed] = useState<ReadonlyMap<string, number>>(new Map());
   const feed = useSubscription(InventorySubscription, {
@@ -33,8 +33,8 @@ export function InventoryTable({ onSignOut }: { onSignOut: () => void }) {
         <h2 id="inventory-title">Inventory</h2>
         <span className="muted">{data ? `${skus.length} products` : ''}</span>
       </header>
-      {error && <ErrorNotice what="the catalog" error={error} onSignOut={onSignOut} />}
-      {feed.error && <ErrorNotice what="live stock changes" error={feed.error} onSignOut={onSignOut} />}
+      {error && <ErrorNotice what="the catalog" error={error} onRefused={onRefused} />}
+      {feed.error && <ErrorNotice what="live stock changes" error={feed.error} onRefused={onRefused} />}
       {loading && !data ? (
         <p className="muted">Loading the catalog…</p>
       ) : data && skus.length === 0 ? (

@@ -12,7 +12,7 @@ import { StatusBadge } from './StatusBadge.js';
  * orders (from this subscription or the feed) update the cached order; when its version passes the
  * timeline's last entry, the history is read again. Mount it with `key={orderId}`.
  */
-export function OrderTimeline({ orderId, navigate, onSignOut }: { orderId: string; navigate: (route: Route) => void; onSignOut: () => void }) {
+export function OrderTimeline({ orderId, navigate, onRefused }: { orderId: string; navigate: (route: Route) => void; onRefused: (reason: string) => void }) {
   const { data, error, loading, refetch } = useQuery(OrderTimelineQuery, { variables: { orderId }, notifyOnNetworkStatusChange: false });
   const history = data?.orderHistory ?? [];
   const last = history.at(-1);
@@ -43,8 +43,8 @@ export function OrderTimeline({ orderId, navigate, onSignOut }: { orderId: strin
           ×
         </a>
       </header>
-      {error && <ErrorNotice what="the order" error={error} onSignOut={onSignOut} />}
-      {status.error && <ErrorNotice what="the order's live status" error={status.error} onSignOut={onSignOut} />}
+      {error && <ErrorNotice what="the order" error={error} onRefused={onRefused} />}
+      {status.error && <ErrorNotice what="the order's live status" error={status.error} onRefused={onRefused} />}
       {loading && !data && <p className="muted">Loading…</p>}
       {data && !data.order && <p className="muted">No such order.</p>}
       {data?.order && (

@@ -1,7 +1,7 @@
 import { useFragment, useQuery, useSubscription } from '@apollo/client/react';
 import { useMemo, useState } from 'react';
 import { ErrorNotice } from './ErrorNotice.js';
-import { formatCents, formatTime } from './format.js';
+import { formatCents, formatShortTime, formatTime, shortId } from './format.js';
 import { OrderFeedSubscription, OrderRowFields, OrdersQuery } from './operations.js';
 import { linkProps, type Route } from './router.js';
 import { StatusBadge } from './StatusBadge.js';
@@ -21,7 +21,7 @@ interface LiveState {
  * written into the cached list, so an order created while the first page is still loading is not
  * lost when that page arrives.
  */
-export function OrdersTable({ selectedId, navigate, onSignOut }: { selectedId?: string; navigate: (route: Route) => void; onSignOut: () => void }) {
+export function OrdersTable({ selectedId, navigate, onRefused }: { selectedId?: string; navigate: (route: Route) => void; onRefused: (reason: string) => void }) {
   const { data, error, loading } = useQuery(OrdersQuery, { variables: { first: PAGE_SIZE } });
   const [live, setLive] = useState<LiveState>({ created: new Map(), pushedVersion: new Map() });
   const feed = useSubscription(OrderFeedSubscription, {
@@ -52,8 +52,8 @@ export function OrdersTable({ selectedId, navigate, onSignOut }: { selectedId?: 
           {data ? `${rows.ids.length} of ${rows.total}` : ''}
         </span>
       </header>
-      {error && <ErrorNotice what="the orders" error={error} onSignOut={onSignOut} />}
-      {feed.error && <ErrorNotice what="the live order feed" error={feed.error} onSignOut={onSignOut} />}
+      {error && <ErrorNotice what="the orders" error={error} onRefused={onRefused} />}
+      {feed.error && <ErrorNotice what="the live order feed" error={feed.error} onRefused={onRefused} />}
       {loading && !data ? (
         <p className="muted">Loading orders…</p>
       ) : data && rows.ids.length === 0 ? (
@@ -95,14 +95,18 @@ function OrderRow({ id, selected, pushedVersion, navigate }: { id: string; selec
           {order.id}
         </a>
       </td>
-      <td className="mono muted">{order.customerId}</td>
+      <td className="mono muted" title={order.customerId}>
+        {shortId(order.customerId)}
+      </td>
       <td>
         <StatusBadge status={order.status} />
       </td>
       <td className="num">{order.itemCount}</td>
       <td className="num">{formatCents(order.totalCents)}</td>
       <td className="num">{order.version}</td>
-      <td className="muted">{formatTime(order.updatedAt)}</td>
+      <td className="muted" title={formatTime(order.updatedAt)}>
+        {formatShortTime(order.updatedAt)}
+      </td>
     </tr>
   );
 }

@@ -25,7 +25,7 @@ export function SignIn({ onToken, reason }: { onToken: (token: string) => void; 
           <code>/dashboard?token=…</code>. It is kept for this tab only.
         </p>
         {reason && (
-          <div className="notice notice-error" role="alert">
+          <div className="notice notice-error" role="alert" data-testid="sign-in-reason">
             {reason}
           </div>
         )}

@@ -4,7 +4,19 @@ const time = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle
 
 export const formatCents = (cents: number): string => money.format(cents / 100);
 
+const clock = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+const dayAndClock = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+
 export const formatTime = (iso: string): string => time.format(new Date(iso));
+
+/** Today's times as a clock, older ones as day and minute: short enough for a table cell. */
+export function formatShortTime(iso: string): string {
+  const at = new Date(iso);
+  return at.toDateString() === new Date().toDateString() ? clock.format(at) : dayAndClock.format(at);
+}
+
+/** A long id cut to its first characters (the full id goes in a tooltip). */
+export const shortId = (id: string, keep = 8): string => (id.length > keep + 1 ? `${id.slice(0, keep)}…` : id);
 
 /** An event's data on one line, for the timeline. */
 export function summarise(data: unknown): string {
