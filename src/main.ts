@@ -5,6 +5,7 @@ import { openStorage } from './db/storage.js';
 import { EventStore } from './eventStore/eventStore.js';
 import { createLogger } from './logger.js';
 import { LiveFeed } from './live/liveFeed.js';
+import { RedisProjectionProgress } from './live/redisProgress.js';
 import { Metrics } from './observability/metrics.js';
 import { ReadSide } from './projections/projections.js';
 
@@ -25,6 +26,9 @@ async function main(): Promise<void> {
     logger.warn('JWT_SECRET is not set: using the built-in DEVELOPMENT secret. Anyone can mint tokens. Never run like this in production.');
   }
 
+  // Live fan-out signal: PostgreSQL NOTIFY, or Redis when REDIS_URL is set (connected first, so a
+  // bad REDIS_URL fails before any database is started).
+  const redisProgress = config.redisUrl ? await RedisProjectionProgress.connect(config.redisUrl, logger) : undefined;
   const storage = await openStorage(config, logger);
   const db = connectDatabase(storage.connectionString, {
     poolSize: config.dbPoolSize,
@@ -33,7 +37,8 @@ async function main(): Promise<void> {
   const metrics = new Metrics(db.pool, logger);
   const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend);
   const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs });
-  const liveFeed = new LiveFeed(db, eventStore.notifier, logger);
+  redisProgress?.publishFrom(readSide.runners);
+  const liveFeed = new LiveFeed(db, redisProgress ?? eventStore.notifier, logger);
   let app;
   try {
     await eventStore.start();
@@ -45,6 +50,7 @@ async function main(): Promise<void> {
     // Never leave the embedded PostgreSQL running behind a server that failed to start.
     await readSide.stop();
     await eventStore.stop();
+    await redisProgress?.close();
     await db.close();
     await storage.close();
     throw error;
@@ -61,6 +67,7 @@ async function main(): Promise<void> {
       liveFeed.stop();
       await readSide.stop();
       await eventStore.stop();
+      await redisProgress?.close();
       await db.close();
       await storage.close();
       logger.info('stopped cleanly');

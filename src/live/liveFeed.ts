@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import type { Database } from '../db/database.js';
-import type { CommitNotifier } from '../eventStore/notifications.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import { findOrder } from '../orders/orderReads.js';
@@ -36,6 +35,16 @@ export interface InventoryChange {
 }
 
 /**
+ * Where the live feed hears that a projection committed a batch: PostgreSQL's NOTIFY (the commit
+ * notifier, by default) or Redis (redisProgress.ts, with REDIS_URL).
+ */
+export interface ProjectionProgressSource {
+  onProjectionProgress(listener: (name: string, position: bigint) => void): () => void;
+  /** Signals sent while the source was disconnected were missed: re-read where things stand. */
+  onReconnect(listener: () => void): () => void;
+}
+
+/**
  * Live changes for this process's subscribers, taken from the read tables after the projection
  * that fills them has committed (announced on PostgreSQL's projections channel by whichever
  * process runs the projection), so a pushed change and a query always agree, and every server
@@ -51,7 +60,7 @@ export class LiveFeed extends EventEmitter {
 
   constructor(
     private readonly db: Database,
-    private readonly notifier: CommitNotifier,
+    private readonly notifier: ProjectionProgressSource,
     private readonly logger: Logger,
   ) {
     super();
