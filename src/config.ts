@@ -26,6 +26,7 @@ const schema = z.object({
   CONSISTENCY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1_024).default(4 * 1024 * 1024),
   RUN_PROJECTIONS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
+  REDIS_URL: z.string().url('must be a URL such as redis://127.0.0.1:6379').refine((url) => /^rediss?:$/.test(new URL(url).protocol), 'must start with redis:// or rediss://').optional(),
   GRAPHIQL: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(1_000),
 });
@@ -48,6 +49,8 @@ export interface Config {
   wsMaxBufferedBytes: number;
   /** Whether this process competes to run the projections (false: it only serves; run them elsewhere). */
   runProjections: boolean;
+  /** With it, projection progress (the live fan-out signal) travels through Redis instead of NOTIFY. */
+  redisUrl?: string;
   /** GraphiQL at GET /graphql; on in development unless disabled. */
   graphiql: boolean;
   /** `GET /ready` answers 503 while a projection is more than this many log positions behind the head. */
@@ -91,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consistencyTimeoutMs: v.CONSISTENCY_TIMEOUT_MS,
     wsMaxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
     runProjections: v.RUN_PROJECTIONS === 'true',
+    redisUrl: v.REDIS_URL,
     graphiql: v.GRAPHIQL ? v.GRAPHIQL === 'true' : v.NODE_ENV === 'development',
     readyMaxProjectionLag: v.READY_MAX_PROJECTION_LAG,
   };
