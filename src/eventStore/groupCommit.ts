@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { isDatabaseUnavailable } from '../db/database.js';
 import { appendBatch, appendToStreams, validateAppend } from './append.js';
 import type { AppendOutcome, AppendRequest } from './types.js';
 
@@ -81,7 +82,14 @@ export class GroupCommitter {
     try {
       const results = await appendBatch(this.pool, batch.map((p) => p.request));
       results.forEach((result, i) => (result instanceof Error ? batch[i]!.reject(result) : batch[i]!.resolve(result)));
-    } catch {
+    } catch (error) {
+      // The connection was lost: the batch may have committed before the answer was lost, so
+      // running its appends again could write them twice. Each caller gets the error instead
+      // (DATABASE_UNAVAILABLE; a client retry with the same commandId is answered safely).
+      if (isDatabaseUnavailable(error)) {
+        for (const pending of batch) pending.reject(error);
+        return;
+      }
       // The whole batch rolled back (for example a command id raced in from another process):
       // nothing was written, so each command runs again on its own and gets its own answer.
       await Promise.all(batch.map((p) => appendToStreams(this.pool, p.request).then(p.resolve, p.reject)));

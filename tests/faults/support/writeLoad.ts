@@ -31,6 +31,8 @@ export interface WriteLoad {
   inFlightNow(): number;
   /** The commandIds of those requests. */
   inFlightCommandIds(): string[];
+  /** The ids of the orders created so far (a live list, oldest first). */
+  readonly createdOrderIds: readonly string[];
   /** Stops the clients after their current request and reports. */
   stop(): Promise<LoadReport>;
 }
@@ -104,6 +106,7 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * ite
 export function startWriteLoad(url: () => string, customerId: string, clients = 6): WriteLoad {
   const report: LoadReport = { acknowledged: [], unanswered: 0, errors: {}, elapsedMs: 0 };
   const inFlight = new Set<string>();
+  const createdOrderIds: string[] = [];
   const started = Date.now();
   let running = true;
   const pause = () => new Promise((r) => setTimeout(r, 20));
@@ -119,6 +122,7 @@ export function startWriteLoad(url: () => string, customerId: string, clients = 
         await pause();
         continue;
       }
+      createdOrderIds.push(orderId);
       let totalCents = 0;
       let alive = true;
       for (let i = 0, n = 1 + Math.floor(Math.random() * 3); i < n && alive && running; i++) {
@@ -144,6 +148,7 @@ export function startWriteLoad(url: () => string, customerId: string, clients = 
     },
     inFlightNow: () => inFlight.size,
     inFlightCommandIds: () => [...inFlight],
+    createdOrderIds,
     async stop() {
       running = false;
       await done;
