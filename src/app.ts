@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { execute, subscribe, type ExecutionArgs } from 'graphql';
+import { execute, GraphQLError, subscribe, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createDashboardHandler } from './dashboard/serveDashboard.js';
@@ -20,13 +20,28 @@ export const SLOW_CONSUMER_CLOSE_CODE = 1013;
 
 type EnvelopedRoot = { execute: typeof execute; subscribe: typeof subscribe };
 
+/** Parses as Yoga would; a syntax error or a refused document (too many tokens) is an error message, not a crash. */
+function parseOrErrors(parse: (source: string) => DocumentNode, source: string): DocumentNode | GraphQLError[] {
+  try {
+    return parse(source);
+  } catch (error) {
+    if (error instanceof GraphQLError) return [error];
+    throw error;
+  }
+}
+
 /** Starts Yoga and graphql-ws on one port: HTTP on `/graphql` and its WebSocket upgrade. */
 export async function startApp(services: Services, listen: { port: number; host: string }): Promise<App> {
   const yoga = createGraphQLServer(services);
   // /dashboard is the built dashboard's static files; everything else is Yoga's.
   const dashboard = createDashboardHandler({ logger: services.logger });
-  const server = http.createServer((req, res) => (dashboard.handles(req.url) ? dashboard.handle(req, res) : yoga.requestListener(req, res)));
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const { requestTimeoutMs, headersTimeoutMs, maxBodyBytes } = services.config;
+  // A client must deliver its whole request within requestTimeout (headers within headersTimeout),
+  // else 408: slow senders cannot hold sockets. Responses (SSE streams) are not bounded by it.
+  const timeouts = { requestTimeout: requestTimeoutMs, headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.ceil(headersTimeoutMs / 2)) };
+  const server = http.createServer(timeouts, (req, res) => (dashboard.handles(req.url) ? dashboard.handle(req, res) : yoga.requestListener(req, res)));
+  // A WebSocket message beyond MAX_BODY_BYTES closes the socket with 1009 (message too big).
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: maxBodyBytes });
 
   // The graphql-ws recipe from Yoga's docs: every operation goes through Yoga's envelop, so
   // plugins, context and error masking are the same over WebSocket as over HTTP.
@@ -44,11 +59,14 @@ export async function startApp(services: Services, listen: { port: number; host:
         }
       },
       onSubscribe: async (ctx, _id, params) => {
-        const enveloped = yoga.getEnveloped({ connectionParams: ctx.connectionParams, params });
+        // `req` (the upgrade request) identifies an anonymous caller's address, as over HTTP.
+        const enveloped = yoga.getEnveloped({ connectionParams: ctx.connectionParams, params, req: ctx.extra.request });
+        const document = parseOrErrors(enveloped.parse, params.query);
+        if (Array.isArray(document)) return document;
         const args = {
           schema: enveloped.schema,
           operationName: params.operationName,
-          document: enveloped.parse(params.query),
+          document,
           variableValues: params.variables,
           contextValue: await enveloped.contextFactory(),
           rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },

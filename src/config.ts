@@ -26,7 +26,18 @@ const schema = z.object({
   CONSISTENCY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1_024).default(4 * 1024 * 1024),
   RUN_PROJECTIONS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
-  REDIS_URL: z.string().url('must be a URL such as redis://127.0.0.1:6379').refine((url) => /^rediss?:$/.test(new URL(url).protocol), 'must start with redis:// or rediss://').optional(),
+  // Protective limits (README "Configuration"): generous enough that an honest client never meets them.
+  MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(100 * 1024 * 1024).default(100 * 1024),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  EXECUTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).max(1_000).default(12),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(50_000),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(30),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(10).default(5_000),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(50),
+  RATE_LIMIT_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).default(3_000),
+  GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   GRAPHIQL: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(1_000),
 });
@@ -49,8 +60,19 @@ export interface Config {
   wsMaxBufferedBytes: number;
   /** Whether this process competes to run the projections (false: it only serves; run them elsewhere). */
   runProjections: boolean;
-  /** With it, projection progress (the live fan-out signal) travels through Redis instead of NOTIFY. */
-  redisUrl?: string;
+  /** Largest HTTP request body (413 beyond it) and WebSocket message (closed with 1009 beyond it). */
+  maxBodyBytes: number;
+  /** Node's `requestTimeout` (whole request received) and `headersTimeout`; then 408. */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  /** A query or mutation still running after this is answered EXECUTION_TIMEOUT. */
+  executionTimeoutMs: number;
+  /** Per-operation bounds enforced by GraphQL Armor during validation. */
+  graphqlLimits: { maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number; maxDirectives: number };
+  /** Mutations per identity (JWT subject, or client address when anonymous) per minute; 0 disables. */
+  rateLimitMutationsPerMinute: number;
+  /** Schema introspection (and field suggestions in errors); off in production unless enabled. */
+  introspection: boolean;
   /** GraphiQL at GET /graphql; on in development unless disabled. */
   graphiql: boolean;
   /** `GET /ready` answers 503 while a projection is more than this many log positions behind the head. */
@@ -94,7 +116,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consistencyTimeoutMs: v.CONSISTENCY_TIMEOUT_MS,
     wsMaxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
     runProjections: v.RUN_PROJECTIONS === 'true',
-    redisUrl: v.REDIS_URL,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
+    // Node requires headersTimeout <= requestTimeout.
+    headersTimeoutMs: Math.min(v.HEADERS_TIMEOUT_MS, v.REQUEST_TIMEOUT_MS),
+    executionTimeoutMs: v.EXECUTION_TIMEOUT_MS,
+    graphqlLimits: {
+      maxDepth: v.GRAPHQL_MAX_DEPTH,
+      maxCost: v.GRAPHQL_MAX_COST,
+      maxAliases: v.GRAPHQL_MAX_ALIASES,
+      maxTokens: v.GRAPHQL_MAX_TOKENS,
+      maxDirectives: v.GRAPHQL_MAX_DIRECTIVES,
+    },
+    rateLimitMutationsPerMinute: v.RATE_LIMIT_MUTATIONS_PER_MINUTE,
+    introspection: v.GRAPHQL_INTROSPECTION ? v.GRAPHQL_INTROSPECTION === 'true' : v.NODE_ENV !== 'production',
     graphiql: v.GRAPHIQL ? v.GRAPHIQL === 'true' : v.NODE_ENV === 'development',
     readyMaxProjectionLag: v.READY_MAX_PROJECTION_LAG,
   };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import { createYoga, maskError, useErrorHandler, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { DomainError } from '../domain/errors.js';
 import { authenticate } from '../auth/tokens.js';
 import { isDatabaseUnavailable } from '../db/database.js';
@@ -9,6 +9,7 @@ import { useReadinessCheck } from '../observability/readiness.js';
 import type { Services } from '../services.js';
 import type { GraphQLContext } from './context.js';
 import { graphiqlOptions } from './graphiql.js';
+import { securityPlugins } from './security/index.js';
 import { schema } from './schema.js';
 
 /**
@@ -45,6 +46,8 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
     graphiql: graphiqlOptions(services.config),
     logging: false,
     maskedErrors: { isDev: false, maskError: exposeDomainErrors },
+    // 413 beyond MAX_BODY_BYTES, from Content-Length or while reading a chunked body.
+    maxRequestBodySize: services.config.maxBodyBytes,
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
       // Over graphql-ws there is no Fetch request; each operation gets its own id.
       const id = request?.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
@@ -55,14 +58,8 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
     plugins: [
       usePrometheusMetrics(services.metrics),
       useReadinessCheck(services),
-      useErrorHandler(({ errors, context }) => {
-        const ctx = context as Partial<GraphQLContext>;
-        const log = ctx.log ?? services.logger;
-        for (const error of errors) {
-          const original = (error as { originalError?: Error }).originalError;
-          if (original && !('extensions' in original)) log.error({ err: original, path: (error as { path?: unknown }).path }, 'unexpected error in a resolver');
-        }
-      }),
+      // Limits, CSRF, rate limit, timeouts, and masking with the request id (src/graphql/security/).
+      ...securityPlugins(services, (error) => exposeDomainErrors(error, 'Unexpected error.', false)),
     ],
   });
 }

@@ -33,7 +33,8 @@ const ProjectionStatusType = builder.objectRef<ProjectionStatusView>('Projection
 
 async function statusOf(ctx: GraphQLContext, name: string): Promise<ProjectionStatusView> {
   const projection = PROJECTIONS.find((p) => p.name === name);
-  if (!projection) throw new NotFoundError(`no projection named ${name}`);
+  // Only the known names exist; the echo is cut so a huge name does not come back in the answer.
+  if (!projection) throw new NotFoundError(`no projection named ${JSON.stringify(name.slice(0, 100))}`);
   const row = await ctx.db.prisma.projectionCheckpoint.findUnique({ where: { name } });
   return { name, position: row?.position ?? 0n, status: row?.status ?? 'RUNNING', lastError: row?.lastError ?? null, eventTypes: projection.eventTypes };
 }

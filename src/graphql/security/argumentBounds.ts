@@ -1,0 +1,85 @@
+import {
+  getNamedType,
+  GraphQLError,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isScalarType,
+  TypeInfo,
+  valueFromAST,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type GraphQLInputType,
+  type GraphQLSchema,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { FieldError } from '../../domain/errors.js';
+
+/**
+ * No String or ID in the arguments of a query or subscription field may be longer than this: lookup
+ * ids, skus, cursors, `consistentWith`, and any argument added later are refused before a resolver,
+ * the database or a log line sees them. Mutations are left to their commands, which validate every
+ * field with tighter bounds (src/commands/validation.ts) and answer VALIDATION_FAILED in their
+ * result union, as the contract says (SPEC section 4).
+ */
+export const MAX_ARGUMENT_STRING_LENGTH = 1_000;
+
+function tooLong(type: GraphQLInputType, value: unknown, path: string, found: FieldError[]): void {
+  if (value === null || value === undefined) return;
+  if (isNonNullType(type)) return tooLong(type.ofType, value, path, found);
+  if (isListType(type)) {
+    if (Array.isArray(value)) value.forEach((item, i) => tooLong(type.ofType, item, `${path}.${i}`, found));
+    return;
+  }
+  if (isInputObjectType(type)) {
+    for (const field of Object.values(type.getFields())) tooLong(field.type, (value as Record<string, unknown>)[field.name], `${path}.${field.name}`, found);
+    return;
+  }
+  if (isScalarType(type) && typeof value === 'string' && value.length > MAX_ARGUMENT_STRING_LENGTH) {
+    found.push({ path, message: `must be at most ${MAX_ARGUMENT_STRING_LENGTH} characters` });
+  }
+}
+
+/** Every argument (literal or variable, nested in input objects) of `document` whose text is too long. */
+export function overlongArguments(schema: GraphQLSchema, document: DocumentNode, variables: Readonly<Record<string, unknown>> | null | undefined): FieldError[] {
+  const found: FieldError[] = [];
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Argument(node) {
+        const argument = typeInfo.getArgument();
+        const field = typeInfo.getFieldDef();
+        if (!argument || !field || !mayHoldText(argument.type) || typeInfo.getParentType() === schema.getMutationType()) return;
+        tooLong(argument.type, valueFromAST(node.value, argument.type, variables ?? undefined), `${field.name}.${argument.name}`, found);
+      },
+    }),
+  );
+  return found;
+}
+
+/** Skips the walk for arguments that cannot hold text (Int, Boolean, enums). */
+function mayHoldText(type: GraphQLInputType): boolean {
+  const named = getNamedType(type);
+  return isInputObjectType(named) || named.name === 'String' || named.name === 'ID';
+}
+
+const rejection = (fieldErrors: FieldError[]) =>
+  new GraphQLError(`invalid arguments: ${fieldErrors.map((e) => `${e.path} ${e.message}`).join('; ')}`, {
+    extensions: { code: 'VALIDATION_FAILED', fieldErrors },
+  });
+
+/** Refuses, before executing anything, an operation with an over-long String or ID argument (VALIDATION_FAILED). */
+export function useArgumentBounds(): Plugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const found = overlongArguments(args.schema, args.document, args.variableValues);
+      if (found.length > 0) setResultAndStopExecution({ errors: [rejection(found)] });
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const found = overlongArguments(args.schema, args.document, args.variableValues);
+      if (found.length > 0) setResultAndStopExecution({ errors: [rejection(found)] });
+    },
+  };
+}

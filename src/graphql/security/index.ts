@@ -1,0 +1,25 @@
+import type { Plugin } from 'graphql-yoga';
+import type { Services } from '../../services.js';
+import { useArgumentBounds } from './argumentBounds.js';
+import { useCsrfPrevention } from './csrfPrevention.js';
+import { useExecutionTimeout } from './executionTimeout.js';
+import { useMutationRateLimit } from './mutationRateLimit.js';
+import { operationLimitPlugins } from './operationLimits.js';
+import { useUnexpectedErrorMasking } from './unexpectedErrors.js';
+
+/**
+ * The protective plugins, in order: CSRF (HTTP only), operation limits and introspection (at parse
+ * and validation), then argument bounds, the mutation rate limit and execution timeout (before executing), and the
+ * masking of unexpected errors (after). All but CSRF run over graphql-ws too. Bounds come from
+ * config (README "Configuration").
+ */
+export function securityPlugins({ config, logger }: Pick<Services, 'config' | 'logger'>, maskError: (error: unknown) => Error): Plugin[] {
+  return [
+    useCsrfPrevention(),
+    ...operationLimitPlugins(config),
+    useArgumentBounds(),
+    useMutationRateLimit(config.rateLimitMutationsPerMinute),
+    useExecutionTimeout(config.executionTimeoutMs),
+    useUnexpectedErrorMasking(logger, maskError),
+  ];
+}

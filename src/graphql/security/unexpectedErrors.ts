@@ -1,0 +1,39 @@
+import { handleStreamOrSingleExecutionResult, type OnExecuteDoneHookResultOnNextHook } from '@envelop/core';
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Logger } from '../../logger.js';
+import type { GraphQLContext } from '../context.js';
+
+/** The message every client gets for an unexpected failure, in every environment. */
+export const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.';
+
+/**
+ * Masks execution and subscription results here, where the request's context is known: each error
+ * from a resolver goes through `maskError` (Yoga's, which turns expected errors into coded GraphQL
+ * errors), and an unexpected one reaches the client as UNEXPECTED_ERROR_MESSAGE with
+ * `code: INTERNAL_SERVER_ERROR` and the `requestId`, which is also in the log line that holds the
+ * real error and its stack, so a user can quote it. Yoga's own masking stays behind this for
+ * errors outside execution (e.g. while building the context).
+ */
+export function useUnexpectedErrorMasking(fallbackLogger: Logger, maskError: (error: unknown) => Error): Plugin {
+  const mask: OnExecuteDoneHookResultOnNextHook<object> = ({ args, result, setResult }) => {
+    if (!result.errors?.some((error) => error.originalError !== undefined)) return;
+    const context = args.contextValue as Partial<GraphQLContext>;
+    const errors = result.errors.map((error) => {
+      if (error.originalError === undefined) return error;
+      const masked = maskError(error) as GraphQLError;
+      if (masked.extensions?.unexpected !== true) return masked;
+      (context.log ?? fallbackLogger).error({ err: error.originalError, path: error.path }, 'unexpected error in a resolver');
+      return new GraphQLError(UNEXPECTED_ERROR_MESSAGE, {
+        nodes: error.nodes,
+        path: error.path,
+        extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: context.requestId },
+      });
+    });
+    setResult({ ...result, errors } as ExecutionResult);
+  };
+  return {
+    onExecute: () => ({ onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, mask) }),
+    onSubscribe: () => ({ onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, mask) }),
+  };
+}

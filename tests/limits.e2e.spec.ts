@@ -1,0 +1,209 @@
+import net from 'node:net';
+import { getIntrospectionQuery } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { LIMIT_CODES } from '../src/graphql/security/operationLimits.js';
+import { clientAs, commandMutation, unique, type ApiClient } from './support/api.js';
+import { codesOf, postRaw, wsOperation } from './support/hardening.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+
+// Protective limits (issue 6), each configured low on one server so a test can cross it, and the
+// defaults on another, where everything an honest client or GraphiQL sends must still pass.
+
+let limited: TestServer;
+let defaults: TestServer;
+let staff: ApiClient;
+beforeAll(async () => {
+  [limited, defaults] = await Promise.all([
+    startTestServer({
+      GRAPHQL_MAX_DEPTH: '4',
+      GRAPHQL_MAX_COST: '30',
+      GRAPHQL_MAX_ALIASES: '3',
+      GRAPHQL_MAX_TOKENS: '120',
+      GRAPHQL_MAX_DIRECTIVES: '2',
+      MAX_BODY_BYTES: '4096',
+      EXECUTION_TIMEOUT_MS: '300',
+      REQUEST_TIMEOUT_MS: '1500',
+      HEADERS_TIMEOUT_MS: '800',
+    }),
+    startTestServer(),
+  ]);
+  staff = await clientAs(limited, 'staff', 'limits-staff');
+});
+afterAll(() => Promise.all([limited?.stop(), defaults?.stop()]));
+
+const DEEP = '{ orders { edges { node { items { sku } } } } }';
+const ALIASES = '{ a: headPosition b: headPosition c: headPosition d: headPosition }';
+const DIRECTIVES = '{ headPosition @include(if: true) @skip(if: false) __typename @include(if: true) }';
+const MANY_TOKENS = `{ ${Array.from({ length: 130 }, () => '__typename').join(' ')} }`;
+const COSTLY = '{ products { edges { node { sku name priceCents onHand reserved available } cursor } pageInfo { hasNextPage endCursor } totalCount } }';
+
+describe('operation limits (GraphQL Armor)', () => {
+  it.each([
+    ['deeper than GRAPHQL_MAX_DEPTH', DEEP, LIMIT_CODES.depth],
+    ['costlier than GRAPHQL_MAX_COST', COSTLY, LIMIT_CODES.cost],
+    ['with more aliases than GRAPHQL_MAX_ALIASES', ALIASES, LIMIT_CODES.aliases],
+    ['with more directives than GRAPHQL_MAX_DIRECTIVES', DIRECTIVES, LIMIT_CODES.directives],
+    ['with more tokens than GRAPHQL_MAX_TOKENS', MANY_TOKENS, LIMIT_CODES.tokens],
+  ])('refuses an operation %s with HTTP 400 and its code, executing nothing', async (_label, query, code) => {
+    const answer = await postRaw(limited.app.url, { query });
+    expect(answer.status).toBe(400);
+    expect(answer.body.data).toBeUndefined();
+    expect(codesOf(answer.body)).toContain(code);
+    expect(answer.body.errors!.find((e) => e.extensions?.code === code)!.extensions!.max).toEqual(expect.any(Number));
+  });
+
+  it.each([
+    ['depth', DEEP, LIMIT_CODES.depth],
+    ['aliases', ALIASES, LIMIT_CODES.aliases],
+    ['tokens', MANY_TOKENS, LIMIT_CODES.tokens],
+  ])('applies the same %s limit over graphql-ws', async (_label, query, code) => {
+    const result = await wsOperation(limited.wsUrl, query);
+    expect(result.data ?? undefined).toBeUndefined();
+    expect(codesOf(result)).toContain(code);
+  });
+
+  it('lets operations within the limits through, over HTTP and graphql-ws', async () => {
+    expect((await postRaw(limited.app.url, { query: '{ a: headPosition b: headPosition }' })).body.data).toEqual({ a: '0', b: '0' });
+    expect((await wsOperation(limited.wsUrl, '{ headPosition }')).data).toEqual({ headPosition: '0' });
+  });
+
+  it('lets GraphiQL introspect the schema and a whole order query through under the default limits', async () => {
+    const introspection = await postRaw(defaults.app.url, { query: getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true }) });
+    expect(introspection.status).toBe(200);
+    expect(introspection.body.data?.__schema.queryType.name).toBe('Query');
+    const token = (await clientAs(defaults, 'staff', 'x')).token!;
+    const orders = await postRaw(
+      defaults.app.url,
+      { query: '{ orders(first: 100) { totalCount edges { cursor node { id customerId status itemCount totalCents version createdAt updatedAt items { sku name quantity unitPriceCents lineTotalCents } history { position version type occurredAt data } } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }' },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(orders.body.errors).toBeUndefined();
+  });
+});
+
+describe('execution timeout', () => {
+  it('answers a query still running after EXECUTION_TIMEOUT_MS with EXECUTION_TIMEOUT', async () => {
+    // A read waiting for a position the log has not reached runs until CONSISTENCY_TIMEOUT_MS (5 s).
+    const started = Date.now();
+    const answer = await postRaw(limited.app.url, { query: '{ product(sku: "ANY", consistentWith: "999999999") { sku } }' });
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(codesOf(answer.body)).toEqual(['EXECUTION_TIMEOUT']);
+  });
+});
+
+describe('body size', () => {
+  const bigQuery = (bytes: number) => JSON.stringify({ query: `{ headPosition } # ${'x'.repeat(bytes)}` });
+
+  it('answers a body over MAX_BODY_BYTES with 413 from its Content-Length', async () => {
+    const answer = await postRaw(limited.app.url, bigQuery(5_000));
+    expect(answer.status).toBe(413);
+    expect(codesOf(answer.body)).toEqual(['REQUEST_ENTITY_TOO_LARGE']);
+  });
+
+  it('answers a chunked body (no Content-Length) with 413 once it grows past MAX_BODY_BYTES', async () => {
+    const chunks = [bigQuery(3_000).slice(0, 3_000), ' '.repeat(3_000)];
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(next));
+      },
+    });
+    const response = await fetch(limited.app.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(413);
+  });
+
+  it('accepts a body just under the limit', async () => {
+    expect((await postRaw(limited.app.url, bigQuery(3_000))).body.data).toEqual({ headPosition: '0' });
+  });
+
+  it('closes a WebSocket whose message exceeds MAX_BODY_BYTES with 1009', async () => {
+    const socket = new WebSocket(limited.wsUrl, 'graphql-transport-ws');
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(5_000) } }));
+    expect(await closed).toBe(1009);
+  });
+});
+
+describe('request timeouts', () => {
+  it('answers 408 and closes a connection that sends its headers too slowly', async () => {
+    const url = new URL(limited.app.url);
+    const socket = net.connect(Number(url.port), url.hostname);
+    const received: Buffer[] = [];
+    socket.on('data', (chunk) => received.push(chunk));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\n'); // never finishes the headers
+    const started = Date.now();
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(Buffer.concat(received).toString()).toMatch(/^HTTP\/1\.1 408/);
+  });
+});
+
+describe('mutation rate limit', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ RATE_LIMIT_MUTATIONS_PER_MINUTE: '3' });
+  });
+  afterAll(() => server?.stop());
+
+  const addProduct = (authorization?: string) =>
+    postRaw(server.app.url, { query: commandMutation('addProduct'), variables: { input: { sku: unique('RL'), name: 'Limited', priceCents: 1, initialStock: 1 } } }, authorization ? { authorization } : {});
+
+  it('refuses the mutation past the allowance with RATE_LIMITED, HTTP 429 and a retry-after hint; others are unaffected', async () => {
+    const alice = `Bearer ${(await clientAs(server, 'staff', 'rl-alice')).token}`;
+    const bob = `Bearer ${(await clientAs(server, 'staff', 'rl-bob')).token}`;
+    for (let i = 0; i < 3; i++) expect((await addProduct(alice)).body.data?.addProduct.__typename).toBe('AddProductSuccess');
+    const refused = await addProduct(alice);
+    expect(refused.status).toBe(429);
+    expect(refused.body.data).toBeUndefined();
+    expect(refused.body.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    const retryAfter = refused.body.errors![0]!.extensions!.retryAfterSeconds as number;
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(20);
+    expect(refused.headers.get('retry-after')).toBe(String(retryAfter));
+    // Another identity has its own allowance, and queries are never limited.
+    expect((await addProduct(bob)).body.data?.addProduct.__typename).toBe('AddProductSuccess');
+    expect((await postRaw(server.app.url, { query: '{ headPosition }' }, { authorization: alice })).status).toBe(200);
+  });
+
+  it('counts every aliased mutation in one operation', async () => {
+    const carol = `Bearer ${(await clientAs(server, 'staff', 'rl-carol')).token}`;
+    const input = () => `{ sku: "${unique('RL')}", name: "n", priceCents: 1, initialStock: 1 }`;
+    const four = `mutation { ${[1, 2, 3, 4].map((i) => `m${i}: addProduct(input: ${input()}) { __typename }`).join(' ')} }`;
+    const answer = await postRaw(server.app.url, { query: four }, { authorization: carol });
+    expect(codesOf(answer.body)).toEqual(['RATE_LIMITED']);
+    // Nothing ran: carol's allowance of 3 is intact.
+    const three = `mutation { ${[1, 2, 3].map((i) => `m${i}: addProduct(input: ${input()}) { __typename }`).join(' ')} }`;
+    expect((await postRaw(server.app.url, { query: three }, { authorization: carol })).body.data).toEqual({ m1: { __typename: 'AddProductSuccess' }, m2: { __typename: 'AddProductSuccess' }, m3: { __typename: 'AddProductSuccess' } });
+  });
+
+  it('limits anonymous callers by address, and over graphql-ws as over HTTP', async () => {
+    const register = (n: number) => ({ query: commandMutation('registerCustomer'), variables: { input: { name: 'Anon', email: `${unique(`rl${n}`)}@example.com` } } });
+    for (let i = 0; i < 3; i++) expect((await postRaw(server.app.url, register(i))).body.data?.registerCustomer.__typename).toBe('RegisterCustomerSuccess');
+    expect(codesOf((await postRaw(server.app.url, register(4))).body)).toEqual(['RATE_LIMITED']);
+    const overWs = await wsOperation(server.wsUrl, register(5).query, register(5).variables);
+    expect(codesOf(overWs)).toEqual(['RATE_LIMITED']);
+  });
+
+  it('is off with RATE_LIMIT_MUTATIONS_PER_MINUTE=0', async () => {
+    const token = `Bearer ${(await clientAs(defaults, 'staff', 'unlimited')).token}`;
+    const off = await startTestServer({ RATE_LIMIT_MUTATIONS_PER_MINUTE: '0' });
+    try {
+      const answers = await Promise.all(Array.from({ length: 10 }, () =>
+        postRaw(off.app.url, { query: commandMutation('addProduct'), variables: { input: { sku: unique('RL0'), name: 'n', priceCents: 1, initialStock: 1 } } }, { authorization: token })));
+      expect(answers.map((a) => a.body.data?.addProduct.__typename)).toEqual(Array(10).fill('AddProductSuccess'));
+    } finally {
+      await off.stop();
+    }
+  });
+
+  it('lets an honest busy client through at the default (30 concurrent commands for one identity)', async () => {
+    const token = `Bearer ${(await clientAs(defaults, 'staff', 'busy')).token}`;
+    const answers = await Promise.all(Array.from({ length: 30 }, () =>
+      postRaw(defaults.app.url, { query: commandMutation('addProduct'), variables: { input: { sku: unique('BUSY'), name: 'n', priceCents: 1, initialStock: 1 } } }, { authorization: token })));
+    expect(answers.every((a) => a.body.data?.addProduct.__typename === 'AddProductSuccess')).toBe(true);
+  });
+});
