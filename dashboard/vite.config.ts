@@ -7,11 +7,12 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 // The server serves the build under /dashboard (src/dashboard/serveDashboard.ts). `vite dashboard`
 // (npm run dashboard:dev) serves it with hot reload and passes /graphql, WebSocket included, to
 // the server on DASHBOARD_API (default http://127.0.0.1:4000).
-export default defineConfig({
+export default defineConfig(({ command }) => ({
   root,
   base: '/dashboard/',
   plugins: [react()],
-  logLevel: 'warn',
+  // Quiet inside `npm ci`; the dev server still prints its address.
+  logLevel: command === 'build' ? 'warn' : 'info',
   build: {
     outDir: 'dist',
     emptyOutDir: true,
@@ -21,4 +22,4 @@ export default defineConfig({
   server: {
     proxy: { '/graphql': { target: process.env.DASHBOARD_API ?? 'http://127.0.0.1:4000', ws: true } },
   },
-});
+}));
