@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { PROJECTIONS_CHANNEL } from '../eventStore/notifications.js';
 import type { RecordedEvent } from '../eventStore/types.js';
@@ -11,6 +12,8 @@ import type { Projection } from './projection.js';
 const BATCH_SIZE = 5_000;
 const IDLE_POLL_MS = 1_000;
 const LOCK_RETRY_MS = 2_000;
+/** How long commits that keep coming may gather before the next batch (issue 7). */
+const GATHER_MS = 10;
 
 /**
  * Runs one projection in this process while it holds the projection's PostgreSQL advisory lock
@@ -86,6 +89,10 @@ export class ProjectionRunner extends EventEmitter {
         }
         const progressed = await this.step();
         if (!progressed) await this.sleep(IDLE_POLL_MS);
+        // Commits arrived while that batch was applied: under load, let a few more gather into the
+        // next batch (one transaction, one live-feed read) instead of one small batch per commit.
+        // A lone commit is still applied at once.
+        else if (this.heardCommit) await delay(GATHER_MS);
       } catch (err) {
         this.services.logger.warn({ err, projection: this.projection.name }, 'projection step failed; retrying');
         await this.releaseLock();
