@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
+import { benchPostmasters, coresUsed } from './lib/cpu.js';
 import { startLoadGenerator, runLoad } from './lib/load.js';
 import type { BenchProcess } from './lib/processes.js';
 import { benchOptions, formatRate, median } from './lib/measure.js';
@@ -40,8 +41,9 @@ export async function runMutationBench(): Promise<string[]> {
   const ours = [
     { name: 'projections in process', runProjections: true, database: 'bench_mutation_ours' },
     { name: 'RUN_PROJECTIONS=false', runProjections: false, database: 'bench_mutation_serving' },
-  ].map((o) => ({ ...o, url: '', process: undefined as unknown as BenchProcess, customerId: '', rates: [] as number[] }));
+  ].map((o) => ({ ...o, url: '', process: undefined as unknown as BenchProcess, customerId: '', rates: [] as number[], serverCores: [] as number[], postgresCores: [] as number[] }));
   const plainRates: number[] = [];
+  const plainCores: { server: number[]; postgres: number[] } = { server: [], postgres: [] };
   try {
     for (const o of ours) {
       o.url = await createMigratedDatabase(server, o.database);
@@ -57,12 +59,20 @@ export async function runMutationBench(): Promise<string[]> {
       for (const o of ours) {
         await createOrders(o.process.url, token, o.customerId, orderIds);
         const before = await count(o.url, ITEMS_ADDED);
-        const result = await runLoad(load, { targets: [{ url: o.process.url, bodies: bodies.ours }], headers: authHeaders(token), connections: CONNECTIONS, durationMs });
+        const { result, cores } = await coresUsed([[o.process.pid], benchPostmasters()], () =>
+          runLoad(load, { targets: [{ url: o.process.url, bodies: bodies.ours }], headers: authHeaders(token), connections: CONNECTIONS, durationMs }),
+        );
         o.rates.push(((await count(o.url, ITEMS_ADDED)) - before) / result.seconds);
+        o.serverCores.push(cores[0]!);
+        o.postgresCores.push(cores[1]!);
       }
       const before = await count(plainUrl, PLAIN_ITEMS);
-      const result = await runLoad(load, { targets: [{ url: plain.url, bodies: bodies.plain }], headers: authHeaders(token), connections: CONNECTIONS, durationMs });
+      const { result, cores } = await coresUsed([[plain.pid], benchPostmasters()], () =>
+        runLoad(load, { targets: [{ url: plain.url, bodies: bodies.plain }], headers: authHeaders(token), connections: CONNECTIONS, durationMs }),
+      );
       plainRates.push(((await count(plainUrl, PLAIN_ITEMS)) - before) / result.seconds);
+      plainCores.server.push(cores[0]!);
+      plainCores.postgres.push(cores[1]!);
     }
   } finally {
     for (const p of processes) await p.stop();
@@ -72,8 +82,11 @@ export async function runMutationBench(): Promise<string[]> {
   const p = median(plainRates);
   const lines = ours.map((o) => {
     const rate = median(o.rates);
-    return `| addItem over HTTP, ${CONNECTIONS} connections, ${o.name} | ${formatRate(rate)} mutations/s | ${formatRate(p)} mutations/s | ${(rate / p).toFixed(2)}x | ${rate / p >= 0.6 ? 'met' : 'missed'} |`;
+    // CPU per mutation holds up better than throughput when other work shares the machine.
+    const perMutation = (cores: number[], rates: number[]) => `${((1000 * median(cores)) / median(rates)).toFixed(1)}`;
+    const cores = `server ${perMutation(o.serverCores, o.rates)} / ${perMutation(plainCores.server, plainRates)}, PostgreSQL ${perMutation(o.postgresCores, o.rates)} / ${perMutation(plainCores.postgres, plainRates)}`;
+    return `| addItem over HTTP, ${CONNECTIONS} connections, ${o.name} | ${formatRate(rate)} mutations/s | ${formatRate(p)} mutations/s | ${(rate / p).toFixed(2)}x | ${rate / p >= 0.6 ? 'met' : 'missed'} | ${cores} |`;
   });
   lines.forEach((l) => console.log(l));
-  return ['| scenario | ours | plain Yoga + pg | ours / plain | goal (>= 0.6x) |', '|---|---|---|---|---|', ...lines];
+  return ['| scenario | ours | plain Yoga + pg | ours / plain | goal (>= 0.6x) | CPU ms per mutation, ours / plain |', '|---|---|---|---|---|---|', ...lines];
 }

@@ -4,6 +4,7 @@ import { findFreePort } from '../../src/db/freePort.js';
 /** A server started as its own process for a benchmark (pinned to one core when `taskset` exists). */
 export interface BenchProcess {
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -32,6 +33,7 @@ export async function startBenchProcess(script: string, env: Record<string, stri
   }
   return {
     url: `http://127.0.0.1:${port}/graphql`,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
