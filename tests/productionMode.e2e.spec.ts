@@ -1,0 +1,103 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codesOf, postRaw, wsOperation } from './support/hardening.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+
+// What a production deployment shows and hides: no introspection, no field suggestions and no
+// GraphiQL unless enabled, and never an internal error message or stack trace, in any environment.
+
+const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: 'production-test-secret-of-at-least-32-chars' };
+let production: TestServer;
+let productionOpen: TestServer;
+let development: TestServer;
+beforeAll(async () => {
+  [production, productionOpen, development] = await Promise.all([
+    startTestServer(PRODUCTION),
+    startTestServer({ ...PRODUCTION, GRAPHQL_INTROSPECTION: 'true', GRAPHIQL: 'true' }),
+    startTestServer({ NODE_ENV: 'development' }),
+  ]);
+});
+afterAll(() => Promise.all([production?.stop(), productionOpen?.stop(), development?.stop()]));
+
+const INTROSPECTION = '{ __schema { queryType { name } } }';
+const graphiqlPage = (server: TestServer) => fetch(server.app.url, { headers: { accept: 'text/html' } });
+
+describe('in production', () => {
+  it('refuses introspection, over HTTP and graphql-ws, but still answers __typename', async () => {
+    const answer = await postRaw(production.app.url, { query: INTROSPECTION });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors![0]!.message).toMatch(/introspection/i);
+    expect((await wsOperation(production.wsUrl, '{ __type(name: "Order") { name } }')).errors![0]!.message).toMatch(/introspection/i);
+    expect((await postRaw(production.app.url, { query: '{ __typename }' })).body).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('does not suggest field names in validation errors', async () => {
+    const answer = await postRaw(production.app.url, { query: '{ product(sku: "X") { skus } }' });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors![0]!.message).toMatch(/Cannot query field "skus"/);
+    expect(JSON.stringify(answer.body)).not.toMatch(/Did you mean/);
+  });
+
+  it('serves no GraphiQL', async () => {
+    const response = await graphiqlPage(production);
+    expect(response.headers.get('content-type') ?? '').not.toMatch(/text\/html/);
+  });
+
+  it('turns introspection and GraphiQL on with GRAPHQL_INTROSPECTION=true and GRAPHIQL=true', async () => {
+    expect((await postRaw(productionOpen.app.url, { query: INTROSPECTION })).body).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
+    const page = await graphiqlPage(productionOpen);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    // With introspection on, suggestions give nothing away and are kept.
+    expect((await postRaw(productionOpen.app.url, { query: '{ product(sku: "X") { skus } }' })).body.errors![0]!.message).toMatch(/Did you mean "sku"/);
+  });
+});
+
+describe('in development', () => {
+  it('allows introspection and serves GraphiQL', async () => {
+    expect((await postRaw(development.app.url, { query: INTROSPECTION })).status).toBe(200);
+    expect((await graphiqlPage(development)).headers.get('content-type')).toMatch(/text\/html/);
+  });
+});
+
+describe.each([
+  ['production', () => production],
+  ['development', () => development],
+])('an unexpected failure in %s', (_env, serverOf) => {
+  let lines: Record<string, any>[];
+  beforeAll(() => {
+    const server = serverOf();
+    lines = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) });
+    // The context takes its logger and event store from these shared services on every request.
+    server.services.logger = pino({ level: 'error' }, sink);
+    server.services.eventStore.headPosition = async () => {
+      throw new Error('connection string postgres://admin:hunter2@db/internal refused');
+    };
+  });
+
+  it('reaches the client as "Unexpected error." with INTERNAL_SERVER_ERROR and the request id, nothing internal', async () => {
+    const answer = await postRaw(serverOf().app.url, { query: '{ headPosition }' }, { 'x-request-id': 'req-quote-me' });
+    expect(answer.body.errors).toEqual([
+      { message: 'Unexpected error.', locations: [{ line: 1, column: 3 }], path: ['headPosition'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-quote-me' } },
+    ]);
+    expect(JSON.stringify(answer.body)).not.toMatch(/hunter2|postgres|stack|at /);
+  });
+
+  it('is logged with the same request id, the real message and its stack', async () => {
+    await postRaw(serverOf().app.url, { query: '{ headPosition }' }, { 'x-request-id': 'req-in-the-log' });
+    const line = lines.find((l) => l.requestId === 'req-in-the-log');
+    expect(line).toMatchObject({ msg: 'unexpected error in a resolver', err: { message: expect.stringContaining('refused') } });
+    expect(line!.err.stack).toMatch(/at /);
+  });
+
+  it('is masked the same way over graphql-ws, with a generated request id', async () => {
+    const result = await wsOperation(serverOf().wsUrl, '{ headPosition }');
+    expect(codesOf(result)).toEqual(['INTERNAL_SERVER_ERROR']);
+    expect(result.errors![0]!.message).toBe('Unexpected error.');
+    const requestId = result.errors![0]!.extensions!.requestId;
+    expect(requestId).toEqual(expect.any(String));
+    expect(lines.some((l) => l.requestId === requestId)).toBe(true);
+  });
+});
