@@ -5,6 +5,7 @@ import {
   isListType,
   isNonNullType,
   isScalarType,
+  Kind,
   TypeInfo,
   valueFromAST,
   visit,
@@ -12,6 +13,7 @@ import {
   type DocumentNode,
   type GraphQLInputType,
   type GraphQLSchema,
+  type ValueNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { FieldError } from '../../domain/errors.js';
@@ -41,9 +43,27 @@ function tooLong(type: GraphQLInputType, value: unknown, path: string, found: Fi
   }
 }
 
-/** Every argument (literal or variable, nested in input objects) of `document` whose text is too long. */
-export function overlongArguments(schema: GraphQLSchema, document: DocumentNode, variables: Readonly<Record<string, unknown>> | null | undefined): FieldError[] {
-  const found: FieldError[] = [];
+/** A text-holding argument of a query or subscription field, as written in the document. */
+interface ArgumentSite {
+  path: string;
+  type: GraphQLInputType;
+  value: ValueNode;
+}
+
+/** Per document (Yoga caches parsed documents, so this is computed once per distinct operation). */
+interface DocumentBounds {
+  /** Over-long literals: known from the document alone. */
+  literalErrors: FieldError[];
+  /** Arguments that use variables: checked against each request's variables. */
+  withVariables: ArgumentSite[];
+}
+
+const boundsByDocument = new WeakMap<DocumentNode, DocumentBounds>();
+
+function boundsOf(schema: GraphQLSchema, document: DocumentNode): DocumentBounds {
+  const cached = boundsByDocument.get(document);
+  if (cached) return cached;
+  const bounds: DocumentBounds = { literalErrors: [], withVariables: [] };
   const typeInfo = new TypeInfo(schema);
   visit(
     document,
@@ -52,10 +72,29 @@ export function overlongArguments(schema: GraphQLSchema, document: DocumentNode,
         const argument = typeInfo.getArgument();
         const field = typeInfo.getFieldDef();
         if (!argument || !field || !mayHoldText(argument.type) || typeInfo.getParentType() === schema.getMutationType()) return;
-        tooLong(argument.type, valueFromAST(node.value, argument.type, variables ?? undefined), `${field.name}.${argument.name}`, found);
+        const site = { path: `${field.name}.${argument.name}`, type: argument.type, value: node.value };
+        if (usesVariables(node.value)) bounds.withVariables.push(site);
+        else tooLong(site.type, valueFromAST(site.value, site.type), site.path, bounds.literalErrors);
       },
     }),
   );
+  boundsByDocument.set(document, bounds);
+  return bounds;
+}
+
+function usesVariables(value: ValueNode): boolean {
+  if (value.kind === Kind.VARIABLE) return true;
+  if (value.kind === Kind.LIST) return value.values.some(usesVariables);
+  if (value.kind === Kind.OBJECT) return value.fields.some((f) => usesVariables(f.value));
+  return false;
+}
+
+/** Every argument (literal or variable, nested in input objects) of `document` whose text is too long. */
+export function overlongArguments(schema: GraphQLSchema, document: DocumentNode, variables: Readonly<Record<string, unknown>> | null | undefined): FieldError[] {
+  const { literalErrors, withVariables } = boundsOf(schema, document);
+  if (withVariables.length === 0) return literalErrors;
+  const found = [...literalErrors];
+  for (const site of withVariables) tooLong(site.type, valueFromAST(site.value, site.type, variables ?? undefined), site.path, found);
   return found;
 }
 
