@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { command, commandMutation } from '../support/api.js';
 import { eventually, processClient } from '../support/liveProcess.js';
@@ -144,5 +145,41 @@ describe('PostgreSQL stopped for a while', () => {
       readSideCatchUpMs: convergence.catchUpMs,
       ordersCompared: convergence.ordersCompared,
     });
+  });
+
+  it('delivers the changes committed while its LISTEN connection was down once it reconnects, with no further write', async () => {
+    owned = await startOwnedPostgres();
+    server = await startFaultServer({ DATABASE_URL: owned.url });
+    const token = await staffToken();
+    const staff = processClient(server.url, token);
+    const customerId = await prepareLoad(server.url);
+    await command(staff, 'createOrder', { customerId, orderId: 'listen-1' });
+    const added = await command(staff, 'addItem', { orderId: 'listen-1', sku: LOAD_SKUS[1], quantity: 1 });
+    await staff.run(`{ order(id: "listen-1", consistentWith: "${added.position}") { status } }`);
+    const status = subscribe(server.url.replace('http', 'ws'), token, 'subscription { orderStatusChanged(orderId: "listen-1") { status position } }');
+    subscriptions.push(status);
+    await status.waitFor(1);
+
+    // Cut the server's LISTEN session, and every new one as soon as it is listening, for three
+    // seconds: a connection lost on its own (a proxy, a network blip) while the database stays up.
+    // The order is submitted and projected meanwhile, so its notifications are (almost always)
+    // missed; the listener must catch up on each reconnect rather than wait for the next write.
+    const admin = new pg.Client({ connectionString: owned.url });
+    await admin.connect();
+    const cut = () => admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`);
+    await cut();
+    const cutUntil = Date.now() + 3_000;
+    const submitted = await command(staff, 'submitOrder', { orderId: 'listen-1' });
+    expect(submitted.__typename).toBe('SubmitOrderSuccess');
+    const submittedAt = Date.now();
+    while (Date.now() < cutUntil) await cut();
+    await admin.end();
+    const pushedDuringCut = status.received.length > 1;
+    await status.waitFor(2, 10_000);
+    const pushedAfterMs = msSince(submittedAt);
+    expect(status.received.map((c) => c.status)).toEqual(['DRAFT', 'SUBMITTED']);
+    expect(status.errors).toEqual([]);
+    expect(server.output()).toContain('commit listener error');
+    report('LISTEN connection cut for 3 s', { pushedDuringCut, pushedAfterMs });
   });
 });
