@@ -1,6 +1,5 @@
-import { handleStreamOrSingleExecutionResult, type OnExecuteDoneHookResultOnNextHook } from '@envelop/core';
 import { GraphQLError, type ExecutionResult } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
 import type { Logger } from '../../logger.js';
 import type { GraphQLContext } from '../context.js';
 
@@ -16,7 +15,7 @@ export const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.';
  * errors outside execution (e.g. while building the context).
  */
 export function useUnexpectedErrorMasking(fallbackLogger: Logger, maskError: (error: unknown) => Error): Plugin {
-  const mask: OnExecuteDoneHookResultOnNextHook<object> = ({ args, result, setResult }) => {
+  const mask = ({ args, result, setResult }: { args: { contextValue: unknown }; result: ExecutionResult; setResult: (result: ExecutionResult) => void }) => {
     if (!result.errors?.some((error) => error.originalError !== undefined)) return;
     const context = args.contextValue as Partial<GraphQLContext>;
     const errors = result.errors.map((error) => {
