@@ -128,17 +128,31 @@ describe('body size', () => {
 });
 
 describe('request timeouts', () => {
-  it('answers 408 and closes a connection that sends its headers too slowly', async () => {
+  /** Writes `text` on a raw connection and resolves with what the server sent once it closes, and when. */
+  async function sendAndWaitForClose(text: string): Promise<{ answer: string; afterMs: number }> {
     const url = new URL(limited.app.url);
     const socket = net.connect(Number(url.port), url.hostname);
     const received: Buffer[] = [];
     socket.on('data', (chunk) => received.push(chunk));
     await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\n'); // never finishes the headers
+    socket.write(text);
     const started = Date.now();
     await new Promise((resolve) => socket.once('close', resolve));
-    expect(Date.now() - started).toBeLessThan(5_000);
-    expect(Buffer.concat(received).toString()).toMatch(/^HTTP\/1\.1 408/);
+    return { answer: Buffer.concat(received).toString(), afterMs: Date.now() - started };
+  }
+
+  it('answers 408 and closes a connection that sends its headers too slowly (HEADERS_TIMEOUT_MS)', async () => {
+    const { answer, afterMs } = await sendAndWaitForClose('POST /graphql HTTP/1.1\r\nHost: x\r\n');
+    expect(afterMs).toBeLessThan(5_000);
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('answers 408 and closes a connection that never finishes its body (REQUEST_TIMEOUT_MS)', async () => {
+    const head = 'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
+    const { answer, afterMs } = await sendAndWaitForClose(`${head}{"query":`);
+    expect(afterMs).toBeGreaterThanOrEqual(1_000);
+    expect(afterMs).toBeLessThan(6_000);
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
 });
 
