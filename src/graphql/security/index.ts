@@ -8,10 +8,10 @@ import { operationLimitPlugins } from './operationLimits.js';
 import { useUnexpectedErrorMasking } from './unexpectedErrors.js';
 
 /**
- * The protective plugins, in order: CSRF (HTTP only), operation limits and introspection (at parse
- * and validation), then argument bounds, the mutation rate limit and execution timeout (before executing), and the
- * masking of unexpected errors (after). All but CSRF run over graphql-ws too. Bounds come from
- * config (README "Configuration").
+ * The protective plugins, in order: CSRF (HTTP only); operation limits and introspection (at parse
+ * and validation); argument bounds, the mutation rate limit and the execution timeout (before
+ * executing); the masking of unexpected errors (after). All but CSRF run over graphql-ws too.
+ * Bounds come from config (README "Configuration").
  */
 export function securityPlugins({ config, logger }: Pick<Services, 'config' | 'logger'>, maskError: (error: unknown) => Error): Plugin[] {
   return [
