@@ -4,7 +4,10 @@ import { execute, GraphQLError, subscribe, type DocumentNode, type ExecutionArgs
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createDashboardHandler } from './dashboard/serveDashboard.js';
-import { createGraphQLServer } from './graphql/yoga.js';
+import type { GraphQLContext } from './graphql/context.js';
+import { maskResolverError } from './graphql/security/unexpectedErrors.js';
+import { createGraphQLServer, yogaMaskError } from './graphql/yoga.js';
+import { wsDelivery } from './live/liveDelivery.js';
 import type { Services } from './services.js';
 
 /** A running HTTP + WebSocket server. */
@@ -58,9 +61,10 @@ export async function startApp(services: Services, listen: { port: number; host:
           socket.close(SLOW_CONSUMER_CLOSE_CODE, 'consumer too slow: resubscribe with after = the last position received');
         }
       },
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         // `req` (the upgrade request) identifies an anonymous caller's address, as over HTTP.
         const enveloped = yoga.getEnveloped({ connectionParams: ctx.connectionParams, params, req: ctx.extra.request });
+        const contextValue = (await enveloped.contextFactory()) as GraphQLContext;
         const document = parseOrErrors(enveloped.parse, params.query);
         if (Array.isArray(document)) return document;
         const args = {
@@ -68,11 +72,18 @@ export async function startApp(services: Services, listen: { port: number; host:
           operationName: params.operationName,
           document,
           variableValues: params.variables,
-          contextValue: await enveloped.contextFactory(),
+          contextValue,
           rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
         };
         const errors = enveloped.validate(args.schema, args.document);
-        return errors.length > 0 ? errors : args;
+        if (errors.length > 0) return errors;
+        // Once caught up, a subscription's live changes skip the per-subscriber pipeline (see changeStream.ts).
+        contextValue.liveDelivery = wsDelivery({
+          socket: ctx.extra.socket, id, args, operation: params, auth: contextValue.auth,
+          maxBufferedBytes: services.config.wsMaxBufferedBytes, slowConsumerCloseCode: SLOW_CONSUMER_CLOSE_CODE,
+          maskError: (error) => maskResolverError(error, contextValue, services.logger, yogaMaskError),
+        });
+        return args;
       },
     },
     wsServer,

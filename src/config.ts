@@ -26,6 +26,7 @@ const schema = z.object({
   CONSISTENCY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1_024).default(4 * 1024 * 1024),
   RUN_PROJECTIONS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
+  REDIS_URL: z.string().url('must be a URL such as redis://127.0.0.1:6379').refine((url) => /^rediss?:$/.test(new URL(url).protocol), 'must start with redis:// or rediss://').optional(),
   // Protective limits (README "Configuration"): generous enough that an honest client never meets them.
   MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(100 * 1024 * 1024).default(100 * 1024),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
@@ -60,6 +61,8 @@ export interface Config {
   wsMaxBufferedBytes: number;
   /** Whether this process competes to run the projections (false: it only serves; run them elsewhere). */
   runProjections: boolean;
+  /** With it, projection progress (the live fan-out signal) travels through Redis instead of NOTIFY. */
+  redisUrl?: string;
   /** Largest HTTP request body (413 beyond it) and WebSocket message (closed with 1009 beyond it). */
   maxBodyBytes: number;
   /** Node's `requestTimeout` (whole request received) and `headersTimeout`; then 408. */
@@ -116,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consistencyTimeoutMs: v.CONSISTENCY_TIMEOUT_MS,
     wsMaxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
     runProjections: v.RUN_PROJECTIONS === 'true',
+    redisUrl: v.REDIS_URL,
     maxBodyBytes: v.MAX_BODY_BYTES,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     // Node requires headersTimeout <= requestTimeout.

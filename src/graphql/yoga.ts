@@ -30,6 +30,9 @@ function exposeDomainErrors(error: unknown, message: string, isDev?: boolean): E
   return maskError(error, message, isDev);
 }
 
+/** The masking Yoga applies to every result, for results sent outside Yoga (live delivery). */
+export const yogaMaskError = (error: unknown): Error => exposeDomainErrors(error, 'Unexpected error.', false);
+
 /** What a transport adds to the context: nothing over HTTP; the socket's details over graphql-ws. */
 export type ServerContext = { connectionParams?: Readonly<Record<string, unknown>> };
 

@@ -20,8 +20,8 @@ export interface WsDeliveryOptions {
   /** Beyond this many unsent bytes the socket is closed with `slowConsumerCloseCode`. */
   maxBufferedBytes: number;
   slowConsumerCloseCode: number;
-  /** The server's error masking, the same as Yoga applies to every other result. */
-  maskError: (error: GraphQLError) => Error;
+  /** The server's error masking, the same as every other result gets (request id included). */
+  maskError: (error: GraphQLError) => GraphQLError;
 }
 
 /**
@@ -68,9 +68,6 @@ export function wsDelivery(options: WsDeliveryOptions): LiveDelivery {
 async function serialisedResult(options: WsDeliveryOptions, value: object): Promise<string> {
   // A subscription event is executed as the operation's root value, as graphql's own subscribe does.
   const result = await execute({ ...options.args, rootValue: value });
-  const errors = result.errors?.map((error) => {
-    const masked = options.maskError(error);
-    return 'toJSON' in masked && typeof masked.toJSON === 'function' ? masked.toJSON() : { message: masked.message };
-  });
+  const errors = result.errors?.map((error) => options.maskError(error).toJSON());
   return JSON.stringify(errors ? { ...result, errors } : result);
 }

@@ -18,21 +18,24 @@ export function useUnexpectedErrorMasking(fallbackLogger: Logger, maskError: (er
   const mask = ({ args, result, setResult }: { args: { contextValue: unknown }; result: ExecutionResult; setResult: (result: ExecutionResult) => void }) => {
     if (!result.errors?.some((error) => error.originalError !== undefined)) return;
     const context = args.contextValue as Partial<GraphQLContext>;
-    const errors = result.errors.map((error) => {
-      if (error.originalError === undefined) return error;
-      const masked = maskError(error) as GraphQLError;
-      if (masked.extensions?.unexpected !== true) return masked;
-      (context.log ?? fallbackLogger).error({ err: error.originalError, path: error.path }, 'unexpected error in a resolver');
-      return new GraphQLError(UNEXPECTED_ERROR_MESSAGE, {
-        nodes: error.nodes,
-        path: error.path,
-        extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: context.requestId },
-      });
-    });
+    const errors = result.errors.map((error) => maskResolverError(error, context, fallbackLogger, maskError));
     setResult({ ...result, errors } as ExecutionResult);
   };
   return {
     onExecute: () => ({ onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, mask) }),
     onSubscribe: () => ({ onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, mask) }),
   };
+}
+
+/** One error of a result, masked as above (also used for live pushes sent outside Yoga). */
+export function maskResolverError(error: GraphQLError, context: Partial<GraphQLContext>, fallbackLogger: Logger, maskError: (error: unknown) => Error): GraphQLError {
+  if (error.originalError === undefined) return error;
+  const masked = maskError(error) as GraphQLError;
+  if (masked.extensions?.unexpected !== true) return masked;
+  (context.log ?? fallbackLogger).error({ err: error.originalError, path: error.path }, 'unexpected error in a resolver');
+  return new GraphQLError(UNEXPECTED_ERROR_MESSAGE, {
+    nodes: error.nodes,
+    path: error.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: context.requestId },
+  });
 }
