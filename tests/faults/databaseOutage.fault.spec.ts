@@ -81,7 +81,8 @@ describe('PostgreSQL stopped for a while', () => {
     const recovered = await eventually(
       'a command to succeed after the database returned',
       async () => {
-        const answer = await post(url, token, commandMutation('submitOrder'), { input: { orderId: 'outage-1' } });
+        // One commandId for every attempt: an attempt that committed but lost its answer is repeated safely.
+        const answer = await post(url, token, commandMutation('submitOrder'), { input: { orderId: 'outage-1', commandId: 'outage-1-submit' } });
         return answer.body.data?.submitOrder?.__typename === 'SubmitOrderSuccess' ? answer.body.data.submitOrder : undefined;
       },
       30_000,

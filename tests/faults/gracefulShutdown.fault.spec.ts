@@ -34,7 +34,8 @@ describe('graceful shutdown under a write load', () => {
     const token = await staffToken();
     const sockets = await Promise.all(Array.from({ length: 5 }, () => feedSocket(server!.url.replace('http', 'ws'), token)));
     const load = startWriteLoad(() => server!.url, customerId, 6);
-    while (load.acknowledgedCount < 100) await new Promise((r) => setTimeout(r, 10));
+    const loadStarted = Date.now();
+    while (load.acknowledgedCount < 100 && Date.now() - loadStarted < 20_000) await new Promise((r) => setTimeout(r, 10));
 
     // Hold the log so that every client's command is still running when SIGTERM arrives.
     const blocker = new pg.Client({ connectionString: owned.url });
