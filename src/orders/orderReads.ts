@@ -24,9 +24,46 @@ export async function orderViews(prisma: PrismaClient, summaries: Summary[]): Pr
   }));
 }
 
+/**
+ * One order with its lines. Every `order(id)` query and order push reads through here, so it is one
+ * raw statement (summary and lines together) rather than two ORM queries: Prisma's per-query cost
+ * was a fifth of the server's CPU in the query benchmark (issue 7).
+ */
 export async function findOrder(prisma: PrismaClient, orderId: string): Promise<OrderView | null> {
-  const summary = await prisma.orderSummary.findUnique({ where: { orderId } });
-  return summary ? (await orderViews(prisma, [summary]))[0]! : null;
+  const rows = await prisma.$queryRaw<OrderRow[]>`
+    SELECT s.order_id, s.customer_id, s.status, s.item_count, s.total_cents, s.version, s.created_at, s.updated_at,
+           s.last_position::text AS last_position,
+           coalesce((SELECT json_agg(json_build_object('sku', l.sku, 'name', l.name, 'quantity', l.quantity, 'unitPriceCents', l.unit_price_cents)
+                                     ORDER BY l.line_no)
+                     FROM order_lines l WHERE l.order_id = s.order_id), '[]') AS items
+    FROM order_summaries s WHERE s.order_id = ${orderId}`;
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    id: row.order_id,
+    customerId: row.customer_id,
+    status: row.status as OrderStatus,
+    items: row.items.map((l) => ({ ...l, lineTotalCents: l.quantity * l.unitPriceCents })),
+    itemCount: row.item_count,
+    totalCents: row.total_cents,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    position: row.last_position,
+  };
+}
+
+interface OrderRow {
+  order_id: string;
+  customer_id: string;
+  status: string;
+  item_count: number;
+  total_cents: number;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  last_position: string;
+  items: { sku: string; name: string; quantity: number; unitPriceCents: number }[];
 }
 
 export interface OrderFilter {
