@@ -6,6 +6,10 @@ import { EventStore } from '../src/eventStore/eventStore.js';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
 import { benchOptions, formatRate, median, throughput } from './lib/measure.js';
 
+/** int8, json, jsonb: the types whose parsing Emmett's driver changes for the whole process. */
+const TYPE_OIDS = [20, 114, 3802];
+const defaultParsers = TYPE_OIDS.map((oid) => pg.types.getTypeParser(oid));
+
 /**
  * Event append: our event store vs Emmett's PostgreSQL event store (the peer, in its own database
  * on the same server, with a `pg` pool of the same size as ours) vs raw `pg` (BEGIN / INSERT /
@@ -23,6 +27,10 @@ export async function runEventAppendBench(): Promise<string[]> {
   emmettPool.on('error', () => {});
   const emmett = getPostgreSQLEventStore(emmettUrl, { connectionOptions: { pooled: true, pool: emmettPool } });
   await emmett.schema.migrate();
+  // Emmett's driver (dumbo) sets process-wide `pg` type parsers (int8 as BigInt, its own JSON
+  // parsing), which Prisma's adapter and our reads do not expect. Keep them only while Emmett runs.
+  const emmettParsers = TYPE_OIDS.map((oid) => pg.types.getTypeParser(oid));
+  TYPE_OIDS.forEach((oid, i) => pg.types.setTypeParser(oid, defaultParsers[i]!));
   const db = connectDatabase(oursUrl, { poolSize: 16 });
   const store = new EventStore(db);
   const raw = new pg.Pool({ connectionString: rawUrl, max: 16 });
@@ -51,6 +59,7 @@ export async function runEventAppendBench(): Promise<string[]> {
           versions.set(w, expectedVersion + batch);
         }, { concurrency, durationMs })));
         const emmettVersions = new Map<number, bigint>();
+        TYPE_OIDS.forEach((oid, i) => pg.types.setTypeParser(oid, emmettParsers[i]!));
         peer.push(batch * (await throughput(async (w) => {
           const expectedStreamVersion = emmettVersions.get(w) ?? 0n;
           const result = await emmett.appendToStream(
@@ -60,6 +69,7 @@ export async function runEventAppendBench(): Promise<string[]> {
           );
           emmettVersions.set(w, result.nextExpectedStreamVersion);
         }, { concurrency, durationMs })));
+        TYPE_OIDS.forEach((oid, i) => pg.types.setTypeParser(oid, defaultParsers[i]!));
         ceiling.push(batch * (await throughput(async (w, i) => {
           const client = await raw.connect();
           try {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { runEventAppendBench } from './eventAppend.bench.js';
 import { runFanoutBench } from './fanout.bench.js';
+import { closeBenchServer } from './lib/benchDatabase.js';
 import { benchOptions } from './lib/measure.js';
 import { runMutationBench } from './mutation.bench.js';
 import { runProjectionBench } from './projection.bench.js';
@@ -45,6 +46,7 @@ for (const [name, title, run] of scenarios) {
   console.log(`(${name}: ${((performance.now() - scenarioStarted) / 1000).toFixed(0)} s)`);
 }
 
+await closeBenchServer();
 const header = [
   `Run ${new Date().toISOString()}${quick ? ' (quick)' : ''}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${postgresVersion()};`,
   `median of ${runs} runs of ${durationMs / 1000} s each (load scenarios); ${((performance.now() - started) / 1000).toFixed(0)} s in all; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`,

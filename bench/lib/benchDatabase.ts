@@ -1,9 +1,24 @@
 import { applyMigrations } from '../../src/db/migrations/migrate.js';
 import { openScratchServer, type ScratchServer } from '../../src/db/scratchServer.js';
 
-/** A PostgreSQL server for benchmarks: BENCH_DATABASE_URL's, or an embedded one in a temp folder. */
-export function startBenchServer(): Promise<ScratchServer> {
-  return openScratchServer(process.env.BENCH_DATABASE_URL, 'ordersource-bench-');
+let shared: Promise<ScratchServer> | undefined;
+
+/**
+ * The PostgreSQL server for benchmarks: BENCH_DATABASE_URL's, or one embedded server in a temp
+ * folder shared by every scenario of a run (each scenario uses databases of its own names). A
+ * scenario's `close()` leaves it running; `closeBenchServer` stops it at the end of the run.
+ */
+export async function startBenchServer(): Promise<ScratchServer> {
+  shared ??= openScratchServer(process.env.BENCH_DATABASE_URL, 'ordersource-bench-');
+  const server = await shared;
+  return { ...server, close: async () => {} };
+}
+
+/** Stops the shared benchmark server (if one was started). */
+export async function closeBenchServer(): Promise<void> {
+  const server = shared;
+  shared = undefined;
+  await (await server)?.close();
 }
 
 /** Creates a fresh database with every migration applied. */
