@@ -24,7 +24,12 @@ export function orderChangeFrom(
   prisma: PrismaClient,
 ): OrderChange {
   let order: Promise<OrderView | null> | undefined;
-  return { ...row, data: row.data as Record<string, unknown>, order: () => (order ??= findOrder(prisma, row.orderId)) };
+  // Read once and shared; a failed read (the database away for a moment) is forgotten, so it can be retried.
+  const read = () => findOrder(prisma, row.orderId).catch((error: unknown) => {
+    order = undefined;
+    throw error;
+  });
+  return { ...row, data: row.data as Record<string, unknown>, order: () => (order ??= read()) };
 }
 
 /** A product whose stock or catalog entry changed, as the inventory read table now has it. */

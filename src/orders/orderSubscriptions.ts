@@ -1,4 +1,5 @@
 import { requireStaff, requireUser } from '../auth/actor.js';
+import { isDatabaseUnavailable } from '../db/database.js';
 import { NotFoundError } from '../domain/errors.js';
 import { builder } from '../graphql/builder.js';
 import type { GraphQLContext } from '../graphql/context.js';
@@ -136,10 +137,30 @@ function feedEventOf(change: OrderChange, status: OrderStatus | undefined): Prom
   if (!byFilter) feedEvents.set(change, (byFilter = new Map()));
   let event = byFilter.get(status ?? '');
   if (!event) {
-    event = change.order().then((order) => (!order || (status && order.status !== status) ? undefined : { change, status: order.status, position: change.position }));
+    event = orderWhileDatabaseReturns(change).then((order) => (!order || (status && order.status !== status) ? undefined : { change, status: order.status, position: change.position }));
     byFilter.set(status ?? '', event);
   }
   return event;
+}
+
+/** How long a feed event waits for the database to come back before its subscribers' streams end. */
+const ORDER_READ_RETRY_MS = 250;
+const ORDER_READ_ATTEMPTS = 40;
+
+/**
+ * The order a change leaves, waiting out a short database outage: orderFeed has no `after` to
+ * resume from, so ending its subscribers on a blip would lose them changes. Ends (with
+ * DATABASE_UNAVAILABLE) only when the database stays away for about ten seconds.
+ */
+async function orderWhileDatabaseReturns(change: OrderChange): Promise<OrderView | null> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await change.order();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || attempt >= ORDER_READ_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, ORDER_READ_RETRY_MS));
+    }
+  }
 }
 
 function feedChanges(ctx: GraphQLContext, status: OrderStatus | undefined) {

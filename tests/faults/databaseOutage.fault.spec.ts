@@ -97,18 +97,15 @@ describe('PostgreSQL stopped for a while', () => {
       return subscription.errors.length > 0;
     };
     const resumed = { status: ended(status), feed: ended(feed) };
+    // orderFeed has no `after` to resume from, so it waits out an outage this short (about 10 s).
+    expect(resumed.feed, 'orderFeed ended during a 5 s outage').toBe(false);
     let liveStatus = status;
     if (resumed.status) {
       const after = status.received.at(-1)!.position as string;
       liveStatus = subscribe(wsUrl, token, 'subscription($after: String) { orderStatusChanged(orderId: "outage-1", after: $after) { status position } }', { after });
       subscriptions.push(liveStatus);
     }
-    let liveFeed = feed;
-    if (resumed.feed) {
-      liveFeed = subscribe(wsUrl, token, 'subscription { orderFeed { orderId type position } }');
-      subscriptions.push(liveFeed);
-      await liveFeed.waitFor(1, 15_000); // the load's changes flow again: the new subscription is live
-    }
+    const liveFeed = feed;
     const paid = await command(staff, 'recordPayment', { orderId: 'outage-1', amountCents: recovered.order.totalCents, paymentRef: 'outage-pay' });
     expect(paid.__typename).toBe('RecordPaymentSuccess');
     // Pushes travel on LISTEN/NOTIFY: these changes reaching the subscriptions show that the
