@@ -54,14 +54,46 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       await initCluster(binaries.initdb, clusterDir, password, runAs);
     }
     await stopLeftoverPostmaster(binaries.pg_ctl, clusterDir, runAs, logger);
-    const { child, port } = await spawnPostmaster(binaries.postgres, dataDir, clusterDir, password, runAs);
+    const started = await spawnPostmaster(binaries.postgres, dataDir, clusterDir, password, runAs);
+    const port = started.port;
+    let child = started.child;
+    let stopping = false;
     logger.info({ port, clusterDir }, 'embedded PostgreSQL is ready');
+
+    // The database is this process's to keep up: if the postmaster dies on its own (killed, out of
+    // memory), start it again on the same port, so that the pool and listeners reconnect by
+    // themselves (they already ride out an outage) instead of failing until someone restarts us.
+    const supervise = (postmaster: ChildProcess) =>
+      postmaster.once('exit', (code, signal) => {
+        if (stopping) return;
+        logger.warn({ code, signal }, 'embedded PostgreSQL exited unexpectedly: restarting it');
+        void restart();
+      });
+    const restart = async () => {
+      for (let attempt = 1; !stopping; attempt++) {
+        try {
+          // Until its orphaned backends notice and exit, the old shared memory blocks a new start.
+          const restarted = await spawnPostmaster(binaries.postgres, dataDir, clusterDir, password, runAs, port);
+          if (stopping) return void (await stopChild(restarted.child));
+          child = restarted.child;
+          supervise(child);
+          logger.info({ port, attempt }, 'embedded PostgreSQL restarted');
+          return;
+        } catch (err) {
+          logger.warn({ err, attempt }, 'embedded PostgreSQL did not restart yet; trying again');
+          await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 250 * attempt)));
+        }
+      }
+    };
+    supervise(child);
+
     const url = (database = 'postgres') =>
       `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
     return {
       port,
       connectionString: url,
       async stop() {
+        stopping = true;
         await stopChild(child);
         await releaseClaim();
         logger.info({ clusterDir }, 'embedded PostgreSQL stopped');
@@ -157,11 +189,13 @@ async function spawnPostmaster(
   clusterDir: string,
   password: string,
   runAs: RunAs | undefined,
+  /** The port to use (a restart keeps the one clients know); a free one when not given. */
+  fixedPort?: number,
 ): Promise<{ child: ChildProcess; port: number }> {
   const logFile = await fs.open(path.join(dataDir, 'postgres.log'), 'a');
   try {
     for (let attempt = 1; ; attempt++) {
-      const port = await findFreePort();
+      const port = fixedPort ?? (await findFreePort());
       // Same process group as Node on purpose: stopping the group stops the database with it.
       const child = spawn(
         postgresBin,
