@@ -24,6 +24,10 @@ export async function rebuildProjection(
   const shadow = `rebuild_${projection.name}`;
   const retired = `retired_${projection.name}`;
   const client = await pool.connect();
+  // As in the runner: a connection lost between statements must fail the statement in flight, not
+  // become an unhandled 'error' event that ends the process.
+  const ignore = () => {};
+  client.on('error', ignore);
   try {
     await client.query(`DROP SCHEMA IF EXISTS ${shadow} CASCADE; CREATE SCHEMA ${shadow}`);
     for (const table of projection.tables) await client.query(`CREATE TABLE ${shadow}.${table} (LIKE public.${table} INCLUDING ALL)`);
@@ -73,6 +77,7 @@ export async function rebuildProjection(
     return { events, position, ms: performance.now() - started };
   } finally {
     await client.query('RESET search_path').catch(() => {});
+    client.off('error', ignore);
     client.release();
   }
 }
