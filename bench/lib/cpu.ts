@@ -15,7 +15,10 @@ function stat(pid: number): Stat | undefined {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start after the last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { pid, ppid: Number(fields[1]), seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+    // utime + stime, plus cutime + cstime: the time of children that exited (PostgreSQL backends
+    // closing mid-run) is added to their parent's, so the group's total never goes down.
+    const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+    return { pid, ppid: Number(fields[1]), seconds: ticks / TICKS_PER_SECOND };
   } catch {
     return undefined;
   }
@@ -65,4 +68,23 @@ export async function coresUsed<T>(groups: number[][], work: () => Promise<T>): 
   const result = await work();
   const seconds = (performance.now() - started) / 1000;
   return { result, cores: groups.map((pids, i) => (cpuSeconds(pids) - before[i]!) / seconds) };
+}
+
+/** Busy time of all cores together, in seconds (from /proc/stat; 0 where it does not exist). */
+function machineBusySeconds(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = fields as number[];
+    return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** Cores of the whole machine busy (anyone's work) while `work` runs. */
+export async function machineCoresBusy<T>(work: () => Promise<T>): Promise<{ result: T; cores: number }> {
+  const before = machineBusySeconds();
+  const started = performance.now();
+  const result = await work();
+  return { result, cores: (machineBusySeconds() - before) / ((performance.now() - started) / 1000) };
 }
