@@ -29,4 +29,6 @@ process.on('message', async (request: LoadRequest) => {
   };
   process.send!(answer);
 });
+// The benchmark process went away (finished or crashed): nothing left to generate load for.
+process.on('disconnect', () => process.exit(0));
 process.send!('ready');
