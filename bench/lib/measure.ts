@@ -27,7 +27,7 @@ export function median(values: number[]): number {
 /** Options shared by every benchmark: `--quick` shortens runs for a smoke check. */
 export function benchOptions(argv = process.argv.slice(2)) {
   const quick = argv.includes('--quick');
-  return { quick, runs: 3, durationMs: quick ? 1_500 : 5_000 };
+  return { quick, runs: 3, durationMs: quick ? 1_000 : 5_000 };
 }
 
 export function formatRate(perSecond: number): string {
