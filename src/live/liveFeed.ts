@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import type { Database } from '../db/database.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import { findOrder } from '../orders/orderReads.js';
 import type { OrderView } from '../orders/orderView.js';
@@ -21,11 +20,11 @@ export interface OrderChange {
 /** An OrderChange for a history row (live, or read for a replay). */
 export function orderChangeFrom(
   row: { position: bigint; orderId: string; version: number; type: string; occurredAt: Date; data: unknown },
-  prisma: PrismaClient,
+  db: Pick<Database, 'pool'>,
 ): OrderChange {
   let order: Promise<OrderView | null> | undefined;
   // Read once and shared; a failed read (the database away for a moment) is forgotten, so it can be retried.
-  const read = () => findOrder(prisma, row.orderId).catch((error: unknown) => {
+  const read = () => findOrder(db, row.orderId).catch((error: unknown) => {
     order = undefined;
     throw error;
   });
@@ -115,7 +114,7 @@ export class LiveFeed extends EventEmitter {
     });
     this.orderCursor = upTo;
     for (const row of rows) {
-      const change = orderChangeFrom(row, this.db.prisma);
+      const change = orderChangeFrom(row, this.db);
       this.emit(`order:${row.orderId}`, change);
       this.emit('order', change);
     }

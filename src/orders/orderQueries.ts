@@ -62,7 +62,7 @@ builder.objectField(OrderType, 'history', (t) =>
 /** The order if the caller may see it; null for a missing order and for someone else's alike. */
 async function visibleOrder(ctx: GraphQLContext, id: string): Promise<OrderView | null> {
   const actor = requireUser(ctx.auth);
-  const order = await findOrder(ctx.db.prisma, id);
+  const order = await findOrder(ctx.db, id);
   return order && canSeeOrder(actor, order) ? order : null;
 }
 

@@ -1,3 +1,4 @@
+import type { Database } from '../db/database.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { OrderStatus } from './orderEvents.js';
 import type { OrderView } from './orderView.js';
@@ -26,17 +27,12 @@ export async function orderViews(prisma: PrismaClient, summaries: Summary[]): Pr
 
 /**
  * One order with its lines. Every `order(id)` query and order push reads through here, so it is one
- * raw statement (summary and lines together) rather than two ORM queries: Prisma's per-query cost
- * was a fifth of the server's CPU in the query benchmark (issue 7).
+ * prepared `pg` statement (summary and lines together) rather than ORM queries: Prisma's per-query
+ * cost (its query interpreter, even for `$queryRaw`) was the largest single cost of the server's CPU
+ * in the query benchmark (issue 7).
  */
-export async function findOrder(prisma: PrismaClient, orderId: string): Promise<OrderView | null> {
-  const rows = await prisma.$queryRaw<OrderRow[]>`
-    SELECT s.order_id, s.customer_id, s.status, s.item_count, s.total_cents, s.version, s.created_at, s.updated_at,
-           s.last_position::text AS last_position,
-           coalesce((SELECT json_agg(json_build_object('sku', l.sku, 'name', l.name, 'quantity', l.quantity, 'unitPriceCents', l.unit_price_cents)
-                                     ORDER BY l.line_no)
-                     FROM order_lines l WHERE l.order_id = s.order_id), '[]') AS items
-    FROM order_summaries s WHERE s.order_id = ${orderId}`;
+export async function findOrder(db: Pick<Database, 'pool'>, orderId: string): Promise<OrderView | null> {
+  const { rows } = await db.pool.query<OrderRow>({ name: 'find-order', text: FIND_ORDER, values: [orderId] });
   const row = rows[0];
   if (!row) return null;
   return {
@@ -52,6 +48,14 @@ export async function findOrder(prisma: PrismaClient, orderId: string): Promise<
     position: row.last_position,
   };
 }
+
+const FIND_ORDER = `
+  SELECT s.order_id, s.customer_id, s.status, s.item_count, s.total_cents, s.version, s.created_at, s.updated_at,
+         s.last_position::text AS last_position,
+         coalesce((SELECT json_agg(json_build_object('sku', l.sku, 'name', l.name, 'quantity', l.quantity, 'unitPriceCents', l.unit_price_cents)
+                                   ORDER BY l.line_no)
+                   FROM order_lines l WHERE l.order_id = s.order_id), '[]') AS items
+  FROM order_summaries s WHERE s.order_id = $1`;
 
 interface OrderRow {
   order_id: string;

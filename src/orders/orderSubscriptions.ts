@@ -68,10 +68,10 @@ function statusChanges(ctx: GraphQLContext, orderId: string, after: bigint | und
   const initial = async (): Promise<StatusChange[]> => {
     if (after !== undefined) {
       const rows = await ctx.db.prisma.orderHistoryEntry.findMany({ where: { orderId, position: { gt: after } }, orderBy: { position: 'asc' } });
-      return rows.flatMap((row) => statusChangeOf(orderChangeFrom(row, ctx.db.prisma)) ?? []);
+      return rows.flatMap((row) => statusChangeOf(orderChangeFrom(row, ctx.db)) ?? []);
     }
     // No resume point: the first payload is the order as it is now (later changes only, after it).
-    const order = await findOrder(ctx.db.prisma, orderId);
+    const order = await findOrder(ctx.db, orderId);
     if (!order) return [];
     return [{
       orderId, status: order.status, previousStatus: null, version: order.version, position: BigInt(order.position!),
@@ -94,7 +94,7 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => {
       const actor = requireUser(ctx.auth);
       const after = parsePosition(args.after);
-      const order = await findOrder(ctx.db.prisma, String(args.orderId));
+      const order = await findOrder(ctx.db, String(args.orderId));
       if (!order || !canSeeOrder(actor, order)) throw new NotFoundError('order not found');
       return statusChanges(ctx, order.id, after);
     },
