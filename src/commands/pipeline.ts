@@ -90,7 +90,13 @@ async function decideAndAppend<I, R>(
   // A repeat answers with the first outcome, even where deciding again would now reject.
   const repeatOf = async (): Promise<CommandSuccessPayload<R> | undefined> => {
     if (!id) return undefined;
-    const stored = await services.db.prisma.commandResult.findUnique({ where: { commandId: id } });
+    // A prepared pg statement, not Prisma: every command with a commandId asks (issue 7 profile).
+    const { rows } = await services.db.pool.query<{ inputHash: string; result: unknown }>({
+      name: 'command-result',
+      text: 'SELECT input_hash AS "inputHash", result FROM command_results WHERE command_id = $1',
+      values: [id],
+    });
+    const stored = rows[0];
     if (stored && stored.inputHash !== inputHash) throw new IdempotencyKeyReusedError();
     return stored ? answerRepeat(definition, stored.result as unknown as AppendOutcome, env) : undefined;
   };

@@ -108,12 +108,15 @@ export class LiveFeed extends EventEmitter {
 
   private async pullOrders(upTo: bigint): Promise<void> {
     if (this.orderCursor === undefined || upTo <= this.orderCursor) return;
-    const rows = await this.db.prisma.orderHistoryEntry.findMany({
-      where: { position: { gt: this.orderCursor, lte: upTo } },
-      orderBy: { position: 'asc' },
+    // Prepared pg statements rather than Prisma: this runs after every projection batch (issue 7 profile).
+    const { rows } = await this.db.pool.query<{ position: string; order_id: string; version: number; type: string; occurred_at: Date; data: unknown }>({
+      name: 'live-order-changes',
+      text: 'SELECT position::text, order_id, version, type, occurred_at, data FROM order_history WHERE position > $1 AND position <= $2 ORDER BY position',
+      values: [this.orderCursor.toString(), upTo.toString()],
     });
     this.orderCursor = upTo;
-    for (const row of rows) {
+    for (const { position, order_id: orderId, version, type, occurred_at: occurredAt, data } of rows) {
+      const row = { position: BigInt(position), orderId, version, type, occurredAt, data };
       const change = orderChangeFrom(row, this.db);
       this.emit(`order:${row.orderId}`, change);
       this.emit('order', change);
@@ -123,13 +126,15 @@ export class LiveFeed extends EventEmitter {
   private async pullInventory(upTo: bigint): Promise<void> {
     if (this.inventoryCursor === undefined || upTo <= this.inventoryCursor) return;
     // The whole row, once per batch: every subscriber to a product gets the same object.
-    const rows = await this.db.prisma.inventoryItem.findMany({
-      where: { lastPosition: { gt: this.inventoryCursor, lte: upTo } },
-      orderBy: { lastPosition: 'asc' },
+    const { rows } = await this.db.pool.query<{ sku: string; name: string; price_cents: number; on_hand: number; reserved: number; last_position: string }>({
+      name: 'live-inventory-changes',
+      text: 'SELECT sku, name, price_cents, on_hand, reserved, last_position::text FROM inventory WHERE last_position > $1 AND last_position <= $2 ORDER BY last_position',
+      values: [this.inventoryCursor.toString(), upTo.toString()],
     });
     this.inventoryCursor = upTo;
     for (const row of rows) {
-      const change: InventoryChange = { position: row.lastPosition, sku: row.sku, product: productViewFromRow(row) };
+      const product = productViewFromRow({ sku: row.sku, name: row.name, priceCents: row.price_cents, onHand: row.on_hand, reserved: row.reserved });
+      const change: InventoryChange = { position: BigInt(row.last_position), sku: row.sku, product };
       this.emit(`product:${row.sku}`, change);
       this.emit('product', change);
     }
