@@ -10,6 +10,7 @@ import type { Services } from '../services.js';
 import type { GraphQLContext } from './context.js';
 import { graphiqlOptions } from './graphiql.js';
 import { securityPlugins } from './security/index.js';
+import { useRequestBodyLimit } from './security/requestBodyLimit.js';
 import { schema } from './schema.js';
 
 /**
@@ -49,8 +50,8 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
     graphiql: graphiqlOptions(services.config),
     logging: false,
     maskedErrors: { isDev: false, maskError: exposeDomainErrors },
-    // 413 beyond MAX_BODY_BYTES, from Content-Length or while reading a chunked body.
-    maxRequestBodySize: services.config.maxBodyBytes,
+    // 413 beyond MAX_BODY_BYTES comes from useRequestBodyLimit (a cheaper equivalent), below.
+    maxRequestBodySize: false,
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
       // Over graphql-ws there is no Fetch request; each operation gets its own id.
       const id = request?.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
@@ -63,6 +64,8 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       useReadinessCheck(services),
       // Limits, CSRF, rate limit, timeouts, and masking with the request id (src/graphql/security/).
       ...securityPlugins(services, (error) => exposeDomainErrors(error, 'Unexpected error.', false)),
+      // From Content-Length, or while reading a chunked body (after the request parsers, so last).
+      useRequestBodyLimit(services.config.maxBodyBytes),
     ],
   });
 }
