@@ -1,8 +1,9 @@
+import DataLoader from 'dataloader';
 import type { Database } from '../db/database.js';
 import { ConcurrencyError, IdempotencyKeyReusedError } from './errors.js';
 import { GroupCommitter } from './groupCommit.js';
 import { CommitNotifier } from './notifications.js';
-import { headPosition, loadStream, readAll, readStream, saveSnapshot } from './read.js';
+import { headPosition, loadStreams, readAll, readStream, saveSnapshot } from './read.js';
 import type { AppendOutcome, AppendRequest, LoadedStream, RecordedEvent } from './types.js';
 
 /** How an append ended, for its latency metric. */
@@ -70,9 +71,17 @@ export class EventStore {
     return headPosition(this.db.prisma);
   }
 
+  /**
+   * The latest snapshot and the events after it. Loads asked for in the same tick (the order and
+   * product of one command, and other requests' loads) go to the database as one statement: a
+   * round trip per command saved, as group commit does for appends. Never cached: each load reads
+   * the stream as it is now.
+   */
   loadStream<S>(streamId: string): Promise<LoadedStream<S>> {
-    return loadStream<S>(this.db.pool, streamId);
+    return this.streamLoader.load(streamId) as Promise<LoadedStream<S>>;
   }
+
+  private readonly streamLoader = new DataLoader<string, LoadedStream<unknown>>((ids) => loadStreams(this.db.pool, ids), { cache: false, maxBatchSize: 100 });
 
   saveSnapshot<S>(snapshot: { streamId: string; streamType: string; version: number; state: S; schemaVersion?: number }) {
     return saveSnapshot(this.db.prisma, snapshot);

@@ -78,15 +78,16 @@ export async function headPosition(prisma: PrismaClient): Promise<bigint> {
 }
 
 // Every command loads its aggregates this way, so it is one prepared statement and one round trip
-// (snapshot and tail together) rather than two queries through the ORM.
-const LOAD_STREAM = {
-  name: 'ordersource_load_stream',
+// (snapshot and tail together, for several streams at once) rather than queries through the ORM.
+const LOAD_STREAMS = {
+  name: 'ordersource_load_streams',
   text: `SELECT s.version AS snapshot_version, s.schema_version AS snapshot_schema_version, s.state AS snapshot_state,
       (SELECT coalesce(json_agg(json_build_object('position', e.position::text, 'streamType', e.stream_type, 'version', e.version,
                 'type', e.type, 'schemaVersion', e.schema_version, 'data', e.data, 'metadata', e.metadata, 'recordedAt', e.recorded_at)
               ORDER BY e.version), '[]')
-         FROM events e WHERE e.stream_id = $1 AND e.version > coalesce(s.version, 0)) AS events
-    FROM (SELECT 1) AS one LEFT JOIN snapshots s ON s.stream_id = $1`,
+         FROM events e WHERE e.stream_id = ids.stream_id AND e.version > coalesce(s.version, 0)) AS events
+    FROM unnest($1::text[]) WITH ORDINALITY AS ids(stream_id, n) LEFT JOIN snapshots s ON s.stream_id = ids.stream_id
+    ORDER BY ids.n`,
 };
 
 interface LoadStreamRow {
@@ -96,14 +97,16 @@ interface LoadStreamRow {
   events: (Omit<RecordedEvent, 'position' | 'recordedAt' | 'streamId'> & { position: string; recordedAt: string })[];
 }
 
-/** The latest snapshot of a stream (if any) and every event after it. */
-export async function loadStream<S>(pool: pg.Pool, streamId: string): Promise<LoadedStream<S>> {
-  const { rows } = await pool.query<LoadStreamRow>({ ...LOAD_STREAM, values: [streamId] });
-  const row = rows[0]!;
-  const snapshot =
-    row.snapshot_version === null ? undefined : { version: row.snapshot_version, schemaVersion: row.snapshot_schema_version!, state: row.snapshot_state as S };
-  const events = row.events.map((e) => ({ ...e, streamId, position: BigInt(e.position), recordedAt: new Date(e.recordedAt) }));
-  return { snapshot, events, version: events.at(-1)?.version ?? snapshot?.version ?? 0 };
+/** For each stream, in the order given: its latest snapshot (if any) and every event after it. */
+export async function loadStreams<S>(pool: pg.Pool, streamIds: readonly string[]): Promise<LoadedStream<S>[]> {
+  const { rows } = await pool.query<LoadStreamRow>({ ...LOAD_STREAMS, values: [streamIds] });
+  return rows.map((row, i) => {
+    const streamId = streamIds[i]!;
+    const snapshot =
+      row.snapshot_version === null ? undefined : { version: row.snapshot_version, schemaVersion: row.snapshot_schema_version!, state: row.snapshot_state as S };
+    const events = row.events.map((e) => ({ ...e, streamId, position: BigInt(e.position), recordedAt: new Date(e.recordedAt) }));
+    return { snapshot, events, version: events.at(-1)?.version ?? snapshot?.version ?? 0 };
+  });
 }
 
 /** Stores the folded state of a stream at `version`, unless a newer snapshot is already there. */
