@@ -7,7 +7,7 @@ import { createDashboardHandler } from './dashboard/serveDashboard.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { maskResolverError } from './graphql/security/unexpectedErrors.js';
 import { createGraphQLServer, yogaMaskError } from './graphql/yoga.js';
-import { wsDelivery } from './live/liveDelivery.js';
+import { closeIfTooSlow, wsDelivery } from './live/liveDelivery.js';
 import type { Services } from './services.js';
 
 /** A running HTTP + WebSocket server. */
@@ -17,9 +17,6 @@ export interface App {
   /** Graceful stop: refuse new work, finish in-flight requests, close sockets with 1001. */
   stop(timeoutMs?: number): Promise<void>;
 }
-
-/** WebSocket close code for a subscriber that fell too far behind (RFC 6455: try again later). */
-export const SLOW_CONSUMER_CLOSE_CODE = 1013;
 
 type EnvelopedRoot = { execute: typeof execute; subscribe: typeof subscribe };
 
@@ -52,15 +49,8 @@ export async function startApp(services: Services, listen: { port: number; host:
     {
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
-      // Backpressure: each socket's unsent bytes are bounded. A client that falls that far behind
-      // is closed with 1013 (try again later) and resumes with `after` = the last position it got,
-      // so one slow client never holds memory or delays the others.
-      onNext: (ctx) => {
-        const socket = ctx.extra.socket;
-        if (socket.bufferedAmount > services.config.wsMaxBufferedBytes && socket.readyState === socket.OPEN) {
-          socket.close(SLOW_CONSUMER_CLOSE_CODE, 'consumer too slow: resubscribe with after = the last position received');
-        }
-      },
+      // Backpressure: each socket's unsent bytes are bounded (live deliveries check the same bound).
+      onNext: (ctx) => void closeIfTooSlow(ctx.extra.socket, services.config.wsMaxBufferedBytes),
       onSubscribe: async (ctx, id, params) => {
         // `req` (the upgrade request) identifies an anonymous caller's address, as over HTTP.
         const enveloped = yoga.getEnveloped({ connectionParams: ctx.connectionParams, params, req: ctx.extra.request });
@@ -80,7 +70,7 @@ export async function startApp(services: Services, listen: { port: number; host:
         // Once caught up, a subscription's live changes skip the per-subscriber pipeline (see changeStream.ts).
         contextValue.liveDelivery = wsDelivery({
           socket: ctx.extra.socket, id, args, operation: params, auth: contextValue.auth,
-          maxBufferedBytes: services.config.wsMaxBufferedBytes, slowConsumerCloseCode: SLOW_CONSUMER_CLOSE_CODE,
+          maxBufferedBytes: services.config.wsMaxBufferedBytes,
           maskError: (error) => maskResolverError(error, contextValue, services.logger, yogaMaskError),
         });
         return args;

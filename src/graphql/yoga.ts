@@ -11,6 +11,7 @@ import type { GraphQLContext } from './context.js';
 import { graphiqlOptions } from './graphiql.js';
 import { securityPlugins } from './security/index.js';
 import { useRequestBodyLimit } from './security/requestBodyLimit.js';
+import { UNEXPECTED_ERROR_MESSAGE } from './security/unexpectedErrors.js';
 import { schema } from './schema.js';
 
 /**
@@ -32,7 +33,7 @@ function exposeDomainErrors(error: unknown, message: string, isDev?: boolean): E
 }
 
 /** The masking Yoga applies to every result, for results sent outside Yoga (live delivery). */
-export const yogaMaskError = (error: unknown): Error => exposeDomainErrors(error, 'Unexpected error.', false);
+export const yogaMaskError = (error: unknown): Error => exposeDomainErrors(error, UNEXPECTED_ERROR_MESSAGE, false);
 
 /** What a transport adds to the context: nothing over HTTP; the socket's details over graphql-ws. */
 export type ServerContext = { connectionParams?: Readonly<Record<string, unknown>> };
@@ -63,7 +64,7 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       usePrometheusMetrics(services.metrics),
       useReadinessCheck(services),
       // Limits, CSRF, rate limit, timeouts, and masking with the request id (src/graphql/security/).
-      ...securityPlugins(services, (error) => exposeDomainErrors(error, 'Unexpected error.', false)),
+      ...securityPlugins(services, yogaMaskError),
       // From Content-Length, or while reading a chunked body (after the request parsers, so last).
       useRequestBodyLimit(services.config.maxBodyBytes),
     ],

@@ -55,7 +55,7 @@ export function changeStream<C, V extends { position: bigint }>(options: ChangeS
 class ChangeStream<C, V extends { position: bigint }> implements AsyncIterableIterator<V> {
   /** Live changes not yet taken by the iterator (while catching up). */
   private readonly queue: C[] = [];
-  private initial?: Promise<V[]>;
+  private started = false;
   private replay: V[] = [];
   private last = -1n;
   private direct = false;
@@ -87,9 +87,9 @@ class ChangeStream<C, V extends { position: bigint }> implements AsyncIterableIt
   async next(): Promise<IteratorResult<V>> {
     if (this.failure) throw this.failure;
     if (this.ended) return { done: true, value: undefined };
-    if (!this.initial) {
-      this.initial = this.options.initial();
-      this.replay = await this.initial;
+    if (!this.started) {
+      this.started = true;
+      this.replay = await this.options.initial();
     }
     const value = this.takeReplay() ?? (await this.takeQueued());
     if (this.failure) throw this.failure;

@@ -2,6 +2,20 @@ import { execute, type ExecutionArgs, type GraphQLError } from 'graphql';
 import type WebSocket from 'ws';
 import { describeActor, type Authentication } from '../auth/actor.js';
 
+/** WebSocket close code for a subscriber that fell too far behind (RFC 6455: try again later). */
+export const SLOW_CONSUMER_CLOSE_CODE = 1013;
+
+/**
+ * Backpressure for every message to a socket: a client with more than `maxBufferedBytes` unsent is
+ * closed with 1013 and resumes with `after` = the last position it got, so one slow client never
+ * holds memory or delays the others. True when it closed the socket.
+ */
+export function closeIfTooSlow(socket: WebSocket, maxBufferedBytes: number): boolean {
+  if (socket.readyState !== socket.OPEN || socket.bufferedAmount <= maxBufferedBytes) return false;
+  socket.close(SLOW_CONSUMER_CLOSE_CODE, 'consumer too slow: resubscribe with after = the last position received');
+  return true;
+}
+
 /** Where a caught-up subscription's live values go, bypassing the per-subscriber iterator. */
 export interface LiveDelivery {
   /** Executes the subscriber's operation on `value` (shared, see below) and sends the result. */
@@ -17,9 +31,8 @@ export interface WsDeliveryOptions {
   /** The subscriber's query text, operation name and variables as the client sent them. */
   operation: { query: string; operationName?: string | null; variables?: Readonly<Record<string, unknown>> | null };
   auth: Authentication;
-  /** Beyond this many unsent bytes the socket is closed with `slowConsumerCloseCode`. */
+  /** Beyond this many unsent bytes the socket is closed as a slow consumer (see closeIfTooSlow). */
   maxBufferedBytes: number;
-  slowConsumerCloseCode: number;
   /** The server's error masking, the same as every other result gets (request id included). */
   maskError: (error: GraphQLError) => GraphQLError;
 }
@@ -34,7 +47,7 @@ const payloads = new WeakMap<object, Map<string, Promise<string>>>();
 /**
  * Live delivery over graphql-ws: a `next` message written straight to the socket, in the
  * protocol's exact shape (`{"id":…,"type":"next","payload":…}`), with the same bound on unsent
- * bytes as the server applies to every other message (close 1013, then resume with `after`).
+ * bytes as every other message (closeIfTooSlow).
  *
  * Sharing is keyed by the viewer (`role:sub`, or anonymous) as well as the operation, because
  * resolvers may show different things to different callers; subscribers under one identity (a
@@ -54,11 +67,7 @@ export function wsDelivery(options: WsDeliveryOptions): LiveDelivery {
         byShape.set(shape, payload);
       }
       const json = await payload;
-      if (socket.readyState !== socket.OPEN) return;
-      if (socket.bufferedAmount > options.maxBufferedBytes) {
-        socket.close(options.slowConsumerCloseCode, 'consumer too slow: resubscribe with after = the last position received');
-        return;
-      }
+      if (socket.readyState !== socket.OPEN || closeIfTooSlow(socket, options.maxBufferedBytes)) return;
       socket.send(`${prefix}${json}}`);
     },
   };

@@ -41,7 +41,7 @@ function deliveryFor(socket: WebSocket, id: string, auth: Authentication, tickRe
   };
   return wsDelivery({
     socket, id, args: { ...args, fieldResolver: rootResolver as never }, operation: { query: QUERY }, auth,
-    maxBufferedBytes: 64 * 1024, slowConsumerCloseCode: 1013, maskError: (e) => e, ...overrides,
+    maxBufferedBytes: 64 * 1024, maskError: (e) => e, ...overrides,
   });
 }
 

@@ -38,6 +38,9 @@ export interface InventoryChange {
   product: ProductView;
 }
 
+/** The projections whose tables live pushes read. */
+const LIVE_PROJECTIONS = ['orders', 'inventory'];
+
 /**
  * Where the live feed hears that a projection committed a batch: PostgreSQL's NOTIFY (the commit
  * notifier, by default) or Redis (redisProgress.ts, with REDIS_URL).
@@ -73,11 +76,11 @@ export class LiveFeed extends EventEmitter {
 
   /** Starts from the projections' current positions (older changes are for replays). */
   async start(): Promise<void> {
-    const rows = await this.db.prisma.projectionCheckpoint.findMany({ where: { name: { in: ['orders', 'inventory'] } } });
+    const rows = await this.checkpoints();
     this.orderCursor = rows.find((r) => r.name === 'orders')?.position ?? 0n;
     this.inventoryCursor = rows.find((r) => r.name === 'inventory')?.position ?? 0n;
     this.unsubscribe = this.notifier.onProjectionProgress((name, position) => {
-      if (name === 'orders' || name === 'inventory') this.enqueue(() => (name === 'orders' ? this.pullOrders(position) : this.pullInventory(position)));
+      if (LIVE_PROJECTIONS.includes(name)) this.enqueue(() => this.pull(name, position));
     });
     this.unsubscribeReconnect = this.notifier.onReconnect(() => this.enqueue(() => this.catchUp()));
   }
@@ -92,8 +95,17 @@ export class LiveFeed extends EventEmitter {
    * never announced: pull up to where the projections stand now, so subscribers get them.
    */
   private async catchUp(): Promise<void> {
-    const rows = await this.db.prisma.projectionCheckpoint.findMany({ where: { name: { in: ['orders', 'inventory'] } } });
-    for (const row of rows) await (row.name === 'orders' ? this.pullOrders(row.position) : this.pullInventory(row.position));
+    for (const row of await this.checkpoints()) await this.pull(row.name, row.position);
+  }
+
+  /** Where the projections behind live pushes stand. */
+  private checkpoints(): Promise<{ name: string; position: bigint }[]> {
+    return this.db.prisma.projectionCheckpoint.findMany({ where: { name: { in: LIVE_PROJECTIONS } }, select: { name: true, position: true } });
+  }
+
+  /** Pushes the changes of a live projection up to `position`. */
+  private pull(name: string, position: bigint): Promise<void> {
+    return name === 'orders' ? this.pullOrders(position) : this.pullInventory(position);
   }
 
   /** How far the order changes have been pushed: a subscriber's replay covers up to here at least. */

@@ -129,12 +129,11 @@ interface FeedEvent {
   position: bigint;
 }
 
-/** Each change as a feed event for a status filter ('' = all): computed once per change and filter. */
-const feedEvents = new WeakMap<OrderChange, Map<string, Promise<FeedEvent | undefined>>>();
+/** Each change's feed events by status filter ('' = all): computed once per change and filter. */
+const feedEventsOf = memoizeByChange((): Map<string, Promise<FeedEvent | undefined>> => new Map());
 
 function feedEventOf(change: OrderChange, status: OrderStatus | undefined): Promise<FeedEvent | undefined> {
-  let byFilter = feedEvents.get(change);
-  if (!byFilter) feedEvents.set(change, (byFilter = new Map()));
+  const byFilter = feedEventsOf(change);
   let event = byFilter.get(status ?? '');
   if (!event) {
     event = orderWhileDatabaseReturns(change).then((order) => (!order || (status && order.status !== status) ? undefined : { change, status: order.status, position: change.position }));
