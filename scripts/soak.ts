@@ -18,14 +18,13 @@
  * half vs second half) but not judged: the allocator keeps pages it no longer needs.
  * Prints one `SOAK RESULT {json}` line; exits 1 on failure.
  */
-import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { findFreePort } from '../src/db/freePort.js';
+import { startServerProcess } from '../tests/support/serverProcess.js';
 import { FAULT_JWT_SECRET, LOAD_SKUS, prepareLoad, staffToken, startWriteLoad } from '../tests/faults/support/writeLoad.js';
 
 const { values: args } = parseArgs({
@@ -45,24 +44,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** The server under soak: `src/main.ts` as `npm start` runs it, with the inspector on. */
 async function startServer(dataDir: string) {
-  const port = await findFreePort();
-  const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', '--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, JWT_SECRET: FAULT_JWT_SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'development' },
-  });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  const url = `http://127.0.0.1:${port}/graphql`;
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited during start:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
-    const ready = await fetch(url.replace('/graphql', '/health')).then((r) => r.ok, () => false);
-    const inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(output)?.[1];
-    if (ready && inspectorUrl) return { child, url, inspectorUrl, output: () => output, exited };
-    await sleep(200);
-  }
+  const server = await startServerProcess({ DATA_DIR: dataDir, JWT_SECRET: FAULT_JWT_SECRET }, { nodeArgs: ['--inspect=127.0.0.1:0'] });
+  // Node prints the inspector's address before the server starts listening.
+  const inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(server.output())?.[1];
+  if (!inspectorUrl) throw new Error(`no inspector address in the server's output:\n${server.output()}`);
+  return { ...server, inspectorUrl };
 }
 
 /** The server's live heap after a full garbage collection, through the DevTools protocol. */
