@@ -26,9 +26,10 @@ export interface PlannedAppend {
 }
 
 /**
- * Loads an aggregate: the latest snapshot (if its schema version is current) plus the events after
- * it, folded with `evolve`. With `upToVersion`, folds only that far (to answer a repeated command
- * with the state it produced the first time).
+ * Loads an aggregate: its state as this process last saw it (the store's state cache) or else the
+ * latest stored snapshot (if its schema version is current), plus the events after it, folded with
+ * `evolve`. With `upToVersion`, folds only that far (to answer a repeated command with the state it
+ * produced the first time) and leaves the cache alone.
  */
 export async function loadAggregate<S, E extends { type: string; data: object }>(
   store: EventStore,
@@ -36,20 +37,24 @@ export async function loadAggregate<S, E extends { type: string; data: object }>
   aggregate: Aggregate<S, E>,
   upToVersion?: number,
 ): Promise<Loaded<S, E>> {
-  const loaded = await store.loadStream<S>(streamId);
-  const snapshot =
+  const cached = upToVersion === undefined ? store.states.get(streamId, aggregate.snapshotSchemaVersion) : undefined;
+  const loaded = await store.loadStream<S>(streamId, cached?.version);
+  const stored =
     loaded.snapshot && loaded.snapshot.schemaVersion === aggregate.snapshotSchemaVersion && (upToVersion === undefined || loaded.snapshot.version <= upToVersion)
       ? loaded.snapshot
       : undefined;
-  const events = snapshot === loaded.snapshot ? loaded.events : await store.readStream(streamId, snapshot?.version ?? 0);
-  let state = snapshot ? snapshot.state : aggregate.initialState();
-  let version = snapshot?.version ?? 0;
+  const from = cached ? { version: cached.version, state: cached.state as S } : stored;
+  const events = cached || stored === loaded.snapshot ? loaded.events : await store.readStream(streamId, 0);
+  let state = from ? from.state : aggregate.initialState();
+  let version = from?.version ?? 0;
   for (const event of events) {
     if (upToVersion !== undefined && event.version > upToVersion) break;
     state = aggregate.evolve(state, { type: event.type, data: event.data } as E, { occurredAt: occurredAtOf(event) });
     version = event.version;
   }
-  return { streamId, state, version, snapshotVersion: snapshot?.version ?? 0, aggregate };
+  const snapshotVersion = cached ? cached.snapshotVersion : (stored?.version ?? 0);
+  if (upToVersion === undefined && version > 0) store.states.put(streamId, { version, schemaVersion: aggregate.snapshotSchemaVersion, state, snapshotVersion });
+  return { streamId, state, version, snapshotVersion, aggregate };
 }
 
 /** The time a stored event happened: the command's clock from its metadata, else when it was recorded. */

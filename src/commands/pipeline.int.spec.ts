@@ -76,4 +76,28 @@ describe('the command pipeline on PostgreSQL', () => {
     const loaded = await loadAggregate(services.eventStore, productStreamId('SHAPE-1'), productAggregate);
     expect(loaded).toMatchObject({ version: 1, snapshotVersion: 0, state: { onHand: 7, sku: 'SHAPE-1' } });
   });
+
+  it('folds appends made by another process into the state this process keeps in memory', async () => {
+    // Two event stores on one database, as two server processes: each keeps its own state cache.
+    const other = { ...services, eventStore: new EventStore(testDb.connect()) };
+    await runCommand(addProduct, { sku: 'TWO-1', name: 'Two', priceCents: 100, initialStock: 1 }, request());
+    await runCommand(restockProduct, { sku: 'TWO-1', quantity: 10 }, request());
+    await runCommand(restockProduct, { sku: 'TWO-1', quantity: 100 }, { ...request(), services: other });
+    await runCommand(restockProduct, { sku: 'TWO-1', quantity: 1000 }, request());
+    const fromLog = await loadAggregate(new EventStore(testDb.connect()), productStreamId('TWO-1'), productAggregate);
+    expect(fromLog).toMatchObject({ version: 4, state: { onHand: 1111 } });
+    expect((await loadAggregate(services.eventStore, productStreamId('TWO-1'), productAggregate)).state).toEqual(fromLog.state);
+    // A stale expectedVersion is still caught against the log, not against the kept state.
+    await expect(runCommand(restockProduct, { sku: 'TWO-1', quantity: 1, expectedVersion: 3 }, { ...request(), services: other })).rejects.toEqual(
+      new ConcurrencyConflictError(3, 4),
+    );
+  });
+
+  it('keeps the state a rejected command saw, unchanged by what it tried', async () => {
+    await runCommand(addProduct, { sku: 'KEEP-1', name: 'Keep', priceCents: 100, initialStock: 5 }, request());
+    await expect(runCommand(addProduct, { sku: 'KEEP-1', name: 'Again', priceCents: 999, initialStock: 50 }, request())).rejects.toMatchObject({ code: 'SKU_TAKEN' });
+    const fromLog = await loadAggregate(new EventStore(testDb.connect()), productStreamId('KEEP-1'), productAggregate);
+    expect((await loadAggregate(services.eventStore, productStreamId('KEEP-1'), productAggregate)).state).toEqual(fromLog.state);
+    expect(fromLog.state).toMatchObject({ name: 'Keep', priceCents: 100, onHand: 5 });
+  });
 });

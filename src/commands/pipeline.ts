@@ -131,7 +131,7 @@ async function decideAndAppend<I, R>(
         idempotency: id ? { commandId: id, inputHash, result: { aggregateId: plan.aggregateId } } : undefined,
       });
       if (outcome.duplicate) return answerRepeat(definition, outcome, env);
-      await saveSnapshotsIfDue(plan.appends, outcome, services);
+      await rememberStates(plan.appends, outcome, services);
       return { ...successFields(plan.aggregateId, target.streamId, outcome), entity: plan.entity };
     } catch (error) {
       if (error instanceof StoreKeyReusedError) throw new IdempotencyKeyReusedError();
@@ -164,16 +164,28 @@ async function answerRepeat<I, R>(definition: CommandDefinition<I, R>, outcome: 
 }
 
 /**
- * Keeps loading cheap on long streams: a snapshot once the tail since the last one is 100 events.
+ * Keeps loading cheap: each appended stream's new state goes to the state cache, so the next
+ * command on it in this process reads no events at all; and once the tail since the last stored
+ * snapshot is 100 events, a snapshot is stored too (for other processes and after a restart).
  * Written before answering (one write per 100 commands), so the next command already loads from
  * it; a failure only costs a longer load and is logged, never failing the committed command.
  */
-async function saveSnapshotsIfDue(appends: PlannedAppend[], outcome: AppendOutcome, services: Services): Promise<void> {
+async function rememberStates(appends: PlannedAppend[], outcome: AppendOutcome, services: Services): Promise<void> {
   for (const append of appends) {
     const version = outcome.streams.find((s) => s.streamId === append.streamId)?.version ?? 0;
-    if (version - append.snapshotVersion < SNAPSHOT_EVERY) continue;
-    await services.eventStore
-      .saveSnapshot({ streamId: append.streamId, streamType: append.streamType, version, state: append.stateAfter, schemaVersion: append.snapshotSchemaVersion })
-      .catch((err: unknown) => services.logger.warn({ err, streamId: append.streamId }, 'could not save a snapshot'));
+    // stateAfter is the state at expectedVersion + its events; anything else is not that state.
+    if (version !== append.expectedVersion + append.events.length) continue;
+    let snapshotVersion = append.snapshotVersion;
+    if (version - append.snapshotVersion >= SNAPSHOT_EVERY) {
+      const saved = await services.eventStore
+        .saveSnapshot({ streamId: append.streamId, streamType: append.streamType, version, state: append.stateAfter, schemaVersion: append.snapshotSchemaVersion })
+        .then(() => true)
+        .catch((err: unknown) => {
+          services.logger.warn({ err, streamId: append.streamId }, 'could not save a snapshot');
+          return false;
+        });
+      if (saved) snapshotVersion = version;
+    }
+    services.eventStore.states.put(append.streamId, { version, schemaVersion: append.snapshotSchemaVersion, state: append.stateAfter, snapshotVersion });
   }
 }

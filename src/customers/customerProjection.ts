@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { occurredAtOf } from '../commands/loadAggregate.js';
 import type { RecordedEvent } from '../eventStore/types.js';
 import type { Projection } from '../projections/projection.js';
-import { loadRows, upsertRows } from '../projections/rows.js';
+import { loadRows, RowWrites } from '../projections/rows.js';
 
 /** A row of `customer_summaries`. */
 export interface CustomerRow {
@@ -85,8 +85,10 @@ export const customersProjection: Projection = {
       const id = e.type === 'CustomerRegistered' || e.type === 'OrderCreated' ? (e.data as { customerId: string }).customerId : links.get(e.streamId.slice('Order-'.length))!;
       lastChange.set(id, e);
     }
-    await upsertRows(tx, 'customer_order_links', LINK_COLUMNS, ['order_id'], newLinks as never, 'nothing');
-    await upsertRows(tx, 'customer_summaries', COLUMNS, ['customer_id'], [...lastChange.keys()].map((id) => rows.get(id)!) as never);
+    await new RowWrites()
+      .upsert('customer_order_links', LINK_COLUMNS, ['order_id'], newLinks as never, 'nothing')
+      .upsert('customer_summaries', COLUMNS, ['customer_id'], [...lastChange.keys()].map((id) => rows.get(id)!) as never)
+      .run(tx);
     return [...lastChange].map(([key, event]) => ({ kind: 'customer', key, event }));
   },
 };

@@ -3,7 +3,8 @@ import type { Database } from '../db/database.js';
 import { ConcurrencyError, IdempotencyKeyReusedError } from './errors.js';
 import { GroupCommitter } from './groupCommit.js';
 import { CommitNotifier } from './notifications.js';
-import { headPosition, loadStreams, readAll, readStream, saveSnapshot } from './read.js';
+import { headPosition, loadStreams, readAll, readStream, saveSnapshot, type StreamLoad } from './read.js';
+import { StateCache } from './stateCache.js';
 import type { AppendOutcome, AppendRequest, LoadedStream, RecordedEvent } from './types.js';
 
 /** How an append ended, for its latency metric. */
@@ -72,16 +73,20 @@ export class EventStore {
   }
 
   /**
-   * The latest snapshot and the events after it. Loads asked for in the same tick (the order and
-   * product of one command, and other requests' loads) go to the database as one statement: a
-   * round trip per command saved, as group commit does for appends. Never cached: each load reads
-   * the stream as it is now.
+   * The latest snapshot and the events after it; with `after` (a version whose state the caller
+   * has), only the events after that. Loads asked for in the same tick (the order and product of
+   * one command, and other requests' loads) go to the database as one statement: a round trip per
+   * command saved, as group commit does for appends. Never cached: each load reads the stream as
+   * it is now.
    */
-  loadStream<S>(streamId: string): Promise<LoadedStream<S>> {
-    return this.streamLoader.load(streamId) as Promise<LoadedStream<S>>;
+  loadStream<S>(streamId: string, after?: number): Promise<LoadedStream<S>> {
+    return this.streamLoader.load({ streamId, after }) as Promise<LoadedStream<S>>;
   }
 
-  private readonly streamLoader = new DataLoader<string, LoadedStream<unknown>>((ids) => loadStreams(this.db.pool, ids), { cache: false, maxBatchSize: 100 });
+  private readonly streamLoader = new DataLoader<StreamLoad, LoadedStream<unknown>>((loads) => loadStreams(this.db.pool, loads), { cache: false, maxBatchSize: 100 });
+
+  /** Folded states of recently used streams (see stateCache.ts); filled and used by loadAggregate and the command pipeline. */
+  readonly states = new StateCache();
 
   saveSnapshot<S>(snapshot: { streamId: string; streamType: string; version: number; state: S; schemaVersion?: number }) {
     return saveSnapshot(this.db.prisma, snapshot);

@@ -79,14 +79,17 @@ export async function headPosition(prisma: PrismaClient): Promise<bigint> {
 
 // Every command loads its aggregates this way, so it is one prepared statement and one round trip
 // (snapshot and tail together, for several streams at once) rather than queries through the ORM.
+// A stream whose state at some version is in memory (`known`) skips the snapshot and reads only
+// the events after that version.
 const LOAD_STREAMS = {
   name: 'ordersource_load_streams',
   text: `SELECT s.version AS snapshot_version, s.schema_version AS snapshot_schema_version, s.state AS snapshot_state,
       (SELECT coalesce(json_agg(json_build_object('position', e.position::text, 'streamType', e.stream_type, 'version', e.version,
                 'type', e.type, 'schemaVersion', e.schema_version, 'data', e.data, 'metadata', e.metadata, 'recordedAt', e.recorded_at)
               ORDER BY e.version), '[]')
-         FROM events e WHERE e.stream_id = ids.stream_id AND e.version > coalesce(s.version, 0)) AS events
-    FROM unnest($1::text[]) WITH ORDINALITY AS ids(stream_id, n) LEFT JOIN snapshots s ON s.stream_id = ids.stream_id
+         FROM events e WHERE e.stream_id = ids.stream_id AND e.version > coalesce(ids.known, s.version, 0)) AS events
+    FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS ids(stream_id, known, n)
+    LEFT JOIN snapshots s ON s.stream_id = ids.stream_id AND ids.known IS NULL
     ORDER BY ids.n`,
 };
 
@@ -97,15 +100,24 @@ interface LoadStreamRow {
   events: (Omit<RecordedEvent, 'position' | 'recordedAt' | 'streamId'> & { position: string; recordedAt: string })[];
 }
 
-/** For each stream, in the order given: its latest snapshot (if any) and every event after it. */
-export async function loadStreams<S>(pool: pg.Pool, streamIds: readonly string[]): Promise<LoadedStream<S>[]> {
-  const { rows } = await pool.query<LoadStreamRow>({ ...LOAD_STREAMS, values: [streamIds] });
+/** A stream to load, and the version whose state the caller already has (if any). */
+export interface StreamLoad {
+  streamId: string;
+  after?: number;
+}
+
+/**
+ * For each stream, in the order given: its latest snapshot (if any) and every event after it; or,
+ * for a stream loaded `after` a version, only the events after that version (no snapshot).
+ */
+export async function loadStreams<S>(pool: pg.Pool, loads: readonly StreamLoad[]): Promise<LoadedStream<S>[]> {
+  const { rows } = await pool.query<LoadStreamRow>({ ...LOAD_STREAMS, values: [loads.map((l) => l.streamId), loads.map((l) => l.after ?? null)] });
   return rows.map((row, i) => {
-    const streamId = streamIds[i]!;
+    const { streamId, after } = loads[i]!;
     const snapshot =
       row.snapshot_version === null ? undefined : { version: row.snapshot_version, schemaVersion: row.snapshot_schema_version!, state: row.snapshot_state as S };
     const events = row.events.map((e) => ({ ...e, streamId, position: BigInt(e.position), recordedAt: new Date(e.recordedAt) }));
-    return { snapshot, events, version: events.at(-1)?.version ?? snapshot?.version ?? 0 };
+    return { snapshot, events, version: events.at(-1)?.version ?? snapshot?.version ?? after ?? 0 };
   });
 }
 

@@ -64,6 +64,8 @@ export class LiveFeed extends EventEmitter {
   private work: Promise<void> = Promise.resolve();
   private unsubscribe?: () => void;
   private unsubscribeReconnect?: () => void;
+  /** Listeners per kind (`order`, `product`: the event name up to its `:`). */
+  private readonly listening = new Map<string, number>();
 
   constructor(
     private readonly db: Database,
@@ -72,6 +74,20 @@ export class LiveFeed extends EventEmitter {
   ) {
     super();
     this.setMaxListeners(0);
+    // With nobody listening to a kind, its pulls only move the cursor: no read after every batch
+    // (issue 7). A subscriber listens before it reads its initial state or replay, and rows are
+    // committed before their batch is announced, so whatever it did not hear, it reads.
+    const count = (event: string | symbol, by: number) => {
+      if (typeof event !== 'string') return;
+      const kind = event.split(':')[0]!;
+      this.listening.set(kind, (this.listening.get(kind) ?? 0) + by);
+    };
+    this.on('newListener', (event: string | symbol) => count(event, 1));
+    this.on('removeListener', (event: string | symbol) => count(event, -1));
+  }
+
+  private heard(kind: 'order' | 'product'): boolean {
+    return (this.listening.get(kind) ?? 0) > 0;
   }
 
   /** Starts from the projections' current positions (older changes are for replays). */
@@ -120,6 +136,10 @@ export class LiveFeed extends EventEmitter {
 
   private async pullOrders(upTo: bigint): Promise<void> {
     if (this.orderCursor === undefined || upTo <= this.orderCursor) return;
+    if (!this.heard('order')) {
+      this.orderCursor = upTo;
+      return;
+    }
     // Prepared pg statements rather than Prisma: this runs after every projection batch (issue 7 profile).
     const { rows } = await this.db.pool.query<{ position: string; order_id: string; version: number; type: string; occurred_at: Date; data: unknown }>({
       name: 'live-order-changes',
@@ -137,6 +157,10 @@ export class LiveFeed extends EventEmitter {
 
   private async pullInventory(upTo: bigint): Promise<void> {
     if (this.inventoryCursor === undefined || upTo <= this.inventoryCursor) return;
+    if (!this.heard('product')) {
+      this.inventoryCursor = upTo;
+      return;
+    }
     // The whole row, once per batch: every subscriber to a product gets the same object.
     const { rows } = await this.db.pool.query<{ sku: string; name: string; price_cents: number; on_hand: number; reserved: number; last_position: string }>({
       name: 'live-inventory-changes',

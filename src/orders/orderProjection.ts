@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { RecordedEvent } from '../eventStore/types.js';
 import type { Projection } from '../projections/projection.js';
-import { loadRows, upsertRows } from '../projections/rows.js';
+import { recordset, RowWrites, toJsonb } from '../projections/rows.js';
 import { applyOrderEvents, ORDER_EVENT_TYPES, orderIdOf, type OrderLineRow, type OrderRows, type OrderSummaryRow } from './orderReadModel.js';
 
 type StoredSummary = Omit<OrderSummaryRow, 'created_at' | 'updated_at' | 'last_position'> & { created_at: Date; updated_at: Date; last_position: string };
@@ -12,30 +12,29 @@ export const ordersProjection: Projection = {
   eventTypes: ORDER_EVENT_TYPES,
   tables: ['order_summaries', 'order_lines', 'order_history'],
   async apply(tx: pg.ClientBase, events: RecordedEvent[]) {
-    const ids = [...new Set(events.map(orderIdOf))];
-    const rows: OrderRows = { summaries: new Map(), lines: new Map() };
-    for (const row of await loadRows<StoredSummary>(tx, 'order_summaries', 'order_id', ids)) {
-      rows.summaries.set(row.order_id, { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString(), last_position: BigInt(row.last_position) });
-    }
-    for (const line of await loadRows<OrderLineRow>(tx, 'order_lines', 'order_id', ids)) {
-      rows.lines.set(line.order_id, [...(rows.lines.get(line.order_id) ?? []), line].sort((a, b) => a.line_no - b.line_no));
-    }
+    const rows = await loadOrderRows(tx, [...new Set(events.map(orderIdOf))]);
     const { history, changed } = applyOrderEvents(rows, events);
     const touched = [...new Set(changed.map(orderIdOf))];
     if (touched.length === 0) return [];
 
-    await upsertRows(tx, 'order_summaries', SUMMARY_COLUMNS, ['order_id'], touched.map((id) => rows.summaries.get(id)!) as never);
-    // Lines are few per order: replace the touched orders' lines wholesale.
-    await tx.query('DELETE FROM order_lines WHERE order_id = ANY($1::text[])', [touched]);
-    await upsertRows(tx, 'order_lines', LINE_COLUMNS, ['order_id', 'sku'], touched.flatMap((id) => rows.lines.get(id) ?? []) as never);
-    // History rows are the events themselves: copy them inside the database rather than shipping
+    // One statement for the whole batch. Lines are few per order: the touched orders' lines are
+    // written as they now are, and any line no longer there is deleted (disjoint rows).
+    const writes = new RowWrites().upsert('order_summaries', SUMMARY_COLUMNS, ['order_id'], touched.map((id) => rows.summaries.get(id)!) as never);
+    const lines = touched.flatMap((id) => rows.lines.get(id) ?? []);
+    const kept = writes.param(toJsonb(lines.map(({ order_id, sku }) => ({ order_id, sku }))));
+    writes.add(
+      `DELETE FROM order_lines l WHERE l.order_id = ANY(${writes.param(touched)}::text[])
+       AND NOT EXISTS (SELECT 1 FROM ${recordset(kept, { order_id: 'text', sku: 'text' })} WHERE r.order_id = l.order_id AND r.sku = l.sku)`,
+    );
+    writes.upsert('order_lines', LINE_COLUMNS, ['order_id', 'sku'], lines as never);
+    // History rows are the events themselves: copied inside the database rather than shipping
     // every payload back and forth.
-    await tx.query(
+    writes.add(
       `INSERT INTO order_history (position, order_id, version, type, occurred_at, data)
        SELECT position, substr(stream_id, 7), version, type, coalesce((metadata->>'occurredAt')::timestamptz, recorded_at), data
-       FROM events WHERE position = ANY($1::bigint[]) ON CONFLICT (position) DO NOTHING`,
-      [history.map((h) => h.position.toString())],
+       FROM events WHERE position = ANY(${writes.param(history.map((h) => h.position.toString()))}::bigint[]) ON CONFLICT (position) DO NOTHING`,
     );
+    await writes.run(tx);
     return changed.map((event) => ({ kind: 'order', key: orderIdOf(event), event }));
   },
 };
@@ -45,3 +44,18 @@ const SUMMARY_COLUMNS = {
   created_at: 'timestamptz', updated_at: 'timestamptz', last_position: 'bigint',
 };
 const LINE_COLUMNS = { order_id: 'text', sku: 'text', name: 'text', quantity: 'int', unit_price_cents: 'int', line_no: 'int' };
+
+/** The summaries of `ids` with their lines (in line order): one query. */
+async function loadOrderRows(tx: pg.ClientBase, ids: string[]): Promise<OrderRows> {
+  const { rows } = await tx.query<StoredSummary & { lines: OrderLineRow[] }>(
+    `SELECT s.*, coalesce((SELECT json_agg(l ORDER BY l.line_no) FROM order_lines l WHERE l.order_id = s.order_id), '[]') AS lines
+     FROM order_summaries s WHERE s.order_id = ANY($1::text[])`,
+    [ids],
+  );
+  const loaded: OrderRows = { summaries: new Map(), lines: new Map() };
+  for (const { lines, ...row } of rows) {
+    loaded.summaries.set(row.order_id, { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString(), last_position: BigInt(row.last_position) });
+    if (lines.length > 0) loaded.lines.set(row.order_id, lines);
+  }
+  return loaded;
+}

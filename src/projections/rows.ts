@@ -1,29 +1,71 @@
 import type pg from 'pg';
 
+/** Column name -> SQL type, for rows shipped as one jsonb parameter. */
+export type Columns = Record<string, string>;
+
+/** JSON for a jsonb parameter; bigints as strings (PostgreSQL casts them back). */
+export const toJsonb = (value: unknown): string => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+
 /**
- * Writes rows to `table` in one statement: `INSERT ... SELECT FROM jsonb_to_recordset ... ON
- * CONFLICT (key) DO UPDATE`. `columns` maps each column to its SQL type; `rows` use the column
- * names as keys. With `onConflict: 'nothing'` existing rows are kept (append-only tables).
+ * The writes of one projection batch, sent as one statement: each write is a data-modifying CTE
+ * (`WITH w0 AS (INSERT ...), w1 AS (DELETE ...) SELECT 1`), so a batch costs one round trip however
+ * many tables it touches (issue 7: round trips dominate a projection's cost). The writes of one
+ * statement see the same snapshot and run in no set order, so they must touch disjoint rows.
  */
+export class RowWrites {
+  private readonly parts: string[] = [];
+  private readonly values: unknown[] = [];
+
+  /** A parameter placeholder (`$n`) for `value`. */
+  param(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+
+  /** A data-modifying statement (INSERT, UPDATE or DELETE) using placeholders from `param`. */
+  add(sql: string): this {
+    this.parts.push(sql);
+    return this;
+  }
+
+  /**
+   * `INSERT ... SELECT FROM jsonb_to_recordset ... ON CONFLICT (key) DO UPDATE` of `rows` (keyed by
+   * column name). With `onConflict: 'nothing'` existing rows are kept (append-only tables).
+   */
+  upsert(table: string, columns: Columns, key: string[], rows: Record<string, unknown>[], onConflict: 'update' | 'nothing' = 'update'): this {
+    if (rows.length === 0) return this;
+    const names = Object.keys(columns);
+    const list = names.map((c) => `"${c}"`).join(', ');
+    const updates = names.filter((c) => !key.includes(c)).map((c) => `"${c}" = EXCLUDED."${c}"`).join(', ');
+    const action = onConflict === 'nothing' || updates === '' ? 'DO NOTHING' : `DO UPDATE SET ${updates}`;
+    return this.add(
+      `INSERT INTO ${table} (${list}) SELECT ${list} FROM ${recordset(this.param(toJsonb(rows)), columns)}
+       ON CONFLICT (${key.map((c) => `"${c}"`).join(', ')}) ${action}`,
+    );
+  }
+
+  /** Sends every write added (nothing when there are none). */
+  async run(tx: pg.ClientBase): Promise<void> {
+    if (this.parts.length === 0) return;
+    await tx.query(`WITH ${this.parts.map((sql, i) => `w${i} AS (${sql})`).join(',\n')} SELECT 1`, this.values);
+  }
+}
+
+/** `jsonb_to_recordset(<param>::jsonb) AS r(<columns>)`: rows from a jsonb parameter. */
+export function recordset(param: string, columns: Columns): string {
+  return `jsonb_to_recordset(${param}::jsonb) AS r(${Object.entries(columns).map(([c, type]) => `"${c}" ${type}`).join(', ')})`;
+}
+
+/** Writes rows to `table` in one statement (RowWrites.upsert on its own). */
 export async function upsertRows(
   tx: pg.ClientBase,
   table: string,
-  columns: Record<string, string>,
+  columns: Columns,
   key: string[],
   rows: Record<string, unknown>[],
   onConflict: 'update' | 'nothing' = 'update',
 ): Promise<void> {
-  if (rows.length === 0) return;
-  const names = Object.keys(columns);
-  const list = names.map((c) => `"${c}"`).join(', ');
-  const recordType = names.map((c) => `"${c}" ${columns[c]}`).join(', ');
-  const updates = names.filter((c) => !key.includes(c)).map((c) => `"${c}" = EXCLUDED."${c}"`).join(', ');
-  const action = onConflict === 'nothing' || updates === '' ? 'DO NOTHING' : `DO UPDATE SET ${updates}`;
-  await tx.query(
-    `INSERT INTO ${table} (${list}) SELECT ${list} FROM jsonb_to_recordset($1::jsonb) AS r(${recordType})
-     ON CONFLICT (${key.map((c) => `"${c}"`).join(', ')}) ${action}`,
-    [JSON.stringify(rows, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))],
-  );
+  await new RowWrites().upsert(table, columns, key, rows, onConflict).run(tx);
 }
 
 /** Loads the rows of `table` whose `column` is one of `keys`. */

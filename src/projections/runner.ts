@@ -1,12 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
-import { PROJECTIONS_CHANNEL } from '../eventStore/notifications.js';
 import type { RecordedEvent } from '../eventStore/types.js';
 import { isDatabaseUnavailable, type Database } from '../db/database.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { Logger } from '../logger.js';
-import { advanceCheckpoint, ensureCheckpoint, lockCheckpoint, markFailed, readCheckpoint } from './checkpoints.js';
+import { advanceCheckpointAndCommit, beginAndLockCheckpoint, ensureCheckpoint, markFailed, readCheckpoint, skipCheckpoint } from './checkpoints.js';
 import type { Projection } from './projection.js';
 
 const BATCH_SIZE = 5_000;
@@ -34,7 +33,15 @@ export class ProjectionRunner extends EventEmitter {
   private checkpoint?: { position: bigint; failed: boolean };
   /** The newest committed position this runner has heard of (commit notifications, or a head query). */
   private head = 0n;
+  /** A commit was announced since the current step began. */
   private heardCommit = false;
+  /** The last batch had nothing for this projection. */
+  private skippedLast = false;
+  /**
+   * Whether `head` can be trusted: not at first, nor after the listener reconnected (commits
+   * announced meanwhile were missed) or a quiet poll; then the head is read from the log.
+   */
+  private headKnown = false;
 
   constructor(
     readonly projection: Projection,
@@ -59,7 +66,7 @@ export class ProjectionRunner extends EventEmitter {
     });
     // Commits announced while the listener was down were missed: read the head from the log.
     const unsubscribeReconnect = notifier.onReconnect(() => {
-      this.heardCommit = false;
+      this.headKnown = false;
       this.wake?.();
     });
     this.loop = this.run().finally(() => {
@@ -87,12 +94,15 @@ export class ProjectionRunner extends EventEmitter {
           await this.sleep(LOCK_RETRY_MS);
           continue;
         }
-        const progressed = await this.step();
-        if (!progressed) await this.sleep(IDLE_POLL_MS);
+        const step = await this.step();
+        if (step === 'more') continue;
         // Commits arrived while that batch was applied: under load, let a few more gather into the
         // next batch (one transaction, one live-feed read) instead of one small batch per commit.
         // A lone commit is still applied at once.
-        else if (this.heardCommit) await delay(GATHER_MS);
+        if (step === 'caughtUp' && this.heardCommit) await delay(GATHER_MS);
+        // Caught up with every commit heard of: wait for the next one. The poll, when nothing
+        // came, re-reads the head from the log in case a notification was lost.
+        else if (!this.heardCommit && !(await this.sleep(IDLE_POLL_MS))) this.headKnown = false;
       } catch (err) {
         this.services.logger.warn({ err, projection: this.projection.name }, 'projection step failed; retrying');
         await this.releaseLock();
@@ -103,49 +113,58 @@ export class ProjectionRunner extends EventEmitter {
   }
 
   /**
-   * One batch; returns false when there was nothing to do. Runs on every commit, so it keeps its
-   * checkpoint in memory and learns the head from the commit notifications; it reads them from
-   * the database only when in doubt (after a takeover, an admin action, a quiet poll).
+   * One batch: `idle` when there was nothing to do, `caughtUp` when it reached the head, `more`
+   * when more is known to be waiting (a full batch, or a checkpoint to re-read). Runs on every
+   * commit, so it keeps its checkpoint in memory and learns the head from the commit
+   * notifications; it reads them from the database only when in doubt (after a takeover, an admin
+   * action, a lost connection, a quiet poll).
    */
-  private async step(): Promise<boolean> {
+  private async step(): Promise<'idle' | 'caughtUp' | 'more'> {
     const { prisma, pool } = this.services.db;
+    this.heardCommit = false;
     if (!this.checkpoint || this.checkpoint.failed) {
       const stored = await readCheckpoint(prisma, this.projection.name);
       this.checkpoint = { position: stored.position, failed: stored.status === 'FAILED' };
     }
-    if (this.checkpoint.failed) return false;
-    if (!this.heardCommit) this.head = await this.services.eventStore.headPosition();
-    this.heardCommit = false;
+    if (this.checkpoint.failed) return 'idle';
+    if (!this.headKnown) {
+      this.headKnown = true;
+      const stored = await this.services.eventStore.headPosition();
+      if (stored > this.head) this.head = stored;
+    }
     // Fixed for this step: notifications may raise `this.head` while we read.
     const head = this.head;
     const from = this.checkpoint.position;
-    if (head <= from) return false;
+    if (head <= from) return 'idle';
+    // A projection that had nothing to apply last time (most commits are not its business) first
+    // tries to skip to the head in one round trip, without reading the log.
+    if (this.skippedLast && (await skipCheckpoint(this.services.db.pool, this.projection.name, this.projection.eventTypes, from, head))) {
+      this.checkpoint = { position: head, failed: false };
+      this.emit('progress', head);
+      return 'caughtUp';
+    }
     const events = await this.services.eventStore.readAll(from, BATCH_SIZE, { types: [...this.projection.eventTypes], upTo: head });
     // A short batch means nothing else this projection handles exists up to the head.
     const next = events.length === BATCH_SIZE ? events.at(-1)!.position : head;
+    this.skippedLast = events.length === 0;
     try {
       if (events.length === 0) await this.skipTo(from, next);
       else await this.applyBatch(pool, from, events, next);
       this.checkpoint = { position: next, failed: false };
+      return next < head ? 'more' : 'caughtUp';
     } catch (error) {
       this.checkpoint = undefined;
-      if (error instanceof CheckpointMovedError) return true;
+      if (error instanceof CheckpointMovedError) return 'more';
       // A lost database is no fault of the events: retry the batch once it is back.
       if (isDatabaseUnavailable(error)) throw error;
       await this.isolateFailure(from, events, error);
+      return 'more';
     }
-    return true;
   }
 
-  /** Moves the checkpoint over events this projection does not handle: one statement. */
+  /** Moves the checkpoint over events this projection does not handle. */
   private async skipTo(from: bigint, to: bigint): Promise<void> {
-    const { rowCount } = await this.services.db.pool.query(
-      `WITH moved AS (
-         UPDATE projection_checkpoints SET position = $3, updated_at = now() WHERE name = $1 AND position = $2 AND status = 'RUNNING' RETURNING name
-       ) SELECT pg_notify($4, $1 || ':' || $3) FROM moved`,
-      [this.projection.name, from.toString(), to.toString(), PROJECTIONS_CHANNEL],
-    );
-    if (rowCount === 0) throw new CheckpointMovedError();
+    if (!(await skipCheckpoint(this.services.db.pool, this.projection.name, this.projection.eventTypes, from, to))) throw new CheckpointMovedError();
     this.emit('progress', to);
   }
 
@@ -157,13 +176,10 @@ export class ProjectionRunner extends EventEmitter {
     const ignore = () => {};
     tx.on('error', ignore);
     try {
-      await tx.query('BEGIN');
-      const locked = await lockCheckpoint(tx, this.projection.name);
+      const locked = await beginAndLockCheckpoint(tx, this.projection.name);
       if (locked.position !== from || locked.status !== 'RUNNING') throw new CheckpointMovedError();
       if (events.length > 0) await this.projection.apply(tx, events);
-      await advanceCheckpoint(tx, this.projection.name, to);
-      await tx.query('SELECT pg_notify($1, $2)', [PROJECTIONS_CHANNEL, `${this.projection.name}:${to}`]);
-      await tx.query('COMMIT');
+      await advanceCheckpointAndCommit(tx, this.projection.name, to);
     } catch (error) {
       await tx.query('ROLLBACK').catch(() => {});
       throw error;
@@ -217,6 +233,7 @@ export class ProjectionRunner extends EventEmitter {
     this.holdsLock = true;
     await ensureCheckpoint(this.services.db.prisma, this.projection.name);
     this.checkpoint = undefined;
+    this.headKnown = false;
     this.services.logger.info({ projection: this.projection.name }, 'running projection');
     return true;
   }
@@ -228,14 +245,14 @@ export class ProjectionRunner extends EventEmitter {
     await client?.end().catch(() => {});
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Resolves true when woken (a commit, a poke, a stop), false when the time ran out. */
+  private sleep(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.wake = () => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
+        resolve(true);
+      };
     });
   }
 }
