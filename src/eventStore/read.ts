@@ -79,25 +79,15 @@ export async function headPosition(prisma: PrismaClient): Promise<bigint> {
 
 // Every command loads its aggregates this way, so it is one prepared statement and one round trip
 // (snapshot and tail together, for several streams at once) rather than queries through the ORM.
-// A stream whose state at some version is in memory (`known`) skips the snapshot and reads only
-// the events after that version.
-const LOAD_STREAMS = {
-  name: 'ordersource_load_streams',
-  text: `SELECT s.version AS snapshot_version, s.schema_version AS snapshot_schema_version, s.state AS snapshot_state,
-      (SELECT coalesce(json_agg(json_build_object('position', e.position::text, 'streamType', e.stream_type, 'version', e.version,
-                'type', e.type, 'schemaVersion', e.schema_version, 'data', e.data, 'metadata', e.metadata, 'recordedAt', e.recorded_at)
-              ORDER BY e.version), '[]')
-         FROM events e WHERE e.stream_id = ids.stream_id AND e.version > coalesce(ids.known, s.version, 0)) AS events
-    FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS ids(stream_id, known, n)
-    LEFT JOIN snapshots s ON s.stream_id = ids.stream_id AND ids.known IS NULL
-    ORDER BY ids.n`,
-};
+// The query is the `ordersource_load_streams` database function, whose plan is made once per connection
+// (prisma/migrations/*_load_streams_function).
+const LOAD_STREAMS = { name: 'ordersource_load_streams', text: 'SELECT * FROM ordersource_load_streams($1::text[], $2::int[])' };
 
 interface LoadStreamRow {
   snapshot_version: number | null;
   snapshot_schema_version: number | null;
   snapshot_state: unknown;
-  events: (Omit<RecordedEvent, 'position' | 'recordedAt' | 'streamId'> & { position: string; recordedAt: string })[];
+  stream_events: (Omit<RecordedEvent, 'position' | 'recordedAt' | 'streamId'> & { position: string; recordedAt: string })[];
 }
 
 /** A stream to load, and the version whose state the caller already has (if any). */
@@ -116,7 +106,7 @@ export async function loadStreams<S>(pool: pg.Pool, loads: readonly StreamLoad[]
     const { streamId, after } = loads[i]!;
     const snapshot =
       row.snapshot_version === null ? undefined : { version: row.snapshot_version, schemaVersion: row.snapshot_schema_version!, state: row.snapshot_state as S };
-    const events = row.events.map((e) => ({ ...e, streamId, position: BigInt(e.position), recordedAt: new Date(e.recordedAt) }));
+    const events = row.stream_events.map((e) => ({ ...e, streamId, position: BigInt(e.position), recordedAt: new Date(e.recordedAt) }));
     return { snapshot, events, version: events.at(-1)?.version ?? snapshot?.version ?? after ?? 0 };
   });
 }

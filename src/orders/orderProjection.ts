@@ -47,11 +47,12 @@ const LINE_COLUMNS = { order_id: 'text', sku: 'text', name: 'text', quantity: 'i
 
 /** The summaries of `ids` with their lines (in line order): one query. */
 async function loadOrderRows(tx: pg.ClientBase, ids: string[]): Promise<OrderRows> {
-  const { rows } = await tx.query<StoredSummary & { lines: OrderLineRow[] }>(
-    `SELECT s.*, coalesce((SELECT json_agg(l ORDER BY l.line_no) FROM order_lines l WHERE l.order_id = s.order_id), '[]') AS lines
-     FROM order_summaries s WHERE s.order_id = ANY($1::text[])`,
-    [ids],
-  );
+  const { rows } = await tx.query<StoredSummary & { lines: OrderLineRow[] }>({
+    name: 'orders_projection_load',
+    text: `SELECT s.*, coalesce((SELECT json_agg(l ORDER BY l.line_no) FROM order_lines l WHERE l.order_id = s.order_id), '[]') AS lines
+           FROM order_summaries s WHERE s.order_id = ANY($1::text[])`,
+    values: [ids],
+  });
   const loaded: OrderRows = { summaries: new Map(), lines: new Map() };
   for (const { lines, ...row } of rows) {
     loaded.summaries.set(row.order_id, { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString(), last_position: BigInt(row.last_position) });

@@ -72,23 +72,22 @@ export async function advanceCheckpointAndCommit(tx: pg.ClientBase, name: string
 
 /**
  * Moves a running checkpoint from `from` to `to` when the log holds no event of `types` in between
- * (nothing for the projection to apply), and announces it: one round trip. False when it did not
- * move: there are such events, or the checkpoint is no longer at `from` (another process took over).
+ * (nothing for the projection to apply), and announces it: one prepared statement. False when it
+ * did not move: there are such events, or the checkpoint is no longer at `from` (another process
+ * took over).
  */
 export async function skipCheckpoint(pool: pg.Pool, name: string, types: readonly string[], from: bigint, to: bigint): Promise<boolean> {
-  const [lname, lannounce] = [pg.escapeLiteral(name), pg.escapeLiteral(`${name}:${to}`)];
-  const ltypes = `ARRAY[${types.map((t) => pg.escapeLiteral(t)).join(', ')}]::text[]`;
-  // Several statements in one query run as one transaction (rolled back whole on an error).
-  const results = (await pool.query(
-    `${ASYNC_COMMIT};
-     WITH moved AS (
-       UPDATE projection_checkpoints SET position = ${to}, updated_at = now()
-       WHERE name = ${lname} AND position = ${from} AND status = 'RUNNING'
-         AND NOT EXISTS (SELECT 1 FROM events WHERE position > ${from} AND position <= ${to} AND type = ANY(${ltypes}))
-       RETURNING name
-     ) SELECT pg_notify('${PROJECTIONS_CHANNEL}', ${lannounce}) FROM moved`,
-  )) as unknown as pg.QueryResult[];
-  return results[1]!.rowCount === 1;
+  const { rowCount } = await pool.query({
+    name: 'projection_skip',
+    text: `WITH moved AS (
+             UPDATE projection_checkpoints SET position = $3, updated_at = now()
+             WHERE name = $1 AND position = $2 AND status = 'RUNNING'
+               AND NOT EXISTS (SELECT 1 FROM events WHERE position > $2 AND position <= $3 AND type = ANY($4::text[]))
+             RETURNING name
+           ) SELECT pg_notify($5, $1 || ':' || $3) FROM moved`,
+    values: [name, from.toString(), to.toString(), types, PROJECTIONS_CHANNEL],
+  });
+  return rowCount === 1;
 }
 
 /** Marks a projection failed on the event at `position` (its checkpoint stays just before it). */

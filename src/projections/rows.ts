@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 
 /** Column name -> SQL type, for rows shipped as one jsonb parameter. */
@@ -44,10 +45,15 @@ export class RowWrites {
     );
   }
 
-  /** Sends every write added (nothing when there are none). */
+  /**
+   * Sends every write added (nothing when there are none) as a prepared statement named after its
+   * text: a projection's batches take a handful of shapes, each planned once per connection
+   * rather than on every batch (planning such a statement costs more than running it).
+   */
   async run(tx: pg.ClientBase): Promise<void> {
     if (this.parts.length === 0) return;
-    await tx.query(`WITH ${this.parts.map((sql, i) => `w${i} AS (${sql})`).join(',\n')} SELECT 1`, this.values);
+    const text = `WITH ${this.parts.map((sql, i) => `w${i} AS (${sql})`).join(',\n')} SELECT 1`;
+    await tx.query({ name: `rows_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, values: this.values });
   }
 }
 
