@@ -36,11 +36,10 @@ export async function lockCheckpoint(tx: pg.ClientBase, name: string): Promise<{
   return { position: BigInt(rows[0].position), status: rows[0].status };
 }
 
-// Projection transactions commit without waiting for their WAL flush (`synchronous_commit = off`,
-// this transaction only). Read tables are derived data: checkpoint and rows commit together or
-// not at all, so a database crash can only lose the last few batches whole, and the runner
-// applies them again from the log, which commits synchronously as always. Saves a flush per batch.
-const ASYNC_COMMIT = 'SET LOCAL synchronous_commit = off';
+// A projection's session commits without waiting for its WAL flush (`synchronous_commit = off`,
+// set by the runner). Read tables are derived data: checkpoint and rows commit together or not at
+// all, so a database crash can only lose the last few batches whole, and the runner applies them
+// again from the log, which commits synchronously as always. Saves a flush per batch.
 
 /**
  * BEGIN, then lockCheckpoint, in one round trip (a batch runs after every commit under load, and
@@ -48,11 +47,11 @@ const ASYNC_COMMIT = 'SET LOCAL synchronous_commit = off';
  * name is a projection's (our code's), quoted as a literal all the same.
  */
 export async function beginAndLockCheckpoint(tx: pg.ClientBase, name: string): Promise<{ position: bigint; status: ProjectionStatusValue }> {
-  const results = (await tx.query(`BEGIN; ${ASYNC_COMMIT}; SELECT position, status FROM projection_checkpoints WHERE name = ${pg.escapeLiteral(name)} FOR UPDATE`)) as unknown as pg.QueryResult<{
+  const results = (await tx.query(`BEGIN; SELECT position, status FROM projection_checkpoints WHERE name = ${pg.escapeLiteral(name)} FOR UPDATE`)) as unknown as pg.QueryResult<{
     position: string;
     status: ProjectionStatusValue;
   }>[];
-  const row = results[2]?.rows[0];
+  const row = results[1]?.rows[0];
   if (!row) throw new Error(`projection ${name} has no checkpoint`);
   return { position: BigInt(row.position), status: row.status };
 }
@@ -76,8 +75,8 @@ export async function advanceCheckpointAndCommit(tx: pg.ClientBase, name: string
  * did not move: there are such events, or the checkpoint is no longer at `from` (another process
  * took over).
  */
-export async function skipCheckpoint(pool: pg.Pool, name: string, types: readonly string[], from: bigint, to: bigint): Promise<boolean> {
-  const { rowCount } = await pool.query({
+export async function skipCheckpoint(session: pg.ClientBase, name: string, types: readonly string[], from: bigint, to: bigint): Promise<boolean> {
+  const { rowCount } = await session.query({
     name: 'projection_skip',
     text: `WITH moved AS (
              UPDATE projection_checkpoints SET position = $3, updated_at = now()

@@ -24,7 +24,11 @@ const GATHER_MS = 10;
  */
 export class ProjectionRunner extends EventEmitter {
   private running = false;
-  /** The session that holds (or, on a standby, keeps trying for) the projection's lock. */
+  /**
+   * The session that holds (or, on a standby, keeps trying for) the projection's lock, and on
+   * which the holder applies its batches: its prepared statements stay planned, and the
+   * projection takes no connection from the pool that serves commands and queries.
+   */
   private lockSession?: pg.Client;
   private holdsLock = false;
   private wake?: () => void;
@@ -120,7 +124,7 @@ export class ProjectionRunner extends EventEmitter {
    * action, a lost connection, a quiet poll).
    */
   private async step(): Promise<'idle' | 'caughtUp' | 'more'> {
-    const { prisma, pool } = this.services.db;
+    const { prisma } = this.services.db;
     this.heardCommit = false;
     if (!this.checkpoint || this.checkpoint.failed) {
       const stored = await readCheckpoint(prisma, this.projection.name);
@@ -138,7 +142,7 @@ export class ProjectionRunner extends EventEmitter {
     if (head <= from) return 'idle';
     // A projection that had nothing to apply last time (most commits are not its business) first
     // tries to skip to the head in one round trip, without reading the log.
-    if (this.skippedLast && (await skipCheckpoint(this.services.db.pool, this.projection.name, this.projection.eventTypes, from, head))) {
+    if (this.skippedLast && (await skipCheckpoint(this.session(), this.projection.name, this.projection.eventTypes, from, head))) {
       this.checkpoint = { position: head, failed: false };
       this.emit('progress', head);
       return 'caughtUp';
@@ -149,14 +153,14 @@ export class ProjectionRunner extends EventEmitter {
     this.skippedLast = events.length === 0;
     try {
       if (events.length === 0) await this.skipTo(from, next);
-      else await this.applyBatch(pool, from, events, next);
+      else await this.applyBatch(from, events, next);
       this.checkpoint = { position: next, failed: false };
       return next < head ? 'more' : 'caughtUp';
     } catch (error) {
       this.checkpoint = undefined;
       if (error instanceof CheckpointMovedError) return 'more';
       // A lost database is no fault of the events: retry the batch once it is back.
-      if (isDatabaseUnavailable(error)) throw error;
+      if (isDatabaseUnavailable(error) || error instanceof SessionLostError) throw error;
       await this.isolateFailure(from, events, error);
       return 'more';
     }
@@ -164,17 +168,12 @@ export class ProjectionRunner extends EventEmitter {
 
   /** Moves the checkpoint over events this projection does not handle. */
   private async skipTo(from: bigint, to: bigint): Promise<void> {
-    if (!(await skipCheckpoint(this.services.db.pool, this.projection.name, this.projection.eventTypes, from, to))) throw new CheckpointMovedError();
+    if (!(await skipCheckpoint(this.session(), this.projection.name, this.projection.eventTypes, from, to))) throw new CheckpointMovedError();
     this.emit('progress', to);
   }
 
-  private async applyBatch(pool: pg.Pool, from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
-    const tx = await pool.connect();
-    // A checked-out client has no error listener of the pool's: a connection lost between two
-    // statements (the database shutting down) would be an unhandled 'error' event that ends the
-    // process. The statement in flight fails with it anyway, and the pool drops the broken client.
-    const ignore = () => {};
-    tx.on('error', ignore);
+  private async applyBatch(from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
+    const tx = this.session();
     try {
       const locked = await beginAndLockCheckpoint(tx, this.projection.name);
       if (locked.position !== from || locked.status !== 'RUNNING') throw new CheckpointMovedError();
@@ -183,11 +182,14 @@ export class ProjectionRunner extends EventEmitter {
     } catch (error) {
       await tx.query('ROLLBACK').catch(() => {});
       throw error;
-    } finally {
-      tx.off('error', ignore);
-      tx.release();
     }
     this.emit('progress', to);
+  }
+
+  /** The lock-holding session (step runs only while the lock is held). */
+  private session(): pg.Client {
+    if (!this.lockSession) throw new SessionLostError(this.projection.name);
+    return this.lockSession;
   }
 
   /**
@@ -198,12 +200,12 @@ export class ProjectionRunner extends EventEmitter {
     let position = from;
     for (const event of events) {
       try {
-        await this.applyBatch(this.services.db.pool, position, [event], event.position);
+        await this.applyBatch(position, [event], event.position);
         position = event.position;
       } catch (error) {
         // Another process took the projection over meanwhile: not ours to mark.
         if (error instanceof CheckpointMovedError) return;
-        if (isDatabaseUnavailable(error)) throw error;
+        if (isDatabaseUnavailable(error) || error instanceof SessionLostError) throw error;
         await markFailed(this.services.db.prisma, this.projection.name, event.position, error);
         this.services.logger.error({ err: error, projection: this.projection.name, position: event.position.toString() }, 'projection stopped on an event it cannot apply');
         return;
@@ -226,6 +228,9 @@ export class ProjectionRunner extends EventEmitter {
         this.holdsLock = false;
       });
       await client.connect();
+      // Batches commit without waiting for their WAL flush (read tables are derived data; see
+      // checkpoints.ts), which this session's setting makes true of every statement it runs.
+      await client.query('SET synchronous_commit = off');
       this.lockSession = client;
     }
     const { rows } = await this.lockSession.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(20260, hashtext($1)) AS locked', [this.projection.name]);
@@ -258,3 +263,10 @@ export class ProjectionRunner extends EventEmitter {
 }
 
 class CheckpointMovedError extends Error {}
+
+/** The lock's session ended (the lock with it): no fault of the events; retried once it is back. */
+class SessionLostError extends Error {
+  constructor(projection: string) {
+    super(`projection ${projection} lost its database session`);
+  }
+}
