@@ -18,6 +18,7 @@ const schema = z.object({
   DATABASE_URL: postgresUrl.optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
+  STATE_CACHE_STREAMS: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)').optional(),
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
@@ -52,6 +53,8 @@ export interface Config {
   databaseUrl?: string;
   dataDir: string;
   dbPoolSize: number;
+  /** Folded stream states kept in memory per process (most recently used); 0 turns the cache off. */
+  stateCacheStreams: number;
   jwt: { secret: string; isDevelopmentSecret: boolean; issuer?: string; audience?: string };
   logLevel: (typeof logLevels)[number];
   shutdownTimeoutMs: number;
@@ -108,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: v.DATABASE_URL,
     dataDir: path.resolve(v.DATA_DIR),
     dbPoolSize: v.DB_POOL_SIZE,
+    stateCacheStreams: v.STATE_CACHE_STREAMS,
     jwt: {
       secret: v.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
       isDevelopmentSecret: !v.JWT_SECRET,

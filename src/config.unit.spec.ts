@@ -46,6 +46,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RUN_PROJECTIONS: 'no' })).toThrow(/RUN_PROJECTIONS: must be true or false/);
   });
 
+  it('keeps 10,000 stream states in memory unless STATE_CACHE_STREAMS says otherwise (0 turns it off), and rejects a negative count', () => {
+    expect(loadConfig({}).stateCacheStreams).toBe(10_000);
+    expect(loadConfig({ STATE_CACHE_STREAMS: '0' }).stateCacheStreams).toBe(0);
+    expect(() => loadConfig({ STATE_CACHE_STREAMS: '-1' })).toThrow(/STATE_CACHE_STREAMS/);
+  });
+
   it('requires JWT_SECRET in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required/);
   });

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     onError: (err) => logger.warn({ err }, 'database connection error'),
   });
   const metrics = new Metrics(db.pool, logger);
-  const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend);
+  const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend, { stateCacheStreams: config.stateCacheStreams });
   const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs });
   redisProgress?.publishFrom(readSide.runners);
   const liveFeed = new LiveFeed(db, redisProgress ?? eventStore.notifier, logger);

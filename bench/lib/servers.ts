@@ -7,7 +7,7 @@ export const JWT_SECRET = 'benchmark-secret-benchmark-secret-0123456789';
  * Starts our server (`src/main.ts`) on `databaseUrl`. The per-identity mutation rate limit is off:
  * a benchmark is one identity sending far more than an honest client would.
  */
-export function startOurServer(databaseUrl: string, options: { runProjections?: boolean; cpu?: number } = {}): Promise<BenchProcess> {
+export function startOurServer(databaseUrl: string, options: { runProjections?: boolean; cpu?: number; env?: Record<string, string> } = {}): Promise<BenchProcess> {
   const env = {
     DATABASE_URL: databaseUrl,
     JWT_SECRET,
@@ -15,6 +15,7 @@ export function startOurServer(databaseUrl: string, options: { runProjections?: 
     NODE_ENV: 'production',
     RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
     RUN_PROJECTIONS: String(options.runProjections ?? true),
+    ...options.env,
   };
   return startBenchProcess('src/main.ts', env, 'Ordersource is listening', options.cpu);
 }

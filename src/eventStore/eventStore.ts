@@ -25,9 +25,11 @@ export class EventStore {
     private readonly db: Database,
     onError?: (error: Error) => void,
     private readonly observeAppend?: AppendObserver,
+    options: { stateCacheStreams?: number } = {},
   ) {
     this.notifier = new CommitNotifier(db.connectionString, onError);
     this.committer = new GroupCommitter(db.pool);
+    this.states = new StateCache(options.stateCacheStreams);
   }
 
   /** Starts listening for commits (needed only by readers that wait). */
@@ -86,7 +88,7 @@ export class EventStore {
   private readonly streamLoader = new DataLoader<StreamLoad, LoadedStream<unknown>>((loads) => loadStreams(this.db.pool, loads), { cache: false, maxBatchSize: 100 });
 
   /** Folded states of recently used streams (see stateCache.ts); filled and used by loadAggregate and the command pipeline. */
-  readonly states = new StateCache();
+  readonly states: StateCache;
 
   saveSnapshot<S>(snapshot: { streamId: string; streamType: string; version: number; state: S; schemaVersion?: number }) {
     return saveSnapshot(this.db.prisma, snapshot);

@@ -19,25 +19,27 @@ export interface CachedState {
  * Bounded (least recently used streams go first); each process has its own.
  */
 export class StateCache {
-  private readonly entries: LRUCache<string, CachedState>;
+  /** Undefined when the cache is off (0 streams): every load then reads snapshot and tail. */
+  private readonly entries?: LRUCache<string, CachedState>;
 
   constructor(maxStreams = 10_000) {
-    this.entries = new LRUCache({ max: maxStreams });
+    if (maxStreams > 0) this.entries = new LRUCache({ max: maxStreams });
   }
 
   get(streamId: string, schemaVersion: number): CachedState | undefined {
-    const entry = this.entries.get(streamId);
+    const entry = this.entries?.get(streamId);
     return entry?.schemaVersion === schemaVersion ? entry : undefined;
   }
 
   /** Keeps `entry` unless a newer version of the stream is already kept. */
   put(streamId: string, entry: CachedState): void {
+    if (!this.entries) return;
     const current = this.entries.peek(streamId);
     if (current && current.schemaVersion === entry.schemaVersion && current.version > entry.version) return;
     this.entries.set(streamId, entry);
   }
 
   clear(): void {
-    this.entries.clear();
+    this.entries?.clear();
   }
 }

@@ -38,4 +38,10 @@ describe('the state cache', () => {
     expect(cache.get('b', 1)).toBeUndefined();
     expect(cache.get('c', 1)).toBeDefined();
   });
+
+  it('keeps nothing when turned off with 0 streams', () => {
+    const cache = new StateCache(0);
+    cache.put('Order-1', entry(1));
+    expect(cache.get('Order-1', 1)).toBeUndefined();
+  });
 });
