@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
 import { machineCoresBusy } from './lib/cpu.js';
-import { limitCpu, type CpuQuota } from './lib/cpuQuota.js';
+import { limitCpu } from './lib/cpuQuota.js';
 import { runLoad, startLoadGenerator } from './lib/load.js';
 import { benchOptions, formatRate, median } from './lib/measure.js';
 import type { BenchProcess } from './lib/processes.js';
@@ -82,7 +82,7 @@ export async function runScaleOutBench(): Promise<string[]> {
           setup.cappedRates.push(rate);
           setup.cappedBusy.push(cores);
         } finally {
-          quotas.forEach((q: CpuQuota | undefined) => q?.release());
+          quotas.forEach((q) => q?.release());
         }
       }
     }

@@ -38,8 +38,9 @@ export interface InventoryChange {
   product: ProductView;
 }
 
-/** The projections whose tables live pushes read. */
-const LIVE_PROJECTIONS = ['orders', 'inventory'];
+/** The projections whose tables live pushes read, and the kind of change (event name prefix) each emits. */
+const LIVE_KINDS: Record<string, 'order' | 'product'> = { orders: 'order', inventory: 'product' };
+const LIVE_PROJECTIONS = Object.keys(LIVE_KINDS);
 
 /**
  * Where the live feed hears that a projection committed a batch: PostgreSQL's NOTIFY (the commit
@@ -59,8 +60,8 @@ export interface ProjectionProgressSource {
  * subscribers; `orders` emits `order:<id>` and `order`, `inventory` emits `product:<sku>` and `product`.
  */
 export class LiveFeed extends EventEmitter {
-  private orderCursor?: bigint;
-  private inventoryCursor?: bigint;
+  /** How far each live projection's changes have been pushed, by projection name (set by start). */
+  private readonly cursors = new Map<string, bigint>();
   private work: Promise<void> = Promise.resolve();
   private unsubscribe?: () => void;
   private unsubscribeReconnect?: () => void;
@@ -93,8 +94,7 @@ export class LiveFeed extends EventEmitter {
   /** Starts from the projections' current positions (older changes are for replays). */
   async start(): Promise<void> {
     const rows = await this.checkpoints();
-    this.orderCursor = rows.find((r) => r.name === 'orders')?.position ?? 0n;
-    this.inventoryCursor = rows.find((r) => r.name === 'inventory')?.position ?? 0n;
+    for (const name of LIVE_PROJECTIONS) this.cursors.set(name, rows.find((r) => r.name === name)?.position ?? 0n);
     this.unsubscribe = this.notifier.onProjectionProgress((name, position) => {
       if (LIVE_PROJECTIONS.includes(name)) this.enqueue(() => this.pull(name, position));
     });
@@ -119,14 +119,22 @@ export class LiveFeed extends EventEmitter {
     return this.db.prisma.projectionCheckpoint.findMany({ where: { name: { in: LIVE_PROJECTIONS } }, select: { name: true, position: true } });
   }
 
-  /** Pushes the changes of a live projection up to `position`. */
-  private pull(name: string, position: bigint): Promise<void> {
-    return name === 'orders' ? this.pullOrders(position) : this.pullInventory(position);
+  /**
+   * Pushes the changes of a live projection after its cursor up to `position`, then moves the
+   * cursor (a failed read leaves it, so the next pull reads those changes again). With nobody
+   * listening to its kind there is nothing to read (see the constructor).
+   */
+  private async pull(name: string, position: bigint): Promise<void> {
+    const cursor = this.cursors.get(name);
+    if (cursor === undefined || position <= cursor) return;
+    const kind = LIVE_KINDS[name]!;
+    if (this.heard(kind)) await (kind === 'order' ? this.pushOrders(cursor, position) : this.pushInventory(cursor, position));
+    this.cursors.set(name, position);
   }
 
   /** How far the order changes have been pushed: a subscriber's replay covers up to here at least. */
   get orderPosition(): bigint {
-    return this.orderCursor ?? 0n;
+    return this.cursors.get('orders') ?? 0n;
   }
 
   // Pulls run one at a time, in the order their notifications came, so pushes stay in position order.
@@ -134,19 +142,13 @@ export class LiveFeed extends EventEmitter {
     this.work = this.work.then(pull).catch((err: unknown) => this.logger.warn({ err }, 'live feed could not read changes'));
   }
 
-  private async pullOrders(upTo: bigint): Promise<void> {
-    if (this.orderCursor === undefined || upTo <= this.orderCursor) return;
-    if (!this.heard('order')) {
-      this.orderCursor = upTo;
-      return;
-    }
+  private async pushOrders(after: bigint, upTo: bigint): Promise<void> {
     // Prepared pg statements rather than Prisma: this runs after every projection batch (issue 7 profile).
     const { rows } = await this.db.pool.query<{ position: string; order_id: string; version: number; type: string; occurred_at: Date; data: unknown }>({
       name: 'live-order-changes',
       text: 'SELECT position::text, order_id, version, type, occurred_at, data FROM order_history WHERE position > $1 AND position <= $2 ORDER BY position',
-      values: [this.orderCursor.toString(), upTo.toString()],
+      values: [after.toString(), upTo.toString()],
     });
-    this.orderCursor = upTo;
     for (const { position, order_id: orderId, version, type, occurred_at: occurredAt, data } of rows) {
       const row = { position: BigInt(position), orderId, version, type, occurredAt, data };
       const change = orderChangeFrom(row, this.db);
@@ -155,19 +157,13 @@ export class LiveFeed extends EventEmitter {
     }
   }
 
-  private async pullInventory(upTo: bigint): Promise<void> {
-    if (this.inventoryCursor === undefined || upTo <= this.inventoryCursor) return;
-    if (!this.heard('product')) {
-      this.inventoryCursor = upTo;
-      return;
-    }
+  private async pushInventory(after: bigint, upTo: bigint): Promise<void> {
     // The whole row, once per batch: every subscriber to a product gets the same object.
     const { rows } = await this.db.pool.query<{ sku: string; name: string; price_cents: number; on_hand: number; reserved: number; last_position: string }>({
       name: 'live-inventory-changes',
       text: 'SELECT sku, name, price_cents, on_hand, reserved, last_position::text FROM inventory WHERE last_position > $1 AND last_position <= $2 ORDER BY last_position',
-      values: [this.inventoryCursor.toString(), upTo.toString()],
+      values: [after.toString(), upTo.toString()],
     });
-    this.inventoryCursor = upTo;
     for (const row of rows) {
       const product = productViewFromRow({ sku: row.sku, name: row.name, priceCents: row.price_cents, onHand: row.on_hand, reserved: row.reserved });
       const change: InventoryChange = { position: BigInt(row.last_position), sku: row.sku, product };

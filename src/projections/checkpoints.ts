@@ -23,37 +23,33 @@ export async function readCheckpoint(prisma: PrismaClient, name: string): Promis
   return { name, position: row.position, status: row.status as ProjectionStatusValue, lastError: row.lastError };
 }
 
-/**
- * Locks the checkpoint row inside a batch's transaction and checks it is where this runner left it:
- * if another process moved it (a takeover while we were cut off), the batch must not be applied.
- */
-export async function lockCheckpoint(tx: pg.ClientBase, name: string): Promise<{ position: bigint; status: ProjectionStatusValue }> {
-  const { rows } = await tx.query<{ position: string; status: ProjectionStatusValue }>(
-    'SELECT position, status FROM projection_checkpoints WHERE name = $1 FOR UPDATE',
-    [name],
-  );
-  if (!rows[0]) throw new Error(`projection ${name} has no checkpoint`);
-  return { position: BigInt(rows[0].position), status: rows[0].status };
+type LockedCheckpoint = { position: bigint; status: ProjectionStatusValue };
+const LOCK_CHECKPOINT = 'SELECT position, status FROM projection_checkpoints WHERE name = $1 FOR UPDATE';
+
+function lockedCheckpoint(name: string, row: { position: string; status: ProjectionStatusValue } | undefined): LockedCheckpoint {
+  if (!row) throw new Error(`projection ${name} has no checkpoint`);
+  return { position: BigInt(row.position), status: row.status };
 }
 
-// A projection's session commits without waiting for its WAL flush (`synchronous_commit = off`,
-// set by the runner). Read tables are derived data: checkpoint and rows commit together or not at
-// all, so a database crash can only lose the last few batches whole, and the runner applies them
-// again from the log, which commits synchronously as always. Saves a flush per batch.
+/**
+ * Locks the checkpoint row inside a transaction and says where it stands: a batch checks it is
+ * where its runner left it (if another process moved it, a takeover while we were cut off, the
+ * batch must not be applied); a rebuild holds it while it swaps the tables.
+ */
+export async function lockCheckpoint(tx: pg.ClientBase, name: string): Promise<LockedCheckpoint> {
+  const { rows } = await tx.query<{ position: string; status: ProjectionStatusValue }>(LOCK_CHECKPOINT, [name]);
+  return lockedCheckpoint(name, rows[0]);
+}
 
 /**
  * BEGIN, then lockCheckpoint, in one round trip (a batch runs after every commit under load, and
  * each round trip costs both sides CPU: issue 7). A multi-statement query takes no parameters; the
  * name is a projection's (our code's), quoted as a literal all the same.
  */
-export async function beginAndLockCheckpoint(tx: pg.ClientBase, name: string): Promise<{ position: bigint; status: ProjectionStatusValue }> {
-  const results = (await tx.query(`BEGIN; SELECT position, status FROM projection_checkpoints WHERE name = ${pg.escapeLiteral(name)} FOR UPDATE`)) as unknown as pg.QueryResult<{
-    position: string;
-    status: ProjectionStatusValue;
-  }>[];
-  const row = results[1]?.rows[0];
-  if (!row) throw new Error(`projection ${name} has no checkpoint`);
-  return { position: BigInt(row.position), status: row.status };
+export async function beginAndLockCheckpoint(tx: pg.ClientBase, name: string): Promise<LockedCheckpoint> {
+  const lock = LOCK_CHECKPOINT.replace('$1', pg.escapeLiteral(name));
+  const results = (await tx.query(`BEGIN; ${lock}`)) as unknown as pg.QueryResult<{ position: string; status: ProjectionStatusValue }>[];
+  return lockedCheckpoint(name, results[1]?.rows[0]);
 }
 
 /**

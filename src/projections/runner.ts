@@ -142,9 +142,8 @@ export class ProjectionRunner extends EventEmitter {
     if (head <= from) return 'idle';
     // A projection that had nothing to apply last time (most commits are not its business) first
     // tries to skip to the head in one round trip, without reading the log.
-    if (this.skippedLast && (await skipCheckpoint(this.session(), this.projection.name, this.projection.eventTypes, from, head))) {
+    if (this.skippedLast && (await this.trySkip(from, head))) {
       this.checkpoint = { position: head, failed: false };
-      this.emit('progress', head);
       return 'caughtUp';
     }
     const events = await this.services.eventStore.readAll(from, BATCH_SIZE, { types: [...this.projection.eventTypes], upTo: head });
@@ -168,8 +167,14 @@ export class ProjectionRunner extends EventEmitter {
 
   /** Moves the checkpoint over events this projection does not handle. */
   private async skipTo(from: bigint, to: bigint): Promise<void> {
-    if (!(await skipCheckpoint(this.session(), this.projection.name, this.projection.eventTypes, from, to))) throw new CheckpointMovedError();
-    this.emit('progress', to);
+    if (!(await this.trySkip(from, to))) throw new CheckpointMovedError();
+  }
+
+  /** Moves the checkpoint from `from` to `to` if nothing in between is for this projection (see skipCheckpoint). */
+  private async trySkip(from: bigint, to: bigint): Promise<boolean> {
+    const moved = await skipCheckpoint(this.session(), this.projection.name, this.projection.eventTypes, from, to);
+    if (moved) this.emit('progress', to);
+    return moved;
   }
 
   private async applyBatch(from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
@@ -228,8 +233,10 @@ export class ProjectionRunner extends EventEmitter {
         this.holdsLock = false;
       });
       await client.connect();
-      // Batches commit without waiting for their WAL flush (read tables are derived data; see
-      // checkpoints.ts), which this session's setting makes true of every statement it runs.
+      // This session's batches commit without waiting for their WAL flush. Read tables are derived
+      // data: checkpoint and rows commit together or not at all, so a database crash can only
+      // lose the last few batches whole, and they are applied again from the log, which commits
+      // synchronously as always. Saves a flush per batch.
       await client.query('SET synchronous_commit = off');
       this.lockSession = client;
     }
