@@ -4,7 +4,7 @@ import { EventStore } from '../src/eventStore/eventStore.js';
 import type { AppendRequest } from '../src/eventStore/types.js';
 import { createLogger } from '../src/logger.js';
 import { ordersProjection } from '../src/orders/orderProjection.js';
-import { ReadSide } from '../src/projections/projections.js';
+import { ReadSide } from '../src/projections/readSide.js';
 import { rebuildProjection } from '../src/projections/rebuild.js';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
 import { benchOptions, formatRate, median } from './lib/measure.js';

@@ -3,7 +3,7 @@ import { connectDatabase } from '../src/db/database.js';
 import { openToolStorage } from '../src/db/storage.js';
 import { EventStore } from '../src/eventStore/eventStore.js';
 import { createLogger } from '../src/logger.js';
-import { PROJECTIONS } from '../src/projections/projections.js';
+import { PROJECTIONS } from '../src/features.js';
 import { rebuildProjection } from '../src/projections/rebuild.js';
 
 // `npm run projections:rebuild [name]`: rebuilds one projection (or all) from the event log while

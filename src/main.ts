@@ -2,12 +2,10 @@ import { startApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { connectDatabase } from './db/database.js';
 import { openStorage } from './db/storage.js';
-import { EventStore } from './eventStore/eventStore.js';
+import { FEATURES } from './features.js';
 import { createLogger } from './logger.js';
-import { LiveFeed } from './live/liveFeed.js';
 import { RedisProjectionProgress } from './live/redisProgress.js';
-import { Metrics } from './observability/metrics.js';
-import { ReadSide } from './projections/projections.js';
+import { createServices, startServices, stopServices } from './services.js';
 
 /** Process entry: config, database, server, and a graceful stop on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -34,22 +32,14 @@ async function main(): Promise<void> {
     poolSize: config.dbPoolSize,
     onError: (err) => logger.warn({ err }, 'database connection error'),
   });
-  const metrics = new Metrics(db.pool, logger);
-  const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend, { stateCacheStreams: config.stateCacheStreams });
-  const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs });
-  redisProgress?.publishFrom(readSide.runners);
-  const liveFeed = new LiveFeed(db, redisProgress ?? eventStore.notifier, logger);
+  const services = createServices({ config, logger, db, features: FEATURES, progressChannel: redisProgress });
   let app;
   try {
-    await eventStore.start();
-    if (config.runProjections) readSide.start();
-    else logger.info('RUN_PROJECTIONS=false: this process serves only; another process must run the projections');
-    await liveFeed.start();
-    app = await startApp({ config, logger, db, eventStore, readSide, liveFeed, metrics }, { port: config.port, host: config.host });
+    await startServices(services);
+    app = await startApp(services, { port: config.port, host: config.host });
   } catch (error) {
     // Never leave the embedded PostgreSQL running behind a server that failed to start.
-    await readSide.stop();
-    await eventStore.stop();
+    await stopServices(services);
     await redisProgress?.close();
     await db.close();
     await storage.close();
@@ -64,9 +54,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     try {
       await app.stop(config.shutdownTimeoutMs);
-      liveFeed.stop();
-      await readSide.stop();
-      await eventStore.stop();
+      await stopServices(services);
       await redisProgress?.close();
       await db.close();
       await storage.close();

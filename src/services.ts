@@ -1,10 +1,12 @@
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
-import type { EventStore } from './eventStore/eventStore.js';
-import type { LiveFeed } from './live/liveFeed.js';
+import { EventStore } from './eventStore/eventStore.js';
+import type { FeatureModule } from './feature.js';
+import { LiveFeed, type ProjectionProgressSource } from './live/liveFeed.js';
 import type { Logger } from './logger.js';
-import type { Metrics } from './observability/metrics.js';
-import type { ReadSide } from './projections/projections.js';
+import { Metrics } from './observability/metrics.js';
+import type { ProjectionRunner } from './projections/runner.js';
+import { ReadSide } from './projections/readSide.js';
 
 /** The long-lived parts of a running server, shared by every request. */
 export interface Services {
@@ -16,4 +18,51 @@ export interface Services {
   liveFeed: LiveFeed;
   /** This server's Prometheus registry and the service's own metrics (`/metrics`). */
   metrics: Metrics;
+  /** The features the service is made of (their GraphQL makes the schema). */
+  features: readonly FeatureModule[];
+}
+
+/** Where projection progress is announced when PostgreSQL's NOTIFY is not the channel (Redis). */
+export interface ProgressChannel extends ProjectionProgressSource {
+  publishFrom(runners: readonly ProjectionRunner[]): void;
+}
+
+export interface ServiceOptions {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  /** The features the service is made of: their projections run and their live changes are pushed. */
+  features: readonly FeatureModule[];
+  /** Live fan-out through another channel than PostgreSQL's NOTIFY (Redis, with REDIS_URL). */
+  progressChannel?: ProgressChannel;
+}
+
+/**
+ * Wires the generic parts (event store, read side, live feed, metrics) to the features, the same
+ * way for the server, the tests and the benchmarks. Nothing is started: see `startServices`.
+ */
+export function createServices({ config, logger, db, features, progressChannel }: ServiceOptions): Services {
+  const metrics = new Metrics(db.pool, logger, features.flatMap((f) => f.projections).map((p) => p.name));
+  const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend, {
+    stateCacheStreams: config.stateCacheStreams,
+  });
+  const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs }, features.flatMap((f) => f.projections));
+  progressChannel?.publishFrom(readSide.runners);
+  const liveFeed = new LiveFeed(db, progressChannel ?? eventStore.notifier, logger, features.flatMap((f) => f.liveSources));
+  return { config, logger, db, eventStore, readSide, liveFeed, metrics, features };
+}
+
+/** Starts listening for commits, the projections (unless RUN_PROJECTIONS=false) and the live feed. */
+export async function startServices(services: Services): Promise<void> {
+  await services.eventStore.start();
+  if (services.config.runProjections) services.readSide.start();
+  else services.logger.info('RUN_PROJECTIONS=false: this process serves only; another process must run the projections');
+  await services.liveFeed.start();
+}
+
+/** Stops what `startServices` started (the database itself is the caller's). */
+export async function stopServices(services: Services): Promise<void> {
+  services.liveFeed.stop();
+  await services.readSide.stop();
+  await services.eventStore.stop();
 }

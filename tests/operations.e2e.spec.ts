@@ -3,13 +3,10 @@ import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/db/database.js';
 import { findFreePort } from '../src/db/freePort.js';
-import { EventStore } from '../src/eventStore/eventStore.js';
-import { LiveFeed } from '../src/live/liveFeed.js';
 import { createLogger } from '../src/logger.js';
-import { Metrics } from '../src/observability/metrics.js';
 import type { Readiness } from '../src/observability/readiness.js';
-import { PROJECTIONS, ReadSide } from '../src/projections/projections.js';
-import type { Services } from '../src/services.js';
+import { FEATURES, PROJECTIONS } from '../src/features.js';
+import { createServices } from '../src/services.js';
 import { clientAs, command, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { subscribe } from './support/wsClient.js';
@@ -197,13 +194,7 @@ describe('GET /ready without a database', () => {
     const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
     // Nothing listens on this port: a real connection refusal.
     const db = connectDatabase(`postgres://nobody:nothing@127.0.0.1:${await findFreePort()}/nowhere`, { poolSize: 2 });
-    const eventStore = new EventStore(db);
-    const metrics = new Metrics(db.pool, logger);
-    const services: Services = {
-      config, logger, db, eventStore, metrics,
-      readSide: new ReadSide({ db, eventStore, logger }),
-      liveFeed: new LiveFeed(db, eventStore.notifier, logger),
-    };
+    const services = createServices({ config, logger, db, features: FEATURES });
     const app = await startApp(services, { port: 0, host: '127.0.0.1' });
     try {
       const { status, body } = await ready({ app });

@@ -3,16 +3,15 @@ import { createTestDatabase, type TestDatabase } from '../../tests/support/testD
 import type { Authentication } from '../auth/actor.js';
 import { loadConfig } from '../config.js';
 import { ConcurrencyConflictError, ValidationError } from '../domain/errors.js';
-import { EventStore } from '../eventStore/eventStore.js';
 import { createLogger } from '../logger.js';
 import { productAggregate, productStreamId } from '../products/productDecider.js';
 import { addProduct, restockProduct } from '../products/productCommands.js';
-import { ReadSide } from '../projections/projections.js';
 import type { Services } from '../services.js';
 import { loadAggregate } from './loadAggregate.js';
 import { runCommand } from './pipeline.js';
-import { LiveFeed } from '../live/liveFeed.js';
-import { Metrics } from '../observability/metrics.js';
+import { EventStore } from '../eventStore/eventStore.js';
+import { FEATURES } from '../features.js';
+import { createServices } from '../services.js';
 
 let testDb: TestDatabase;
 let services: Services;
@@ -22,9 +21,7 @@ const request = () => ({ auth: staff, services, requestId: 'req-1' });
 beforeAll(async () => {
   testDb = await createTestDatabase();
   const db = testDb.connect();
-  const eventStore = new EventStore(db);
-  const logger = createLogger('silent');
-  services = { config: loadConfig({ NODE_ENV: 'test' }), logger, db, eventStore, readSide: new ReadSide({ db, eventStore, logger }), liveFeed: new LiveFeed(db, eventStore.notifier, logger), metrics: new Metrics(db.pool, logger) };
+  services = createServices({ config: loadConfig({ NODE_ENV: 'test' }), logger: createLogger('silent'), db, features: FEATURES });
 });
 afterAll(() => testDb.drop());
 

@@ -2,9 +2,6 @@ import { isStaff, requireUser } from '../auth/actor.js';
 import { builder } from '../graphql/builder.js';
 import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { keysetConnection } from '../graphql/cursors.js';
-import { countOrders, orderCursorKey, pageOfOrders } from '../orders/orderReads.js';
-import { OrderConnection, OrderType } from '../orders/orderTypes.js';
 import { CustomerType } from './customerTypes.js';
 import type { CustomerView } from './customerView.js';
 
@@ -22,15 +19,6 @@ builder.objectFields(CustomerType, (t) => ({
     description: 'Payments minus refunds, in cents (a Float: a customer\'s lifetime spend can pass the 32-bit Int range; it is always a whole number).',
     resolve: async (c: CustomerSummaryView, _args, ctx) => c.totalSpentCents ?? (await summaryOf(ctx, c.id))?.totalSpentCents ?? 0,
   }),
-  orders: t.connection(
-    {
-      type: OrderType,
-      description: 'This customer\'s orders, newest first.',
-      resolve: (c, args, ctx) =>
-        keysetConnection(args, orderCursorKey, (page) => pageOfOrders(ctx.db.prisma, { customerId: c.id }, page), () => countOrders(ctx.db.prisma, { customerId: c.id })),
-    },
-    OrderConnection,
-  ),
 }));
 
 async function summaryOf(ctx: GraphQLContext, customerId: string): Promise<CustomerSummaryView | null> {

@@ -5,7 +5,10 @@ import { loadConfig } from '../config.js';
 import { verifyAccessToken } from '../auth/tokens.js';
 import { graphiqlOptions } from './graphiql.js';
 import { GRAPHIQL_EXAMPLES } from './graphiqlExamples.js';
-import { schema } from './schema.js';
+import { FEATURES } from '../features.js';
+import { buildSchema } from './schema.js';
+
+const schema = buildSchema(FEATURES);
 
 const operationsOf = (query: string) => parse(query).definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
 

@@ -12,7 +12,7 @@ import { graphiqlOptions } from './graphiql.js';
 import { securityPlugins } from './security/index.js';
 import { useRequestBodyLimit } from './security/requestBodyLimit.js';
 import { UNEXPECTED_ERROR_MESSAGE } from './security/unexpectedErrors.js';
-import { schema } from './schema.js';
+import { buildSchema } from './schema.js';
 
 /**
  * Query fields return plain types rather than result unions, so an expected rejection there (an
@@ -44,7 +44,7 @@ export type ServerContext = { connectionParams?: Readonly<Record<string, unknown
  */
 export function createGraphQLServer(services: Services): YogaServerInstance<ServerContext, GraphQLContext> {
   return createYoga<ServerContext, GraphQLContext>({
-    schema,
+    schema: buildSchema(services.features),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,

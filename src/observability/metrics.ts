@@ -27,6 +27,8 @@ export class Metrics {
   constructor(
     private readonly pool: pg.Pool,
     private readonly logger: Logger,
+    /** The service's projections, whose progress the gauges report. */
+    private readonly projectionNames: readonly string[],
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -116,7 +118,7 @@ export class Metrics {
 
   /** The head and checkpoints; a failed read leaves the gauges empty rather than failing the scrape. */
   private readProgress(): Promise<ReadSideProgress | undefined> {
-    return withDeadline(readProjectionProgress(this.pool), PROGRESS_TIMEOUT_MS, 'the database').catch((err: unknown) => {
+    return withDeadline(readProjectionProgress(this.pool, this.projectionNames), PROGRESS_TIMEOUT_MS, 'the database').catch((err: unknown) => {
       this.logger.warn({ err }, 'metrics: could not read projection progress');
       return undefined;
     });

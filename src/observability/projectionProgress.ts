@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { PROJECTIONS } from '../projections/projections.js';
 
 /** Where one projection stands against the head of the log. */
 export interface ProjectionProgress {
@@ -25,14 +24,14 @@ const PROGRESS_SQL = `
                    FROM projection_checkpoints), '[]'::json) AS checkpoints`;
 
 /**
- * Reads the head of the log and every projection's checkpoint. A projection that has not yet
+ * Reads the head of the log and the checkpoints of the projections called `names`. A projection that has not yet
  * written its checkpoint counts as RUNNING at position 0.
  */
-export async function readProjectionProgress(db: pg.Pool): Promise<ReadSideProgress> {
+export async function readProjectionProgress(db: pg.Pool, names: readonly string[]): Promise<ReadSideProgress> {
   const { rows } = await db.query<{ head: string; checkpoints: { name: string; position: string; status: string }[] }>(PROGRESS_SQL);
   const head = BigInt(rows[0]!.head);
   const stored = new Map(rows[0]!.checkpoints.map((c) => [c.name, c]));
-  const projections = PROJECTIONS.map(({ name }): ProjectionProgress => {
+  const projections = names.map((name): ProjectionProgress => {
     const row = stored.get(name);
     const position = BigInt(row?.position ?? '0');
     return { name, position, status: row?.status === 'FAILED' ? 'FAILED' : 'RUNNING', lag: head > position ? head - position : 0n };

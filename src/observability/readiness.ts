@@ -28,7 +28,7 @@ export const READY_TIMEOUT_MS = 2_000;
  * reads through this server are current). Projection errors stay out of the body (it is not
  * authenticated): staff read them with the `projections` query.
  */
-export async function checkReadiness(services: Pick<Services, 'db' | 'config' | 'logger'>): Promise<Readiness> {
+export async function checkReadiness(services: Pick<Services, 'db' | 'config' | 'logger' | 'readSide'>): Promise<Readiness> {
   const maxProjectionLag = services.config.readyMaxProjectionLag;
   const started = performance.now();
   try {
@@ -41,7 +41,7 @@ export async function checkReadiness(services: Pick<Services, 'db' | 'config' | 
   const databaseLatencyMs = Math.round(performance.now() - started);
   let progress;
   try {
-    progress = await withDeadline(readProjectionProgress(services.db.pool), READY_TIMEOUT_MS, 'the database');
+    progress = await withDeadline(readProjectionProgress(services.db.pool, services.readSide.projections.map((p) => p.name)), READY_TIMEOUT_MS, 'the database');
   } catch (err) {
     services.logger.warn({ err }, 'readiness: could not read the projection checkpoints');
     const message = 'the database did not answer the projection checkpoint query';

@@ -4,7 +4,7 @@ import { NotFoundError } from '../domain/errors.js';
 import { builder } from '../graphql/builder.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { changeStream } from '../live/changeStream.js';
-import { orderChangeFrom, type OrderChange } from '../live/liveFeed.js';
+import { orderChangeFrom, type OrderChange } from './orderChanges.js';
 import { parsePosition } from '../projections/consistency.js';
 import { canSeeOrder } from './orderCommands.js';
 import type { OrderStatus } from './orderEvents.js';

@@ -2,7 +2,7 @@ import { requireNoRefusedToken } from '../auth/actor.js';
 import { builder } from '../graphql/builder.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { changeStream } from '../live/changeStream.js';
-import type { InventoryChange } from '../live/liveFeed.js';
+import type { InventoryChange } from './inventoryChanges.js';
 import { ProductType } from './productTypes.js';
 import { productViewFromRow } from './productView.js';
 

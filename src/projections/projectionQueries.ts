@@ -2,7 +2,6 @@ import { requireStaff, type Authentication } from '../auth/actor.js';
 import { ForbiddenError, InvalidStateError, NotFoundError, UnauthenticatedError } from '../domain/errors.js';
 import { builder } from '../graphql/builder.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { PROJECTIONS } from './projections.js';
 
 interface ProjectionStatusView {
   name: string;
@@ -32,7 +31,7 @@ const ProjectionStatusType = builder.objectRef<ProjectionStatusView>('Projection
 });
 
 async function statusOf(ctx: GraphQLContext, name: string): Promise<ProjectionStatusView> {
-  const projection = PROJECTIONS.find((p) => p.name === name);
+  const projection = ctx.readSide.projection(name);
   // Only the known names exist; the echo is cut so a huge name does not come back in the answer.
   if (!projection) throw new NotFoundError(`no projection named ${JSON.stringify(name.slice(0, 100))}`);
   const row = await ctx.db.prisma.projectionCheckpoint.findUnique({ where: { name } });
@@ -51,7 +50,7 @@ builder.queryField('projections', (t) =>
     description: 'Every projection\'s progress (staff).',
     resolve: (_root, _args, ctx) => {
       requireStaff(ctx.auth);
-      return Promise.all(PROJECTIONS.map((p) => statusOf(ctx, p.name)));
+      return Promise.all(ctx.readSide.projections.map((p) => statusOf(ctx, p.name)));
     },
   }),
 );

@@ -9,10 +9,10 @@ import { createLogger } from '../logger.js';
 import { addItem, cancelOrder, createOrder, recordPayment, submitOrder } from '../orders/orderCommands.js';
 import { addProduct, restockProduct } from '../products/productCommands.js';
 import type { Services } from '../services.js';
-import { PROJECTIONS, ReadSide } from './projections.js';
+import { PROJECTIONS } from '../features.js';
 import { rebuildProjection } from './rebuild.js';
-import { LiveFeed } from '../live/liveFeed.js';
-import { Metrics } from '../observability/metrics.js';
+import { createServices } from '../services.js';
+import { FEATURES } from '../features.js';
 
 let testDb: TestDatabase;
 let services: Services;
@@ -22,12 +22,9 @@ const run = (definition: Parameters<typeof runCommand>[0], input: Record<string,
 beforeAll(async () => {
   testDb = await createTestDatabase();
   const db = testDb.connect({ poolSize: 12 });
-  const eventStore = new EventStore(db);
-  await eventStore.start();
-  const logger = createLogger('silent');
-  const readSide = new ReadSide({ db, eventStore, logger });
-  readSide.start();
-  services = { config: loadConfig({ NODE_ENV: 'test' }), logger, db, eventStore, readSide, liveFeed: new LiveFeed(db, eventStore.notifier, logger), metrics: new Metrics(db.pool, logger) };
+  services = createServices({ config: loadConfig({ NODE_ENV: 'test' }), logger: createLogger('silent'), db, features: FEATURES });
+  await services.eventStore.start();
+  services.readSide.start();
 });
 afterAll(async () => {
   await services.readSide.stop();

@@ -7,7 +7,7 @@ import { ConsistencyTimeoutError } from '../domain/errors.js';
 import { appendToStreams } from '../eventStore/append.js';
 import { addItem, createOrder, recordPayment, submitOrder } from '../orders/orderCommands.js';
 import { addProduct, restockProduct } from '../products/productCommands.js';
-import { PROJECTIONS } from './projections.js';
+import { PROJECTIONS } from '../features.js';
 
 let world: World | undefined;
 let server: TestServer | undefined;

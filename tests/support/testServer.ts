@@ -1,11 +1,8 @@
 import { loadConfig } from '../../src/config.js';
 import { startApp, type App } from '../../src/app.js';
-import { EventStore } from '../../src/eventStore/eventStore.js';
+import { FEATURES } from '../../src/features.js';
 import { createLogger } from '../../src/logger.js';
-import { LiveFeed } from '../../src/live/liveFeed.js';
-import { Metrics } from '../../src/observability/metrics.js';
-import { ReadSide } from '../../src/projections/projections.js';
-import type { Services } from '../../src/services.js';
+import { createServices, startServices, stopServices, type Services } from '../../src/services.js';
 import { createTestDatabase, type TestDatabase } from './testDatabase.js';
 
 /** A real server on a free port over a fresh database, for end-to-end tests. */
@@ -24,14 +21,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...env });
   const logger = createLogger(config.logLevel);
   const db = database.connect({ poolSize: 20 });
-  const metrics = new Metrics(db.pool, logger);
-  const eventStore = new EventStore(db, undefined, metrics.observeAppend);
-  await eventStore.start();
-  const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs });
-  readSide.start();
-  const liveFeed = new LiveFeed(db, eventStore.notifier, logger);
-  await liveFeed.start();
-  const services: Services = { config, logger, db, eventStore, readSide, liveFeed, metrics };
+  const services = createServices({ config, logger, db, features: FEATURES });
+  await startServices(services);
   const app = await startApp(services, { port: 0, host: '127.0.0.1' });
   return {
     app,
@@ -48,9 +39,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
     async stop() {
       await app.stop(1_000);
-      liveFeed.stop();
-      await readSide.stop();
-      await eventStore.stop();
+      await stopServices(services);
       await database.drop();
     },
   };

@@ -4,8 +4,11 @@ import { describe, expect, it } from 'vitest';
 import * as dashboardDocuments from '../../../dashboard/src/gql/graphql.js';
 import { loadConfig } from '../../config.js';
 import { GRAPHIQL_EXAMPLES } from '../graphiqlExamples.js';
-import { schema } from '../schema.js';
+import { FEATURES } from '../../features.js';
+import { buildSchema } from '../schema.js';
 import { LIMIT_CODES, operationLimitPlugins } from './operationLimits.js';
+
+const schema = buildSchema(FEATURES);
 
 /** Parses and validates `source` with the limit plugins of a configuration, as Yoga would. */
 function check(source: string, env: Record<string, string> = {}) {

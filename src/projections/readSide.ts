@@ -1,15 +1,9 @@
-import { customersProjection } from '../customers/customerProjection.js';
 import type { Database } from '../db/database.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { Logger } from '../logger.js';
-import { ordersProjection } from '../orders/orderProjection.js';
-import { inventoryProjection } from '../products/inventoryProjection.js';
 import { ReadModelConsistency } from './consistency.js';
 import type { Projection } from './projection.js';
 import { ProjectionRunner } from './runner.js';
-
-/** Every projection of the service. */
-export const PROJECTIONS: readonly Projection[] = [ordersProjection, customersProjection, inventoryProjection];
 
 export type ProjectionDeps = { db: Database; eventStore: EventStore; logger: Logger; consistencyTimeoutMs?: number };
 
@@ -22,7 +16,10 @@ export class ReadSide {
   readonly consistency: ReadModelConsistency;
   private readonly timeoutMs: number;
 
-  constructor(deps: ProjectionDeps, projections: readonly Projection[] = PROJECTIONS) {
+  constructor(
+    deps: ProjectionDeps,
+    readonly projections: readonly Projection[],
+  ) {
     this.timeoutMs = deps.consistencyTimeoutMs ?? 5_000;
     this.runners = projections.map((p) => new ProjectionRunner(p, deps));
     this.consistency = new ReadModelConsistency(deps.db.prisma, deps.eventStore.notifier);
@@ -34,6 +31,11 @@ export class ReadSide {
 
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.stop()));
+  }
+
+  /** The projection called `name`, if the service has one. */
+  projection(name: string): Projection | undefined {
+    return this.projections.find((p) => p.name === name);
   }
 
   /** Wakes the runner of `name` (after an admin retry or skip). */

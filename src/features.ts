@@ -1,0 +1,14 @@
+import { customersFeature } from './customers/customersFeature.js';
+import type { FeatureModule } from './feature.js';
+import { ordersFeature } from './orders/ordersFeature.js';
+import { productsFeature } from './products/productsFeature.js';
+import { systemFeature } from './system/systemFeature.js';
+
+/**
+ * Every feature of the service, the one list the app is built from (server, tests, benchmarks,
+ * scripts). A new read model, process or slice is added here and nowhere else.
+ */
+export const FEATURES: readonly FeatureModule[] = [systemFeature, customersFeature, productsFeature, ordersFeature];
+
+/** Every projection of the service, in the features' order. */
+export const PROJECTIONS = FEATURES.flatMap((feature) => feature.projections);

@@ -1,0 +1,19 @@
+import { CustomerType } from '../customers/customerTypes.js';
+import { builder } from '../graphql/builder.js';
+import { keysetConnection } from '../graphql/cursors.js';
+import { countOrders, orderCursorKey, pageOfOrders } from './orderReads.js';
+import { OrderConnection, OrderType } from './orderTypes.js';
+
+// A customer's orders are an orders read: the orders feature adds the field to the customer type,
+// so that customers need not know about orders (orders already depend on customers).
+builder.objectField(CustomerType, 'orders', (t) =>
+  t.connection(
+    {
+      type: OrderType,
+      description: 'This customer\'s orders, newest first.',
+      resolve: (c, args, ctx) =>
+        keysetConnection(args, orderCursorKey, (page) => pageOfOrders(ctx.db.prisma, { customerId: c.id }, page), () => countOrders(ctx.db.prisma, { customerId: c.id })),
+    },
+    OrderConnection,
+  ),
+);

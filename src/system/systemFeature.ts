@@ -1,0 +1,5 @@
+import type { FeatureModule } from '../feature.js';
+import './systemQueries.js';
+
+/** Questions about the service itself (the log's head), not about a domain. */
+export const systemFeature: FeatureModule = { name: 'system', projections: [], liveSources: [] };
