@@ -3,7 +3,7 @@ import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { LIMIT_CODES } from '../src/graphql/security/operationLimits.js';
-import { clientAs, commandMutation, unique, type ApiClient } from './support/api.js';
+import { clientAs, commandMutation, unique } from './support/api.js';
 import { codesOf, postRaw, wsOperation } from './support/hardening.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -12,7 +12,6 @@ import { startTestServer, type TestServer } from './support/testServer.js';
 
 let limited: TestServer;
 let defaults: TestServer;
-let staff: ApiClient;
 beforeAll(async () => {
   [limited, defaults] = await Promise.all([
     startTestServer({
@@ -28,7 +27,7 @@ beforeAll(async () => {
     }),
     startTestServer(),
   ]);
-  staff = await clientAs(limited, 'staff', 'limits-staff');
+  await clientAs(limited, 'staff', 'limits-staff');
 });
 afterAll(() => Promise.all([limited?.stop(), defaults?.stop()]));
 

@@ -4,7 +4,6 @@ import type { Authentication } from '../auth/actor.js';
 import { runCommand } from '../commands/pipeline.js';
 import { loadConfig } from '../config.js';
 import { registerCustomer } from '../customers/customerCommands.js';
-import { EventStore } from '../eventStore/eventStore.js';
 import { createLogger } from '../logger.js';
 import { addItem, cancelOrder, createOrder, recordPayment, submitOrder } from '../orders/orderCommands.js';
 import { addProduct, restockProduct } from '../products/productCommands.js';

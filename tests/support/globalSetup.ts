@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { applyMigrations } from '../../src/db/migrations/migrate.js';
-import { openScratchServer, withDatabase } from '../../src/db/scratchServer.js';
+import { openScratchServer } from '../../src/db/scratchServer.js';
 import { TEMPLATE_DATABASE } from './testDatabase.js';
 
 declare module 'vitest' {

@@ -57,7 +57,7 @@ export async function startOwnedPostgres(): Promise<OwnedPostgres> {
         await client.end();
         return;
       } catch (error) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`owned PostgreSQL did not start: ${String(error)}`);
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`owned PostgreSQL did not start: ${String(error)}`, { cause: error });
         await new Promise((r) => setTimeout(r, 50));
       }
     }
