@@ -8,7 +8,7 @@ import { systemFeature } from './system/systemFeature.js';
  * Every feature of the service, the one list the app is built from (server, tests, benchmarks,
  * scripts). A new read model, process or slice is added here and nowhere else.
  */
-export const FEATURES: readonly FeatureModule[] = [systemFeature, customersFeature, productsFeature, ordersFeature];
+export const FEATURES: readonly FeatureModule[] = [ordersFeature, customersFeature, productsFeature, systemFeature];
 
 /** Every projection of the service, in the features' order. */
 export const PROJECTIONS = FEATURES.flatMap((feature) => feature.projections);

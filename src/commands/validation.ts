@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ValidationError, type FieldError } from '../domain/errors.js';
 import { MAX_INT32 } from '../domain/limits.js';
 
-/** Input bounds shared by the commands (SPEC: names <= 200 chars, quantities 1..1000, cents > 0 in 32 bits). */
+/** Input bounds shared by the commands: names of at most 200 characters, cents above 0 within 32 bits. */
 export const bounded = {
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   email: z.string().trim().max(254, 'must be at most 254 characters').pipe(z.email('must be a valid email address')),
@@ -10,7 +10,6 @@ export const bounded = {
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain letters, digits, ".", "_" and "-"'),
   id: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters')
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'may contain letters, digits, ".", "_", ":" and "-"'),
-  quantity: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000'),
   cents: z.number().int().min(1, 'must be greater than 0').max(MAX_INT32, `must be at most ${MAX_INT32}`),
   stock: z.number().int().min(0, 'must not be negative').max(MAX_INT32, `must be at most ${MAX_INT32}`),
   restock: z.number().int().min(1, 'must be greater than 0').max(MAX_INT32, `must be at most ${MAX_INT32}`),

@@ -1,10 +1,15 @@
 import type { Aggregate } from '../domain/aggregate.js';
 import { EmailTakenError } from '../domain/errors.js';
+import { streamIds } from '../domain/streamIds.js';
 import type { CustomerCommand, CustomerEmailEvent, CustomerEvent, CustomerState } from './customerEvents.js';
+
+const CUSTOMER_STREAMS = streamIds('Customer');
+/** An email's claim: one stream per address, so that two registrations of it conflict. */
+const EMAIL_STREAMS = streamIds('CustomerEmail');
 
 /** The Customer aggregate. */
 export const customerAggregate: Aggregate<CustomerState, CustomerEvent> = {
-  streamType: 'Customer',
+  streamType: CUSTOMER_STREAMS.type,
   snapshotSchemaVersion: 1,
   initialState: () => ({ exists: false, id: '', name: '', email: '', registeredAt: '' }),
   evolve: (state, event, { occurredAt }) => ({
@@ -18,16 +23,16 @@ export const customerAggregate: Aggregate<CustomerState, CustomerEvent> = {
 
 /** Who holds an email address (the claim stream's state). */
 export const customerEmailAggregate: Aggregate<{ claimedBy: string | null }, CustomerEmailEvent> = {
-  streamType: 'CustomerEmail',
+  streamType: EMAIL_STREAMS.type,
   snapshotSchemaVersion: 1,
   initialState: () => ({ claimedBy: null }),
   evolve: (_state, event) => ({ claimedBy: event.data.customerId }),
 };
 
-export const customerStreamId = (customerId: string): string => `Customer-${customerId}`;
+export const customerStreamId = (customerId: string): string => CUSTOMER_STREAMS.of(customerId);
 
 /** Emails are unique case-insensitively. */
-export const customerEmailStreamId = (email: string): string => `CustomerEmail-${email.trim().toLowerCase()}`;
+export const customerEmailStreamId = (email: string): string => EMAIL_STREAMS.of(email.trim().toLowerCase());
 
 /**
  * Registration touches two streams: the new customer's and the email claim. Returns both sets of

@@ -3,6 +3,7 @@ import { occurredAtOf } from '../commands/loadAggregate.js';
 import type { RecordedEvent } from '../eventStore/types.js';
 import type { Projection } from '../projections/projection.js';
 import { loadRows, RowWrites } from '../projections/rows.js';
+import { ORDER_STREAMS } from '../domain/streamIds.js';
 
 /** A row of `customer_summaries`. */
 export interface CustomerRow {
@@ -30,7 +31,7 @@ export function applyCustomerEvents(
   const changed: RecordedEvent[] = [];
   for (const event of events) {
     const data = event.data as Record<string, unknown>;
-    const orderId = event.streamId.slice('Order-'.length);
+    const orderId = ORDER_STREAMS.idOf(event.streamId);
     const customerId = event.type === 'CustomerRegistered' ? (data.customerId as string) : event.type === 'OrderCreated' ? (data.customerId as string) : links.get(orderId);
     if (!customerId) continue;
     const row = rows.get(customerId);
@@ -67,7 +68,7 @@ export const customersProjection: Projection = {
   eventTypes: CUSTOMER_EVENT_TYPES,
   tables: ['customer_summaries', 'customer_order_links'],
   async apply(tx: pg.ClientBase, events: RecordedEvent[]) {
-    const orderIds = events.filter((e) => e.streamId.startsWith('Order-')).map((e) => e.streamId.slice('Order-'.length));
+    const orderIds = events.filter((e) => ORDER_STREAMS.owns(e.streamId)).map((e) => ORDER_STREAMS.idOf(e.streamId));
     const links = new Map<string, string>();
     for (const link of await loadRows<{ order_id: string; customer_id: string }>(tx, 'customer_order_links', 'order_id', [...new Set(orderIds)])) {
       links.set(link.order_id, link.customer_id);
@@ -82,7 +83,7 @@ export const customersProjection: Projection = {
     // The last event that changed each customer.
     const lastChange = new Map<string, RecordedEvent>();
     for (const e of changed) {
-      const id = e.type === 'CustomerRegistered' || e.type === 'OrderCreated' ? (e.data as { customerId: string }).customerId : links.get(e.streamId.slice('Order-'.length))!;
+      const id = e.type === 'CustomerRegistered' || e.type === 'OrderCreated' ? (e.data as { customerId: string }).customerId : links.get(ORDER_STREAMS.idOf(e.streamId))!;
       lastChange.set(id, e);
     }
     await new RowWrites()

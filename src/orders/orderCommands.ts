@@ -8,7 +8,7 @@ import { ForbiddenError, InsufficientStockError, NotFoundError, type StockShorta
 import { productAggregate, productStreamId, decideProduct } from '../products/productDecider.js';
 import type { ProductCommand } from '../products/productEvents.js';
 import { decideOrder, orderAggregate, orderStreamId } from './orderDecider.js';
-import type { OrderCommand, OrderEvent, OrderState } from './orderEvents.js';
+import { MAX_LINE_QUANTITY, type OrderCommand, type OrderEvent, type OrderState } from './orderEvents.js';
 import { orderViewFromState, type OrderView } from './orderView.js';
 
 type LoadedOrder = Loaded<OrderState, OrderEvent>;
@@ -55,6 +55,8 @@ async function planStockChanges(env: CommandEnv, order: OrderState, command: (qu
 }
 
 const orderId = bounded.id;
+/** Units one addItem adds or one removeItem removes: the decider holds a whole line to the same limit. */
+const lineQuantity = z.number().int().min(1, 'must be at least 1').max(MAX_LINE_QUANTITY, `must be at most ${MAX_LINE_QUANTITY}`);
 
 /** A command on an existing order that touches only the order stream. */
 function simpleOrderCommand<I extends { orderId: string }>(
@@ -94,7 +96,7 @@ export const createOrder: CommandDefinition<{ customerId: string; orderId?: stri
 
 export const addItem: CommandDefinition<{ orderId: string; sku: string; quantity: number }, OrderView> = {
   name: 'addItem',
-  input: z.object({ orderId, sku: bounded.sku, quantity: bounded.quantity }),
+  input: z.object({ orderId, sku: bounded.sku, quantity: lineQuantity }),
   authorize: requireUser,
   async plan(input, env) {
     const [order, product] = await Promise.all([
@@ -110,7 +112,7 @@ export const addItem: CommandDefinition<{ orderId: string; sku: string; quantity
 
 export const removeItem = simpleOrderCommand(
   'removeItem',
-  z.object({ orderId, sku: bounded.sku, quantity: bounded.quantity.optional() }),
+  z.object({ orderId, sku: bounded.sku, quantity: lineQuantity.optional() }),
   (i) => ({ type: 'RemoveItem', sku: i.sku, quantity: i.quantity }),
 );
 

@@ -1,11 +1,14 @@
 import { assertNever, type Aggregate } from '../domain/aggregate.js';
 import { AlreadyExistsError, ForbiddenError, InvalidStateError, NotFoundError, OrderEmptyError, PaymentMismatchError, ValidationError } from '../domain/errors.js';
 import { MAX_INT32 } from '../domain/limits.js';
-import { MAX_LINE_QUANTITY, orderTotalCents, type OrderCommand, type OrderEvent, type OrderState, type OrderStatus } from './orderEvents.js';
+import { ORDER_STREAMS } from '../domain/streamIds.js';
+import { MAX_LINE_QUANTITY, type OrderCommand, type OrderEvent, type OrderState } from './orderEvents.js';
+import { addToLines, orderTotalCents, removeFromLines } from './orderLines.js';
+import { ORDER_TRANSITIONS, statusAfter, type StatusTransition } from './orderStatus.js';
 
 /** The Order aggregate: `decide` and `evolve` are pure; time, ids and prices come in as arguments. */
 export const orderAggregate: Aggregate<OrderState, OrderEvent> = {
-  streamType: 'Order',
+  streamType: ORDER_STREAMS.type,
   snapshotSchemaVersion: 1,
   initialState: () => ({
     exists: false,
@@ -21,15 +24,17 @@ export const orderAggregate: Aggregate<OrderState, OrderEvent> = {
   evolve: evolveOrder,
 };
 
-export function orderStreamId(orderId: string): string {
-  return `Order-${orderId}`;
-}
+export const orderStreamId = (orderId: string): string => ORDER_STREAMS.of(orderId);
 
-function requireStatus(state: OrderState, allowed: OrderStatus[], action: string): void {
-  if (!allowed.includes(state.status)) {
-    throw new InvalidStateError(`cannot ${action} an order that is ${state.status} (it must be ${allowed.join(' or ')})`);
+/** Refuses a command whose event the order's status does not allow (the status machine's `from`). */
+function requireStatus(state: OrderState, transition: StatusTransition, action: string): void {
+  if (!transition.from.includes(state.status)) {
+    throw new InvalidStateError(`cannot ${action} an order that is ${state.status} (it must be ${transition.from.join(' or ')})`);
   }
 }
+
+/** Item changes are allowed while the order is being put together. */
+const EDITABLE: StatusTransition = { from: ['DRAFT'], to: 'DRAFT' };
 
 /**
  * Decides what a command does to an order: the events to append, or a typed rejection (thrown).
@@ -44,7 +49,7 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
   if (!state.exists) throw new NotFoundError('order not found');
   switch (command.type) {
     case 'AddItem': {
-      requireStatus(state, ['DRAFT'], 'add items to');
+      requireStatus(state, EDITABLE, 'add items to');
       const line = state.lines.find((l) => l.sku === command.sku);
       if ((line?.quantity ?? 0) + command.quantity > MAX_LINE_QUANTITY) {
         throw new ValidationError([{ path: 'input.quantity', message: `a line holds at most ${MAX_LINE_QUANTITY} units` }]);
@@ -57,14 +62,14 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
       return [{ type: 'ItemAdded', data: { sku: command.sku, name, quantity: command.quantity, unitPriceCents: priceCents } }];
     }
     case 'RemoveItem': {
-      requireStatus(state, ['DRAFT'], 'remove items from');
+      requireStatus(state, EDITABLE, 'remove items from');
       const line = state.lines.find((l) => l.sku === command.sku);
       if (!line) throw new NotFoundError(`the order has no line for sku ${command.sku}`);
       const quantity = Math.min(command.quantity ?? line.quantity, line.quantity);
       return [{ type: 'ItemRemoved', data: { sku: command.sku, quantity } }];
     }
     case 'SubmitOrder': {
-      requireStatus(state, ['DRAFT'], 'submit');
+      requireStatus(state, ORDER_TRANSITIONS.OrderSubmitted, 'submit');
       if (state.lines.length === 0) throw new OrderEmptyError();
       const lines = state.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
       return [{ type: 'OrderSubmitted', data: { totalCents: orderTotalCents(state.lines), lines } }];
@@ -72,19 +77,19 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
     case 'RecordPayment': {
       // The same payment reported again (a retried webhook, say) changes nothing.
       if (state.paymentRef === command.paymentRef && state.status !== 'DRAFT') return [];
-      requireStatus(state, ['SUBMITTED'], 'record a payment for');
+      requireStatus(state, ORDER_TRANSITIONS.PaymentRecorded, 'record a payment for');
       const total = orderTotalCents(state.lines);
       if (command.amountCents !== total) throw new PaymentMismatchError(total, command.amountCents);
       return [{ type: 'PaymentRecorded', data: { amountCents: command.amountCents, paymentRef: command.paymentRef } }];
     }
     case 'ShipOrder':
-      requireStatus(state, ['PAID'], 'ship');
+      requireStatus(state, ORDER_TRANSITIONS.OrderShipped, 'ship');
       return [{ type: 'OrderShipped', data: { carrier: command.carrier, trackingNumber: command.trackingNumber } }];
     case 'DeliverOrder':
-      requireStatus(state, ['SHIPPED'], 'deliver');
+      requireStatus(state, ORDER_TRANSITIONS.OrderDelivered, 'deliver');
       return [{ type: 'OrderDelivered', data: {} }];
     case 'CancelOrder': {
-      requireStatus(state, ['DRAFT', 'SUBMITTED', 'PAID'], 'cancel');
+      requireStatus(state, ORDER_TRANSITIONS.OrderCancelled, 'cancel');
       if (state.status === 'PAID' && !command.byStaff) throw new ForbiddenError('only staff can cancel a paid order');
       const cancelled: OrderEvent = { type: 'OrderCancelled', data: { reason: command.reason, previousStatus: state.status } };
       if (state.status !== 'PAID') return [cancelled];
@@ -97,34 +102,22 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
 
 /** Folds one event into the order's state. */
 export function evolveOrder(state: OrderState, event: OrderEvent, { occurredAt }: { occurredAt: string }): OrderState {
-  const next = { ...state, updatedAt: occurredAt };
+  const next = { ...state, status: statusAfter(state.status, event.type), updatedAt: occurredAt };
   switch (event.type) {
     case 'OrderCreated':
-      return { ...next, exists: true, id: event.data.orderId, customerId: event.data.customerId, status: 'DRAFT', createdAt: occurredAt };
+      return { ...next, exists: true, id: event.data.orderId, customerId: event.data.customerId, createdAt: occurredAt };
     case 'ItemAdded': {
       const { sku, name, quantity, unitPriceCents } = event.data;
-      const existing = state.lines.find((l) => l.sku === sku);
-      const lines = existing
-        ? state.lines.map((l) => (l.sku === sku ? { ...l, quantity: l.quantity + quantity } : l))
-        : [...state.lines, { sku, name, quantity, unitPriceCents }];
-      return { ...next, lines };
+      return { ...next, lines: addToLines(state.lines, sku, quantity, () => ({ sku, name, quantity, unitPriceCents })) };
     }
-    case 'ItemRemoved': {
-      const lines = state.lines
-        .map((l) => (l.sku === event.data.sku ? { ...l, quantity: l.quantity - event.data.quantity } : l))
-        .filter((l) => l.quantity > 0);
-      return { ...next, lines };
-    }
-    case 'OrderSubmitted':
-      return { ...next, status: 'SUBMITTED' };
+    case 'ItemRemoved':
+      return { ...next, lines: removeFromLines(state.lines, event.data.sku, event.data.quantity) };
     case 'PaymentRecorded':
-      return { ...next, status: 'PAID', paymentRef: event.data.paymentRef, paidCents: event.data.amountCents };
+      return { ...next, paymentRef: event.data.paymentRef, paidCents: event.data.amountCents };
+    case 'OrderSubmitted':
     case 'OrderShipped':
-      return { ...next, status: 'SHIPPED' };
     case 'OrderDelivered':
-      return { ...next, status: 'DELIVERED' };
     case 'OrderCancelled':
-      return { ...next, status: 'CANCELLED' };
     case 'RefundRecorded':
       return next;
     default:

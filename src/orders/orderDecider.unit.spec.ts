@@ -10,7 +10,8 @@ import {
 } from '../domain/errors.js';
 import { deciderSpec, foldEvents, occurredAt } from '../domain/testing/givenWhenThen.js';
 import { decideOrder, evolveOrder, orderAggregate, orderStreamId } from './orderDecider.js';
-import { MAX_LINE_QUANTITY, ORDER_STATUSES, orderTotalCents, type OrderCommand, type OrderEvent, type OrderStatus } from './orderEvents.js';
+import { orderTotalCents } from './orderLines.js';
+import { MAX_LINE_QUANTITY, ORDER_STATUSES, type OrderCommand, type OrderEvent, type OrderStatus } from './orderEvents.js';
 
 const given = deciderSpec(orderAggregate, decideOrder);
 

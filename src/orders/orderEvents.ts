@@ -49,7 +49,3 @@ export interface OrderState {
 
 /** The most one order line may hold (and one addItem may add). */
 export const MAX_LINE_QUANTITY = 1000;
-
-export function orderTotalCents(lines: OrderLine[]): number {
-  return lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
-}

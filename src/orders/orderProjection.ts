@@ -29,10 +29,14 @@ export const ordersProjection: Projection = {
     writes.upsert('order_lines', LINE_COLUMNS, ['order_id', 'sku'], lines as never);
     // History rows are the events themselves: copied inside the database rather than shipping
     // every payload back and forth.
+    // The order ids come along with the positions (parsed from stream ids in one place, not in SQL).
+    const positions = writes.param(history.map((h) => h.position.toString()));
+    const orderIds = writes.param(history.map((h) => h.order_id));
     writes.add(
       `INSERT INTO order_history (position, order_id, version, type, occurred_at, data)
-       SELECT position, substr(stream_id, 7), version, type, coalesce((metadata->>'occurredAt')::timestamptz, recorded_at), data
-       FROM events WHERE position = ANY(${writes.param(history.map((h) => h.position.toString()))}::bigint[]) ON CONFLICT (position) DO NOTHING`,
+       SELECT e.position, h.order_id, e.version, e.type, coalesce((e.metadata->>'occurredAt')::timestamptz, e.recorded_at), e.data
+       FROM unnest(${positions}::bigint[], ${orderIds}::text[]) AS h(position, order_id) JOIN events e ON e.position = h.position
+       ON CONFLICT (position) DO NOTHING`,
     );
     await writes.run(tx);
     return changed.map((event) => ({ kind: 'order', key: orderIdOf(event), event }));

@@ -1,7 +1,10 @@
 import { assertNever } from '../domain/aggregate.js';
 import type { RecordedEvent } from '../eventStore/types.js';
 import { occurredAtOf } from '../commands/loadAggregate.js';
+import { ORDER_STREAMS } from '../domain/streamIds.js';
 import type { OrderEvent, OrderStatus } from './orderEvents.js';
+import { addToLines, orderTotals, removeFromLines } from './orderLines.js';
+import { statusAfter } from './orderStatus.js';
 
 /** A row of `order_summaries` (as the projection handles it: times as ISO strings, positions as bigint). */
 export interface OrderSummaryRow {
@@ -44,7 +47,7 @@ export const ORDER_EVENT_TYPES = [
   'OrderCreated', 'ItemAdded', 'ItemRemoved', 'OrderSubmitted', 'PaymentRecorded', 'OrderShipped', 'OrderDelivered', 'OrderCancelled', 'RefundRecorded',
 ] as const satisfies readonly OrderEvent['type'][];
 
-export const orderIdOf = (event: RecordedEvent): string => event.streamId.slice('Order-'.length);
+export const orderIdOf = (event: RecordedEvent): string => ORDER_STREAMS.idOf(event.streamId);
 
 /**
  * Applies events to the rows in memory (pure apart from mutating `rows`): returns the history
@@ -63,11 +66,11 @@ export function applyOrderEvents(rows: OrderRows, events: RecordedEvent[]): { hi
     assertWellFormed(event);
     const next = applyOne(summary, rows.lines.get(orderId) ?? [], event as unknown as OrderEvent, orderId, occurredAt);
     rows.lines.set(orderId, next.lines);
-    const totals = next.lines.reduce((t, l) => ({ cents: t.cents + l.quantity * l.unit_price_cents, items: t.items + l.quantity }), { cents: 0, items: 0 });
+    const totals = orderTotals(next.lines.map((l) => ({ quantity: l.quantity, unitPriceCents: l.unit_price_cents })));
     rows.summaries.set(orderId, {
       ...next.summary,
-      total_cents: totals.cents,
-      item_count: totals.items,
+      total_cents: totals.totalCents,
+      item_count: totals.itemCount,
       version: event.version,
       updated_at: occurredAt,
       last_position: event.position,
@@ -95,33 +98,22 @@ type Base = Omit<OrderSummaryRow, 'total_cents' | 'item_count' | 'version' | 'up
 
 function applyOne(summary: OrderSummaryRow | undefined, lines: OrderLineRow[], event: OrderEvent, orderId: string, at: string): { summary: Base; lines: OrderLineRow[] } {
   if (event.type === 'OrderCreated') {
-    return { summary: { order_id: orderId, customer_id: event.data.customerId, status: 'DRAFT', created_at: at }, lines: [] };
+    return { summary: { order_id: orderId, customer_id: event.data.customerId, status: statusAfter('DRAFT', event.type), created_at: at }, lines: [] };
   }
-  const base: Base = { order_id: orderId, customer_id: summary!.customer_id, status: summary!.status, created_at: summary!.created_at };
+  const base: Base = { order_id: orderId, customer_id: summary!.customer_id, status: statusAfter(summary!.status, event.type), created_at: summary!.created_at };
   switch (event.type) {
     case 'ItemAdded': {
       const { sku, name, quantity, unitPriceCents } = event.data;
-      const existing = lines.find((l) => l.sku === sku);
-      const next = existing
-        ? lines.map((l) => (l.sku === sku ? { ...l, quantity: l.quantity + quantity } : l))
-        : [...lines, { order_id: orderId, sku, name, quantity, unit_price_cents: unitPriceCents, line_no: Math.max(0, ...lines.map((l) => l.line_no)) + 1 }];
-      return { summary: base, lines: next };
+      const lineNo = () => Math.max(0, ...lines.map((l) => l.line_no)) + 1;
+      return { summary: base, lines: addToLines(lines, sku, quantity, () => ({ order_id: orderId, sku, name, quantity, unit_price_cents: unitPriceCents, line_no: lineNo() })) };
     }
     case 'ItemRemoved':
-      return {
-        summary: base,
-        lines: lines.map((l) => (l.sku === event.data.sku ? { ...l, quantity: l.quantity - event.data.quantity } : l)).filter((l) => l.quantity > 0),
-      };
+      return { summary: base, lines: removeFromLines(lines, event.data.sku, event.data.quantity) };
     case 'OrderSubmitted':
-      return { summary: { ...base, status: 'SUBMITTED' }, lines };
     case 'PaymentRecorded':
-      return { summary: { ...base, status: 'PAID' }, lines };
     case 'OrderShipped':
-      return { summary: { ...base, status: 'SHIPPED' }, lines };
     case 'OrderDelivered':
-      return { summary: { ...base, status: 'DELIVERED' }, lines };
     case 'OrderCancelled':
-      return { summary: { ...base, status: 'CANCELLED' }, lines };
     case 'RefundRecorded':
       return { summary: base, lines };
     default:

@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { OrderStatus } from './orderEvents.js';
+import { lineTotalCents } from './orderLines.js';
 import type { OrderView } from './orderView.js';
 
 type Summary = Prisma.OrderSummaryGetPayload<object>;
@@ -15,7 +16,7 @@ export async function orderViews(prisma: PrismaClient, summaries: Summary[]): Pr
     status: s.status as OrderStatus,
     items: lines
       .filter((l) => l.orderId === s.orderId)
-      .map((l) => ({ sku: l.sku, name: l.name, quantity: l.quantity, unitPriceCents: l.unitPriceCents, lineTotalCents: l.quantity * l.unitPriceCents })),
+      .map((l) => ({ sku: l.sku, name: l.name, quantity: l.quantity, unitPriceCents: l.unitPriceCents, lineTotalCents: lineTotalCents(l) })),
     itemCount: s.itemCount,
     totalCents: s.totalCents,
     version: s.version,
@@ -39,7 +40,7 @@ export async function findOrder(db: Pick<Database, 'pool'>, orderId: string): Pr
     id: row.order_id,
     customerId: row.customer_id,
     status: row.status as OrderStatus,
-    items: row.items.map((l) => ({ ...l, lineTotalCents: l.quantity * l.unitPriceCents })),
+    items: row.items.map((l) => ({ ...l, lineTotalCents: lineTotalCents(l) })),
     itemCount: row.item_count,
     totalCents: row.total_cents,
     version: row.version,

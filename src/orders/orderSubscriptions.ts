@@ -9,18 +9,9 @@ import { parsePosition } from '../projections/consistency.js';
 import { canSeeOrder } from './orderCommands.js';
 import type { OrderStatus } from './orderEvents.js';
 import { findOrder } from './orderReads.js';
+import { transitionOf } from './orderStatus.js';
 import { OrderStatusEnum, OrderType } from './orderTypes.js';
 import type { OrderView } from './orderView.js';
-
-/** The status each status-changing event leads to, and the one it leaves. */
-const TRANSITIONS: Record<string, { to: OrderStatus; from: OrderStatus | null }> = {
-  OrderCreated: { to: 'DRAFT', from: null },
-  OrderSubmitted: { to: 'SUBMITTED', from: 'DRAFT' },
-  PaymentRecorded: { to: 'PAID', from: 'SUBMITTED' },
-  OrderShipped: { to: 'SHIPPED', from: 'PAID' },
-  OrderDelivered: { to: 'DELIVERED', from: 'SHIPPED' },
-  OrderCancelled: { to: 'CANCELLED', from: null }, // from: the event's previousStatus
-};
 
 interface StatusChange {
   orderId: string;
@@ -48,9 +39,10 @@ const OrderStatusChangeType = builder.objectRef<StatusChange>('OrderStatusChange
 
 /** The status change an order change makes, if any; one object per change, shared by all subscribers. */
 const statusChangeOf = memoizeByChange((change: OrderChange): StatusChange | undefined => {
-  const transition = TRANSITIONS[change.type];
+  const transition = transitionOf(change.type);
   if (!transition) return undefined;
-  const previous = change.type === 'OrderCancelled' ? ((change.data.previousStatus as OrderStatus | undefined) ?? null) : transition.from;
+  // Where several statuses lead to the new one, the event recorded which one it left.
+  const previous = transition.from.length === 1 ? transition.from[0]! : ((change.data.previousStatus as OrderStatus | undefined) ?? null);
   const { orderId, version, position, occurredAt, order } = change;
   return { orderId, status: transition.to, previousStatus: previous, version, position, occurredAt, order };
 });

@@ -1,4 +1,5 @@
-import { orderTotalCents, type OrderState, type OrderStatus } from './orderEvents.js';
+import type { OrderState, OrderStatus } from './orderEvents.js';
+import { lineTotalCents, orderTotals } from './orderLines.js';
 
 /** An order as the API shows it (GraphQL `Order`), whether built from the aggregate or read tables. */
 export interface OrderView {
@@ -20,9 +21,8 @@ export function orderViewFromState(state: OrderState, version: number): OrderVie
     id: state.id,
     customerId: state.customerId,
     status: state.status,
-    items: state.lines.map((l) => ({ ...l, lineTotalCents: l.quantity * l.unitPriceCents })),
-    itemCount: state.lines.reduce((n, l) => n + l.quantity, 0),
-    totalCents: orderTotalCents(state.lines),
+    items: state.lines.map((l) => ({ ...l, lineTotalCents: lineTotalCents(l) })),
+    ...orderTotals(state.lines),
     version,
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,

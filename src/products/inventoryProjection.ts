@@ -5,6 +5,7 @@ import type { RecordedEvent } from '../eventStore/types.js';
 import type { Projection } from '../projections/projection.js';
 import { loadRows, upsertRows } from '../projections/rows.js';
 import type { ProductEvent } from './productEvents.js';
+import { PRODUCT_STREAMS } from './productDecider.js';
 
 /** A row of `inventory`. */
 export interface InventoryRow {
@@ -19,7 +20,7 @@ export interface InventoryRow {
 
 export const INVENTORY_EVENT_TYPES = ['ProductAdded', 'ProductRestocked', 'StockReserved', 'StockReleased', 'StockShipped'] as const satisfies readonly ProductEvent['type'][];
 
-const skuOf = (event: RecordedEvent): string => event.streamId.slice('Product-'.length);
+const skuOf = (event: RecordedEvent): string => PRODUCT_STREAMS.idOf(event.streamId);
 
 /** Applies product events to inventory rows in memory; returns the events that changed a row. */
 export function applyInventoryEvents(rows: Map<string, InventoryRow>, events: RecordedEvent[]): RecordedEvent[] {

@@ -1,19 +1,20 @@
 import { assertNever, type Aggregate } from '../domain/aggregate.js';
 import { InsufficientStockError, InvalidStateError, NotFoundError, SkuTakenError, ValidationError } from '../domain/errors.js';
 import { MAX_INT32 } from '../domain/limits.js';
+import { streamIds } from '../domain/streamIds.js';
 import { availableStock, type ProductCommand, type ProductEvent, type ProductState } from './productEvents.js';
+
+export const PRODUCT_STREAMS = streamIds('Product');
 
 /** The Product aggregate: a catalog entry with its stock. */
 export const productAggregate: Aggregate<ProductState, ProductEvent> = {
-  streamType: 'Product',
+  streamType: PRODUCT_STREAMS.type,
   snapshotSchemaVersion: 1,
   initialState: () => ({ exists: false, sku: '', name: '', priceCents: 0, onHand: 0, reserved: 0 }),
   evolve: evolveProduct,
 };
 
-export function productStreamId(sku: string): string {
-  return `Product-${sku}`;
-}
+export const productStreamId = (sku: string): string => PRODUCT_STREAMS.of(sku);
 
 /** Decides a product command: the events, or a typed rejection (thrown). */
 export function decideProduct(command: ProductCommand, state: ProductState): ProductEvent[] {
