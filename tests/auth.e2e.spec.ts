@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, clientAs, command, commandMutation, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
-// SPEC section 8 (and the auth part of section 4) over real HTTP: every refused credential is an
+// Authentication and roles over real HTTP: every refused credential is an
 // UNAUTHENTICATED result in the mutation's union, never an HTTP 500 and never a top-level error.
 
 let server: TestServer;

@@ -5,7 +5,7 @@ import { codesOf, postRaw, wsOperation } from './support/hardening.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { subscribe } from './support/wsClient.js';
 
-// Issue 6, auth: each kind of bad token is UNAUTHENTICATED on every path a token takes. Mutations
+// Auth: each kind of bad token is UNAUTHENTICATED on every path a token takes. Mutations
 // over HTTP are covered in auth.e2e.spec.ts; here are queries over HTTP, and queries, mutations and
 // subscriptions over graphql-ws, where the token arrives in connectionParams.authorization.
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, clientAs, command, commandMutation, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
-// SPEC section 3, customer and catalog rows plus createOrder, over real HTTP: every rejection is a
+// The customer and catalog commands plus createOrder, over real HTTP: every rejection is a
 // typed member of the mutation's result union, asserted on `__typename` and `code`.
 
 let server: TestServer;

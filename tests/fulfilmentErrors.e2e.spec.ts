@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, clientAs, command, PAYMENT_MISMATCH, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
-// SPEC section 3, the rows after submission (recordPayment, shipOrder, deliverOrder, cancelOrder),
+// The commands after submission (recordPayment, shipOrder, deliverOrder, cancelOrder),
 // and `admin` doing what staff may, over real HTTP.
 
 let server: TestServer;

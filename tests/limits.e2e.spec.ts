@@ -7,7 +7,7 @@ import { clientAs, commandMutation, unique } from './support/api.js';
 import { codesOf, postRaw, wsOperation } from './support/hardening.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
-// Protective limits (issue 6), each configured low on one server so a test can cross it, and the
+// Protective limits, each configured low on one server so a test can cross it, and the
 // defaults on another, where everything an honest client or GraphiQL sends must still pass.
 
 let limited: TestServer;

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, clientAs, command, commandMutation, SHORTAGES, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
-// SPEC section 3, the rows that build an order (addItem, removeItem, submitOrder), and the rule
-// that another customer's order answers exactly like a missing one (section 4), over real HTTP.
+// The commands that build an order (addItem, removeItem, submitOrder), and the rule
+// that another customer's order answers exactly like a missing one, over real HTTP.
 
 let server: TestServer;
 let staff: ApiClient;
@@ -94,7 +94,7 @@ describe('addItem rejections', () => {
     expect(result.order.totalCents).toBe(3702);
   });
 
-  // Prices are 32-bit (SPEC section 3 bounds, `Int` in the schema), but nothing bounds a line or an
+  // Prices are 32-bit (`Int` in the schema), but nothing bounds a line or an
   // order total: the item is appended and the answer cannot be serialised. Expected: a typed
   // rejection and nothing appended, since such an order could never be paid (amountCents is an Int).
   it.each([

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, clientAs, command, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
-// SPEC section 5's connections (orders, Customer.orders, products) at their edges, over real HTTP:
+// The Relay connections (orders, Customer.orders, products) at their edges, over real HTTP:
 // page sizes, cursors that the API never gave, paging backwards, the catalog by sku, and one query
 // that asks for many orders with their lines and history.
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, clientAs, command, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
-// SPEC sections 5, 6 and 8 over real HTTP: who may read what, for every query field. Data is made
+// Queries, read-your-writes and roles over real HTTP: who may read what, for every query field. Data is made
 // through mutations and read with `consistentWith` set to the last mutation's position. A customer
 // reading what is not theirs gets exactly the answer for something that does not exist.
 

@@ -14,7 +14,7 @@ export interface BenchProcess {
  */
 export async function startBenchProcess(script: string, env: Record<string, string>, readyText: string, cpu?: number): Promise<BenchProcess> {
   const port = await findFreePort();
-  // BENCH_PROFILE_DIR=<dir> writes a CPU profile of every benchmarked server there (issue 7: profile, then fix).
+  // BENCH_PROFILE_DIR=<dir> writes a CPU profile of every benchmarked server there (profile, then fix).
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const args = [...profile, '--import', 'tsx', script];
   const [command, argv] = cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(cpu), process.execPath, ...args]];

@@ -12,8 +12,6 @@ export type Actor = { kind: 'anonymous' } | { kind: 'user'; sub: string; role: R
  */
 export type Authentication = { actor: Actor } | { actor: { kind: 'anonymous' }; refused: UnauthenticatedError };
 
-export const ANONYMOUS: Actor = { kind: 'anonymous' };
-
 export const isStaff = (actor: Actor): boolean => actor.kind === 'user' && (actor.role === 'staff' || actor.role === 'admin');
 
 /** The authenticated user, or UNAUTHENTICATED (with the token's problem when one was refused). */

@@ -90,7 +90,7 @@ async function decideAndAppend<I, R>(
   // A repeat answers with the first outcome, even where deciding again would now reject.
   const repeatOf = async (): Promise<CommandSuccessPayload<R> | undefined> => {
     if (!id) return undefined;
-    // A prepared pg statement, not Prisma: every command with a commandId asks (issue 7 profile).
+    // A prepared pg statement, not Prisma: every command with a commandId asks, and Prisma's per-query cost showed in profiles.
     const { rows } = await services.db.pool.query<{ inputHash: string; result: unknown }>({
       name: 'command-result',
       text: 'SELECT input_hash AS "inputHash", result FROM command_results WHERE command_id = $1',

@@ -13,7 +13,7 @@ export interface CachedState {
 /**
  * Folded states of recently used streams, so that a command on a hot stream reads only the events
  * appended since this process last saw it (usually none) instead of the stored snapshot and its
- * whole tail (issue 7: loading was most of the database's work per command). Events never change,
+ * whole tail (loading was most of the database's work per command). Events never change,
  * so a state folded at version v stays right for version v; the events after it always come from
  * the log, which covers appends by other processes. States must not be mutated (evolve is pure).
  * Bounded (least recently used streams go first); each process has its own.
@@ -37,9 +37,5 @@ export class StateCache {
     const current = this.entries.peek(streamId);
     if (current && current.schemaVersion === entry.schemaVersion && current.version > entry.version) return;
     this.entries.set(streamId, entry);
-  }
-
-  clear(): void {
-    this.entries?.clear();
   }
 }

@@ -15,7 +15,7 @@ const EventInfo = builder.objectRef<Payload['events'][number]>('EventInfo').impl
   }),
 });
 
-/** `interface CommandSuccess`: what every successful mutation answers (SPEC section 4). */
+/** `interface CommandSuccess`: what every successful mutation answers: the aggregate, its new version and the consistency token. */
 export const CommandSuccess = builder.interfaceRef<Payload>('CommandSuccess').implement({
   fields: (t) => ({
     aggregateId: t.exposeID('aggregateId', { description: 'The order id, the new customer id, or the sku.' }),

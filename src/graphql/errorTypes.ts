@@ -5,7 +5,7 @@ import {
 } from '../domain/errors.js';
 import { builder } from './builder.js';
 
-/** `interface Error { code message }`: every rejection implements it (SPEC section 4). */
+/** `interface Error { code message }`: every rejection implements it, so a client can switch on `code`. */
 export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
   description: 'A rejection: `code` is machine-readable and stable, `message` is for people.',
   fields: (t) => ({

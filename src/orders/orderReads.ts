@@ -30,7 +30,7 @@ export async function orderViews(prisma: PrismaClient, summaries: Summary[]): Pr
  * One order with its lines. Every `order(id)` query and order push reads through here, so it is one
  * prepared `pg` statement (summary and lines together) rather than ORM queries: Prisma's per-query
  * cost (its query interpreter, even for `$queryRaw`) was the largest single cost of the server's CPU
- * in the query benchmark (issue 7).
+ * in the query benchmark.
  */
 export async function findOrder(db: Pick<Database, 'pool'>, orderId: string): Promise<OrderView | null> {
   const { rows } = await db.pool.query<OrderRow>({ name: 'find-order', text: FIND_ORDER, values: [orderId] });

@@ -31,5 +31,5 @@ export const OrderType = builder.objectRef<OrderView>('Order').implement({
   }),
 });
 
-/** `OrderConnection` (SPEC section 5), shared by `orders` and `Customer.orders`. */
+/** `OrderConnection`, the Relay connection of orders with `totalCount`, shared by `orders` and `Customer.orders`. */
 export const OrderConnection = builder.connectionObject({ type: OrderType, name: 'OrderConnection' }, { name: 'OrderEdge' });

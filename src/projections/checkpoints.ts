@@ -43,7 +43,7 @@ export async function lockCheckpoint(tx: pg.ClientBase, name: string): Promise<L
 
 /**
  * BEGIN, then lockCheckpoint, in one round trip (a batch runs after every commit under load, and
- * each round trip costs both sides CPU: issue 7). A multi-statement query takes no parameters; the
+ * each round trip costs both sides CPU). A multi-statement query takes no parameters; the
  * name is a projection's (our code's), quoted as a literal all the same.
  */
 export async function beginAndLockCheckpoint(tx: pg.ClientBase, name: string): Promise<LockedCheckpoint> {

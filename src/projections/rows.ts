@@ -10,7 +10,7 @@ export const toJsonb = (value: unknown): string => JSON.stringify(value, (_k, v)
 /**
  * The writes of one projection batch, sent as one statement: each write is a data-modifying CTE
  * (`WITH w0 AS (INSERT ...), w1 AS (DELETE ...) SELECT 1`), so a batch costs one round trip however
- * many tables it touches (issue 7: round trips dominate a projection's cost). The writes of one
+ * many tables it touches (round trips dominate a projection's cost). The writes of one
  * statement see the same snapshot and run in no set order, so they must touch disjoint rows.
  */
 export class RowWrites {

@@ -23,7 +23,7 @@ import type { FieldError } from '../../domain/errors.js';
  * ids, skus, cursors, `consistentWith`, and any argument added later are refused before a resolver,
  * the database or a log line sees them. Mutations are left to their commands, which validate every
  * field with tighter bounds (src/commands/validation.ts) and answer VALIDATION_FAILED in their
- * result union, as the contract says (SPEC section 4).
+ * result union, like every other rejection of a command.
  */
 export const MAX_ARGUMENT_STRING_LENGTH = 1_000;
 

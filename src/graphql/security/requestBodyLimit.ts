@@ -9,7 +9,7 @@ const badLength = () => new GraphQLError('Content-Length header is invalid.', { 
  * every request: Yoga pipes every body through a counting stream, but a body with a valid
  * Content-Length cannot be longer than that header (Node's HTTP parser stops there), so only a body
  * without one (chunked) is counted while it is read. The wrapper was about 5 % of the server's CPU
- * per mutation in the issue 7 profile. Must come after the request parsers (last among our plugins).
+ * per mutation in a profile of the mutation benchmark. Must come after the request parsers (last among our plugins).
  */
 export function useRequestBodyLimit(limit: number): Plugin {
   return {
