@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend, { stateCacheStreams: config.stateCacheStreams });
   const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs });
   redisProgress?.publishFrom(readSide.runners);
+  if (redisProgress) readSide.consistency.follow(redisProgress);
   const liveFeed = new LiveFeed(db, redisProgress ?? eventStore.notifier, logger);
   let app;
   try {
