@@ -25,6 +25,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(logLevels).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   CONSISTENCY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
+  CONSISTENCY_MAX_WAITS_PER_REQUEST: z.coerce.number().int().min(1).max(10_000).default(10),
+  CONSISTENCY_MAX_WAITS_PER_CLIENT: z.coerce.number().int().min(1).max(1_000_000).default(200),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1_024).default(4 * 1024 * 1024),
   RUN_PROJECTIONS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
   REDIS_URL: z.string().url('must be a URL such as redis://127.0.0.1:6379').refine((url) => /^rediss?:$/.test(new URL(url).protocol), 'must start with redis:// or rediss://').optional(),
@@ -60,6 +62,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** How long a `consistentWith` read waits for the projections before CONSISTENCY_TIMEOUT. */
   consistencyTimeoutMs: number;
+  /** Distinct `consistentWith` waits one request may hold at once (aliases of one position share a wait). */
+  consistencyMaxWaitsPerRequest: number;
+  /** `consistentWith` waits one caller (token subject, or address when anonymous) may hold at once, per process. */
+  consistencyMaxWaitsPerClient: number;
   /** A WebSocket with more than this many bytes waiting to be sent is a slow consumer and is closed (1013). */
   wsMaxBufferedBytes: number;
   /** Whether this process competes to run the projections (false: it only serves; run them elsewhere). */
@@ -121,6 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: v.LOG_LEVEL,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     consistencyTimeoutMs: v.CONSISTENCY_TIMEOUT_MS,
+    consistencyMaxWaitsPerRequest: v.CONSISTENCY_MAX_WAITS_PER_REQUEST,
+    consistencyMaxWaitsPerClient: v.CONSISTENCY_MAX_WAITS_PER_CLIENT,
     wsMaxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
     runProjections: v.RUN_PROJECTIONS === 'true',
     redisUrl: v.REDIS_URL,

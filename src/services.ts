@@ -48,6 +48,8 @@ export function createServices({ config, logger, db, features, progressChannel }
   });
   const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs }, features.flatMap((f) => f.projections));
   progressChannel?.publishFrom(readSide.runners);
+  // Read-your-writes waits hear progress on the same channel as the live feed.
+  if (progressChannel) readSide.consistency.follow(progressChannel);
   const liveFeed = new LiveFeed(db, progressChannel ?? eventStore.notifier, logger, features.flatMap((f) => f.liveSources));
   return { config, logger, db, eventStore, readSide, liveFeed, metrics, features };
 }

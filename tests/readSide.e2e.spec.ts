@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clientAs, command, ORDER_FIELDS, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -45,11 +45,24 @@ describe('reading your own writes', () => {
   });
 
   it('answers CONSISTENCY_TIMEOUT when the read side cannot reach the position in time, and VALIDATION_FAILED for a token it never gave', async () => {
-    const { client } = await shopper();
-    const late = await server.graphql('{ me(consistentWith: "999999999999") { id } }', {}, { authorization: `Bearer ${client.token}` });
-    expect(late.errors?.[0]?.extensions?.code).toBe('CONSISTENCY_TIMEOUT');
-    const bad = await server.graphql('{ me(consistentWith: "yesterday") { id } }', {}, { authorization: `Bearer ${client.token}` });
+    const { id, client } = await shopper();
+    const auth = { authorization: `Bearer ${client.token}` };
+    // A position in the log that the read side cannot reach: its projections are stopped.
+    await server.services.readSide.stop();
+    try {
+      const created = await command(client, 'createOrder', { customerId: id });
+      const late = await server.graphql(`{ me(consistentWith: "${created.position}") { id } }`, {}, auth);
+      expect(late.errors?.[0]?.extensions?.code).toBe('CONSISTENCY_TIMEOUT');
+    } finally {
+      server.services.readSide.start();
+    }
+    const bad = await server.graphql('{ me(consistentWith: "yesterday") { id } }', {}, auth);
     expect(bad.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
+    // Past the end of the log: no mutation ever returned it, so it is refused at once rather than waited for.
+    const started = Date.now();
+    const madeUp = await server.graphql('{ me(consistentWith: "999999999999") { id } }', {}, auth);
+    expect(madeUp.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
+    expect(Date.now() - started).toBeLessThan(700);
   });
 });
 
@@ -105,6 +118,48 @@ describe('read models', () => {
     expect((await client.run(q, { id: orderId, t: between })).orderAt).toEqual({ status: 'DRAFT', itemCount: 1, version: 2 });
     expect((await client.run(q, { id: orderId })).orderAt).toEqual({ status: 'SUBMITTED', itemCount: 3, version: 4 });
     expect((await client.run(q, { id: orderId, t: '2000-01-01T00:00:00Z' })).orderAt).toBeNull();
+  });
+
+  it('answers 30 aliases of orderAt over a long order from one shared fold, starting from the snapshot when it can', async () => {
+    const sku = unique('SKU');
+    await command(staff, 'addProduct', { sku, name: 'Bead', priceCents: 1, initialStock: 100_000 });
+    const { id, client } = await shopper();
+    const orderId = unique('o');
+    await command(client, 'createOrder', { customerId: id, orderId });
+    // A long history, written straight to the log (1,600 commands would make a slow test).
+    const streamId = `Order-${orderId}`;
+    for (let batch = 0; batch < 8; batch++) {
+      const events = Array.from({ length: 200 }, () => ({ type: 'ItemAdded', data: { sku, name: 'Bead', quantity: 1, unitPriceCents: 1 } }));
+      await server.services.eventStore.append({ streams: [{ streamId, streamType: 'Order', events }] });
+    }
+    const middle = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    // A command takes a snapshot of the state it reaches (version 1,602).
+    expect(await command(client, 'removeItem', { orderId, sku, quantity: 1 })).toMatchObject({ order: { version: 1_602 } });
+
+    const store = server.services.eventStore;
+    const reads = vi.spyOn(store, 'readStream');
+    const loads = vi.spyOn(store, 'loadStream');
+    try {
+      const aliases = (args: string) => `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: orderAt(id: "${orderId}", ${args}) { itemCount version }`).join(' ')} }`;
+      const now = await client.run(aliases(`asOf: "${new Date(Date.now() + 60_000).toISOString()}"`));
+      expect(Object.values(now)).toEqual(Array(30).fill({ itemCount: 1_599, version: 1_602 }));
+      // At or past the snapshot: one load of snapshot and tail for all 30, and no full read.
+      expect(loads).toHaveBeenCalledTimes(1);
+      expect(reads).not.toHaveBeenCalled();
+
+      const before = await client.run(aliases(`asOf: "${middle}"`));
+      expect(Object.values(before)).toEqual(Array(30).fill({ itemCount: 1_600, version: 1_601 }));
+      const early = await client.run(aliases('version: 11'));
+      expect(Object.values(early)).toEqual(Array(30).fill({ itemCount: 10, version: 11 }));
+      // Below the snapshot: one read per request, and only of the events up to the version asked.
+      expect(reads).toHaveBeenCalledTimes(2);
+      const read = await reads.mock.results[1]!.value;
+      expect(read).toHaveLength(11);
+    } finally {
+      reads.mockRestore();
+      loads.mockRestore();
+    }
   });
 
   it('shows every projection caught up to staff, and refuses customers', async () => {

@@ -44,7 +44,8 @@ export async function loadAggregate<S, E extends { type: string; data: object }>
       ? loaded.snapshot
       : undefined;
   const from = cached ? { version: cached.version, state: cached.state as S } : stored;
-  const events = cached || stored === loaded.snapshot ? loaded.events : await store.readStream(streamId, 0);
+  // Below the snapshot (time travel), fold from the start, but read no further than asked.
+  const events = cached || stored === loaded.snapshot ? loaded.events : await store.readStream(streamId, 0, upToVersion);
   let state = from ? from.state : aggregate.initialState();
   let version = from?.version ?? 0;
   for (const event of events) {

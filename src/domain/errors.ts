@@ -106,3 +106,14 @@ export class ForbiddenError extends DomainError {
 export class ConsistencyTimeoutError extends DomainError {
   readonly code = 'CONSISTENCY_TIMEOUT';
 }
+
+/** More `consistentWith` waits at once than one request or one caller may hold. */
+export class TooManyConsistencyWaitsError extends DomainError {
+  readonly code = 'TOO_MANY_CONSISTENCY_WAITS';
+  constructor(
+    readonly scope: 'request' | 'client',
+    readonly max: number,
+  ) {
+    super(`too many consistentWith waits at once: at most ${max} per ${scope}; retry once your earlier reads have answered`);
+  }
+}

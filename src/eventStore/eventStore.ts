@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 import { ConcurrencyError, IdempotencyKeyReusedError } from './errors.js';
 import { GroupCommitter } from './groupCommit.js';
 import { CommitNotifier } from './notifications.js';
-import { headPosition, loadStreams, readAll, readStream, saveSnapshot, type StreamLoad } from './read.js';
+import { headPosition, loadStreams, readAll, readStream, saveSnapshot, versionAt, type StreamLoad } from './read.js';
 import { StateCache } from './stateCache.js';
 import type { AppendOutcome, AppendRequest, LoadedStream, RecordedEvent } from './types.js';
 
@@ -62,8 +62,13 @@ export class EventStore {
     );
   }
 
-  readStream(streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {
-    return readStream(this.db.prisma, streamId, afterVersion);
+  readStream(streamId: string, afterVersion = 0, upToVersion?: number): Promise<RecordedEvent[]> {
+    return readStream(this.db.prisma, streamId, afterVersion, upToVersion);
+  }
+
+  /** The version a stream had at `at` (0 when it had no event yet); see read.ts. */
+  versionAt(streamId: string, at: Date): Promise<number> {
+    return versionAt(this.db.prisma, streamId, at);
   }
 
   readAll(after: bigint, limit?: number, options?: { types?: string[]; upTo?: bigint }): Promise<RecordedEvent[]> {

@@ -17,10 +17,10 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
   };
 }
 
-/** The events of one stream with a version above `afterVersion`, in version order. */
-export async function readStream(prisma: PrismaClient, streamId: string, afterVersion = 0): Promise<RecordedEvent[]> {
+/** The events of one stream with a version above `afterVersion` (and at most `upToVersion`), in version order. */
+export async function readStream(prisma: PrismaClient, streamId: string, afterVersion = 0, upToVersion?: number): Promise<RecordedEvent[]> {
   const rows = await prisma.event.findMany({
-    where: { streamId, version: { gt: afterVersion } },
+    where: { streamId, version: upToVersion === undefined ? { gt: afterVersion } : { gt: afterVersion, lte: upToVersion } },
     orderBy: { version: 'asc' },
   });
   return rows.map(toRecordedEvent);
@@ -69,6 +69,17 @@ interface EventRowSql {
   data: Record<string, unknown>;
   metadata: EventMetadata;
   recorded_at: Date;
+}
+
+/**
+ * The version of the last event of a stream that happened at or before `at` (by the command's
+ * clock, else when it was recorded); 0 when none did. One row back, however long the stream.
+ */
+export async function versionAt(prisma: PrismaClient, streamId: string, at: Date): Promise<number> {
+  const rows = await prisma.$queryRaw<{ version: number | null }[]>`
+    SELECT max(version) AS version FROM events
+    WHERE stream_id = ${streamId} AND coalesce((metadata->>'occurredAt')::timestamptz, recorded_at) <= ${at}`;
+  return rows[0]?.version ?? 0;
 }
 
 /** The newest position in the log (0 when empty). */

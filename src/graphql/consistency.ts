@@ -1,10 +1,68 @@
+import { TooManyConsistencyWaitsError, ValidationError } from '../domain/errors.js';
 import { parsePosition } from '../projections/consistency.js';
+import type { ReadSide } from '../projections/readSide.js';
+import { clientAddress } from './security/clientAddress.js';
 import type { GraphQLContext } from './context.js';
 
-/** Read-your-writes for a query field: waits when `consistentWith` is given (bounded, then CONSISTENCY_TIMEOUT). */
+/** The waits of one request, by projections and position: aliases of one wait share it. */
+const requestWaits = new WeakMap<object, { pending: Map<string, Promise<void>>; active: number }>();
+/** Waits in progress per caller, per server (its read side). */
+const clientWaits = new WeakMap<ReadSide, Map<string, number>>();
+
+/** Who a wait is counted against: the token's subject, or the client's address when anonymous. */
+function callerOf(ctx: GraphQLContext): string {
+  const actor = ctx.auth?.actor;
+  return actor?.kind === 'user' ? `user:${actor.sub}` : `address:${clientAddress(ctx)}`;
+}
+
+/**
+ * Read-your-writes for a query field: waits when `consistentWith` is given (bounded, then
+ * CONSISTENCY_TIMEOUT). A wait costs no database connection (see ReadModelConsistency), and the
+ * number of waits is bounded twice: the fields of one request waiting on the same position share
+ * one wait, a request holds at most `consistencyMaxWaitsPerRequest` distinct waits and a caller at
+ * most `consistencyMaxWaitsPerClient`; beyond either the field answers TOO_MANY_CONSISTENCY_WAITS
+ * at once rather than queueing.
+ */
 export async function readConsistently(ctx: GraphQLContext, projections: readonly string[], consistentWith: string | null | undefined): Promise<void> {
   const position = parsePosition(consistentWith);
-  if (position !== undefined) await ctx.readSide.waitFor(projections, position);
+  if (position === undefined) return;
+  const consistency = ctx.readSide.consistency;
+  if (consistency.reached(projections, position)) return;
+  let request = requestWaits.get(ctx);
+  if (!request) requestWaits.set(ctx, (request = { pending: new Map(), active: 0 }));
+  const key = `${projections.join(',')}@${position}`;
+  let wait = request.pending.get(key);
+  if (!wait) {
+    wait = startWait(ctx, request, projections, position);
+    request.pending.set(key, wait);
+  }
+  await wait;
+}
+
+async function startWait(ctx: GraphQLContext, request: { active: number }, projections: readonly string[], position: bigint): Promise<void> {
+  const { consistencyMaxWaitsPerRequest: perRequest, consistencyMaxWaitsPerClient: perClient } = ctx.config;
+  if (request.active >= perRequest) throw new TooManyConsistencyWaitsError('request', perRequest);
+  let clients = clientWaits.get(ctx.readSide);
+  if (!clients) clientWaits.set(ctx.readSide, (clients = new Map()));
+  const caller = callerOf(ctx);
+  const held = clients.get(caller) ?? 0;
+  if (held >= perClient) throw new TooManyConsistencyWaitsError('client', perClient);
+  request.active++;
+  clients.set(caller, held + 1);
+  try {
+    // The API only ever returns committed positions: one past the log's head was made up, and
+    // waiting for it would only hold the caller for the whole timeout. Retrying cannot help, so
+    // it is a validation error, not CONSISTENCY_TIMEOUT.
+    if (!(await ctx.readSide.consistency.logReaches(position))) {
+      throw new ValidationError([{ path: 'consistentWith', message: 'is beyond the end of the event log: must be a `position` returned by the API' }]);
+    }
+    await ctx.readSide.waitFor(projections, position);
+  } finally {
+    request.active--;
+    const left = (clients.get(caller) ?? 1) - 1;
+    if (left > 0) clients.set(caller, left);
+    else clients.delete(caller);
+  }
 }
 
 /** The `consistentWith` argument every read-model query takes. */

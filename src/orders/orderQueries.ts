@@ -59,6 +59,32 @@ builder.objectField(OrderType, 'history', (t) =>
   }),
 );
 
+/**
+ * Time travel, shared by the fields of one request: aliases asking for the same order at the same
+ * version (or at moments that fall on the same version) fold it once. A moment is turned into a
+ * version by one query returning one row; the fold starts from the snapshot when it is not past
+ * the version asked for, and otherwise reads only the events up to it.
+ */
+const timeTravels = new WeakMap<object, Map<string, Promise<unknown>>>();
+function orderAsItWas(ctx: GraphQLContext, streamId: string, version: number | undefined, asOf: Date | undefined) {
+  let memo = timeTravels.get(ctx);
+  if (!memo) timeTravels.set(ctx, (memo = new Map()));
+  const shared = <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    let promise = memo.get(key) as Promise<T> | undefined;
+    if (!promise) memo.set(key, (promise = work()));
+    return promise;
+  };
+  return shared(`${streamId}@${version ?? ''}@${asOf?.toISOString() ?? ''}`, async () => {
+    let upTo = version;
+    if (asOf) {
+      const at = await shared(`${streamId}@asOf:${asOf.toISOString()}`, () => ctx.eventStore.versionAt(streamId, asOf));
+      if (at === 0) return null;
+      upTo = Math.min(upTo ?? at, at);
+    }
+    return shared(`${streamId}@v:${upTo ?? 'latest'}`, () => loadAggregate(ctx.eventStore, streamId, orderAggregate, upTo));
+  });
+}
+
 /** The order if the caller may see it; null for a missing order and for someone else's alike. */
 async function visibleOrder(ctx: GraphQLContext, id: string): Promise<OrderView | null> {
   const actor = requireUser(ctx.auth);
@@ -127,15 +153,8 @@ builder.queryFields((t) => ({
       if (args.version !== null && args.version !== undefined && args.version < 1) {
         throw new ValidationError([{ path: 'version', message: 'must be at least 1' }]);
       }
-      const streamId = orderStreamId(String(args.id));
-      let upTo = args.version ?? undefined;
-      if (args.asOf) {
-        const events = await ctx.eventStore.readStream(streamId);
-        const last = events.filter((e) => new Date(e.metadata.occurredAt ?? e.recordedAt).getTime() <= args.asOf!.getTime()).at(-1);
-        if (!last) return null;
-        upTo = Math.min(upTo ?? last.version, last.version);
-      }
-      const order = await loadAggregate(ctx.eventStore, streamId, orderAggregate, upTo);
+      const order = await orderAsItWas(ctx, orderStreamId(String(args.id)), args.version ?? undefined, args.asOf ?? undefined);
+      if (!order) return null;
       if (!order.state.exists || !canSeeOrder(actor, order.state)) return null;
       return orderViewFromState(order.state, order.version);
     },

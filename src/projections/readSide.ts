@@ -23,6 +23,16 @@ export class ReadSide {
     this.timeoutMs = deps.consistencyTimeoutMs ?? 5_000;
     this.runners = projections.map((p) => new ProjectionRunner(p, deps));
     this.consistency = new ReadModelConsistency(deps.db.prisma, deps.eventStore.notifier);
+    // A batch committed here is known at once, before its NOTIFY makes the round trip.
+    for (const runner of this.runners) {
+      this.consistency.follow({
+        onProjectionProgress: (listener) => {
+          const onProgress = (position: bigint) => listener(runner.projection.name, position);
+          runner.on('progress', onProgress);
+          return () => runner.off('progress', onProgress);
+        },
+      });
+    }
   }
 
   start(): void {

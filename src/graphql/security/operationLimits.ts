@@ -3,6 +3,7 @@ import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-type
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../../config.js';
+import { costLimitRule } from './operationCost.js';
 
 /** The `extensions.code` of each operation limit's rejection. */
 export const LIMIT_CODES = {
@@ -39,12 +40,16 @@ export function operationLimitPlugins(config: Config): Plugin[] {
     maxTokens: { n: maxTokens, ...options(LIMIT_CODES.tokens, maxTokens) },
     // Fragments (the `... on XSuccess` of every command result) do not count as a level.
     maxDepth: { n: maxDepth, flattenFragments: true, ...options(LIMIT_CODES.depth, maxDepth) },
-    costLimit: { maxCost, flattenFragments: true, ...options(LIMIT_CODES.cost, maxCost) },
+    // Armor's estimate multiplies only by a literal `first`/`last`: ours (operationCost.ts) also
+    // prices a variable one, a connection's default page and the fields that fold events.
+    costLimit: { enabled: false },
     maxAliases: { n: maxAliases, ...options(LIMIT_CODES.aliases, maxAliases) },
     maxDirectives: { n: maxDirectives, ...options(LIMIT_CODES.directives, maxDirectives) },
     // With introspection off, "Did you mean …?" in validation errors would leak the schema instead.
     blockFieldSuggestion: { enabled: !config.introspection, mask: '' },
   }) as Plugin;
-  if (config.introspection) return [armor];
-  return [armor, { onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) }];
+  const rejectCost = rejectWith(LIMIT_CODES.cost, maxCost);
+  const cost: Plugin = { onValidate: ({ addValidationRule }) => addValidationRule(costLimitRule(maxCost, (context, message) => rejectCost(context, new GraphQLError(message)))) };
+  if (config.introspection) return [armor, cost];
+  return [armor, cost, { onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) }];
 }

@@ -59,3 +59,39 @@ describe('operation limits', () => {
     expect(check('{ headPositio }', { GRAPHQL_INTROSPECTION: 'false' })[0]!.message).toBe('Cannot query field "headPositio" on type "Query".');
   });
 });
+
+describe('query cost', () => {
+  /** The estimate of `source`, read from the rejection of a limit it must break. */
+  const costOf = (source: string): number => {
+    const [error] = check(source, { GRAPHQL_MAX_COST: '1' });
+    expect(error?.extensions?.code).toBe(LIMIT_CODES.cost);
+    return Number(/found (\d+)/.exec(error!.message)![1]);
+  };
+  const page = (args: string) => `{ orders${args} { edges { node { id items { sku } } } } }`;
+
+  it('scales a connection with first or last, and prices a connection without them at the default page', () => {
+    expect(costOf(page('(first: 100)'))).toBeGreaterThan(costOf(page('(first: 10)')) * 9);
+    expect(costOf(page('(first: 10)'))).toBeGreaterThan(costOf(page('(first: 1)')) * 5);
+    expect(costOf(page('(last: 50)'))).toBe(costOf(page('(first: 50)')));
+    expect(costOf(page(''))).toBe(costOf(page('(first: 20)')));
+  });
+
+  it('prices first given by a variable at its default, else at the largest page', () => {
+    expect(costOf(`query($n: Int) ${page('(first: $n)')}`)).toBe(costOf(page('(first: 100)')));
+    expect(costOf(`query($n: Int = 5) ${page('(first: $n)')}`)).toBe(costOf(page('(first: 5)')));
+  });
+
+  it('refuses large pages across a request\'s connections while small ones pass, a first given by a variable too', () => {
+    const connection = (first: string) => `orders(first: ${first}) { edges { node { id status items { sku name quantity } history { type data } } } }`;
+    const query = (first: string, head = '') => `query${head} { ${'abcdefghij'.split('').map((alias) => `${alias}: ${connection(first)}`).join(' ')} }`;
+    expect(check(query('2'))).toEqual([]);
+    expect(check(query('100'))[0]?.extensions).toMatchObject({ code: LIMIT_CODES.cost, max: 50_000 });
+    expect(check(query('$n', '($n: Int)'))[0]?.extensions).toMatchObject({ code: LIMIT_CODES.cost, max: 50_000 });
+  });
+
+  it('counts orderAt as an expensive field', () => {
+    const plain = costOf('{ order(id: "o") { id status } }');
+    const timeTravel = costOf('{ orderAt(id: "o", version: 1) { id status } }');
+    expect(timeTravel - plain).toBeGreaterThanOrEqual(1_000);
+  });
+});

@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientAs, command, unique, type ApiClient } from './support/api.js';
+import { codesOf } from './support/hardening.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+
+const PER_CLIENT = 50;
+let server: TestServer;
+let staff: ApiClient;
+beforeAll(async () => {
+  server = await startTestServer({ CONSISTENCY_TIMEOUT_MS: '1500', CONSISTENCY_MAX_WAITS_PER_CLIENT: String(PER_CLIENT), CONSISTENCY_MAX_WAITS_PER_REQUEST: '2' });
+  staff = await clientAs(server, 'staff', 'alice');
+  // Warm the server's code paths, so that the first measurement is not of the JIT.
+  await Promise.all(Array.from({ length: 10 }, () => server.graphql(aliasedWaits('warm-up', '999999999'), {}, { authorization: `Bearer ${staff.token}` })));
+});
+afterAll(() => server.stop());
+
+/** One operation holding 30 aliases of the same `order` read, all waiting on `position`. */
+function aliasedWaits(orderId: string, position: string): string {
+  const fields = Array.from({ length: 30 }, (_, i) => `a${i}: order(id: "${orderId}", consistentWith: "${position}") { id }`);
+  return `{ ${fields.join(' ')} }`;
+}
+
+/** The 95th percentile of an honest client's order reads, taken while `attack` is in flight. */
+async function honestLatencyDuring(attack: Promise<unknown>, read: () => Promise<unknown>): Promise<{ p95: number; samples: number }> {
+  let over = false;
+  void attack.finally(() => (over = true));
+  const times: number[] = [];
+  while (!over || times.length < 10) {
+    const started = performance.now();
+    await read();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { p95: times[Math.floor(times.length * 0.95)]!, samples: times.length };
+}
+
+/** Pool connections checked out and callers queueing for one, sampled until `attack` settles. */
+async function poolUseDuring(attack: Promise<unknown>): Promise<{ maxBusy: number; maxQueued: number; maxWaits: number }> {
+  const { pool } = server.services.db;
+  let over = false;
+  void attack.finally(() => (over = true));
+  let maxBusy = 0;
+  let maxQueued = 0;
+  let maxWaits = 0;
+  while (!over) {
+    maxWaits = Math.max(maxWaits, server.services.readSide.consistency.waiting);
+    maxBusy = Math.max(maxBusy, pool.totalCount - pool.idleCount);
+    maxQueued = Math.max(maxQueued, pool.waitingCount);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return { maxBusy, maxQueued, maxWaits };
+}
+
+async function ownOrder() {
+  const registered = await command(staff, 'registerCustomer', { name: 'Honest', email: `${unique('h')}@example.com` });
+  const client = await clientAs(server, 'customer', registered.customer.id);
+  const created = await command(client, 'createOrder', { customerId: registered.customer.id, orderId: unique('o') });
+  return { client, orderId: created.order.id as string, position: created.position as string };
+}
+
+describe('consistentWith under attack', () => {
+  it('answers aliased waits on a position past the log\'s head at once with VALIDATION_FAILED, and an honest reader stays fast', async () => {
+    const honest = await ownOrder();
+    await honest.client.run(`query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { id } }`, { id: honest.orderId, p: honest.position });
+    const attacker = await clientAs(server, 'customer', unique('mallory'));
+    const headers = { authorization: `Bearer ${attacker.token}` };
+
+    // 10 connections sending the aliased read back to back for two seconds.
+    const answers: Awaited<ReturnType<TestServer['graphql']>>[] = [];
+    const slowest = { ms: 0 };
+    const until = Date.now() + 2_000;
+    const attack = Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (Date.now() < until) {
+          const started = performance.now();
+          answers.push(await server.graphql(aliasedWaits(honest.orderId, '999999999'), {}, headers));
+          slowest.ms = Math.max(slowest.ms, performance.now() - started);
+        }
+      }),
+    );
+    const [, latency, pool] = await Promise.all([
+      attack,
+      honestLatencyDuring(attack, () => honest.client.run(`query($id: ID!) { order(id: $id) { id status } }`, { id: honest.orderId })),
+      poolUseDuring(attack),
+    ]);
+    console.info(`past-head attack: ${answers.length} requests, slowest ${Math.round(slowest.ms)} ms; honest p95 ${latency.p95.toFixed(1)} ms over ${latency.samples} reads; pool busy max ${pool.maxBusy}, queued max ${pool.maxQueued}`);
+
+    // Had any of them waited, it would have answered CONSISTENCY_TIMEOUT after 1.5 s.
+    for (const answer of answers) expect(new Set(codesOf(answer))).toEqual(new Set(['VALIDATION_FAILED']));
+    expect(slowest.ms).toBeLessThan(1_500);
+    expect(latency.p95).toBeLessThan(500);
+    expect(pool.maxQueued).toBe(0);
+  });
+
+  it('holds no pool connection for a wait, caps the waits of one caller and of one request, and an honest reader stays fast', async () => {
+    const honest = await ownOrder();
+    const attacker = await clientAs(server, 'customer', unique('mallory'));
+    const headers = { authorization: `Bearer ${attacker.token}` };
+    // A real position the read side has not reached: the projections are stopped past it.
+    await server.services.readSide.stop();
+    try {
+      const pending = await command(honest.client, 'addItem', { orderId: honest.orderId, sku: 'NO-SUCH', quantity: 1 }).catch(() => undefined);
+      const later = pending?.position ?? (await ownOrder()).position;
+
+      const attack = Promise.all(Array.from({ length: 200 }, () => server.graphql(aliasedWaits(honest.orderId, later), {}, headers)));
+      const [answers, latency, pool] = await Promise.all([
+        attack,
+        honestLatencyDuring(attack, () => honest.client.run(`query($id: ID!) { order(id: $id) { id status } }`, { id: honest.orderId })),
+        poolUseDuring(attack),
+        (async () => {
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          const activity = await server.services.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'`);
+          expect(activity.rows[0]!.n).toBeLessThan(5);
+        })(),
+      ]);
+      console.info(`unreached-position attack: waits held max ${pool.maxWaits}; honest p95 ${latency.p95.toFixed(1)} ms over ${latency.samples} reads; pool busy max ${pool.maxBusy}, queued max ${pool.maxQueued}`);
+
+      const codes = answers.map((answer) => [...new Set(codesOf(answer))]);
+      // Aliases of one position are one wait, and the caller holds at most PER_CLIENT of them at once:
+      // the rest are refused at once (a wait that timed out frees its place for a later request).
+      expect(pool.maxWaits).toBeLessThanOrEqual(PER_CLIENT);
+      const timedOut = codes.filter((c) => c.length === 1 && c[0] === 'CONSISTENCY_TIMEOUT').length;
+      const refused = codes.filter((c) => c.length === 1 && c[0] === 'TOO_MANY_CONSISTENCY_WAITS').length;
+      expect(timedOut).toBeGreaterThanOrEqual(PER_CLIENT);
+      expect(refused).toBeGreaterThanOrEqual(100);
+      expect(timedOut + refused).toBe(200);
+      expect(latency.p95).toBeLessThan(500);
+      expect(pool.maxQueued).toBe(0);
+      expect(pool.maxBusy).toBeLessThan(5);
+
+      // Another caller is not refused for the attacker's waits; one request may hold two distinct waits, not three.
+      const threeWaits = await server.graphql(
+        `{ a: order(id: "${honest.orderId}", consistentWith: "${later}") { id } b: orders(first: 1, consistentWith: "${BigInt(later) - 1n}") { totalCount } c: order(id: "${honest.orderId}", consistentWith: "${BigInt(later) - 2n}") { id } }`,
+        {},
+        { authorization: `Bearer ${honest.client.token}` },
+      );
+      const overRequestCap = (threeWaits.errors ?? []).filter((e) => e.extensions?.code === 'TOO_MANY_CONSISTENCY_WAITS');
+      expect(overRequestCap).toHaveLength(1);
+      expect(overRequestCap[0]!.extensions).toMatchObject({ scope: 'request', max: 2 });
+    } finally {
+      server.services.readSide.start();
+    }
+  });
+});
