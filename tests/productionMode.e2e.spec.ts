@@ -39,6 +39,12 @@ describe('in production', () => {
     expect(JSON.stringify(answer.body)).not.toMatch(/Did you mean/);
   });
 
+  it('does not suggest enum values for a variable, over graphql-ws either', async () => {
+    const result = await wsOperation(production.wsUrl, 'subscription($s: OrderStatus) { orderFeed(status: $s) { orderId } }', { s: 'PAIDD' });
+    expect(result.errors![0]!.message).toMatch(/Value "PAIDD" does not exist in "OrderStatus" enum/);
+    expect(JSON.stringify(result)).not.toMatch(/Did you mean/);
+  });
+
   it('serves no GraphiQL', async () => {
     const response = await graphiqlPage(production);
     expect(response.headers.get('content-type') ?? '').not.toMatch(/text\/html/);

@@ -3,6 +3,7 @@ import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-type
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../../config.js';
+import { useHiddenSuggestions } from './hiddenSuggestions.js';
 
 /** The `extensions.code` of each operation limit's rejection. */
 export const LIMIT_CODES = {
@@ -42,9 +43,10 @@ export function operationLimitPlugins(config: Config): Plugin[] {
     costLimit: { maxCost, flattenFragments: true, ...options(LIMIT_CODES.cost, maxCost) },
     maxAliases: { n: maxAliases, ...options(LIMIT_CODES.aliases, maxAliases) },
     maxDirectives: { n: maxDirectives, ...options(LIMIT_CODES.directives, maxDirectives) },
-    // With introspection off, "Did you mean …?" in validation errors would leak the schema instead.
-    blockFieldSuggestion: { enabled: !config.introspection, mask: '' },
+    // Covers field suggestions only: useHiddenSuggestions takes every suggestion out instead.
+    blockFieldSuggestion: { enabled: false },
   }) as Plugin;
   if (config.introspection) return [armor];
-  return [armor, { onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) }];
+  // With introspection off, "Did you mean …?" in error messages would leak the schema instead.
+  return [armor, { onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) }, useHiddenSuggestions()];
 }
