@@ -56,6 +56,33 @@ describe('operation limits (GraphQL Armor)', () => {
 
   it.each([
     ['depth', DEEP, LIMIT_CODES.depth],
+    ['cost', COSTLY, LIMIT_CODES.cost],
+    ['aliases', ALIASES, LIMIT_CODES.aliases],
+    ['directives', DIRECTIVES, LIMIT_CODES.directives],
+    ['tokens', MANY_TOKENS, LIMIT_CODES.tokens],
+  ])('answers a %s rejection with 200 to an application/json client and 400 to an application/graphql-response+json one', async (_label, query, code) => {
+    const legacy = await postRaw(limited.app.url, { query }, { accept: 'application/json' });
+    const current = await postRaw(limited.app.url, { query }, { accept: 'application/graphql-response+json' });
+    expect({ legacy: legacy.status, current: current.status }).toEqual({ legacy: 200, current: 400 });
+    expect(legacy.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(current.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+    for (const answer of [legacy, current]) {
+      expect(answer.body.data).toBeUndefined();
+      expect(codesOf(answer.body)).toContain(code);
+    }
+  });
+
+  it('answers other validation errors the same way, and a variable of the wrong type with 400 for either media type', async () => {
+    const statuses = async (request: Record<string, unknown>) => ({
+      legacy: (await postRaw(limited.app.url, request, { accept: 'application/json' })).status,
+      current: (await postRaw(limited.app.url, request, { accept: 'application/graphql-response+json' })).status,
+    });
+    expect(await statuses({ query: '{ headPositions }' })).toEqual({ legacy: 200, current: 400 });
+    expect(await statuses({ query: 'query($f: Int) { products(first: $f) { totalCount } }', variables: { f: 'x' } })).toEqual({ legacy: 400, current: 400 });
+  });
+
+  it.each([
+    ['depth', DEEP, LIMIT_CODES.depth],
     ['aliases', ALIASES, LIMIT_CODES.aliases],
     ['tokens', MANY_TOKENS, LIMIT_CODES.tokens],
   ])('applies the same %s limit over graphql-ws', async (_label, query, code) => {
