@@ -30,6 +30,30 @@ function parseOrErrors(parse: (source: string) => DocumentNode, source: string):
   }
 }
 
+/** How long a connection closed after a 413 keeps reading (and discarding) what the client still sends. */
+const LINGER_AFTER_TOO_LARGE_MS = 2_000;
+
+/**
+ * After a 413 the client may still be sending the refused body. Closing the socket with unread
+ * data makes the kernel answer with a reset, which can destroy the 413 before the client reads it
+ * and breaks the client's pooled connection. So the close is staged (RFC 9112, "tear-down"): our
+ * side ends once the answer is out, and the socket is destroyed when the client closes its side,
+ * or after LINGER_AFTER_TOO_LARGE_MS. Node's server calls `destroySoon` for a `Connection: close`
+ * answer (which every 413 is, see useRequestBodyLimit), so that call is what changes.
+ */
+function closeInStagesAfterTooLarge(res: http.ServerResponse): void {
+  res.prependOnceListener('finish', () => {
+    const socket = res.socket;
+    if (res.statusCode !== 413 || !socket) return;
+    socket.destroySoon = () => {
+      socket.end();
+      socket.resume();
+      const timer = setTimeout(() => socket.destroy(), LINGER_AFTER_TOO_LARGE_MS).unref();
+      socket.once('close', () => clearTimeout(timer));
+    };
+  });
+}
+
 /** Starts Yoga and graphql-ws on one port: HTTP on `/graphql` and its WebSocket upgrade. */
 export async function startApp(services: Services, listen: { port: number; host: string }): Promise<App> {
   const yoga = createGraphQLServer(services);
@@ -39,7 +63,11 @@ export async function startApp(services: Services, listen: { port: number; host:
   // A client must deliver its whole request within requestTimeout (headers within headersTimeout),
   // else 408: slow senders cannot hold sockets. Responses (SSE streams) are not bounded by it.
   const timeouts = { requestTimeout: requestTimeoutMs, headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.ceil(headersTimeoutMs / 2)) };
-  const server = http.createServer(timeouts, (req, res) => (dashboard.handles(req.url) ? dashboard.handle(req, res) : yoga.requestListener(req, res)));
+  const server = http.createServer(timeouts, (req, res) => {
+    if (dashboard.handles(req.url)) return dashboard.handle(req, res);
+    closeInStagesAfterTooLarge(res);
+    return yoga.requestListener(req, res);
+  });
   // A WebSocket message beyond MAX_BODY_BYTES closes the socket with 1009 (message too big).
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: maxBodyBytes });
 

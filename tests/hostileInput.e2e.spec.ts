@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ARGUMENT_STRING_LENGTH } from '../src/graphql/security/argumentBounds.js';
 import { LIMIT_CODES } from '../src/graphql/security/operationLimits.js';
-import { clientAs, commandMutation, unique, type ApiClient } from './support/api.js';
+import { clientAs, command, commandMutation, unique, type ApiClient } from './support/api.js';
 import { codesOf, postRaw, wsOperation } from './support/hardening.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -94,6 +94,36 @@ describe('numbers', () => {
     expect(restock.body.data?.restockProduct).toMatchObject({ code: 'VALIDATION_FAILED' });
     const page = await post({ query: '{ products(first: 101) { totalCount } }' });
     expect(codesOf(page.body)).toEqual(['VALIDATION_FAILED']);
+  });
+});
+
+describe('positions', () => {
+  const beyond64Bits = (2n ** 63n).toString();
+
+  it('answers a consistentWith past 2^63 - 1 (or not a decimal) with VALIDATION_FAILED on consistentWith', async () => {
+    for (const position of [beyond64Bits, '9'.repeat(19), '-1', '1e3']) {
+      const answer = await post({ query: 'query($p: String) { products(first: 1, consistentWith: $p) { totalCount } }', variables: { p: position } });
+      expect({ position, errors: answer.body.errors?.map((e) => e.extensions) }).toEqual({ position, errors: [{ code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'consistentWith', message: expect.any(String) }] }] });
+    }
+  });
+
+  it('answers orderStatusChanged with an after past 2^63 - 1 with VALIDATION_FAILED on after, over graphql-ws and SSE', async () => {
+    const query = 'subscription($id: ID!, $after: String) { orderStatusChanged(orderId: $id, after: $after) { position } }';
+    const customer = await command(staff, 'registerCustomer', { name: 'Resumer', email: `${unique('resume')}@example.com` });
+    const order = await command(staff, 'createOrder', { customerId: customer.customer.id, orderId: unique('resume') });
+    // The order must be readable, so the subscription would go on to read its history after the position.
+    await staff.run('query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { id } }', { id: order.order.id, p: order.position });
+    const variables = { id: order.order.id, after: beyond64Bits };
+    const overWs = await wsOperation(server.wsUrl, query, variables, authorization);
+    expect(overWs.errors?.map((e) => e.extensions)).toEqual([{ code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'after', message: expect.any(String) }] }]);
+    const overSse = await fetch(server.app.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization },
+      body: JSON.stringify({ query, variables }),
+    });
+    const stream = await overSse.text();
+    expect(stream).toContain('"code":"VALIDATION_FAILED"');
+    expect(stream).toContain('"path":"after"');
   });
 });
 

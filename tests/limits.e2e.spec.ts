@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +52,33 @@ describe('operation limits (GraphQL Armor)', () => {
     expect(answer.body.data).toBeUndefined();
     expect(codesOf(answer.body)).toContain(code);
     expect(answer.body.errors!.find((e) => e.extensions?.code === code)!.extensions!.max).toEqual(expect.any(Number));
+  });
+
+  it.each([
+    ['depth', DEEP, LIMIT_CODES.depth],
+    ['cost', COSTLY, LIMIT_CODES.cost],
+    ['aliases', ALIASES, LIMIT_CODES.aliases],
+    ['directives', DIRECTIVES, LIMIT_CODES.directives],
+    ['tokens', MANY_TOKENS, LIMIT_CODES.tokens],
+  ])('answers a %s rejection with 200 to an application/json client and 400 to an application/graphql-response+json one', async (_label, query, code) => {
+    const legacy = await postRaw(limited.app.url, { query }, { accept: 'application/json' });
+    const current = await postRaw(limited.app.url, { query }, { accept: 'application/graphql-response+json' });
+    expect({ legacy: legacy.status, current: current.status }).toEqual({ legacy: 200, current: 400 });
+    expect(legacy.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(current.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+    for (const answer of [legacy, current]) {
+      expect(answer.body.data).toBeUndefined();
+      expect(codesOf(answer.body)).toContain(code);
+    }
+  });
+
+  it('answers other validation errors the same way, and a variable of the wrong type with 400 for either media type', async () => {
+    const statuses = async (request: Record<string, unknown>) => ({
+      legacy: (await postRaw(limited.app.url, request, { accept: 'application/json' })).status,
+      current: (await postRaw(limited.app.url, request, { accept: 'application/graphql-response+json' })).status,
+    });
+    expect(await statuses({ query: '{ headPositions }' })).toEqual({ legacy: 200, current: 400 });
+    expect(await statuses({ query: 'query($f: Int) { products(first: $f) { totalCount } }', variables: { f: 'x' } })).toEqual({ legacy: 400, current: 400 });
   });
 
   it.each([
@@ -119,6 +147,62 @@ describe('body size', () => {
     });
     const response = await fetch(limited.app.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
     expect(response.status).toBe(413);
+  });
+
+  it('closes the connection after a 413 on a chunked body, so a keep-alive client\'s next request goes through', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    /** One POST through `agent`, its body written in `chunks` (chunked: no Content-Length). */
+    const postChunked = (chunks: string[]) =>
+      new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
+        const request = http.request(limited.app.url, { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/json' } }, (response) => {
+          let body = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: response.statusCode!, connection: response.headers.connection, body }));
+        });
+        request.on('error', reject);
+        for (const chunk of chunks) request.write(chunk);
+        request.end();
+      });
+    try {
+      const tooLarge = await postChunked([bigQuery(3_000).slice(0, 3_000), ' '.repeat(3_000), ' '.repeat(3_000)]);
+      expect(tooLarge.status).toBe(413);
+      expect(tooLarge.connection).toBe('close');
+      expect(codesOf(JSON.parse(tooLarge.body))).toEqual(['REQUEST_ENTITY_TOO_LARGE']);
+      const next = await postChunked([JSON.stringify({ query: '{ headPosition }' })]);
+      expect({ status: next.status, body: JSON.parse(next.body) }).toEqual({ status: 200, body: { data: { headPosition: '0' } } });
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('keeps reading what a client still sends after a 413, then closes without a reset', async () => {
+    const url = new URL(limited.app.url);
+    // Half-open, as a client that writes its whole body before it reads the answer.
+    const socket = net.connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: true });
+    let answer = '';
+    const errors: string[] = [];
+    socket.setEncoding('utf8').on('data', (text: string) => (answer += text)).on('error', (error) => errors.push(error.message));
+    const ended = new Promise((resolve) => socket.once('end', resolve));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
+    socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
+    socket.write(chunk(bigQuery(3_000).slice(0, 3_000)) + chunk(' '.repeat(3_000)));
+    await ended;
+    expect(answer).toMatch(/^HTTP\/1\.1 413 [^]*\r\nconnection: close\r\n/i);
+    // The rest of the refused body, sent after the answer: the server still reads it.
+    for (let i = 0; i < 10; i++) {
+      socket.write(chunk(' '.repeat(10_000)));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    socket.end('0\r\n\r\n');
+    await closed;
+    expect(errors).toEqual([]);
+  });
+
+  it('closes the connection after a 413 from Content-Length too', async () => {
+    const answer = await postRaw(limited.app.url, bigQuery(5_000));
+    expect(answer.status).toBe(413);
+    expect(answer.headers.get('connection')).toBe('close');
   });
 
   it('accepts a body just under the limit', async () => {

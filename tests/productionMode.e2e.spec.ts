@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signAccessToken } from '../src/auth/tokens.js';
 import { codesOf, postRaw, wsOperation } from './support/hardening.js';
+import { subscribeSse } from './support/liveSse.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // What a production deployment shows and hides: no introspection, no field suggestions and no
@@ -37,6 +39,12 @@ describe('in production', () => {
     expect(answer.status).toBe(400);
     expect(answer.body.errors![0]!.message).toMatch(/Cannot query field "skus"/);
     expect(JSON.stringify(answer.body)).not.toMatch(/Did you mean/);
+  });
+
+  it('does not suggest enum values for a variable, over graphql-ws either', async () => {
+    const result = await wsOperation(production.wsUrl, 'subscription($s: OrderStatus) { orderFeed(status: $s) { orderId } }', { s: 'PAIDD' });
+    expect(result.errors![0]!.message).toMatch(/Value "PAIDD" does not exist in "OrderStatus" enum/);
+    expect(JSON.stringify(result)).not.toMatch(/Did you mean/);
   });
 
   it('serves no GraphiQL', async () => {
@@ -75,6 +83,20 @@ describe.each([
     server.services.eventStore.headPosition = async () => {
       throw new Error('connection string postgres://admin:hunter2@db/internal refused');
     };
+    // A subscription that fails while it starts (listening) and one that fails once running (its first read).
+    const { liveFeed, db } = server.services;
+    server.services.liveFeed = new Proxy(liveFeed, {
+      get: (target, name) => {
+        if (name !== 'on') return Reflect.get(target, name);
+        return (event: string, listener: () => void) => {
+          if (event === 'order') throw new Error('listener table postgres://admin:hunter2@db broken');
+          return target.on(event, listener);
+        };
+      },
+    });
+    server.services.db = new Proxy(db, {
+      get: (target, name) => (name === 'prisma' ? new Proxy({}, { get: () => { throw new Error('prisma postgres://admin:hunter2@db gone'); } }) : Reflect.get(target, name)),
+    });
   });
 
   it('reaches the client as "Unexpected error." with INTERNAL_SERVER_ERROR and the request id, nothing internal', async () => {
@@ -90,6 +112,26 @@ describe.each([
     const line = lines.find((l) => l.requestId === 'req-in-the-log');
     expect(line).toMatchObject({ msg: 'unexpected error in a resolver', err: { message: expect.stringContaining('refused') } });
     expect(line!.err.stack).toMatch(/at /);
+  });
+
+  it.each([
+    ['starts', 'subscription { orderFeed { orderId } }'],
+    ['runs', 'subscription { inventoryChanged(sku: "ANY") { sku } }'],
+  ])('carries a request id, also in the log, when a subscription fails as it %s, over graphql-ws and SSE', async (_when, query) => {
+    const token = await signAccessToken({ sub: 'unexpected-staff', role: 'staff' }, serverOf().services.config.jwt);
+    const overWs = await wsOperation(serverOf().wsUrl, query, undefined, `Bearer ${token}`);
+    expect(overWs.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) } })]);
+    expect(lines.some((l) => l.requestId === overWs.errors![0]!.extensions!.requestId && l.err)).toBe(true);
+
+    const overSse = subscribeSse(serverOf().app.url, query, undefined, { authorization: `Bearer ${token}`, 'x-request-id': `req-sse-${_when}` });
+    try {
+      const errors = (await overSse.waitForError()) as { message: string; extensions?: unknown }[];
+      expect(errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: `req-sse-${_when}` } })]);
+    } finally {
+      await overSse.close();
+    }
+    expect(lines.some((l) => l.requestId === `req-sse-${_when}` && l.err)).toBe(true);
+    expect(JSON.stringify([overWs, overSse.events])).not.toMatch(/hunter2|postgres/);
   });
 
   it('is masked the same way over graphql-ws, with a generated request id', async () => {

@@ -125,6 +125,22 @@ describe('cursors', () => {
     expect(codes).toEqual(Object.fromEntries(Object.keys(codes).map((k) => [k, 'VALIDATION_FAILED'])));
   });
 
+  it('refuses crafted cursors the database cannot take (a date at year -271821, a NUL, a lone surrogate) with VALIDATION_FAILED on their argument', async () => {
+    const { id, position } = await customerWithOrders(1);
+    const crafted: [string, string, Record<string, unknown>][] = [
+      ['orders after a year -271821 date', ORDERS, { c: id, first: 2, after: base64url(['-271821-04-20T00:00:00.000Z', 'x']), p: position }],
+      ['orders before a year 275760 date', ORDERS, { c: id, last: 2, before: base64url(['+275760-09-13T00:00:00.000Z', 'x']), p: position }],
+      ['orders after an id with a NUL', ORDERS, { c: id, first: 2, after: base64url(['2020-01-01T00:00:00.000Z', 'a\u0000b']), p: position }],
+      ['products after a sku with a NUL', PRODUCTS, { first: 2, after: base64url(['A\u0000']) }],
+      ['products before a sku with a lone surrogate', PRODUCTS, { last: 2, before: base64url(['A\ud800']) }],
+    ];
+    for (const [label, query, variables] of crafted) {
+      const body = await asStaff(query, variables);
+      const argument = 'after' in variables ? 'after' : 'before';
+      expect({ label, errors: body.errors?.map((e) => e.extensions) }).toEqual({ label, errors: [{ code: 'VALIDATION_FAILED', fieldErrors: [{ path: argument, message: expect.any(String) }] }] });
+    }
+  });
+
   it('names the before argument, not after, when it refuses a before cursor', async () => {
     const body = await asStaff(ORDERS, { last: 2, before: 'garbage' });
     expect(codeOf(body)).toBe('VALIDATION_FAILED');

@@ -1,8 +1,24 @@
 import { TooManyConsistencyWaitsError, ValidationError } from '../domain/errors.js';
-import { parsePosition } from '../projections/consistency.js';
 import type { ReadSide } from '../projections/readSide.js';
 import { clientAddress } from './security/clientAddress.js';
 import type { GraphQLContext } from './context.js';
+
+/** The largest position the log can hold (a PostgreSQL bigint). */
+const MAX_POSITION = 2n ** 63n - 1n;
+
+/**
+ * Parses a position argument (`consistentWith`, a subscription's `after`): a decimal the API
+ * returned, within the log's 64 bits; undefined when absent. Anything else is VALIDATION_FAILED on
+ * `argument`, so a forged value never reaches the database, which would fail on it unexpectedly.
+ */
+export function parsePosition(token: string | null | undefined, argument: string): bigint | undefined {
+  if (token === null || token === undefined) return undefined;
+  const position = /^\d{1,19}$/.test(token) ? BigInt(token) : undefined;
+  if (position === undefined || position > MAX_POSITION) {
+    throw new ValidationError([{ path: argument, message: 'must be a `position` returned by the API' }]);
+  }
+  return position;
+}
 
 /** The waits of one request, by projections and position: aliases of one wait share it. */
 const requestWaits = new WeakMap<object, { pending: Map<string, Promise<void>>; active: number }>();
@@ -24,7 +40,7 @@ function callerOf(ctx: GraphQLContext): string {
  * at once rather than queueing.
  */
 export async function readConsistently(ctx: GraphQLContext, projections: readonly string[], consistentWith: string | null | undefined): Promise<void> {
-  const position = parsePosition(consistentWith);
+  const position = parsePosition(consistentWith, 'consistentWith');
   if (position === undefined) return;
   const consistency = ctx.readSide.consistency;
   if (consistency.reached(projections, position)) return;

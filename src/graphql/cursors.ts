@@ -6,19 +6,34 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
+/** NUL and unpaired UTF-16 surrogates: text PostgreSQL cannot store, so it fails on them as a query parameter. */
+const UNSTORABLE_TEXT = /[\u0000\p{Cs}]/u;
+
 /**
  * Decodes a cursor and checks it has the shape of this connection's sort key (`isKey`), so a
- * cursor from another connection or a forged one is a VALIDATION_FAILED on its argument.
+ * cursor from another connection or a forged one is a VALIDATION_FAILED on its argument. Text in
+ * the key that PostgreSQL cannot store is refused here for every connection, before any query.
  */
 export function decodeCursor(cursor: string | undefined, argument: 'after' | 'before', isKey: (key: unknown[]) => boolean): unknown[] | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && isKey(key)) return key;
+    const storable = (part: unknown) => typeof part !== 'string' || !UNSTORABLE_TEXT.test(part);
+    if (Array.isArray(key) && key.every(storable) && isKey(key)) return key;
   } catch {
     // reported below
   }
   throw new ValidationError([{ path: argument, message: 'is not a cursor this connection returned' }]);
+}
+
+/**
+ * True for a timestamp exactly as a cursor holds it (`Date#toISOString`, years 0000 to 9999): a
+ * date JavaScript accepts can still be far outside PostgreSQL's range (year -271821).
+ */
+export function isCursorTimestamp(part: unknown): boolean {
+  if (typeof part !== 'string' || !/^\d{4}-/.test(part)) return false;
+  const time = Date.parse(part);
+  return !Number.isNaN(time) && new Date(time).toISOString() === part;
 }
 
 export interface PageArgs {

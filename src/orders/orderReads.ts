@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { isCursorTimestamp } from '../graphql/cursors.js';
 import type { OrderStatus } from './orderEvents.js';
 import { lineTotalCents } from './orderLines.js';
 import type { OrderView } from './orderView.js';
@@ -107,5 +108,5 @@ export const countOrders = (prisma: PrismaClient, filter: OrderFilter): Promise<
 export const orderCursorKey = {
   of: (order: OrderView): unknown[] => [order.createdAt, order.id],
   isValid: (key: unknown[]): boolean =>
-    key.length === 2 && typeof key[0] === 'string' && !Number.isNaN(Date.parse(key[0])) && typeof key[1] === 'string',
+    key.length === 2 && isCursorTimestamp(key[0]) && typeof key[1] === 'string',
 };

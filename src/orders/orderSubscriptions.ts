@@ -2,10 +2,10 @@ import { requireStaff, requireUser } from '../auth/actor.js';
 import { isDatabaseUnavailable } from '../db/database.js';
 import { NotFoundError } from '../domain/errors.js';
 import { builder } from '../graphql/builder.js';
+import { parsePosition } from '../graphql/consistency.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { changeStream } from '../live/changeStream.js';
 import { orderChangeFrom, type OrderChange } from './orderChanges.js';
-import { parsePosition } from '../projections/consistency.js';
 import { canSeeOrder } from './orderCommands.js';
 import type { OrderStatus } from './orderEvents.js';
 import { findOrder } from './orderReads.js';
@@ -85,7 +85,7 @@ builder.subscriptionFields((t) => ({
     args: { orderId: t.arg.id({ required: true }), after: t.arg.string({ required: false }) },
     subscribe: async (_root, args, ctx) => {
       const actor = requireUser(ctx.auth);
-      const after = parsePosition(args.after);
+      const after = parsePosition(args.after, 'after');
       const order = await findOrder(ctx.db, String(args.orderId));
       if (!order || !canSeeOrder(actor, order)) throw new NotFoundError('order not found');
       return statusChanges(ctx, order.id, after);

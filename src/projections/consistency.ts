@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { ConsistencyTimeoutError, ValidationError } from '../domain/errors.js';
+import { ConsistencyTimeoutError } from '../domain/errors.js';
 import type { CommitNotifier } from '../eventStore/notifications.js';
 
 /** Something that announces committed projection batches: the commit notifier, Redis, a runner. */
@@ -151,13 +151,4 @@ export class ReadModelConsistency {
     this.known.set(name, position);
     for (const waiter of this.waiters) if (this.reached(waiter.names, waiter.position)) waiter.resolve();
   }
-}
-
-/** Parses a `consistentWith` token (a position the API returned); undefined when absent. */
-export function parsePosition(token: string | null | undefined): bigint | undefined {
-  if (token === null || token === undefined) return undefined;
-  if (!/^\d{1,19}$/.test(token)) {
-    throw new ValidationError([{ path: 'consistentWith', message: 'must be a `position` returned by the API' }]);
-  }
-  return BigInt(token);
 }

@@ -4,6 +4,7 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../../config.js';
 import { costLimitRule } from './operationCost.js';
+import { useHiddenSuggestions } from './hiddenSuggestions.js';
 
 /** The `extensions.code` of each operation limit's rejection. */
 export const LIMIT_CODES = {
@@ -45,11 +46,12 @@ export function operationLimitPlugins(config: Config): Plugin[] {
     costLimit: { enabled: false },
     maxAliases: { n: maxAliases, ...options(LIMIT_CODES.aliases, maxAliases) },
     maxDirectives: { n: maxDirectives, ...options(LIMIT_CODES.directives, maxDirectives) },
-    // With introspection off, "Did you mean …?" in validation errors would leak the schema instead.
-    blockFieldSuggestion: { enabled: !config.introspection, mask: '' },
+    // Covers field suggestions only: useHiddenSuggestions takes every suggestion out instead.
+    blockFieldSuggestion: { enabled: false },
   }) as Plugin;
   const rejectCost = rejectWith(LIMIT_CODES.cost, maxCost);
   const cost: Plugin = { onValidate: ({ addValidationRule }) => addValidationRule(costLimitRule(maxCost, (context, message) => rejectCost(context, new GraphQLError(message)))) };
   if (config.introspection) return [armor, cost];
-  return [armor, cost, { onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) }];
+  // With introspection off, "Did you mean …?" in error messages would leak the schema instead.
+  return [armor, cost, { onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) }, useHiddenSuggestions()];
 }

@@ -10,6 +10,10 @@ const badLength = () => new GraphQLError('Content-Length header is invalid.', { 
  * Content-Length cannot be longer than that header (Node's HTTP parser stops there), so only a body
  * without one (chunked) is counted while it is read. The wrapper was about 5 % of the server's CPU
  * per mutation in a profile of the mutation benchmark. Must come after the request parsers (last among our plugins).
+ *
+ * A 413 says `Connection: close`: the rest of the refused body may still be on its way, so the
+ * connection cannot carry another request (a keep-alive client would otherwise send its next one
+ * into it). The HTTP server closes it in stages (src/app.ts).
  */
 export function useRequestBodyLimit(limit: number): Plugin {
   return {
@@ -39,6 +43,9 @@ export function useRequestBodyLimit(limit: number): Plugin {
         // @ts-expect-error `duplex` is required by Node for a streamed body but missing from the types.
         return parse(new fetchAPI.Request(req.url, { method: req.method, headers: req.headers, signal: req.signal, body: counted, duplex: 'half' }));
       });
+    },
+    onResponse({ response }) {
+      if (response.status === 413) response.headers.set('connection', 'close');
     },
   };
 }

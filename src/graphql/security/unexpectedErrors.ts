@@ -23,7 +23,15 @@ export function useUnexpectedErrorMasking(fallbackLogger: Logger, maskError: (er
   };
   return {
     onExecute: () => ({ onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, mask) }),
-    onSubscribe: () => ({ onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, mask) }),
+    onSubscribe: ({ args }) => ({
+      onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, mask),
+      // A subscription whose stream fails once running (e.g. its first read) throws from the stream
+      // instead of giving a result: over graphql-ws and SSE alike, that error is masked here too.
+      onSubscribeError: ({ error, setError }) => {
+        const located = error instanceof GraphQLError ? error : new GraphQLError(UNEXPECTED_ERROR_MESSAGE, { originalError: error instanceof Error ? error : new Error(String(error)) });
+        setError(maskResolverError(located, args.contextValue as Partial<GraphQLContext>, fallbackLogger, maskError));
+      },
+    }),
   };
 }
 
