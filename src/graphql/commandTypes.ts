@@ -42,8 +42,8 @@ export interface CommandMutationOptions<I, R extends E, E> {
   entity: { field: string; type: ObjectRef<BuilderTypes, E> };
   /** Rejections specific to this command (the common ones are always there). */
   errors: ErrorClass[];
-  /** Extra fields on the success type (e.g. the new customer's token). */
-  successFields?: Record<string, { description: string; resolve: (entity: R) => string }>;
+  /** Extra nullable string fields on the success type (e.g. the new customer's token). */
+  successFields?: Record<string, { description: string; resolve: (entity: R) => string | null }>;
 }
 
 /**
@@ -68,7 +68,7 @@ export function commandMutation<I, R extends E, E>(options: CommandMutationOptio
       // history) can wait until it includes this command.
       [options.entity.field]: t.field({ type: options.entity.type, resolve: (p) => ({ ...p.entity, position: p.position }) as never }),
       ...Object.fromEntries(
-        Object.entries(options.successFields ?? {}).map(([field, f]) => [field, t.string({ description: f.description, resolve: (p) => f.resolve(p.entity) })]),
+        Object.entries(options.successFields ?? {}).map(([field, f]) => [field, t.string({ description: f.description, nullable: true, resolve: (p) => f.resolve(p.entity) })]),
       ),
     }),
   });

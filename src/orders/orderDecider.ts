@@ -1,7 +1,11 @@
 import { assertNever, type Aggregate } from '../domain/aggregate.js';
-import { AlreadyExistsError, ForbiddenError, InvalidStateError, NotFoundError, OrderEmptyError, PaymentMismatchError, ValidationError } from '../domain/errors.js';
+import {
+  AlreadyExistsError, ForbiddenError, InvalidStateError, NotFoundError, OrderEmptyError, PaymentMismatchError, PaymentRefTakenError, ValidationError,
+} from '../domain/errors.js';
 import { MAX_INT32 } from '../domain/limits.js';
-import { MAX_LINE_QUANTITY, orderTotalCents, type OrderCommand, type OrderEvent, type OrderState, type OrderStatus } from './orderEvents.js';
+import {
+  MAX_LINE_QUANTITY, orderTotalCents, type OrderCommand, type OrderEvent, type OrderState, type OrderStatus, type PaymentRefEvent,
+} from './orderEvents.js';
 
 /** The Order aggregate: `decide` and `evolve` are pure; time, ids and prices come in as arguments. */
 export const orderAggregate: Aggregate<OrderState, OrderEvent> = {
@@ -24,6 +28,16 @@ export const orderAggregate: Aggregate<OrderState, OrderEvent> = {
 export function orderStreamId(orderId: string): string {
   return `Order-${orderId}`;
 }
+
+/** Which order a payment reference paid (the reference stream's state). */
+export const paymentRefAggregate: Aggregate<{ claimedBy: string | null }, PaymentRefEvent> = {
+  streamType: 'PaymentRef',
+  snapshotSchemaVersion: 1,
+  initialState: () => ({ claimedBy: null }),
+  evolve: (_state, event) => ({ claimedBy: event.data.orderId }),
+};
+
+export const paymentRefStreamId = (paymentRef: string): string => `PaymentRef-${paymentRef}`;
 
 function requireStatus(state: OrderState, allowed: OrderStatus[], action: string): void {
   if (!allowed.includes(state.status)) {
@@ -70,9 +84,14 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
       return [{ type: 'OrderSubmitted', data: { totalCents: orderTotalCents(state.lines), lines } }];
     }
     case 'RecordPayment': {
-      // The same payment reported again (a retried webhook, say) changes nothing.
-      if (state.paymentRef === command.paymentRef && state.status !== 'DRAFT') return [];
+      // The same payment reported again (a retried webhook, say) changes nothing; the same
+      // reference with another amount is not the same payment.
+      if (state.paymentRef === command.paymentRef && state.status !== 'DRAFT') {
+        if (command.amountCents !== state.paidCents) throw new PaymentMismatchError(state.paidCents, command.amountCents);
+        return [];
+      }
       requireStatus(state, ['SUBMITTED'], 'record a payment for');
+      if (command.paymentRefClaimedBy !== null && command.paymentRefClaimedBy !== state.id) throw new PaymentRefTakenError(command.paymentRef);
       const total = orderTotalCents(state.lines);
       if (command.amountCents !== total) throw new PaymentMismatchError(total, command.amountCents);
       return [{ type: 'PaymentRecorded', data: { amountCents: command.amountCents, paymentRef: command.paymentRef } }];
