@@ -59,6 +59,7 @@ function toCommandJson(request: AppendRequest) {
   return {
     streams: request.streams,
     metadata: request.metadata ?? {},
+    caller: request.idempotency?.caller ?? null,
     commandId: request.idempotency?.commandId ?? null,
     inputHash: request.idempotency?.inputHash ?? null,
     result: request.idempotency?.result ?? null,
