@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, clientAs, command, commandMutation, unique, type ApiClient } from './support/api.js';
+import { apiClient, clientAs, command, commandMutation, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // SPEC section 8 (and the auth part of section 4) over real HTTP: every refused credential is an
@@ -126,9 +126,9 @@ describe('registration tokens', () => {
     const other = await command(apiClient(server), 'registerCustomer', { name: 'Other', email: `${unique('other')}@example.com` }, CUSTOMER);
     const client = apiClient(server, me.token);
 
-    const mine = await command(client, 'createOrder', { customerId: me.customer.id, orderId: unique('order') });
+    const mine = await command(client, 'createOrder', { customerId: me.customer.id, orderId: newOrderId() });
     expect(mine).toMatchObject({ __typename: 'CreateOrderSuccess', order: { customerId: me.customer.id, status: 'DRAFT' } });
-    const theirs = await command(client, 'createOrder', { customerId: other.customer.id, orderId: unique('order') });
+    const theirs = await command(client, 'createOrder', { customerId: other.customer.id, orderId: newOrderId() });
     expect(theirs).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
     expect(await command(client, 'addProduct', productInput(), PRODUCT)).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientAs, command, SHORTAGES, unique, type ApiClient } from './support/api.js';
+import { clientAs, command, SHORTAGES, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
@@ -15,7 +15,7 @@ async function customerWithDraftOrder(sku: string, quantity: number) {
   const email = `${unique('c')}@example.com`;
   const registered = await command(staff, 'registerCustomer', { name: 'Buyer', email });
   const customer = await clientAs(server, 'customer', registered.customer.id);
-  const orderId = unique('order');
+  const orderId = newOrderId();
   await command(customer, 'createOrder', { customerId: registered.customer.id, orderId });
   await command(customer, 'addItem', { orderId, sku, quantity });
   return { customer, orderId };

@@ -5,7 +5,7 @@ import { chromium, type BrowserContext, type ElementHandle, type Page } from 'pl
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { DEFAULT_DASHBOARD_DIR } from '../src/dashboard/serveDashboard.js';
-import { apiClient, clientAs, command, unique, type ApiClient } from './support/api.js';
+import { apiClient, clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core, against
@@ -71,7 +71,7 @@ async function submittedOrder(): Promise<{ customer: ApiClient; orderId: string;
   await command(staff, 'addProduct', { sku, name: 'Field notebook', priceCents: 1450, initialStock: 8 });
   const registered = await command(apiClient(server), 'registerCustomer', { name: 'Ada', email: `${unique('ada')}@example.com` });
   const customer = apiClient(server, registered.token);
-  const orderId = unique('order');
+  const orderId = newOrderId();
   await command(customer, 'createOrder', { customerId: registered.customer.id, orderId });
   await command(customer, 'addItem', { orderId, sku, quantity: 2 });
   expect((await command(customer, 'submitOrder', { orderId })).order.status).toBe('SUBMITTED');

@@ -3,7 +3,7 @@ import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { clientAs, command, unique, type ApiClient } from './support/api.js';
+import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { subscribeSse } from './support/liveSse.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -32,7 +32,7 @@ async function draftOrder() {
   await command(staff, 'addProduct', { sku, name: 'Lamp', priceCents: 2500, initialStock: 5 });
   const registered = await command(staff, 'registerCustomer', { name: 'Client', email: `${unique('c')}@example.com` });
   const customer = await clientAs(server, 'customer', registered.customer.id);
-  const orderId = unique('o');
+  const orderId = newOrderId();
   await command(customer, 'createOrder', { customerId: registered.customer.id, orderId });
   const added = await command(customer, 'addItem', { orderId, sku, quantity: 2 });
   // The first payload is the read side's current state: let it catch up with the item first.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, clientAs, command, commandMutation, SHORTAGES, unique, type ApiClient } from './support/api.js';
+import { apiClient, clientAs, command, commandMutation, SHORTAGES, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // SPEC section 3, the rows that build an order (addItem, removeItem, submitOrder), and the rule
@@ -24,7 +24,7 @@ function succeeded(result: Record<string, any>): Record<string, any> {
 }
 
 async function register(): Promise<{ id: string; client: ApiClient }> {
-  const result = succeeded(await command(anonymous, 'registerCustomer', { name: 'Order Tester', email: `${unique('o')}@example.com` },
+  const result = succeeded(await command(anonymous, 'registerCustomer', { name: 'Order Tester', email: `${newOrderId()}@example.com` },
     '... on RegisterCustomerSuccess { token customer { id } }'));
   return { id: result.customer.id, client: apiClient(server, result.token) };
 }
@@ -44,7 +44,7 @@ async function stockAfterRestockingOne(sku: string): Promise<{ sku: string; onHa
 /** A DRAFT order of a fresh customer, with the given lines. */
 async function draftOrder(lines: { sku: string; quantity: number }[] = []) {
   const owner = await register();
-  const orderId = unique('order');
+  const orderId = newOrderId();
   succeeded(await command(owner.client, 'createOrder', { customerId: owner.id, orderId }));
   for (const line of lines) succeeded(await command(owner.client, 'addItem', { orderId, ...line }));
   return { orderId, owner };

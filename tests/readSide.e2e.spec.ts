@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientAs, command, ORDER_FIELDS, unique, type ApiClient } from './support/api.js';
+import { clientAs, command, ORDER_FIELDS, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
@@ -23,7 +23,7 @@ describe('reading your own writes', () => {
     const sku = unique('SKU');
     await command(staff, 'addProduct', { sku, name: 'Kettle', priceCents: 2500, initialStock: 4 });
     const { id, client } = await shopper();
-    const orderId = unique('o');
+    const orderId = newOrderId();
     await command(client, 'createOrder', { customerId: id, orderId });
     await command(client, 'addItem', { orderId, sku, quantity: 2 });
     const submitted = await command(client, 'submitOrder', { orderId });
@@ -58,7 +58,7 @@ describe('read models', () => {
     const sku = unique('SKU');
     await command(staff, 'addProduct', { sku, name: 'Tea', priceCents: 400, initialStock: 50 });
     const { id, client } = await shopper();
-    for (const [orderId, refund] of [[unique('o'), false], [unique('o'), true]] as const) {
+    for (const [orderId, refund] of [[newOrderId(), false], [newOrderId(), true]] as const) {
       await command(client, 'createOrder', { customerId: id, orderId });
       await command(client, 'addItem', { orderId, sku, quantity: 5 });
       await command(client, 'submitOrder', { orderId });
@@ -93,7 +93,7 @@ describe('read models', () => {
     const sku = unique('SKU');
     await command(staff, 'addProduct', { sku, name: 'Map', priceCents: 100, initialStock: 9 });
     const { id, client } = await shopper();
-    const orderId = unique('o');
+    const orderId = newOrderId();
     await command(client, 'createOrder', { customerId: id, orderId });
     await command(client, 'addItem', { orderId, sku, quantity: 1 });
     const between = new Date().toISOString();

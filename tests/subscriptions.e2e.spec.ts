@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientAs, command, unique, type ApiClient } from './support/api.js';
+import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { subscribe } from './support/wsClient.js';
 
@@ -19,7 +19,7 @@ async function draftOrder() {
   await command(staff, 'addProduct', { sku, name: 'Clock', priceCents: 1500, initialStock: 10 });
   const registered = await command(staff, 'registerCustomer', { name: 'Live', email: `${unique('l')}@example.com` });
   const customer = await clientAs(server, 'customer', registered.customer.id);
-  const orderId = unique('o');
+  const orderId = newOrderId();
   const created = await command(customer, 'createOrder', { customerId: registered.customer.id, orderId });
   const added = await command(customer, 'addItem', { orderId, sku, quantity: 2 });
   await customer.run('query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { id } }', { id: orderId, p: added.position });
