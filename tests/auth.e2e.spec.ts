@@ -121,6 +121,17 @@ describe('registration tokens', () => {
     expect(registered.aggregateId).toBe(registered.customer.id);
   });
 
+  it('hands out the token in the first answer only: a repeat of the same command, by anyone, answers the stored result with token null', async () => {
+    const input = { name: 'Once', email: `${unique('once')}@example.com`, commandId: unique('reg') };
+    const first = await command(apiClient(server), 'registerCustomer', input, CUSTOMER);
+    expect(first).toMatchObject({ __typename: 'RegisterCustomerSuccess', customer: { email: input.email } });
+    expect(typeof first.token).toBe('string');
+    for (const repeater of [apiClient(server), apiClient(server)]) {
+      const again = await command(repeater, 'registerCustomer', input, CUSTOMER);
+      expect(again).toEqual({ ...first, token: null });
+    }
+  });
+
   it('acts as that customer: it creates their own order but not one for someone else, and cannot use staff commands', async () => {
     const me = await command(apiClient(server), 'registerCustomer', { name: 'Me', email: `${unique('me')}@example.com` }, CUSTOMER);
     const other = await command(apiClient(server), 'registerCustomer', { name: 'Other', email: `${unique('other')}@example.com` }, CUSTOMER);
@@ -166,6 +177,15 @@ describe('npm run token', () => {
     expect(run.status, run.stderr).toBe(0);
     const answer = await post(`Bearer ${run.stdout.trim()}`, 'addProduct', productInput(), PRODUCT);
     expect(answer.result).toMatchObject({ __typename: 'AddProductSuccess' });
+  });
+
+  it('prints a payments token the server accepts for recordPayment alone', async () => {
+    const run = runTokenScript(['--role', 'payments', '--sub', 'psp'], server.services.config.jwt.secret);
+    expect(run.status, run.stderr).toBe(0);
+    const { payload } = await jwtVerify(run.stdout.trim(), secret, { algorithms: ['HS256'] });
+    expect(payload).toMatchObject({ sub: 'psp', role: 'payments' });
+    const answer = await post(`Bearer ${run.stdout.trim()}`, 'addProduct', productInput(), PRODUCT);
+    expect(answer.result).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
   });
 
   it('exits with status 2 and a usage line for an unknown role or a missing subject', () => {

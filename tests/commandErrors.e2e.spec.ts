@@ -189,6 +189,19 @@ describe('createOrder rejections', () => {
     expect(await command(me.client, 'createOrder', { customerId: unique('ghost') })).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
   });
 
+  it('lets a customer choose only a UUID as orderId, so an id another customer uses cannot be probed', async () => {
+    const other = await register();
+    const taken = unique('order');
+    succeeded(await command(staff, 'createOrder', { customerId: other.id, orderId: taken }));
+    const me = await register();
+    for (const orderId of [taken, unique('order')]) {
+      const result = await command(me.client, 'createOrder', { customerId: me.id, orderId });
+      expect(result, orderId).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'input.orderId' }] });
+    }
+    const uuid = newOrderId();
+    expect(await command(me.client, 'createOrder', { customerId: me.id, orderId: uuid })).toMatchObject({ __typename: 'CreateOrderSuccess', aggregateId: uuid });
+  });
+
   it('refuses an anonymous caller with UNAUTHENTICATED', async () => {
     const { id } = await register();
     expect(await command(anonymous, 'createOrder', { customerId: id })).toMatchObject({ __typename: 'UnauthenticatedError', code: 'UNAUTHENTICATED' });

@@ -98,7 +98,7 @@ describe('the live dashboard in a browser', () => {
     await expect.poll(() => row.getAttribute('data-status'), { timeout: WAIT_MS }).toBe('SUBMITTED');
     expect(await page.$eval('tbody tr', (first) => first.getAttribute('data-order-id'))).toBe(orderId);
 
-    await command(customer, 'recordPayment', { orderId, amountCents: 2900, paymentRef: unique('pay') });
+    await command(staff, 'recordPayment', { orderId, amountCents: 2900, paymentRef: unique('pay') });
     await expect.poll(() => row.getAttribute('data-status'), { timeout: WAIT_MS }).toBe('PAID');
     await command(staff, 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: unique('track') });
     await expect.poll(() => row.getAttribute('data-status'), { timeout: WAIT_MS }).toBe('SHIPPED');
@@ -120,7 +120,7 @@ describe('the live dashboard in a browser', () => {
     const types = () => page.$$eval('[data-testid="timeline-entry"]', (entries) => entries.map((e) => e.getAttribute('data-type')));
     await expect.poll(types, { timeout: WAIT_MS }).toEqual(['OrderCreated', 'ItemAdded', 'OrderSubmitted']);
 
-    await command(customer, 'recordPayment', { orderId, amountCents: 2900, paymentRef: unique('pay') });
+    await command(staff, 'recordPayment', { orderId, amountCents: 2900, paymentRef: unique('pay') });
     await expect.poll(types, { timeout: WAIT_MS }).toEqual(['OrderCreated', 'ItemAdded', 'OrderSubmitted', 'PaymentRecorded']);
     await command(staff, 'cancelOrder', { orderId, reason: 'out of ink' });
     await expect.poll(types, { timeout: WAIT_MS }).toEqual(['OrderCreated', 'ItemAdded', 'OrderSubmitted', 'PaymentRecorded', 'OrderCancelled', 'RefundRecorded']);

@@ -126,7 +126,7 @@ describe('orderStatusChanged over Server-Sent Events (Yoga, distinct connections
       expect(current).toMatchObject({ orderId, status: 'DRAFT', previousStatus: null, version: 2, order: { status: 'DRAFT', totalCents: 5000 } });
 
       const submitted = await command(customer, 'submitOrder', { orderId });
-      await command(customer, 'recordPayment', { orderId, amountCents: 5000, paymentRef: unique('pay') });
+      await command(staff, 'recordPayment', { orderId, amountCents: 5000, paymentRef: unique('pay') });
       const changes = await sub.waitFor(3);
       expect(changes.slice(1).map((c) => [c.previousStatus, c.status, c.version])).toEqual([['DRAFT', 'SUBMITTED', 3], ['SUBMITTED', 'PAID', 4]]);
       expect(changes[1]!.position).toBe(positionOf(submitted, 'OrderSubmitted'));

@@ -62,7 +62,7 @@ describe('read models', () => {
       await command(client, 'createOrder', { customerId: id, orderId });
       await command(client, 'addItem', { orderId, sku, quantity: 5 });
       await command(client, 'submitOrder', { orderId });
-      await command(client, 'recordPayment', { orderId, amountCents: 2000, paymentRef: unique('pay') });
+      await command(staff, 'recordPayment', { orderId, amountCents: 2000, paymentRef: unique('pay') });
       if (refund) await command(staff, 'cancelOrder', { orderId, reason: 'refund please' });
     }
     const last = await command(client, 'createOrder', { customerId: id });
@@ -75,14 +75,15 @@ describe('read models', () => {
   it('pages through orders newest first with cursors, filters by status, and counts the matches', async () => {
     const { id, client } = await shopper();
     let position = '';
-    for (let i = 0; i < 5; i++) position = (await command(client, 'createOrder', { customerId: id, orderId: `page-${id}-${i}` })).position;
+    const orderIds = Array.from({ length: 5 }, newOrderId);
+    for (const orderId of orderIds) position = (await command(client, 'createOrder', { customerId: id, orderId })).position;
     const page = (after?: string) =>
       staff.run('query($c: ID, $a: String, $p: String) { orders(customerId: $c, first: 2, after: $a, consistentWith: $p) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }', { c: id, a: after, p: position });
     const first = (await page()).orders;
     const second = (await page(first.pageInfo.endCursor)).orders;
     const third = (await page(second.pageInfo.endCursor)).orders;
     const ids = [...first.edges, ...second.edges, ...third.edges].map((e: { node: { id: string } }) => e.node.id);
-    expect(ids).toEqual([4, 3, 2, 1, 0].map((i) => `page-${id}-${i}`));
+    expect(ids).toEqual([...orderIds].reverse());
     expect(first.totalCount).toBe(5);
     expect(third.pageInfo.hasNextPage).toBe(false);
     const { orders } = await staff.run('query($c: ID) { orders(customerId: $c, status: SUBMITTED) { totalCount } }', { c: id });
