@@ -55,7 +55,7 @@ export function commandMutation<I, R extends E, E>(options: CommandMutationOptio
   const Input = builder.inputType(`${pascal}Input`, {
     fields: (t) => ({
       ...options.input(t),
-      commandId: t.id({ required: false, description: 'Idempotency key: a repeat with the same input returns the first result and appends nothing.' }),
+      commandId: t.id({ required: false, description: "Idempotency key, scoped to the caller (another caller's equal key never meets it): a repeat with the same input returns the first result and appends nothing." }),
       ...(options.onExistingAggregate
         ? { expectedVersion: t.int({ required: false, description: 'Fail with CONCURRENCY_CONFLICT unless the aggregate is at this version.' }) }
         : {}),
