@@ -47,7 +47,8 @@ for (const [i, name] of people.entries()) {
     email: `${name.split(' ')[0]!.toLowerCase()}@example.com`,
   });
   const orderId = `ord-${1001 + i}`;
-  await command(registered.token, 'createOrder', { customerId: registered.customer.id, orderId });
+  // Staff open the orders: only staff may choose readable order ids (a customer may choose only a UUID).
+  await command(staffToken, 'createOrder', { customerId: registered.customer.id, orderId });
   const lines = [products[i % products.length]!, products[(i + 2) % products.length]!];
   let total = 0;
   for (const [n, product] of lines.entries()) {
@@ -65,7 +66,7 @@ const advance = async (order: (typeof orders)[number], to: string) => {
   }
   for (const step of steps.slice(0, steps.indexOf(to) + 1)) {
     if (step === 'SUBMITTED') await command(order.token, 'submitOrder', { orderId: order.orderId });
-    if (step === 'PAID') await command(order.token, 'recordPayment', { orderId: order.orderId, amountCents: order.total, paymentRef: `pay-${order.orderId}` });
+    if (step === 'PAID') await command(staffToken, 'recordPayment', { orderId: order.orderId, amountCents: order.total, paymentRef: `pay-${order.orderId}` });
     if (step === 'SHIPPED') await command(staffToken, 'shipOrder', { orderId: order.orderId, carrier: 'DHL', trackingNumber: `JD0146${order.orderId.slice(4)}` });
     if (step === 'DELIVERED') await command(staffToken, 'deliverOrder', { orderId: order.orderId });
   }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, clientAs, command, commandMutation, unique, type ApiClient } from './support/api.js';
+import { apiClient, clientAs, command, commandMutation, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // Authentication and roles over real HTTP: every refused credential is an
@@ -121,14 +121,25 @@ describe('registration tokens', () => {
     expect(registered.aggregateId).toBe(registered.customer.id);
   });
 
+  it('hands out the token in the first answer only: a repeat of the same command, by anyone, answers the stored result with token null', async () => {
+    const input = { name: 'Once', email: `${unique('once')}@example.com`, commandId: unique('reg') };
+    const first = await command(apiClient(server), 'registerCustomer', input, CUSTOMER);
+    expect(first).toMatchObject({ __typename: 'RegisterCustomerSuccess', customer: { email: input.email } });
+    expect(typeof first.token).toBe('string');
+    for (const repeater of [apiClient(server), apiClient(server)]) {
+      const again = await command(repeater, 'registerCustomer', input, CUSTOMER);
+      expect(again).toEqual({ ...first, token: null });
+    }
+  });
+
   it('acts as that customer: it creates their own order but not one for someone else, and cannot use staff commands', async () => {
     const me = await command(apiClient(server), 'registerCustomer', { name: 'Me', email: `${unique('me')}@example.com` }, CUSTOMER);
     const other = await command(apiClient(server), 'registerCustomer', { name: 'Other', email: `${unique('other')}@example.com` }, CUSTOMER);
     const client = apiClient(server, me.token);
 
-    const mine = await command(client, 'createOrder', { customerId: me.customer.id, orderId: unique('order') });
+    const mine = await command(client, 'createOrder', { customerId: me.customer.id, orderId: newOrderId() });
     expect(mine).toMatchObject({ __typename: 'CreateOrderSuccess', order: { customerId: me.customer.id, status: 'DRAFT' } });
-    const theirs = await command(client, 'createOrder', { customerId: other.customer.id, orderId: unique('order') });
+    const theirs = await command(client, 'createOrder', { customerId: other.customer.id, orderId: newOrderId() });
     expect(theirs).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
     expect(await command(client, 'addProduct', productInput(), PRODUCT)).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
 
@@ -166,6 +177,15 @@ describe('npm run token', () => {
     expect(run.status, run.stderr).toBe(0);
     const answer = await post(`Bearer ${run.stdout.trim()}`, 'addProduct', productInput(), PRODUCT);
     expect(answer.result).toMatchObject({ __typename: 'AddProductSuccess' });
+  });
+
+  it('prints a payments token the server accepts for recordPayment alone', async () => {
+    const run = runTokenScript(['--role', 'payments', '--sub', 'psp'], server.services.config.jwt.secret);
+    expect(run.status, run.stderr).toBe(0);
+    const { payload } = await jwtVerify(run.stdout.trim(), secret, { algorithms: ['HS256'] });
+    expect(payload).toMatchObject({ sub: 'psp', role: 'payments' });
+    const answer = await post(`Bearer ${run.stdout.trim()}`, 'addProduct', productInput(), PRODUCT);
+    expect(answer.result).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
   });
 
   it('exits with status 2 and a usage line for an unknown role or a missing subject', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientAs, command, SHORTAGES, unique, type ApiClient } from './support/api.js';
+import { clientAs, command, SHORTAGES, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
@@ -15,7 +15,7 @@ async function customerWithDraftOrder(sku: string, quantity: number) {
   const email = `${unique('c')}@example.com`;
   const registered = await command(staff, 'registerCustomer', { name: 'Buyer', email });
   const customer = await clientAs(server, 'customer', registered.customer.id);
-  const orderId = unique('order');
+  const orderId = newOrderId();
   await command(customer, 'createOrder', { customerId: registered.customer.id, orderId });
   await command(customer, 'addItem', { orderId, sku, quantity });
   return { customer, orderId };
@@ -50,6 +50,27 @@ describe('idempotency over HTTP', () => {
     await command(staff, 'addProduct', { sku: unique('SKU'), name: 'A', priceCents: 100, initialStock: 1, commandId });
     const reused = await command(staff, 'addProduct', { sku: unique('SKU'), name: 'B', priceCents: 100, initialStock: 1, commandId });
     expect(reused).toMatchObject({ __typename: 'IdempotencyKeyReusedError', code: 'IDEMPOTENCY_KEY_REUSED' });
+  });
+
+  it("keeps two callers' equal commandIds apart: neither is told the other used it, and each command runs", async () => {
+    const commandId = unique('cmd');
+    const other = await clientAs(server, 'staff', 'bob');
+    const mine = await command(staff, 'addProduct', { sku: unique('SKU'), name: 'Mine', priceCents: 100, initialStock: 1, commandId });
+    const theirs = await command(other, 'addProduct', { sku: unique('SKU'), name: 'Theirs', priceCents: 200, initialStock: 1, commandId });
+    expect(theirs).toMatchObject({ __typename: 'AddProductSuccess', product: { name: 'Theirs' } });
+    expect(theirs.aggregateId).not.toBe(mine.aggregateId);
+    // Each caller's repeat still answers its own first result.
+    expect(await command(staff, 'addProduct', { sku: mine.aggregateId, name: 'Mine', priceCents: 100, initialStock: 1, commandId })).toEqual(mine);
+    expect(await command(other, 'addProduct', { sku: theirs.aggregateId, name: 'Theirs', priceCents: 200, initialStock: 1, commandId })).toEqual(theirs);
+  });
+
+  it("keeps a customer's commandId from anyone else: another customer taking it first does not block it", async () => {
+    const sku = unique('SKU');
+    await command(staff, 'addProduct', { sku, name: 'Bench', priceCents: 1000, initialStock: 10 });
+    const [a, b] = await Promise.all([customerWithDraftOrder(sku, 1), customerWithDraftOrder(sku, 1)]);
+    const commandId = 'submit-1';
+    expect(await command(b.customer, 'submitOrder', { orderId: b.orderId, commandId })).toMatchObject({ __typename: 'SubmitOrderSuccess' });
+    expect(await command(a.customer, 'submitOrder', { orderId: a.orderId, commandId })).toMatchObject({ __typename: 'SubmitOrderSuccess', aggregateId: a.orderId });
   });
 
   it('appends once when the same commandId arrives 8 times at once', async () => {

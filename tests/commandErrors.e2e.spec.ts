@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, clientAs, command, commandMutation, unique, type ApiClient } from './support/api.js';
+import { apiClient, clientAs, command, commandMutation, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // The customer and catalog commands plus createOrder, over real HTTP: every rejection is a
@@ -165,13 +165,13 @@ describe('restockProduct rejections', () => {
 
 describe('createOrder rejections', () => {
   it('rejects an unknown customer with NOT_FOUND', async () => {
-    const result = await command(staff, 'createOrder', { customerId: unique('ghost'), orderId: unique('order') });
+    const result = await command(staff, 'createOrder', { customerId: unique('ghost'), orderId: newOrderId() });
     expect(result).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
   });
 
   it('rejects a client-chosen orderId that already exists with ALREADY_EXISTS', async () => {
     const { id, client } = await register();
-    const orderId = unique('order');
+    const orderId = newOrderId();
     succeeded(await command(client, 'createOrder', { customerId: id, orderId }));
     const again = await command(client, 'createOrder', { customerId: id, orderId });
     expect(again).toMatchObject({ __typename: 'AlreadyExistsError', code: 'ALREADY_EXISTS' });
@@ -183,10 +183,23 @@ describe('createOrder rejections', () => {
     const other = await register();
     const mine = await command(me.client, 'createOrder', { customerId: me.id });
     expect(mine).toMatchObject({ __typename: 'CreateOrderSuccess', order: { customerId: me.id, status: 'DRAFT' } });
-    const theirs = await command(me.client, 'createOrder', { customerId: other.id, orderId: unique('order') });
+    const theirs = await command(me.client, 'createOrder', { customerId: other.id, orderId: newOrderId() });
     expect(theirs).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
     // A customer id that does not exist is refused the same way, so it reveals nothing.
     expect(await command(me.client, 'createOrder', { customerId: unique('ghost') })).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
+  });
+
+  it('lets a customer choose only a UUID as orderId, so an id another customer uses cannot be probed', async () => {
+    const other = await register();
+    const taken = unique('order');
+    succeeded(await command(staff, 'createOrder', { customerId: other.id, orderId: taken }));
+    const me = await register();
+    for (const orderId of [taken, unique('order')]) {
+      const result = await command(me.client, 'createOrder', { customerId: me.id, orderId });
+      expect(result, orderId).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'input.orderId' }] });
+    }
+    const uuid = newOrderId();
+    expect(await command(me.client, 'createOrder', { customerId: me.id, orderId: uuid })).toMatchObject({ __typename: 'CreateOrderSuccess', aggregateId: uuid });
   });
 
   it('refuses an anonymous caller with UNAUTHENTICATED', async () => {
@@ -209,7 +222,7 @@ describe('admin', () => {
       .toMatchObject({ __typename: 'AddProductSuccess', aggregateId: sku });
     expect(await command(admin, 'restockProduct', { sku, quantity: 4 }, RESTOCK)).toMatchObject({ __typename: 'RestockProductSuccess', product: { onHand: 5 } });
     const { id } = await register();
-    expect(await command(admin, 'createOrder', { customerId: id, orderId: unique('order') }))
+    expect(await command(admin, 'createOrder', { customerId: id, orderId: newOrderId() }))
       .toMatchObject({ __typename: 'CreateOrderSuccess', order: { customerId: id } });
     expect(await command(admin, 'addProduct', { sku, name: 'Again', priceCents: 1, initialStock: 0 }, PRODUCT)).toMatchObject({ code: 'SKU_TAKEN' });
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, clientAs, command, PAYMENT_MISMATCH, unique, type ApiClient } from './support/api.js';
+import { apiClient, clientAs, command, PAYMENT_MISMATCH, PAYMENT_REF_TAKEN, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // The commands after submission (recordPayment, shipOrder, deliverOrder, cancelOrder),
@@ -9,9 +9,12 @@ let server: TestServer;
 let staff: ApiClient;
 let admin: ApiClient;
 let anonymous: ApiClient;
+/** The payment provider's service token: it records payments and may do nothing else. */
+let payments: ApiClient;
 beforeAll(async () => {
   server = await startTestServer();
   staff = await clientAs(server, 'staff', 'staff-fulfilment-errors');
+  payments = await clientAs(server, 'payments', 'psp-fulfilment-errors');
   admin = await clientAs(server, 'admin', 'admin-fulfilment-errors');
   anonymous = apiClient(server);
 });
@@ -29,7 +32,7 @@ const PRICE = 650;
 const QUANTITY = 2;
 const TOTAL = PRICE * QUANTITY;
 
-/** A fresh customer's order of two units of a fresh product, taken to `status` (by staff where the owner may not). */
+/** A fresh customer's order of two units of a fresh product, taken to `status` (paid by the payment service, moved on by staff where the owner may not). */
 async function orderIn(status: Status) {
   const registered = succeeded(await command(anonymous, 'registerCustomer', { name: 'Fulfilment Tester', email: `${unique('f')}@example.com` },
     '... on RegisterCustomerSuccess { token customer { id } }'));
@@ -37,13 +40,13 @@ async function orderIn(status: Status) {
   const customerId: string = registered.customer.id;
   const sku = unique('SKU');
   succeeded(await command(staff, 'addProduct', { sku, name: 'Widget', priceCents: PRICE, initialStock: 10 }, '... on AddProductSuccess { product { sku } }'));
-  const orderId = unique('order');
+  const orderId = newOrderId();
   succeeded(await command(owner, 'createOrder', { customerId, orderId }));
   succeeded(await command(owner, 'addItem', { orderId, sku, quantity: QUANTITY }));
   const paymentRef = unique('pay');
   const steps: [Status, () => Promise<Record<string, any>>][] = [
     ['SUBMITTED', () => command(owner, 'submitOrder', { orderId })],
-    ['PAID', () => command(owner, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef })],
+    ['PAID', () => command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef })],
     ['SHIPPED', () => command(staff, 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: unique('T') })],
     ['DELIVERED', () => command(staff, 'deliverOrder', { orderId })],
   ];
@@ -59,33 +62,33 @@ async function orderIn(status: Status) {
 describe('recordPayment rejections', () => {
   it('rejects a payment for an order that is not SUBMITTED with INVALID_STATE', async () => {
     for (const status of ['DRAFT', 'SHIPPED', 'CANCELLED'] as const) {
-      const { orderId, owner } = await orderIn(status);
-      const result = await command(owner, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('pay') });
+      const { orderId } = await orderIn(status);
+      const result = await command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('pay') });
       expect(result, status).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
     }
   });
 
   it('rejects an amount other than the total with PAYMENT_MISMATCH and the expected amount', async () => {
-    const { orderId, owner } = await orderIn('SUBMITTED');
+    const { orderId } = await orderIn('SUBMITTED');
     for (const amountCents of [TOTAL - 1, TOTAL + 1]) {
-      const result = await command(owner, 'recordPayment', { orderId, amountCents, paymentRef: unique('pay') }, PAYMENT_MISMATCH);
+      const result = await command(payments, 'recordPayment', { orderId, amountCents, paymentRef: unique('pay') }, PAYMENT_MISMATCH);
       expect(result).toMatchObject({ __typename: 'PaymentMismatchError', code: 'PAYMENT_MISMATCH', expectedAmountCents: TOTAL });
     }
-    expect(await command(owner, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('pay') })).toMatchObject({ order: { status: 'PAID' } });
+    expect(await command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('pay') })).toMatchObject({ order: { status: 'PAID' } });
   });
 
   it.each([0, -100])('rejects amountCents %i with VALIDATION_FAILED on input.amountCents', async (amountCents) => {
-    const { orderId, owner } = await orderIn('SUBMITTED');
-    const result = await command(owner, 'recordPayment', { orderId, amountCents, paymentRef: unique('pay') });
+    const { orderId } = await orderIn('SUBMITTED');
+    const result = await command(payments, 'recordPayment', { orderId, amountCents, paymentRef: unique('pay') });
     expect(result).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'input.amountCents' }] });
   });
 
   it('answers a repeated paymentRef with success, appending no events and keeping the version', async () => {
-    const { orderId, owner } = await orderIn('SUBMITTED');
+    const { orderId } = await orderIn('SUBMITTED');
     const paymentRef = unique('pay');
-    const first = await command(owner, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef });
-    expect(first).toMatchObject({ __typename: 'RecordPaymentSuccess', version: 4, events: [{ type: 'PaymentRecorded', version: 4 }] });
-    const repeat = await command(owner, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef });
+    const first = await command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef });
+    expect(first).toMatchObject({ __typename: 'RecordPaymentSuccess', version: 4, events: [{ type: 'PaymentRecorded', version: 4 }, { type: 'PaymentRefClaimed', version: 1 }] });
+    const repeat = await command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef });
     expect(repeat).toMatchObject({ __typename: 'RecordPaymentSuccess', aggregateId: orderId, version: 4, events: [], order: { status: 'PAID', version: 4 } });
     const byStaff = await command(staff, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef });
     expect(byStaff).toMatchObject({ __typename: 'RecordPaymentSuccess', version: 4, events: [] });
@@ -94,9 +97,55 @@ describe('recordPayment rejections', () => {
   });
 
   it('rejects a second payment with another paymentRef on a PAID order with INVALID_STATE', async () => {
-    const { orderId, owner } = await orderIn('PAID');
-    const result = await command(owner, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('other') });
+    const { orderId } = await orderIn('PAID');
+    const result = await command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('other') });
     expect(result).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+  });
+
+  it('refuses a customer recording the payment of their own order with FORBIDDEN, writing nothing', async () => {
+    const { orderId, owner } = await orderIn('SUBMITTED');
+    const result = await command(owner, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: 'i-promise-i-paid' });
+    expect(result).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
+    expect(await command(owner, 'cancelOrder', { orderId, reason: 'still SUBMITTED' })).toMatchObject({ order: { status: 'CANCELLED' } });
+  });
+
+  it('rejects the same paymentRef on the same order with another amount with PAYMENT_MISMATCH', async () => {
+    const { orderId, paymentRef } = await orderIn('PAID');
+    const result = await command(payments, 'recordPayment', { orderId, amountCents: TOTAL + 100, paymentRef }, PAYMENT_MISMATCH);
+    expect(result).toMatchObject({ __typename: 'PaymentMismatchError', code: 'PAYMENT_MISMATCH', expectedAmountCents: TOTAL });
+  });
+
+  it('rejects a paymentRef that already paid another order with PAYMENT_REF_TAKEN, leaving that order SUBMITTED', async () => {
+    const paid = await orderIn('PAID');
+    const { orderId, owner } = await orderIn('SUBMITTED');
+    const result = await command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: paid.paymentRef }, PAYMENT_REF_TAKEN);
+    expect(result).toMatchObject({ __typename: 'PaymentRefTakenError', code: 'PAYMENT_REF_TAKEN', paymentRef: paid.paymentRef });
+    expect(await command(owner, 'cancelOrder', { orderId, reason: 'not paid' })).toMatchObject({ order: { status: 'CANCELLED' } });
+  });
+
+  it('lets exactly one of several orders racing with one paymentRef be paid by it', async () => {
+    const orders = await Promise.all(Array.from({ length: 4 }, () => orderIn('SUBMITTED')));
+    const paymentRef = unique('race');
+    const results = await Promise.all(orders.map(({ orderId }) => command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef })));
+    expect(results.map((r) => r.__typename).sort()).toEqual(['PaymentRefTakenError', 'PaymentRefTakenError', 'PaymentRefTakenError', 'RecordPaymentSuccess']);
+  });
+});
+
+describe('the payments role', () => {
+  it('may record a payment and nothing else: every other command and every query needing identity is FORBIDDEN', async () => {
+    const { orderId, customerId, sku } = await orderIn('SUBMITTED');
+    const forbidden = { __typename: 'ForbiddenError', code: 'FORBIDDEN' };
+    expect(await command(payments, 'registerCustomer', { name: 'Service', email: `${unique('svc')}@example.com` })).toMatchObject(forbidden);
+    expect(await command(payments, 'createOrder', { customerId })).toMatchObject(forbidden);
+    expect(await command(payments, 'addItem', { orderId, sku, quantity: 1 })).toMatchObject(forbidden);
+    expect(await command(payments, 'cancelOrder', { orderId, reason: 'no' })).toMatchObject(forbidden);
+    expect(await command(payments, 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: 'T' })).toMatchObject(forbidden);
+    expect(await command(payments, 'addProduct', { sku: unique('SKU'), name: 'x', priceCents: 1, initialStock: 1 })).toMatchObject(forbidden);
+    for (const query of [`{ order(id: "${orderId}") { id } }`, '{ orders { totalCount } }', `{ customer(id: "${customerId}") { id } }`, '{ me { id } }']) {
+      const body = await server.graphql(query, undefined, { authorization: `Bearer ${payments.token}` });
+      expect(body.errors?.[0]?.extensions?.code, query).toBe('FORBIDDEN');
+    }
+    expect(await command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('pay') })).toMatchObject({ order: { status: 'PAID' } });
   });
 });
 

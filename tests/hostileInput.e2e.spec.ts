@@ -67,6 +67,34 @@ describe('strings', () => {
   });
 });
 
+describe('text PostgreSQL cannot store', () => {
+  const cases = [
+    ['a NUL character in the name', { name: 'Ha\u0000ck' }, 'input.name'],
+    ['a lone surrogate in the name', { name: 'Ha\uD800ck' }, 'input.name'],
+    ['a NUL character in the commandId', { commandId: 'cmd-\u0000' }, 'input.commandId'],
+    ['a lone surrogate in the sku', { sku: 'SKU-\uDC00' }, 'input.sku'],
+  ] as const;
+
+  it.each(cases)('answers %s with VALIDATION_FAILED on its field, over JSON escapes as a client sends them', async (_label, overrides, path) => {
+    expectValidationFailed(await addProduct(product(overrides)), path);
+  });
+
+  it('never lets poisoned commands hold up honest ones sent in the same moment: every honest one commits', async () => {
+    const honest = Array.from({ length: 12 }, () => product());
+    const answers = await Promise.all([
+      ...honest.map((input) => addProduct(input)),
+      ...Array.from({ length: 12 }, (_, i) => addProduct(product({ name: i % 2 ? 'nul\u0000' : 'lone\uDBFF' }))),
+    ]);
+    expect(answers.slice(0, 12).map((a) => a.body.data?.addProduct.__typename)).toEqual(Array(12).fill('AddProductSuccess'));
+    expect(answers.slice(12).map((a) => a.body.data?.addProduct.code)).toEqual(Array(12).fill('VALIDATION_FAILED'));
+    const register = await post({
+      query: 'mutation($input: RegisterCustomerInput!) { registerCustomer(input: $input) { __typename ... on ValidationError { fieldErrors { path } } } }',
+      variables: { input: { name: 'Eve\u0000', email: `${unique('eve')}@example.com` } },
+    });
+    expect(register.body.data?.registerCustomer).toEqual({ __typename: 'ValidationError', fieldErrors: [{ path: 'input.name' }] });
+  });
+});
+
 describe('numbers', () => {
   it.each([
     ['a negative price', { priceCents: -1 }, 'input.priceCents'],

@@ -3,7 +3,7 @@ import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { clientAs, command, unique, type ApiClient } from './support/api.js';
+import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { subscribeSse } from './support/liveSse.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -32,7 +32,7 @@ async function draftOrder() {
   await command(staff, 'addProduct', { sku, name: 'Lamp', priceCents: 2500, initialStock: 5 });
   const registered = await command(staff, 'registerCustomer', { name: 'Client', email: `${unique('c')}@example.com` });
   const customer = await clientAs(server, 'customer', registered.customer.id);
-  const orderId = unique('o');
+  const orderId = newOrderId();
   await command(customer, 'createOrder', { customerId: registered.customer.id, orderId });
   const added = await command(customer, 'addItem', { orderId, sku, quantity: 2 });
   // The first payload is the read side's current state: let it catch up with the item first.
@@ -126,7 +126,7 @@ describe('orderStatusChanged over Server-Sent Events (Yoga, distinct connections
       expect(current).toMatchObject({ orderId, status: 'DRAFT', previousStatus: null, version: 2, order: { status: 'DRAFT', totalCents: 5000 } });
 
       const submitted = await command(customer, 'submitOrder', { orderId });
-      await command(customer, 'recordPayment', { orderId, amountCents: 5000, paymentRef: unique('pay') });
+      await command(staff, 'recordPayment', { orderId, amountCents: 5000, paymentRef: unique('pay') });
       const changes = await sub.waitFor(3);
       expect(changes.slice(1).map((c) => [c.previousStatus, c.status, c.version])).toEqual([['DRAFT', 'SUBMITTED', 3], ['SUBMITTED', 'PAID', 4]]);
       expect(changes[1]!.position).toBe(positionOf(submitted, 'OrderSubmitted'));

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { REDIS_PROGRESS_TOPIC } from '../src/live/redisProgress.js';
-import { command, unique } from './support/api.js';
+import { command, newOrderId, unique } from './support/api.js';
 import { eventually, processClient, stopProcess } from './support/liveProcess.js';
 import { startRedisServer, type RedisServer } from './support/redisServer.js';
 import { startServerProcess, type ServerProcess } from './support/serverProcess.js';
@@ -58,13 +58,13 @@ describe('live fan-out through Redis (REDIS_URL)', () => {
     const orderIds: string[] = [];
     await eventually('both orderFeed subscriptions to be live', async () => {
       if (orderIds.some((id) => seen(0, id) && seen(1, id))) return true;
-      const orderId = unique('o');
+      const orderId = newOrderId();
       orderIds.push(orderId);
       await command(asCustomer, 'createOrder', { customerId: customer.id, orderId });
       await new Promise((r) => setTimeout(r, 200));
       return undefined;
     });
-    const created = await command(asCustomer, 'createOrder', { customerId: customer.id, orderId: unique('o') });
+    const created = await command(asCustomer, 'createOrder', { customerId: customer.id, orderId: newOrderId() });
     await eventually('the order to reach both feeds', () => (seen(0, created.order.id) && seen(1, created.order.id) ? true : undefined));
     // The projection's holder announced that batch on the Redis channel.
     await eventually('a Redis signal covering the order', () =>
@@ -75,7 +75,7 @@ describe('live fan-out through Redis (REDIS_URL)', () => {
     const b = processes[1]!;
     const asCustomer = processClient(b.url, customer.token);
     await redis.stop();
-    const during = await command(asCustomer, 'createOrder', { customerId: customer.id, orderId: unique('down') });
+    const during = await command(asCustomer, 'createOrder', { customerId: customer.id, orderId: newOrderId() });
     // No signal can travel: the change is committed and projected but not pushed yet.
     await new Promise((r) => setTimeout(r, 1_000));
     expect(seen(0, during.order.id) || seen(1, during.order.id)).toBe(false);
@@ -83,7 +83,7 @@ describe('live fan-out through Redis (REDIS_URL)', () => {
     await redis.restart();
     // Both processes reconnect, re-read where the projections stand, and push what they missed.
     await eventually('the change made during the outage to reach both feeds', () => (seen(0, during.order.id) && seen(1, during.order.id) ? true : undefined), 20_000);
-    const after = await command(asCustomer, 'createOrder', { customerId: customer.id, orderId: unique('back') });
+    const after = await command(asCustomer, 'createOrder', { customerId: customer.id, orderId: newOrderId() });
     await eventually('a change after the outage to reach both feeds', () => (seen(0, after.order.id) && seen(1, after.order.id) ? true : undefined));
     for (const i of [0, 1]) expect(feedOf(i).errors, `feed ${i} errors`).toEqual([]);
   });

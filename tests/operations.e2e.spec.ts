@@ -7,7 +7,7 @@ import { createLogger } from '../src/logger.js';
 import type { Readiness } from '../src/observability/readiness.js';
 import { FEATURES, PROJECTIONS } from '../src/features.js';
 import { createServices } from '../src/services.js';
-import { clientAs, command, unique, type ApiClient } from './support/api.js';
+import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { subscribe } from './support/wsClient.js';
 
@@ -164,7 +164,7 @@ describe('GET /ready', () => {
   it('answers 503 PROJECTION_FAILED naming the projection that stopped on an event, and 200 again once an admin skips it', async () => {
     const [staff, admin] = [await clientAs(server, 'staff', 'ops'), await clientAs(server, 'admin', 'root')];
     const customerId = (await command(staff, 'registerCustomer', { name: 'Poe', email: `${unique('poe')}@example.com` })).customer.id;
-    const orderId = unique('o');
+    const orderId = newOrderId();
     await command(staff, 'createOrder', { customerId, orderId });
     // An item event the orders projection cannot apply (a quantity that is not a number).
     await server.services.eventStore.append({

@@ -32,7 +32,7 @@ interface Page<N = { id: string }> {
 type ProductPage = Page<{ sku: string }>;
 const PAGE = 'totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id } }';
 
-/** A registered customer with `count` orders named `<id>-o<i>` (created in that order), and the last position. */
+/** A registered customer with `count` orders named `<id>-o<i>` (created in that order, by staff: only staff may choose such ids), and the last position. */
 async function customerWithOrders(count: number, sku?: string) {
   const registered = await command(apiClient(server), 'registerCustomer', { name: 'Pager', email: `${unique('pager')}@example.com` });
   const id: string = registered.customer.id;
@@ -41,7 +41,7 @@ async function customerWithOrders(count: number, sku?: string) {
   let position: string = registered.position;
   for (let i = 0; i < count; i++) {
     const orderId = `${id}-o${String(i).padStart(2, '0')}`;
-    const created = await command(client, 'createOrder', { customerId: id, orderId });
+    const created = await command(staff, 'createOrder', { customerId: id, orderId });
     expect(created.__typename).toBe('CreateOrderSuccess');
     position = created.position;
     if (sku) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, clientAs, command, unique, type ApiClient } from './support/api.js';
+import { apiClient, clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // Queries, read-your-writes and roles over real HTTP: who may read what, for every query field. Data is made
@@ -52,7 +52,7 @@ async function product(priceCents = 500, initialStock = 100): Promise<string> {
 
 /** One order of `who` with one line; `submit` moves it to SUBMITTED. Returns its id and the last position. */
 async function orderOf(who: Shopper, sku: string, submit = false): Promise<{ orderId: string; position: string }> {
-  const orderId = unique('ord');
+  const orderId = newOrderId();
   expect((await command(who.client, 'createOrder', { customerId: who.id, orderId })).__typename).toBe('CreateOrderSuccess');
   let last = await command(who.client, 'addItem', { orderId, sku, quantity: 2 });
   if (submit) last = await command(who.client, 'submitOrder', { orderId });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { clientAs, command, ORDER_FIELDS, unique, type ApiClient } from './support/api.js';
+import { clientAs, command, ORDER_FIELDS, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
@@ -23,7 +23,7 @@ describe('reading your own writes', () => {
     const sku = unique('SKU');
     await command(staff, 'addProduct', { sku, name: 'Kettle', priceCents: 2500, initialStock: 4 });
     const { id, client } = await shopper();
-    const orderId = unique('o');
+    const orderId = newOrderId();
     await command(client, 'createOrder', { customerId: id, orderId });
     await command(client, 'addItem', { orderId, sku, quantity: 2 });
     const submitted = await command(client, 'submitOrder', { orderId });
@@ -71,11 +71,11 @@ describe('read models', () => {
     const sku = unique('SKU');
     await command(staff, 'addProduct', { sku, name: 'Tea', priceCents: 400, initialStock: 50 });
     const { id, client } = await shopper();
-    for (const [orderId, refund] of [[unique('o'), false], [unique('o'), true]] as const) {
+    for (const [orderId, refund] of [[newOrderId(), false], [newOrderId(), true]] as const) {
       await command(client, 'createOrder', { customerId: id, orderId });
       await command(client, 'addItem', { orderId, sku, quantity: 5 });
       await command(client, 'submitOrder', { orderId });
-      await command(client, 'recordPayment', { orderId, amountCents: 2000, paymentRef: unique('pay') });
+      await command(staff, 'recordPayment', { orderId, amountCents: 2000, paymentRef: unique('pay') });
       if (refund) await command(staff, 'cancelOrder', { orderId, reason: 'refund please' });
     }
     const last = await command(client, 'createOrder', { customerId: id });
@@ -88,14 +88,15 @@ describe('read models', () => {
   it('pages through orders newest first with cursors, filters by status, and counts the matches', async () => {
     const { id, client } = await shopper();
     let position = '';
-    for (let i = 0; i < 5; i++) position = (await command(client, 'createOrder', { customerId: id, orderId: `page-${id}-${i}` })).position;
+    const orderIds = Array.from({ length: 5 }, newOrderId);
+    for (const orderId of orderIds) position = (await command(client, 'createOrder', { customerId: id, orderId })).position;
     const page = (after?: string) =>
       staff.run('query($c: ID, $a: String, $p: String) { orders(customerId: $c, first: 2, after: $a, consistentWith: $p) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }', { c: id, a: after, p: position });
     const first = (await page()).orders;
     const second = (await page(first.pageInfo.endCursor)).orders;
     const third = (await page(second.pageInfo.endCursor)).orders;
     const ids = [...first.edges, ...second.edges, ...third.edges].map((e: { node: { id: string } }) => e.node.id);
-    expect(ids).toEqual([4, 3, 2, 1, 0].map((i) => `page-${id}-${i}`));
+    expect(ids).toEqual([...orderIds].reverse());
     expect(first.totalCount).toBe(5);
     expect(third.pageInfo.hasNextPage).toBe(false);
     const { orders } = await staff.run('query($c: ID) { orders(customerId: $c, status: SUBMITTED) { totalCount } }', { c: id });
@@ -106,7 +107,7 @@ describe('read models', () => {
     const sku = unique('SKU');
     await command(staff, 'addProduct', { sku, name: 'Map', priceCents: 100, initialStock: 9 });
     const { id, client } = await shopper();
-    const orderId = unique('o');
+    const orderId = newOrderId();
     await command(client, 'createOrder', { customerId: id, orderId });
     await command(client, 'addItem', { orderId, sku, quantity: 1 });
     const between = new Date().toISOString();

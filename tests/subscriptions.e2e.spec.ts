@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientAs, command, unique, type ApiClient } from './support/api.js';
+import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { subscribe } from './support/wsClient.js';
 
@@ -19,7 +19,7 @@ async function draftOrder() {
   await command(staff, 'addProduct', { sku, name: 'Clock', priceCents: 1500, initialStock: 10 });
   const registered = await command(staff, 'registerCustomer', { name: 'Live', email: `${unique('l')}@example.com` });
   const customer = await clientAs(server, 'customer', registered.customer.id);
-  const orderId = unique('o');
+  const orderId = newOrderId();
   const created = await command(customer, 'createOrder', { customerId: registered.customer.id, orderId });
   const added = await command(customer, 'addItem', { orderId, sku, quantity: 2 });
   await customer.run('query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { id } }', { id: orderId, p: added.position });
@@ -34,7 +34,7 @@ describe('orderStatusChanged over graphql-ws', () => {
       const [first] = await sub.waitFor(1);
       expect(first).toMatchObject({ orderId, status: 'DRAFT', previousStatus: null, version: 2, order: { status: 'DRAFT', totalCents: 3000 } });
       const submitted = await command(customer, 'submitOrder', { orderId });
-      await command(customer, 'recordPayment', { orderId, amountCents: 3000, paymentRef: unique('pay') });
+      await command(staff, 'recordPayment', { orderId, amountCents: 3000, paymentRef: unique('pay') });
       const changes = await sub.waitFor(3);
       expect(changes.slice(1).map((c) => [c.previousStatus, c.status, c.version])).toEqual([['DRAFT', 'SUBMITTED', 3], ['SUBMITTED', 'PAID', 4]]);
       expect(changes[1]!.position).toBe(submitted.events[0].position);
@@ -46,7 +46,7 @@ describe('orderStatusChanged over graphql-ws', () => {
   it('replays every change after a position, then goes live, with no gap and no duplicate', async () => {
     const { customer, orderId, created } = await draftOrder();
     await command(customer, 'submitOrder', { orderId });
-    const paid = await command(customer, 'recordPayment', { orderId, amountCents: 3000, paymentRef: unique('pay') });
+    const paid = await command(staff, 'recordPayment', { orderId, amountCents: 3000, paymentRef: unique('pay') });
     await staff.run('query($p: String) { orders(first: 1, consistentWith: $p) { totalCount } }', { p: paid.position });
     const sub = subscribe(server.wsUrl, customer.token, STATUS, { id: orderId, after: created.position });
     try {

@@ -1,6 +1,7 @@
 import { ForbiddenError, UnauthenticatedError } from '../domain/errors.js';
 
-export const ROLES = ['customer', 'staff', 'admin'] as const;
+/** `payments` is a payment provider's service token: it may record payments and nothing else. */
+export const ROLES = ['customer', 'staff', 'admin', 'payments'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Who is calling: a verified token's subject and role, or nobody. */
@@ -14,11 +15,22 @@ export type Authentication = { actor: Actor } | { actor: { kind: 'anonymous' }; 
 
 export const isStaff = (actor: Actor): boolean => actor.kind === 'user' && (actor.role === 'staff' || actor.role === 'admin');
 
-/** The authenticated user, or UNAUTHENTICATED (with the token's problem when one was refused). */
-export function requireUser(auth: Authentication): Extract<Actor, { kind: 'user' }> {
+/** Any verified token, the payment service's included, or UNAUTHENTICATED. */
+function requireToken(auth: Authentication): Extract<Actor, { kind: 'user' }> {
   if ('refused' in auth) throw auth.refused;
   if (auth.actor.kind !== 'user') throw new UnauthenticatedError('sign in: send Authorization: Bearer <token>');
   return auth.actor;
+}
+
+/**
+ * A customer, staff or admin, or UNAUTHENTICATED (with the token's problem when one was refused).
+ * The payment service's token is FORBIDDEN here: every operation that needs identity goes through
+ * this (or `requireStaff`), so that token can do nothing but what `requirePaymentRecorder` allows.
+ */
+export function requireUser(auth: Authentication): Extract<Actor, { kind: 'user' }> {
+  const user = requireToken(auth);
+  if (user.role === 'payments') throw new ForbiddenError('the payments role may only record payments');
+  return user;
 }
 
 /** Staff or admin, else FORBIDDEN (or UNAUTHENTICATED without a valid token). */
@@ -28,10 +40,24 @@ export function requireStaff(auth: Authentication): Extract<Actor, { kind: 'user
   return user;
 }
 
+/** Staff, admin or the payment service (`payments`); a customer is FORBIDDEN. */
+export function requirePaymentRecorder(auth: Authentication): Extract<Actor, { kind: 'user' }> {
+  const user = requireToken(auth);
+  if (user.role !== 'payments' && !isStaff(user)) throw new ForbiddenError('recording a payment needs the staff or payments role');
+  return user;
+}
+
 /** Rejects a refused token even where anonymous callers are welcome. */
 export function requireNoRefusedToken(auth: Authentication): Actor {
   if ('refused' in auth) throw auth.refused;
   return auth.actor;
+}
+
+/** Anyone (anonymous included) but the payment service's token, which may only record payments. */
+export function requireNotPaymentService(auth: Authentication): Actor {
+  const actor = requireNoRefusedToken(auth);
+  if (actor.kind === 'user' && actor.role === 'payments') throw new ForbiddenError('the payments role may only record payments');
+  return actor;
 }
 
 /** `role:sub`, as recorded in event metadata. */

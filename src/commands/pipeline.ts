@@ -86,15 +86,17 @@ async function decideAndAppend<I, R>(
   const { input, commandId: id, expectedVersion: userExpected } = parseCommandInput(definition.input, rawInput);
   const { services } = request;
   const env: CommandEnv = { actor, now: new Date(), newId: randomUUID, services };
-  const inputHash = commandInputHash(definition.name, describeActor(actor), input);
+  // Command ids are the caller's own: another caller's equal id is neither found nor reported.
+  const caller = describeActor(actor);
+  const inputHash = commandInputHash(definition.name, caller, input);
   // A repeat answers with the first outcome, even where deciding again would now reject.
   const repeatOf = async (): Promise<CommandSuccessPayload<R> | undefined> => {
     if (!id) return undefined;
     // A prepared pg statement, not Prisma: every command with a commandId asks, and Prisma's per-query cost showed in profiles.
     const { rows } = await services.db.pool.query<{ inputHash: string; result: unknown }>({
-      name: 'command-result',
-      text: 'SELECT input_hash AS "inputHash", result FROM command_results WHERE command_id = $1',
-      values: [id],
+      name: 'command-result-by-caller',
+      text: 'SELECT input_hash AS "inputHash", result FROM command_results WHERE caller = $1 AND command_id = $2',
+      values: [caller, id],
     });
     const stored = rows[0];
     if (stored && stored.inputHash !== inputHash) throw new IdempotencyKeyReusedError();
@@ -125,10 +127,10 @@ async function decideAndAppend<I, R>(
           commandId: id ?? request.requestId,
           correlationId: request.requestId,
           causationId: id ?? request.requestId,
-          actor: describeActor(actor),
+          actor: caller,
           occurredAt: env.now.toISOString(),
         },
-        idempotency: id ? { commandId: id, inputHash, result: { aggregateId: plan.aggregateId } } : undefined,
+        idempotency: id ? { caller, commandId: id, inputHash, result: { aggregateId: plan.aggregateId } } : undefined,
       });
       if (outcome.duplicate) return answerRepeat(definition, outcome, env);
       await rememberStates(plan.appends, outcome, services);

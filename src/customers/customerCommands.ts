@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requireNoRefusedToken } from '../auth/actor.js';
+import { requireNotPaymentService } from '../auth/actor.js';
 import { signAccessToken } from '../auth/tokens.js';
 import { loadAggregate, planAppend } from '../commands/loadAggregate.js';
 import type { CommandDefinition } from '../commands/pipeline.js';
@@ -8,8 +8,8 @@ import { customerAggregate, customerEmailAggregate, customerEmailStreamId, custo
 import type { CustomerState } from './customerEvents.js';
 import { customerViewFromState, type CustomerView } from './customerView.js';
 
-/** The new customer, with a customer token to act as them. */
-export type RegisteredCustomer = CustomerView & { token: string };
+/** The new customer, with a customer token to act as them (null when answering a repeat). */
+export type RegisteredCustomer = CustomerView & { token: string | null };
 
 async function withToken(view: CustomerView, config: { jwt: Parameters<typeof signAccessToken>[1] }): Promise<RegisteredCustomer> {
   return { ...view, token: await signAccessToken({ sub: view.id, role: 'customer' }, config.jwt) };
@@ -18,7 +18,7 @@ async function withToken(view: CustomerView, config: { jwt: Parameters<typeof si
 export const registerCustomer: CommandDefinition<{ name: string; email: string }, RegisteredCustomer> = {
   name: 'registerCustomer',
   input: z.object({ name: bounded.name, email: bounded.email }),
-  authorize: requireNoRefusedToken,
+  authorize: requireNotPaymentService,
   async plan(input, env) {
     const store = env.services.eventStore;
     // The email claim stream makes the address unique: its expected version is the one read here,
@@ -34,8 +34,10 @@ export const registerCustomer: CommandDefinition<{ name: string; email: string }
     const entity = await withToken(customerViewFromState(customerAppend.stateAfter as CustomerState), env.services.config);
     return { aggregateId: customerId, appends: [customerAppend, claimAppend], entity };
   },
+  // A repeat (anyone may send the same commandId, name and email again) must not hand out a
+  // credential for the account: only the first answer carries the token.
   async replay(customerId, version, env) {
     const customer = await loadAggregate(env.services.eventStore, customerStreamId(customerId), customerAggregate, version);
-    return withToken(customerViewFromState(customer.state), env.services.config);
+    return { ...customerViewFromState(customer.state), token: null };
   },
 };

@@ -5,13 +5,18 @@ import { CustomerType } from './customerTypes.js';
 
 commandMutation({
   name: 'registerCustomer',
-  description: 'Registers a customer (anyone may). The answer carries a customer token for the new customer.',
+  description:
+    'Registers a customer (anyone may). The first answer carries a customer token for the new customer; a repeat of the same command (same commandId and input) answers with `token: null`.',
   definition: registerCustomer,
   onExistingAggregate: false,
   input: (t) => ({ name: t.string({ required: true }), email: t.string({ required: true }) }),
   entity: { field: 'customer', type: CustomerType },
   errors: [EmailTakenError],
   successFields: {
-    token: { description: 'A bearer token (role customer) for the new customer: send it as `Authorization: Bearer <token>`.', resolve: (c) => c.token },
+    token: {
+      description:
+        'A bearer token (role customer) for the new customer: send it as `Authorization: Bearer <token>`. Null when this answers a repeated command: a replayed request never hands out a credential.',
+      resolve: (c) => c.token,
+    },
   },
 });

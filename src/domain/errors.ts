@@ -87,6 +87,13 @@ export class PaymentMismatchError extends DomainError {
   }
 }
 
+export class PaymentRefTakenError extends DomainError {
+  readonly code = 'PAYMENT_REF_TAKEN';
+  constructor(readonly paymentRef: string) {
+    super(`payment reference ${paymentRef} already paid another order`);
+  }
+}
+
 export class IdempotencyKeyReusedError extends DomainError {
   readonly code = 'IDEMPOTENCY_KEY_REUSED';
   constructor() {

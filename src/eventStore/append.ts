@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { ConcurrencyError, IdempotencyKeyReusedError, InvalidAppendError } from './errors.js';
+import { holdsUnstorableText } from './storableText.js';
 import type { AppendOutcome, AppendRequest } from './types.js';
 
 /** What `ordersource_append` (prisma/migrations/*_append_function) replies for each command. */
@@ -58,6 +59,7 @@ function toCommandJson(request: AppendRequest) {
   return {
     streams: request.streams,
     metadata: request.metadata ?? {},
+    caller: request.idempotency?.caller ?? null,
     commandId: request.idempotency?.commandId ?? null,
     inputHash: request.idempotency?.inputHash ?? null,
     result: request.idempotency?.result ?? null,
@@ -81,8 +83,13 @@ function toOutcome(reply: AppendReply): AppendOutcome | Error {
   }
 }
 
-/** Rejects malformed requests (programming errors) before they reach the database. */
+/**
+ * Rejects malformed requests (programming errors) before they reach the database, and before the
+ * group committer puts them in a batch: a request carrying text PostgreSQL cannot store would fail
+ * the batch's one statement and send every command in it down the one-by-one path.
+ */
 export function validateAppend(request: AppendRequest): void {
+  if (holdsUnstorableText(request)) throw new InvalidAppendError('the append holds text PostgreSQL cannot store (NUL or an unpaired surrogate)');
   const ids = new Set<string>();
   for (const stream of request.streams) {
     if (!stream.streamId) throw new InvalidAppendError('streamId is required');

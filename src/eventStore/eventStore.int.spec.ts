@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/testDatabase.js';
 import type { Database } from '../db/database.js';
 import { appendBatch } from './append.js';
-import { ConcurrencyError, IdempotencyKeyReusedError } from './errors.js';
+import { ConcurrencyError, IdempotencyKeyReusedError, InvalidAppendError } from './errors.js';
 import { EventStore } from './eventStore.js';
 
 let testDb: TestDatabase;
@@ -97,7 +97,7 @@ describe('append and read', () => {
 describe('idempotency', () => {
   it('returns the first outcome for a repeated command id with the same input and appends nothing', async () => {
     const streamId = newId('order');
-    const idempotency = { commandId: newId('cmd'), inputHash: 'hash-1', result: { orderId: streamId } };
+    const idempotency = { caller: 'staff:alice', commandId: newId('cmd'), inputHash: 'hash-1', result: { orderId: streamId } };
     const first = await store.append({ streams: [{ streamId, streamType: 'Order', events: [event('OrderCreated')] }], idempotency });
     const again = await store.append({ streams: [{ streamId, streamType: 'Order', events: [event('OrderCreated')] }], idempotency });
     expect(again.duplicate).toBe(true);
@@ -108,15 +108,26 @@ describe('idempotency', () => {
 
   it('rejects a command id reused with a different input', async () => {
     const commandId = newId('cmd');
-    await store.append({ streams: [{ streamId: newId('o'), streamType: 'Order', events: [event('A')] }], idempotency: { commandId, inputHash: 'a' } });
+    await store.append({ streams: [{ streamId: newId('o'), streamType: 'Order', events: [event('A')] }], idempotency: { caller: 'staff:alice', commandId, inputHash: 'a' } });
     await expect(
-      store.append({ streams: [{ streamId: newId('o'), streamType: 'Order', events: [event('A')] }], idempotency: { commandId, inputHash: 'b' } }),
+      store.append({ streams: [{ streamId: newId('o'), streamType: 'Order', events: [event('A')] }], idempotency: { caller: 'staff:alice', commandId, inputHash: 'b' } }),
     ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+  });
+
+  it('keeps equal command ids of two callers apart: each appends, neither is a repeat or a reuse of the other', async () => {
+    const commandId = newId('cmd');
+    const [a, b] = [newId('order'), newId('order')];
+    const first = await store.append({ streams: [{ streamId: a, streamType: 'Order', events: [event('A')] }], idempotency: { caller: 'customer:a', commandId, inputHash: 'a' } });
+    const second = await store.append({ streams: [{ streamId: b, streamType: 'Order', events: [event('B')] }], idempotency: { caller: 'customer:b', commandId, inputHash: 'b' } });
+    expect([first.duplicate, second.duplicate]).toEqual([false, false]);
+    expect(await store.readStream(b)).toHaveLength(1);
+    const repeat = await store.append({ streams: [{ streamId: a, streamType: 'Order', events: [event('A')] }], idempotency: { caller: 'customer:a', commandId, inputHash: 'a' } });
+    expect(repeat).toMatchObject({ duplicate: true, lastPosition: first.lastPosition });
   });
 
   it('appends once when the same command id arrives 10 times concurrently', async () => {
     const streamId = newId('order');
-    const idempotency = { commandId: newId('cmd'), inputHash: 'same' };
+    const idempotency = { caller: 'staff:alice', commandId: newId('cmd'), inputHash: 'same' };
     const outcomes = await Promise.all(
       Array.from({ length: 10 }, () => store.append({ streams: [{ streamId, streamType: 'Order', events: [event('OrderCreated')] }], idempotency })),
     );
@@ -130,11 +141,11 @@ describe('group commit', () => {
   it('checks each command of a batch on its own: a stale or reused one is rejected, the others commit', async () => {
     const [a, b, c] = [newId('order'), newId('order'), newId('order')];
     const reusedId = newId('cmd');
-    await store.append({ streams: [{ streamId: b, streamType: 'Order', events: [event('A')] }], idempotency: { commandId: reusedId, inputHash: 'x' } });
+    await store.append({ streams: [{ streamId: b, streamType: 'Order', events: [event('A')] }], idempotency: { caller: 'staff:alice', commandId: reusedId, inputHash: 'x' } });
     const results = await appendBatch(db.pool, [
       { streams: [{ streamId: a, streamType: 'Order', expectedVersion: 0, events: [event('A1'), event('A2')] }] },
       { streams: [{ streamId: b, streamType: 'Order', expectedVersion: 0, events: [event('B')] }] },
-      { streams: [{ streamId: c, streamType: 'Order', events: [event('C')] }], idempotency: { commandId: reusedId, inputHash: 'y' } },
+      { streams: [{ streamId: c, streamType: 'Order', events: [event('C')] }], idempotency: { caller: 'staff:alice', commandId: reusedId, inputHash: 'y' } },
     ]);
     expect(results[0]).toMatchObject({ duplicate: false, streams: [{ streamId: a, version: 2 }] });
     expect(results[1]).toBeInstanceOf(ConcurrencyError);
@@ -143,6 +154,25 @@ describe('group commit', () => {
     expect(await store.readStream(a)).toHaveLength(2);
     expect(await store.readStream(b)).toHaveLength(1);
     expect(await store.readStream(c)).toHaveLength(0);
+  });
+
+  it('refuses an append holding text PostgreSQL cannot store on its own, before it can join a batch, while the batch commits', async () => {
+    const streams = Array.from({ length: 6 }, () => newId('order'));
+    const poisoned = [{ data: { note: 'nul \u0000 here' } }, { data: { note: 'lone \ud800 surrogate' } }, { metadata: { actor: 'x\udc00' } }];
+    const appends = streams.map((streamId, i) => {
+      const bad = poisoned[i % 2 === 1 ? (i - 1) / 2 : -1];
+      return store.append({
+        streams: [{ streamId, streamType: 'Order', events: [{ type: 'OrderCreated', data: bad?.data ?? { ok: true } }] }],
+        metadata: bad?.metadata,
+      });
+    });
+    const settled = await Promise.allSettled(appends);
+    settled.forEach((result, i) => {
+      if (i % 2 === 1) expect(result).toMatchObject({ status: 'rejected', reason: expect.any(InvalidAppendError) });
+      else expect(result).toMatchObject({ status: 'fulfilled' });
+    });
+    const written = await Promise.all(streams.map((s) => store.readStream(s)));
+    expect(written.map((events) => events.length)).toEqual([1, 0, 1, 0, 1, 0]);
   });
 
   it('keeps concurrent appends to one stream in separate commits, so none overwrites another', async () => {

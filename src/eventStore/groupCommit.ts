@@ -3,6 +3,9 @@ import { isDatabaseUnavailable } from '../db/database.js';
 import { appendBatch, appendToStreams, validateAppend } from './append.js';
 import type { AppendOutcome, AppendRequest } from './types.js';
 
+/** One caller's command id (JSON keeps any two distinct pairs distinct). */
+const idempotencyKey = ({ caller, commandId }: { caller: string; commandId: string }): string => JSON.stringify([caller, commandId]);
+
 interface Pending {
   request: AppendRequest;
   resolve(outcome: AppendOutcome): void;
@@ -25,8 +28,9 @@ export class GroupCommitter {
   ) {}
 
   append(request: AppendRequest): Promise<AppendOutcome> {
-    validateAppend(request);
     return new Promise((resolve, reject) => {
+      // Thrown here, it rejects the returned promise; a malformed request never joins a batch.
+      validateAppend(request);
       this.queue.push({ request, resolve, reject });
       this.drain();
     });
@@ -45,8 +49,8 @@ export class GroupCommitter {
 
   /**
    * Takes queued appends in arrival order into one batch, up to `maxBatchEvents`. Appends that
-   * touch a stream or reuse a command id already in the batch wait for the next one: the batch
-   * statement checks every command against the state before the batch.
+   * touch a stream or reuse a caller's command id already in the batch wait for the next one: the
+   * batch statement checks every command against the state before the batch.
    */
   private takeBatch(): Pending[] {
     const batch: Pending[] = [];
@@ -59,7 +63,7 @@ export class GroupCommitter {
       const size = request.streams.reduce((n, s) => n + s.events.length, 0);
       const collides =
         request.streams.some((s) => streams.has(s.streamId)) ||
-        (request.idempotency !== undefined && commandIds.has(request.idempotency.commandId));
+        (request.idempotency !== undefined && commandIds.has(idempotencyKey(request.idempotency)));
       if (collides || (batch.length > 0 && events + size > this.options.maxBatchEvents)) {
         waiting.push(pending);
         continue;
@@ -67,7 +71,7 @@ export class GroupCommitter {
       batch.push(pending);
       events += size;
       for (const s of request.streams) streams.add(s.streamId);
-      if (request.idempotency) commandIds.add(request.idempotency.commandId);
+      if (request.idempotency) commandIds.add(idempotencyKey(request.idempotency));
     }
     this.queue = waiting;
     return batch;

@@ -32,8 +32,11 @@ export interface StreamAppend {
 export interface AppendRequest {
   streams: StreamAppend[];
   metadata?: EventMetadata;
-  /** Idempotency: one command id appends once; a repeat returns the first outcome. */
-  idempotency?: { commandId: string; inputHash: string; result?: unknown };
+  /**
+   * Idempotency: one command id appends once per caller; a repeat returns the first outcome.
+   * `caller` scopes the key (`role:sub` or `anonymous`): equal ids of two callers never meet.
+   */
+  idempotency?: { caller: string; commandId: string; inputHash: string; result?: unknown };
 }
 
 /** A stored event. `position` is the global order (a bigint, exposed as a string in the API). */

@@ -42,8 +42,8 @@ export interface CommandMutationOptions<I, R extends E, E> {
   entity: { field: string; type: ObjectRef<BuilderTypes, E> };
   /** Rejections specific to this command (the common ones are always there). */
   errors: ErrorClass[];
-  /** Extra fields on the success type (e.g. the new customer's token). */
-  successFields?: Record<string, { description: string; resolve: (entity: R) => string }>;
+  /** Extra nullable string fields on the success type (e.g. the new customer's token). */
+  successFields?: Record<string, { description: string; resolve: (entity: R) => string | null }>;
 }
 
 /**
@@ -55,7 +55,7 @@ export function commandMutation<I, R extends E, E>(options: CommandMutationOptio
   const Input = builder.inputType(`${pascal}Input`, {
     fields: (t) => ({
       ...options.input(t),
-      commandId: t.id({ required: false, description: 'Idempotency key: a repeat with the same input returns the first result and appends nothing.' }),
+      commandId: t.id({ required: false, description: "Idempotency key, scoped to the caller (another caller's equal key never meets it): a repeat with the same input returns the first result and appends nothing." }),
       ...(options.onExistingAggregate
         ? { expectedVersion: t.int({ required: false, description: 'Fail with CONCURRENCY_CONFLICT unless the aggregate is at this version.' }) }
         : {}),
@@ -68,7 +68,7 @@ export function commandMutation<I, R extends E, E>(options: CommandMutationOptio
       // history) can wait until it includes this command.
       [options.entity.field]: t.field({ type: options.entity.type, resolve: (p) => ({ ...p.entity, position: p.position }) as never }),
       ...Object.fromEntries(
-        Object.entries(options.successFields ?? {}).map(([field, f]) => [field, t.string({ description: f.description, resolve: (p) => f.resolve(p.entity) })]),
+        Object.entries(options.successFields ?? {}).map(([field, f]) => [field, t.string({ description: f.description, nullable: true, resolve: (p) => f.resolve(p.entity) })]),
       ),
     }),
   });

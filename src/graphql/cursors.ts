@@ -1,13 +1,11 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { ValidationError } from '../domain/errors.js';
+import { isStorableText } from '../eventStore/storableText.js';
 
 /** Opaque cursors: base64url of the sort key (JSON), so clients cannot depend on their shape. */
 export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
-
-/** NUL and unpaired UTF-16 surrogates: text PostgreSQL cannot store, so it fails on them as a query parameter. */
-const UNSTORABLE_TEXT = /[\u0000\p{Cs}]/u;
 
 /**
  * Decodes a cursor and checks it has the shape of this connection's sort key (`isKey`), so a
@@ -18,7 +16,7 @@ export function decodeCursor(cursor: string | undefined, argument: 'after' | 'be
   if (cursor === undefined || cursor === '') return undefined;
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const storable = (part: unknown) => typeof part !== 'string' || !UNSTORABLE_TEXT.test(part);
+    const storable = (part: unknown) => typeof part !== 'string' || isStorableText(part);
     if (Array.isArray(key) && key.every(storable) && isKey(key)) return key;
   } catch {
     // reported below

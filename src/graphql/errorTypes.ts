@@ -1,7 +1,7 @@
 import {
   AlreadyExistsError, ConcurrencyConflictError, ConsistencyTimeoutError, DomainError, EmailTakenError, ForbiddenError,
   IdempotencyKeyReusedError, InsufficientStockError, InvalidStateError, NotFoundError, OrderEmptyError,
-  PaymentMismatchError, SkuTakenError, UnauthenticatedError, ValidationError, type FieldError, type StockShortage,
+  PaymentMismatchError, PaymentRefTakenError, SkuTakenError, UnauthenticatedError, ValidationError, type FieldError, type StockShortage,
 } from '../domain/errors.js';
 import { builder } from './builder.js';
 
@@ -46,6 +46,9 @@ builder.objectFields(errorType(InsufficientStockError, 'InsufficientStockError',
 }));
 builder.objectFields(errorType(PaymentMismatchError, 'PaymentMismatchError', 'PAYMENT_MISMATCH: the amount is not the order total.'), (t) => ({
   expectedAmountCents: t.exposeInt('expectedAmountCents'),
+}));
+builder.objectFields(errorType(PaymentRefTakenError, 'PaymentRefTakenError', 'PAYMENT_REF_TAKEN: that paymentRef already paid another order.'), (t) => ({
+  paymentRef: t.exposeString('paymentRef'),
 }));
 errorType(NotFoundError, 'NotFoundError', 'NOT_FOUND (also for what exists but is not yours).');
 errorType(InvalidStateError, 'InvalidStateError', 'INVALID_STATE: not allowed in the current status.');

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { isStaff, requireStaff, requireUser, type Actor } from '../auth/actor.js';
+import { isStaff, requirePaymentRecorder, requireStaff, requireUser, type Actor } from '../auth/actor.js';
 import { loadAggregate, planAppend, type Loaded, type PlannedAppend } from '../commands/loadAggregate.js';
 import type { CommandDefinition, CommandEnv, CommandPlan } from '../commands/pipeline.js';
 import { bounded } from '../commands/validation.js';
 import { customerAggregate, customerStreamId } from '../customers/customerDecider.js';
-import { ForbiddenError, InsufficientStockError, NotFoundError, type StockShortage } from '../domain/errors.js';
+import { ForbiddenError, InsufficientStockError, NotFoundError, ValidationError, type StockShortage } from '../domain/errors.js';
 import { productAggregate, productStreamId, decideProduct } from '../products/productDecider.js';
 import type { ProductCommand } from '../products/productEvents.js';
-import { decideOrder, orderAggregate, orderStreamId } from './orderDecider.js';
+import { decideOrder, orderAggregate, orderStreamId, paymentRefAggregate, paymentRefStreamId } from './orderDecider.js';
 import { MAX_LINE_QUANTITY, type OrderCommand, type OrderEvent, type OrderState } from './orderEvents.js';
 import { orderViewFromState, type OrderView } from './orderView.js';
 
@@ -18,9 +18,9 @@ export function canSeeOrder(actor: Actor, order: { customerId: string }): boolea
   return isStaff(actor) || (actor.kind === 'user' && actor.role === 'customer' && actor.sub === order.customerId);
 }
 
-async function loadOrderFor(env: CommandEnv, orderId: string): Promise<LoadedOrder> {
+async function loadOrderFor(env: CommandEnv, orderId: string, visible = canSeeOrder): Promise<LoadedOrder> {
   const order = await loadAggregate(env.services.eventStore, orderStreamId(orderId), orderAggregate);
-  if (!order.state.exists || !canSeeOrder(env.actor, order.state)) throw new NotFoundError('order not found');
+  if (!order.state.exists || !visible(env.actor, order.state)) throw new NotFoundError('order not found');
   return order;
 }
 
@@ -85,6 +85,11 @@ export const createOrder: CommandDefinition<{ customerId: string; orderId?: stri
     if (!isStaff(env.actor) && env.actor.kind === 'user' && env.actor.sub !== input.customerId) {
       throw new ForbiddenError('customers can only create orders for themselves');
     }
+    // ALREADY_EXISTS would tell a customer that an id they guessed is someone else's order; a
+    // random UUID cannot be guessed, so that answer tells them nothing. Staff may choose any id.
+    if (input.orderId !== undefined && !isStaff(env.actor) && !z.uuid().safeParse(input.orderId).success) {
+      throw new ValidationError([{ path: 'input.orderId', message: 'a customer may choose only a UUID as order id' }]);
+    }
     const customer = await loadAggregate(env.services.eventStore, customerStreamId(input.customerId), customerAggregate);
     if (!customer.state.exists) throw new NotFoundError('customer not found');
     const id = input.orderId ?? env.newId();
@@ -129,11 +134,30 @@ export const submitOrder: CommandDefinition<{ orderId: string }, OrderView> = {
   replay: replayOrder,
 };
 
-export const recordPayment = simpleOrderCommand(
-  'recordPayment',
-  z.object({ orderId, amountCents: bounded.cents, paymentRef: bounded.text(100) }),
-  (i) => ({ type: 'RecordPayment', amountCents: i.amountCents, paymentRef: i.paymentRef }),
-);
+/**
+ * Staff or the payment service record a payment. One reference pays one order: the payment also
+ * claims the reference's own stream (`PaymentRef-<ref>`) at the version read here, in the same
+ * atomic append, so of two orders racing with one reference the event store's optimistic
+ * concurrency lets exactly one commit; the other decides again and finds it PAYMENT_REF_TAKEN.
+ */
+export const recordPayment: CommandDefinition<{ orderId: string; amountCents: number; paymentRef: string }, OrderView> = {
+  name: 'recordPayment',
+  input: z.object({ orderId, amountCents: bounded.cents, paymentRef: bounded.text(100) }),
+  authorize: requirePaymentRecorder,
+  async plan(input, env) {
+    const store = env.services.eventStore;
+    const [order, claim] = await Promise.all([
+      // Only staff and the payment service get here, and both may pay any order.
+      loadOrderFor(env, input.orderId, () => true),
+      loadAggregate(store, paymentRefStreamId(input.paymentRef), paymentRefAggregate),
+    ]);
+    const { amountCents, paymentRef } = input;
+    const events = decideOrder({ type: 'RecordPayment', amountCents, paymentRef, paymentRefClaimedBy: claim.state.claimedBy }, order.state);
+    const claims = events.length > 0 ? [planAppend(claim, [{ type: 'PaymentRefClaimed', data: { orderId: order.state.id } }], env.now.toISOString())] : [];
+    return orderPlan(order, events, env, claims);
+  },
+  replay: replayOrder,
+};
 
 export const shipOrder: CommandDefinition<{ orderId: string; carrier: string; trackingNumber: string }, OrderView> = {
   name: 'shipOrder',

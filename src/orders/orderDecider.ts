@@ -1,8 +1,10 @@
 import { assertNever, type Aggregate } from '../domain/aggregate.js';
-import { AlreadyExistsError, ForbiddenError, InvalidStateError, NotFoundError, OrderEmptyError, PaymentMismatchError, ValidationError } from '../domain/errors.js';
+import {
+  AlreadyExistsError, ForbiddenError, InvalidStateError, NotFoundError, OrderEmptyError, PaymentMismatchError, PaymentRefTakenError, ValidationError,
+} from '../domain/errors.js';
 import { MAX_INT32 } from '../domain/limits.js';
-import { ORDER_STREAMS } from '../domain/streamIds.js';
-import { MAX_LINE_QUANTITY, type OrderCommand, type OrderEvent, type OrderState } from './orderEvents.js';
+import { ORDER_STREAMS, streamIds } from '../domain/streamIds.js';
+import { MAX_LINE_QUANTITY, type OrderCommand, type OrderEvent, type OrderState, type PaymentRefEvent } from './orderEvents.js';
 import { addToLines, orderTotalCents, removeFromLines } from './orderLines.js';
 import { ORDER_TRANSITIONS, statusAfter, type StatusTransition } from './orderStatus.js';
 
@@ -25,6 +27,18 @@ export const orderAggregate: Aggregate<OrderState, OrderEvent> = {
 };
 
 export const orderStreamId = (orderId: string): string => ORDER_STREAMS.of(orderId);
+
+const PAYMENT_REF_STREAMS = streamIds('PaymentRef');
+
+/** Which order a payment reference paid (the reference stream's state). */
+export const paymentRefAggregate: Aggregate<{ claimedBy: string | null }, PaymentRefEvent> = {
+  streamType: PAYMENT_REF_STREAMS.type,
+  snapshotSchemaVersion: 1,
+  initialState: () => ({ claimedBy: null }),
+  evolve: (_state, event) => ({ claimedBy: event.data.orderId }),
+};
+
+export const paymentRefStreamId = (paymentRef: string): string => PAYMENT_REF_STREAMS.of(paymentRef);
 
 /** Refuses a command whose event the order's status does not allow (the status machine's `from`). */
 function requireStatus(state: OrderState, transition: StatusTransition, action: string): void {
@@ -75,9 +89,14 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
       return [{ type: 'OrderSubmitted', data: { totalCents: orderTotalCents(state.lines), lines } }];
     }
     case 'RecordPayment': {
-      // The same payment reported again (a retried webhook, say) changes nothing.
-      if (state.paymentRef === command.paymentRef && state.status !== 'DRAFT') return [];
+      // The same payment reported again (a retried webhook, say) changes nothing; the same
+      // reference with another amount is not the same payment.
+      if (state.paymentRef === command.paymentRef && state.status !== 'DRAFT') {
+        if (command.amountCents !== state.paidCents) throw new PaymentMismatchError(state.paidCents, command.amountCents);
+        return [];
+      }
       requireStatus(state, ORDER_TRANSITIONS.PaymentRecorded, 'record a payment for');
+      if (command.paymentRefClaimedBy !== null && command.paymentRefClaimedBy !== state.id) throw new PaymentRefTakenError(command.paymentRef);
       const total = orderTotalCents(state.lines);
       if (command.amountCents !== total) throw new PaymentMismatchError(total, command.amountCents);
       return [{ type: 'PaymentRecorded', data: { amountCents: command.amountCents, paymentRef: command.paymentRef } }];

@@ -6,6 +6,7 @@ import {
   NotFoundError,
   OrderEmptyError,
   PaymentMismatchError,
+  PaymentRefTakenError,
   ValidationError,
 } from '../domain/errors.js';
 import { deciderSpec, foldEvents, occurredAt } from '../domain/testing/givenWhenThen.js';
@@ -71,7 +72,12 @@ const addItem = (sku: string, quantity: number, product: { name: string; priceCe
 const addWidget = (quantity = 1, priceCents = 250) => addItem('WID-1', quantity, { name: 'Widget', priceCents });
 const removeItem = (sku: string, quantity?: number): OrderCommand => (quantity === undefined ? { type: 'RemoveItem', sku } : { type: 'RemoveItem', sku, quantity });
 const submitOrder: OrderCommand = { type: 'SubmitOrder' };
-const recordPayment = (amountCents: number, paymentRef = 'pay-1'): OrderCommand => ({ type: 'RecordPayment', amountCents, paymentRef });
+const recordPayment = (amountCents: number, paymentRef = 'pay-1', paymentRefClaimedBy: string | null = null): OrderCommand => ({
+  type: 'RecordPayment',
+  amountCents,
+  paymentRef,
+  paymentRefClaimedBy,
+});
 const shipOrder: OrderCommand = { type: 'ShipOrder', carrier: 'DHL', trackingNumber: 'TRK-1' };
 const deliverOrder: OrderCommand = { type: 'DeliverOrder' };
 const cancelOrder = (byStaff: boolean, reason = 'changed my mind'): OrderCommand => ({ type: 'CancelOrder', reason, byStaff });
@@ -282,8 +288,19 @@ describe('decideOrder', () => {
       given(...paidOrder).when(recordPayment(TOTAL, 'pay-1')).thenEmits([]);
     });
 
-    it('treats the same paymentRef as a no-op even with a different amount', () => {
-      given(...paidOrder).when(recordPayment(1, 'pay-1')).thenEmits([]);
+    it('rejects the same paymentRef with a different amount with PAYMENT_MISMATCH: it is not the same payment', () => {
+      const error = given(...paidOrder).when(recordPayment(1, 'pay-1')).thenRejects(PaymentMismatchError, 'PAYMENT_MISMATCH');
+      expect(error.expectedAmountCents).toBe(TOTAL);
+      expect(error.amountCents).toBe(1);
+    });
+
+    it('treats the same paymentRef on a paid order as a no-op also when the reference stream names this order', () => {
+      given(...paidOrder).when(recordPayment(TOTAL, 'pay-1', orderId)).thenEmits([]);
+    });
+
+    it('rejects a paymentRef that already paid another order with PAYMENT_REF_TAKEN', () => {
+      const error = given(...submittedOrder).when(recordPayment(TOTAL, 'pay-1', 'another-order')).thenRejects(PaymentRefTakenError, 'PAYMENT_REF_TAKEN');
+      expect(error.paymentRef).toBe('pay-1');
     });
 
     it('treats the same paymentRef on a shipped order as a no-op (no events)', () => {

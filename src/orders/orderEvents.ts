@@ -16,13 +16,20 @@ export type OrderEvent =
 
 export type OrderEventType = OrderEvent['type'];
 
+/**
+ * Events of the payment-reference stream (`PaymentRef-<paymentRef>`): appended together with the
+ * payment it belongs to, with the version read when deciding, so one reference pays one order.
+ */
+export type PaymentRefEvent = { type: 'PaymentRefClaimed'; data: { orderId: string } };
+
 /** Commands the Order decider accepts; the pipeline supplies catalog prices and the actor's role. */
 export type OrderCommand =
   | { type: 'CreateOrder'; orderId: string; customerId: string }
   | { type: 'AddItem'; sku: string; quantity: number; product: { name: string; priceCents: number } }
   | { type: 'RemoveItem'; sku: string; quantity?: number }
   | { type: 'SubmitOrder' }
-  | { type: 'RecordPayment'; amountCents: number; paymentRef: string }
+  /** `paymentRefClaimedBy`: the order that already holds this reference, if any. */
+  | { type: 'RecordPayment'; amountCents: number; paymentRef: string; paymentRefClaimedBy: string | null }
   | { type: 'ShipOrder'; carrier: string; trackingNumber: string }
   | { type: 'DeliverOrder' }
   | { type: 'CancelOrder'; reason: string; byStaff: boolean };

@@ -1,5 +1,5 @@
 import {
-  AlreadyExistsError, InsufficientStockError, InvalidStateError, NotFoundError, OrderEmptyError, PaymentMismatchError,
+  AlreadyExistsError, InsufficientStockError, InvalidStateError, NotFoundError, OrderEmptyError, PaymentMismatchError, PaymentRefTakenError,
 } from '../domain/errors.js';
 import { commandMutation } from '../graphql/commandTypes.js';
 import { addItem, cancelOrder, createOrder, deliverOrder, recordPayment, removeItem, shipOrder, submitOrder } from './orderCommands.js';
@@ -9,7 +9,7 @@ const entity = { field: 'order', type: OrderType };
 
 commandMutation({
   name: 'createOrder',
-  description: 'Opens a DRAFT order for a customer (customers for themselves, staff for anyone). `orderId` may be chosen by the client.',
+  description: 'Opens a DRAFT order for a customer (customers for themselves, staff for anyone). `orderId` may be chosen by the client: any id by staff, only a UUID by a customer.',
   definition: createOrder,
   onExistingAggregate: false,
   input: (t) => ({ customerId: t.id({ required: true }), orderId: t.id({ required: false }) }),
@@ -49,12 +49,13 @@ commandMutation({
 
 commandMutation({
   name: 'recordPayment',
-  description: 'Records the payment of a SUBMITTED order; the amount must equal the total. Repeating a paymentRef changes nothing.',
+  description:
+    'Records the payment of a SUBMITTED order (staff, or the payment service\'s `payments` token); the amount must equal the total. The same paymentRef and amount again changes nothing; a paymentRef that paid another order is PAYMENT_REF_TAKEN.',
   definition: recordPayment,
   onExistingAggregate: true,
   input: (t) => ({ orderId: t.id({ required: true }), amountCents: t.int({ required: true }), paymentRef: t.string({ required: true }) }),
   entity,
-  errors: [NotFoundError, InvalidStateError, PaymentMismatchError],
+  errors: [NotFoundError, InvalidStateError, PaymentMismatchError, PaymentRefTakenError],
 });
 
 commandMutation({

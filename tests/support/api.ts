@@ -38,6 +38,7 @@ export const RESULT_FIELDS = `
 /** Extra selections for the error types only some mutations have. */
 export const SHORTAGES = '... on InsufficientStockError { shortages { sku requested available } }';
 export const PAYMENT_MISMATCH = '... on PaymentMismatchError { expectedAmountCents }';
+export const PAYMENT_REF_TAKEN = '... on PaymentRefTakenError { paymentRef }';
 
 export const ORDER_FIELDS = `id customerId status items { sku name quantity unitPriceCents lineTotalCents } itemCount totalCents version createdAt updatedAt`;
 
@@ -61,6 +62,9 @@ export async function command(client: ApiClient, name: string, input: Record<str
   const data = await client.run<Record<string, Record<string, any>>>(commandMutation(name, extra), { input });
   return data[name]!;
 }
+
+/** An order id a customer may choose (customers may choose only UUIDs; staff any id). */
+export const newOrderId = (): string => randomUUID();
 
 /** An id, email part or sku no other test uses: `prefix-` and 8 random hex digits. */
 export const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +123,51 @@ describe('applyMigrations', () => {
       const sql = await readFile(join(DEFAULT_MIGRATIONS_DIR, row.migration_name, 'migration.sql'));
       expect(row.checksum).toBe(createHash('sha256').update(sql).digest('hex'));
     }
+  });
+});
+
+/** The migrations of the previous release (the last of them is the one named), in a folder of their own. */
+async function migrationsUpTo(last: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'ordersource-previous-release-'));
+  for (const name of (await migrationNames()).filter((n) => n <= last)) await cp(join(DEFAULT_MIGRATIONS_DIR, name), join(dir, name), { recursive: true });
+  return dir;
+}
+
+describe('upgrading a database written by the previous release', () => {
+  it('gives each stored command result the caller its events recorded, and claims each payment reference for the first order it paid', async () => {
+    const url = await emptyDatabase();
+    const previous = await migrationsUpTo('20261123183000_load_streams_function');
+    try {
+      await applyMigrations(url, previous);
+    } finally {
+      await rm(previous, { recursive: true, force: true });
+    }
+    await query(url, `
+      INSERT INTO events (stream_id, stream_type, version, type, data, metadata) VALUES
+        ('Order-o1', 'Order', 1, 'OrderCreated', '{"orderId":"o1","customerId":"c1"}', '{"commandId":"cmd-1","actor":"customer:c1"}'),
+        ('Order-o2', 'Order', 1, 'OrderCreated', '{"orderId":"o2","customerId":"c2"}', '{"commandId":"cmd-1x","actor":"customer:c2"}'),
+        ('Order-o1', 'Order', 2, 'PaymentRecorded', '{"amountCents":100,"paymentRef":"ref-a"}', '{"commandId":"pay-1","actor":"customer:c1","occurredAt":"2026-11-20T10:00:00.000Z"}'),
+        ('Order-o2', 'Order', 2, 'PaymentRecorded', '{"amountCents":100,"paymentRef":"ref-a"}', '{"commandId":"pay-2","actor":"customer:c2"}');
+      INSERT INTO command_results (command_id, input_hash, result) VALUES
+        ('cmd-1', 'h1', '{"result":{"aggregateId":"o1"}}'), ('pay-1', 'h2', '{}'), ('no-events', 'h3', '{}');
+    `);
+
+    await applyMigrations(url);
+
+    expect(await query(url, 'SELECT caller, command_id FROM command_results ORDER BY command_id')).toEqual([
+      { caller: 'customer:c1', command_id: 'cmd-1' },
+      { caller: '', command_id: 'no-events' },
+      { caller: 'customer:c1', command_id: 'pay-1' },
+    ]);
+    expect(await query(url, `SELECT stream_id, version, type, data, metadata FROM events WHERE stream_type = 'PaymentRef'`)).toEqual([
+      {
+        stream_id: 'PaymentRef-ref-a',
+        version: 1,
+        type: 'PaymentRefClaimed',
+        data: { orderId: 'o1' },
+        metadata: { actor: 'system:migration', occurredAt: '2026-11-20T10:00:00.000Z' },
+      },
+    ]);
   });
 });
 
