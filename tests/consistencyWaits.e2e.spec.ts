@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientAs, command, unique, type ApiClient } from './support/api.js';
+import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { codesOf } from './support/hardening.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -54,7 +54,7 @@ async function poolUseDuring(attack: Promise<unknown>): Promise<{ maxBusy: numbe
 async function ownOrder() {
   const registered = await command(staff, 'registerCustomer', { name: 'Honest', email: `${unique('h')}@example.com` });
   const client = await clientAs(server, 'customer', registered.customer.id);
-  const created = await command(client, 'createOrder', { customerId: registered.customer.id, orderId: unique('o') });
+  const created = await command(client, 'createOrder', { customerId: registered.customer.id, orderId: newOrderId() });
   return { client, orderId: created.order.id as string, position: created.position as string };
 }
 

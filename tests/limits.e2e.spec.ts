@@ -78,7 +78,7 @@ describe('operation limits (GraphQL Armor)', () => {
       current: (await postRaw(limited.app.url, request, { accept: 'application/graphql-response+json' })).status,
     });
     expect(await statuses({ query: '{ headPositions }' })).toEqual({ legacy: 200, current: 400 });
-    expect(await statuses({ query: 'query($f: Int) { products(first: $f) { totalCount } }', variables: { f: 'x' } })).toEqual({ legacy: 400, current: 400 });
+    expect(await statuses({ query: 'query($s: String!) { product(sku: $s) { sku } }', variables: { s: 5 } })).toEqual({ legacy: 400, current: 400 });
   });
 
   it.each([
@@ -168,7 +168,7 @@ describe('body size', () => {
       expect(tooLarge.connection).toBe('close');
       expect(codesOf(JSON.parse(tooLarge.body))).toEqual(['REQUEST_ENTITY_TOO_LARGE']);
       const next = await postChunked([JSON.stringify({ query: '{ headPosition }' })]);
-      expect({ status: next.status, body: JSON.parse(next.body) }).toEqual({ status: 200, body: { data: { headPosition: '0' } } });
+      expect({ status: next.status, body: JSON.parse(next.body) }).toEqual({ status: 200, body: { data: { headPosition: expect.stringMatching(/^\d+$/) } } });
     } finally {
       agent.destroy();
     }

@@ -6,10 +6,11 @@ import { eventually, processClient, projectionsTakenOver, stopProcess } from './
 import { startServerProcess, type ServerProcess } from './support/serverProcess.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { subscribe, type Subscription } from './support/wsClient.js';
+import { PROJECTIONS } from '../src/features.js';
 
 // Two real server processes (`src/main.ts`) on one PostgreSQL database, as in a scaled-out deployment.
 const JWT = { secret: 'live-scale-out-test-secret-0123456789abcdef', isDevelopmentSecret: false };
-const PROJECTION_NAMES = ['customers', 'inventory', 'orders'];
+const PROJECTION_NAMES = PROJECTIONS.map((p) => p.name).sort();
 const STATUS = 'subscription($id: ID!, $after: String) { orderStatusChanged(orderId: $id, after: $after) { orderId status previousStatus version position order { status } } }';
 const FEED = 'subscription { orderFeed { orderId type status version position } }';
 

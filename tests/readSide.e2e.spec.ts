@@ -125,7 +125,7 @@ describe('read models', () => {
     const sku = unique('SKU');
     await command(staff, 'addProduct', { sku, name: 'Bead', priceCents: 1, initialStock: 100_000 });
     const { id, client } = await shopper();
-    const orderId = unique('o');
+    const orderId = newOrderId();
     await command(client, 'createOrder', { customerId: id, orderId });
     // A long history, written straight to the log (1,600 commands would make a slow test).
     const streamId = `Order-${orderId}`;
