@@ -105,6 +105,11 @@ export async function startApp(services: Services, listen: { port: number; host:
           return errors;
         }
         const initialRead = isSubscription ? await subscriptions.turnToStart(id, params) : undefined;
+        if (isSubscription && !(id in ctx.subscriptions)) {
+          // The client completed it while it waited for its turn: read nothing for it.
+          subscriptions.ended(id, params);
+          return [new GraphQLError('completed before it started')];
+        }
         // Once caught up, a subscription's live changes skip the per-subscriber pipeline (see changeStream.ts).
         contextValue.liveDelivery = wsDelivery({
           socket, id, args, operation: params, auth: contextValue.auth,

@@ -70,14 +70,16 @@ export class SocketSubscriptions {
    * what gives the turn back: call it once the first read is done (or the subscription ended).
    */
   async turnToStart(id: string, payload: object): Promise<() => void> {
-    if (this.starting >= this.limits.maxStarting) await new Promise<void>((resolve) => this.waitingToStart.push(resolve));
-    this.starting++;
+    // A turn given back goes straight to the next in line, so none is taken twice meanwhile.
+    if (this.starting < this.limits.maxStarting) this.starting++;
+    else await new Promise<void>((resolve) => this.waitingToStart.push(resolve));
     let done = false;
     const started = () => {
       if (done) return;
       done = true;
-      this.starting--;
-      this.waitingToStart.shift()?.();
+      const next = this.waitingToStart.shift();
+      if (next) next();
+      else this.starting--;
     };
     const entry = this.open.get(id);
     if (entry?.payload === payload) entry.started = started;
