@@ -35,7 +35,9 @@ describe('tearing down a socket\'s subscriptions', () => {
     const slowest = await slowestHealthWhile(server.app.url, () => listeners() > 0);
     await dropped;
     expect(listeners()).toBe(0);
-    expect(slowest).toBeLessThan(200);
+    // Idle it answers in a few ms (tens on a loaded machine); a teardown quadratic in the
+    // subscriptions, or one that ends them all in one go, held it for seconds.
+    expect(slowest).toBeLessThan(1_000);
   });
 });
 

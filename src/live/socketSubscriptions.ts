@@ -11,8 +11,8 @@ export interface SocketSubscriptionLimits {
   maxStarting: number;
 }
 
-/** How many subscriptions of a closed socket end per turn of the event loop. */
-const TEARDOWN_CHUNK = 128;
+/** How long a closed socket's subscriptions may take to end per turn of the event loop. */
+const TEARDOWN_TURN_MS = 5;
 
 interface Entry {
   /** The subscribe message's payload: tells this subscription from a later one reusing its id. */
@@ -33,7 +33,8 @@ export class SocketSubscriptions {
   private refilledAt: number;
   private starting = 0;
   private readonly waitingToStart: (() => void)[] = [];
-  private readonly ending: (() => void)[] = [];
+  private readonly ending: (() => Promise<unknown>)[] = [];
+  private endingScheduled = false;
 
   constructor(
     private readonly limits: SocketSubscriptionLimits,
@@ -108,7 +109,7 @@ export class SocketSubscriptions {
 
   /**
    * `source`, except that once the socket is gone its end waits for its turn: this socket's
-   * subscriptions end TEARDOWN_CHUNK at a time, one batch per turn of the event loop, so a client
+   * subscriptions end one after the other, TEARDOWN_TURN_MS per turn of the event loop, so a client
    * that leaves with thousands of them never holds the process (health checks, other clients)
    * while they all end.
    */
@@ -126,14 +127,20 @@ export class SocketSubscriptions {
 
   private inTurn<R>(end: () => Promise<R>): Promise<R> {
     return new Promise((resolve, reject) => {
-      this.ending.push(() => void end().then(resolve, reject));
-      if (this.ending.length === 1) setImmediate(this.endSome);
+      this.ending.push(() => end().then(resolve, reject));
+      if (!this.endingScheduled) {
+        this.endingScheduled = true;
+        setImmediate(this.endSome);
+      }
     });
   }
 
-  private readonly endSome = (): void => {
-    for (const end of this.ending.splice(0, TEARDOWN_CHUNK)) end();
+  // Each end is awaited (its promise chain is most of its cost) before the clock is read again.
+  private readonly endSome = async (): Promise<void> => {
+    const until = performance.now() + TEARDOWN_TURN_MS;
+    while (this.ending.length > 0 && performance.now() < until) await this.ending.shift()!();
     if (this.ending.length > 0) setImmediate(this.endSome);
+    else this.endingScheduled = false;
   };
 
   /** Takes a token, or answers how long until one is back. */
