@@ -142,7 +142,9 @@ describe('first reads in flight per socket', () => {
       clearInterval(watch);
       await socket.close();
     }
+    // Unbounded, the 400 first reads queued for the pool's 20 connections; bounded, the socket holds
+    // two at most, beside what the server itself reads meanwhile (projection polls, the live feed).
     expect(waited).toBe(0);
-    expect(busiest).toBeLessThanOrEqual(2);
+    expect(busiest).toBeLessThanOrEqual(2 + 4);
   });
 });
