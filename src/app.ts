@@ -1,13 +1,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { execute, GraphQLError, subscribe, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { execute, getOperationAST, GraphQLError, subscribe, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import { createDashboardHandler } from './dashboard/serveDashboard.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { maskResolverError } from './graphql/security/unexpectedErrors.js';
 import { createGraphQLServer, yogaMaskError } from './graphql/yoga.js';
 import { closeIfTooSlow, wsDelivery } from './live/liveDelivery.js';
+import { SocketSubscriptions } from './live/socketSubscriptions.js';
 import type { Services } from './services.js';
 
 /** A running HTTP + WebSocket server. */
@@ -71,35 +73,77 @@ export async function startApp(services: Services, listen: { port: number; host:
   // A WebSocket message beyond MAX_BODY_BYTES closes the socket with 1009 (message too big).
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: maxBodyBytes });
 
+  const socketSubscriptions = new WeakMap<WebSocket, SocketSubscriptions>();
+  const subscriptionsOf = (socket: WebSocket): SocketSubscriptions => {
+    let subscriptions = socketSubscriptions.get(socket);
+    if (!subscriptions) socketSubscriptions.set(socket, (subscriptions = new SocketSubscriptions(services.config.wsSubscriptions)));
+    return subscriptions;
+  };
+
   // The graphql-ws recipe from Yoga's docs: every operation goes through Yoga's envelop, so
   // plugins, context and error masking are the same over WebSocket as over HTTP.
   const wsDisposable = useServer(
     {
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
-      // Backpressure: each socket's unsent bytes are bounded (live deliveries check the same bound).
-      onNext: (ctx) => void closeIfTooSlow(ctx.extra.socket, services.config.wsMaxBufferedBytes),
+      onNext: (ctx, id, payload) => {
+        subscriptionsOf(ctx.extra.socket).firstResultSent(id, payload);
+        // Backpressure: each socket's unsent bytes are bounded (live deliveries check the same bound).
+        closeIfTooSlow(ctx.extra.socket, services.config.wsMaxBufferedBytes);
+      },
+      onError: (ctx, id, payload) => void subscriptionsOf(ctx.extra.socket).ended(id, payload),
+      onComplete: (ctx, id, payload) => subscriptionsOf(ctx.extra.socket).ended(id, payload),
       onSubscribe: async (ctx, id, params) => {
+        const { socket } = ctx.extra;
         // `req` (the upgrade request) identifies an anonymous caller's address, as over HTTP.
         const enveloped = yoga.getEnveloped({ connectionParams: ctx.connectionParams, params, req: ctx.extra.request });
         const contextValue = (await enveloped.contextFactory()) as GraphQLContext;
         const document = parseOrErrors(enveloped.parse, params.query);
         if (Array.isArray(document)) return document;
+        // Subscriptions are bounded per socket (count, rate, first reads in flight); see SocketSubscriptions.
+        const subscriptions = subscriptionsOf(socket);
+        const isSubscription = getOperationAST(document, params.operationName)?.operation === 'subscription';
+        if (isSubscription && subscriptions.has(id)) {
+          // graphql-ws forgets an id as soon as the client completes it, while the old subscription
+          // may still be ending: refuse the reuse as graphql-ws refuses a duplicate, so that no
+          // subscription escapes the count (and the teardown when the socket goes).
+          socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+          return [new GraphQLError(`subscription ${id} is still ending`)];
+        }
+        const refused = isSubscription ? subscriptions.admit(id, params) : undefined;
+        if (refused) return [refused];
         const args = {
           schema: enveloped.schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
           contextValue,
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+          rootValue: {
+            execute: enveloped.execute,
+            // A socket that is gone ends its subscriptions a few hundred at a time (see endingInTurns).
+            subscribe: async (subscribeArgs: ExecutionArgs) => {
+              const result = await enveloped.subscribe(subscribeArgs);
+              return Symbol.asyncIterator in result ? subscriptions.endingInTurns(result, () => socket.readyState !== WebSocket.OPEN) : result;
+            },
+          },
         };
         const errors = enveloped.validate(args.schema, args.document);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) {
+          subscriptions.ended(id, params);
+          return errors;
+        }
+        const initialRead = isSubscription ? await subscriptions.turnToStart(id, params) : undefined;
+        if (isSubscription && !(id in ctx.subscriptions)) {
+          // The client completed it while it waited for its turn: read nothing for it.
+          subscriptions.ended(id, params);
+          return [new GraphQLError('completed before it started')];
+        }
         // Once caught up, a subscription's live changes skip the per-subscriber pipeline (see changeStream.ts).
         contextValue.liveDelivery = wsDelivery({
-          socket: ctx.extra.socket, id, args, operation: params, auth: contextValue.auth,
+          socket, id, args, operation: params, auth: contextValue.auth,
           maxBufferedBytes: services.config.wsMaxBufferedBytes,
           maskError: (error) => maskResolverError(error, contextValue, services.logger, yogaMaskError),
+          onInitialRead: initialRead,
         });
         return args;
       },

@@ -28,6 +28,10 @@ const schema = z.object({
   CONSISTENCY_MAX_WAITS_PER_REQUEST: z.coerce.number().int().min(1).max(10_000).default(10),
   CONSISTENCY_MAX_WAITS_PER_CLIENT: z.coerce.number().int().min(1).max(1_000_000).default(200),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1_024).default(4 * 1024 * 1024),
+  WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  WS_SUBSCRIBES_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),
+  WS_SUBSCRIBE_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  WS_MAX_STARTING_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1_000).default(4),
   RUN_PROJECTIONS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
   REDIS_URL: z.string().url('must be a URL such as redis://127.0.0.1:6379').refine((url) => /^rediss?:$/.test(new URL(url).protocol), 'must start with redis:// or rediss://').optional(),
   // Protective limits (README "Configuration"): generous enough that an honest client never meets them.
@@ -68,6 +72,8 @@ export interface Config {
   consistencyMaxWaitsPerClient: number;
   /** A WebSocket with more than this many bytes waiting to be sent is a slow consumer and is closed (1013). */
   wsMaxBufferedBytes: number;
+  /** Per WebSocket: open subscriptions, subscribes a second (and at once), first reads in flight. */
+  wsSubscriptions: { maxSubscriptions: number; subscribesPerSecond: number; subscribeBurst: number; maxStarting: number };
   /** Whether this process competes to run the projections (false: it only serves; run them elsewhere). */
   runProjections: boolean;
   /** With it, projection progress (the live fan-out signal) travels through Redis instead of NOTIFY. */
@@ -130,6 +136,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consistencyMaxWaitsPerRequest: v.CONSISTENCY_MAX_WAITS_PER_REQUEST,
     consistencyMaxWaitsPerClient: v.CONSISTENCY_MAX_WAITS_PER_CLIENT,
     wsMaxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
+    wsSubscriptions: {
+      maxSubscriptions: v.WS_MAX_SUBSCRIPTIONS,
+      subscribesPerSecond: v.WS_SUBSCRIBES_PER_SECOND,
+      subscribeBurst: v.WS_SUBSCRIBE_BURST,
+      maxStarting: v.WS_MAX_STARTING_SUBSCRIPTIONS,
+    },
     runProjections: v.RUN_PROJECTIONS === 'true',
     redisUrl: v.REDIS_URL,
     maxBodyBytes: v.MAX_BODY_BYTES,

@@ -6,6 +6,7 @@ import { findFreePort } from '../src/db/freePort.js';
 import { createLogger } from '../src/logger.js';
 import type { Readiness } from '../src/observability/readiness.js';
 import { FEATURES, PROJECTIONS } from '../src/features.js';
+import { signAccessToken } from '../src/auth/tokens.js';
 import { createServices } from '../src/services.js';
 import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
@@ -120,6 +121,24 @@ describe('GET /metrics', () => {
     await overWs.close();
     sse.abort();
     await vi.waitFor(async () => expect(await active()).toBe(0), { timeout: 5_000, interval: 50 });
+  });
+
+  it('counts a graphql-ws subscription that ends in an error as ended', async () => {
+    const active = async () => sample(await scrape(server), 'ordersource_subscriptions_active', { field: 'inventoryChanged' }) ?? 0;
+    const sku = unique('EXP');
+    await command(staff, 'addProduct', { sku, name: 'Expiring', priceCents: 100, initialStock: 1 });
+    const before = await active();
+    // The stream ends with UNAUTHENTICATED when its token expires.
+    const expiring = await signAccessToken({ sub: 'ops', role: 'staff' }, server.services.config.jwt, '2s');
+    const sub = subscribe(server.wsUrl, expiring, 'subscription($sku: String) { inventoryChanged(sku: $sku) { sku } }', { sku });
+    try {
+      await sub.waitFor(1);
+      expect(await active()).toBe(before + 1);
+      expect(JSON.stringify(await sub.waitForError(5_000))).toContain('UNAUTHENTICATED');
+      await vi.waitFor(async () => expect(await active()).toBe(before), { timeout: 5_000, interval: 50 });
+    } finally {
+      await sub.close();
+    }
   });
 
   it('keeps a registry per server, so two servers in one process count apart', async () => {

@@ -1,7 +1,7 @@
-import type { EventEmitter } from 'node:events';
 import type { Authentication } from '../auth/actor.js';
 import { DomainError, UnauthenticatedError } from '../domain/errors.js';
 import type { LiveDelivery } from './liveDelivery.js';
+import type { ChangeSource } from './liveFeed.js';
 
 /** A subscriber fell so far behind that its queue filled up. */
 export class SubscriberTooSlowError extends DomainError {
@@ -16,7 +16,7 @@ export const MAX_PENDING_CHANGES = 1_000;
 
 export interface ChangeStreamOptions<C, V> {
   /** Where live changes come from, and the event name to listen to. */
-  feed: EventEmitter;
+  feed: ChangeSource;
   event: string;
   /** What comes first: the current state, or a replay after a position (read after listening). */
   initial: () => Promise<V[]>;
@@ -89,7 +89,11 @@ class ChangeStream<C, V extends { position: bigint }> implements AsyncIterableIt
     if (this.ended) return { done: true, value: undefined };
     if (!this.started) {
       this.started = true;
-      this.replay = await this.options.initial();
+      try {
+        this.replay = await this.options.initial();
+      } finally {
+        this.options.delivery?.initialRead?.();
+      }
     }
     const value = this.takeReplay() ?? (await this.takeQueued());
     if (this.failure) throw this.failure;

@@ -20,6 +20,8 @@ export function closeIfTooSlow(socket: WebSocket, maxBufferedBytes: number): boo
 export interface LiveDelivery {
   /** Executes the subscriber's operation on `value` (shared, see below) and sends the result. */
   send(value: object): Promise<void>;
+  /** The subscription has read its current state or replay (its socket's next may start reading). */
+  initialRead?(): void;
 }
 
 export interface WsDeliveryOptions {
@@ -35,6 +37,8 @@ export interface WsDeliveryOptions {
   maxBufferedBytes: number;
   /** The server's error masking, the same as every other result gets (request id included). */
   maskError: (error: GraphQLError) => GraphQLError;
+  /** Called once the subscription has read its current state or replay. */
+  onInitialRead?: () => void;
 }
 
 /**
@@ -58,6 +62,7 @@ export function wsDelivery(options: WsDeliveryOptions): LiveDelivery {
   const shape = JSON.stringify([operation.query, operation.operationName ?? null, operation.variables ?? null, describeActor(options.auth.actor)]);
   const prefix = `{"id":${JSON.stringify(options.id)},"type":"next","payload":`;
   return {
+    initialRead: options.onInitialRead,
     async send(value) {
       let byShape = payloads.get(value);
       if (!byShape) payloads.set(value, (byShape = new Map()));

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 
@@ -32,6 +31,14 @@ export interface ProjectionProgressSource {
   onReconnect(listener: () => void): () => void;
 }
 
+/** Where a subscriber listens for live changes (the live feed; any EventEmitter in unit tests). */
+export interface ChangeSource {
+  on<C>(event: string, listener: (change: C) => void): unknown;
+  off<C>(event: string, listener: (change: C) => void): unknown;
+}
+
+type Listener = (change: unknown) => void;
+
 /**
  * Live changes for this process's subscribers, taken from the read tables after the projection
  * that fills them has committed (announced on PostgreSQL's projections channel by whichever
@@ -39,13 +46,19 @@ export interface ProjectionProgressSource {
  * process sees every change without any other broker. One read per committed batch serves all
  * subscribers; a source of kind `order` emits `order:<id>` and `order`.
  */
-export class LiveFeed extends EventEmitter {
+export class LiveFeed implements ChangeSource {
   /** How far each live projection's changes have been pushed, by projection name (set by start). */
   private readonly cursors = new Map<string, bigint>();
   private readonly sources = new Map<string, LiveSource>();
   private work: Promise<void> = Promise.resolve();
   private unsubscribe?: () => void;
   private unsubscribeReconnect?: () => void;
+  /**
+   * Listeners by event name. A Set, not an EventEmitter's array: removing one is O(1), so a client
+   * dropping tens of thousands of subscriptions at once costs time linear in their number, where
+   * searching one shared array per removal took seconds and held the event loop.
+   */
+  private readonly listeners = new Map<string, Set<Listener>>();
   /** Listeners per kind (the event name up to its `:`). */
   private readonly listening = new Map<string, number>();
 
@@ -55,19 +68,41 @@ export class LiveFeed extends EventEmitter {
     private readonly logger: Logger,
     sources: readonly LiveSource[],
   ) {
-    super();
-    this.setMaxListeners(0);
     for (const source of sources) this.sources.set(source.projection, source);
-    // With nobody listening to a kind, its pulls only move the cursor: no read after every batch.
-    // A subscriber listens before it reads its initial state or replay, and rows are committed
-    // before their batch is announced, so whatever it did not hear, it reads.
-    const count = (event: string | symbol, by: number) => {
-      if (typeof event !== 'string') return;
-      const kind = event.split(':')[0]!;
-      this.listening.set(kind, (this.listening.get(kind) ?? 0) + by);
-    };
-    this.on('newListener', (event: string | symbol) => count(event, 1));
-    this.on('removeListener', (event: string | symbol) => count(event, -1));
+  }
+
+  /** Calls `listener` with each change emitted as `event` (`<kind>` or `<kind>:<key>`). */
+  on<C>(event: string, listener: (change: C) => void): void {
+    let listeners = this.listeners.get(event);
+    if (!listeners) this.listeners.set(event, (listeners = new Set()));
+    if (listeners.has(listener as Listener)) return;
+    listeners.add(listener as Listener);
+    this.count(event, 1);
+  }
+
+  off<C>(event: string, listener: (change: C) => void): void {
+    const listeners = this.listeners.get(event);
+    if (!listeners?.delete(listener as Listener)) return;
+    if (listeners.size === 0) this.listeners.delete(event);
+    this.count(event, -1);
+  }
+
+  listenerCount(event: string): number {
+    return this.listeners.get(event)?.size ?? 0;
+  }
+
+  // With nobody listening to a kind, its pulls only move the cursor: no read after every batch.
+  // A subscriber listens before it reads its initial state or replay, and rows are committed
+  // before their batch is announced, so whatever it did not hear, it reads.
+  private count(event: string, by: number): void {
+    const kind = event.split(':')[0]!;
+    this.listening.set(kind, (this.listening.get(kind) ?? 0) + by);
+  }
+
+  private emit(event: string, change: unknown): void {
+    const listeners = this.listeners.get(event);
+    // A copy, as an EventEmitter takes: a listener added while this change is handed out waits for the next.
+    if (listeners) for (const listener of [...listeners]) listener(change);
   }
 
   private heard(kind: string): boolean {
@@ -105,7 +140,7 @@ export class LiveFeed extends EventEmitter {
   /**
    * Pushes the changes of a live projection after its cursor up to `position`, then moves the
    * cursor (a failed read leaves it, so the next pull reads those changes again). With nobody
-   * listening to its kind there is nothing to read (see the constructor).
+   * listening to its kind there is nothing to read (see `count`).
    */
   private async pull(name: string, position: bigint): Promise<void> {
     const cursor = this.cursors.get(name);

@@ -1,6 +1,6 @@
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { getOperationAST, Kind } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
 import type { Metrics } from './metrics.js';
 
 /**
@@ -29,7 +29,11 @@ export function usePrometheusMetrics(metrics: Metrics, endpoint = '/metrics'): P
   };
 }
 
-/** Counts each subscription from its start until its stream ends, however it ends (envelop's onEnd). */
+/**
+ * Counts each subscription from its start until its stream ends, however it ends: completed,
+ * left by the client, or failed. (Envelop's onEnd misses the last: a stream whose `next` rejects
+ * is not returned by graphql-ws, so the end is counted here, on the rejection too.)
+ */
 function useActiveSubscriptions(metrics: Metrics): Plugin {
   return {
     onSubscribe({ args }) {
@@ -37,9 +41,14 @@ function useActiveSubscriptions(metrics: Metrics): Plugin {
       const first = operation?.selectionSet.selections[0];
       const field = first?.kind === Kind.FIELD ? first.name.value : 'unknown';
       return {
-        onSubscribeResult({ result }) {
-          if (!(Symbol.asyncIterator in result)) return undefined;
-          return { onEnd: metrics.subscriptionStarted(field) };
+        onSubscribeResult({ result, setResult }) {
+          if (!isAsyncIterable(result)) return;
+          const ended = metrics.subscriptionStarted(field);
+          const failed = (error: unknown) => {
+            ended();
+            throw error;
+          };
+          setResult(mapAsyncIterator(result, (value) => value, failed, ended));
         },
       };
     },
