@@ -31,6 +31,8 @@ async function main(): Promise<void> {
   const db = connectDatabase(storage.connectionString, {
     poolSize: config.dbPoolSize,
     onError: (err) => logger.warn({ err }, 'database connection error'),
+    onHealthChange: (trouble) =>
+      trouble ? logger.warn({ trouble }, 'database health gate closed: requests answer DATABASE_UNAVAILABLE') : logger.info('database health gate open again'),
   });
   const services = createServices({ config, logger, db, features: FEATURES, progressChannel: redisProgress });
   let app;

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { isDatabaseUnavailable } from '../db/database.js';
+import { runOutsideDatabaseWork } from '../db/health.js';
 import { appendBatch, appendToStreams, validateAppend } from './append.js';
 import type { AppendOutcome, AppendRequest } from './types.js';
 
@@ -36,7 +37,9 @@ export class GroupCommitter {
     while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
       const batch = this.takeBatch();
       this.inFlight++;
-      void this.commit(batch).finally(() => {
+      // A batch carries other callers' appends: it belongs to no one execution, so an execution
+      // that times out does not cancel it (its own append commits or not, as one statement).
+      void runOutsideDatabaseWork(() => this.commit(batch)).finally(() => {
         this.inFlight--;
         this.drain();
       });
