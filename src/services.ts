@@ -1,6 +1,6 @@
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
-import { EventStore, type AppendObserver } from './eventStore/eventStore.js';
+import { EventStore } from './eventStore/eventStore.js';
 import type { FeatureModule } from './feature.js';
 import { LiveFeed, type ProjectionProgressSource } from './live/liveFeed.js';
 import type { Logger } from './logger.js';
@@ -43,11 +43,7 @@ export interface ServiceOptions {
  */
 export function createServices({ config, logger, db, features, progressChannel }: ServiceOptions): Services {
   const metrics = new Metrics(db.pool, logger, features.flatMap((f) => f.projections).map((p) => p.name));
-  const observeAppend: AppendObserver = (seconds, result) => {
-    metrics.observeAppend(seconds, result);
-    if (result === 'ok') db.health.noteWriteSucceeded();
-  };
-  const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), observeAppend, {
+  const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend, {
     stateCacheStreams: config.stateCacheStreams,
   });
   const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs }, features.flatMap((f) => f.projections));

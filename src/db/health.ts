@@ -9,8 +9,12 @@ export interface HeartbeatOptions {
 
 export const DEFAULT_HEARTBEAT: HeartbeatOptions = { intervalMs: 500, timeoutMs: 1_500 };
 
-/** How long a storage-full error keeps readiness at 503 when no write succeeds after it. */
-const STORAGE_FULL_HOLD_MS = 30_000;
+/**
+ * How long a storage-full error keeps readiness at STORAGE_FULL. Writers retrying (the
+ * projections do, every second or so) renew it for as long as the disk stays full; a successful
+ * write in between does not end it, as one table may still have room while another cannot grow.
+ */
+const STORAGE_FULL_HOLD_MS = 5_000;
 
 /** Why requests that need the database cannot be served right now. */
 export type DatabaseTrouble = { code: 'DATABASE_UNAVAILABLE' | 'STORAGE_FULL'; message: string };
@@ -102,7 +106,7 @@ function socketOf(client: pg.ClientBase): { destroy(): void } | undefined {
  * already waiting on the frozen server fail now rather than after TCP gives up. The heartbeat
  * keeps trying; its first answer opens the gate again and the pool reconnects on demand.
  *
- * It also remembers a recent out-of-space error (until a write succeeds), for `/ready`.
+ * It also remembers a recent out-of-space error, for `/ready`.
  */
 export class DatabaseHealth {
   private client: pg.Client | undefined;
@@ -135,11 +139,6 @@ export class DatabaseHealth {
   /** A write failed for lack of space. */
   noteStorageFull(): void {
     this.storageFullAt = Date.now();
-  }
-
-  /** A write committed: whatever space shortage there was is over. */
-  noteWriteSucceeded(): void {
-    this.storageFullAt = undefined;
   }
 
   start(): void {

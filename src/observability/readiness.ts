@@ -24,7 +24,7 @@ export const READY_TIMEOUT_MS = 2_000;
 
 /**
  * Readiness: the health gate reports no trouble (the heartbeat answers, no write failed for lack
- * of space since the last one that succeeded), the database answers `SELECT 1` within {@link READY_TIMEOUT_MS}, and every
+ * of space in the last seconds), the database answers `SELECT 1` within {@link READY_TIMEOUT_MS}, and every
  * projection is RUNNING and at most `READY_MAX_PROJECTION_LAG` positions behind the head (so
  * reads through this server are current). Projection errors stay out of the body (it is not
  * authenticated): staff read them with the `projections` query.
