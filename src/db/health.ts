@@ -19,6 +19,11 @@ const STORAGE_FULL_HOLD_MS = 5_000;
 /** Why requests that need the database cannot be served right now. */
 export type DatabaseTrouble = { code: 'DATABASE_UNAVAILABLE' | 'STORAGE_FULL'; message: string };
 
+/** The pool's refusal while the health gate is closed (a connection error: DATABASE_UNAVAILABLE). */
+export class DatabaseGateClosedError extends Error {
+  readonly code = '08006';
+}
+
 /**
  * The database work one GraphQL execution started: the pooled connections it holds, so that an
  * execution answered EXECUTION_TIMEOUT can cancel its statements instead of leaving them running.
@@ -124,7 +129,7 @@ export class DatabaseHealth {
   ) {
     pool.on('connect', (client) => this.clients.add(client as pg.PoolClient));
     pool.on('remove', (client) => this.clients.delete(client as pg.PoolClient));
-    pool.refusal = () => (this.unavailable ? Object.assign(new Error(this.unavailable.message), { code: '08006' }) : undefined);
+    pool.refusal = () => (this.unavailable ? new DatabaseGateClosedError(this.unavailable.message) : undefined);
   }
 
   /** What keeps requests from being served, if anything (the heartbeat's verdict first). */
