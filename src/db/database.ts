@@ -19,6 +19,11 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
   /** Called for errors on idle pooled connections (for example when the server restarts). */
   onError?: (error: Error) => void;
+  /**
+   * PostgreSQL's `statement_timeout` for the pool's connections (default none): a backstop that
+   * ends any statement running longer, whoever forgot it. Scripts that rebuild leave it off.
+   */
+  statementTimeoutMs?: number;
   /** The heartbeat behind the health gate; false runs without one (short-lived scripts). */
   heartbeat?: HeartbeatOptions | false;
   /** Told when the gate closes (with why) and opens again (undefined). */
@@ -37,6 +42,7 @@ export function connectDatabase(connectionString: string, options: DatabaseOptio
     // outage answers DATABASE_UNAVAILABLE within this bound, and the pool reconnects by itself
     // once the database is back (a connection broken by the outage is discarded on release).
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   pool.on('error', (error) => options.onError?.(error));
   const adapter = new PrismaPg(pool, { onPoolError: options.onError });

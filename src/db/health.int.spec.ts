@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useExecutionTimeout } from '../graphql/security/executionTimeout.js';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/testDatabase.js';
-import type { Database } from './database.js';
+import { connectDatabase, type Database } from './database.js';
 import { cancelDatabaseWork, DatabaseWork, runWithDatabaseWork } from './health.js';
 
 let testDb: TestDatabase;
@@ -59,5 +59,16 @@ describe('cancelling the database work of an execution', () => {
     const result = (await execute!({})) as { errors: { extensions: { code: string } }[] };
     expect(result.errors[0]!.extensions.code).toBe('EXECUTION_TIMEOUT');
     await eventuallyZero(sleepingBackends);
+  });
+});
+
+describe('DB_STATEMENT_TIMEOUT_MS', () => {
+  it('makes PostgreSQL end a pooled statement that runs longer', async () => {
+    const bounded = connectDatabase(testDb.connectionString, { poolSize: 1, statementTimeoutMs: 200, heartbeat: false });
+    try {
+      await expect(bounded.pool.query('SELECT pg_sleep(5)')).rejects.toMatchObject({ code: '57014' });
+    } finally {
+      await bounded.close();
+    }
   });
 });
