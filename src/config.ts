@@ -18,6 +18,8 @@ const schema = z.object({
   DATABASE_URL: postgresUrl.optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
+  DB_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1_500),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   STATE_CACHE_STREAMS: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)').optional(),
   JWT_ISSUER: z.string().min(1).optional(),
@@ -59,6 +61,10 @@ export interface Config {
   databaseUrl?: string;
   dataDir: string;
   dbPoolSize: number;
+  /** The health gate closes when the database leaves its heartbeat unanswered this long. */
+  dbHeartbeatTimeoutMs: number;
+  /** PostgreSQL's `statement_timeout` on the server's pooled connections; 0 for none. */
+  dbStatementTimeoutMs: number;
   /** Folded stream states kept in memory per process (most recently used); 0 turns the cache off. */
   stateCacheStreams: number;
   jwt: { secret: string; isDevelopmentSecret: boolean; issuer?: string; audience?: string };
@@ -123,6 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: v.DATABASE_URL,
     dataDir: path.resolve(v.DATA_DIR),
     dbPoolSize: v.DB_POOL_SIZE,
+    dbHeartbeatTimeoutMs: v.DB_HEARTBEAT_TIMEOUT_MS,
+    dbStatementTimeoutMs: v.DB_STATEMENT_TIMEOUT_MS,
     stateCacheStreams: v.STATE_CACHE_STREAMS,
     jwt: {
       secret: v.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,

@@ -1,6 +1,7 @@
 import { startApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { connectDatabase } from './db/database.js';
+import { DEFAULT_HEARTBEAT } from './db/health.js';
 import { openStorage } from './db/storage.js';
 import { FEATURES } from './features.js';
 import { createLogger } from './logger.js';
@@ -30,7 +31,11 @@ async function main(): Promise<void> {
   const storage = await openStorage(config, logger);
   const db = connectDatabase(storage.connectionString, {
     poolSize: config.dbPoolSize,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+    heartbeat: { ...DEFAULT_HEARTBEAT, timeoutMs: config.dbHeartbeatTimeoutMs },
     onError: (err) => logger.warn({ err }, 'database connection error'),
+    onHealthChange: (trouble) =>
+      trouble ? logger.warn({ trouble }, 'database health gate closed: requests answer DATABASE_UNAVAILABLE') : logger.info('database health gate open again'),
   });
   const services = createServices({ config, logger, db, features: FEATURES, progressChannel: redisProgress });
   let app;

@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { EventStore } from './eventStore/eventStore.js';
+import { createRateLimitStore, type RateLimitStore } from './graphql/security/rateLimitStores.js';
 import type { FeatureModule } from './feature.js';
 import { LiveFeed, type ProjectionProgressSource } from './live/liveFeed.js';
 import type { Logger } from './logger.js';
@@ -20,6 +21,8 @@ export interface Services {
   metrics: Metrics;
   /** The features the service is made of (their GraphQL makes the schema). */
   features: readonly FeatureModule[];
+  /** Where the mutation rate limit's buckets live, shared by every process (absent when off). */
+  rateLimits?: RateLimitStore;
 }
 
 /** Where projection progress is announced when PostgreSQL's NOTIFY is not the channel (Redis). */
@@ -51,7 +54,8 @@ export function createServices({ config, logger, db, features, progressChannel }
   // Read-your-writes waits hear progress on the same channel as the live feed.
   if (progressChannel) readSide.consistency.follow(progressChannel);
   const liveFeed = new LiveFeed(db, progressChannel ?? eventStore.notifier, logger, features.flatMap((f) => f.liveSources));
-  return { config, logger, db, eventStore, readSide, liveFeed, metrics, features };
+  const rateLimits = createRateLimitStore(config, db.pool);
+  return { config, logger, db, eventStore, readSide, liveFeed, metrics, features, rateLimits };
 }
 
 /** Starts listening for commits, the projections (unless RUN_PROJECTIONS=false) and the live feed. */
@@ -67,4 +71,5 @@ export async function stopServices(services: Services): Promise<void> {
   services.liveFeed.stop();
   await services.readSide.stop();
   await services.eventStore.stop();
+  await services.rateLimits?.close?.();
 }

@@ -1,12 +1,15 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
+import type pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { DatabaseHealth, DEFAULT_HEARTBEAT, GatedPool, type DatabaseTrouble, type HeartbeatOptions } from './health.js';
 
 /** One pool shared by Prisma (through `@prisma/adapter-pg`) and the few raw `pg` calls. */
 export interface Database {
   prisma: PrismaClient;
   pool: pg.Pool;
   connectionString: string;
+  /** The health gate: fails requests fast while the database does not answer (see DatabaseHealth). */
+  health: DatabaseHealth;
   close(): Promise<void>;
 }
 
@@ -16,6 +19,15 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
   /** Called for errors on idle pooled connections (for example when the server restarts). */
   onError?: (error: Error) => void;
+  /**
+   * PostgreSQL's `statement_timeout` for the pool's connections (default none): a backstop that
+   * ends any statement running longer, whoever forgot it. Scripts that rebuild leave it off.
+   */
+  statementTimeoutMs?: number;
+  /** The heartbeat behind the health gate; false runs without one (short-lived scripts). */
+  heartbeat?: HeartbeatOptions | false;
+  /** Told when the gate closes (with why) and opens again (undefined). */
+  onHealthChange?: (trouble: DatabaseTrouble | undefined) => void;
 }
 
 /** Default bound on waiting for a connection (a new one, or a free one from a busy pool). */
@@ -23,24 +35,28 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 
 /** Opens the pool and the Prisma client for one PostgreSQL database. */
 export function connectDatabase(connectionString: string, options: DatabaseOptions = {}): Database {
-  const pool = new pg.Pool({
+  const pool = new GatedPool({
     connectionString,
     max: options.poolSize ?? 20,
     // Fail fast rather than queue when the database is gone or unreachable: a request during an
     // outage answers DATABASE_UNAVAILABLE within this bound, and the pool reconnects by itself
     // once the database is back (a connection broken by the outage is discarded on release).
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   pool.on('error', (error) => options.onError?.(error));
   const adapter = new PrismaPg(pool, { onPoolError: options.onError });
   const prisma = new PrismaClient({ adapter });
+  const health = new DatabaseHealth(connectionString, pool, options.heartbeat || DEFAULT_HEARTBEAT, options.onHealthChange);
+  if (options.heartbeat !== false) health.start();
   let closed: Promise<void> | undefined;
   return {
     prisma,
     pool,
     connectionString,
+    health,
     close() {
-      closed ??= prisma.$disconnect().then(() => pool.end());
+      closed ??= health.stop().then(() => prisma.$disconnect()).then(() => pool.end());
       return closed;
     },
   };
@@ -74,6 +90,29 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (typeof candidate.message === 'string' && UNAVAILABLE_MESSAGE.test(candidate.message)) return true;
     // Node reports a refused connection to a name with several addresses as an AggregateError.
     if (Array.isArray(candidate.errors) && candidate.errors.some((inner) => isDatabaseUnavailable(inner))) return true;
+    e = candidate.cause;
+  }
+  return false;
+}
+
+// 53100 disk_full, and 53000 insufficient_resources (which PostgreSQL also raises for a failed
+// file write); not 53200 out of memory, 53300 too many connections or 53400 configuration limits.
+const STORAGE_FULL_SQLSTATE = new Set(['53100', '53000']);
+const STORAGE_FULL_MESSAGE = /No space left on device|could not extend file|ENOSPC/;
+
+/**
+ * True when `error` (in any of the shapes {@link isDatabaseUnavailable} reads) says the database
+ * could not write for lack of storage space. The write did not happen; it can succeed once space
+ * is freed. (A WAL write that fails this way PANICs the server instead: its clients then see a
+ * lost connection, DATABASE_UNAVAILABLE, until PostgreSQL has restarted.)
+ */
+export function isStorageFull(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
+    const candidate = e as { code?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: string; originalMessage?: string } } } };
+    if (typeof candidate.code === 'string' && (STORAGE_FULL_SQLSTATE.has(candidate.code) || candidate.code === 'ENOSPC')) return true;
+    const adapterCause = candidate.meta?.driverAdapterError?.cause;
+    if (adapterCause?.originalCode && STORAGE_FULL_SQLSTATE.has(adapterCause.originalCode)) return true;
+    if (typeof candidate.message === 'string' && STORAGE_FULL_MESSAGE.test(candidate.message)) return true;
     e = candidate.cause;
   }
   return false;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable } from './database.js';
+import { isDatabaseUnavailable, isStorageFull } from './database.js';
 
 describe('isDatabaseUnavailable', () => {
   it.each([
@@ -26,5 +26,25 @@ describe('isDatabaseUnavailable', () => {
     ['no error at all', undefined],
   ])('is false for %s', (_name, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});
+
+describe('isStorageFull', () => {
+  it.each([
+    ['a disk_full error (53100)', Object.assign(new Error('could not extend file "base/16384/16385": No space left on device'), { code: '53100' })],
+    ['insufficient resources (53000)', Object.assign(new Error('could not write to file'), { code: '53000' })],
+    ['Prisma wrapping a disk_full error', Object.assign(new Error('x'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'postgres', originalCode: '53100' } } } })],
+    ['an ENOSPC message in a cause', new Error('append failed', { cause: new Error('could not write to file "pg_wal/xlogtemp.1": No space left on device') })],
+  ])('is true for %s', (_name, error) => {
+    expect(isStorageFull(error)).toBe(true);
+  });
+
+  it.each([
+    ['too many connections (53300)', Object.assign(new Error('sorry, too many clients already'), { code: '53300' })],
+    ['out of memory (53200)', Object.assign(new Error('out of memory'), { code: '53200' })],
+    ['a unique violation', Object.assign(new Error('duplicate key'), { code: '23505' })],
+    ['no error at all', undefined],
+  ])('is false for %s', (_name, error) => {
+    expect(isStorageFull(error)).toBe(false);
   });
 });

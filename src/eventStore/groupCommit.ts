@@ -1,10 +1,14 @@
 import type pg from 'pg';
 import { isDatabaseUnavailable } from '../db/database.js';
+import { DatabaseGateClosedError, runOutsideDatabaseWork } from '../db/health.js';
 import { appendBatch, appendToStreams, validateAppend } from './append.js';
 import type { AppendOutcome, AppendRequest } from './types.js';
 
 /** One caller's command id (JSON keeps any two distinct pairs distinct). */
 const idempotencyKey = ({ caller, commandId }: { caller: string; commandId: string }): string => JSON.stringify([caller, commandId]);
+
+/** When an append whose answer was lost is sent again (ms after the loss, then between tries). */
+const AMBIGUOUS_RECHECK_MS = [0, 250, 750];
 
 interface Pending {
   request: AppendRequest;
@@ -40,7 +44,9 @@ export class GroupCommitter {
     while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
       const batch = this.takeBatch();
       this.inFlight++;
-      void this.commit(batch).finally(() => {
+      // A batch carries other callers' appends: it belongs to no one execution, so an execution
+      // that times out does not cancel it (its own append commits or not, as one statement).
+      void runOutsideDatabaseWork(() => this.commit(batch)).finally(() => {
         this.inFlight--;
         this.drain();
       });
@@ -80,23 +86,48 @@ export class GroupCommitter {
   private async commit(batch: Pending[]): Promise<void> {
     if (batch.length === 1) {
       const [only] = batch;
-      await appendToStreams(this.pool, only!.request).then(only!.resolve, only!.reject);
+      await appendToStreams(this.pool, only!.request).then(only!.resolve, (error: unknown) =>
+        isDatabaseUnavailable(error) ? this.resolveAmbiguous(only!, error) : only!.reject(error),
+      );
       return;
     }
     try {
       const results = await appendBatch(this.pool, batch.map((p) => p.request));
       results.forEach((result, i) => (result instanceof Error ? batch[i]!.reject(result) : batch[i]!.resolve(result)));
     } catch (error) {
-      // The connection was lost: the batch may have committed before the answer was lost, so
-      // running its appends again could write them twice. Each caller gets the error instead
-      // (DATABASE_UNAVAILABLE; a client retry with the same commandId is answered safely).
+      // The connection was lost: the batch may have committed before the answer was lost.
       if (isDatabaseUnavailable(error)) {
-        for (const pending of batch) pending.reject(error);
+        await Promise.all(batch.map((pending) => this.resolveAmbiguous(pending, error)));
         return;
       }
       // The whole batch rolled back (for example a command id raced in from another process):
       // nothing was written, so each command runs again on its own and gets its own answer.
       await Promise.all(batch.map((p) => appendToStreams(this.pool, p.request).then(p.resolve, p.reject)));
     }
+  }
+
+  /**
+   * The connection was lost after the append was sent: it may have committed, its answer lost.
+   * An append with a command id settles that by being sent again: the idempotency record makes a
+   * committed one answer as a repeat (its stored outcome), and one that never committed commits
+   * now, once. Tried for about a second (a dropped connection to a live database resolves at
+   * once); if the database stays away (or the health gate says it is), the caller gets the
+   * original error, DATABASE_UNAVAILABLE, and the client's retry with the same commandId settles
+   * it later. An append without a command id cannot be told apart from a new one, so running it
+   * again could write it twice: it fails. (Nor is anything ambiguous when the gate refused it.)
+   */
+  private async resolveAmbiguous(pending: Pending, lost: unknown): Promise<void> {
+    if (!pending.request.idempotency || lost instanceof DatabaseGateClosedError) return pending.reject(lost);
+    for (const waitMs of AMBIGUOUS_RECHECK_MS) {
+      if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+      try {
+        return pending.resolve(await appendToStreams(this.pool, pending.request));
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) return pending.reject(error);
+        // The heartbeat says the database is away: waiting here would only delay the answer.
+        if (error instanceof DatabaseGateClosedError) break;
+      }
+    }
+    pending.reject(lost);
   }
 }

@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { DomainError } from '../domain/errors.js';
 import { authenticate } from '../auth/tokens.js';
-import { isDatabaseUnavailable } from '../db/database.js';
+import { isDatabaseUnavailable, isStorageFull } from '../db/database.js';
 import { usePrometheusMetrics } from '../observability/prometheus.js';
 import { useReadinessCheck } from '../observability/readiness.js';
 import type { Services } from '../services.js';
@@ -24,6 +24,10 @@ function exposeDomainErrors(error: unknown, message: string, isDev?: boolean): E
   if (original instanceof DomainError && error instanceof GraphQLError) {
     const { code, message: reason, name: _name, stack: _stack, ...details } = original as DomainError & Record<string, unknown>;
     return new GraphQLError(reason, { nodes: error.nodes, path: error.path, extensions: { code, ...details } });
+  }
+  // Nor is a full disk: nothing was written, and the same command succeeds once space is freed.
+  if (isStorageFull(original) && error instanceof GraphQLError) {
+    return new GraphQLError('the database is out of storage space; nothing was written: try again later', { nodes: error.nodes, path: error.path, extensions: { code: 'STORAGE_FULL' } });
   }
   // A database outage is not a bug: say so with a code clients can retry on (with the same commandId).
   if (isDatabaseUnavailable(original) && error instanceof GraphQLError) {
@@ -50,7 +54,14 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
     landingPage: false,
     graphiql: graphiqlOptions(services.config),
     logging: false,
-    maskedErrors: { isDev: false, maskError: exposeDomainErrors },
+    maskedErrors: {
+      isDev: false,
+      maskError: (error, message, isDev) => {
+        // `/ready` reports the shortage until a write succeeds again.
+        if (isStorageFull(error instanceof GraphQLError ? error.originalError : error)) services.db.health.noteStorageFull();
+        return exposeDomainErrors(error, message, isDev);
+      },
+    },
     // 413 beyond MAX_BODY_BYTES comes from useRequestBodyLimit (a cheaper equivalent), below.
     maxRequestBodySize: false,
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {

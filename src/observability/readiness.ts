@@ -4,7 +4,7 @@ import { readProjectionProgress, withDeadline, type ProjectionProgress } from '.
 
 /** Why the server is not ready, one entry per failed check (machine-readable `code`). */
 export type ReadinessFailure =
-  | { check: 'database'; code: 'DATABASE_UNAVAILABLE'; message: string }
+  | { check: 'database'; code: 'DATABASE_UNAVAILABLE' | 'STORAGE_FULL'; message: string }
   | { check: 'projections'; code: 'PROJECTION_FAILED' | 'PROJECTION_LAGGING'; projection: string; message: string };
 
 /** The body of `GET /ready`. */
@@ -23,13 +23,17 @@ export interface Readiness {
 export const READY_TIMEOUT_MS = 2_000;
 
 /**
- * Readiness: the database answers `SELECT 1` within {@link READY_TIMEOUT_MS}, and every
+ * Readiness: the health gate reports no trouble (the heartbeat answers, no write failed for lack
+ * of space in the last seconds), the database answers `SELECT 1` within {@link READY_TIMEOUT_MS}, and every
  * projection is RUNNING and at most `READY_MAX_PROJECTION_LAG` positions behind the head (so
  * reads through this server are current). Projection errors stay out of the body (it is not
  * authenticated): staff read them with the `projections` query.
  */
 export async function checkReadiness(services: Pick<Services, 'db' | 'config' | 'logger' | 'readSide'>): Promise<Readiness> {
   const maxProjectionLag = services.config.readyMaxProjectionLag;
+  // The health gate's verdict (a heartbeat unanswered, a recent out-of-space write) needs no query.
+  const trouble = services.db.health.trouble();
+  if (trouble) return { ready: false, failures: [{ check: 'database', ...trouble }], maxProjectionLag };
   const started = performance.now();
   try {
     await withDeadline(services.db.pool.query('SELECT 1'), READY_TIMEOUT_MS, 'the database');

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import type { RecordedEvent } from '../eventStore/types.js';
-import { isDatabaseUnavailable, type Database } from '../db/database.js';
+import { isDatabaseUnavailable, isStorageFull, type Database } from '../db/database.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { Logger } from '../logger.js';
 import { advanceCheckpointAndCommit, beginAndLockCheckpoint, ensureCheckpoint, markFailed, readCheckpoint, skipCheckpoint } from './checkpoints.js';
@@ -108,6 +108,8 @@ export class ProjectionRunner extends EventEmitter {
         // came, re-reads the head from the log in case a notification was lost.
         else if (!this.heardCommit && !(await this.sleep(IDLE_POLL_MS))) this.headKnown = false;
       } catch (err) {
+        // Retrying while the disk is full keeps `/ready` at STORAGE_FULL for as long as it lasts.
+        if (isStorageFull(err)) this.services.db.health.noteStorageFull();
         this.services.logger.warn({ err, projection: this.projection.name }, 'projection step failed; retrying');
         await this.releaseLock();
         await this.sleep(LOCK_RETRY_MS);
@@ -158,8 +160,8 @@ export class ProjectionRunner extends EventEmitter {
     } catch (error) {
       this.checkpoint = undefined;
       if (error instanceof CheckpointMovedError) return 'more';
-      // A lost database is no fault of the events: retry the batch once it is back.
-      if (isDatabaseUnavailable(error) || error instanceof SessionLostError) throw error;
+      // A lost database or a full disk is no fault of the events: retry the batch once it is back.
+      if (isDatabaseUnavailable(error) || isStorageFull(error) || error instanceof SessionLostError) throw error;
       await this.isolateFailure(from, events, error);
       return 'more';
     }
@@ -210,7 +212,7 @@ export class ProjectionRunner extends EventEmitter {
       } catch (error) {
         // Another process took the projection over meanwhile: not ours to mark.
         if (error instanceof CheckpointMovedError) return;
-        if (isDatabaseUnavailable(error) || error instanceof SessionLostError) throw error;
+        if (isDatabaseUnavailable(error) || isStorageFull(error) || error instanceof SessionLostError) throw error;
         await markFailed(this.services.db.prisma, this.projection.name, event.position, error);
         this.services.logger.error({ err: error, projection: this.projection.name, position: event.position.toString() }, 'projection stopped on an event it cannot apply');
         return;

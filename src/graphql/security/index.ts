@@ -13,13 +13,13 @@ import { useUnexpectedErrorMasking } from './unexpectedErrors.js';
  * executing); the masking of unexpected errors (after). All but CSRF run over graphql-ws too.
  * Bounds come from config (README "Configuration").
  */
-export function securityPlugins({ config, logger }: Pick<Services, 'config' | 'logger'>, maskError: (error: unknown) => Error): Plugin[] {
+export function securityPlugins({ config, logger, db, rateLimits }: Pick<Services, 'config' | 'logger' | 'db' | 'rateLimits'>, maskError: (error: unknown) => Error): Plugin[] {
   return [
     useCsrfPrevention(),
     ...operationLimitPlugins(config),
     useArgumentBounds(),
-    useMutationRateLimit(config.rateLimitMutationsPerMinute),
-    useExecutionTimeout(config.executionTimeoutMs),
+    useMutationRateLimit(config.rateLimitMutationsPerMinute, rateLimits, logger),
+    useExecutionTimeout(config.executionTimeoutMs, db.pool),
     useUnexpectedErrorMasking(logger, maskError),
   ];
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,12 @@ export interface OwnedPostgres {
   stop(): Promise<void>;
   /** Starts it again on the same port and waits until it accepts connections. */
   start(): Promise<void>;
+  /**
+   * SIGSTOP of the postmaster and every backend: the server keeps its sockets open but answers
+   * nothing (as a hung host or a black-holed network looks to a client). `thaw` sends SIGCONT.
+   */
+  freeze(): void;
+  thaw(): void;
   /** Stops it and removes its folder. */
   destroy(): Promise<void>;
 }
@@ -72,13 +79,38 @@ export async function startOwnedPostgres(): Promise<OwnedPostgres> {
     await exited;
   }
 
+  /** The postmaster, then its children (read from /proc: no new ones fork once it is stopped). */
+  function processes(): number[] {
+    const postmaster = child?.pid;
+    if (postmaster === undefined) throw new Error('owned PostgreSQL is not running');
+    const children = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ')'.
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+    return [postmaster, ...children];
+  }
+  const signalAll = (signal: NodeJS.Signals) => {
+    for (const pid of processes()) process.kill(pid, signal);
+  };
+
   await start();
   return {
+    freeze: () => signalAll('SIGSTOP'),
+    thaw: () => signalAll('SIGCONT'),
     url: withDatabase(adminUrl, 'ordersource'),
     port,
     start,
     stop,
     async destroy() {
+      if (child) signalAll('SIGCONT'); // a stopped postmaster cannot shut down
       await stop();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -27,6 +27,8 @@ export interface LoadReport {
 export interface WriteLoad {
   /** Acknowledged commands so far. */
   readonly acknowledgedCount: number;
+  /** Errors so far, by code (a live view of the report's). */
+  readonly errors: Readonly<Record<string, number>>;
   /** Requests sent and not yet answered, right now. */
   inFlightNow(): number;
   /** The commandIds of those requests. */
@@ -145,6 +147,9 @@ export function startWriteLoad(url: () => string, customerId: string, clients = 
   return {
     get acknowledgedCount() {
       return report.acknowledged.length;
+    },
+    get errors() {
+      return report.errors;
     },
     inFlightNow: () => inFlight.size,
     inFlightCommandIds: () => [...inFlight],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MutationRateLimiter } from './mutationRateLimit.js';
+import { MutationRateLimiter } from './rateLimitStores.js';
 
 describe('MutationRateLimiter', () => {
   const limiterAt = (perMinute: number) => {

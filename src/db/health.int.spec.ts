@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useExecutionTimeout } from '../graphql/security/executionTimeout.js';
+import { createTestDatabase, type TestDatabase } from '../../tests/support/testDatabase.js';
+import { connectDatabase, type Database } from './database.js';
+import { cancelDatabaseWork, DatabaseWork, runWithDatabaseWork } from './health.js';
+
+let testDb: TestDatabase;
+let db: Database;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  db = testDb.connect({ poolSize: 4 });
+});
+afterAll(() => testDb.drop());
+
+/** Backends of this database running `pg_sleep` (the statements a cancel must stop). */
+async function sleepingBackends(): Promise<number> {
+  const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND pid <> pg_backend_pid()`);
+  return rows[0]!.n;
+}
+
+async function eventuallyZero(check: () => Promise<number>): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while ((await check()) !== 0) {
+    if (Date.now() > deadline) throw new Error('statements still running');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('cancelling the database work of an execution', () => {
+  it('stops its running statements in PostgreSQL, both through the pool and through Prisma, and refuses its later ones', async () => {
+    const work = new DatabaseWork();
+    const viaPool = runWithDatabaseWork(work, () => db.pool.query('SELECT pg_sleep(30)'));
+    // A Prisma query starts when awaited (as in a resolver), so it is awaited inside the work.
+    const viaPrisma = runWithDatabaseWork(work, async () => await db.prisma.$queryRawUnsafe('SELECT pg_sleep(30)'));
+    viaPool.catch(() => {});
+    viaPrisma.catch(() => {});
+    for (let i = 0; i < 100 && (await sleepingBackends()) < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await sleepingBackends()).toBe(2);
+
+    const started = Date.now();
+    await cancelDatabaseWork(db.pool, work);
+    await expect(viaPool).rejects.toThrow();
+    await expect(viaPrisma).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await eventuallyZero(sleepingBackends);
+    await expect(runWithDatabaseWork(work, () => db.pool.query('SELECT 1'))).rejects.toMatchObject({ code: '57014' });
+    // Work outside the cancelled execution is untouched.
+    expect((await db.pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('happens when an execution is answered EXECUTION_TIMEOUT', async () => {
+    const plugin = useExecutionTimeout(300, db.pool);
+    let execute: ((args: unknown) => Promise<unknown>) | undefined;
+    plugin.onExecute!({
+      executeFn: () => db.pool.query('SELECT pg_sleep(30)').then(() => ({ data: {} })),
+      setExecuteFn: (fn: (args: unknown) => Promise<unknown>) => (execute = fn),
+    } as never);
+    const result = (await execute!({})) as { errors: { extensions: { code: string } }[] };
+    expect(result.errors[0]!.extensions.code).toBe('EXECUTION_TIMEOUT');
+    await eventuallyZero(sleepingBackends);
+  });
+});
+
+describe('DB_STATEMENT_TIMEOUT_MS', () => {
+  it('makes PostgreSQL end a pooled statement that runs longer', async () => {
+    const bounded = connectDatabase(testDb.connectionString, { poolSize: 1, statementTimeoutMs: 200, heartbeat: false });
+    try {
+      await expect(bounded.pool.query('SELECT pg_sleep(5)')).rejects.toMatchObject({ code: '57014' });
+    } finally {
+      await bounded.close();
+    }
+  });
+});

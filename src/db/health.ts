@@ -1,0 +1,235 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pg from 'pg';
+
+/** How often the heartbeat asks the database `SELECT 1`, and how long it may take to answer. */
+export interface HeartbeatOptions {
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+export const DEFAULT_HEARTBEAT: HeartbeatOptions = { intervalMs: 500, timeoutMs: 1_500 };
+
+/**
+ * How long a storage-full error keeps readiness at STORAGE_FULL. Writers retrying (the
+ * projections do, every second or so) renew it for as long as the disk stays full; a successful
+ * write in between does not end it, as one table may still have room while another cannot grow.
+ */
+const STORAGE_FULL_HOLD_MS = 5_000;
+
+/** Why requests that need the database cannot be served right now. */
+export type DatabaseTrouble = { code: 'DATABASE_UNAVAILABLE' | 'STORAGE_FULL'; message: string };
+
+/** The pool's refusal while the health gate is closed (a connection error: DATABASE_UNAVAILABLE). */
+export class DatabaseGateClosedError extends Error {
+  readonly code = '08006';
+}
+
+/**
+ * The database work one GraphQL execution started: the pooled connections it holds, so that an
+ * execution answered EXECUTION_TIMEOUT can cancel its statements instead of leaving them running.
+ */
+export class DatabaseWork {
+  readonly clients = new Set<pg.PoolClient>();
+  cancelled = false;
+}
+
+const currentWork = new AsyncLocalStorage<DatabaseWork>();
+
+/** Runs `fn` with `work` collecting every pooled connection it (and what it awaits) checks out. */
+export function runWithDatabaseWork<T>(work: DatabaseWork, fn: () => T): T {
+  return currentWork.run(work, fn);
+}
+
+/**
+ * Runs `fn` outside any execution's work: for shared work started on a request's behalf (a group
+ * commit carries other requests' appends too, so cancelling it for one would fail the others).
+ */
+export function runOutsideDatabaseWork<T>(fn: () => T): T {
+  return currentWork.exit(fn);
+}
+
+/**
+ * A pool that refuses new work at once while the heartbeat says the database does not answer
+ * (instead of queueing behind a frozen server until a connect timeout), and that records which
+ * execution holds each connection.
+ */
+export class GatedPool extends pg.Pool {
+  /** Set by {@link DatabaseHealth}: the reason to refuse, or undefined to let work through. */
+  refusal: () => Error | undefined = () => undefined;
+  private readonly owners = new WeakMap<pg.PoolClient, DatabaseWork>();
+
+  constructor(config: pg.PoolConfig) {
+    super(config);
+    // A connection cut while checked out (by the gate, or by a timed-out execution) emits 'error'
+    // on its client; the statement on it fails with that error anyway, and without a listener
+    // the event would end the process.
+    this.on('connect', (client) => client.on('error', () => {}));
+    this.on('release', (_error: Error | undefined, client: pg.PoolClient) => {
+      this.owners.get(client)?.clients.delete(client);
+      this.owners.delete(client);
+    });
+  }
+
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): void;
+  override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): Promise<pg.PoolClient> | void {
+    const work = currentWork.getStore();
+    const refusal = this.refusal() ?? (work?.cancelled ? Object.assign(new Error('canceling statement: the operation timed out'), { code: '57014' }) : undefined);
+    if (refusal) {
+      if (!callback) return Promise.reject(refusal);
+      process.nextTick(() => callback(refusal, undefined, () => {}));
+      return;
+    }
+    const track = (client: pg.PoolClient | undefined) => {
+      if (!client || !work) return;
+      work.clients.add(client);
+      this.owners.set(client, work);
+    };
+    if (!callback) {
+      return super.connect().then((client) => {
+        track(client);
+        return client;
+      });
+    }
+    super.connect((err, client, done) => {
+      track(client);
+      callback(err, client, done);
+    });
+  }
+}
+
+/** The socket under a pg client (not part of pg's typings, stable across pg 8). */
+function socketOf(client: pg.ClientBase): { destroy(): void } | undefined {
+  return (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
+}
+
+/**
+ * The database health gate. A heartbeat on a connection of its own asks `SELECT 1` every
+ * `intervalMs`; when no answer comes within `timeoutMs` (a frozen or black-holed server never
+ * refuses, it just stops answering), the gate closes: the pool refuses new work at once with a
+ * connection error (DATABASE_UNAVAILABLE), and every pooled connection is cut, so statements
+ * already waiting on the frozen server fail now rather than after TCP gives up. The heartbeat
+ * keeps trying; its first answer opens the gate again and the pool reconnects on demand.
+ *
+ * It also remembers a recent out-of-space error, for `/ready`.
+ */
+export class DatabaseHealth {
+  private client: pg.Client | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private unavailable: DatabaseTrouble | undefined;
+  private storageFullAt: number | undefined;
+  private readonly clients = new Set<pg.PoolClient>();
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly pool: GatedPool,
+    private readonly options: HeartbeatOptions = DEFAULT_HEARTBEAT,
+    private readonly onChange?: (trouble: DatabaseTrouble | undefined) => void,
+  ) {
+    pool.on('connect', (client) => this.clients.add(client as pg.PoolClient));
+    pool.on('remove', (client) => this.clients.delete(client as pg.PoolClient));
+    pool.refusal = () => (this.unavailable ? new DatabaseGateClosedError(this.unavailable.message) : undefined);
+  }
+
+  /** What keeps requests from being served, if anything (the heartbeat's verdict first). */
+  trouble(): DatabaseTrouble | undefined {
+    if (this.unavailable) return this.unavailable;
+    if (this.storageFullAt !== undefined && Date.now() - this.storageFullAt < STORAGE_FULL_HOLD_MS) {
+      return { code: 'STORAGE_FULL', message: 'the database is out of storage space: writes fail until space is freed' };
+    }
+    return undefined;
+  }
+
+  /** A write failed for lack of space. */
+  noteStorageFull(): void {
+    this.storageFullAt = Date.now();
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.dropClient();
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.beat(), ms);
+    this.timer.unref();
+  }
+
+  private async beat(): Promise<void> {
+    const started = Date.now();
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.probe(),
+        new Promise((_, reject) => {
+          deadline = setTimeout(() => reject(new Error(`the database did not answer its heartbeat within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+        }),
+      ]);
+      if (this.unavailable) {
+        this.unavailable = undefined;
+        this.onChange?.(this.trouble());
+      }
+    } catch (error) {
+      this.dropClient();
+      if (!this.unavailable && !this.stopped) {
+        this.unavailable = { code: 'DATABASE_UNAVAILABLE', message: error instanceof Error ? error.message : String(error) };
+        this.cutPooledConnections();
+        this.onChange?.(this.unavailable);
+      }
+    } finally {
+      clearTimeout(deadline);
+    }
+    this.schedule(Math.max(0, this.options.intervalMs - (Date.now() - started)));
+  }
+
+  private async probe(): Promise<void> {
+    if (!this.client) {
+      const client = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: this.options.timeoutMs, keepAlive: true });
+      client.on('error', () => this.dropClient());
+      this.client = client;
+      await client.connect();
+    }
+    await this.client.query('SELECT 1');
+  }
+
+  private dropClient(): void {
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    socketOf(client)?.destroy();
+    client.end().catch(() => {});
+  }
+
+  /** Ends every pooled connection: idle ones leave the pool, busy ones fail their statement. */
+  private cutPooledConnections(): void {
+    for (const client of this.clients) socketOf(client)?.destroy();
+  }
+}
+
+/**
+ * Stops the database work of an execution answered EXECUTION_TIMEOUT: its connections are cut
+ * (so none goes back to the pool mid-statement, and its statement fails in this process), their
+ * backends are told to cancel what they run (`pg_cancel_backend`, on another connection: a cut
+ * alone lets PostgreSQL run on until it next writes to the socket), and its later attempts to
+ * connect fail. A statement already committing finishes or not: the command's id says which.
+ */
+export async function cancelDatabaseWork(pool: pg.Pool, work: DatabaseWork): Promise<void> {
+  work.cancelled = true;
+  const pids: number[] = [];
+  for (const client of work.clients) {
+    const pid = (client as unknown as { processID?: number }).processID;
+    if (typeof pid === 'number') pids.push(pid);
+    socketOf(client)?.destroy();
+  }
+  if (pids.length === 0) return;
+  await runOutsideDatabaseWork(() => pool.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [pids])).catch(() => {});
+}

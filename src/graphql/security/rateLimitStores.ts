@@ -1,0 +1,147 @@
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Config } from '../../config.js';
+
+/** Buckets kept at most; beyond it the ones that refilled are dropped (they hold nothing). */
+const MAX_BUCKETS = 100_000;
+
+/** A verdict on taking `cost` tokens: allowed, or refused with the time until enough are back. */
+export type RateVerdict = { allowed: true } | { allowed: false; retryAfterMs: number };
+
+/**
+ * Where the token buckets live. All stores share one rule: `perMinute` tokens per identity,
+ * refilled continuously, so an identity may burst up to a minute's allowance and then sustains
+ * `perMinute / 60` mutations a second; a refused take takes nothing.
+ */
+export interface RateLimitStore {
+  take(identity: string, cost: number): RateVerdict | Promise<RateVerdict>;
+  close?(): Promise<void>;
+}
+
+const retryAfter = (perMinute: number, cost: number, tokens: number): RateVerdict => ({
+  allowed: false,
+  retryAfterMs: Math.ceil((Math.min(cost, perMinute) - tokens) / (perMinute / 60_000)),
+});
+
+/**
+ * The buckets in this process's memory: right for a single process (and for unit tests); with
+ * several, each would enforce its own limit, so the server uses a shared store (below).
+ */
+export class MutationRateLimiter implements RateLimitStore {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly perMs: number;
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.perMs = perMinute / 60_000;
+  }
+
+  /** Takes `cost` tokens for `identity`; when there are not enough, takes none and says when to retry. */
+  take(identity: string, cost: number): RateVerdict {
+    const now = this.now();
+    const previous = this.buckets.get(identity);
+    const tokens = previous ? Math.min(this.perMinute, previous.tokens + (now - previous.at) * this.perMs) : this.perMinute;
+    if (tokens < cost) {
+      this.buckets.set(identity, { tokens, at: now });
+      return retryAfter(this.perMinute, cost, tokens);
+    }
+    this.buckets.delete(identity); // re-inserted last: the Map's order is least recently used first
+    this.buckets.set(identity, { tokens: tokens - cost, at: now });
+    if (this.buckets.size > MAX_BUCKETS) this.evict(now);
+    return { allowed: true };
+  }
+
+  private evict(now: number): void {
+    for (const [identity, bucket] of this.buckets) {
+      if (this.buckets.size <= MAX_BUCKETS * 0.9) return;
+      // Full buckets are forgotten at no cost; if too few are full, the least recently used go.
+      if (bucket.tokens + (now - bucket.at) * this.perMs >= this.perMinute || this.buckets.size > MAX_BUCKETS) this.buckets.delete(identity);
+    }
+  }
+}
+
+/**
+ * The buckets in PostgreSQL (`rate_limit_buckets`, an UNLOGGED table), shared by every server
+ * process on the database. One statement per take: the UPSERT refills the row from its age,
+ * takes the tokens if there are enough and records whether it did, all under the row's lock, so
+ * concurrent takes from any process serialise per identity and none is lost. The database's
+ * clock is the only clock, so process clocks may disagree freely.
+ */
+// The row's tokens refilled for the time since it was last written ($2 capacity, $4 tokens per ms);
+// SET expressions all read the row as it was before the update.
+const REFILLED = `least($2::float8, b.tokens + extract(epoch FROM now() - b.refilled_at)::float8 * 1000 * $4::float8)`;
+
+export class PostgresRateLimitStore implements RateLimitStore {
+  private lastSweep = 0;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly perMinute: number,
+  ) {}
+
+  async take(identity: string, cost: number): Promise<RateVerdict> {
+    const { rows } = await this.pool.query<{ tokens: number; allowed: boolean }>({
+      name: 'ordersource_rate_limit_take',
+      text: `INSERT INTO rate_limit_buckets AS b (identity, tokens, refilled_at, allowed)
+             VALUES ($1, CASE WHEN $3::float8 <= $2::float8 THEN $2::float8 - $3::float8 ELSE $2::float8 END, now(), $3::float8 <= $2::float8)
+             ON CONFLICT (identity) DO UPDATE SET
+               tokens = CASE WHEN ${REFILLED} >= $3::float8 THEN ${REFILLED} - $3::float8 ELSE ${REFILLED} END,
+               allowed = ${REFILLED} >= $3::float8,
+               refilled_at = now()
+             RETURNING b.tokens, b.allowed`,
+      values: [identity, this.perMinute, cost, this.perMinute / 60_000],
+    });
+    this.sweep();
+    const { tokens, allowed } = rows[0]!;
+    return allowed ? { allowed: true } : retryAfter(this.perMinute, cost, tokens);
+  }
+
+  /** A bucket untouched for a minute is full again, the same as no row: drop those, once a minute. */
+  private sweep(): void {
+    if (Date.now() - this.lastSweep < 60_000) return;
+    this.lastSweep = Date.now();
+    this.pool.query(`DELETE FROM rate_limit_buckets WHERE refilled_at < now() - interval '1 minute'`).catch(() => {});
+  }
+}
+
+// KEYS[1]: the bucket (a hash of tokens and ms time); ARGV: capacity, tokens per ms, cost.
+// Redis runs a script atomically, and its own TIME is the one clock for every process.
+const REDIS_TAKE = `
+local capacity, perMs, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = capacity
+if b[1] then tokens = math.min(capacity, tonumber(b[1]) + (now - tonumber(b[2])) * perMs) end
+local allowed = 0
+if tokens >= cost then tokens = tokens - cost; allowed = 1 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) / perMs) + 1000)
+return { allowed, tostring(tokens) }`;
+
+/** The buckets in Redis (`REDIS_URL`): one atomic script per take; a bucket expires once full. */
+export class RedisRateLimitStore implements RateLimitStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly perMinute: number,
+  ) {}
+
+  async take(identity: string, cost: number): Promise<RateVerdict> {
+    const [allowed, tokens] = (await this.redis.eval(REDIS_TAKE, 1, `ordersource:rate-limit:${identity}`, this.perMinute, this.perMinute / 60_000, cost)) as [number, string];
+    return allowed === 1 ? { allowed: true } : retryAfter(this.perMinute, cost, Number(tokens));
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}
+
+/** The shared store for the mutation limit: Redis when REDIS_URL is set, else PostgreSQL. */
+export function createRateLimitStore(config: Pick<Config, 'redisUrl' | 'rateLimitMutationsPerMinute'>, pool: pg.Pool): RateLimitStore | undefined {
+  const perMinute = config.rateLimitMutationsPerMinute;
+  if (perMinute === 0) return undefined;
+  if (config.redisUrl) return new RedisRateLimitStore(new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }), perMinute);
+  return new PostgresRateLimitStore(pool, perMinute);
+}

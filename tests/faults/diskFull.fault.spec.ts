@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import { chmod, open, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runningEmbeddedPostgres } from '../../src/db/embedded.js';
+import { eventually } from '../support/liveProcess.js';
+import type { ServerProcess } from '../support/serverProcess.js';
+import { cleanUp, msSince, report, startFaultServer, tempDataDir } from './support/faultServer.js';
+import { checkAcknowledged } from './support/verify.js';
+import { prepareLoad, startWriteLoad } from './support/writeLoad.js';
+
+let server: ServerProcess | undefined;
+let dataDir: string | undefined;
+let mounted = false;
+afterEach(async (context) => {
+  if (context.task.result?.state === 'fail' && server) console.log(server.output().split('\n').filter((line) => !line.includes('"level":30')).join('\n').slice(-6_000));
+  if (dataDir) await rm(path.join(dataDir, 'filler'), { force: true });
+  await cleanUp(server);
+  if (mounted && dataDir) {
+    await cleanUp(undefined, dataDir).catch(() => {}); // stops a PostgreSQL left behind
+    execFileSync('umount', [dataDir]);
+    await rm(dataDir, { recursive: true, force: true });
+  } else if (dataDir) await cleanUp(undefined, dataDir);
+  [server, dataDir, mounted] = [undefined, undefined, false];
+});
+
+/** Mounts a small tmpfs on a fresh folder; undefined when this process may not mount (not root). */
+function mountSmallTmpfs(dir: string): boolean {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=96m,mode=0755', 'tmpfs', dir], { stdio: 'pipe' });
+    return true;
+  } catch (error) {
+    console.warn(`[fault] disk full: skipped, cannot mount a tmpfs here (${String((error as { stderr?: Buffer }).stderr ?? error).trim()})`);
+    return false;
+  }
+}
+
+/** Writes zeros into `file` until the file system is full. */
+async function fillUp(file: string): Promise<number> {
+  const handle = await open(file, 'w');
+  const chunk = Buffer.alloc(1024 * 1024);
+  let written = 0;
+  try {
+    for (;;) written += (await handle.write(chunk)).bytesWritten;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    await handle.close();
+  }
+  return written;
+}
+
+async function ready(url: string): Promise<{ status: number; codes: string[] }> {
+  const response = await fetch(url.replace('/graphql', '/ready'), { signal: AbortSignal.timeout(10_000) });
+  const body = (await response.json()) as { failures: { code: string }[] };
+  return { status: response.status, codes: body.failures.map((f) => f.code) };
+}
+
+describe('the disk under the embedded PostgreSQL full', () => {
+  it('fails commands with STORAGE_FULL and /ready 503 while it lasts, loses nothing acknowledged, and serves again once space is freed', async (context) => {
+    dataDir = await tempDataDir();
+    mounted = mountSmallTmpfs(dataDir);
+    if (!mounted) return context.skip();
+    await chmod(dataDir, 0o755);
+    server = await startFaultServer({ DATA_DIR: dataDir });
+    const url = server.url;
+    const customerId = await prepareLoad(url);
+    const filler = path.join(dataDir, 'filler');
+    const filled = await fillUp(filler);
+
+    const load = startWriteLoad(() => url, customerId, 3);
+    const fullAt = Date.now();
+    await eventually('a command to fail for lack of space', () => (load.errors['graphql:STORAGE_FULL'] ? true : undefined), 120_000);
+    const whileFull = await ready(url);
+    const before = await load.stop();
+    const firstFailureMs = msSince(fullAt);
+    expect(whileFull).toEqual({ status: 503, codes: ['STORAGE_FULL'] });
+    // Out of space is said as such; a WAL write failing this way may PANIC the server, which
+    // then restarts: its commands meanwhile answer DATABASE_UNAVAILABLE.
+    expect(Object.keys(before.errors).filter((code) => code !== 'graphql:STORAGE_FULL' && code !== 'graphql:DATABASE_UNAVAILABLE')).toEqual([]);
+
+    await rm(filler);
+    const freedAt = Date.now();
+    const after = startWriteLoad(() => url, customerId, 3);
+    await eventually('commands to succeed again', () => (after.acknowledgedCount > 10 ? true : undefined), 60_000);
+    const recoveredMs = msSince(freedAt);
+    await eventually('/ready to answer 200', async () => ((await ready(url)).status === 200 ? true : undefined), 30_000);
+    const served = await after.stop();
+    expect(server.child.exitCode).toBeNull();
+
+    const pgUrl = (await runningEmbeddedPostgres(dataDir, 'ordersource'))!;
+    expect((await checkAcknowledged(pgUrl, [...before.acknowledged, ...served.acknowledged])).lost).toEqual([]);
+    report('disk full under the embedded PostgreSQL', {
+      fillerBytes: filled,
+      acknowledgedWhileFilling: before.acknowledged.length,
+      errors: before.errors,
+      firstFailureMs,
+      recoveredMs,
+      acknowledgedAfter: served.acknowledged.length,
+    });
+  });
+});
