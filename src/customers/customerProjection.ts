@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { occurredAtOf } from '../commands/loadAggregate.js';
 import type { RecordedEvent } from '../eventStore/types.js';
+import type { CustomerEvent } from './customerEvents.js';
 import type { Projection } from '../projections/projection.js';
 import { loadRows, RowWrites } from '../projections/rows.js';
 
@@ -14,6 +15,8 @@ export interface CustomerRow {
   registered_at: string;
   last_position: bigint;
 }
+
+type CustomerRegisteredData = Extract<CustomerEvent, { type: 'CustomerRegistered' }>['data'];
 
 export const CUSTOMER_EVENT_TYPES = ['CustomerRegistered', 'OrderCreated', 'PaymentRecorded', 'RefundRecorded'] as const;
 
@@ -36,8 +39,9 @@ export function applyCustomerEvents(
     const row = rows.get(customerId);
     if (row && event.position <= row.last_position) continue;
     if (event.type === 'CustomerRegistered') {
+      const { personal } = data as CustomerRegisteredData;
       rows.set(customerId, {
-        customer_id: customerId, name: data.name as string, email: data.email as string, order_count: 0, total_spent_cents: 0n,
+        customer_id: customerId, name: personal.name, email: personal.email, order_count: 0, total_spent_cents: 0n,
         registered_at: occurredAtOf(event), last_position: event.position,
       });
     } else if (row) {

@@ -28,10 +28,11 @@ export const ordersProjection: Projection = {
     );
     writes.upsert('order_lines', LINE_COLUMNS, ['order_id', 'sku'], lines as never);
     // History rows are the events themselves: copied inside the database rather than shipping
-    // every payload back and forth.
+    // every payload back and forth. They keep the payload as stored, with its schema version, and
+    // are upcast when read (like every read of the log), so no history row ever needs rewriting.
     writes.add(
-      `INSERT INTO order_history (position, order_id, version, type, occurred_at, data)
-       SELECT position, substr(stream_id, 7), version, type, coalesce((metadata->>'occurredAt')::timestamptz, recorded_at), data
+      `INSERT INTO order_history (position, order_id, version, type, occurred_at, data, schema_version)
+       SELECT position, substr(stream_id, 7), version, type, coalesce((metadata->>'occurredAt')::timestamptz, recorded_at), data, schema_version
        FROM events WHERE position = ANY(${writes.param(history.map((h) => h.position.toString()))}::bigint[]) ON CONFLICT (position) DO NOTHING`,
     );
     await writes.run(tx);
