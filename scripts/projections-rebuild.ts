@@ -23,7 +23,7 @@ const db = connectDatabase(storage.connectionString);
 try {
   const eventStore = new EventStore(db, undefined, undefined, { upcasters: upcastersOf(FEATURES) });
   for (const projection of selected) {
-    const { events, position, ms } = await rebuildProjection(db.pool, eventStore, projection, logger);
+    const { events, position, ms } = await rebuildProjection(db.pool, eventStore, projection, { logger });
     logger.info({ projection: projection.name, events, position: position.toString(), ms: Math.round(ms) }, 'projection rebuilt');
   }
 } finally {

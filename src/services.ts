@@ -50,6 +50,7 @@ export function createServices({ config, logger, db, features, progressChannel }
   });
   const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs }, features.flatMap((f) => f.projections));
   progressChannel?.publishFrom(readSide.runners);
+  metrics.followRebuilds(readSide.runners);
   const liveFeed = new LiveFeed(db, progressChannel ?? eventStore.notifier, logger, features.flatMap((f) => f.liveSources));
   return { config, logger, db, eventStore, readSide, liveFeed, metrics, features };
 }

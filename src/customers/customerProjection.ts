@@ -68,6 +68,7 @@ type StoredRow = Omit<CustomerRow, 'registered_at' | 'last_position' | 'total_sp
 /** Projection `customers`: each customer's order count and spend. */
 export const customersProjection: Projection = {
   name: 'customers',
+  version: 1,
   eventTypes: CUSTOMER_EVENT_TYPES,
   tables: ['customer_summaries', 'customer_order_links'],
   async apply(tx: pg.ClientBase, events: RecordedEvent[]) {

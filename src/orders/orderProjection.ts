@@ -9,6 +9,7 @@ type StoredSummary = Omit<OrderSummaryRow, 'created_at' | 'updated_at' | 'last_p
 /** Projection `orders`: order summaries, their lines and every order's history. */
 export const ordersProjection: Projection = {
   name: 'orders',
+  version: 1,
   eventTypes: ORDER_EVENT_TYPES,
   tables: ['order_summaries', 'order_lines', 'order_history'],
   async apply(tx: pg.ClientBase, events: RecordedEvent[]) {
