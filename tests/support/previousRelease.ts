@@ -32,7 +32,8 @@ export function checkOutPreviousRelease(): { dir: string; remove(): void } {
     } catch (error) {
       throw new Error(
         `the upgrade test needs the previous release ${PREVIOUS_RELEASE} in this clone's git history, and fetching it from origin failed ` +
-          `(a shallow clone? run \`git fetch --unshallow\`): ${(error as Error).message}`,
+          '(a shallow clone? run `git fetch --unshallow`)',
+        { cause: error },
       );
     }
   }
