@@ -70,6 +70,7 @@ export class EventStore {
   }
 
   private stamp(request: AppendRequest): AppendRequest {
+    if (!this.upcasters.any) return request;
     return { ...request, streams: request.streams.map((s) => ({ ...s, events: s.events.map((e) => this.upcasters.stamp(e)) })) };
   }
 

@@ -47,6 +47,11 @@ export class EventUpcasters {
     }
   }
 
+  /** False when every event type is at version 1 (nothing to stamp or upcast). */
+  get any(): boolean {
+    return this.chains.size > 0;
+  }
+
   /** The schema version new events of `type` are written with. */
   currentVersion(type: string): number {
     return (this.chains.get(type)?.length ?? 0) + 1;

@@ -55,7 +55,7 @@ describe('projection versions', () => {
     await eventually(async () => (await checkpoint(world!, 'orders')).status === 'REBUILDING', 10_000, 'REBUILDING');
     // The old tables keep serving, untouched, and only one process rebuilds.
     expect(await dumpTables(world.db.pool, ordersProjection.tables)).toEqual(served);
-    expect([a, b].filter((side) => side.runners[0]!.rebuilding)).toHaveLength(1);
+    expect([a, b].filter((side) => side.runners[0]!.isRebuilding)).toHaveLength(1);
     // consistentWith a position the old tables reached answers from them at once.
     await a.waitFor(['orders'], before.position, 1_000);
 
@@ -91,7 +91,7 @@ describe('projection versions', () => {
     // Asserting that nothing happens needs a wait: longer than a runner takes to claim its lock.
     await new Promise((r) => setTimeout(r, 2_000));
     expect(await checkpoint(world, 'orders')).toMatchObject({ version: 3, status: 'RUNNING', position: 0n });
-    expect(side.runners[0]!.rebuilding).toBe(false);
+    expect(side.runners[0]!.isRebuilding).toBe(false);
   });
 
   it('marks a rebuild that fails FAILED, keeps the old tables serving, and does not try again until retried', async () => {

@@ -43,8 +43,7 @@ export class ProjectionRunner extends EventEmitter {
   private checkpoint?: { position: bigint; failed: boolean };
   /** The last batch had nothing for this projection. */
   private skippedLast = false;
-  /** True while this process rebuilds the projection's tables for its version. */
-  rebuilding = false;
+  private rebuilding = false;
 
   constructor(
     readonly projection: Projection,
@@ -57,6 +56,11 @@ export class ProjectionRunner extends EventEmitter {
   /** True while this process holds the projection's lock. */
   get isActive(): boolean {
     return this.lock.isHeld;
+  }
+
+  /** True while this process rebuilds the projection's tables for its version. */
+  get isRebuilding(): boolean {
+    return this.rebuilding;
   }
 
   start(): void {
