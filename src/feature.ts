@@ -1,3 +1,4 @@
+import type { Upcaster } from './eventStore/upcasting.js';
 import type { LiveSource } from './live/liveFeed.js';
 import type { Projection } from './projections/projection.js';
 
@@ -16,4 +17,9 @@ export interface FeatureModule {
   projections: readonly Projection[];
   /** The changes its projections' committed batches push to live subscribers. */
   liveSources: readonly LiveSource[];
+  /**
+   * How its events' older stored shapes are brought up to date (`vN -> vN+1`, one per step). An
+   * event type's current schema version is one past its last upcaster; none means version 1.
+   */
+  upcasters?: readonly Upcaster[];
 }

@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { EventStore } from './eventStore/eventStore.js';
 import { createRateLimitStore, type RateLimitStore } from './graphql/security/rateLimitStores.js';
+import { EventUpcasters } from './eventStore/upcasting.js';
 import type { FeatureModule } from './feature.js';
 import { LiveFeed, type ProjectionProgressSource } from './live/liveFeed.js';
 import type { Logger } from './logger.js';
@@ -48,14 +49,21 @@ export function createServices({ config, logger, db, features, progressChannel }
   const metrics = new Metrics(db.pool, logger, features.flatMap((f) => f.projections).map((p) => p.name));
   const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend, {
     stateCacheStreams: config.stateCacheStreams,
+    upcasters: upcastersOf(features),
   });
   const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs }, features.flatMap((f) => f.projections));
   progressChannel?.publishFrom(readSide.runners);
   // Read-your-writes waits hear progress on the same channel as the live feed.
   if (progressChannel) readSide.consistency.follow(progressChannel);
+  metrics.followRebuilds(readSide.runners);
   const liveFeed = new LiveFeed(db, progressChannel ?? eventStore.notifier, logger, features.flatMap((f) => f.liveSources));
   const rateLimits = createRateLimitStore(config, db.pool);
   return { config, logger, db, eventStore, readSide, liveFeed, metrics, features, rateLimits };
+}
+
+/** The features' upcasters as one registry (for an event store opened outside createServices, e.g. by a script). */
+export function upcastersOf(features: readonly FeatureModule[]): EventUpcasters {
+  return new EventUpcasters(features.flatMap((f) => f.upcasters ?? []));
 }
 
 /** Starts listening for commits, the projections (unless RUN_PROJECTIONS=false) and the live feed. */

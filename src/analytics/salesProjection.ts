@@ -26,6 +26,7 @@ const COLUMNS = {
 /** Projection `sales`: order counts, revenue and refunds per minute, for `salesStats`. */
 export const salesProjection: Projection = {
   name: 'sales',
+  version: 1,
   eventTypes: SALES_EVENT_TYPES,
   tables: ['sales_minutes'],
   async apply(tx: pg.ClientBase, events) {

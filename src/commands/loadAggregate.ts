@@ -10,6 +10,8 @@ export interface Loaded<S, E extends { type: string; data: object }> {
   version: number;
   /** The version of the snapshot it was loaded from (0 for none). */
   snapshotVersion: number;
+  /** The stored snapshot holds an older state shape: it was ignored, and the next append replaces it. */
+  staleSnapshot: boolean;
   aggregate: Aggregate<S, E>;
 }
 
@@ -23,6 +25,8 @@ export interface PlannedAppend {
   stateAfter: unknown;
   snapshotVersion: number;
   snapshotSchemaVersion: number;
+  /** The stored snapshot is of an older state shape: store the state after these events in its place. */
+  replaceSnapshot: boolean;
 }
 
 /**
@@ -55,7 +59,8 @@ export async function loadAggregate<S, E extends { type: string; data: object }>
   }
   const snapshotVersion = cached ? cached.snapshotVersion : (stored?.version ?? 0);
   if (upToVersion === undefined && version > 0) store.states.put(streamId, { version, schemaVersion: aggregate.snapshotSchemaVersion, state, snapshotVersion });
-  return { streamId, state, version, snapshotVersion, aggregate };
+  const staleSnapshot = loaded.snapshot !== undefined && loaded.snapshot.schemaVersion !== aggregate.snapshotSchemaVersion;
+  return { streamId, state, version, snapshotVersion, staleSnapshot, aggregate };
 }
 
 /** The time a stored event happened: the command's clock from its metadata, else when it was recorded. */
@@ -74,5 +79,6 @@ export function planAppend<S, E extends { type: string; data: object }>(loaded: 
     stateAfter,
     snapshotVersion: loaded.snapshotVersion,
     snapshotSchemaVersion: loaded.aggregate.snapshotSchemaVersion,
+    replaceSnapshot: loaded.staleSnapshot,
   };
 }

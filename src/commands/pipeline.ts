@@ -168,7 +168,8 @@ async function answerRepeat<I, R>(definition: CommandDefinition<I, R>, outcome: 
 /**
  * Keeps loading cheap: each appended stream's new state goes to the state cache, so the next
  * command on it in this process reads no events at all; and once the tail since the last stored
- * snapshot is 100 events, a snapshot is stored too (for other processes and after a restart).
+ * snapshot is 100 events, a snapshot is stored too (for other processes and after a restart), as
+ * it is at once when the stored one holds an older state shape (loads ignore it).
  * Written before answering (one write per 100 commands), so the next command already loads from
  * it; a failure only costs a longer load and is logged, never failing the committed command.
  */
@@ -178,7 +179,7 @@ async function rememberStates(appends: PlannedAppend[], outcome: AppendOutcome, 
     // stateAfter is the state at expectedVersion + its events; anything else is not that state.
     if (version !== append.expectedVersion + append.events.length) continue;
     let snapshotVersion = append.snapshotVersion;
-    if (version - append.snapshotVersion >= SNAPSHOT_EVERY) {
+    if (append.replaceSnapshot || version - append.snapshotVersion >= SNAPSHOT_EVERY) {
       const saved = await services.eventStore
         .saveSnapshot({ streamId: append.streamId, streamType: append.streamType, version, state: append.stateAfter, schemaVersion: append.snapshotSchemaVersion })
         .then(() => true)

@@ -15,8 +15,8 @@ export const customerAggregate: Aggregate<CustomerState, CustomerEvent> = {
   evolve: (state, event, { occurredAt }) => ({
     exists: true,
     id: event.data.customerId,
-    name: event.data.name,
-    email: event.data.email,
+    name: event.data.personal.name,
+    email: event.data.personal.email,
     registeredAt: state.registeredAt || occurredAt,
   }),
 };
@@ -45,7 +45,7 @@ export function decideRegistration(
   if (emailClaim.claimedBy !== null) throw new EmailTakenError();
   const { customerId, name, email } = command;
   return {
-    customer: [{ type: 'CustomerRegistered', data: { customerId, name, email } }],
+    customer: [{ type: 'CustomerRegistered', data: { customerId, personal: { name, email } } }],
     emailClaim: [{ type: 'CustomerEmailClaimed', data: { customerId } }],
   };
 }

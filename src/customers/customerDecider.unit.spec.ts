@@ -16,7 +16,7 @@ const register = (customerId = 'customer-1', email = 'ada@example.com'): Custome
 const emailClaimed = (customerId: string): CustomerEmailEvent => ({ type: 'CustomerEmailClaimed', data: { customerId } });
 const registered = (customerId: string, name = 'Ada Lovelace', email = 'ada@example.com'): CustomerEvent => ({
   type: 'CustomerRegistered',
-  data: { customerId, name, email },
+  data: { customerId, personal: { name, email } },
 });
 
 describe('decideRegistration', () => {
@@ -24,7 +24,7 @@ describe('decideRegistration', () => {
     given()
       .when(register('customer-1'))
       .thenEmits({
-        customer: [{ type: 'CustomerRegistered', data: { customerId: 'customer-1', name: 'Ada Lovelace', email: 'ada@example.com' } }],
+        customer: [{ type: 'CustomerRegistered', data: { customerId: 'customer-1', personal: { name: 'Ada Lovelace', email: 'ada@example.com' } } }],
         emailClaim: [{ type: 'CustomerEmailClaimed', data: { customerId: 'customer-1' } }],
       });
   });
@@ -33,7 +33,7 @@ describe('decideRegistration', () => {
     given()
       .when(register('customer-1', 'Ada@Example.com'))
       .thenEmits({
-        customer: [{ type: 'CustomerRegistered', data: { customerId: 'customer-1', name: 'Ada Lovelace', email: 'Ada@Example.com' } }],
+        customer: [{ type: 'CustomerRegistered', data: { customerId: 'customer-1', personal: { name: 'Ada Lovelace', email: 'Ada@Example.com' } } }],
         emailClaim: [{ type: 'CustomerEmailClaimed', data: { customerId: 'customer-1' } }],
       });
   });

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { occurredAtOf } from '../commands/loadAggregate.js';
 import type { RecordedEvent } from '../eventStore/types.js';
+import type { CustomerEvent } from './customerEvents.js';
 import type { Projection } from '../projections/projection.js';
 import { loadRows, RowWrites } from '../projections/rows.js';
 import { ORDER_STREAMS } from '../domain/streamIds.js';
@@ -15,6 +16,8 @@ export interface CustomerRow {
   registered_at: string;
   last_position: bigint;
 }
+
+type CustomerRegisteredData = Extract<CustomerEvent, { type: 'CustomerRegistered' }>['data'];
 
 export const CUSTOMER_EVENT_TYPES = ['CustomerRegistered', 'OrderCreated', 'PaymentRecorded', 'RefundRecorded'] as const;
 
@@ -37,8 +40,9 @@ export function applyCustomerEvents(
     const row = rows.get(customerId);
     if (row && event.position <= row.last_position) continue;
     if (event.type === 'CustomerRegistered') {
+      const { personal } = data as CustomerRegisteredData;
       rows.set(customerId, {
-        customer_id: customerId, name: data.name as string, email: data.email as string, order_count: 0, total_spent_cents: 0n,
+        customer_id: customerId, name: personal.name, email: personal.email, order_count: 0, total_spent_cents: 0n,
         registered_at: occurredAtOf(event), last_position: event.position,
       });
     } else if (row) {
@@ -65,6 +69,7 @@ type StoredRow = Omit<CustomerRow, 'registered_at' | 'last_position' | 'total_sp
 /** Projection `customers`: each customer's order count and spend. */
 export const customersProjection: Projection = {
   name: 'customers',
+  version: 1,
   eventTypes: CUSTOMER_EVENT_TYPES,
   tables: ['customer_summaries', 'customer_order_links'],
   async apply(tx: pg.ClientBase, events: RecordedEvent[]) {

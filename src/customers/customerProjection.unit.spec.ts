@@ -12,7 +12,7 @@ function recorded(streamId: string, position: number, version: number, type: str
 }
 
 const registered = (position: number, customerId: string, name = `name of ${customerId}`) =>
-  recorded(`Customer-${customerId}`, position, 1, 'CustomerRegistered', { customerId, name, email: `${customerId}@example.com` });
+  recorded(`Customer-${customerId}`, position, 1, 'CustomerRegistered', { customerId, personal: { name, email: `${customerId}@example.com` } });
 const orderCreated = (position: number, orderId: string, customerId: string) => recorded(`Order-${orderId}`, position, 1, 'OrderCreated', { orderId, customerId });
 const paid = (position: number, orderId: string, amountCents: number, version = 4) => recorded(`Order-${orderId}`, position, version, 'PaymentRecorded', { amountCents, paymentRef: `pay-${orderId}` });
 const refunded = (position: number, orderId: string, amountCents: number, version = 6) => recorded(`Order-${orderId}`, position, version, 'RefundRecorded', { amountCents, paymentRef: `pay-${orderId}` });

@@ -1,5 +1,6 @@
 import type { FeatureModule } from '../feature.js';
 import { customersProjection } from './customerProjection.js';
+import { customerUpcasters } from './customerUpcasters.js';
 // The customers slice's GraphQL: registration and the customer queries.
 import './customerMutations.js';
 import './customerQueries.js';
@@ -9,4 +10,5 @@ export const customersFeature: FeatureModule = {
   name: 'customers',
   projections: [customersProjection],
   liveSources: [],
+  upcasters: customerUpcasters,
 };

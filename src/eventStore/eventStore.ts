@@ -6,6 +6,7 @@ import { CommitNotifier } from './notifications.js';
 import { headPosition, loadStreams, readAll, readStream, saveSnapshot, versionAt, type StreamLoad } from './read.js';
 import { StateCache } from './stateCache.js';
 import type { AppendOutcome, AppendRequest, LoadedStream, RecordedEvent } from './types.js';
+import { EventUpcasters } from './upcasting.js';
 
 /** How an append ended, for its latency metric. */
 export type AppendResult = 'ok' | 'duplicate' | 'conflict' | 'key_reused' | 'error';
@@ -15,18 +16,23 @@ export type AppendObserver = (seconds: number, result: AppendResult) => void;
 
 /**
  * The event store: the append-only log in PostgreSQL (`events`, defined in prisma/schema.prisma),
- * idempotency records, snapshots and the commit notification.
+ * idempotency records, snapshots and the commit notification. Every event read through it comes
+ * out in its type's current shape (the upcasters it is given), and every event appended is stamped
+ * with its type's current schema version.
  */
 export class EventStore {
   readonly notifier: CommitNotifier;
   private readonly committer: GroupCommitter;
+  /** Current schema versions and the upcasters to them (the features', given by createServices). */
+  readonly upcasters: EventUpcasters;
 
   constructor(
     private readonly db: Database,
     onError?: (error: Error) => void,
     private readonly observeAppend?: AppendObserver,
-    options: { stateCacheStreams?: number } = {},
+    options: { stateCacheStreams?: number; upcasters?: EventUpcasters } = {},
   ) {
+    this.upcasters = options.upcasters ?? new EventUpcasters();
     this.notifier = new CommitNotifier(db.connectionString, onError);
     this.committer = new GroupCommitter(db.pool);
     this.states = new StateCache(options.stateCacheStreams);
@@ -45,7 +51,8 @@ export class EventStore {
    * Appends events to one or more streams atomically (see `appendToStreams`); concurrent calls
    * share commits through the {@link GroupCommitter}.
    */
-  append(request: AppendRequest): Promise<AppendOutcome> {
+  append(unstamped: AppendRequest): Promise<AppendOutcome> {
+    const request = this.stamp(unstamped);
     const observe = this.observeAppend;
     if (!observe) return this.committer.append(request);
     const started = performance.now();
@@ -62,8 +69,15 @@ export class EventStore {
     );
   }
 
+  private stamp(request: AppendRequest): AppendRequest {
+    if (!this.upcasters.any) return request;
+    return { ...request, streams: request.streams.map((s) => ({ ...s, events: s.events.map((e) => this.upcasters.stamp(e)) })) };
+  }
+
+  private readonly upcast = (event: RecordedEvent): RecordedEvent => this.upcasters.upcast(event);
+
   readStream(streamId: string, afterVersion = 0, upToVersion?: number): Promise<RecordedEvent[]> {
-    return readStream(this.db.prisma, streamId, afterVersion, upToVersion);
+    return readStream(this.db.prisma, streamId, afterVersion, upToVersion).then((events) => events.map(this.upcast));
   }
 
   /** The version a stream had at `at` (0 when it had no event yet); see read.ts. */
@@ -72,7 +86,7 @@ export class EventStore {
   }
 
   readAll(after: bigint, limit?: number, options?: { types?: string[]; upTo?: bigint }): Promise<RecordedEvent[]> {
-    return readAll(this.db.pool, after, limit, options);
+    return readAll(this.db.pool, after, limit, options).then((events) => events.map(this.upcast));
   }
 
   headPosition(): Promise<bigint> {
@@ -90,7 +104,9 @@ export class EventStore {
     return this.streamLoader.load({ streamId, after }) as Promise<LoadedStream<S>>;
   }
 
-  private readonly streamLoader = new DataLoader<StreamLoad, LoadedStream<unknown>>((loads) => loadStreams(this.db.pool, loads), { cache: false, maxBatchSize: 100 });
+  private readonly streamLoader = new DataLoader<StreamLoad, LoadedStream<unknown>>((loads) =>
+      loadStreams(this.db.pool, loads).then((streams) => streams.map((s) => ({ ...s, events: s.events.map(this.upcast) }))),
+    { cache: false, maxBatchSize: 100 });
 
   /** Folded states of recently used streams (see stateCache.ts); filled and used by loadAggregate and the command pipeline. */
   readonly states: StateCache;

@@ -122,7 +122,10 @@ export async function loadStreams<S>(pool: pg.Pool, loads: readonly StreamLoad[]
   });
 }
 
-/** Stores the folded state of a stream at `version`, unless a newer snapshot is already there. */
+/**
+ * Stores the folded state of a stream at `version`, unless a newer snapshot is already there. A
+ * snapshot of another state schema version is replaced whatever its version: loads ignore it.
+ */
 export async function saveSnapshot<S>(
   prisma: PrismaClient,
   snapshot: { streamId: string; streamType: string; version: number; state: S; schemaVersion?: number },
@@ -134,5 +137,5 @@ export async function saveSnapshot<S>(
     VALUES (${streamId}, ${streamType}, ${version}, ${schemaVersion}, ${JSON.stringify(state)}::jsonb)
     ON CONFLICT (stream_id) DO UPDATE
       SET version = EXCLUDED.version, schema_version = EXCLUDED.schema_version, state = EXCLUDED.state, taken_at = now()
-      WHERE snapshots.version < EXCLUDED.version`;
+      WHERE snapshots.version < EXCLUDED.version OR snapshots.schema_version <> EXCLUDED.schema_version`;
 }

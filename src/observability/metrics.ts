@@ -22,6 +22,7 @@ export class Metrics {
   private readonly commands: Counter<'command' | 'outcome'>;
   private readonly appendSeconds: Histogram<'result'>;
   private readonly subscriptions: Gauge<'field'>;
+  private readonly rebuildPositions: Gauge<'projection'>;
   private progress?: Promise<ReadSideProgress | undefined>;
 
   constructor(
@@ -94,6 +95,27 @@ export class Metrics {
         for (const p of (await progress())?.projections ?? []) this.set({ projection: p.name }, p.status === 'FAILED' ? 1 : 0);
       },
     });
+    new Gauge({
+      name: 'ordersource_projection_rebuilding',
+      help: '1 while a new version of the projection is rebuilt beside its serving tables (status REBUILDING), else 0.',
+      labelNames: ['projection'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const p of (await progress())?.projections ?? []) this.set({ projection: p.name }, p.status === 'REBUILDING' ? 1 : 0);
+      },
+    });
+    this.rebuildPositions = new Gauge({
+      name: 'ordersource_projection_rebuild_position',
+      help: 'The log position a rebuild in this process has brought the new tables to (compare with ordersource_event_store_head_position).',
+      labelNames: ['projection'],
+      registers,
+    });
+  }
+
+  /** Follows the rebuilds the runners of this process make (their `rebuildProgress`). */
+  followRebuilds(runners: readonly { projection: { name: string }; on(event: 'rebuildProgress', listener: (position: bigint) => void): unknown }[]): void {
+    for (const runner of runners) runner.on('rebuildProgress', (position) => this.rebuildPositions.set({ projection: runner.projection.name }, Number(position)));
   }
 
   /** Counts one command's outcome. */

@@ -5,7 +5,8 @@ export interface ProjectionProgress {
   name: string;
   /** The last log position it has applied (its checkpoint). */
   position: bigint;
-  status: 'RUNNING' | 'FAILED';
+  /** REBUILDING: its old tables serve (and stand still) while a new version is built beside them. */
+  status: 'RUNNING' | 'REBUILDING' | 'FAILED';
   /** Head position minus checkpoint: an upper bound on the events it still has to apply. */
   lag: bigint;
 }
@@ -34,7 +35,7 @@ export async function readProjectionProgress(db: pg.Pool, names: readonly string
   const projections = names.map((name): ProjectionProgress => {
     const row = stored.get(name);
     const position = BigInt(row?.position ?? '0');
-    return { name, position, status: row?.status === 'FAILED' ? 'FAILED' : 'RUNNING', lag: head > position ? head - position : 0n };
+    return { name, position, status: row?.status === 'FAILED' || row?.status === 'REBUILDING' ? row.status : 'RUNNING', lag: head > position ? head - position : 0n };
   });
   return { head, projections };
 }

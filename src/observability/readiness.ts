@@ -16,6 +16,8 @@ export interface Readiness {
   maxProjectionLag: number;
   /** Every projection against the head (absent when the database did not answer). */
   projections?: { name: string; status: string; position: string; lag: number }[];
+  /** Projections whose new version is being rebuilt while their old tables serve (not a failure). */
+  rebuilding?: string[];
   head?: string;
 }
 
@@ -26,7 +28,9 @@ export const READY_TIMEOUT_MS = 2_000;
  * Readiness: the health gate reports no trouble (the heartbeat answers, no write failed for lack
  * of space in the last seconds), the database answers `SELECT 1` within {@link READY_TIMEOUT_MS}, and every
  * projection is RUNNING and at most `READY_MAX_PROJECTION_LAG` positions behind the head (so
- * reads through this server are current). Projection errors stay out of the body (it is not
+ * reads through this server are current). A projection being rebuilt for a new version is no
+ * failure: its old tables keep serving, and every process would otherwise drop out of its load
+ * balancer at once for the whole rebuild; the body names it under `rebuilding`. Projection errors stay out of the body (it is not
  * authenticated): staff read them with the `projections` query.
  */
 export async function checkReadiness(services: Pick<Services, 'db' | 'config' | 'logger' | 'readSide'>): Promise<Readiness> {
@@ -58,11 +62,13 @@ export async function checkReadiness(services: Pick<Services, 'db' | 'config' | 
     databaseLatencyMs,
     maxProjectionLag,
     head: progress.head.toString(),
+    rebuilding: progress.projections.filter((p) => p.status === 'REBUILDING').map((p) => p.name),
     projections: progress.projections.map((p) => ({ name: p.name, status: p.status, position: p.position.toString(), lag: Number(p.lag) })),
   };
 }
 
 function projectionFailures(p: ProjectionProgress, maxLag: number): ReadinessFailure[] {
+  if (p.status === 'REBUILDING') return [];
   if (p.status === 'FAILED') {
     return [{ check: 'projections', code: 'PROJECTION_FAILED', projection: p.name, message: `projection ${p.name} stopped on an event after position ${p.position}` }];
   }

@@ -9,6 +9,7 @@ type StoredSummary = Omit<OrderSummaryRow, 'created_at' | 'updated_at' | 'last_p
 /** Projection `orders`: order summaries, their lines and every order's history. */
 export const ordersProjection: Projection = {
   name: 'orders',
+  version: 1,
   eventTypes: ORDER_EVENT_TYPES,
   tables: ['order_summaries', 'order_lines', 'order_history'],
   async apply(tx: pg.ClientBase, events: RecordedEvent[]) {
@@ -28,13 +29,14 @@ export const ordersProjection: Projection = {
     );
     writes.upsert('order_lines', LINE_COLUMNS, ['order_id', 'sku'], lines as never);
     // History rows are the events themselves: copied inside the database rather than shipping
-    // every payload back and forth.
+    // every payload back and forth. They keep the payload as stored, with its schema version, and
+    // are upcast when read (like every read of the log), so no history row ever needs rewriting.
     // The order ids come along with the positions (parsed from stream ids in one place, not in SQL).
     const positions = writes.param(history.map((h) => h.position.toString()));
     const orderIds = writes.param(history.map((h) => h.order_id));
     writes.add(
-      `INSERT INTO order_history (position, order_id, version, type, occurred_at, data)
-       SELECT e.position, h.order_id, e.version, e.type, coalesce((e.metadata->>'occurredAt')::timestamptz, e.recorded_at), e.data
+      `INSERT INTO order_history (position, order_id, version, type, occurred_at, data, schema_version)
+       SELECT e.position, h.order_id, e.version, e.type, coalesce((e.metadata->>'occurredAt')::timestamptz, e.recorded_at), e.data, e.schema_version
        FROM unnest(${positions}::bigint[], ${orderIds}::text[]) AS h(position, order_id) JOIN events e ON e.position = h.position
        ON CONFLICT (position) DO NOTHING`,
     );

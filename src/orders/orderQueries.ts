@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { isStaff, requireUser, type Actor } from '../auth/actor.js';
 import { loadAggregate } from '../commands/loadAggregate.js';
 import { ValidationError } from '../domain/errors.js';
+import type { EventData } from '../eventStore/upcasting.js';
 import { builder } from '../graphql/builder.js';
 import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
 import type { GraphQLContext } from '../graphql/context.js';
@@ -40,7 +41,12 @@ function historyLoader(ctx: GraphQLContext): DataLoader<string, HistoryEntry[]> 
   if (!loader) {
     loader = new DataLoader(async (ids: readonly string[]) => {
       const rows = await ctx.db.prisma.orderHistoryEntry.findMany({ where: { orderId: { in: [...ids] } }, orderBy: [{ orderId: 'asc' }, { version: 'asc' }] });
-      return ids.map((id) => rows.filter((r) => r.orderId === id).map((r) => ({ ...r, position: r.position.toString() })));
+      const { upcasters } = ctx.eventStore;
+      return ids.map((id) =>
+        rows
+          .filter((r) => r.orderId === id)
+          .map(({ schemaVersion, ...r }) => ({ ...r, position: r.position.toString(), data: upcasters.upcastData(r.type, schemaVersion, r.data as EventData) })),
+      );
     });
     historyLoaders.set(ctx, loader);
   }

@@ -61,6 +61,7 @@ type StoredRow = Omit<InventoryRow, 'updated_at' | 'last_position'> & { updated_
 /** Projection `inventory`: stock per product. */
 export const inventoryProjection: Projection = {
   name: 'inventory',
+  version: 1,
   eventTypes: INVENTORY_EVENT_TYPES,
   tables: ['inventory'],
   async apply(tx: pg.ClientBase, events: RecordedEvent[]) {

@@ -2,25 +2,45 @@ import pg from 'pg';
 import { PROJECTIONS_CHANNEL } from '../eventStore/notifications.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 
-export type ProjectionStatusValue = 'RUNNING' | 'FAILED';
+/** `REBUILDING`: a new version of the projection is being built beside the tables that serve. */
+export type ProjectionStatusValue = 'RUNNING' | 'REBUILDING' | 'FAILED';
 
 export interface Checkpoint {
   name: string;
   position: bigint;
   status: ProjectionStatusValue;
   lastError: string | null;
+  /** The projection's version its serving tables were built by. */
+  version: number;
 }
 
-/** Reads a projection's checkpoint, creating it at position 0 the first time. */
-export async function ensureCheckpoint(prisma: PrismaClient, name: string): Promise<Checkpoint> {
-  const row = await prisma.projectionCheckpoint.upsert({ where: { name }, create: { name }, update: {} });
-  return { name, position: row.position, status: row.status as ProjectionStatusValue, lastError: row.lastError };
+/** The checkpoint moved under a batch (another process took over): the batch must not be applied. */
+export class CheckpointMovedError extends Error {}
+
+const checkpointOf = (row: { name: string; position: bigint; status: string; lastError: string | null; version: number }): Checkpoint => ({
+  name: row.name,
+  position: row.position,
+  status: row.status as ProjectionStatusValue,
+  lastError: row.lastError,
+  version: row.version,
+});
+
+/**
+ * Reads a projection's checkpoint, creating it at position 0 the first time: a projection never run
+ * before is built in place from the start of the log, by the version that creates it.
+ */
+export async function ensureCheckpoint(prisma: PrismaClient, name: string, version: number): Promise<Checkpoint> {
+  return checkpointOf(await prisma.projectionCheckpoint.upsert({ where: { name }, create: { name, version }, update: {} }));
 }
 
 /** Reads a projection's checkpoint (it must exist). */
 export async function readCheckpoint(prisma: PrismaClient, name: string): Promise<Checkpoint> {
-  const row = await prisma.projectionCheckpoint.findUniqueOrThrow({ where: { name } });
-  return { name, position: row.position, status: row.status as ProjectionStatusValue, lastError: row.lastError };
+  return checkpointOf(await prisma.projectionCheckpoint.findUniqueOrThrow({ where: { name } }));
+}
+
+/** Sets a projection's status (and clears its error), e.g. while a new version is rebuilt. */
+export async function setStatus(prisma: PrismaClient, name: string, status: ProjectionStatusValue): Promise<void> {
+  await prisma.projectionCheckpoint.update({ where: { name }, data: { status, lastError: null } });
 }
 
 type LockedCheckpoint = { position: bigint; status: ProjectionStatusValue };
@@ -87,9 +107,12 @@ export async function skipCheckpoint(session: pg.ClientBase, name: string, types
 
 /** Marks a projection failed on the event at `position` (its checkpoint stays just before it). */
 export async function markFailed(prisma: PrismaClient, name: string, position: bigint, error: unknown): Promise<void> {
-  const message = error instanceof Error ? error.message : String(error);
-  await prisma.projectionCheckpoint.update({
-    where: { name },
-    data: { status: 'FAILED', lastError: `event at position ${position}: ${message}`.slice(0, 2000) },
-  });
+  await markFailedWith(prisma, name, `event at position ${position}: ${messageOf(error)}`);
 }
+
+/** Marks a projection failed with `lastError` saying why. */
+export async function markFailedWith(prisma: PrismaClient, name: string, lastError: string): Promise<void> {
+  await prisma.projectionCheckpoint.update({ where: { name }, data: { status: 'FAILED', lastError: lastError.slice(0, 2000) } });
+}
+
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

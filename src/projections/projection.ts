@@ -23,6 +23,11 @@ export interface ReadModelChange {
  */
 export interface Projection {
   name: string;
+  /**
+   * Raised whenever what `apply` writes changes (its logic or its tables): a process starting with
+   * another version than the serving tables were built by rebuilds them beside the serving ones.
+   */
+  version: number;
   /** The event types it handles; other events only move its checkpoint. */
   eventTypes: readonly string[];
   /** The tables it owns, in the public schema (a rebuild recreates exactly these). */

@@ -5,6 +5,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 
 interface ProjectionStatusView {
   name: string;
+  version: number;
   position: bigint;
   status: string;
   lastError: string | null;
@@ -15,6 +16,9 @@ const ProjectionStatusType = builder.objectRef<ProjectionStatusView>('Projection
   description: 'How far a projection has read the log.',
   fields: (t) => ({
     name: t.exposeString('name'),
+    version: t.exposeInt('version', {
+      description: 'The version of the projection its serving tables were built by (while REBUILDING, the new version is built beside them).',
+    }),
     position: t.string({ description: 'The last log position it has applied.', resolve: (p) => p.position.toString() }),
     lag: t.int({
       description: 'Events it handles that are in the log but not yet applied.',
@@ -25,7 +29,9 @@ const ProjectionStatusType = builder.objectRef<ProjectionStatusView>('Projection
         return row?.n ?? 0;
       },
     }),
-    status: t.exposeString('status', { description: 'RUNNING, or FAILED (it stopped on an event; see lastError).' }),
+    status: t.exposeString('status', {
+      description: 'RUNNING, REBUILDING (a new version building beside the serving tables), or FAILED (it stopped on an event or its rebuild failed; see lastError).',
+    }),
     lastError: t.exposeString('lastError', { nullable: true }),
   }),
 });
@@ -35,7 +41,7 @@ async function statusOf(ctx: GraphQLContext, name: string): Promise<ProjectionSt
   // Only the known names exist; the echo is cut so a huge name does not come back in the answer.
   if (!projection) throw new NotFoundError(`no projection named ${JSON.stringify(name.slice(0, 100))}`);
   const row = await ctx.db.prisma.projectionCheckpoint.findUnique({ where: { name } });
-  return { name, position: row?.position ?? 0n, status: row?.status ?? 'RUNNING', lastError: row?.lastError ?? null, eventTypes: projection.eventTypes };
+  return { name, version: row?.version ?? projection.version, position: row?.position ?? 0n, status: row?.status ?? 'RUNNING', lastError: row?.lastError ?? null, eventTypes: projection.eventTypes };
 }
 
 function requireAdmin(auth: Authentication) {

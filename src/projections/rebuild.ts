@@ -7,19 +7,36 @@ import type { Projection } from './projection.js';
 
 const BATCH = 5_000;
 
+/** The rebuild was stopped (its process is shutting down) before its swap: nothing was swapped. */
+export class RebuildStoppedError extends Error {
+  constructor(projection: string) {
+    super(`rebuild of ${projection} stopped before its swap`);
+  }
+}
+
+export interface RebuildOptions {
+  logger?: Logger;
+  /** Asked between batches: true ends the rebuild with RebuildStoppedError (the old tables keep serving). */
+  shouldStop?: () => boolean;
+  /** Told the position the shadow tables have reached after each batch. */
+  onProgress?: (position: bigint) => void;
+}
+
 /**
  * Rebuilds a projection's tables from the log without disturbing readers: it builds fresh copies
  * in a schema of their own (`rebuild_<name>`, same columns and indexes), catches up, then swaps
  * them in within one transaction that also holds the projection's checkpoint row (so the live
  * runner waits and then carries on from the rebuilt position). Readers see the old tables until
- * the swap commits and the new ones after it, never a half-built table.
+ * the swap commits and the new ones after it, never a half-built table. The swap records the
+ * projection's version as the one its tables are now built by.
  */
 export async function rebuildProjection(
   pool: pg.Pool,
   eventStore: EventStore,
   projection: Projection,
-  logger?: Logger,
+  options: RebuildOptions = {},
 ): Promise<{ events: number; position: bigint; ms: number }> {
+  const { logger, shouldStop, onProgress } = options;
   const started = performance.now();
   const shadow = `rebuild_${projection.name}`;
   const retired = `retired_${projection.name}`;
@@ -47,7 +64,9 @@ export async function rebuildProjection(
         if (latest - position < BATCH) break;
         head = latest;
       }
+      onProgress?.(position);
       logger?.info({ projection: projection.name, position: position.toString() }, 'rebuilding');
+      if (shouldStop?.()) throw new RebuildStoppedError(projection.name);
     }
 
     await inTransaction(client, async () => {
@@ -67,14 +86,18 @@ export async function rebuildProjection(
         await client.query(`ALTER TABLE public.${table} SET SCHEMA ${retired}`);
         await client.query(`ALTER TABLE ${shadow}.${table} SET SCHEMA public`);
       }
-      await client.query("UPDATE projection_checkpoints SET position = $2, status = 'RUNNING', last_error = NULL, updated_at = now() WHERE name = $1", [
-        projection.name,
-        position.toString(),
-      ]);
+      await client.query(
+        "UPDATE projection_checkpoints SET position = $2, status = 'RUNNING', last_error = NULL, version = $3, updated_at = now() WHERE name = $1",
+        [projection.name, position.toString(), projection.version],
+      );
       await client.query('SELECT pg_notify($1, $2)', [PROJECTIONS_CHANNEL, `${projection.name}:${position}`]);
     });
     await client.query(`DROP SCHEMA ${retired} CASCADE; DROP SCHEMA ${shadow} CASCADE`);
+    onProgress?.(position);
     return { events, position, ms: performance.now() - started };
+  } catch (error) {
+    await client.query(`DROP SCHEMA IF EXISTS ${shadow} CASCADE`).catch(() => {});
+    throw error;
   } finally {
     await client.query('RESET search_path').catch(() => {});
     client.off('error', ignore);

@@ -1,145 +1,121 @@
 import { EventEmitter } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
-import pg from 'pg';
-import type { RecordedEvent } from '../eventStore/types.js';
-import { isDatabaseUnavailable, isStorageFull, type Database } from '../db/database.js';
+import { isStorageFull, type Database } from '../db/database.js';
 import type { EventStore } from '../eventStore/eventStore.js';
+import type { RecordedEvent } from '../eventStore/types.js';
 import type { Logger } from '../logger.js';
-import { advanceCheckpointAndCommit, beginAndLockCheckpoint, ensureCheckpoint, markFailed, readCheckpoint, skipCheckpoint } from './checkpoints.js';
+import {
+  advanceCheckpointAndCommit,
+  beginAndLockCheckpoint,
+  CheckpointMovedError,
+  ensureCheckpoint,
+  markFailed,
+  markFailedWith,
+  messageOf,
+  readCheckpoint,
+  setStatus,
+  skipCheckpoint,
+  type Checkpoint,
+} from './checkpoints.js';
+import { ProjectionLockSession } from './lockSession.js';
+import { isolatePoisonEvent, isTransient } from './poison.js';
 import type { Projection } from './projection.js';
+import { rebuildProjection, RebuildStoppedError } from './rebuild.js';
+import { RunnerSchedule, type StepOutcome } from './scheduling.js';
 
 const BATCH_SIZE = 5_000;
-const IDLE_POLL_MS = 1_000;
 const LOCK_RETRY_MS = 2_000;
-/** How long commits that keep coming may gather before the next batch: fewer, larger batches cost less per event. */
-const GATHER_MS = 10;
 
 /**
- * Runs one projection in this process while it holds the projection's PostgreSQL advisory lock
- * (one process at a time; when the holder dies its session ends, the lock is released, and
- * another process's runner takes over within LOCK_RETRY_MS). Reads the log in position order in
- * batches, applies each batch and its checkpoint in one transaction, wakes on the commit
- * notification with a polling fallback, and stops (status FAILED) on an event it cannot apply.
- * Emits `progress` (the new checkpoint) after each committed batch.
+ * Runs one projection in this process while it holds the projection's advisory lock (one process
+ * at a time; see ProjectionLockSession). Reads the log in position order in batches, applies each
+ * batch and its checkpoint in one transaction (RunnerSchedule says when), and stops (status FAILED)
+ * on an event it cannot apply (poison.ts). When the serving tables were built by another version of
+ * the projection, it first rebuilds them beside the serving ones and swaps them in (status
+ * REBUILDING meanwhile). Emits `progress` (the new checkpoint) after each committed batch or swap,
+ * and `rebuildProgress` (the shadow tables' position) while rebuilding.
  */
 export class ProjectionRunner extends EventEmitter {
   private running = false;
-  /**
-   * The session that holds (or, on a standby, keeps trying for) the projection's lock, and on
-   * which the holder applies its batches: its prepared statements stay planned, and the
-   * projection takes no connection from the pool that serves commands and queries.
-   */
-  private lockSession?: pg.Client;
-  private holdsLock = false;
-  private wake?: () => void;
+  private readonly lock: ProjectionLockSession;
+  private readonly schedule = new RunnerSchedule();
   private loop?: Promise<void>;
   /** Where this runner's checkpoint stands, known while it holds the lock (re-read when in doubt). */
   private checkpoint?: { position: bigint; failed: boolean };
-  /** The newest committed position this runner has heard of (commit notifications, or a head query). */
-  private head = 0n;
-  /** A commit was announced since the current step began. */
-  private heardCommit = false;
   /** The last batch had nothing for this projection. */
   private skippedLast = false;
-  /**
-   * Whether `head` can be trusted: not at first, nor after the listener reconnected (commits
-   * announced meanwhile were missed) or a quiet poll; then the head is read from the log.
-   */
-  private headKnown = false;
+  private rebuilding = false;
 
   constructor(
     readonly projection: Projection,
     private readonly services: { db: Database; eventStore: EventStore; logger: Logger },
   ) {
     super();
+    this.lock = new ProjectionLockSession(services.db.connectionString, projection.name);
   }
 
   /** True while this process holds the projection's lock. */
   get isActive(): boolean {
-    return this.holdsLock;
+    return this.lock.isHeld;
+  }
+
+  /** True while this process rebuilds the projection's tables for its version. */
+  get isRebuilding(): boolean {
+    return this.rebuilding;
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    const notifier = this.services.eventStore.notifier;
-    const unsubscribe = notifier.onCommit((position) => {
-      if (position > this.head) this.head = position;
-      this.heardCommit = true;
-      this.wake?.();
-    });
-    // Commits announced while the listener was down were missed: read the head from the log.
-    const unsubscribeReconnect = notifier.onReconnect(() => {
-      this.headKnown = false;
-      this.wake?.();
-    });
-    this.loop = this.run().finally(() => {
-      unsubscribe();
-      unsubscribeReconnect();
-    });
+    const unfollow = this.schedule.follow(this.services.eventStore.notifier);
+    this.loop = this.run().finally(unfollow);
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.schedule.wakeUp();
     await this.loop;
   }
 
   /** Wakes the loop now and re-reads the checkpoint (after an admin retry or skip). */
   poke(): void {
     this.checkpoint = undefined;
-    this.wake?.();
+    this.schedule.wakeUp();
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       try {
         if (!(await this.holdLock())) {
-          await this.sleep(LOCK_RETRY_MS);
+          await this.schedule.sleep(LOCK_RETRY_MS);
           continue;
         }
-        const step = await this.step();
-        if (step === 'more') continue;
-        // Commits arrived while that batch was applied: under load, let a few more gather into the
-        // next batch (one transaction, one live-feed read) instead of one small batch per commit.
-        // A lone commit is still applied at once.
-        if (step === 'caughtUp' && this.heardCommit) await delay(GATHER_MS);
-        // Caught up with every commit heard of: wait for the next one. The poll, when nothing
-        // came, re-reads the head from the log in case a notification was lost.
-        else if (!this.heardCommit && !(await this.sleep(IDLE_POLL_MS))) this.headKnown = false;
+        await this.schedule.pause(await this.step());
       } catch (err) {
         // Retrying while the disk is full keeps `/ready` at STORAGE_FULL for as long as it lasts.
         if (isStorageFull(err)) this.services.db.health.noteStorageFull();
-        this.services.logger.warn({ err, projection: this.projection.name }, 'projection step failed; retrying');
-        await this.releaseLock();
-        await this.sleep(LOCK_RETRY_MS);
+        if (!(err instanceof RebuildStoppedError)) this.services.logger.warn({ err, projection: this.projection.name }, 'projection step failed; retrying');
+        await this.lock.release();
+        if (this.running) await this.schedule.sleep(LOCK_RETRY_MS);
       }
     }
-    await this.releaseLock();
+    await this.lock.release();
   }
 
   /**
    * One batch: `idle` when there was nothing to do, `caughtUp` when it reached the head, `more`
    * when more is known to be waiting (a full batch, or a checkpoint to re-read). Runs on every
-   * commit, so it keeps its checkpoint in memory and learns the head from the commit
-   * notifications; it reads them from the database only when in doubt (after a takeover, an admin
-   * action, a lost connection, a quiet poll).
+   * commit, so it keeps its checkpoint in memory and learns the head from the schedule; it reads
+   * them from the database only when in doubt.
    */
-  private async step(): Promise<'idle' | 'caughtUp' | 'more'> {
-    const { prisma } = this.services.db;
-    this.heardCommit = false;
+  private async step(): Promise<StepOutcome> {
     if (!this.checkpoint || this.checkpoint.failed) {
-      const stored = await readCheckpoint(prisma, this.projection.name);
+      const stored = await readCheckpoint(this.services.db.prisma, this.projection.name);
+      if (await this.settleVersion(stored)) return 'more';
       this.checkpoint = { position: stored.position, failed: stored.status === 'FAILED' };
     }
     if (this.checkpoint.failed) return 'idle';
-    if (!this.headKnown) {
-      this.headKnown = true;
-      const stored = await this.services.eventStore.headPosition();
-      if (stored > this.head) this.head = stored;
-    }
-    // Fixed for this step: notifications may raise `this.head` while we read.
-    const head = this.head;
+    // Fixed for this step: notifications may raise the schedule's head while we read.
+    const head = await this.schedule.headForStep(() => this.services.eventStore.headPosition());
     const from = this.checkpoint.position;
     if (head <= from) return 'idle';
     // A projection that had nothing to apply last time (most commits are not its business) first
@@ -161,10 +137,60 @@ export class ProjectionRunner extends EventEmitter {
       this.checkpoint = undefined;
       if (error instanceof CheckpointMovedError) return 'more';
       // A lost database or a full disk is no fault of the events: retry the batch once it is back.
-      if (isDatabaseUnavailable(error) || isStorageFull(error) || error instanceof SessionLostError) throw error;
-      await this.isolateFailure(from, events, error);
+      if (isTransient(error)) throw error;
+      await isolatePoisonEvent(from, events, error, {
+        projection: this.projection.name,
+        logger: this.services.logger,
+        applyOne: (position, event) => this.applyBatch(position, [event], event.position),
+        markFailed: (position, failure) => markFailed(this.services.db.prisma, this.projection.name, position, failure),
+      });
       return 'more';
     }
+  }
+
+  /**
+   * Brings the serving tables to this code's version of the projection: true when it did anything
+   * (the caller re-reads the checkpoint). Tables of an older version are rebuilt beside the
+   * serving ones and swapped in; a FAILED projection waits for an admin's retry first, so a
+   * rebuild that fails is not repeated in a loop. Tables of a newer version are left to the newer
+   * release (during a rolling upgrade): this process stands by rather than rebuild them back.
+   */
+  private async settleVersion(stored: Checkpoint): Promise<boolean> {
+    const { prisma } = this.services.db;
+    const name = this.projection.name;
+    if (stored.version === this.projection.version) {
+      // A rebuild abandoned by a process that died: these tables are current, carry on.
+      if (stored.status !== 'REBUILDING') return false;
+      await setStatus(prisma, name, 'RUNNING');
+      return true;
+    }
+    if (stored.version > this.projection.version) {
+      this.services.logger.warn({ projection: name, stored: stored.version, mine: this.projection.version }, 'a newer release built this projection; standing by');
+      await this.lock.release();
+      await this.schedule.sleep(LOCK_RETRY_MS * 5);
+      return true;
+    }
+    if (stored.status === 'FAILED') return false;
+    await setStatus(prisma, name, 'REBUILDING');
+    this.services.logger.info({ projection: name, from: stored.version, to: this.projection.version }, 'rebuilding projection for its new version');
+    this.rebuilding = true;
+    try {
+      const { position, events, ms } = await rebuildProjection(this.services.db.pool, this.services.eventStore, this.projection, {
+        logger: this.services.logger,
+        shouldStop: () => !this.running,
+        onProgress: (at) => this.emit('rebuildProgress', at),
+      });
+      this.services.logger.info({ projection: name, version: this.projection.version, events, ms: Math.round(ms) }, 'projection rebuilt and swapped in');
+      this.emit('progress', position);
+    } catch (error) {
+      if (error instanceof RebuildStoppedError || isTransient(error)) throw error;
+      await markFailedWith(prisma, name, `rebuilding version ${this.projection.version}: ${messageOf(error)}`);
+      this.services.logger.error({ err: error, projection: name }, 'rebuild of the projection failed; the old tables keep serving');
+    } finally {
+      this.rebuilding = false;
+    }
+    this.schedule.forgetHead();
+    return true;
   }
 
   /** Moves the checkpoint over events this projection does not handle. */
@@ -174,13 +200,13 @@ export class ProjectionRunner extends EventEmitter {
 
   /** Moves the checkpoint from `from` to `to` if nothing in between is for this projection (see skipCheckpoint). */
   private async trySkip(from: bigint, to: bigint): Promise<boolean> {
-    const moved = await skipCheckpoint(this.session(), this.projection.name, this.projection.eventTypes, from, to);
+    const moved = await skipCheckpoint(this.lock.session(), this.projection.name, this.projection.eventTypes, from, to);
     if (moved) this.emit('progress', to);
     return moved;
   }
 
   private async applyBatch(from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
-    const tx = this.session();
+    const tx = this.lock.session();
     try {
       const locked = await beginAndLockCheckpoint(tx, this.projection.name);
       if (locked.position !== from || locked.status !== 'RUNNING') throw new CheckpointMovedError();
@@ -193,89 +219,13 @@ export class ProjectionRunner extends EventEmitter {
     this.emit('progress', to);
   }
 
-  /** The lock-holding session (step runs only while the lock is held). */
-  private session(): pg.Client {
-    if (!this.lockSession) throw new SessionLostError(this.projection.name);
-    return this.lockSession;
-  }
-
-  /**
-   * A batch failed: apply its events one by one to commit everything before the poison event, then
-   * record the failure on that event and stop this projection (the others keep running).
-   */
-  private async isolateFailure(from: bigint, events: RecordedEvent[], batchError: unknown): Promise<void> {
-    let position = from;
-    for (const event of events) {
-      try {
-        await this.applyBatch(position, [event], event.position);
-        position = event.position;
-      } catch (error) {
-        // Another process took the projection over meanwhile: not ours to mark.
-        if (error instanceof CheckpointMovedError) return;
-        if (isDatabaseUnavailable(error) || isStorageFull(error) || error instanceof SessionLostError) throw error;
-        await markFailed(this.services.db.prisma, this.projection.name, event.position, error);
-        this.services.logger.error({ err: error, projection: this.projection.name, position: event.position.toString() }, 'projection stopped on an event it cannot apply');
-        return;
-      }
-    }
-    throw batchError; // every event applied alone: the failure was transient
-  }
-
   private async holdLock(): Promise<boolean> {
-    if (this.holdsLock) return true;
-    if (!this.lockSession) {
-      // Bounded connect and TCP keep-alive: during an outage the runner retries every
-      // LOCK_RETRY_MS instead of hanging, and takes its lock again once the database is back.
-      const client = new pg.Client({ connectionString: this.services.db.connectionString, connectionTimeoutMillis: 2_000, keepAlive: true });
-      client.on('error', () => {});
-      // The lock lives as long as this session: when it ends, so does our claim to the projection.
-      client.on('end', () => {
-        if (this.lockSession !== client) return;
-        this.lockSession = undefined;
-        this.holdsLock = false;
-      });
-      await client.connect();
-      // This session's batches commit without waiting for their WAL flush. Read tables are derived
-      // data: checkpoint and rows commit together or not at all, so a database crash can only
-      // lose the last few batches whole, and they are applied again from the log, which commits
-      // synchronously as always. Saves a flush per batch.
-      await client.query('SET synchronous_commit = off');
-      this.lockSession = client;
-    }
-    const { rows } = await this.lockSession.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(20260, hashtext($1)) AS locked', [this.projection.name]);
-    if (!rows[0]!.locked) return false; // a standby keeps its session and tries again later
-    this.holdsLock = true;
-    await ensureCheckpoint(this.services.db.prisma, this.projection.name);
+    if (this.lock.isHeld) return true;
+    if (!(await this.lock.tryAcquire())) return false;
+    await ensureCheckpoint(this.services.db.prisma, this.projection.name, this.projection.version);
     this.checkpoint = undefined;
-    this.headKnown = false;
+    this.schedule.forgetHead();
     this.services.logger.info({ projection: this.projection.name }, 'running projection');
     return true;
-  }
-
-  private async releaseLock(): Promise<void> {
-    const client = this.lockSession;
-    this.lockSession = undefined;
-    this.holdsLock = false;
-    await client?.end().catch(() => {});
-  }
-
-  /** Resolves true when woken (a commit, a poke, a stop), false when the time ran out. */
-  private sleep(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-    });
-  }
-}
-
-class CheckpointMovedError extends Error {}
-
-/** The lock's session ended (the lock with it): no fault of the events; retried once it is back. */
-class SessionLostError extends Error {
-  constructor(projection: string) {
-    super(`projection ${projection} lost its database session`);
   }
 }

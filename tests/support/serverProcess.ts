@@ -11,12 +11,16 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts the server with `env` on a free port and waits until it logs that it is listening. */
-export async function startServerProcess(env: Record<string, string>, options: { detached?: boolean; nodeArgs?: string[] } = {}): Promise<ServerProcess> {
+/**
+ * Starts the server with `env` on a free port and waits until it logs that it is listening. `cwd`:
+ * the checkout to run (default this one), e.g. an older release's.
+ */
+export async function startServerProcess(env: Record<string, string>, options: { detached?: boolean; nodeArgs?: string[]; cwd?: string } = {}): Promise<ServerProcess> {
   const port = await findFreePort();
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
     detached: options.detached ?? false,
+    cwd: options.cwd,
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

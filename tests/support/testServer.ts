@@ -1,5 +1,6 @@
 import { loadConfig } from '../../src/config.js';
 import { startApp, type App } from '../../src/app.js';
+import type { FeatureModule } from '../../src/feature.js';
 import { FEATURES } from '../../src/features.js';
 import { createLogger } from '../../src/logger.js';
 import { createServices, startServices, stopServices, type Services } from '../../src/services.js';
@@ -16,12 +17,13 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/** `features`: the service's features (default: all of them), e.g. with a test's own added. */
+export async function startTestServer(env: Record<string, string> = {}, options: { features?: readonly FeatureModule[] } = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...env });
   const logger = createLogger(config.logLevel);
   const db = database.connect({ poolSize: 20 });
-  const services = createServices({ config, logger, db, features: FEATURES });
+  const services = createServices({ config, logger, db, features: options.features ?? FEATURES });
   await startServices(services);
   const app = await startApp(services, { port: 0, host: '127.0.0.1' });
   return {

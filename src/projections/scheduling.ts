@@ -1,0 +1,85 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { CommitNotifier } from '../eventStore/notifications.js';
+
+const IDLE_POLL_MS = 1_000;
+/** How long commits that keep coming may gather before the next batch. */
+const GATHER_MS = 10;
+
+/** What a runner's step found: nothing to do, the head reached, or more known to be waiting. */
+export type StepOutcome = 'idle' | 'caughtUp' | 'more';
+
+/**
+ * When a projection runner takes its next step, and how far the log reaches. It learns the head
+ * from the commit notifications, so a step after every commit costs no head query; it says when
+ * the head must be read from the log instead (at first, after the listener reconnected, after a
+ * quiet poll), and sleeps between steps until a commit, a poke or a stop wakes it.
+ */
+export class RunnerSchedule {
+  /** The newest committed position heard of (commit notifications, or a head query). */
+  private head = 0n;
+  /** A commit was announced since the current step began. */
+  private heardCommit = false;
+  /** Whether `head` can be trusted; when not, the next step reads it from the log. */
+  private headKnown = false;
+  private wake?: () => void;
+
+  /** Follows the commit notifications until the returned function is called. */
+  follow(notifier: CommitNotifier): () => void {
+    const unsubscribe = notifier.onCommit((position) => {
+      if (position > this.head) this.head = position;
+      this.heardCommit = true;
+      this.wake?.();
+    });
+    // Commits announced while the listener was down were missed: read the head from the log.
+    const unsubscribeReconnect = notifier.onReconnect(() => this.forgetHead());
+    return () => {
+      unsubscribe();
+      unsubscribeReconnect();
+    };
+  }
+
+  /** The head as the step about to run should see it (read through `readHead` when in doubt). */
+  async headForStep(readHead: () => Promise<bigint>): Promise<bigint> {
+    this.heardCommit = false;
+    if (!this.headKnown) {
+      this.headKnown = true;
+      const stored = await readHead();
+      if (stored > this.head) this.head = stored;
+    }
+    return this.head;
+  }
+
+  /** The head is in doubt (a takeover, a reconnect): the next step reads it from the log. */
+  forgetHead(): void {
+    this.headKnown = false;
+    this.wake?.();
+  }
+
+  /** Waits as long as the step's outcome calls for before the next one. */
+  async pause(outcome: StepOutcome): Promise<void> {
+    if (outcome === 'more') return;
+    // Commits arrived while that batch was applied: under load, let a few more gather into the
+    // next batch (one transaction, one live-feed read) instead of one small batch per commit. A
+    // lone commit is still applied at once.
+    if (outcome === 'caughtUp' && this.heardCommit) await delay(GATHER_MS);
+    // Caught up with every commit heard of: wait for the next one. The poll, when nothing came,
+    // re-reads the head from the log in case a notification was lost.
+    else if (!this.heardCommit && !(await this.sleep(IDLE_POLL_MS))) this.headKnown = false;
+  }
+
+  /** Resolves true when woken (a commit, a poke, a stop), false when the time ran out. */
+  sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  }
+
+  /** Ends the current sleep now. */
+  wakeUp(): void {
+    this.wake?.();
+  }
+}

@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { signAccessToken } from '../src/auth/tokens.js';
+import { loadConfig } from '../src/config.js';
+import { openScratchServer, type ScratchServer } from '../src/db/scratchServer.js';
+import { command, ORDER_FIELDS, PAYMENT_MISMATCH, PRODUCT_FIELDS, type ApiClient } from './support/api.js';
+import { checkOutPreviousRelease } from './support/previousRelease.js';
+import { startServerProcess, type ServerProcess } from './support/serverProcess.js';
+
+// The previous release writes a database over its GraphQL API, as its users did; the current code
+// then starts on that database and must read everything as before and carry every lifecycle on.
+const JWT_SECRET = randomBytes(32).toString('hex');
+const jwt = loadConfig({ NODE_ENV: 'test', JWT_SECRET }).jwt;
+
+function clientAt(server: ServerProcess, token: string): ApiClient {
+  return {
+    token,
+    async run(query, variables) {
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as { data?: never; errors?: unknown[] };
+      if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
+      return body.data as never;
+    },
+  };
+}
+
+async function stop(server: ServerProcess): Promise<void> {
+  server.child.kill('SIGTERM');
+  await server.exited;
+}
+
+const ORDER_READ = `query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { ${ORDER_FIELDS} history { position version type occurredAt data } } }`;
+const CUSTOMER_READ = `query($id: ID!) { customer(id: $id) { id name email orderCount totalSpentCents } }`;
+const PRODUCT_READ = `query($sku: String!, $p: String) { product(sku: $sku, consistentWith: $p) { ${PRODUCT_FIELDS} } }`;
+
+let scratch: ScratchServer;
+let databaseUrl: string;
+const database = `ordersource_upgrade_${randomBytes(4).toString('hex')}`;
+const written = { orders: {} as Record<string, string>, customers: [] as string[], skus: ['UP-LAMP', 'UP-MUG'], position: '0' };
+let before: { orders: Record<string, unknown>; customers: unknown[]; products: unknown[] };
+
+/** Everything the release wrote, as its API reads it. */
+async function readEverything(client: ApiClient) {
+  const orders: Record<string, unknown> = {};
+  for (const id of Object.values(written.orders)) orders[id] = (await client.run<{ order: unknown }>(ORDER_READ, { id, p: written.position })).order;
+  const customers = [];
+  for (const id of written.customers) customers.push((await client.run<{ customer: unknown }>(CUSTOMER_READ, { id })).customer);
+  const products = [];
+  for (const sku of written.skus) products.push((await client.run<{ product: unknown }>(PRODUCT_READ, { sku, p: written.position })).product);
+  return { orders, customers, products };
+}
+
+beforeAll(async () => {
+  scratch = await openScratchServer(inject('testServerUrl'));
+  databaseUrl = await scratch.createDatabase(database);
+  const release = checkOutPreviousRelease();
+  try {
+    const old = await startServerProcess({ DATABASE_URL: databaseUrl, JWT_SECRET }, { cwd: release.dir });
+    try {
+      const staff = clientAt(old, await signAccessToken({ sub: 'alice', role: 'staff' }, jwt));
+      await command(staff, 'addProduct', { sku: 'UP-LAMP', name: 'Lamp', priceCents: 1500, initialStock: 40 });
+      await command(staff, 'addProduct', { sku: 'UP-MUG', name: 'Mug', priceCents: 450, initialStock: 40 });
+      for (const name of ['Ada', 'Grace']) {
+        const registered = await command(staff, 'registerCustomer', { name: `${name} Upgrade`, email: `${name.toLowerCase()}.upgrade@Example.com` });
+        written.customers.push(registered.customer.id);
+      }
+      const steps = ['draft', 'submitted', 'spare', 'paid', 'shipped', 'delivered', 'cancelled'];
+      for (const [i, step] of steps.entries()) {
+        const orderId = `up-${step}`;
+        written.orders[step] = orderId;
+        const customerId = written.customers[i % 2]!;
+        await command(staff, 'createOrder', { customerId, orderId });
+        await command(staff, 'addItem', { orderId, sku: 'UP-LAMP', quantity: 1 + (i % 3) });
+        if (step === 'draft') continue;
+        await command(staff, 'addItem', { orderId, sku: 'UP-MUG', quantity: 2 });
+        const submitted = await command(staff, 'submitOrder', { orderId });
+        written.position = submitted.position;
+        if (step === 'submitted' || step === 'spare') continue;
+        if (step === 'cancelled') {
+          written.position = (await command(staff, 'cancelOrder', { orderId, reason: 'changed my mind' })).position;
+          continue;
+        }
+        const total = submitted.order.totalCents as number;
+        written.position = (await command(staff, 'recordPayment', { orderId, amountCents: total, paymentRef: `pay-${step}` }, PAYMENT_MISMATCH)).position;
+        if (step === 'paid') continue;
+        written.position = (await command(staff, 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: `T-${step}` })).position;
+        if (step === 'shipped') continue;
+        written.position = (await command(staff, 'deliverOrder', { orderId })).position;
+      }
+      before = await readEverything(staff);
+    } finally {
+      await stop(old);
+    }
+  } finally {
+    release.remove();
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await scratch?.dropDatabase(database);
+  await scratch?.close();
+});
+
+describe('upgrading a database the previous release wrote', () => {
+  let current: ServerProcess;
+  let staff: ApiClient;
+  beforeAll(async () => {
+    current = await startServerProcess({ DATABASE_URL: databaseUrl, JWT_SECRET });
+    staff = clientAt(current, await signAccessToken({ sub: 'alice', role: 'admin' }, jwt));
+  }, 90_000);
+  afterAll(() => stop(current));
+
+  it('wrote orders in every status before the upgrade', () => {
+    const statuses = Object.values(before.orders).map((o) => (o as { status: string }).status);
+    expect(new Set(statuses)).toEqual(new Set(['DRAFT', 'SUBMITTED', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED']));
+  });
+
+  it('reads every order, customer and product exactly as the previous release did', async () => {
+    expect(await readEverything(staff)).toEqual(before);
+  });
+
+  it('shows every projection running at version 1, with nothing rebuilt', async () => {
+    const { projections } = await staff.run<{ projections: { name: string; version: number; status: string }[] }>('{ projections { name version status } }');
+    for (const p of projections) expect(p).toMatchObject({ version: 1, status: 'RUNNING' });
+  });
+
+  it('carries lifecycles on: a submitted order is paid, shipped and delivered; a draft takes another item', async () => {
+    const orderId = written.orders.submitted!;
+    const total = (before.orders[orderId] as { totalCents: number }).totalCents;
+    expect(await command(staff, 'recordPayment', { orderId, amountCents: total, paymentRef: 'pay-after' }, PAYMENT_MISMATCH)).toMatchObject({ order: { status: 'PAID' } });
+    expect(await command(staff, 'shipOrder', { orderId, carrier: 'UPS', trackingNumber: 'AFTER-1' })).toMatchObject({ order: { status: 'SHIPPED' } });
+    const delivered = await command(staff, 'deliverOrder', { orderId });
+    expect(delivered).toMatchObject({ order: { status: 'DELIVERED' } });
+    const { order } = await staff.run<{ order: { status: string; history: { type: string }[] } }>(ORDER_READ, { id: orderId, p: delivered.position });
+    expect(order.status).toBe('DELIVERED');
+    expect(order.history.map((h) => h.type).slice(-3)).toEqual(['PaymentRecorded', 'OrderShipped', 'OrderDelivered']);
+
+    const draft = await command(staff, 'addItem', { orderId: written.orders.draft, sku: 'UP-MUG', quantity: 1 });
+    expect(draft).toMatchObject({ __typename: 'AddItemSuccess', order: { status: 'DRAFT', itemCount: (before.orders[written.orders.draft!] as { itemCount: number }).itemCount + 1 } });
+  });
+
+  it('loads a customer the previous release registered for a new order, and counts it on the customer', async () => {
+    const customerId = written.customers[0]!;
+    const created = await command(staff, 'createOrder', { customerId, orderId: 'up-after' });
+    expect(created.__typename).toBe('CreateOrderSuccess');
+    const wait = `query($p: String) { orders(first: 1, consistentWith: $p) { totalCount } }`;
+    await staff.run(wait, { p: created.position });
+    const { customer } = await staff.run<{ customer: { orderCount: number } }>(CUSTOMER_READ, { id: customerId });
+    expect(customer.orderCount).toBe((before.customers[0] as { orderCount: number }).orderCount + 1);
+  });
+});
