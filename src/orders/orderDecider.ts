@@ -95,6 +95,9 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
       if (state.status !== 'PAID') return [cancelled];
       return [cancelled, { type: 'RefundRecorded', data: { amountCents: state.paidCents, paymentRef: state.paymentRef ?? '' } }];
     }
+    case 'ExpireOrder':
+      requireStatus(state, ORDER_TRANSITIONS.OrderExpired, 'expire');
+      return [{ type: 'OrderExpired', data: { paymentDueAt: command.paymentDueAt } }];
     default:
       return assertNever(command);
   }
@@ -119,6 +122,7 @@ export function evolveOrder(state: OrderState, event: OrderEvent, { occurredAt }
     case 'OrderDelivered':
     case 'OrderCancelled':
     case 'RefundRecorded':
+    case 'OrderExpired':
       return next;
     default:
       return assertNever(event);

@@ -3,7 +3,7 @@ import { ORDER_STATUSES } from './orderEvents.js';
 import type { OrderView } from './orderView.js';
 
 export const OrderStatusEnum = builder.enumType('OrderStatus', {
-  description: 'DRAFT -> SUBMITTED -> PAID -> SHIPPED -> DELIVERED, or CANCELLED.',
+  description: 'DRAFT -> SUBMITTED -> PAID -> SHIPPED -> DELIVERED, or CANCELLED, or EXPIRED (not paid by its payment deadline).',
   values: ORDER_STATUSES,
 });
 
