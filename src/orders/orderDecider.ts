@@ -97,6 +97,10 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
     }
     case 'ExpireOrder':
       requireStatus(state, ORDER_TRANSITIONS.OrderExpired, 'expire');
+      // A process whose clock runs ahead must not take a customer's remaining time away.
+      if (Date.parse(command.now) < Date.parse(command.paymentDueAt)) {
+        throw new InvalidStateError(`the order's payment is due at ${command.paymentDueAt}, not yet`);
+      }
       return [{ type: 'OrderExpired', data: { paymentDueAt: command.paymentDueAt } }];
     default:
       return assertNever(command);

@@ -79,7 +79,7 @@ const recordPayment = (amountCents: number, paymentRef = 'pay-1'): OrderCommand 
 const shipOrder: OrderCommand = { type: 'ShipOrder', carrier: 'DHL', trackingNumber: 'TRK-1' };
 const deliverOrder: OrderCommand = { type: 'DeliverOrder' };
 const cancelOrder = (byStaff: boolean, reason = 'changed my mind'): OrderCommand => ({ type: 'CancelOrder', reason, byStaff });
-const expireOrder: OrderCommand = { type: 'ExpireOrder', paymentDueAt: PAYMENT_DUE_AT };
+const expireOrder: OrderCommand = { type: 'ExpireOrder', paymentDueAt: PAYMENT_DUE_AT, now: '2024-05-01T10:34:00.500Z' };
 
 // --- Decide ------------------------------------------------------------------------------------
 
@@ -398,6 +398,10 @@ describe('decideOrder', () => {
 describe('decideOrder: payment deadlines', () => {
   it('expires a submitted order whose payment deadline passed with OrderExpired, recording the deadline', () => {
     given(...submittedOrder).when(expireOrder).thenEmits([{ type: 'OrderExpired', data: { paymentDueAt: PAYMENT_DUE_AT } }]);
+  });
+
+  it('rejects expiring a submitted order before its payment deadline with INVALID_STATE', () => {
+    given(...submittedOrder).when({ ...expireOrder, now: '2024-05-01T10:33:59.999Z' }).thenRejects(InvalidStateError, 'INVALID_STATE');
   });
 
   it.each(ordersExcept('SUBMITTED'))('rejects expiring a %s order with INVALID_STATE', (_status, history) => {

@@ -27,7 +27,7 @@ export type OrderCommand =
   | { type: 'ShipOrder'; carrier: string; trackingNumber: string }
   | { type: 'DeliverOrder' }
   | { type: 'CancelOrder'; reason: string; byStaff: boolean }
-  | { type: 'ExpireOrder'; paymentDueAt: string };
+  | { type: 'ExpireOrder'; paymentDueAt: string; now: string };
 
 export interface OrderLine {
   sku: string;
