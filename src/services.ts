@@ -1,7 +1,7 @@
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { EventStore } from './eventStore/eventStore.js';
-import type { FeatureModule } from './feature.js';
+import type { FeatureModule, FeatureProcess } from './feature.js';
 import { LiveFeed, type ProjectionProgressSource } from './live/liveFeed.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -19,7 +19,9 @@ export interface Services {
   /** This server's Prometheus registry and the service's own metrics (`/metrics`). */
   metrics: Metrics;
   /** The features the service is made of (their GraphQL makes the schema). */
-  features: readonly FeatureModule[];
+  features: readonly FeatureModule<Services>[];
+  /** The features' background processes (started with the projections). */
+  processes: readonly FeatureProcess[];
 }
 
 /** Where projection progress is announced when PostgreSQL's NOTIFY is not the channel (Redis). */
@@ -32,7 +34,7 @@ export interface ServiceOptions {
   logger: Logger;
   db: Database;
   /** The features the service is made of: their projections run and their live changes are pushed. */
-  features: readonly FeatureModule[];
+  features: readonly FeatureModule<Services>[];
   /** Live fan-out through another channel than PostgreSQL's NOTIFY (Redis, with REDIS_URL). */
   progressChannel?: ProgressChannel;
 }
@@ -49,20 +51,25 @@ export function createServices({ config, logger, db, features, progressChannel }
   const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs }, features.flatMap((f) => f.projections));
   progressChannel?.publishFrom(readSide.runners);
   const liveFeed = new LiveFeed(db, progressChannel ?? eventStore.notifier, logger, features.flatMap((f) => f.liveSources));
-  return { config, logger, db, eventStore, readSide, liveFeed, metrics, features };
+  const services: Services = { config, logger, db, eventStore, readSide, liveFeed, metrics, features, processes: [] };
+  services.processes = features.flatMap((f) => f.processes ?? []).map((factory) => factory.create(services));
+  return services;
 }
 
-/** Starts listening for commits, the projections (unless RUN_PROJECTIONS=false) and the live feed. */
+/** Starts listening for commits, the projections and processes (unless RUN_PROJECTIONS=false) and the live feed. */
 export async function startServices(services: Services): Promise<void> {
   await services.eventStore.start();
-  if (services.config.runProjections) services.readSide.start();
-  else services.logger.info('RUN_PROJECTIONS=false: this process serves only; another process must run the projections');
+  if (services.config.runProjections) {
+    services.readSide.start();
+    for (const process of services.processes) process.start();
+  } else services.logger.info('RUN_PROJECTIONS=false: this process serves only; another process must run the projections');
   await services.liveFeed.start();
 }
 
 /** Stops what `startServices` started (the database itself is the caller's). */
 export async function stopServices(services: Services): Promise<void> {
   services.liveFeed.stop();
+  await Promise.all(services.processes.map((process) => process.stop()));
   await services.readSide.stop();
   await services.eventStore.stop();
 }
