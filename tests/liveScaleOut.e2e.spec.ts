@@ -9,7 +9,7 @@ import { subscribe, type Subscription } from './support/wsClient.js';
 
 // Two real server processes (`src/main.ts`) on one PostgreSQL database, as in a scaled-out deployment.
 const JWT = { secret: 'live-scale-out-test-secret-0123456789abcdef', isDevelopmentSecret: false };
-const PROJECTION_NAMES = ['customers', 'inventory', 'orders'];
+const PROJECTION_NAMES = ['customers', 'inventory', 'orders', 'paymentDeadlines'];
 const STATUS = 'subscription($id: ID!, $after: String) { orderStatusChanged(orderId: $id, after: $after) { orderId status previousStatus version position order { status } } }';
 const FEED = 'subscription { orderFeed { orderId type status version position } }';
 

@@ -112,7 +112,7 @@ describe('read models', () => {
     const head = (await staff.run('{ headPosition }')).headPosition;
     await staff.run('query($p: String) { orders(first: 1, consistentWith: $p) { totalCount } }', { p: head });
     const { projections } = await admin.run('{ projections { name position lag status lastError } }');
-    expect(projections.map((p: { name: string }) => p.name)).toEqual(['orders', 'customers', 'inventory']);
+    expect(projections.map((p: { name: string }) => p.name)).toEqual(['orders', 'paymentDeadlines', 'customers', 'inventory']);
     for (const p of projections) expect(p).toMatchObject({ status: 'RUNNING', lastError: null });
     expect(projections[0].lag).toBe(0);
     const refused = await server.graphql('{ projections { name } }', {}, { authorization: `Bearer ${client.token}` });
