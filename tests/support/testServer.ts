@@ -16,8 +16,12 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const database = await createTestDatabase();
+/**
+ * Starts a server on a fresh database, or on `options.database` (shared with other servers, as
+ * processes of one deployment share a PostgreSQL; the caller then drops it).
+ */
+export async function startTestServer(env: Record<string, string> = {}, options: { database?: TestDatabase } = {}): Promise<TestServer> {
+  const database = options.database ?? (await createTestDatabase());
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...env });
   const logger = createLogger(config.logLevel);
   const db = database.connect({ poolSize: 20 });
@@ -40,7 +44,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     async stop() {
       await app.stop(1_000);
       await stopServices(services);
-      await database.drop();
+      if (!options.database) await database.drop();
     },
   };
 }
