@@ -40,7 +40,7 @@ async function stopNode(services: Services): Promise<void> {
   await stopServices(services);
 }
 
-const run = (services: Services, definition: CommandDefinition<any, any>, input: Record<string, unknown>, auth = staff) =>
+const run = <I, R>(services: Services, definition: CommandDefinition<I, R>, input: Record<string, unknown>, auth = staff) =>
   runCommand(definition, input, { auth, services, requestId: `req-${++seq}` });
 
 /** A product with stock 10 and a customer; returns a submitted order of 3 units of it. */
