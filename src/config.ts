@@ -50,6 +50,8 @@ const schema = z.object({
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   GRAPHIQL: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(1_000),
+  // Up to a year: beyond that a deadline is no deadline, and the timer's arithmetic stays exact.
+  PAYMENT_TIMEOUT_SECONDS: z.coerce.number().int('must be a whole number of seconds').min(0, 'must be 0 (off) or more').max(31_536_000, 'must be at most 31536000 (a year)').default(1_800),
 });
 
 /** Validated configuration; see README "Configuration". */
@@ -101,6 +103,8 @@ export interface Config {
   graphiql: boolean;
   /** `GET /ready` answers 503 while a projection is more than this many log positions behind the head. */
   readyMaxProjectionLag: number;
+  /** How long after submission an unpaid order expires and its stock is released; 0 turns deadlines off. */
+  paymentTimeoutSeconds: number;
 }
 
 /** Thrown with one line per invalid variable, so a bad deployment says exactly what to fix. */
@@ -168,5 +172,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: v.GRAPHQL_INTROSPECTION ? v.GRAPHQL_INTROSPECTION === 'true' : v.NODE_ENV !== 'production',
     graphiql: v.GRAPHIQL ? v.GRAPHIQL === 'true' : v.NODE_ENV === 'development',
     readyMaxProjectionLag: v.READY_MAX_PROJECTION_LAG,
+    paymentTimeoutSeconds: v.PAYMENT_TIMEOUT_SECONDS,
   };
 }

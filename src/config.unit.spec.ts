@@ -36,6 +36,13 @@ describe('loadConfig', () => {
     }
   });
 
+  it('gives unpaid orders 1800 seconds by default, accepts 0 to turn payment deadlines off, and names a bad timeout', () => {
+    expect(loadConfig({}).paymentTimeoutSeconds).toBe(1800);
+    expect(loadConfig({ PAYMENT_TIMEOUT_SECONDS: '0' }).paymentTimeoutSeconds).toBe(0);
+    expect(loadConfig({ PAYMENT_TIMEOUT_SECONDS: '20' }).paymentTimeoutSeconds).toBe(20);
+    for (const bad of ['-1', '1.5', 'soon', '99999999999']) expect(() => loadConfig({ PAYMENT_TIMEOUT_SECONDS: bad })).toThrow(/^ {2}- PAYMENT_TIMEOUT_SECONDS: /m);
+  });
+
   it('rejects a port out of range', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
   });

@@ -3,6 +3,28 @@ import type { LiveSource } from './live/liveFeed.js';
 import type { Projection } from './projections/projection.js';
 
 /**
+ * A long-running part of a feature that acts on its own (a timer, a process manager), as opposed
+ * to answering requests. Built once per service; started and stopped with the projections (a
+ * process with RUN_PROJECTIONS=false runs none), so it must see to it itself that only one
+ * process does what must be done once (an advisory lock, as the projection runner does).
+ */
+export interface FeatureProcess {
+  readonly name: string;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Makes a feature's process for one service (several services may share a Node process, as two
+ * test servers do, so a process is made per service rather than shared). `S` is the service's
+ * parts (`Services`); it is a parameter so that this module needs no import of the service's.
+ */
+export interface FeatureProcessFactory<S> {
+  readonly name: string;
+  create(services: S): FeatureProcess;
+}
+
+/**
  * What a feature folder contributes to the service. Each feature exports one of these; the app
  * root (`features.ts`) lists them and `createServices` wires them into the generic parts (the
  * projection runner, the live feed, the GraphQL schema), which never import a feature themselves.
@@ -11,7 +33,7 @@ import type { Projection } from './projections/projection.js';
  * loaded (the module imports its mutation, query and subscription files), so listing the module is
  * what puts it in the schema.
  */
-export interface FeatureModule {
+export interface FeatureModule<S = unknown> {
   name: string;
   /** The read models it keeps from the log. */
   projections: readonly Projection[];
@@ -22,4 +44,6 @@ export interface FeatureModule {
    * event type's current schema version is one past its last upcaster; none means version 1.
    */
   upcasters?: readonly Upcaster[];
+  /** Its background processes, each made from the service's parts. */
+  processes?: readonly FeatureProcessFactory<S>[];
 }

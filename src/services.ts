@@ -3,7 +3,7 @@ import type { Database } from './db/database.js';
 import { EventStore } from './eventStore/eventStore.js';
 import { createRateLimitStore, type RateLimitStore } from './graphql/security/rateLimitStores.js';
 import { EventUpcasters } from './eventStore/upcasting.js';
-import type { FeatureModule } from './feature.js';
+import type { FeatureModule, FeatureProcess } from './feature.js';
 import { LiveFeed, type ProjectionProgressSource } from './live/liveFeed.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -21,9 +21,11 @@ export interface Services {
   /** This server's Prometheus registry and the service's own metrics (`/metrics`). */
   metrics: Metrics;
   /** The features the service is made of (their GraphQL makes the schema). */
-  features: readonly FeatureModule[];
+  features: readonly FeatureModule<Services>[];
   /** Where the mutation rate limit's buckets live, shared by every process (absent when off). */
   rateLimits?: RateLimitStore;
+  /** The features' background processes (started with the projections). */
+  processes: readonly FeatureProcess[];
 }
 
 /** Where projection progress is announced when PostgreSQL's NOTIFY is not the channel (Redis). */
@@ -36,7 +38,7 @@ export interface ServiceOptions {
   logger: Logger;
   db: Database;
   /** The features the service is made of: their projections run and their live changes are pushed. */
-  features: readonly FeatureModule[];
+  features: readonly FeatureModule<Services>[];
   /** Live fan-out through another channel than PostgreSQL's NOTIFY (Redis, with REDIS_URL). */
   progressChannel?: ProgressChannel;
 }
@@ -58,7 +60,9 @@ export function createServices({ config, logger, db, features, progressChannel }
   metrics.followRebuilds(readSide.runners);
   const liveFeed = new LiveFeed(db, progressChannel ?? eventStore.notifier, logger, features.flatMap((f) => f.liveSources));
   const rateLimits = createRateLimitStore(config, db.pool);
-  return { config, logger, db, eventStore, readSide, liveFeed, metrics, features, rateLimits };
+  const services: Services = { config, logger, db, eventStore, readSide, liveFeed, metrics, features, rateLimits, processes: [] };
+  services.processes = features.flatMap((f) => f.processes ?? []).map((factory) => factory.create(services));
+  return services;
 }
 
 /** The features' upcasters as one registry (for an event store opened outside createServices, e.g. by a script). */
@@ -66,17 +70,20 @@ export function upcastersOf(features: readonly FeatureModule[]): EventUpcasters 
   return new EventUpcasters(features.flatMap((f) => f.upcasters ?? []));
 }
 
-/** Starts listening for commits, the projections (unless RUN_PROJECTIONS=false) and the live feed. */
+/** Starts listening for commits, the projections and processes (unless RUN_PROJECTIONS=false) and the live feed. */
 export async function startServices(services: Services): Promise<void> {
   await services.eventStore.start();
-  if (services.config.runProjections) services.readSide.start();
-  else services.logger.info('RUN_PROJECTIONS=false: this process serves only; another process must run the projections');
+  if (services.config.runProjections) {
+    services.readSide.start();
+    for (const process of services.processes) process.start();
+  } else services.logger.info('RUN_PROJECTIONS=false: this process serves only; another process must run the projections');
   await services.liveFeed.start();
 }
 
 /** Stops what `startServices` started (the database itself is the caller's). */
 export async function stopServices(services: Services): Promise<void> {
   services.liveFeed.stop();
+  await Promise.all(services.processes.map((process) => process.stop()));
   await services.readSide.stop();
   await services.eventStore.stop();
   await services.rateLimits?.close?.();

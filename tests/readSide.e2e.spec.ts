@@ -168,7 +168,7 @@ describe('read models', () => {
     const head = (await staff.run('{ headPosition }')).headPosition;
     await staff.run('query($p: String) { orders(first: 1, consistentWith: $p) { totalCount } }', { p: head });
     const { projections } = await admin.run('{ projections { name version position lag status lastError } }');
-    expect(projections.map((p: { name: string }) => p.name).sort()).toEqual(['customers', 'inventory', 'orders', 'sales']);
+    expect(projections.map((p: { name: string }) => p.name).sort()).toEqual(['customers', 'inventory', 'orders', 'paymentDeadlines', 'sales']);
     for (const p of projections) expect(p).toMatchObject({ version: 1, status: 'RUNNING', lastError: null });
     expect(projections.find((p: { name: string }) => p.name === 'orders').lag).toBe(0);
     const refused = await server.graphql('{ projections { name } }', {}, { authorization: `Bearer ${client.token}` });

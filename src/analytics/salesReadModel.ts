@@ -24,6 +24,7 @@ const EFFECTS = {
     row.revenue_cents += BigInt(data.amountCents);
   },
   OrderCancelled: (row) => void row.orders_cancelled++,
+  OrderExpired: (row) => void row.orders_expired++,
   RefundRecorded: (row, data) => void (row.refunds_cents += BigInt(data.amountCents)),
 } satisfies {
   [T in OrderEventType]?: (row: SalesMinuteRow, data: Extract<OrderEvent, { type: T }>['data']) => void;

@@ -4,8 +4,14 @@ import { ForbiddenError, UnauthenticatedError } from '../domain/errors.js';
 export const ROLES = ['customer', 'staff', 'admin', 'payments'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Who is calling: a verified token's subject and role, or nobody. */
-export type Actor = { kind: 'anonymous' } | { kind: 'user'; sub: string; role: Role; /** When the token expires (ms since epoch). */ expiresAt?: number };
+/**
+ * Who is calling: a verified token's subject and role, nobody, or the service itself (a process
+ * such as the payment deadlines, which no token can claim to be).
+ */
+export type Actor =
+  | { kind: 'anonymous' }
+  | { kind: 'user'; sub: string; role: Role; /** When the token expires (ms since epoch). */ expiresAt?: number }
+  | { kind: 'system'; name: string };
 
 /**
  * The caller of one request: the actor, or why their credentials were refused. A refused token is
@@ -47,6 +53,12 @@ export function requirePaymentRecorder(auth: Authentication): Extract<Actor, { k
   return user;
 }
 
+/** The service's own processes only: no token grants this, so no client can issue such a command. */
+export function requireSystem(auth: Authentication): Extract<Actor, { kind: 'system' }> {
+  if (auth.actor.kind !== 'system') throw new ForbiddenError('only the service itself may do this');
+  return auth.actor;
+}
+
 /** Rejects a refused token even where anonymous callers are welcome. */
 export function requireNoRefusedToken(auth: Authentication): Actor {
   if ('refused' in auth) throw auth.refused;
@@ -60,5 +72,6 @@ export function requireNotPaymentService(auth: Authentication): Actor {
   return actor;
 }
 
-/** `role:sub`, as recorded in event metadata. */
-export const describeActor = (actor: Actor): string => (actor.kind === 'user' ? `${actor.role}:${actor.sub}` : 'anonymous');
+/** `role:sub` (or `system:<process>`), as recorded in event metadata. */
+export const describeActor = (actor: Actor): string =>
+  actor.kind === 'user' ? `${actor.role}:${actor.sub}` : actor.kind === 'system' ? `system:${actor.name}` : 'anonymous';

@@ -1,15 +1,16 @@
 import { z } from 'zod';
-import { isStaff, requirePaymentRecorder, requireStaff, requireUser, type Actor } from '../auth/actor.js';
+import { isStaff, requirePaymentRecorder, requireStaff, requireSystem, requireUser, type Actor } from '../auth/actor.js';
 import { loadAggregate, planAppend, type Loaded, type PlannedAppend } from '../commands/loadAggregate.js';
 import type { CommandDefinition, CommandEnv, CommandPlan } from '../commands/pipeline.js';
 import { bounded } from '../commands/validation.js';
 import { customerAggregate, customerStreamId } from '../customers/customerDecider.js';
-import { ForbiddenError, InsufficientStockError, NotFoundError, ValidationError, type StockShortage } from '../domain/errors.js';
+import { ForbiddenError, InsufficientStockError, InvalidStateError, NotFoundError, ValidationError, type StockShortage } from '../domain/errors.js';
 import { productAggregate, productStreamId, decideProduct } from '../products/productDecider.js';
 import type { ProductCommand } from '../products/productEvents.js';
 import { decideOrder, orderAggregate, orderStreamId, paymentRefAggregate, paymentRefStreamId } from './orderDecider.js';
 import { MAX_LINE_QUANTITY, type OrderCommand, type OrderEvent, type OrderState } from './orderEvents.js';
 import { orderViewFromState, type OrderView } from './orderView.js';
+import { paymentDueAt } from './paymentDeadline.js';
 
 type LoadedOrder = Loaded<OrderState, OrderEvent>;
 
@@ -186,6 +187,27 @@ export const cancelOrder: CommandDefinition<{ orderId: string; reason: string },
     const releases = holdsStock
       ? await planStockChanges(env, order.state, (quantity) => ({ type: 'ReleaseStock', orderId: input.orderId, quantity }))
       : [];
+    return orderPlan(order, events, env, releases);
+  },
+  replay: replayOrder,
+};
+
+/**
+ * Expires a submitted order whose payment deadline has passed and releases its reservations (all
+ * or none, as cancelling does). Issued only by the payment deadlines process, as the system; the
+ * deadline is the order's own (its submission plus PAYMENT_TIMEOUT_SECONDS), checked again here.
+ */
+export const expireOrder: CommandDefinition<{ orderId: string }, OrderView> = {
+  name: 'expireOrder',
+  input: z.object({ orderId }),
+  authorize: requireSystem,
+  async plan(input, env) {
+    const order = await loadAggregate(env.services.eventStore, orderStreamId(input.orderId), orderAggregate);
+    if (!order.state.exists) throw new NotFoundError('order not found');
+    const dueAt = paymentDueAt(order.state, env.services.config.paymentTimeoutSeconds);
+    if (order.state.status === 'SUBMITTED' && !dueAt) throw new InvalidStateError('payment deadlines are off (PAYMENT_TIMEOUT_SECONDS=0)');
+    const events = decideOrder({ type: 'ExpireOrder', paymentDueAt: dueAt ?? '', now: env.now.toISOString() }, order.state);
+    const releases = await planStockChanges(env, order.state, (quantity) => ({ type: 'ReleaseStock', orderId: input.orderId, quantity }));
     return orderPlan(order, events, env, releases);
   },
   replay: replayOrder,

@@ -114,6 +114,13 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
       if (state.status !== 'PAID') return [cancelled];
       return [cancelled, { type: 'RefundRecorded', data: { amountCents: state.paidCents, paymentRef: state.paymentRef ?? '' } }];
     }
+    case 'ExpireOrder':
+      requireStatus(state, ORDER_TRANSITIONS.OrderExpired, 'expire');
+      // A process whose clock runs ahead must not take a customer's remaining time away.
+      if (Date.parse(command.now) < Date.parse(command.paymentDueAt)) {
+        throw new InvalidStateError(`the order's payment is due at ${command.paymentDueAt}, not yet`);
+      }
+      return [{ type: 'OrderExpired', data: { paymentDueAt: command.paymentDueAt } }];
     default:
       return assertNever(command);
   }
@@ -138,6 +145,7 @@ export function evolveOrder(state: OrderState, event: OrderEvent, { occurredAt }
     case 'OrderDelivered':
     case 'OrderCancelled':
     case 'RefundRecorded':
+    case 'OrderExpired':
       return next;
     default:
       return assertNever(event);

@@ -44,6 +44,8 @@ const cancelled = (previousStatus: OrderStatus, reason = 'changed my mind'): Ord
   data: { reason, previousStatus },
 });
 const refunded: OrderEvent = { type: 'RefundRecorded', data: { amountCents: TOTAL, paymentRef: 'pay-1' } };
+const PAYMENT_DUE_AT = '2024-05-01T10:34:00.000Z';
+const expired: OrderEvent = { type: 'OrderExpired', data: { paymentDueAt: PAYMENT_DUE_AT } };
 
 /** One history per status, each with the same two lines (WID-1 x2 @250, GAD-1 x1 @1000). */
 const draftOrder = [created, widgetAdded(), gadgetAdded()];
@@ -52,6 +54,7 @@ const paidOrder = [...submittedOrder, paid];
 const shippedOrder = [...paidOrder, shipped];
 const deliveredOrder = [...shippedOrder, delivered];
 const cancelledOrder = [...draftOrder, cancelled('DRAFT')];
+const expiredOrder = [...submittedOrder, expired];
 
 const orderIn: Record<OrderStatus, OrderEvent[]> = {
   DRAFT: draftOrder,
@@ -60,6 +63,7 @@ const orderIn: Record<OrderStatus, OrderEvent[]> = {
   SHIPPED: shippedOrder,
   DELIVERED: deliveredOrder,
   CANCELLED: cancelledOrder,
+  EXPIRED: expiredOrder,
 };
 /** `[status, history]` for every status but the allowed ones (for `it.each`, named with `%s`). */
 const ordersExcept = (...allowed: OrderStatus[]): [OrderStatus, OrderEvent[]][] =>
@@ -81,6 +85,7 @@ const recordPayment = (amountCents: number, paymentRef = 'pay-1', paymentRefClai
 const shipOrder: OrderCommand = { type: 'ShipOrder', carrier: 'DHL', trackingNumber: 'TRK-1' };
 const deliverOrder: OrderCommand = { type: 'DeliverOrder' };
 const cancelOrder = (byStaff: boolean, reason = 'changed my mind'): OrderCommand => ({ type: 'CancelOrder', reason, byStaff });
+const expireOrder: OrderCommand = { type: 'ExpireOrder', paymentDueAt: PAYMENT_DUE_AT, now: '2024-05-01T10:34:00.500Z' };
 
 // --- Decide ------------------------------------------------------------------------------------
 
@@ -109,6 +114,7 @@ describe('decideOrder', () => {
       ['deliverOrder', deliverOrder],
       ['cancelOrder by staff', cancelOrder(true)],
       ['cancelOrder by the owner', cancelOrder(false)],
+      ['expireOrder', expireOrder],
     ])('rejects %s on an unknown order with NOT_FOUND', (_name, command) => {
       given().when(command).thenRejects(NotFoundError, 'NOT_FOUND');
     });
@@ -403,6 +409,42 @@ describe('decideOrder', () => {
     it('rejects cancelling an order that was paid and then cancelled with INVALID_STATE', () => {
       given(...paidOrder, cancelled('PAID'), refunded).when(cancelOrder(true)).thenRejects(InvalidStateError, 'INVALID_STATE');
     });
+  });
+});
+
+describe('decideOrder: payment deadlines', () => {
+  it('expires a submitted order whose payment deadline passed with OrderExpired, recording the deadline', () => {
+    given(...submittedOrder).when(expireOrder).thenEmits([{ type: 'OrderExpired', data: { paymentDueAt: PAYMENT_DUE_AT } }]);
+  });
+
+  it('rejects expiring a submitted order before its payment deadline with INVALID_STATE', () => {
+    given(...submittedOrder).when({ ...expireOrder, now: '2024-05-01T10:33:59.999Z' }).thenRejects(InvalidStateError, 'INVALID_STATE');
+  });
+
+  it.each(ordersExcept('SUBMITTED'))('rejects expiring a %s order with INVALID_STATE', (_status, history) => {
+    given(...history).when(expireOrder).thenRejects(InvalidStateError, 'INVALID_STATE');
+  });
+
+  it('rejects a payment that arrives after the expiry with INVALID_STATE, naming the EXPIRED status', () => {
+    const error = given(...expiredOrder).when(recordPayment(TOTAL)).thenRejects(InvalidStateError, 'INVALID_STATE');
+    expect(error.message).toContain('EXPIRED');
+  });
+
+  it('rejects an expiry that arrives after the payment with INVALID_STATE, so a payment and an expiry never both win', () => {
+    given(...paidOrder).when(expireOrder).thenRejects(InvalidStateError, 'INVALID_STATE');
+  });
+
+  it.each([
+    ['the owner', false],
+    ['staff', true],
+  ] as const)('rejects %s cancelling an expired order with INVALID_STATE', (_by, byStaff) => {
+    given(...expiredOrder).when(cancelOrder(byStaff)).thenRejects(InvalidStateError, 'INVALID_STATE');
+  });
+
+  it('folds OrderExpired into the EXPIRED status, keeping the lines', () => {
+    const state = foldEvents(orderAggregate, expiredOrder);
+    expect(state.status).toBe('EXPIRED');
+    expect(orderTotalCents(state.lines)).toBe(TOTAL);
   });
 });
 

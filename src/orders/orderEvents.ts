@@ -1,5 +1,5 @@
-/** Order lifecycle: DRAFT -> SUBMITTED -> PAID -> SHIPPED -> DELIVERED, or CANCELLED. */
-export const ORDER_STATUSES = ['DRAFT', 'SUBMITTED', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const;
+/** Order lifecycle: DRAFT -> SUBMITTED -> PAID -> SHIPPED -> DELIVERED, or CANCELLED, or EXPIRED (unpaid by its deadline). */
+export const ORDER_STATUSES = ['DRAFT', 'SUBMITTED', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'EXPIRED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** Events of the Order stream (`Order-<orderId>`). */
@@ -12,7 +12,8 @@ export type OrderEvent =
   | { type: 'OrderShipped'; data: { carrier: string; trackingNumber: string } }
   | { type: 'OrderDelivered'; data: Record<string, never> }
   | { type: 'OrderCancelled'; data: { reason: string; previousStatus: OrderStatus } }
-  | { type: 'RefundRecorded'; data: { amountCents: number; paymentRef: string } };
+  | { type: 'RefundRecorded'; data: { amountCents: number; paymentRef: string } }
+  | { type: 'OrderExpired'; data: { paymentDueAt: string } };
 
 export type OrderEventType = OrderEvent['type'];
 
@@ -32,7 +33,8 @@ export type OrderCommand =
   | { type: 'RecordPayment'; amountCents: number; paymentRef: string; paymentRefClaimedBy: string | null }
   | { type: 'ShipOrder'; carrier: string; trackingNumber: string }
   | { type: 'DeliverOrder' }
-  | { type: 'CancelOrder'; reason: string; byStaff: boolean };
+  | { type: 'CancelOrder'; reason: string; byStaff: boolean }
+  | { type: 'ExpireOrder'; paymentDueAt: string; now: string };
 
 export interface OrderLine {
   sku: string;

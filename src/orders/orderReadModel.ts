@@ -44,7 +44,7 @@ export interface OrderRows {
 }
 
 export const ORDER_EVENT_TYPES = [
-  'OrderCreated', 'ItemAdded', 'ItemRemoved', 'OrderSubmitted', 'PaymentRecorded', 'OrderShipped', 'OrderDelivered', 'OrderCancelled', 'RefundRecorded',
+  'OrderCreated', 'ItemAdded', 'ItemRemoved', 'OrderSubmitted', 'PaymentRecorded', 'OrderShipped', 'OrderDelivered', 'OrderCancelled', 'RefundRecorded', 'OrderExpired',
 ] as const satisfies readonly OrderEvent['type'][];
 
 export const orderIdOf = (event: RecordedEvent): string => ORDER_STREAMS.idOf(event.streamId);
@@ -115,6 +115,7 @@ function applyOne(summary: OrderSummaryRow | undefined, lines: OrderLineRow[], e
     case 'OrderDelivered':
     case 'OrderCancelled':
     case 'RefundRecorded':
+    case 'OrderExpired':
       return { summary: base, lines };
     default:
       return assertNever(event);

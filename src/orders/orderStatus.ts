@@ -23,6 +23,8 @@ export const ORDER_TRANSITIONS = {
   // Several statuses lead here; the event records which one it left (`previousStatus`).
   OrderCancelled: { from: ['DRAFT', 'SUBMITTED', 'PAID'], to: 'CANCELLED' },
   RefundRecorded: null,
+  // Only the system issues it, when a submitted order's payment deadline has passed.
+  OrderExpired: { from: ['SUBMITTED'], to: 'EXPIRED' },
 } as const satisfies Record<OrderEventType, StatusTransition | null>;
 
 /** The transition an event type makes, or undefined when it leaves the status as it is. */

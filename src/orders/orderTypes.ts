@@ -1,9 +1,10 @@
 import { builder } from '../graphql/builder.js';
 import { ORDER_STATUSES } from './orderEvents.js';
 import type { OrderView } from './orderView.js';
+import { paymentDueAt } from './paymentDeadline.js';
 
 export const OrderStatusEnum = builder.enumType('OrderStatus', {
-  description: 'DRAFT -> SUBMITTED -> PAID -> SHIPPED -> DELIVERED, or CANCELLED.',
+  description: 'DRAFT -> SUBMITTED -> PAID -> SHIPPED -> DELIVERED, or CANCELLED, or EXPIRED (not paid by its payment deadline).',
   values: ORDER_STATUSES,
 });
 
@@ -28,6 +29,12 @@ export const OrderType = builder.objectRef<OrderView>('Order').implement({
     version: t.exposeInt('version', { description: 'The order stream version: use it as expectedVersion.' }),
     createdAt: t.field({ type: 'DateTime', resolve: (o) => o.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (o) => o.updatedAt }),
+    paymentDueAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'While SUBMITTED: when the order expires (and its stock is released) unless paid by then. Null otherwise, or with deadlines off.',
+      resolve: (o, _args, ctx) => paymentDueAt(o, ctx.config.paymentTimeoutSeconds),
+    }),
   }),
 });
 

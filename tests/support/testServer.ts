@@ -17,9 +17,16 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** `features`: the service's features (default: all of them), e.g. with a test's own added. */
-export async function startTestServer(env: Record<string, string> = {}, options: { features?: readonly FeatureModule[] } = {}): Promise<TestServer> {
-  const database = await createTestDatabase();
+/**
+ * Starts a server on a fresh database, or on `options.database` (shared with other servers, as
+ * processes of one deployment share a PostgreSQL; the caller then drops it). `features`: the
+ * service's features (default: all of them), e.g. with a test's own added.
+ */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { database?: TestDatabase; features?: readonly FeatureModule[] } = {},
+): Promise<TestServer> {
+  const database = options.database ?? (await createTestDatabase());
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...env });
   const logger = createLogger(config.logLevel);
   const db = database.connect({ poolSize: 20 });
@@ -42,7 +49,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     async stop() {
       await app.stop(1_000);
       await stopServices(services);
-      await database.drop();
+      if (!options.database) await database.drop();
     },
   };
 }
