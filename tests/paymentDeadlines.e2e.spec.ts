@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientAs, command, unique, type ApiClient } from './support/api.js';
+import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { subscribe } from './support/wsClient.js';
@@ -35,7 +35,7 @@ async function submittedOrder(on: TestServer = server) {
   await command(staffHere, 'addProduct', { sku, name: 'Clock', priceCents: 1500, initialStock: 5 });
   const registered = await command(staffHere, 'registerCustomer', { name: 'Late', email: `${unique('l')}@example.com` });
   const customer = await clientAs(on, 'customer', registered.customer.id);
-  const orderId = unique('o');
+  const orderId = newOrderId();
   await command(customer, 'createOrder', { customerId: registered.customer.id, orderId });
   await command(customer, 'addItem', { orderId, sku, quantity: 2 });
   const submitted = await command(customer, 'submitOrder', { orderId });
