@@ -42,6 +42,10 @@ const schema = z.object({
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   GRAPHIQL: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(1_000),
+  APQ_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  APQ_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
+  TRUSTED_DOCUMENTS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
+  TRUSTED_DOCUMENTS_MANIFESTS: z.string().optional(),
 });
 
 /** Validated configuration; see README "Configuration". */
@@ -83,6 +87,10 @@ export interface Config {
   graphiql: boolean;
   /** `GET /ready` answers 503 while a projection is more than this many log positions behind the head. */
   readyMaxProjectionLag: number;
+  /** Automatic persisted queries: texts kept per process (LRU), or for how long in Redis when REDIS_URL is set. */
+  apq: { maxEntries: number; ttlSeconds: number };
+  /** Non-staff callers may run only operations from the manifests (the dashboard's, then these extra files). */
+  trustedDocuments: { only: boolean; extraManifests: string[] };
 }
 
 /** Thrown with one line per invalid variable, so a bad deployment says exactly what to fix. */
@@ -140,5 +148,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: v.GRAPHQL_INTROSPECTION ? v.GRAPHQL_INTROSPECTION === 'true' : v.NODE_ENV !== 'production',
     graphiql: v.GRAPHIQL ? v.GRAPHIQL === 'true' : v.NODE_ENV === 'development',
     readyMaxProjectionLag: v.READY_MAX_PROJECTION_LAG,
+    apq: { maxEntries: v.APQ_MAX_ENTRIES, ttlSeconds: v.APQ_TTL_SECONDS },
+    trustedDocuments: {
+      only: v.TRUSTED_DOCUMENTS === 'true',
+      extraManifests: (v.TRUSTED_DOCUMENTS_MANIFESTS ?? '').split(',').map((file) => file.trim()).filter(Boolean).map((file) => path.resolve(file)),
+    },
   };
 }

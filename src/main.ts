@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { connectDatabase } from './db/database.js';
 import { openStorage } from './db/storage.js';
 import { FEATURES } from './features.js';
+import { redisPersistedQueryStore } from './graphql/persistedQueries.js';
 import { createLogger } from './logger.js';
 import { RedisProjectionProgress } from './live/redisProgress.js';
 import { createServices, startServices, stopServices } from './services.js';
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
     poolSize: config.dbPoolSize,
     onError: (err) => logger.warn({ err }, 'database connection error'),
   });
-  const services = createServices({ config, logger, db, features: FEATURES, progressChannel: redisProgress });
+  const persistedQueryStore = redisProgress ? redisPersistedQueryStore(redisProgress.commands, config.apq.ttlSeconds) : undefined;
+  const services = createServices({ config, logger, db, features: FEATURES, progressChannel: redisProgress, persistedQueryStore });
   let app;
   try {
     await startServices(services);

@@ -4,6 +4,7 @@ import { EventStore } from './eventStore/eventStore.js';
 import type { FeatureModule } from './feature.js';
 import { LiveFeed, type ProjectionProgressSource } from './live/liveFeed.js';
 import type { Logger } from './logger.js';
+import { memoryPersistedQueryStore, type PersistedQueryStore } from './graphql/persistedQueries.js';
 import { Metrics } from './observability/metrics.js';
 import type { ProjectionRunner } from './projections/runner.js';
 import { ReadSide } from './projections/readSide.js';
@@ -20,6 +21,8 @@ export interface Services {
   metrics: Metrics;
   /** The features the service is made of (their GraphQL makes the schema). */
   features: readonly FeatureModule[];
+  /** Texts registered by automatic persisted queries (shared through Redis when REDIS_URL is set). */
+  persistedQueryStore: PersistedQueryStore;
 }
 
 /** Where projection progress is announced when PostgreSQL's NOTIFY is not the channel (Redis). */
@@ -35,13 +38,15 @@ export interface ServiceOptions {
   features: readonly FeatureModule[];
   /** Live fan-out through another channel than PostgreSQL's NOTIFY (Redis, with REDIS_URL). */
   progressChannel?: ProgressChannel;
+  /** Default: this process's own bounded LRU. */
+  persistedQueryStore?: PersistedQueryStore;
 }
 
 /**
  * Wires the generic parts (event store, read side, live feed, metrics) to the features, the same
  * way for the server, the tests and the benchmarks. Nothing is started: see `startServices`.
  */
-export function createServices({ config, logger, db, features, progressChannel }: ServiceOptions): Services {
+export function createServices({ config, logger, db, features, progressChannel, persistedQueryStore }: ServiceOptions): Services {
   const metrics = new Metrics(db.pool, logger, features.flatMap((f) => f.projections).map((p) => p.name));
   const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend, {
     stateCacheStreams: config.stateCacheStreams,
@@ -49,7 +54,10 @@ export function createServices({ config, logger, db, features, progressChannel }
   const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs }, features.flatMap((f) => f.projections));
   progressChannel?.publishFrom(readSide.runners);
   const liveFeed = new LiveFeed(db, progressChannel ?? eventStore.notifier, logger, features.flatMap((f) => f.liveSources));
-  return { config, logger, db, eventStore, readSide, liveFeed, metrics, features };
+  return {
+    config, logger, db, eventStore, readSide, liveFeed, metrics, features,
+    persistedQueryStore: persistedQueryStore ?? memoryPersistedQueryStore(config.apq.maxEntries),
+  };
 }
 
 /** Starts listening for commits, the projections (unless RUN_PROJECTIONS=false) and the live feed. */
