@@ -66,8 +66,9 @@ export async function loadTrustedDocuments(paths: readonly string[]): Promise<Tr
       throw new Error(`trusted documents: cannot read the manifest ${file} (${(error as Error).message}); build it with \`npm run build\``, { cause: error });
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`trusted documents: ${file} is not an object of hash to document`);
-    for (const [hash, document] of Object.entries(parsed)) {
-      if (typeof document !== 'string' || sha256(document) !== hash) throw new Error(`trusted documents: in ${file}, ${hash} is not the sha256 of its document`);
+    for (const [key, document] of Object.entries(parsed)) {
+      const hash = withoutAlgorithm(key);
+      if (typeof document !== 'string' || sha256(document) !== hash) throw new Error(`trusted documents: in ${file}, ${key} is not the sha256 of its document`);
       documents.set(hash, document);
     }
   }
@@ -75,6 +76,10 @@ export async function loadTrustedDocuments(paths: readonly string[]): Promise<Tr
 }
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+// The client preset names hashes `sha256:<hex>` (in its manifest and in the documents it generates);
+// Apollo's link sends the bare hex. Both name the same document.
+const withoutAlgorithm = (hash: string): string => (hash.startsWith('sha256:') ? hash.slice('sha256:'.length) : hash);
 
 /** The error codes of this file (public contract, see the README). */
 export const PERSISTED_QUERY_NOT_FOUND = 'PERSISTED_QUERY_NOT_FOUND';
@@ -94,8 +99,9 @@ export function persistedQueryHash(extensions: unknown): string | undefined {
   if (persisted === undefined || persisted === null) return undefined;
   const { version, sha256Hash } = persisted as { version?: unknown; sha256Hash?: unknown };
   if (version !== 1) throw badRequest('extensions.persistedQuery.version must be 1');
-  if (typeof sha256Hash !== 'string' || !/^[0-9a-f]{64}$/.test(sha256Hash)) throw badRequest('extensions.persistedQuery.sha256Hash must be 64 hexadecimal characters');
-  return sha256Hash;
+  const hash = typeof sha256Hash === 'string' ? withoutAlgorithm(sha256Hash) : '';
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw badRequest('extensions.persistedQuery.sha256Hash must be 64 hexadecimal characters');
+  return hash;
 }
 
 export interface PersistedQueriesOptions {
