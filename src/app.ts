@@ -9,6 +9,7 @@ import { maskResolverError } from './graphql/security/unexpectedErrors.js';
 import { DASHBOARD_MANIFEST, loadTrustedDocuments, resolvePersistedQuery } from './graphql/persistedQueries.js';
 import { createGraphQLServer, yogaMaskError } from './graphql/yoga.js';
 import { closeIfTooSlow, wsDelivery } from './live/liveDelivery.js';
+import { inHttpSpan } from './observability/tracing.js';
 import type { Services } from './services.js';
 
 /** A running HTTP + WebSocket server. */
@@ -43,7 +44,9 @@ export async function startApp(services: Services, listen: { port: number; host:
   // A client must deliver its whole request within requestTimeout (headers within headersTimeout),
   // else 408: slow senders cannot hold sockets. Responses (SSE streams) are not bounded by it.
   const timeouts = { requestTimeout: requestTimeoutMs, headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.ceil(headersTimeoutMs / 2)) };
-  const server = http.createServer(timeouts, (req, res) => (dashboard.handles(req.url) ? dashboard.handle(req, res) : yoga.requestListener(req, res)));
+  const server = http.createServer(timeouts, (req, res) =>
+    dashboard.handles(req.url) ? dashboard.handle(req, res) : inHttpSpan(req, res, () => void yoga.requestListener(req, res)),
+  );
   // A WebSocket message beyond MAX_BODY_BYTES closes the socket with 1009 (message too big).
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: maxBodyBytes });
 

@@ -5,6 +5,7 @@ import { openStorage } from './db/storage.js';
 import { FEATURES } from './features.js';
 import { redisPersistedQueryStore } from './graphql/persistedQueries.js';
 import { createLogger } from './logger.js';
+import { startTracing } from './observability/tracing.js';
 import { RedisProjectionProgress } from './live/redisProgress.js';
 import { createServices, startServices, stopServices } from './services.js';
 
@@ -21,6 +22,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  // Before anything that may start a span; off (and nothing loaded) without OTEL_EXPORTER_OTLP_ENDPOINT.
+  const tracing = await startTracing();
+  if (tracing.enabled) logger.info('OpenTelemetry tracing on: spans are exported over OTLP/HTTP');
   if (config.jwt.isDevelopmentSecret) {
     logger.warn('JWT_SECRET is not set: using the built-in DEVELOPMENT secret. Anyone can mint tokens. Never run like this in production.');
   }
@@ -60,6 +64,7 @@ async function main(): Promise<void> {
       await redisProgress?.close();
       await db.close();
       await storage.close();
+      await tracing.shutdown();
       logger.info('stopped cleanly');
       process.exit(0);
     } catch (err) {

@@ -6,6 +6,7 @@ import { authenticate } from '../auth/tokens.js';
 import { isDatabaseUnavailable } from '../db/database.js';
 import { usePrometheusMetrics } from '../observability/prometheus.js';
 import { useReadinessCheck } from '../observability/readiness.js';
+import { useOperationSpans } from '../observability/tracing.js';
 import type { Services } from '../services.js';
 import type { GraphQLContext } from './context.js';
 import { graphiqlOptions } from './graphiql.js';
@@ -70,6 +71,7 @@ export function createGraphQLServer(services: Services, trustedDocuments: Truste
         authenticate: (request) => authenticate(request.headers.get('authorization') ?? undefined, services.config.jwt),
       }),
       usePrometheusMetrics(services.metrics),
+      useOperationSpans(),
       useReadinessCheck(services),
       // Limits, CSRF, rate limit, timeouts, and masking with the request id (src/graphql/security/).
       ...securityPlugins(services, yogaMaskError),

@@ -5,6 +5,7 @@ import type { RecordedEvent } from '../eventStore/types.js';
 import { isDatabaseUnavailable, type Database } from '../db/database.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { Logger } from '../logger.js';
+import { batchTraceContext, inSpan } from '../observability/tracing.js';
 import { advanceCheckpointAndCommit, beginAndLockCheckpoint, ensureCheckpoint, markFailed, readCheckpoint, skipCheckpoint } from './checkpoints.js';
 import type { Projection } from './projection.js';
 
@@ -178,6 +179,13 @@ export class ProjectionRunner extends EventEmitter {
   }
 
   private async applyBatch(from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
+    // The batch joins the trace of the mutation whose events it applies (linked to each of several).
+    const attributes = { 'ordersource.projection': this.projection.name, 'ordersource.events': events.length, 'ordersource.position': to.toString() };
+    await inSpan(`projection ${this.projection.name} batch`, attributes, () => this.applyBatchInTransaction(from, events, to), batchTraceContext(events.map((event) => event.metadata.trace)));
+    this.emit('progress', to);
+  }
+
+  private async applyBatchInTransaction(from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
     const tx = this.session();
     try {
       const locked = await beginAndLockCheckpoint(tx, this.projection.name);
@@ -188,7 +196,6 @@ export class ProjectionRunner extends EventEmitter {
       await tx.query('ROLLBACK').catch(() => {});
       throw error;
     }
-    this.emit('progress', to);
   }
 
   /** The lock-holding session (step runs only while the lock is held). */
