@@ -35,11 +35,17 @@ describe('the compiled server (npm run build) after npm prune --omit=dev', () =>
     database = await createTestDatabase();
     appDir = await mkdtemp(path.join(os.tmpdir(), 'ordersource-build-'));
     // Compiled with the build's own tsconfig into the scratch folder's dist/ (not the worktree's).
-    run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', path.join(appDir, 'dist')], repoRoot);
+    run(
+      process.execPath,
+      ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', path.join(appDir, 'dist')],
+      repoRoot,
+    );
     // Hard links: a full copy of node_modules in a second or two, and pruning the copy leaves the original alone.
     run('cp', ['-al', 'node_modules', appDir], repoRoot);
-    for (const item of ['package.json', 'package-lock.json', 'prisma']) await cp(path.join(repoRoot, item), path.join(appDir, item), { recursive: true });
-    if (existsSync(path.join(repoRoot, 'dashboard/dist'))) await cp(path.join(repoRoot, 'dashboard/dist'), path.join(appDir, 'dashboard/dist'), { recursive: true });
+    for (const item of ['package.json', 'package-lock.json', 'prisma'])
+      await cp(path.join(repoRoot, item), path.join(appDir, item), { recursive: true });
+    if (existsSync(path.join(repoRoot, 'dashboard/dist')))
+      await cp(path.join(repoRoot, 'dashboard/dist'), path.join(appDir, 'dashboard/dist'), { recursive: true });
     run('npm', ['prune', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], appDir);
   }, 300_000);
   afterAll(async () => {

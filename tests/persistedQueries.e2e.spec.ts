@@ -19,8 +19,16 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 type GraphQLBody = { data?: Record<string, unknown>; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 
-async function post(server: TestServer, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ status: number; body: GraphQLBody }> {
-  const response = await fetch(server.app.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+async function post(
+  server: TestServer,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: GraphQLBody }> {
+  const response = await fetch(server.app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as GraphQLBody };
 }
 
@@ -37,7 +45,10 @@ describe('automatic persisted queries', () => {
     const query = '{ headPosition apqProbe: __typename }';
     const hash = sha256(query);
     const unknown = await post(server, { extensions: persisted(hash) });
-    expect(unknown.body.errors?.[0]).toMatchObject({ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } });
+    expect(unknown.body.errors?.[0]).toMatchObject({
+      message: 'PersistedQueryNotFound',
+      extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' },
+    });
 
     expect((await post(server, { query, extensions: persisted(hash) })).body).toEqual({ data: { headPosition: '0', apqProbe: 'Query' } });
     expect((await post(server, { extensions: persisted(hash) })).body).toEqual({ data: { headPosition: '0', apqProbe: 'Query' } });
@@ -132,11 +143,19 @@ describe('trusted documents (TRUSTED_DOCUMENTS=true)', () => {
   });
 
   it("should run the dashboard's operations by their manifest hash for a caller who is not staff", async () => {
-    const products = await post(server, { operationName: 'DashboardProducts', variables: { first: 5 }, extensions: persisted(hashOf('DashboardProducts')) });
+    const products = await post(server, {
+      operationName: 'DashboardProducts',
+      variables: { first: 5 },
+      extensions: persisted(hashOf('DashboardProducts')),
+    });
     expect(products.body.errors).toBeUndefined();
     expect(products.body.data).toHaveProperty('products');
     // The client preset's own spelling of the hash (`sha256:<hex>`, Apollo sends the bare hex) names the same document.
-    const prefixed = await post(server, { operationName: 'DashboardProducts', variables: { first: 5 }, extensions: persisted(`sha256:${hashOf('DashboardProducts')}`) });
+    const prefixed = await post(server, {
+      operationName: 'DashboardProducts',
+      variables: { first: 5 },
+      extensions: persisted(`sha256:${hashOf('DashboardProducts')}`),
+    });
     expect(prefixed.body.data).toEqual(products.body.data);
   });
 
@@ -145,9 +164,15 @@ describe('trusted documents (TRUSTED_DOCUMENTS=true)', () => {
     expect(team.body).toEqual({ data: { headPosition: '0' } });
 
     const other = '{ headPosition }';
-    expect((await post(server, { extensions: persisted(sha256(other)) })).body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
-    expect((await post(server, { query: other, extensions: persisted(sha256(other)) })).body.errors?.[0]?.extensions?.code).toBe('TRUSTED_DOCUMENT_REQUIRED');
-    expect((await post(server, { extensions: persisted(sha256(other)) })).body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect((await post(server, { extensions: persisted(sha256(other)) })).body.errors?.[0]?.extensions?.code).toBe(
+      'PERSISTED_QUERY_NOT_FOUND',
+    );
+    expect((await post(server, { query: other, extensions: persisted(sha256(other)) })).body.errors?.[0]?.extensions?.code).toBe(
+      'TRUSTED_DOCUMENT_REQUIRED',
+    );
+    expect((await post(server, { extensions: persisted(sha256(other)) })).body.errors?.[0]?.extensions?.code).toBe(
+      'PERSISTED_QUERY_NOT_FOUND',
+    );
   });
 
   it('should let staff still send any text', async () => {
@@ -155,30 +180,42 @@ describe('trusted documents (TRUSTED_DOCUMENTS=true)', () => {
     expect(staff.body).toEqual({ data: { headPosition: '0' } });
   });
 
-  it('should hold the same rules over graphql-ws: text refused, a manifest hash subscribed and pushed to', { timeout: 20_000 }, async () => {
-    const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${customerToken}` } });
-    const first = <T>(payload: { query: string; extensions?: Record<string, unknown> }) =>
-      new Promise<T>((resolve, reject) => {
-        const dispose = client.subscribe<T>(payload, {
-          next: (value) => {
-            dispose();
-            resolve(value as T);
-          },
-          error: reject,
-          complete: () => undefined,
-        });
+  it(
+    'should hold the same rules over graphql-ws: text refused, a manifest hash subscribed and pushed to',
+    { timeout: 20_000 },
+    async () => {
+      const client = createClient({
+        url: server.wsUrl,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        connectionParams: { authorization: `Bearer ${customerToken}` },
       });
-    try {
-      const refused = await first<unknown>({ query: 'subscription { inventoryChanged { sku } }' }).catch((errors: unknown) => errors);
-      expect(JSON.stringify(refused)).toContain('TRUSTED_DOCUMENT_REQUIRED');
-      const pushed = first<{ data?: { inventoryChanged: { sku: string } }; errors?: unknown }>({ query: '', extensions: persisted(hashOf('DashboardInventory')) });
-      // A product added after the subscription started is pushed to it.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const sku = unique('TRUSTED');
-      await command(apiClient(server, staffToken), 'addProduct', { sku, name: 'Trusted', priceCents: 100, initialStock: 1 });
-      expect((await pushed).data?.inventoryChanged.sku).toBe(sku);
-    } finally {
-      await client.dispose();
-    }
-  });
+      const first = <T>(payload: { query: string; extensions?: Record<string, unknown> }) =>
+        new Promise<T>((resolve, reject) => {
+          const dispose = client.subscribe<T>(payload, {
+            next: (value) => {
+              dispose();
+              resolve(value as T);
+            },
+            error: reject,
+            complete: () => undefined,
+          });
+        });
+      try {
+        const refused = await first<unknown>({ query: 'subscription { inventoryChanged { sku } }' }).catch((errors: unknown) => errors);
+        expect(JSON.stringify(refused)).toContain('TRUSTED_DOCUMENT_REQUIRED');
+        const pushed = first<{ data?: { inventoryChanged: { sku: string } }; errors?: unknown }>({
+          query: '',
+          extensions: persisted(hashOf('DashboardInventory')),
+        });
+        // A product added after the subscription started is pushed to it.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const sku = unique('TRUSTED');
+        await command(apiClient(server, staffToken), 'addProduct', { sku, name: 'Trusted', priceCents: 100, initialStock: 1 });
+        expect((await pushed).data?.inventoryChanged.sku).toBe(sku);
+      } finally {
+        await client.dispose();
+      }
+    },
+  );
 });

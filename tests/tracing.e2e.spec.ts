@@ -32,7 +32,11 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     // The same start-up path as main.ts, from the standard variables (the exporter reads them too).
-    Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'ordersource-test' });
+    Object.assign(process.env, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_SERVICE_NAME: 'ordersource-test',
+    });
     tracing = await startTracing();
     server = await startTestServer();
   });
@@ -43,10 +47,12 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_SERVICE_NAME']) delete process.env[name];
   });
 
-  it("should follow one mutation from its HTTP request through the pipeline and the append to the projection batch it caused, in one trace", async () => {
+  it('should follow one mutation from its HTTP request through the pipeline and the append to the projection batch it caused, in one trace', async () => {
     const staff = apiClient(server, await signAccessToken({ sub: 'alice', role: 'staff' }, server.services.config.jwt));
     const sku = unique('TRACED');
-    expect((await command(staff, "addProduct", { sku, name: "Traced", priceCents: 100, initialStock: 1 })).__typename).toBe("AddProductSuccess");
+    expect((await command(staff, 'addProduct', { sku, name: 'Traced', priceCents: 100, initialStock: 1 })).__typename).toBe(
+      'AddProductSuccess',
+    );
 
     const deadline = Date.now() + 15_000;
     let trace: ExportedSpan[] = [];
@@ -58,7 +64,16 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const names = trace.map((span) => span.name);
-    expect(names).toEqual(expect.arrayContaining(['POST /graphql', 'graphql.mutation', 'command addProduct', 'load and decide', 'append', 'projection inventory batch']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'POST /graphql',
+        'graphql.mutation',
+        'command addProduct',
+        'load and decide',
+        'append',
+        'projection inventory batch',
+      ]),
+    );
 
     const byName = (name: string) => trace.find((span) => span.name === name)!;
     // Parent chain: request -> operation -> command -> append; the batch continues from the append.

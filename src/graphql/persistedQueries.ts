@@ -63,12 +63,17 @@ export async function loadTrustedDocuments(paths: readonly string[]): Promise<Tr
     try {
       parsed = JSON.parse(await readFile(file, 'utf8'));
     } catch (error) {
-      throw new Error(`trusted documents: cannot read the manifest ${file} (${(error as Error).message}); build it with \`npm run build\``, { cause: error });
+      throw new Error(
+        `trusted documents: cannot read the manifest ${file} (${(error as Error).message}); build it with \`npm run build\``,
+        { cause: error },
+      );
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`trusted documents: ${file} is not an object of hash to document`);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error(`trusted documents: ${file} is not an object of hash to document`);
     for (const [key, document] of Object.entries(parsed)) {
       const hash = withoutAlgorithm(key);
-      if (typeof document !== 'string' || sha256(document) !== hash) throw new Error(`trusted documents: in ${file}, ${key} is not the sha256 of its document`);
+      if (typeof document !== 'string' || sha256(document) !== hash)
+        throw new Error(`trusted documents: in ${file}, ${key} is not the sha256 of its document`);
       documents.set(hash, document);
     }
   }
@@ -88,10 +93,14 @@ export const TRUSTED_DOCUMENT_REQUIRED = 'TRUSTED_DOCUMENT_REQUIRED';
 // Apollo's clients recognise the message (older ones) or the code (newer ones) and retry with the text.
 const notFound = () => new GraphQLError('PersistedQueryNotFound', { extensions: { code: PERSISTED_QUERY_NOT_FOUND } });
 const trustedOnly = () =>
-  new GraphQLError('Only trusted documents are accepted: send the sha256Hash of an operation from the manifest in extensions.persistedQuery, without its text.', {
-    extensions: { code: TRUSTED_DOCUMENT_REQUIRED, http: { status: 403 } },
-  });
-const badRequest = (message: string) => new GraphQLError(message, { extensions: { code: 'PERSISTED_QUERY_INVALID', http: { status: 400 } } });
+  new GraphQLError(
+    'Only trusted documents are accepted: send the sha256Hash of an operation from the manifest in extensions.persistedQuery, without its text.',
+    {
+      extensions: { code: TRUSTED_DOCUMENT_REQUIRED, http: { status: 403 } },
+    },
+  );
+const badRequest = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'PERSISTED_QUERY_INVALID', http: { status: 400 } } });
 
 /** The hash a request names, if it names one. */
 export function persistedQueryHash(extensions: unknown): string | undefined {

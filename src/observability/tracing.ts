@@ -1,5 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+} from '@opentelemetry/api';
 import { Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
@@ -30,16 +41,24 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
   if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
     throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL: must be http/protobuf or http/json (got ${protocol}); gRPC is not included`);
   }
-  const [{ TracerProvider, BatchSpanProcessor }, { AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { detectResources, envDetector, resourceFromAttributes }, exporters] =
-    await Promise.all([
-      import('@opentelemetry/sdk-trace'),
-      import('@opentelemetry/context-async-hooks'),
-      import('@opentelemetry/core'),
-      import('@opentelemetry/resources'),
-      protocol === 'http/json' ? import('@opentelemetry/exporter-trace-otlp-http') : import('@opentelemetry/exporter-trace-otlp-proto'),
-    ]);
+  const [
+    { TracerProvider, BatchSpanProcessor },
+    { AsyncLocalStorageContextManager },
+    { W3CTraceContextPropagator },
+    { detectResources, envDetector, resourceFromAttributes },
+    exporters,
+  ] = await Promise.all([
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/resources'),
+    protocol === 'http/json' ? import('@opentelemetry/exporter-trace-otlp-http') : import('@opentelemetry/exporter-trace-otlp-proto'),
+  ]);
   const resource = resourceFromAttributes({ 'service.name': 'ordersource' }).merge(detectResources({ detectors: [envDetector] }));
-  const provider = new TracerProvider({ resource, spanProcessors: [new BatchSpanProcessor({ exporter: new exporters.OTLPTraceExporter() })] });
+  const provider = new TracerProvider({
+    resource,
+    spanProcessors: [new BatchSpanProcessor({ exporter: new exporters.OTLPTraceExporter() })],
+  });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
@@ -56,7 +75,12 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
 }
 
 /** Runs `fn` in a child span of the active one, recording a thrown error. */
-export async function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, options: { parent?: Context; links?: Link[] } = {}): Promise<T> {
+export async function inSpan<T>(
+  name: string,
+  attributes: Attributes,
+  fn: (span: Span) => Promise<T>,
+  options: { parent?: Context; links?: Link[] } = {},
+): Promise<T> {
   return tracer().startActiveSpan(name, { attributes, links: options.links }, options.parent ?? context.active(), async (span) => {
     try {
       return await fn(span);
@@ -99,7 +123,11 @@ export function batchTraceContext(carriers: readonly (Record<string, string> | u
 export function inHttpSpan(req: IncomingMessage, res: ServerResponse, serve: () => void): void {
   const parent = propagation.extract(ROOT_CONTEXT, req.headers);
   const path = (req.url ?? '/').split('?')[0];
-  const span = tracer().startSpan(`${req.method} ${path}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': path } }, parent);
+  const span = tracer().startSpan(
+    `${req.method} ${path}`,
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': path } },
+    parent,
+  );
   res.once('close', () => {
     span.setAttribute('http.response.status_code', res.statusCode);
     if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
@@ -112,11 +140,15 @@ export function inHttpSpan(req: IncomingMessage, res: ServerResponse, serve: () 
 export function useOperationSpans(): Plugin {
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
-      const operation = (args.document as DocumentNode).definitions.find((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+      const operation = (args.document as DocumentNode).definitions.find(
+        (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
+      );
       const type = operation?.operation ?? 'query';
       const name = operation?.name?.value ?? args.operationName ?? '';
       setExecuteFn((executeArgs) =>
-        inSpan(`graphql.${type}${name ? ` ${name}` : ''}`, { 'graphql.operation.type': type, 'graphql.operation.name': name }, async () => executeFn(executeArgs)),
+        inSpan(`graphql.${type}${name ? ` ${name}` : ''}`, { 'graphql.operation.type': type, 'graphql.operation.name': name }, async () =>
+          executeFn(executeArgs),
+        ),
       );
     },
   };
