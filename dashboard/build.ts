@@ -1,3 +1,4 @@
+import { copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
@@ -34,6 +35,8 @@ try {
 try {
   await tools.codegen.generate(tools.config, true);
   await tools.vite.build({ configFile: fileURLToPath(new URL('vite.config.ts', import.meta.url)) });
+  // Beside the build, where the server reads it in trusted-documents mode (TRUSTED_DOCUMENTS=true).
+  copyFileSync('dashboard/src/gql/persisted-documents.json', 'dashboard/dist/trusted-documents.json');
 } catch (error) {
   console.error('dashboard: the build failed:', error);
   process.exit(1);

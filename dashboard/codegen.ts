@@ -10,7 +10,9 @@ const config: CodegenConfig = {
   generates: {
     'dashboard/src/gql/': {
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // persistedDocuments: also writes persisted-documents.json (sha256 of each operation -> its
+      // text), the manifest the server's trusted-documents mode accepts (copied by build.ts).
+      presetConfig: { fragmentMasking: false, persistedDocuments: true },
       config: {
         scalars: { DateTime: 'string', JSON: 'unknown' },
         enumsAsTypes: true,

@@ -7,9 +7,11 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { createDashboardHandler } from './dashboard/serveDashboard.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { maskResolverError } from './graphql/security/unexpectedErrors.js';
+import { DASHBOARD_MANIFEST, loadTrustedDocuments, resolvePersistedQuery } from './graphql/persistedQueries.js';
 import { createGraphQLServer, yogaMaskError } from './graphql/yoga.js';
 import { closeIfTooSlow, wsDelivery } from './live/liveDelivery.js';
 import { SocketSubscriptions } from './live/socketSubscriptions.js';
+import { inHttpSpan } from './observability/tracing.js';
 import type { Services } from './services.js';
 
 /** A running HTTP + WebSocket server. */
@@ -58,7 +60,10 @@ function closeInStagesAfterTooLarge(res: http.ServerResponse): void {
 
 /** Starts Yoga and graphql-ws on one port: HTTP on `/graphql` and its WebSocket upgrade. */
 export async function startApp(services: Services, listen: { port: number; host: string }): Promise<App> {
-  const yoga = createGraphQLServer(services);
+  // The manifests matter only in trusted-documents mode, and then a missing one fails the start.
+  const { only: trustedDocumentsOnly, extraManifests } = services.config.trustedDocuments;
+  const trustedDocuments = trustedDocumentsOnly ? await loadTrustedDocuments([DASHBOARD_MANIFEST, ...extraManifests]) : new Map<string, string>();
+  const yoga = createGraphQLServer(services, trustedDocuments);
   // /dashboard is the built dashboard's static files; everything else is Yoga's.
   const dashboard = createDashboardHandler({ logger: services.logger });
   const { requestTimeoutMs, headersTimeoutMs, maxBodyBytes } = services.config;
@@ -68,7 +73,7 @@ export async function startApp(services: Services, listen: { port: number; host:
   const server = http.createServer(timeouts, (req, res) => {
     if (dashboard.handles(req.url)) return dashboard.handle(req, res);
     closeInStagesAfterTooLarge(res);
-    return yoga.requestListener(req, res);
+    return inHttpSpan(req, res, () => void yoga.requestListener(req, res));
   });
   // A WebSocket message beyond MAX_BODY_BYTES closes the socket with 1009 (message too big).
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: maxBodyBytes });
@@ -98,7 +103,17 @@ export async function startApp(services: Services, listen: { port: number; host:
         // `req` (the upgrade request) identifies an anonymous caller's address, as over HTTP.
         const enveloped = yoga.getEnveloped({ connectionParams: ctx.connectionParams, params, req: ctx.extra.request });
         const contextValue = (await enveloped.contextFactory()) as GraphQLContext;
-        const document = parseOrErrors(enveloped.parse, params.query);
+        // Yoga's onParams does not run here: the same persisted-query rules, applied by hand.
+        let query: string | undefined;
+        try {
+          const persisted = { store: services.persistedQueryStore, trustedDocuments, trustedDocumentsOnly };
+          query = await resolvePersistedQuery(persisted, params, async () => contextValue.auth);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        if (!query) return [new GraphQLError('Must provide query string.')];
+        const document = parseOrErrors(enveloped.parse, query);
         if (Array.isArray(document)) return document;
         // Subscriptions are bounded per socket (count, rate, first reads in flight); see SocketSubscriptions.
         const subscriptions = subscriptionsOf(socket);
@@ -140,7 +155,7 @@ export async function startApp(services: Services, listen: { port: number; host:
         }
         // Once caught up, a subscription's live changes skip the per-subscriber pipeline (see changeStream.ts).
         contextValue.liveDelivery = wsDelivery({
-          socket, id, args, operation: params, auth: contextValue.auth,
+          socket, id, args, operation: { ...params, query }, auth: contextValue.auth,
           maxBufferedBytes: services.config.wsMaxBufferedBytes,
           maskError: (error) => maskResolverError(error, contextValue, services.logger, yogaMaskError),
           onInitialRead: initialRead,

@@ -52,6 +52,10 @@ const schema = z.object({
   READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(1_000),
   // Up to a year: beyond that a deadline is no deadline, and the timer's arithmetic stays exact.
   PAYMENT_TIMEOUT_SECONDS: z.coerce.number().int('must be a whole number of seconds').min(0, 'must be 0 (off) or more').max(31_536_000, 'must be at most 31536000 (a year)').default(1_800),
+  APQ_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  APQ_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
+  TRUSTED_DOCUMENTS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
+  TRUSTED_DOCUMENTS_MANIFESTS: z.string().optional(),
 });
 
 /** Validated configuration; see README "Configuration". */
@@ -105,6 +109,10 @@ export interface Config {
   readyMaxProjectionLag: number;
   /** How long after submission an unpaid order expires and its stock is released; 0 turns deadlines off. */
   paymentTimeoutSeconds: number;
+  /** Automatic persisted queries: texts kept per process (LRU), or for how long in Redis when REDIS_URL is set. */
+  apq: { maxEntries: number; ttlSeconds: number };
+  /** Non-staff callers may run only operations from the manifests (the dashboard's, then these extra files). */
+  trustedDocuments: { only: boolean; extraManifests: string[] };
 }
 
 /** Thrown with one line per invalid variable, so a bad deployment says exactly what to fix. */
@@ -173,5 +181,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphiql: v.GRAPHIQL ? v.GRAPHIQL === 'true' : v.NODE_ENV === 'development',
     readyMaxProjectionLag: v.READY_MAX_PROJECTION_LAG,
     paymentTimeoutSeconds: v.PAYMENT_TIMEOUT_SECONDS,
+    apq: { maxEntries: v.APQ_MAX_ENTRIES, ttlSeconds: v.APQ_TTL_SECONDS },
+    trustedDocuments: {
+      only: v.TRUSTED_DOCUMENTS === 'true',
+      extraManifests: (v.TRUSTED_DOCUMENTS_MANIFESTS ?? '').split(',').map((file) => file.trim()).filter(Boolean).map((file) => path.resolve(file)),
+    },
   };
 }

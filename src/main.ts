@@ -4,7 +4,9 @@ import { connectDatabase } from './db/database.js';
 import { DEFAULT_HEARTBEAT } from './db/health.js';
 import { openStorage } from './db/storage.js';
 import { FEATURES } from './features.js';
+import { redisPersistedQueryStore } from './graphql/persistedQueries.js';
 import { createLogger } from './logger.js';
+import { startTracing } from './observability/tracing.js';
 import { RedisProjectionProgress } from './live/redisProgress.js';
 import { createServices, startServices, stopServices } from './services.js';
 
@@ -21,6 +23,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  // Before anything that may start a span; off (and nothing loaded) without OTEL_EXPORTER_OTLP_ENDPOINT.
+  const tracing = await startTracing();
+  if (tracing.enabled) logger.info('OpenTelemetry tracing on: spans are exported over OTLP/HTTP');
   if (config.jwt.isDevelopmentSecret) {
     logger.warn('JWT_SECRET is not set: using the built-in DEVELOPMENT secret. Anyone can mint tokens. Never run like this in production.');
   }
@@ -37,7 +42,8 @@ async function main(): Promise<void> {
     onHealthChange: (trouble) =>
       trouble ? logger.warn({ trouble }, 'database health gate closed: requests answer DATABASE_UNAVAILABLE') : logger.info('database health gate open again'),
   });
-  const services = createServices({ config, logger, db, features: FEATURES, progressChannel: redisProgress });
+  const persistedQueryStore = redisProgress ? redisPersistedQueryStore(redisProgress.commands, config.apq.ttlSeconds) : undefined;
+  const services = createServices({ config, logger, db, features: FEATURES, progressChannel: redisProgress, persistedQueryStore });
   let app;
   try {
     await startServices(services);
@@ -63,6 +69,7 @@ async function main(): Promise<void> {
       await redisProgress?.close();
       await db.close();
       await storage.close();
+      await tracing.shutdown();
       logger.info('stopped cleanly');
       process.exit(0);
     } catch (err) {

@@ -6,6 +6,7 @@ import { EventUpcasters } from './eventStore/upcasting.js';
 import type { FeatureModule, FeatureProcess } from './feature.js';
 import { LiveFeed, type ProjectionProgressSource } from './live/liveFeed.js';
 import type { Logger } from './logger.js';
+import { memoryPersistedQueryStore, type PersistedQueryStore } from './graphql/persistedQueries.js';
 import { Metrics } from './observability/metrics.js';
 import type { ProjectionRunner } from './projections/runner.js';
 import { ReadSide } from './projections/readSide.js';
@@ -26,6 +27,8 @@ export interface Services {
   rateLimits?: RateLimitStore;
   /** The features' background processes (started with the projections). */
   processes: readonly FeatureProcess[];
+  /** Texts registered by automatic persisted queries (shared through Redis when REDIS_URL is set). */
+  persistedQueryStore: PersistedQueryStore;
 }
 
 /** Where projection progress is announced when PostgreSQL's NOTIFY is not the channel (Redis). */
@@ -41,13 +44,15 @@ export interface ServiceOptions {
   features: readonly FeatureModule<Services>[];
   /** Live fan-out through another channel than PostgreSQL's NOTIFY (Redis, with REDIS_URL). */
   progressChannel?: ProgressChannel;
+  /** Default: this process's own bounded LRU. */
+  persistedQueryStore?: PersistedQueryStore;
 }
 
 /**
  * Wires the generic parts (event store, read side, live feed, metrics) to the features, the same
  * way for the server, the tests and the benchmarks. Nothing is started: see `startServices`.
  */
-export function createServices({ config, logger, db, features, progressChannel }: ServiceOptions): Services {
+export function createServices({ config, logger, db, features, progressChannel, persistedQueryStore }: ServiceOptions): Services {
   const metrics = new Metrics(db.pool, logger, features.flatMap((f) => f.projections).map((p) => p.name));
   const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend, {
     stateCacheStreams: config.stateCacheStreams,
@@ -60,7 +65,10 @@ export function createServices({ config, logger, db, features, progressChannel }
   metrics.followRebuilds(readSide.runners);
   const liveFeed = new LiveFeed(db, progressChannel ?? eventStore.notifier, logger, features.flatMap((f) => f.liveSources));
   const rateLimits = createRateLimitStore(config, db.pool);
-  const services: Services = { config, logger, db, eventStore, readSide, liveFeed, metrics, features, rateLimits, processes: [] };
+  const services: Services = {
+    config, logger, db, eventStore, readSide, liveFeed, metrics, features, rateLimits, processes: [],
+    persistedQueryStore: persistedQueryStore ?? memoryPersistedQueryStore(config.apq.maxEntries),
+  };
   services.processes = features.flatMap((f) => f.processes ?? []).map((factory) => factory.create(services));
   return services;
 }

@@ -4,6 +4,7 @@ import { describeActor, type Actor, type Authentication } from '../auth/actor.js
 import { ConcurrencyConflictError, DomainError, IdempotencyKeyReusedError } from '../domain/errors.js';
 import { ConcurrencyError, IdempotencyKeyReusedError as StoreKeyReusedError } from '../eventStore/errors.js';
 import type { AppendOutcome } from '../eventStore/types.js';
+import { inSpan, traceCarrier } from '../observability/tracing.js';
 import type { Services } from '../services.js';
 import { commandInputHash } from './inputHash.js';
 import type { PlannedAppend } from './loadAggregate.js';
@@ -68,7 +69,7 @@ export async function runCommand<I, R>(
 ): Promise<CommandSuccessPayload<R>> {
   const { metrics } = request.services;
   try {
-    const payload = await decideAndAppend(definition, rawInput, request);
+    const payload = await inSpan(`command ${definition.name}`, { 'ordersource.command': definition.name }, () => decideAndAppend(definition, rawInput, request));
     metrics.recordCommand(definition.name, 'ok');
     return payload;
   } catch (error) {
@@ -108,7 +109,7 @@ async function decideAndAppend<I, R>(
   for (let attempt = 1; ; attempt++) {
     let plan: CommandPlan<R>;
     try {
-      plan = await definition.plan(input, env);
+      plan = await inSpan('load and decide', { 'ordersource.attempt': attempt }, () => definition.plan(input, env));
     } catch (error) {
       // The first run of this command id may have committed since the check above (concurrent
       // retries of one request): then its outcome is the answer, not this rejection.
@@ -121,7 +122,7 @@ async function decideAndAppend<I, R>(
       throw new ConcurrencyConflictError(userExpected, target.expectedVersion);
     }
     try {
-      const outcome = await services.eventStore.append({
+      const outcome = await inSpan('append', {}, () => services.eventStore.append({
         streams: plan.appends.map(({ streamId, streamType, expectedVersion, events }) => ({ streamId, streamType, expectedVersion, events })),
         metadata: {
           commandId: id ?? request.requestId,
@@ -129,9 +130,10 @@ async function decideAndAppend<I, R>(
           causationId: id ?? request.requestId,
           actor: caller,
           occurredAt: env.now.toISOString(),
+          trace: traceCarrier(),
         },
         idempotency: id ? { caller, commandId: id, inputHash, result: { aggregateId: plan.aggregateId } } : undefined,
-      });
+      }));
       if (outcome.duplicate) return answerRepeat(definition, outcome, env);
       await rememberStates(plan.appends, outcome, services);
       return { ...successFields(plan.aggregateId, target.streamId, outcome), entity: plan.entity };

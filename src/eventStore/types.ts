@@ -7,6 +7,8 @@ export interface EventMetadata {
   actor?: string;
   /** ISO time the command was handled (the clock the deciders were given). */
   occurredAt?: string;
+  /** W3C trace context (`traceparent`) of the request that appended it, so its effects join that trace. */
+  trace?: Record<string, string>;
 }
 
 /** An event about to be appended. */

@@ -6,9 +6,11 @@ import { authenticate } from '../auth/tokens.js';
 import { isDatabaseUnavailable, isStorageFull } from '../db/database.js';
 import { usePrometheusMetrics } from '../observability/prometheus.js';
 import { useReadinessCheck } from '../observability/readiness.js';
+import { useOperationSpans } from '../observability/tracing.js';
 import type { Services } from '../services.js';
 import type { GraphQLContext } from './context.js';
 import { graphiqlOptions } from './graphiql.js';
+import { usePersistedQueries, type TrustedDocuments } from './persistedQueries.js';
 import { securityPlugins } from './security/index.js';
 import { useRequestBodyLimit } from './security/requestBodyLimit.js';
 import { UNEXPECTED_ERROR_MESSAGE } from './security/unexpectedErrors.js';
@@ -46,7 +48,7 @@ export type ServerContext = { connectionParams?: Readonly<Record<string, unknown
  * The GraphQL server: `/graphql` over HTTP (GraphiQL in development), `GET /health`. Unexpected
  * errors are masked for clients and logged here with the request id; expected errors are results.
  */
-export function createGraphQLServer(services: Services): YogaServerInstance<ServerContext, GraphQLContext> {
+export function createGraphQLServer(services: Services, trustedDocuments: TrustedDocuments = new Map()): YogaServerInstance<ServerContext, GraphQLContext> {
   return createYoga<ServerContext, GraphQLContext>({
     schema: buildSchema(services.features),
     graphqlEndpoint: '/graphql',
@@ -72,7 +74,15 @@ export function createGraphQLServer(services: Services): YogaServerInstance<Serv
       return { ...services, requestId: id, log: services.logger.child({ requestId: id }), auth };
     },
     plugins: [
+      // First: every other plugin sees the text the request runs, whether sent or named by hash.
+      usePersistedQueries({
+        store: services.persistedQueryStore,
+        trustedDocuments,
+        trustedDocumentsOnly: services.config.trustedDocuments.only,
+        authenticate: (request) => authenticate(request.headers.get('authorization') ?? undefined, services.config.jwt),
+      }),
       usePrometheusMetrics(services.metrics),
+      useOperationSpans(),
       useReadinessCheck(services),
       // Limits, CSRF, rate limit, timeouts, and masking with the request id (src/graphql/security/).
       ...securityPlugins(services, yogaMaskError),

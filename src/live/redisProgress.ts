@@ -69,6 +69,11 @@ export class RedisProjectionProgress implements ProjectionProgressSource {
     }
   }
 
+  /** The publishing connection, for other short commands (it is never in subscriber mode). */
+  get commands(): Redis {
+    return this.publisher;
+  }
+
   /** Announces that projection `name` has committed up to `position`. */
   publish(name: string, position: bigint): void {
     this.target.dispatchEvent(new CustomEvent<ProgressMessage>(REDIS_PROGRESS_TOPIC, { detail: { name, position: position.toString() } }));

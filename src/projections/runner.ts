@@ -3,6 +3,7 @@ import { isStorageFull, type Database } from '../db/database.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { RecordedEvent } from '../eventStore/types.js';
 import type { Logger } from '../logger.js';
+import { batchTraceContext, inSpan } from '../observability/tracing.js';
 import {
   advanceCheckpointAndCommit,
   beginAndLockCheckpoint,
@@ -206,6 +207,13 @@ export class ProjectionRunner extends EventEmitter {
   }
 
   private async applyBatch(from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
+    // The batch joins the trace of the mutation whose events it applies (linked to each of several).
+    const attributes = { 'ordersource.projection': this.projection.name, 'ordersource.events': events.length, 'ordersource.position': to.toString() };
+    await inSpan(`projection ${this.projection.name} batch`, attributes, () => this.applyBatchInTransaction(from, events, to), batchTraceContext(events.map((event) => event.metadata.trace)));
+    this.emit('progress', to);
+  }
+
+  private async applyBatchInTransaction(from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
     const tx = this.lock.session();
     try {
       const locked = await beginAndLockCheckpoint(tx, this.projection.name);
@@ -216,7 +224,6 @@ export class ProjectionRunner extends EventEmitter {
       await tx.query('ROLLBACK').catch(() => {});
       throw error;
     }
-    this.emit('progress', to);
   }
 
   private async holdLock(): Promise<boolean> {

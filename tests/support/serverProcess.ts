@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { findFreePort } from '../../src/db/freePort.js';
 
-/** `src/main.ts` running as its own process, as `npm start` runs it. */
+/** The server running as its own process: `src/main.ts` as `npm start` runs it, or a build's `dist/main.js`. */
 export interface ServerProcess {
   child: ChildProcessWithoutNullStreams;
   url: string;
@@ -13,14 +13,18 @@ export interface ServerProcess {
 
 /**
  * Starts the server with `env` on a free port and waits until it logs that it is listening. `cwd`:
- * the checkout to run (default this one), e.g. an older release's.
+ * the checkout to run (default this one), e.g. an older release's; `entry`: what node runs (default
+ * the sources through tsx).
  */
-export async function startServerProcess(env: Record<string, string>, options: { detached?: boolean; nodeArgs?: string[]; cwd?: string } = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  options: { detached?: boolean; nodeArgs?: string[]; entry?: string[]; cwd?: string } = {},
+): Promise<ServerProcess> {
   const port = await findFreePort();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...(options.entry ?? ['--import', 'tsx', 'src/main.ts'])], {
+    cwd: options.cwd,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
     detached: options.detached ?? false,
-    cwd: options.cwd,
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,0 +1,155 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+} from '@opentelemetry/api';
+import { Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+/**
+ * OpenTelemetry tracing, off unless OTEL_EXPORTER_OTLP_ENDPOINT (or its traces-only variant) is
+ * set. Off, nothing is loaded but the API, whose tracer is a no-op: the spans below cost a function
+ * call. On, the standard SDK exports over OTLP/HTTP, protobuf or JSON as OTEL_EXPORTER_OTLP_PROTOCOL
+ * says; the exporter reads the other standard variables (headers, timeout, the endpoint itself)
+ * and the resource reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
+ */
+
+const tracer = () => trace.getTracer('ordersource');
+
+/** Stops the exporter after sending what is buffered. */
+export interface Tracing {
+  enabled: boolean;
+  /** Sends the finished spans now (tests; a shutdown does it too). */
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+const OFF: Tracing = { enabled: false, flush: async () => {}, shutdown: async () => {} };
+
+/** Registers the global tracer provider when the environment asks for an exporter. */
+export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promise<Tracing> {
+  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return OFF;
+  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL: must be http/protobuf or http/json (got ${protocol}); gRPC is not included`);
+  }
+  const [
+    { TracerProvider, BatchSpanProcessor },
+    { AsyncLocalStorageContextManager },
+    { W3CTraceContextPropagator },
+    { detectResources, envDetector, resourceFromAttributes },
+    exporters,
+  ] = await Promise.all([
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/resources'),
+    protocol === 'http/json' ? import('@opentelemetry/exporter-trace-otlp-http') : import('@opentelemetry/exporter-trace-otlp-proto'),
+  ]);
+  const resource = resourceFromAttributes({ 'service.name': 'ordersource' }).merge(detectResources({ detectors: [envDetector] }));
+  const provider = new TracerProvider({
+    resource,
+    spanProcessors: [new BatchSpanProcessor({ exporter: new exporters.OTLPTraceExporter() })],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  return {
+    enabled: true,
+    flush: () => provider.forceFlush(),
+    async shutdown() {
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    },
+  };
+}
+
+/** Runs `fn` in a child span of the active one, recording a thrown error. */
+export async function inSpan<T>(
+  name: string,
+  attributes: Attributes,
+  fn: (span: Span) => Promise<T>,
+  options: { parent?: Context; links?: Link[] } = {},
+): Promise<T> {
+  return tracer().startActiveSpan(name, { attributes, links: options.links }, options.parent ?? context.active(), async (span) => {
+    try {
+      return await fn(span);
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** The active trace context as W3C headers (`traceparent`), to keep in an event's metadata. */
+export function traceCarrier(): Record<string, string> | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent ? carrier : undefined;
+}
+
+/**
+ * The span context a batch of events continues: the one trace they all came from (a batch of one
+ * mutation's events), else none; every event's own trace is also a link, so a batch that mixes
+ * mutations is found from each of them.
+ */
+export function batchTraceContext(carriers: readonly (Record<string, string> | undefined)[]): { parent?: Context; links: Link[] } {
+  const contexts = new Map<string, Link>();
+  for (const carrier of carriers) {
+    if (!carrier?.traceparent) continue;
+    const spanContext = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, carrier));
+    if (spanContext && !contexts.has(spanContext.spanId)) contexts.set(spanContext.spanId, { context: spanContext });
+  }
+  const links = [...contexts.values()];
+  const traces = new Set(links.map((link) => link.context.traceId));
+  const parent = traces.size === 1 ? trace.setSpanContext(ROOT_CONTEXT, links[0]!.context) : ROOT_CONTEXT;
+  return { parent, links };
+}
+
+/** Serves one HTTP request inside a server span that continues the caller's `traceparent`. */
+export function inHttpSpan(req: IncomingMessage, res: ServerResponse, serve: () => void): void {
+  const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+  const path = (req.url ?? '/').split('?')[0];
+  const span = tracer().startSpan(
+    `${req.method} ${path}`,
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': path } },
+    parent,
+  );
+  res.once('close', () => {
+    span.setAttribute('http.response.status_code', res.statusCode);
+    if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  });
+  context.with(trace.setSpan(parent, span), serve);
+}
+
+/** A span per GraphQL operation (its type and name), the resolvers running inside it. */
+export function useOperationSpans(): Plugin {
+  return {
+    onExecute({ args, executeFn, setExecuteFn }) {
+      const operation = (args.document as DocumentNode).definitions.find(
+        (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
+      );
+      const type = operation?.operation ?? 'query';
+      const name = operation?.name?.value ?? args.operationName ?? '';
+      setExecuteFn((executeArgs) =>
+        inSpan(`graphql.${type}${name ? ` ${name}` : ''}`, { 'graphql.operation.type': type, 'graphql.operation.name': name }, async () =>
+          executeFn(executeArgs),
+        ),
+      );
+    },
+  };
+}
