@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import { AdvisoryLockSession } from '../db/advisoryLockSession.js';
 import { runCommand } from '../commands/pipeline.js';
 import { DomainError } from '../domain/errors.js';
 import type { FeatureProcess, FeatureProcessFactory } from '../feature.js';
@@ -45,8 +45,7 @@ export class PaymentDeadlineTimer implements FeatureProcess {
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
-  private lockSession?: pg.Client;
-  private holdsLock = false;
+  private readonly lock: AdvisoryLockSession;
   /** When the next deadline falls due, if any is pending (new ones only come later: the timeout is fixed). */
   private nextDueAt?: Date;
   private readonly settled = new Map<string, number>();
@@ -54,7 +53,9 @@ export class PaymentDeadlineTimer implements FeatureProcess {
   constructor(
     private readonly services: Services,
     private readonly metrics: PaymentDeadlineMetrics,
-  ) {}
+  ) {
+    this.lock = new AdvisoryLockSession(services.db.connectionString, { namespace: LOCK_CLASS, name: this.name });
+  }
 
   private get timeoutSeconds(): number {
     return this.services.config.paymentTimeoutSeconds;
@@ -62,7 +63,7 @@ export class PaymentDeadlineTimer implements FeatureProcess {
 
   /** True while this process holds the lock and fires deadlines. */
   get isActive(): boolean {
-    return this.holdsLock;
+    return this.lock.isHeld;
   }
 
   start(): void {
@@ -146,7 +147,7 @@ export class PaymentDeadlineTimer implements FeatureProcess {
   /** The pending deadlines due now, earliest first (one page). */
   private async readDue(): Promise<DueDeadline[]> {
     const cutoff = new Date(Date.now() - this.timeoutSeconds * 1000);
-    const { rows } = await this.session().query<{ order_id: string; submitted_at: Date }>(
+    const { rows } = await this.lock.session().query<{ order_id: string; submitted_at: Date }>(
       `SELECT order_id, submitted_at FROM payment_deadlines
        WHERE pending AND submitted_at <= $1 AND order_id <> ALL($2::text[]) ORDER BY submitted_at LIMIT $3`,
       [cutoff, this.recentlySettled(), BATCH_SIZE],
@@ -155,7 +156,7 @@ export class PaymentDeadlineTimer implements FeatureProcess {
   }
 
   private async readNextDue(): Promise<Date | undefined> {
-    const { rows } = await this.session().query<{ submitted_at: Date }>(
+    const { rows } = await this.lock.session().query<{ submitted_at: Date }>(
       'SELECT submitted_at FROM payment_deadlines WHERE pending AND order_id <> ALL($1::text[]) ORDER BY submitted_at LIMIT 1',
       [this.recentlySettled()],
     );
@@ -168,40 +169,17 @@ export class PaymentDeadlineTimer implements FeatureProcess {
     return [...this.settled.keys()];
   }
 
-  private session(): pg.Client {
-    if (!this.lockSession) throw new Error('the payment deadline timer lost its database session');
-    return this.lockSession;
-  }
-
   private async holdLock(): Promise<boolean> {
-    if (this.holdsLock) return true;
-    if (!this.lockSession) {
-      // Bounded connect and keep-alive, as the projection runner's: an outage is retried, not hung on.
-      const client = new pg.Client({ connectionString: this.services.db.connectionString, connectionTimeoutMillis: 2_000, keepAlive: true });
-      client.on('error', () => {});
-      // The lock lives as long as this session: when it ends, so does our claim to fire deadlines.
-      client.on('end', () => {
-        if (this.lockSession !== client) return;
-        this.lockSession = undefined;
-        this.holdsLock = false;
-      });
-      await client.connect();
-      this.lockSession = client;
-    }
-    const { rows } = await this.lockSession.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [LOCK_CLASS, this.name]);
-    if (!rows[0]!.locked) return false;
-    this.holdsLock = true;
+    if (this.lock.isHeld) return true;
+    if (!(await this.lock.tryAcquire())) return false;
     this.settled.clear();
     this.services.logger.info({ timeoutSeconds: this.timeoutSeconds }, 'firing payment deadlines');
     return true;
   }
 
   private async releaseLock(): Promise<void> {
-    const client = this.lockSession;
-    this.lockSession = undefined;
-    this.holdsLock = false;
     this.nextDueAt = undefined;
-    await client?.end().catch(() => {});
+    await this.lock.release();
   }
 
   /** Sleeps `ms` unless woken first (a new deadline, a stop). */

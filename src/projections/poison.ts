@@ -2,7 +2,7 @@ import { isDatabaseUnavailable, isStorageFull } from '../db/database.js';
 import type { RecordedEvent } from '../eventStore/types.js';
 import type { Logger } from '../logger.js';
 import { CheckpointMovedError } from './checkpoints.js';
-import { SessionLostError } from './lockSession.js';
+import { SessionLostError } from '../db/advisoryLockSession.js';
 
 /** What isolating a failed batch needs from its runner. */
 export interface PoisonHandling {
