@@ -121,7 +121,10 @@ describe('forgetting a customer', () => {
     const log = server.output().toLowerCase();
     for (const needle of needles) expect(log.includes(needle.toLowerCase()), `log contains ${needle}`).toBe(false);
 
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/projections-rebuild.ts'], { env: { ...process.env, ...ENV, LOG_LEVEL: 'info', DATABASE_URL: database.connectionString } });
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/projections-rebuild.ts'], { env: { ...process.env, ...ENV, LOG_LEVEL: 'info', DATABASE_URL: database.connectionString } })
+      .catch((error: Error & { stdout?: string; stderr?: string }) => {
+        throw new Error(`projections:rebuild failed: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
+      });
     for (const needle of needles) expect(await rowsContaining(needle), `${needle} after the rebuild`).toEqual([]);
     const rebuilt = await gql('admin', 'root', `query($id: ID!) { customer(id: $id) { name email forgotten } }`, { id: previous.id });
     expect(rebuilt.customer).toEqual({ name: null, email: null, forgotten: true });
@@ -140,7 +143,7 @@ describe('forgetting a customer', () => {
   it('lets both emails register again, as new customers', async () => {
     for (const { name, email } of [current, { name: previous.name, email: previous.email.toUpperCase() }]) {
       const again = await run('anonymous', '', 'registerCustomer', { name, email });
-      expect(again).toMatchObject({ __typename: 'RegisterCustomerSuccess', customer: { name, email, forgotten: false } });
+      expect(again).toMatchObject({ __typename: 'RegisterCustomerSuccess', customer: { name, email } });
       expect([currentId, previous.id]).not.toContain(again.customer.id);
       expect((await run('anonymous', '', 'registerCustomer', { name, email })).code).toBe('EMAIL_TAKEN');
     }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Database } from '../db/database.js';
-import { deriveMasterKey, EnvelopeOpenError, newDataKey, unwrapDataKey, wrapDataKey } from './personalDataCipher.js';
+import { deriveMasterKey, newDataKey, unwrapDataKey, wrapDataKey } from './personalDataCipher.js';
 
 /** The owner of the key behind the keyed hashes of email claims. */
 const EMAIL_CLAIMS_OWNER = 'email-claims';
