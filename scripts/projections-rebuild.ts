@@ -4,7 +4,7 @@ import { openToolStorage } from '../src/db/storage.js';
 import { EventStore } from '../src/eventStore/eventStore.js';
 import { createLogger } from '../src/logger.js';
 import { FEATURES, PROJECTIONS } from '../src/features.js';
-import { upcastersOf } from '../src/services.js';
+import { readTransformsOf, upcastersOf } from '../src/services.js';
 import { rebuildProjection } from '../src/projections/rebuild.js';
 
 // `npm run projections:rebuild [name]`: rebuilds one projection (or all) from the event log while
@@ -21,7 +21,7 @@ const logger = createLogger(config.logLevel);
 const storage = await openToolStorage(config, logger);
 const db = connectDatabase(storage.connectionString);
 try {
-  const eventStore = new EventStore(db, undefined, undefined, { upcasters: upcastersOf(FEATURES) });
+  const eventStore = new EventStore(db, undefined, undefined, { upcasters: upcastersOf(FEATURES), readTransforms: readTransformsOf(FEATURES, { db, config, logger }) });
   for (const projection of selected) {
     const { events, position, ms } = await rebuildProjection(db.pool, eventStore, projection, { logger });
     logger.info({ projection: projection.name, events, position: position.toString(), ms: Math.round(ms) }, 'projection rebuilt');

@@ -6,6 +6,9 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 /** The development JWT secret used when `JWT_SECRET` is unset; `main.ts` warns loudly about it. */
 export const DEVELOPMENT_JWT_SECRET = 'ordersource-development-secret-do-not-use-in-production';
 
+/** The development master secret of customers' data keys when `DATA_KEY_SECRET` is unset; `main.ts` warns loudly about it. */
+export const DEVELOPMENT_DATA_KEY_SECRET = 'ordersource-development-data-key-secret-do-not-use-in-production';
+
 const postgresUrl = z
   .string()
   .url('must be a URL such as postgres://user:password@host:5432/database')
@@ -23,6 +26,7 @@ const schema = z.object({
   STATE_CACHE_STREAMS: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)').optional(),
   JWT_ISSUER: z.string().min(1).optional(),
+  DATA_KEY_SECRET: z.string().min(32, 'must be at least 32 characters (the master key of customers\' data keys is derived from it)').optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
@@ -74,6 +78,8 @@ export interface Config {
   /** Folded stream states kept in memory per process (most recently used); 0 turns the cache off. */
   stateCacheStreams: number;
   jwt: { secret: string; isDevelopmentSecret: boolean; issuer?: string; audience?: string };
+  /** Where the master key that wraps each customer's data key comes from (personal data is encrypted under those). */
+  dataKeys: { secret: string; isDevelopmentSecret: boolean };
   logLevel: (typeof logLevels)[number];
   shutdownTimeoutMs: number;
   /** How long a `consistentWith` read waits for the projections before CONSISTENCY_TIMEOUT. */
@@ -134,6 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (v.NODE_ENV === 'production' && !v.JWT_SECRET) {
     throw new ConfigError(['JWT_SECRET: is required when NODE_ENV=production']);
   }
+  if (v.NODE_ENV === 'production' && !v.DATA_KEY_SECRET) {
+    throw new ConfigError(['DATA_KEY_SECRET: is required when NODE_ENV=production']);
+  }
   return {
     env: v.NODE_ENV,
     port: v.PORT,
@@ -150,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       issuer: v.JWT_ISSUER,
       audience: v.JWT_AUDIENCE,
     },
+    dataKeys: { secret: v.DATA_KEY_SECRET ?? DEVELOPMENT_DATA_KEY_SECRET, isDevelopmentSecret: !v.DATA_KEY_SECRET },
     logLevel: v.LOG_LEVEL,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     consistencyTimeoutMs: v.CONSISTENCY_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from './config.js';
+import { ConfigError, DEVELOPMENT_DATA_KEY_SECRET, DEVELOPMENT_JWT_SECRET, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
   it('defaults to port 4000 on 127.0.0.1 with the embedded database in ./data and the development JWT secret', () => {
@@ -61,5 +61,12 @@ describe('loadConfig', () => {
 
   it('requires JWT_SECRET in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required/);
+  });
+
+  it('requires DATA_KEY_SECRET in production, of at least 32 characters, and falls back to a flagged development secret otherwise', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })).toThrow(/DATA_KEY_SECRET: is required/);
+    expect(() => loadConfig({ DATA_KEY_SECRET: 'short' })).toThrow(/DATA_KEY_SECRET: must be at least 32 characters/);
+    expect(loadConfig({}).dataKeys).toEqual({ secret: DEVELOPMENT_DATA_KEY_SECRET, isDevelopmentSecret: true });
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATA_KEY_SECRET: 'k'.repeat(32) }).dataKeys).toEqual({ secret: 'k'.repeat(32), isDevelopmentSecret: false });
   });
 });

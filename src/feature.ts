@@ -1,4 +1,8 @@
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import type { EventReadTransform } from './eventStore/readTransforms.js';
 import type { Upcaster } from './eventStore/upcasting.js';
+import type { Logger } from './logger.js';
 import type { LiveSource } from './live/liveFeed.js';
 import type { Projection } from './projections/projection.js';
 
@@ -46,4 +50,28 @@ export interface FeatureModule<S = unknown> {
   upcasters?: readonly Upcaster[];
   /** Its background processes, each made from the service's parts. */
   processes?: readonly FeatureProcessFactory<S>[];
+  /**
+   * Its steps on the event store's read path after upcasting (see readTransforms.ts), each made from
+   * the parts an event store is opened with (also by scripts, which have no full service).
+   */
+  eventReadTransforms?: readonly ((parts: EventStoreParts) => EventReadTransform)[];
+  /**
+   * Checks run before the service starts anything (a wrong secret, say): a failure stops the start
+   * with its message rather than letting the service run on and misread its data. Also where work
+   * left unfinished by a crash is completed.
+   */
+  startupChecks?: readonly StartupCheck<S>[];
+}
+
+/** One of a feature's start-up checks (`S` is the service's parts, as for processes). */
+export interface StartupCheck<S> {
+  readonly name: string;
+  run(services: S): Promise<void>;
+}
+
+/** What an event store is opened with: what a feature's read transform may use. */
+export interface EventStoreParts {
+  db: Database;
+  config: Config;
+  logger: Logger;
 }

@@ -29,6 +29,9 @@ async function main(): Promise<void> {
   if (config.jwt.isDevelopmentSecret) {
     logger.warn('JWT_SECRET is not set: using the built-in DEVELOPMENT secret. Anyone can mint tokens. Never run like this in production.');
   }
+  if (config.dataKeys.isDevelopmentSecret) {
+    logger.warn('DATA_KEY_SECRET is not set: customers\' personal data is encrypted under keys wrapped by the built-in DEVELOPMENT secret, which anyone can read. Never run like this in production.');
+  }
 
   // Live fan-out signal: PostgreSQL NOTIFY, or Redis when REDIS_URL is set (connected first, so a
   // bad REDIS_URL fails before any database is started).

@@ -3,7 +3,7 @@ import type { Database } from './db/database.js';
 import { EventStore } from './eventStore/eventStore.js';
 import { createRateLimitStore, type RateLimitStore } from './graphql/security/rateLimitStores.js';
 import { EventUpcasters } from './eventStore/upcasting.js';
-import type { FeatureModule, FeatureProcess } from './feature.js';
+import type { EventStoreParts, FeatureModule, FeatureProcess } from './feature.js';
 import { LiveFeed, type ProjectionProgressSource } from './live/liveFeed.js';
 import type { Logger } from './logger.js';
 import { memoryPersistedQueryStore, type PersistedQueryStore } from './graphql/persistedQueries.js';
@@ -57,6 +57,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
   const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend, {
     stateCacheStreams: config.stateCacheStreams,
     upcasters: upcastersOf(features),
+    readTransforms: readTransformsOf(features, { db, config, logger }),
   });
   const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs }, features.flatMap((f) => f.projections));
   progressChannel?.publishFrom(readSide.runners);
@@ -78,8 +79,14 @@ export function upcastersOf(features: readonly FeatureModule[]): EventUpcasters 
   return new EventUpcasters(features.flatMap((f) => f.upcasters ?? []));
 }
 
+/** The features' read-path transforms for an event store on `parts` (also for one opened outside createServices). */
+export function readTransformsOf(features: readonly FeatureModule[], parts: EventStoreParts) {
+  return features.flatMap((f) => f.eventReadTransforms ?? []).map((make) => make(parts));
+}
+
 /** Starts listening for commits, the projections and processes (unless RUN_PROJECTIONS=false) and the live feed. */
 export async function startServices(services: Services): Promise<void> {
+  for (const check of services.features.flatMap((f) => f.startupChecks ?? [])) await check.run(services);
   await services.eventStore.start();
   if (services.config.runProjections) {
     services.readSide.start();

@@ -9,7 +9,7 @@ import { startTestServer, type TestServer } from './support/testServer.js';
 // What a production deployment shows and hides: no introspection, no field suggestions and no
 // GraphiQL unless enabled, and never an internal error message or stack trace, in any environment.
 
-const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: 'production-test-secret-of-at-least-32-chars' };
+const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: 'production-test-secret-of-at-least-32-chars', DATA_KEY_SECRET: 'production-test-data-key-secret-of-32-chars' };
 let production: TestServer;
 let productionOpen: TestServer;
 let development: TestServer;

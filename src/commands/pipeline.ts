@@ -35,6 +35,12 @@ export interface CommandDefinition<I, R> {
   plan(input: I, env: CommandEnv): Promise<CommandPlan<R>>;
   /** The entity as the first run left it (for a repeated commandId). */
   replay(aggregateId: string, version: number, env: CommandEnv): Promise<R>;
+  /**
+   * Work that must follow the committed events (and cannot join their transaction), run before
+   * answering after every success, a repeat included: it must be safe to run again, so that
+   * repeating the command completes it when a crash cut it short.
+   */
+  afterCommit?(aggregateId: string, env: CommandEnv): Promise<void>;
 }
 
 /** What every successful mutation answers (GraphQL `CommandSuccess` plus the entity). */
@@ -84,9 +90,21 @@ async function decideAndAppend<I, R>(
   request: CommandRequest,
 ): Promise<CommandSuccessPayload<R>> {
   const actor = definition.authorize(request.auth);
+  const env: CommandEnv = { actor, now: new Date(), newId: randomUUID, services: request.services };
+  const payload = await decideAndAppendAs(definition, rawInput, request, env);
+  await definition.afterCommit?.(payload.aggregateId, env);
+  return payload;
+}
+
+async function decideAndAppendAs<I, R>(
+  definition: CommandDefinition<I, R>,
+  rawInput: Record<string, unknown>,
+  request: CommandRequest,
+  env: CommandEnv,
+): Promise<CommandSuccessPayload<R>> {
+  const { actor } = env;
   const { input, commandId: id, expectedVersion: userExpected } = parseCommandInput(definition.input, rawInput);
   const { services } = request;
-  const env: CommandEnv = { actor, now: new Date(), newId: randomUUID, services };
   // Command ids are the caller's own: another caller's equal id is neither found nor reported.
   const caller = describeActor(actor);
   const inputHash = commandInputHash(definition.name, caller, input);

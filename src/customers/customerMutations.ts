@@ -1,6 +1,6 @@
-import { EmailTakenError } from '../domain/errors.js';
+import { EmailTakenError, NotFoundError } from '../domain/errors.js';
 import { commandMutation } from '../graphql/commandTypes.js';
-import { registerCustomer } from './customerCommands.js';
+import { forgetCustomer, registerCustomer } from './customerCommands.js';
 import { CustomerType } from './customerTypes.js';
 
 commandMutation({
@@ -19,4 +19,15 @@ commandMutation({
       resolve: (c) => c.token,
     },
   },
+});
+
+commandMutation({
+  name: 'forgetCustomer',
+  description:
+    "Forgets a customer (the customer themself, or an admin; staff are FORBIDDEN; another customer's id is NOT_FOUND). Their personal data becomes unreadable everywhere: the key it was encrypted with is deleted and every copy erased. Their orders stay, without their name; their email may register again as a new customer. Forgetting a forgotten customer is a success that appends nothing.",
+  definition: forgetCustomer,
+  onExistingAggregate: false,
+  input: (t) => ({ customerId: t.id({ required: true }) }),
+  entity: { field: 'customer', type: CustomerType },
+  errors: [NotFoundError],
 });

@@ -9,8 +9,9 @@ import { ORDER_STREAMS } from '../domain/streamIds.js';
 /** A row of `customer_summaries`. */
 export interface CustomerRow {
   customer_id: string;
-  name: string;
-  email: string;
+  name: string | null;
+  email: string | null;
+  forgotten: boolean;
   order_count: number;
   total_spent_cents: bigint;
   registered_at: string;
@@ -19,7 +20,10 @@ export interface CustomerRow {
 
 type CustomerRegisteredData = Extract<CustomerEvent, { type: 'CustomerRegistered' }>['data'];
 
-export const CUSTOMER_EVENT_TYPES = ['CustomerRegistered', 'OrderCreated', 'PaymentRecorded', 'RefundRecorded'] as const;
+export const CUSTOMER_EVENT_TYPES = ['CustomerRegistered', 'CustomerForgotten', 'OrderCreated', 'PaymentRecorded', 'RefundRecorded'] as const;
+
+/** Events of the customer's own stream: they name their customer in `customerId`. */
+const namesCustomer = (type: string): boolean => type === 'CustomerRegistered' || type === 'CustomerForgotten' || type === 'OrderCreated';
 
 /**
  * Applies events to customer rows in memory. Orders reach their customer through `links`
@@ -35,16 +39,19 @@ export function applyCustomerEvents(
   for (const event of events) {
     const data = event.data as Record<string, unknown>;
     const orderId = ORDER_STREAMS.idOf(event.streamId);
-    const customerId = event.type === 'CustomerRegistered' ? (data.customerId as string) : event.type === 'OrderCreated' ? (data.customerId as string) : links.get(orderId);
+    const customerId = namesCustomer(event.type) ? (data.customerId as string) : links.get(orderId);
     if (!customerId) continue;
     const row = rows.get(customerId);
     if (row && event.position <= row.last_position) continue;
     if (event.type === 'CustomerRegistered') {
       const { personal } = data as CustomerRegisteredData;
+      // `personal` is null when the customer's key is gone (a rebuild after they were forgotten).
       rows.set(customerId, {
-        customer_id: customerId, name: personal.name, email: personal.email, order_count: 0, total_spent_cents: 0n,
+        customer_id: customerId, name: personal?.name ?? null, email: personal?.email ?? null, forgotten: false, order_count: 0, total_spent_cents: 0n,
         registered_at: occurredAtOf(event), last_position: event.position,
       });
+    } else if (row && event.type === 'CustomerForgotten') {
+      rows.set(customerId, { ...row, name: null, email: null, forgotten: true, last_position: event.position });
     } else if (row) {
       const amount = BigInt((data.amountCents as number | undefined) ?? 0);
       const next = { ...row, last_position: event.position };
@@ -79,7 +86,7 @@ export const customersProjection: Projection = {
       links.set(link.order_id, link.customer_id);
     }
     const customerIds = new Set<string>(links.values());
-    for (const e of events) if (e.type === 'CustomerRegistered' || e.type === 'OrderCreated') customerIds.add((e.data as { customerId: string }).customerId);
+    for (const e of events) if (namesCustomer(e.type)) customerIds.add((e.data as { customerId: string }).customerId);
     const rows = new Map<string, CustomerRow>();
     for (const row of await loadRows<StoredRow>(tx, 'customer_summaries', 'customer_id', [...customerIds])) {
       rows.set(row.customer_id, { ...row, registered_at: row.registered_at.toISOString(), last_position: BigInt(row.last_position), total_spent_cents: BigInt(row.total_spent_cents) });
@@ -88,7 +95,7 @@ export const customersProjection: Projection = {
     // The last event that changed each customer.
     const lastChange = new Map<string, RecordedEvent>();
     for (const e of changed) {
-      const id = e.type === 'CustomerRegistered' || e.type === 'OrderCreated' ? (e.data as { customerId: string }).customerId : links.get(ORDER_STREAMS.idOf(e.streamId))!;
+      const id = namesCustomer(e.type) ? (e.data as { customerId: string }).customerId : links.get(ORDER_STREAMS.idOf(e.streamId))!;
       lastChange.set(id, e);
     }
     await new RowWrites()
@@ -100,6 +107,6 @@ export const customersProjection: Projection = {
 };
 
 const COLUMNS = {
-  customer_id: 'text', name: 'text', email: 'text', order_count: 'int', total_spent_cents: 'bigint', registered_at: 'timestamptz', last_position: 'bigint',
+  customer_id: 'text', name: 'text', email: 'text', forgotten: 'boolean', order_count: 'int', total_spent_cents: 'bigint', registered_at: 'timestamptz', last_position: 'bigint',
 };
 const LINK_COLUMNS = { order_id: 'text', customer_id: 'text', last_position: 'bigint' };

@@ -24,9 +24,20 @@ function fold(events: RecordedEvent[], rows = new Map<string, CustomerRow>(), li
 describe('the customers fold', () => {
   it('creates a customer with no orders and nothing spent from CustomerRegistered', () => {
     const { rows, newLinks, changed } = fold([registered(4, 'c1', 'Ada')]);
-    expect(rows.get('c1')).toEqual({ customer_id: 'c1', name: 'Ada', email: 'c1@example.com', order_count: 0, total_spent_cents: 0n, registered_at: at(4), last_position: 4n });
+    expect(rows.get('c1')).toEqual({ customer_id: 'c1', name: 'Ada', email: 'c1@example.com', forgotten: false, order_count: 0, total_spent_cents: 0n, registered_at: at(4), last_position: 4n });
     expect(newLinks).toEqual([]);
     expect(changed.map((e) => e.position)).toEqual([4n]);
+  });
+
+  it('nulls name and email and flags the customer forgotten on CustomerForgotten, keeping their figures', () => {
+    const forgotten = recorded('Customer-c1', 3, 2, 'CustomerForgotten', { customerId: 'c1' });
+    const { rows } = fold([registered(1, 'c1', 'Ada'), orderCreated(2, 'o1', 'c1'), forgotten]);
+    expect(rows.get('c1')).toMatchObject({ name: null, email: null, forgotten: true, order_count: 1, last_position: 3n });
+  });
+
+  it('registers a customer whose personal data is unreadable (a rebuild after forgetting) without name or email', () => {
+    const unreadable = recorded('Customer-c1', 1, 1, 'CustomerRegistered', { customerId: 'c1', personal: null });
+    expect(fold([unreadable]).rows.get('c1')).toMatchObject({ name: null, email: null, forgotten: false });
   });
 
   it('counts each created order and links the order to its customer', () => {
@@ -81,7 +92,7 @@ describe('the customers fold', () => {
   });
 
   it('skips events at or below the customer\'s last position and applies the ones after it', () => {
-    const rows = new Map<string, CustomerRow>([['c1', { customer_id: 'c1', name: 'Ada', email: 'a@example.com', order_count: 1, total_spent_cents: 100n, registered_at: at(1), last_position: 20n }]]);
+    const rows = new Map<string, CustomerRow>([['c1', { customer_id: 'c1', name: 'Ada', email: 'a@example.com', forgotten: false, order_count: 1, total_spent_cents: 100n, registered_at: at(1), last_position: 20n }]]);
     const links = new Map([['o1', 'c1']]);
     const { changed, newLinks } = fold([paid(19, 'o1', 100), paid(20, 'o1', 100), orderCreated(20, 'o-old', 'c1'), paid(21, 'o1', 5), orderCreated(22, 'o2', 'c1')], rows, links);
     expect(changed.map((e) => e.position)).toEqual([21n, 22n]);

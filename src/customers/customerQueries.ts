@@ -23,7 +23,7 @@ builder.objectFields(CustomerType, (t) => ({
 
 async function summaryOf(ctx: GraphQLContext, customerId: string): Promise<CustomerSummaryView | null> {
   const row = await ctx.db.prisma.customerSummary.findUnique({ where: { customerId } });
-  return row && { id: row.customerId, name: row.name, email: row.email, orderCount: row.orderCount, totalSpentCents: Number(row.totalSpentCents) };
+  return row && { id: row.customerId, name: row.name, email: row.email, forgotten: row.forgotten, orderCount: row.orderCount, totalSpentCents: Number(row.totalSpentCents) };
 }
 
 builder.queryFields((t) => ({

@@ -8,7 +8,11 @@ export interface CustomerRegisteredV1 {
   email: string;
 }
 
-/** `CustomerRegistered` version 2: personal data in one field, the unit that is protected and erased. */
+/**
+ * `CustomerRegistered` version 2: personal data in one field, the unit that is protected and erased.
+ * The log stores that field sealed under the customer's key (personalDataReads.ts opens it after
+ * upcasting); an upcast version 1 event carries it in plain text until its customer is forgotten.
+ */
 export interface CustomerRegisteredV2 {
   customerId: string;
   personal: PersonalData;

@@ -4,6 +4,7 @@ import { ConcurrencyError, IdempotencyKeyReusedError } from './errors.js';
 import { GroupCommitter } from './groupCommit.js';
 import { CommitNotifier } from './notifications.js';
 import { headPosition, loadStreams, readAll, readStream, saveSnapshot, versionAt, type StreamLoad } from './read.js';
+import { applyReadTransforms, type EventReadTransform } from './readTransforms.js';
 import { StateCache } from './stateCache.js';
 import type { AppendOutcome, AppendRequest, LoadedStream, RecordedEvent } from './types.js';
 import { EventUpcasters } from './upcasting.js';
@@ -25,14 +26,17 @@ export class EventStore {
   private readonly committer: GroupCommitter;
   /** Current schema versions and the upcasters to them (the features', given by createServices). */
   readonly upcasters: EventUpcasters;
+  /** The features' read-path steps after upcasting (e.g. opening sealed personal data). */
+  private readonly readTransforms: readonly EventReadTransform[];
 
   constructor(
     private readonly db: Database,
     onError?: (error: Error) => void,
     private readonly observeAppend?: AppendObserver,
-    options: { stateCacheStreams?: number; upcasters?: EventUpcasters } = {},
+    options: { stateCacheStreams?: number; upcasters?: EventUpcasters; readTransforms?: readonly EventReadTransform[] } = {},
   ) {
     this.upcasters = options.upcasters ?? new EventUpcasters();
+    this.readTransforms = options.readTransforms ?? [];
     this.notifier = new CommitNotifier(db.connectionString, onError);
     this.committer = new GroupCommitter(db.pool);
     this.states = new StateCache(options.stateCacheStreams);
@@ -74,10 +78,12 @@ export class EventStore {
     return { ...request, streams: request.streams.map((s) => ({ ...s, events: s.events.map((e) => this.upcasters.stamp(e)) })) };
   }
 
-  private readonly upcast = (event: RecordedEvent): RecordedEvent => this.upcasters.upcast(event);
+  /** Stored events as readers get them: upcast to the current shape, then through the features' read transforms. */
+  private readonly readable = (events: RecordedEvent[]): Promise<RecordedEvent[]> =>
+    applyReadTransforms(this.readTransforms, events.map((event) => this.upcasters.upcast(event)));
 
   readStream(streamId: string, afterVersion = 0, upToVersion?: number): Promise<RecordedEvent[]> {
-    return readStream(this.db.prisma, streamId, afterVersion, upToVersion).then((events) => events.map(this.upcast));
+    return readStream(this.db.prisma, streamId, afterVersion, upToVersion).then(this.readable);
   }
 
   /** The version a stream had at `at` (0 when it had no event yet); see read.ts. */
@@ -86,7 +92,7 @@ export class EventStore {
   }
 
   readAll(after: bigint, limit?: number, options?: { types?: string[]; upTo?: bigint }): Promise<RecordedEvent[]> {
-    return readAll(this.db.pool, after, limit, options).then((events) => events.map(this.upcast));
+    return readAll(this.db.pool, after, limit, options).then(this.readable);
   }
 
   headPosition(): Promise<bigint> {
@@ -104,9 +110,15 @@ export class EventStore {
     return this.streamLoader.load({ streamId, after }) as Promise<LoadedStream<S>>;
   }
 
-  private readonly streamLoader = new DataLoader<StreamLoad, LoadedStream<unknown>>((loads) =>
-      loadStreams(this.db.pool, loads).then((streams) => streams.map((s) => ({ ...s, events: s.events.map(this.upcast) }))),
-    { cache: false, maxBatchSize: 100 });
+  private readonly streamLoader = new DataLoader<StreamLoad, LoadedStream<unknown>>(async (loads) => {
+      const streams = await loadStreams(this.db.pool, loads);
+      // Every stream's events through the read path at once: one key lookup for the whole batch.
+      const events = await this.readable(streams.flatMap((s) => s.events)).catch(() => undefined);
+      // One unreadable event fails the load of its own stream only, not the others batched with it.
+      if (!events) return Promise.all(streams.map((s) => this.readable(s.events).then((e) => ({ ...s, events: e }), (error: Error) => error)));
+      let next = 0;
+      return streams.map((s) => ({ ...s, events: events.slice(next, (next += s.events.length)) }));
+    }, { cache: false, maxBatchSize: 100 });
 
   /** Folded states of recently used streams (see stateCache.ts); filled and used by loadAggregate and the command pipeline. */
   readonly states: StateCache;

@@ -93,6 +93,7 @@ export const createOrder: CommandDefinition<{ customerId: string; orderId?: stri
     }
     const customer = await loadAggregate(env.services.eventStore, customerStreamId(input.customerId), customerAggregate);
     if (!customer.state.exists) throw new NotFoundError('customer not found');
+    if (customer.state.forgotten) throw new InvalidStateError('the customer has been forgotten: they can create no new order');
     const id = input.orderId ?? env.newId();
     const order = await loadAggregate(env.services.eventStore, orderStreamId(id), orderAggregate);
     return orderPlan(order, decideOrder({ type: 'CreateOrder', orderId: id, customerId: input.customerId }, order.state), env);

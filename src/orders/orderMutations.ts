@@ -14,7 +14,7 @@ commandMutation({
   onExistingAggregate: false,
   input: (t) => ({ customerId: t.id({ required: true }), orderId: t.id({ required: false }) }),
   entity,
-  errors: [NotFoundError, AlreadyExistsError],
+  errors: [NotFoundError, AlreadyExistsError, InvalidStateError],
 });
 
 commandMutation({

@@ -47,6 +47,7 @@ export const PRODUCT_FIELDS = 'sku name priceCents onHand reserved available';
 /** The success type's own field, selected by default: the customer (and token), the product or the order. */
 function defaultEntity(name: string, pascal: string): string {
   if (name === 'registerCustomer') return `... on ${pascal}Success { token customer { id name email } }`;
+  if (name === 'forgetCustomer') return `... on ${pascal}Success { customer { id name email forgotten } }`;
   if (name === 'addProduct' || name === 'restockProduct') return `... on ${pascal}Success { product { ${PRODUCT_FIELDS} } }`;
   return `... on ${pascal}Success { order { ${ORDER_FIELDS} } }`;
 }
