@@ -20,8 +20,12 @@ type RoutedContext = Pick<Services, 'db' | 'replicas' | 'readSide'>;
  */
 const routes = new WeakMap<object, Route>();
 
-/** How long a read whose position the primary already has waits for a replica beyond its lag. */
-const REPLICA_GRACE_MS = 250;
+/**
+ * How long a `consistentWith` read whose position the primary already has keeps waiting for a
+ * replica to replay it before the primary serves it. A replica streaming normally replays within
+ * milliseconds; this bounds what a slow one adds to a read.
+ */
+export const REPLICA_CATCH_UP_MS = 1_000;
 
 /** Sets the request's database; a query's counts as one read served by it. */
 function fix(ctx: RoutedContext, route: Route, counted = true): Route {
@@ -73,8 +77,8 @@ export function readPositionReached(ctx: RoutedContext, names: readonly string[]
  * With replicas, a request that has not read yet goes to a healthy replica that already has the
  * position, else waits for the first one that replays it; a request already reading from a replica
  * waits for that one. The primary gets the read when no replica is healthy, or when the primary
- * has applied the position and no replica has followed within its measured lag plus
- * {@link REPLICA_GRACE_MS} (a replica gone slow must not hold reads longer than the primary would).
+ * has applied the position and no replica has followed within {@link REPLICA_CATCH_UP_MS} (a
+ * replica gone slow must not hold reads much longer than the primary would).
  */
 export async function waitForReadPosition(ctx: RoutedContext, names: readonly string[], position: bigint): Promise<void> {
   const { replicas, readSide } = ctx;
@@ -84,8 +88,7 @@ export async function waitForReadPosition(ctx: RoutedContext, names: readonly st
   const controller = new AbortController();
   const onReplica = replicas.waitForReached(names, position, controller.signal, among).then((replica) => (replica ? { db: replica.db, replica } : undefined));
   const onPrimary = readSide.waitFor(names, position).then(async () => {
-    const lags = (among ?? replicas.replicas).filter((r) => r.healthy).map((r) => r.lagMs ?? 0);
-    if (lags.length > 0) await abortableDelay(Math.min(...lags) + REPLICA_GRACE_MS, controller.signal);
+    await abortableDelay(REPLICA_CATCH_UP_MS, controller.signal);
     return primaryRoute(ctx);
   });
   onPrimary.catch(() => {}); // a timeout matters only if the primary is what the read waits for
