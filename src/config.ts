@@ -19,6 +19,12 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: postgresUrl.optional(),
+  READ_DATABASE_URLS: z
+    .string()
+    .transform((list) => list.split(',').map((url) => url.trim()).filter(Boolean))
+    .pipe(z.array(postgresUrl))
+    .optional(),
+  READ_REPLICA_MAX_LAG_MS: z.coerce.number().int().min(1).max(3_600_000).default(5_000),
   DATA_DIR: z.string().min(1).default('./data'),
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   DB_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1_500),
@@ -69,6 +75,10 @@ export interface Config {
   host: string;
   /** External PostgreSQL; when absent the server starts its embedded one in `dataDir`. */
   databaseUrl?: string;
+  /** Streaming replicas of the primary that serve queries and live-feed reads (none: the primary serves). */
+  readDatabaseUrls: string[];
+  /** A replica replaying more than this far behind the primary is skipped until it catches up. */
+  readReplicaMaxLagMs: number;
   dataDir: string;
   dbPoolSize: number;
   /** The health gate closes when the database leaves its heartbeat unanswered this long. */
@@ -148,6 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: v.PORT,
     host: v.HOST,
     databaseUrl: v.DATABASE_URL,
+    readDatabaseUrls: v.READ_DATABASE_URLS ?? [],
+    readReplicaMaxLagMs: v.READ_REPLICA_MAX_LAG_MS,
     dataDir: path.resolve(v.DATA_DIR),
     dbPoolSize: v.DB_POOL_SIZE,
     dbHeartbeatTimeoutMs: v.DB_HEARTBEAT_TIMEOUT_MS,

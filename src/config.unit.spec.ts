@@ -59,6 +59,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ STATE_CACHE_STREAMS: '-1' })).toThrow(/STATE_CACHE_STREAMS/);
   });
 
+  it('reads comma-separated replica URLs with a 5000 ms lag bound by default, and names a bad one by its place in the list', () => {
+    expect(loadConfig({})).toMatchObject({ readDatabaseUrls: [], readReplicaMaxLagMs: 5_000 });
+    expect(loadConfig({ READ_DATABASE_URLS: 'postgres://r1:5432/db, postgresql://r2:5433/db', READ_REPLICA_MAX_LAG_MS: '800' })).toMatchObject({
+      readDatabaseUrls: ['postgres://r1:5432/db', 'postgresql://r2:5433/db'],
+      readReplicaMaxLagMs: 800,
+    });
+    expect(() => loadConfig({ READ_DATABASE_URLS: 'postgres://r1:5432/db,mysql://r2/db' })).toThrow(/READ_DATABASE_URLS\.1: must start with postgres:\/\//);
+    expect(() => loadConfig({ READ_REPLICA_MAX_LAG_MS: 'soon' })).toThrow(/READ_REPLICA_MAX_LAG_MS/);
+  });
+
   it('requires JWT_SECRET in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required/);
   });

@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { ReadReplicas } from './db/replicas.js';
 import { EventStore } from './eventStore/eventStore.js';
 import { createRateLimitStore, type RateLimitStore } from './graphql/security/rateLimitStores.js';
 import { EventUpcasters } from './eventStore/upcasting.js';
@@ -15,7 +16,10 @@ import { ReadSide } from './projections/readSide.js';
 export interface Services {
   config: Config;
   logger: Logger;
+  /** The primary: commands, their loads, projections, deadlines and rebuilds. */
   db: Database;
+  /** Streaming replicas serving queries and live-feed reads (none configured: the primary serves). */
+  replicas: ReadReplicas;
   eventStore: EventStore;
   readSide: ReadSide;
   liveFeed: LiveFeed;
@@ -64,10 +68,20 @@ export function createServices({ config, logger, db, features, progressChannel, 
   // Read-your-writes waits hear progress on the same channel as the live feed.
   if (progressChannel) readSide.consistency.follow(progressChannel);
   metrics.followRebuilds(readSide.runners);
-  const liveFeed = new LiveFeed(db, progressChannel ?? eventStore.notifier, logger, features.flatMap((f) => f.liveSources));
+  const replicas = new ReadReplicas(db, config.readDatabaseUrls, {
+    maxLagMs: config.readReplicaMaxLagMs,
+    database: {
+      poolSize: config.dbPoolSize,
+      statementTimeoutMs: config.dbStatementTimeoutMs,
+      heartbeat: { intervalMs: 500, timeoutMs: config.dbHeartbeatTimeoutMs },
+      onError: (err) => logger.warn({ err }, 'read replica connection error'),
+    },
+  });
+  metrics.followReplicas(replicas);
+  const liveFeed = new LiveFeed(db, progressChannel ?? eventStore.notifier, logger, features.flatMap((f) => f.liveSources), replicas);
   const rateLimits = createRateLimitStore(config, db.pool);
   const services: Services = {
-    config, logger, db, eventStore, readSide, liveFeed, metrics, features, rateLimits, processes: [],
+    config, logger, db, replicas, eventStore, readSide, liveFeed, metrics, features, rateLimits, processes: [],
     persistedQueryStore: persistedQueryStore ?? memoryPersistedQueryStore(config.apq.maxEntries),
   };
   services.processes = features.flatMap((f) => f.processes ?? []).map((factory) => factory.create(services));
@@ -88,6 +102,7 @@ export function readTransformsOf(features: readonly FeatureModule[], parts: Even
 export async function startServices(services: Services): Promise<void> {
   for (const check of services.features.flatMap((f) => f.startupChecks ?? [])) await check.run(services);
   await services.eventStore.start();
+  await services.replicas.start();
   if (services.config.runProjections) {
     services.readSide.start();
     for (const process of services.processes) process.start();
@@ -101,5 +116,6 @@ export async function stopServices(services: Services): Promise<void> {
   await Promise.all(services.processes.map((process) => process.stop()));
   await services.readSide.stop();
   await services.eventStore.stop();
+  await services.replicas.stop();
   await services.rateLimits?.close?.();
 }

@@ -2,6 +2,7 @@ import { requireStaff } from '../auth/actor.js';
 import { ValidationError } from '../domain/errors.js';
 import { builder } from '../graphql/builder.js';
 import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
+import { readDbOf } from '../graphql/readRouting.js';
 
 /** The most buckets one `salesStats` answers: enough for a day by minute or three years by day. */
 export const MAX_BUCKETS = 1_000;
@@ -84,7 +85,7 @@ builder.queryField('salesStats', (t) =>
       const bucket = args.bucket ?? 'HOUR';
       const starts = bucketStarts(args.from, args.to, bucket);
       await readConsistently(ctx, ['sales'], args.consistentWith);
-      const { rows } = await ctx.db.pool.query<SalesBucket>({
+      const { rows } = await readDbOf(ctx).pool.query<SalesBucket>({
         name: 'sales-stats',
         text: SALES_STATS_SQL,
         values: [starts.map((s) => s.toISOString()), `${BUCKET_MS[bucket]} milliseconds`],

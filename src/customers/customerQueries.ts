@@ -2,6 +2,7 @@ import { isStaff, requireUser } from '../auth/actor.js';
 import { builder } from '../graphql/builder.js';
 import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { readDbOf } from '../graphql/readRouting.js';
 import { CustomerType } from './customerTypes.js';
 import type { CustomerView } from './customerView.js';
 
@@ -22,7 +23,7 @@ builder.objectFields(CustomerType, (t) => ({
 }));
 
 async function summaryOf(ctx: GraphQLContext, customerId: string): Promise<CustomerSummaryView | null> {
-  const row = await ctx.db.prisma.customerSummary.findUnique({ where: { customerId } });
+  const row = await readDbOf(ctx).prisma.customerSummary.findUnique({ where: { customerId } });
   return row && { id: row.customerId, name: row.name, email: row.email, forgotten: row.forgotten, orderCount: row.orderCount, totalSpentCents: Number(row.totalSpentCents) };
 }
 

@@ -1,5 +1,6 @@
 import { TooManyConsistencyWaitsError, ValidationError } from '../domain/errors.js';
 import type { ReadSide } from '../projections/readSide.js';
+import { readPositionReached, waitForReadPosition } from './readRouting.js';
 import { clientAddress } from './security/clientAddress.js';
 import type { GraphQLContext } from './context.js';
 
@@ -42,8 +43,7 @@ function callerOf(ctx: GraphQLContext): string {
 export async function readConsistently(ctx: GraphQLContext, projections: readonly string[], consistentWith: string | null | undefined): Promise<void> {
   const position = parsePosition(consistentWith, 'consistentWith');
   if (position === undefined) return;
-  const consistency = ctx.readSide.consistency;
-  if (consistency.reached(projections, position)) return;
+  if (readPositionReached(ctx, projections, position)) return;
   let request = requestWaits.get(ctx);
   if (!request) requestWaits.set(ctx, (request = { pending: new Map(), active: 0 }));
   const key = `${projections.join(',')}@${position}`;
@@ -72,7 +72,8 @@ async function startWait(ctx: GraphQLContext, request: { active: number }, proje
     if (!(await ctx.readSide.consistency.logReaches(position))) {
       throw new ValidationError([{ path: 'consistentWith', message: 'is beyond the end of the event log: must be a `position` returned by the API' }]);
     }
-    await ctx.readSide.waitFor(projections, position);
+    // On the database this request reads from: the primary, or a replica that has replayed it.
+    await waitForReadPosition(ctx, projections, position);
   } finally {
     request.active--;
     const left = (clients.get(caller) ?? 1) - 1;

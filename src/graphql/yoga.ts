@@ -8,6 +8,7 @@ import { usePrometheusMetrics } from '../observability/prometheus.js';
 import { useReadinessCheck } from '../observability/readiness.js';
 import { useOperationSpans } from '../observability/tracing.js';
 import type { Services } from '../services.js';
+import { useReadRouting } from './readRouting.js';
 import type { GraphQLContext } from './context.js';
 import { graphiqlOptions } from './graphiql.js';
 import { usePersistedQueries, type TrustedDocuments } from './persistedQueries.js';
@@ -84,6 +85,7 @@ export function createGraphQLServer(services: Services, trustedDocuments: Truste
       usePrometheusMetrics(services.metrics),
       useOperationSpans(),
       useReadinessCheck(services),
+      useReadRouting(),
       // Limits, CSRF, rate limit, timeouts, and masking with the request id (src/graphql/security/).
       ...securityPlugins(services, yogaMaskError),
       // From Content-Length, or while reading a chunked body (after the request parsers, so last).

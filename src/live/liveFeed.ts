@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import { PRIMARY, type ReadReplicas } from '../db/replicas.js';
 import type { Logger } from '../logger.js';
 
 /** A change a live source read, emitted as `<kind>` and `<kind>:<key>`. */
@@ -67,6 +68,8 @@ export class LiveFeed implements ChangeSource {
     private readonly notifier: ProjectionProgressSource,
     private readonly logger: Logger,
     sources: readonly LiveSource[],
+    /** Where a batch's changes may be read instead of the primary (a replica that has replayed it). */
+    private readonly replicas?: ReadReplicas,
   ) {
     for (const source of sources) this.sources.set(source.projection, source);
   }
@@ -147,12 +150,34 @@ export class LiveFeed implements ChangeSource {
     const source = this.sources.get(name);
     if (cursor === undefined || !source || position <= cursor) return;
     if (this.heard(source.kind)) {
-      for (const { key, change } of await source.read(this.db, cursor, position)) {
+      for (const { key, change } of await this.read(source, cursor, position)) {
         this.emit(`${source.kind}:${key}`, change);
         this.emit(source.kind, change);
       }
     }
     this.cursors.set(name, position);
+  }
+
+  /**
+   * Reads a batch's changes from a healthy replica that has already replayed the projection's
+   * checkpoint up to `upTo` (its rows commit with the checkpoint, so they are all there), else
+   * from the primary: a push is never read from a replica that has not reached it, and never
+   * waits for one either.
+   */
+  private async read(source: LiveSource, after: bigint, upTo: bigint): Promise<LiveChange[]> {
+    const replica = this.replicas?.pickReached([source.projection], upTo);
+    if (replica) {
+      try {
+        const changes = await source.read(replica.db, after, upTo);
+        this.replicas!.noteRead(replica.name, 'live');
+        return changes;
+      } catch (err) {
+        this.logger.warn({ err, replica: replica.name }, 'live feed could not read changes from a replica: reading the primary');
+      }
+    }
+    const changes = await source.read(this.db, after, upTo);
+    this.replicas?.noteRead(PRIMARY, 'live');
+    return changes;
   }
 
   // Pulls run one at a time, in the order their notifications came, so pushes stay in position order.

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ReadReplicas } from '../db/replicas.js';
 import type { AppendResult } from '../eventStore/eventStore.js';
 import type { Logger } from '../logger.js';
 import { readProjectionProgress, withDeadline, type ReadSideProgress } from './projectionProgress.js';
@@ -111,6 +112,40 @@ export class Metrics {
       labelNames: ['projection'],
       registers,
     });
+  }
+
+  /** Reports each read replica's lag and state, and counts the reads each database served. */
+  followReplicas(replicas: ReadReplicas): void {
+    if (!replicas.configured) return;
+    const registers = [this.registry];
+    new Gauge({
+      name: 'ordersource_read_replica_lag_seconds',
+      help: 'How far each read replica replays behind the primary (the age of the oldest primary WAL position it has not replayed); absent until it first answers.',
+      labelNames: ['replica'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of replicas.status()) if (r.lagMs !== undefined) this.set({ replica: r.name }, r.lagMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'ordersource_read_replica_up',
+      help: '1 while the read replica serves reads; 0 while it is down or lags more than READ_REPLICA_MAX_LAG_MS (reads skip it).',
+      labelNames: ['replica'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of replicas.status()) this.set({ replica: r.name }, r.state === 'up' ? 1 : 0);
+      },
+    });
+    const reads = new Counter({
+      name: 'ordersource_read_database_reads_total',
+      help: 'Reads of the read models by the database that served them (a replica, or primary): query requests (`reader="query"`) and live-feed batches (`reader="live"`).',
+      labelNames: ['database', 'reader'],
+      registers,
+    });
+    for (const r of replicas.replicas) for (const reader of ['query', 'live']) reads.inc({ database: r.name, reader }, 0);
+    replicas.onRead((database, reader) => reads.inc({ database, reader }));
   }
 
   /** Follows the rebuilds the runners of this process make (their `rebuildProgress`). */

@@ -1,4 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
+import type { ReplicaStatus } from '../db/replicas.js';
 import type { Services } from '../services.js';
 import { readProjectionProgress, withDeadline, type ProjectionProgress } from './projectionProgress.js';
 
@@ -19,6 +20,11 @@ export interface Readiness {
   /** Projections whose new version is being rebuilt while their old tables serve (not a failure). */
   rebuilding?: string[];
   head?: string;
+  /**
+   * Each read replica with its state and lag (absent without replicas). A replica down or lagging
+   * is no failure: its reads go to the primary.
+   */
+  replicas?: ReplicaStatus[];
 }
 
 /** How long each readiness query may take: a probe must answer well within its own timeout. */
@@ -33,7 +39,12 @@ export const READY_TIMEOUT_MS = 2_000;
  * balancer at once for the whole rebuild; the body names it under `rebuilding`. Projection errors stay out of the body (it is not
  * authenticated): staff read them with the `projections` query.
  */
-export async function checkReadiness(services: Pick<Services, 'db' | 'config' | 'logger' | 'readSide'>): Promise<Readiness> {
+export async function checkReadiness(services: Pick<Services, 'db' | 'config' | 'logger' | 'readSide' | 'replicas'>): Promise<Readiness> {
+  const readiness = await checkPrimary(services);
+  return services.replicas.configured ? { ...readiness, replicas: services.replicas.status() } : readiness;
+}
+
+async function checkPrimary(services: Pick<Services, 'db' | 'config' | 'logger' | 'readSide'>): Promise<Readiness> {
   const maxProjectionLag = services.config.readyMaxProjectionLag;
   // The health gate's verdict (a heartbeat unanswered, a recent out-of-space write) needs no query.
   const trouble = services.db.health.trouble();

@@ -1,6 +1,7 @@
 import { CustomerType } from '../customers/customerTypes.js';
 import { builder } from '../graphql/builder.js';
 import { keysetConnection } from '../graphql/cursors.js';
+import { readDbOf } from '../graphql/readRouting.js';
 import { countOrders, orderCursorKey, pageOfOrders } from './orderReads.js';
 import { OrderConnection, OrderType } from './orderTypes.js';
 
@@ -12,7 +13,7 @@ builder.objectField(CustomerType, 'orders', (t) =>
       type: OrderType,
       description: 'This customer\'s orders, newest first.',
       resolve: (c, args, ctx) =>
-        keysetConnection(args, orderCursorKey, (page) => pageOfOrders(ctx.db.prisma, { customerId: c.id }, page), () => countOrders(ctx.db.prisma, { customerId: c.id })),
+        keysetConnection(args, orderCursorKey, (page) => pageOfOrders(readDbOf(ctx).prisma, { customerId: c.id }, page), () => countOrders(readDbOf(ctx).prisma, { customerId: c.id })),
     },
     OrderConnection,
   ),

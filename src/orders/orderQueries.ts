@@ -6,6 +6,7 @@ import type { EventData } from '../eventStore/upcasting.js';
 import { builder } from '../graphql/builder.js';
 import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { readDbOf, readPositionReached, waitForReadPosition } from '../graphql/readRouting.js';
 import { keysetConnection } from '../graphql/cursors.js';
 import { canSeeOrder } from './orderCommands.js';
 import { orderAggregate, orderStreamId } from './orderDecider.js';
@@ -40,7 +41,7 @@ function historyLoader(ctx: GraphQLContext): DataLoader<string, HistoryEntry[]> 
   let loader = historyLoaders.get(ctx);
   if (!loader) {
     loader = new DataLoader(async (ids: readonly string[]) => {
-      const rows = await ctx.db.prisma.orderHistoryEntry.findMany({ where: { orderId: { in: [...ids] } }, orderBy: [{ orderId: 'asc' }, { version: 'asc' }] });
+      const rows = await readDbOf(ctx).prisma.orderHistoryEntry.findMany({ where: { orderId: { in: [...ids] } }, orderBy: [{ orderId: 'asc' }, { version: 'asc' }] });
       const { upcasters } = ctx.eventStore;
       return ids.map((id) =>
         rows
@@ -58,8 +59,10 @@ builder.objectField(OrderType, 'history', (t) =>
     type: [OrderHistoryEntryType],
     description: 'Every event of the order, oldest first (from the history read table).',
     resolve: async (order, _args, ctx) => {
-      // An order straight from a command result may be ahead of the read side by a moment.
-      if (order.position) await ctx.readSide.waitFor(ORDERS, BigInt(order.position));
+      // An order straight from a command result may be ahead of the read side by a moment (and
+      // one from the primary ahead of a replica).
+      const position = order.position ? BigInt(order.position) : undefined;
+      if (position !== undefined && !readPositionReached(ctx, ORDERS, position)) await waitForReadPosition(ctx, ORDERS, position);
       return historyLoader(ctx).load(order.id);
     },
   }),
@@ -94,7 +97,7 @@ function orderAsItWas(ctx: GraphQLContext, streamId: string, version: number | u
 /** The order if the caller may see it; null for a missing order and for someone else's alike. */
 async function visibleOrder(ctx: GraphQLContext, id: string): Promise<OrderView | null> {
   const actor = requireUser(ctx.auth);
-  const order = await findOrder(ctx.db, id);
+  const order = await findOrder(readDbOf(ctx), id);
   return order && canSeeOrder(actor, order) ? order : null;
 }
 
@@ -127,7 +130,7 @@ builder.queryFields((t) => ({
         const actor = requireUser(ctx.auth);
         await readConsistently(ctx, ORDERS, args.consistentWith);
         const filter = scopedFilter(actor, { status: args.status ?? undefined, customerId: args.customerId ?? undefined });
-        const { prisma } = ctx.db;
+        const { prisma } = readDbOf(ctx);
         return keysetConnection(
           args,
           orderCursorKey,

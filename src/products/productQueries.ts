@@ -2,6 +2,7 @@ import { requireNoRefusedToken } from '../auth/actor.js';
 import { builder } from '../graphql/builder.js';
 import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
 import { keysetConnection } from '../graphql/cursors.js';
+import { readDbOf } from '../graphql/readRouting.js';
 import { ProductConnection, ProductType } from './productTypes.js';
 import { productViewFromRow, type ProductView } from './productView.js';
 
@@ -16,7 +17,7 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       requireNoRefusedToken(ctx.auth);
       await readConsistently(ctx, INVENTORY, args.consistentWith);
-      const row = await ctx.db.prisma.inventoryItem.findUnique({ where: { sku: args.sku } });
+      const row = await readDbOf(ctx).prisma.inventoryItem.findUnique({ where: { sku: args.sku } });
       return row && productViewFromRow(row);
     },
   }),
@@ -28,7 +29,7 @@ builder.queryFields((t) => ({
       resolve: async (_root, args, ctx) => {
         requireNoRefusedToken(ctx.auth);
         await readConsistently(ctx, INVENTORY, args.consistentWith);
-        const { prisma } = ctx.db;
+        const { prisma } = readDbOf(ctx);
         return keysetConnection(
           args,
           { of: (p: ProductView) => [p.sku], isValid: (key) => key.length === 1 && typeof key[0] === 'string' },

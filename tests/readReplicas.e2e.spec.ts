@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase, type Database } from '../src/db/database.js';
+import { replicaName } from '../src/db/replicas.js';
+import type { Readiness } from '../src/observability/readiness.js';
+import { clientAs, command, unique, type ApiClient } from './support/api.js';
+import { eventually } from './support/liveProcess.js';
+import { startReplicatedPostgres, type ReplicatedPostgres } from './support/replicatedPostgres.js';
+import type { TestDatabase } from './support/testDatabase.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+import { subscribe } from './support/wsClient.js';
+
+// A real primary and a real streaming replica (Debian's PostgreSQL, pg_basebackup -R). The replica
+// applies each commit 500 ms late (recovery_min_apply_delay), so its lag is visible and a read it
+// serves right after a write is provably stale: what the routing must work around.
+const APPLY_DELAY_MS = 500;
+const MAX_LAG_MS = 2_000;
+
+let pair: ReplicatedPostgres;
+let server: TestServer;
+let staff: ApiClient;
+let replica: string;
+const opened: Database[] = [];
+
+beforeAll(async () => {
+  pair = await startReplicatedPostgres({ recovery_min_apply_delay: `${APPLY_DELAY_MS}ms` });
+  replica = replicaName(pair.replica.url);
+  const primary: TestDatabase = {
+    name: 'ordersource',
+    connectionString: pair.primary.url,
+    connect: (options) => {
+      const db = connectDatabase(pair.primary.url, { poolSize: options?.poolSize ?? 10 });
+      opened.push(db);
+      return db;
+    },
+    drop: async () => {},
+  };
+  server = await startTestServer({ READ_DATABASE_URLS: pair.replica.url, READ_REPLICA_MAX_LAG_MS: String(MAX_LAG_MS) }, { database: primary });
+  staff = await clientAs(server, 'staff', 'replica-tester');
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await Promise.all(opened.map((db) => db.close()));
+  await pair?.destroy();
+});
+
+async function ready(): Promise<Readiness> {
+  return (await fetch(`${server.app.url.replace(/\/graphql$/, '')}/ready`)).json() as Promise<Readiness>;
+}
+
+/** `ordersource_read_database_reads_total` by database and reader, from `/metrics`. */
+async function reads(): Promise<Record<string, number>> {
+  const text = await (await fetch(`${server.app.url.replace(/\/graphql$/, '')}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const [, database, reader, value] of text.matchAll(/^ordersource_read_database_reads_total\{database="([^"]+)",reader="([^"]+)"\} (\S+)$/gm)) {
+    counts[`${database === replica ? 'replica' : database}/${reader}`] = Number(value);
+  }
+  return counts;
+}
+
+const replicaState = async () => (await ready()).replicas?.find((r) => r.name === replica);
+
+const PRODUCT = 'query ($sku: String!, $p: String) { product(sku: $sku, consistentWith: $p) { sku onHand } }';
+
+async function addProduct(stock = 5): Promise<{ sku: string; position: string }> {
+  const sku = unique('REPL');
+  const result = await command(staff, 'addProduct', { sku, name: 'Replicated', priceCents: 100, initialStock: stock });
+  expect(result.__typename).toBe('AddProductSuccess');
+  return { sku, position: result.position };
+}
+
+describe('read replicas', () => {
+  it('serves queries from the replica, stale right after a write, while consistentWith always returns the write', async () => {
+    await eventually('the replica to be up', async () => ((await replicaState())?.state === 'up' ? true : undefined));
+    const before = await reads();
+
+    const { sku, position } = await addProduct();
+    await new Promise((r) => setTimeout(r, 300));
+    const plain = await staff.run(PRODUCT, { sku });
+    expect(plain.product).toBeNull(); // the replica has not applied the write yet
+
+    const consistent = await staff.run(PRODUCT, { sku, p: position });
+    expect(consistent.product).toEqual({ sku, onHand: 5 });
+    const after = await reads();
+    // Both reads were the replica's: the consistent one waited for it to replay the write.
+    expect((after['replica/query'] ?? 0) - (before['replica/query'] ?? 0)).toBe(2);
+    expect(after['primary/query'] ?? 0).toBe(before['primary/query'] ?? 0);
+
+    // Every consistent read after a write sees it, one after another.
+    for (let i = 0; i < 5; i++) {
+      const next = await addProduct(i + 1);
+      const read = await staff.run(PRODUCT, { sku: next.sku, p: next.position });
+      expect(read.product).toEqual({ sku: next.sku, onHand: i + 1 });
+    }
+  });
+
+  it('never pushes a change read from a replica that has not replayed it', async () => {
+    const { sku, position } = await command(staff, 'addProduct', { sku: unique('LIVE'), name: 'Live', priceCents: 100, initialStock: 1 }).then((r) => ({ sku: r.product.sku as string, position: r.position as string }));
+    await staff.run(PRODUCT, { sku, p: position });
+    const subscription = subscribe<{ sku: string; onHand: number }>(
+      server.wsUrl,
+      staff.token,
+      'subscription ($sku: String) { inventoryChanged(sku: $sku) { sku onHand } }',
+      { sku },
+    );
+    try {
+      await subscription.waitFor(1);
+      const before = await reads();
+      const started = Date.now();
+      const restocked = await command(staff, 'restockProduct', { sku, quantity: 4 });
+      expect(restocked.__typename).toBe('RestockProductSuccess');
+      const [, pushed] = await subscription.waitFor(2, 5_000);
+      // The push carries the change, and came before the replica could have applied it: the
+      // batch was read from the primary, not from the replica that was still behind.
+      expect(pushed).toEqual({ sku, onHand: 5 });
+      expect(Date.now() - started).toBeLessThan(APPLY_DELAY_MS);
+      const after = await reads();
+      expect((after['primary/live'] ?? 0) - (before['primary/live'] ?? 0)).toBeGreaterThanOrEqual(1);
+      expect(after['replica/live'] ?? 0).toBe(before['replica/live'] ?? 0);
+    } finally {
+      await subscription.close();
+    }
+  });
+
+  it('skips a replica whose replay stops once it lags past READ_REPLICA_MAX_LAG_MS, and uses it again when it catches up', async () => {
+    pair.replica.signal('SIGSTOP', /walreceiver/);
+    try {
+      const { sku } = await addProduct(3);
+      const lagging = await eventually('the replica to be reported lagging', async () => {
+        const state = await replicaState();
+        return state?.state === 'lagging' ? state : undefined;
+      }, MAX_LAG_MS + 3_000);
+      expect(lagging.lagMs).toBeGreaterThan(MAX_LAG_MS);
+      expect((await ready()).ready).toBe(true); // the primary serves: the server stays in rotation
+      const before = await reads();
+      // A plain read now comes from the primary, so it sees the write the replica never got.
+      expect((await staff.run(PRODUCT, { sku })).product).toEqual({ sku, onHand: 3 });
+      expect((await reads())['primary/query']).toBe((before['primary/query'] ?? 0) + 1);
+    } finally {
+      pair.replica.signal('SIGCONT', /walreceiver/);
+    }
+    await eventually('the replica to be up again', async () => ((await replicaState())?.state === 'up' ? true : undefined), 10_000);
+  });
+
+  it('falls back to the primary within 3 s of the replica stopping, and /ready shows it down', async () => {
+    const { sku } = await addProduct(2);
+    await staff.run(PRODUCT, { sku, p: (await addProduct(1)).position });
+    await pair.replica.stop();
+    const stoppedAt = Date.now();
+    try {
+      await eventually('reads to go to the primary', async () => {
+        const before = await reads();
+        const read = await server.graphql<{ product: unknown }>(PRODUCT, { sku }, { authorization: `Bearer ${staff.token}` });
+        const after = await reads();
+        return !read.errors && (after['primary/query'] ?? 0) > (before['primary/query'] ?? 0) ? read.data : undefined;
+      }, 3_000);
+      expect(Date.now() - stoppedAt).toBeLessThan(3_000);
+      const state = await replicaState();
+      expect(state?.state).toBe('down');
+      expect(state?.error).toBeTruthy();
+      // Consistent reads keep working on the primary meanwhile.
+      const next = await addProduct(7);
+      expect((await staff.run(PRODUCT, { sku: next.sku, p: next.position })).product).toEqual({ sku: next.sku, onHand: 7 });
+    } finally {
+      await pair.replica.start();
+    }
+    await eventually('the replica to be up again', async () => ((await replicaState())?.state === 'up' ? true : undefined), 15_000);
+  });
+});

@@ -1,0 +1,171 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFile, chmod, chown, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { ensurePostgresUser, type RunAs } from '../../src/db/embeddedBinaries.js';
+import { findFreePort } from '../../src/db/freePort.js';
+import { applyMigrations } from '../../src/db/migrations/migrate.js';
+import { createDatabaseIfMissing } from '../../src/db/storage.js';
+
+const run = promisify(execFile);
+
+/** One PostgreSQL server of the pair, which the test can stop, start and freeze. */
+export interface PostgresNode {
+  port: number;
+  /** The migrated `ordersource` database on it. */
+  url: string;
+  /** Fast shutdown (a real outage: connections cut, new ones refused). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and waits until it answers. */
+  start(): Promise<void>;
+  /** SIGSTOP (or SIGCONT) the postmaster and its children whose process title matches `title` (all by default). */
+  signal(sig: 'SIGSTOP' | 'SIGCONT', title?: RegExp): void;
+}
+
+/** A primary and a streaming replica of it (`pg_basebackup -R`), Debian's PostgreSQL. */
+export interface ReplicatedPostgres {
+  primary: PostgresNode;
+  replica: PostgresNode;
+  destroy(): Promise<void>;
+}
+
+/** The newest Debian PostgreSQL (`apt-get install postgresql`), or undefined when it is not installed. */
+export function debianPostgresBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).filter((v) => /^\d+$/.test(v) && existsSync(path.join(root, v, 'bin', 'pg_basebackup')));
+  versions.sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? path.join(root, versions[0], 'bin') : undefined;
+}
+
+const PASSWORD = 'replica-test-password';
+
+/**
+ * Makes a primary (wal_level=replica, a `replicator` role allowed to replicate from 127.0.0.1),
+ * migrates its `ordersource` database, clones a standby with `pg_basebackup -R` and starts it with
+ * `replicaSettings` (e.g. `recovery_min_apply_delay`). Run as root, both run as the `postgres` user.
+ */
+export async function startReplicatedPostgres(replicaSettings: Record<string, string> = {}): Promise<ReplicatedPostgres> {
+  const bin = debianPostgresBin();
+  if (!bin) throw new Error('Debian PostgreSQL is not installed (apt-get install postgresql): the replica tests need pg_basebackup');
+  const runAs = process.getuid?.() === 0 ? ensurePostgresUser() : undefined;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ordersource-replicas-'));
+  await chmod(dir, 0o755);
+  if (runAs) await chown(dir, runAs.uid, runAs.gid);
+  const asUser = { ...(runAs ?? {}), env: { ...process.env, PGPASSWORD: PASSWORD } };
+  const nodes: Node[] = [];
+  try {
+    const pwfile = path.join(dir, 'pwfile');
+    await writeFile(pwfile, `${PASSWORD}\n`, { mode: 0o600 });
+    if (runAs) await chown(pwfile, runAs.uid, runAs.gid);
+    const primaryDir = path.join(dir, 'primary');
+    await run(path.join(bin, 'initdb'), ['-D', primaryDir, '-U', 'postgres', '--pwfile', pwfile, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8'], asUser);
+    await appendFile(path.join(primaryDir, 'pg_hba.conf'), 'host replication replicator 127.0.0.1/32 scram-sha-256\n');
+    const common = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200', '-c', 'fsync=off'];
+    const primary = new Node(bin, primaryDir, await findFreePort(), ['-c', 'wal_level=replica', '-c', 'max_wal_senders=5', ...common], runAs);
+    nodes.push(primary);
+    await primary.start();
+    const admin = `postgres://postgres:${PASSWORD}@127.0.0.1:${primary.port}/postgres`;
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    await client.query(`CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD '${PASSWORD}'`);
+    await client.end();
+    await createDatabaseIfMissing(admin, 'ordersource');
+    await applyMigrations(primary.url);
+
+    const replicaDir = path.join(dir, 'replica');
+    await run(path.join(bin, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'replicator', '-D', replicaDir, '-R', '-X', 'stream', '-c', 'fast'], asUser);
+    const settings = Object.entries({ hot_standby: 'on', wal_receiver_status_interval: '1s', ...replicaSettings }).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+    const replica = new Node(bin, replicaDir, await findFreePort(), [...common, ...settings], runAs);
+    nodes.push(replica);
+    await replica.start();
+    return {
+      primary,
+      replica,
+      async destroy() {
+        for (const node of nodes.reverse()) await node.destroy();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    for (const node of nodes.reverse()) await node.destroy().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+class Node implements PostgresNode {
+  private child?: ChildProcess;
+  readonly url: string;
+
+  constructor(
+    private readonly bin: string,
+    private readonly dataDir: string,
+    readonly port: number,
+    private readonly args: string[],
+    private readonly runAs?: RunAs,
+  ) {
+    this.url = `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/ordersource`;
+  }
+
+  async start(): Promise<void> {
+    const log = await open(path.join(path.dirname(this.dataDir), `${path.basename(this.dataDir)}.log`), 'a');
+    const child = spawn(path.join(this.bin, 'postgres'), ['-D', this.dataDir, '-p', String(this.port), ...this.args], {
+      ...(this.runAs ?? {}),
+      stdio: ['ignore', log.fd, log.fd],
+    });
+    this.child = child;
+    await log.close();
+    const probe = `postgres://postgres:${PASSWORD}@127.0.0.1:${this.port}/postgres`;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const client = new pg.Client({ connectionString: probe });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        await client.end();
+        return;
+      } catch (error) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`PostgreSQL in ${this.dataDir} did not start: ${String(error)}`, { cause: error });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    const running = this.child;
+    this.child = undefined;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+    running.kill('SIGINT'); // what `pg_ctl stop -m fast` sends
+    await exited;
+  }
+
+  signal(sig: 'SIGSTOP' | 'SIGCONT', title?: RegExp): void {
+    const postmaster = this.child?.pid;
+    if (postmaster === undefined) throw new Error('PostgreSQL is not running');
+    const pids = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          // "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'.
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== postmaster) return false;
+          return !title || title.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+    if (title && pids.length === 0) throw new Error(`no PostgreSQL process matches ${title}`);
+    for (const pid of title ? pids : [postmaster, ...pids]) process.kill(pid, sig);
+  }
+
+  async destroy(): Promise<void> {
+    if (this.child && this.child.exitCode === null) this.signal('SIGCONT');
+    await this.stop();
+  }
+}
