@@ -95,6 +95,15 @@ mutation RemoveItem($orderId: ID!, $sku: String!) {
   }
 }
 
+# Forgetting a customer (the customer themself, or admin): their name and email become unreadable
+# everywhere, their orders stay. Needs an admin token in the header editor, or the customer's own.
+mutation ForgetCustomer($customerId: ID!) {
+  forgetCustomer(input: { customerId: $customerId }) {
+    ... on ForgetCustomerSuccess { customer { id name email forgotten } position }
+    ...Failure
+  }
+}
+
 fragment Failure on Error {
   __typename
   code

@@ -36,7 +36,7 @@ describe('GraphiQL example operations', () => {
 
 describe('GraphiQL options', () => {
   it('are off outside development unless GRAPHIQL=true, and then carry no token', async () => {
-    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) };
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATA_KEY_SECRET: 'y'.repeat(32) };
     expect(graphiqlOptions(loadConfig(production))).toBe(false);
     expect(graphiqlOptions(loadConfig({ NODE_ENV: 'test' }))).toBe(false);
     const enabled = graphiqlOptions(loadConfig({ ...production, GRAPHIQL: 'true' }));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { connectDatabase, type Database } from '../../src/db/database.js';
+import { connectDatabase, type Database, type DatabaseOptions } from '../../src/db/database.js';
 import { openScratchServer } from '../../src/db/scratchServer.js';
 
 /** The migrated database every test database is cloned from (created by globalSetup). */
@@ -10,8 +10,8 @@ export const TEMPLATE_DATABASE = 'ordersource_test_template';
 export interface TestDatabase {
   name: string;
   connectionString: string;
-  /** Opens a pool + Prisma client on it; closed by `drop()`. */
-  connect(options?: { poolSize?: number }): Database;
+  /** Opens a pool + Prisma client on it (closed by `drop()`), patient enough for a busy CI machine. */
+  connect(options?: DatabaseOptions): Database;
   drop(): Promise<void>;
 }
 
@@ -35,7 +35,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     name,
     connectionString,
     connect(options) {
-      const db = connectDatabase(connectionString, { poolSize: options?.poolSize ?? 10 });
+      // Many test files share one PostgreSQL on a 2-core machine: connections and heartbeats may
+      // take seconds there without anything being down. The fault tests use the server's defaults.
+      const db = connectDatabase(connectionString, { poolSize: 10, connectTimeoutMs: 10_000, heartbeat: { intervalMs: 500, timeoutMs: 10_000 }, ...options });
       opened.push(db);
       return db;
     },
