@@ -69,8 +69,9 @@ export function createDashboardClient(token: string): DashboardClient {
   const apollo = new ApolloClient({
     link,
     cache: new InMemoryCache({
-      // Products are identified by sku (they have no `id`), so a pushed product updates its row.
-      typePolicies: { Product: { keyFields: ['sku'] } },
+      // Products are identified by sku and projections by name (neither has an `id`), so a pushed
+      // product or a retried projection updates its row.
+      typePolicies: { Product: { keyFields: ['sku'] }, ProjectionStatus: { keyFields: ['name'] } },
     }),
   });
 
