@@ -58,13 +58,13 @@ function ProjectionRow({ projection, isAdmin }: { projection: ProjectionRowFragm
       <td className="num mono">{position}</td>
       <td className="num">{lag}</td>
       <td className="projection-error">{lastError ?? ''}</td>
-      {isAdmin && <td>{status === 'FAILED' && <AdminActions name={name} position={position} />}</td>}
+      {isAdmin && <td>{status === 'FAILED' && <AdminActions name={name} />}</td>}
     </tr>
   );
 }
 
 /** Retry, and Skip behind a second click; an answer other than the projection's new status is shown in place. */
-function AdminActions({ name, position }: { name: string; position: string }) {
+function AdminActions({ name }: { name: string }) {
   const [retry, retried] = useMutation(RetryProjectionMutation, { variables: { name } });
   const [skip, skipped] = useMutation(SkipProjectionEventMutation, { variables: { name } });
   const [confirming, setConfirming] = useState(false);
@@ -76,7 +76,7 @@ function AdminActions({ name, position }: { name: string; position: string }) {
     <div className="actions">
       {confirming ? (
         <>
-          <span>Skip the event after position {position}?</span>
+          <span>Never apply the event it failed on?</span>
           <button type="button" className="danger" disabled={busy} onClick={() => void skip().finally(() => setConfirming(false))}>
             Skip it
           </button>
