@@ -23,7 +23,7 @@ export default function SalesPlot({ points, description }: { points: SalesPoint[
       <Tooltip formatter={(value, name) => (name === 'Revenue' ? formatCents(Number(value) * 100) : value)} />
       <Legend />
       <Bar yAxisId="revenue" dataKey="revenue" name="Revenue" fill="#93b4f5" />
-      <Line yAxisId="paid" dataKey="paid" name="Paid orders" stroke="#1d4ed8" strokeWidth={2} dot={false} type="monotone" />
+      <Line yAxisId="paid" dataKey="paid" name="Paid orders" stroke="#1d4ed8" strokeWidth={2} dot={false} type="linear" />
     </ComposedChart>
   );
 }
