@@ -78,7 +78,7 @@ const browser = await chromium.launchPersistentContext(userDataDir, {
   executablePath: '/usr/bin/chromium',
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1360, height: 720 },
+  viewport: { width: 1360, height: 1000 },
   deviceScaleFactor: 1,
 });
 try {
@@ -87,6 +87,7 @@ try {
   await page.goto(`${new URL(`/dashboard/orders/${shipped.orderId}`, values.url).href}?token=${staffToken}`);
   await page.waitForSelector('[data-testid="connection"][data-state="connected"]');
   await page.waitForSelector('[data-testid="timeline-entry"]');
+  await page.waitForSelector('[data-testid="sales-chart"][data-loaded="true"] svg.recharts-surface');
   await page.waitForTimeout(500);
   // A change while the page watches: the row updates in place and flashes.
   await command(staffToken, 'shipOrder', { orderId: shipped.orderId, carrier: 'UPS', trackingNumber: '1Z999AA10123456784' });

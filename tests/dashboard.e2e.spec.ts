@@ -42,14 +42,14 @@ afterAll(async () => {
 /** Subscribers the server's live feed holds for every order change (the dashboard's orderFeed). */
 const feedSubscribers = () => server.services.liveFeed.listenerCount('order');
 
-/** Opens the dashboard signed in as staff, and waits until its live feed is subscribed on the server. */
-async function openDashboard(path = ''): Promise<Page> {
+/** Opens the dashboard signed in as staff (or with `token`), and waits until its live feed is subscribed on the server. */
+async function openDashboard(path = '', token = staffToken): Promise<Page> {
   const before = feedSubscribers();
   const page = await browser.newPage();
   page.on('pageerror', (error) => {
     throw new Error(`the page threw: ${error.message}`);
   });
-  await page.goto(`${dashboardUrl}${path}?token=${staffToken}`);
+  await page.goto(`${dashboardUrl}${path}?token=${token}`);
   await page.waitForSelector('[data-testid="connection"][data-state="connected"]', { timeout: WAIT_MS });
   await expect.poll(feedSubscribers, { timeout: WAIT_MS }).toBeGreaterThan(before);
   // Marks this document: if the page reloaded or navigated away, the mark would be gone.
@@ -78,6 +78,17 @@ async function submittedOrder(): Promise<{ customer: ApiClient; orderId: string;
   return { customer, orderId, sku };
 }
 
+/** Waits until every projection has applied every event in the log, as the API reports it. */
+async function projectionsCaughtUp(): Promise<{ name: string; status: string; lag: number }[]> {
+  const read = async () => (await staff.run('{ projections { name status lag } }')).projections as { name: string; status: string; lag: number }[];
+  await expect.poll(async () => (await read()).every((p) => p.status === 'RUNNING' && p.lag === 0), { timeout: WAIT_MS }).toBe(true);
+  return read();
+}
+
+/** The projections panel's rows as [name, status, lag], read from the page. */
+const projectionRows = (page: Page) =>
+  page.$$eval('[data-testid="projection-row"]', (rows) => rows.map((row) => [row.getAttribute('data-name'), row.getAttribute('data-status'), row.getAttribute('data-lag')]));
+
 async function orderRow(page: Page, orderId: string): Promise<ElementHandle> {
   return (await page.waitForSelector(`tr[data-order-id="${orderId}"]`, { timeout: WAIT_MS }))!;
 }
@@ -96,7 +107,7 @@ describe('the live dashboard in a browser', () => {
 
     const row = await orderRow(page, orderId);
     await expect.poll(() => row.getAttribute('data-status'), { timeout: WAIT_MS }).toBe('SUBMITTED');
-    expect(await page.$eval('tbody tr', (first) => first.getAttribute('data-order-id'))).toBe(orderId);
+    expect(await page.$eval('[data-testid="orders-table"] tbody tr', (first) => first.getAttribute('data-order-id'))).toBe(orderId);
 
     await command(staff, 'recordPayment', { orderId, amountCents: 2900, paymentRef: unique('pay') });
     await expect.poll(() => row.getAttribute('data-status'), { timeout: WAIT_MS }).toBe('PAID');
@@ -110,21 +121,87 @@ describe('the live dashboard in a browser', () => {
     await close(page);
   });
 
-  it("opens an order's timeline, which grows as the order moves on", async () => {
+  it("opens an order's timeline, which shows each event's data and grows as the order moves on", async () => {
     const page = await openDashboard();
-    const { orderId } = await submittedOrder();
+    const { orderId, sku } = await submittedOrder();
     await (await orderRow(page, orderId)).$eval('a', (link) => (link as HTMLAnchorElement).click());
 
     await page.waitForSelector('[data-testid="timeline"]', { timeout: WAIT_MS });
     expect(new URL(page.url()).pathname).toBe(`/dashboard/orders/${orderId}`);
     const types = () => page.$$eval('[data-testid="timeline-entry"]', (entries) => entries.map((e) => e.getAttribute('data-type')));
     await expect.poll(types, { timeout: WAIT_MS }).toEqual(['OrderCreated', 'ItemAdded', 'OrderSubmitted']);
+    // The event's data exactly as the log holds it, every field shown.
+    const itemData = JSON.parse((await page.textContent('[data-type="ItemAdded"] [data-testid="event-data"]'))!);
+    expect(itemData).toEqual({ sku, name: 'Field notebook', quantity: 2, unitPriceCents: 1450 });
 
     await command(staff, 'recordPayment', { orderId, amountCents: 2900, paymentRef: unique('pay') });
     await expect.poll(types, { timeout: WAIT_MS }).toEqual(['OrderCreated', 'ItemAdded', 'OrderSubmitted', 'PaymentRecorded']);
     await command(staff, 'cancelOrder', { orderId, reason: 'out of ink' });
     await expect.poll(types, { timeout: WAIT_MS }).toEqual(['OrderCreated', 'ItemAdded', 'OrderSubmitted', 'PaymentRecorded', 'OrderCancelled', 'RefundRecorded']);
     expect(await page.textContent('[data-testid="timeline"] .badge')).toBe('CANCELLED');
+    expect(await stillSameDocument(page)).toBe(true);
+    await close(page);
+  });
+
+  it('moves the sales chart when an order is paid, without a reload', async () => {
+    const { orderId } = await submittedOrder();
+    await projectionsCaughtUp();
+    const page = await openDashboard();
+    // Both live feeds of the screen are subscribed: the orders table's and the chart's.
+    await expect.poll(feedSubscribers, { timeout: WAIT_MS }).toBe(2);
+    await page.waitForSelector('[data-testid="sales-chart"][data-loaded="true"] svg.recharts-surface', { timeout: WAIT_MS });
+    const paid = async () => Number(await page.textContent('[data-testid="sales-paid"]'));
+    const paidInTable = () => page.$$eval('[data-testid="sales-table"] tbody tr', (rows) => rows.reduce((sum, row) => sum + Number(row.getAttribute('data-paid')), 0));
+    const before = await paid();
+    expect(await paidInTable()).toBe(before);
+
+    await command(staff, 'recordPayment', { orderId, amountCents: 2900, paymentRef: unique('pay') });
+    await expect.poll(paid, { timeout: WAIT_MS }).toBe(before + 1);
+    expect(await paidInTable()).toBe(before + 1);
+    // The payment's bucket is drawn: a bar of revenue stands in the chart.
+    await page.waitForSelector('[data-testid="sales-chart"] .recharts-bar-rectangle path', { timeout: WAIT_MS });
+
+    await page.click('[data-testid="sales-chart"] button:has-text("Last day")');
+    await page.waitForSelector('[data-testid="sales-chart"][data-span="day"]', { timeout: WAIT_MS });
+    await expect.poll(async () => (await page.$$('[data-testid="sales-table"] tbody tr')).length, { timeout: WAIT_MS }).toBe(24);
+    await expect.poll(paid, { timeout: WAIT_MS }).toBeGreaterThanOrEqual(before + 1);
+    expect(await stillSameDocument(page)).toBe(true);
+    await close(page);
+  });
+
+  it('lists every projection RUNNING at lag 0, with no retry or skip for staff', async () => {
+    const projections = await projectionsCaughtUp();
+    const page = await openDashboard();
+    await page.click('nav >> text=Projections');
+    await page.waitForSelector('[data-testid="projections-table"]', { timeout: WAIT_MS });
+    expect(new URL(page.url()).pathname).toBe('/dashboard/projections');
+    await expect.poll(() => projectionRows(page), { timeout: WAIT_MS }).toEqual(projections.map((p) => [p.name, 'RUNNING', '0']));
+    expect(await page.$$('[data-testid="projections-table"] button')).toHaveLength(0);
+    expect(await stillSameDocument(page)).toBe(true);
+    await close(page);
+  });
+
+  it('gives an admin retry and skip on a FAILED projection, and skipping the event it failed on sets it running again', async () => {
+    const admin = await clientAs(server, 'admin', 'dashboard-admin');
+    const page = await openDashboard('', admin.token!);
+    await page.click('nav >> text=Projections');
+    await page.waitForSelector('[data-testid="projections-table"]', { timeout: WAIT_MS });
+
+    const customerId = (await command(staff, 'registerCustomer', { name: 'Poe', email: `${unique('poe')}@example.com` })).customer.id;
+    const orderId = newOrderId();
+    await command(staff, 'createOrder', { customerId, orderId });
+    // An item event the orders projection cannot apply (a quantity that is not a number).
+    await server.services.eventStore.append({
+      streams: [{ streamId: `Order-${orderId}`, streamType: 'Order', expectedVersion: 1, events: [{ type: 'ItemAdded', data: { sku: 'X', name: 'Bad', quantity: 'lots', unitPriceCents: 1 } }] }],
+    });
+    const failed = await page.waitForSelector('[data-testid="projection-row"][data-name="orders"][data-status="FAILED"]', { timeout: WAIT_MS });
+    expect(await failed.$$eval('button', (buttons) => buttons.map((b) => b.textContent))).toEqual(['Retry', 'Skip event…']);
+    expect(await failed.$eval('.projection-error', (cell) => cell.textContent)).not.toBe('');
+
+    await (await failed.$('button:has-text("Skip event")'))!.click();
+    await (await failed.$('button:has-text("Skip it")'))!.click();
+    await expect.poll(() => projectionRows(page), { timeout: WAIT_MS }).toEqual((await projectionsCaughtUp()).map((p) => [p.name, 'RUNNING', '0']));
+    expect(await page.$$('[data-testid="projections-table"] button')).toHaveLength(0);
     expect(await stillSameDocument(page)).toBe(true);
     await close(page);
   });

@@ -4,7 +4,9 @@ import { createDashboardClient, type ConnectionStore, type DashboardClient } fro
 import { InventoryTable } from './InventoryTable.js';
 import { OrdersTable } from './OrdersTable.js';
 import { OrderTimeline } from './OrderTimeline.js';
+import { ProjectionsPanel } from './ProjectionsPanel.js';
 import { linkProps, useRoute, type Route } from './router.js';
+import { SalesChart } from './SalesChart.js';
 import { forgetToken, initialToken, readClaims, saveToken } from './session.js';
 import { SignIn } from './SignIn.js';
 
@@ -56,8 +58,11 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut: (reason?: s
       <main className={route.screen === 'orders' && route.orderId ? 'content split' : 'content'}>
         {route.screen === 'inventory' ? (
           <InventoryTable onRefused={onSignOut} />
+        ) : route.screen === 'projections' ? (
+          <ProjectionsPanel isAdmin={readClaims(token)?.role === 'admin'} onRefused={onSignOut} />
         ) : (
           <>
+            <SalesChart onRefused={onSignOut} />
             <OrdersTable selectedId={route.orderId} navigate={navigate} onRefused={onSignOut} />
             {route.orderId && <OrderTimeline key={route.orderId} orderId={route.orderId} navigate={navigate} onRefused={onSignOut} />}
           </>
@@ -81,6 +86,9 @@ function Header({ token, route, navigate, connection, onSignOut }: { token: stri
         </a>
         <a {...linkProps({ screen: 'inventory' }, navigate)} aria-current={route.screen === 'inventory' ? 'page' : undefined}>
           Inventory
+        </a>
+        <a {...linkProps({ screen: 'projections' }, navigate)} aria-current={route.screen === 'projections' ? 'page' : undefined}>
+          Projections
         </a>
       </nav>
       <span className={`connection connection-${state}`} data-testid="connection" data-state={state}>

@@ -1,13 +1,13 @@
 import { useQuery, useSubscription } from '@apollo/client/react';
 import { useEffect, useState } from 'react';
 import { ErrorNotice } from './ErrorNotice.js';
-import { formatCents, formatTime, summarise } from './format.js';
+import { formatCents, formatTime } from './format.js';
 import { OrderStatusSubscription, OrderTimelineQuery } from './operations.js';
 import { linkProps, type Route } from './router.js';
 import { StatusBadge } from './StatusBadge.js';
 
 /**
- * One order and every event of its life. The history is read once; `orderStatusChanged` resumes
+ * One order and every event of its life, each with its data as the log holds it. The history is read once; `orderStatusChanged` resumes
  * after its last position, so no change between the read and the subscription is missed. Pushed
  * orders (from this subscription or the feed) update the cached order; when its version passes the
  * timeline's last entry, the history is read again. Mount it with `key={orderId}`.
@@ -79,10 +79,12 @@ export function OrderTimeline({ orderId, navigate, onRefused }: { orderId: strin
                 <div className="event-head">
                   <span className="event-type">{entry.type}</span>
                   <span className="muted">
-                    v{entry.version} · {formatTime(entry.occurredAt)}
+                    v{entry.version} · position {entry.position} · {formatTime(entry.occurredAt)}
                   </span>
                 </div>
-                <div className="event-data muted">{summarise(entry.data)}</div>
+                <pre className="event-data" data-testid="event-data">
+                  {JSON.stringify(entry.data, null, 2)}
+                </pre>
               </li>
             ))}
           </ol>

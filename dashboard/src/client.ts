@@ -44,6 +44,9 @@ export function createDashboardClient(token: string): DashboardClient {
   const ws = createClient({
     url: webSocketUrl(),
     connectionParams: { authorization },
+    // Connected from the start and kept open on every screen, also one with no subscription (the
+    // projections panel polls), so the header's connection state always means something.
+    lazy: false,
     // A restarted server or a dropped network must not end a live dashboard: keep retrying (with
     // graphql-ws's randomised backoff); subscriptions resume with the current state first.
     retryAttempts: Number.POSITIVE_INFINITY,
@@ -69,8 +72,9 @@ export function createDashboardClient(token: string): DashboardClient {
   const apollo = new ApolloClient({
     link,
     cache: new InMemoryCache({
-      // Products are identified by sku (they have no `id`), so a pushed product updates its row.
-      typePolicies: { Product: { keyFields: ['sku'] } },
+      // Products are identified by sku and projections by name (neither has an `id`), so a pushed
+      // product or a retried projection updates its row.
+      typePolicies: { Product: { keyFields: ['sku'] }, ProjectionStatus: { keyFields: ['name'] } },
     }),
   });
 

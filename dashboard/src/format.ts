@@ -17,12 +17,3 @@ export function formatShortTime(iso: string): string {
 
 /** A long id cut to its first characters (the full id goes in a tooltip). */
 export const shortId = (id: string, keep = 8): string => (id.length > keep + 1 ? `${id.slice(0, keep)}…` : id);
-
-/** An event's data on one line, for the timeline. */
-export function summarise(data: unknown): string {
-  if (data === null || typeof data !== 'object') return '';
-  return Object.entries(data as Record<string, unknown>)
-    .filter(([key]) => key !== 'orderId')
-    .map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
-    .join(' · ');
-}

@@ -98,6 +98,81 @@ export const OrderStatusSubscription = graphql(`
   }
 `);
 
+/** Orders and money per bucket of time, kept by the sales projection (staff). */
+export const SalesStatsQuery = graphql(`
+  query DashboardSalesStats($from: DateTime!, $to: DateTime!, $bucket: StatsBucket!, $consistentWith: String) {
+    salesStats(from: $from, to: $to, bucket: $bucket, consistentWith: $consistentWith) {
+      start
+      ordersCreated
+      ordersPaid
+      ordersCancelled
+      revenueCents
+      refundsCents
+    }
+  }
+`);
+
+/** Only the log position of each order change: the sales chart reads its figures again up to it. */
+export const SalesFeedSubscription = graphql(`
+  subscription DashboardSalesFeed {
+    orderFeed {
+      position
+    }
+  }
+`);
+
+/** Every projection's progress (staff). */
+export const ProjectionsQuery = graphql(`
+  query DashboardProjections {
+    projections {
+      ...ProjectionRow
+    }
+  }
+`);
+
+export const ProjectionRowFields = graphql(`
+  fragment ProjectionRow on ProjectionStatus {
+    name
+    version
+    status
+    position
+    lag
+    lastError
+  }
+`);
+
+/** Restarts a FAILED projection at the event it failed on (admin). */
+export const RetryProjectionMutation = graphql(`
+  mutation DashboardRetryProjection($name: String!) {
+    retryProjection(input: { name: $name }) {
+      __typename
+      ... on ProjectionStatus {
+        ...ProjectionRow
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+/** Moves a FAILED projection past the event it failed on (admin); the event stays in the log. */
+export const SkipProjectionEventMutation = graphql(`
+  mutation DashboardSkipProjectionEvent($name: String!) {
+    skipProjectionEvent(input: { name: $name }) {
+      __typename
+      ... on ProjectionStatus {
+        ...ProjectionRow
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
 /** The catalog with its stock. */
 export const ProductsQuery = graphql(`
   query DashboardProducts($first: Int!) {

@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useState, type MouseEvent } from 'react';
 
-// Three screens do not need a router library: the path under the base is the route, links push
+// A few screens do not need a router library: the path under the base is the route, links push
 // history entries, and the server answers index.html for every path under /dashboard.
 
-export type Route = { screen: 'orders'; orderId?: string } | { screen: 'inventory' };
+export type Route = { screen: 'orders'; orderId?: string } | { screen: 'inventory' } | { screen: 'projections' };
 
 const BASE = import.meta.env.BASE_URL.replace(/\/$/, '');
 
@@ -11,12 +11,14 @@ export function parseRoute(pathname: string): Route {
   const path = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
   const [screen, id] = path.split('/').filter(Boolean);
   if (screen === 'inventory') return { screen: 'inventory' };
+  if (screen === 'projections') return { screen: 'projections' };
   if (screen === 'orders' && id) return { screen: 'orders', orderId: decodeURIComponent(id) };
   return { screen: 'orders' };
 }
 
 export function routeHref(route: Route): string {
   if (route.screen === 'inventory') return `${BASE}/inventory`;
+  if (route.screen === 'projections') return `${BASE}/projections`;
   return route.orderId ? `${BASE}/orders/${encodeURIComponent(route.orderId)}` : `${BASE}/`;
 }
 
