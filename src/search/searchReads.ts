@@ -24,6 +24,16 @@ export async function findOrderIds(
   scope: SearchScope,
   page: { after?: [number, string]; limit: number },
 ): Promise<{ orderId: string; rank: number }[]> {
+  const { rows } = await db.pool.query<{ order_id: string; rank: number }>(pageStatement(query, scope, page));
+  return rows.map((r) => ({ orderId: r.order_id, rank: r.rank }));
+}
+
+/** The statement of one page of a search (exported for the test that explains its plan). */
+export function pageStatement(
+  query: string,
+  scope: SearchScope,
+  page: { after?: [number, string]; limit: number },
+): { text: string; values: unknown[] } {
   const values: unknown[] = [query];
   if ('customerId' in scope) values.push(scope.customerId);
   let beyond = '';
@@ -33,17 +43,22 @@ export async function findOrderIds(
     beyond = `WHERE rank < ${rank} OR (rank = ${rank} AND order_id > ${id})`;
   }
   values.push(page.limit);
-  const { rows } = await db.pool.query<{ order_id: string; rank: number }>({
+  return {
     text: `SELECT order_id, rank FROM (SELECT s.order_id, ts_rank(s.document, q.query) AS rank ${matchesSql(scope)}) AS found
            ${beyond} ORDER BY rank DESC, order_id LIMIT $${values.length}`,
     values,
-  });
-  return rows.map((r) => ({ orderId: r.order_id, rank: r.rank }));
+  };
 }
 
 /** How many orders match, in the same scope. */
 export async function countMatches(db: Pick<Database, 'pool'>, query: string, scope: SearchScope): Promise<number> {
-  const values: unknown[] = 'customerId' in scope ? [query, scope.customerId] : [query];
-  const { rows } = await db.pool.query<{ count: number }>({ text: `SELECT count(*)::int AS count ${matchesSql(scope)}`, values });
+  const { rows } = await db.pool.query<{ count: number }>(countStatement(query, scope));
   return rows[0]!.count;
+}
+
+export function countStatement(query: string, scope: SearchScope): { text: string; values: unknown[] } {
+  return {
+    text: `SELECT count(*)::int AS count ${matchesSql(scope)}`,
+    values: 'customerId' in scope ? [query, scope.customerId] : [query],
+  };
 }
