@@ -5,7 +5,7 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
-const FEATURES = ['./src/orders', './src/products', './src/customers', './src/analytics', './src/system', './src/features.ts'];
+const FEATURES = ['./src/orders', './src/products', './src/customers', './src/analytics', './src/search', './src/system', './src/features.ts'];
 const GENERIC = ['eventStore', 'projections', 'live', 'commands', 'graphql', 'db'];
 
 export default tseslint.config(

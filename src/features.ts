@@ -3,13 +3,14 @@ import { customersFeature } from './customers/customersFeature.js';
 import type { FeatureModule } from './feature.js';
 import { ordersFeature } from './orders/ordersFeature.js';
 import { productsFeature } from './products/productsFeature.js';
+import { searchFeature } from './search/searchFeature.js';
 import { systemFeature } from './system/systemFeature.js';
 
 /**
  * Every feature of the service, the one list the app is built from (server, tests, benchmarks,
  * scripts). A new read model, process or slice is added here and nowhere else.
  */
-export const FEATURES: readonly FeatureModule[] = [ordersFeature, customersFeature, productsFeature, analyticsFeature, systemFeature];
+export const FEATURES: readonly FeatureModule[] = [ordersFeature, customersFeature, productsFeature, analyticsFeature, searchFeature, systemFeature];
 
 /** Every projection of the service, in the features' order. */
 export const PROJECTIONS = FEATURES.flatMap((feature) => feature.projections);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,6 +203,46 @@ describe('the live dashboard in a browser', () => {
     await (await failed.$('button:has-text("Skip it")'))!.click();
     await expect.poll(() => projectionRows(page), { timeout: WAIT_MS }).toEqual((await projectionsCaughtUp()).map((p) => [p.name, 'RUNNING', '0']));
     expect(await page.$$('[data-testid="projections-table"] button')).toHaveLength(0);
+    expect(await stillSameDocument(page)).toBe(true);
+    await close(page);
+  });
+
+  it("finds a customer's orders by surname in the search box, and opens one", async () => {
+    const page = await openDashboard();
+    const surname = `Hopper${randomUUID().slice(0, 8)}`;
+    const registered = await command(apiClient(server), 'registerCustomer', {
+      name: `Grace ${surname}`,
+      email: `${unique('grace')}@example.com`,
+    });
+    const customer = apiClient(server, registered.token);
+    const orderIds = [newOrderId(), newOrderId()];
+    let position = '0';
+    for (const orderId of orderIds)
+      position = (await command(customer, 'createOrder', { customerId: registered.customer.id, orderId })).position;
+    // The search index has the orders before the page asks (the page itself sends no position).
+    await staff.run('query($q: String!, $p: String) { searchOrders(query: $q, consistentWith: $p) { totalCount } }', {
+      q: surname,
+      p: position,
+    });
+
+    await page.fill('input[type="search"]', surname.toLowerCase());
+    await page.press('input[type="search"]', 'Enter');
+    await page.waitForSelector('[data-testid="search-results"]', { timeout: WAIT_MS });
+    const results = () => page.$$eval('[data-testid="search-result"]', (rows) => rows.map((row) => row.getAttribute('data-result-id')));
+    await expect.poll(async () => (await results()).sort(), { timeout: WAIT_MS }).toEqual([...orderIds].sort());
+    expect(await page.textContent('[data-testid="search-count"]')).toBe('2 matches');
+    expect(await page.$$eval('[data-testid="search-result"] td:nth-child(2)', (cells) => cells.map((c) => c.textContent))).toEqual([
+      `Grace ${surname}`,
+      `Grace ${surname}`,
+    ]);
+
+    await page.$eval(`[data-result-id="${orderIds[0]}"] a`, (link) => (link as HTMLAnchorElement).click());
+    await page.waitForSelector('[data-testid="timeline"]', { timeout: WAIT_MS });
+    expect(new URL(page.url()).pathname).toBe(`/dashboard/orders/${orderIds[0]}`);
+
+    await page.fill('input[type="search"]', `nobody${randomUUID().slice(0, 8)}`);
+    await page.press('input[type="search"]', 'Enter');
+    await page.waitForSelector('text=No order matches', { timeout: WAIT_MS });
     expect(await stillSameDocument(page)).toBe(true);
     await close(page);
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clientAs, command, ORDER_FIELDS, newOrderId, unique, type ApiClient } from './support/api.js';
+import { PROJECTIONS } from '../src/features.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
@@ -168,8 +169,8 @@ describe('read models', () => {
     const head = (await staff.run('{ headPosition }')).headPosition;
     await staff.run('query($p: String) { orders(first: 1, consistentWith: $p) { totalCount } }', { p: head });
     const { projections } = await admin.run('{ projections { name version position lag status lastError } }');
-    expect(projections.map((p: { name: string }) => p.name).sort()).toEqual(['customers', 'inventory', 'orders', 'paymentDeadlines', 'sales']);
-    for (const p of projections) expect(p).toMatchObject({ version: 1, status: 'RUNNING', lastError: null });
+    expect(projections.map((p: { name: string }) => p.name).sort()).toEqual(['customers', 'inventory', 'orders', 'paymentDeadlines', 'sales', 'search']);
+    for (const p of projections) expect(p).toMatchObject({ version: PROJECTIONS.find((q) => q.name === p.name)!.version, status: 'RUNNING', lastError: null });
     expect(projections.find((p: { name: string }) => p.name === 'orders').lag).toBe(0);
     const refused = await server.graphql('{ projections { name } }', {}, { authorization: `Bearer ${client.token}` });
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');

@@ -2,6 +2,7 @@ import { ApolloProvider } from '@apollo/client/react';
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { createDashboardClient, type ConnectionStore, type DashboardClient } from './client.js';
 import { InventoryTable } from './InventoryTable.js';
+import { OrderSearch } from './OrderSearch.js';
 import { OrdersTable } from './OrdersTable.js';
 import { OrderTimeline } from './OrderTimeline.js';
 import { ProjectionsPanel } from './ProjectionsPanel.js';
@@ -63,7 +64,10 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut: (reason?: s
         ) : (
           <>
             <SalesChart onRefused={onSignOut} />
-            <OrdersTable selectedId={route.orderId} navigate={navigate} onRefused={onSignOut} />
+            <div className="stack">
+              <OrderSearch navigate={navigate} onRefused={onSignOut} />
+              <OrdersTable selectedId={route.orderId} navigate={navigate} onRefused={onSignOut} />
+            </div>
             {route.orderId && <OrderTimeline key={route.orderId} orderId={route.orderId} navigate={navigate} onRefused={onSignOut} />}
           </>
         )}

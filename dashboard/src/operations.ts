@@ -195,3 +195,18 @@ export const InventorySubscription = graphql(`
     }
   }
 `);
+
+/** Orders matching a search (customer name or email, order id, sku, product name), best match first. */
+export const SearchOrdersQuery = graphql(`
+  query DashboardSearchOrders($query: String!, $first: Int!) {
+    searchOrders(query: $query, first: $first) {
+      totalCount
+      edges {
+        node {
+          ...OrderRow
+          customerName
+        }
+      }
+    }
+  }
+`);

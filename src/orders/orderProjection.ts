@@ -2,21 +2,37 @@ import type pg from 'pg';
 import type { RecordedEvent } from '../eventStore/types.js';
 import type { Projection } from '../projections/projection.js';
 import { recordset, RowWrites, toJsonb } from '../projections/rows.js';
-import { applyOrderEvents, ORDER_EVENT_TYPES, orderIdOf, type OrderLineRow, type OrderRows, type OrderSummaryRow } from './orderReadModel.js';
+import {
+  applyOrderEvents,
+  CUSTOMER_NAME_EVENT_TYPES,
+  isOrderEvent,
+  ORDER_EVENT_TYPES,
+  orderIdOf,
+  type OrderCustomerNameRow,
+  type OrderLineRow,
+  type OrderRows,
+  type OrderSummaryRow,
+} from './orderReadModel.js';
 
 type StoredSummary = Omit<OrderSummaryRow, 'created_at' | 'updated_at' | 'last_position'> & { created_at: Date; updated_at: Date; last_position: string };
 
-/** Projection `orders`: order summaries, their lines and every order's history. */
+/**
+ * Projection `orders`: order summaries (with their customer's current name), their lines and every
+ * order's history. Version 2 added the customer's name, kept from the customer events.
+ */
 export const ordersProjection: Projection = {
   name: 'orders',
-  version: 1,
-  eventTypes: ORDER_EVENT_TYPES,
-  tables: ['order_summaries', 'order_lines', 'order_history'],
+  version: 2,
+  eventTypes: [...ORDER_EVENT_TYPES, ...CUSTOMER_NAME_EVENT_TYPES],
+  tables: ['order_summaries', 'order_lines', 'order_history', 'order_customer_names'],
   async apply(tx: pg.ClientBase, events: RecordedEvent[]) {
-    const rows = await loadOrderRows(tx, [...new Set(events.map(orderIdOf))]);
-    const { history, changed } = applyOrderEvents(rows, events);
+    const orderEvents = events.filter(isOrderEvent);
+    const rows = await loadOrderRows(tx, [...new Set(orderEvents.map(orderIdOf))]);
+    const customerIds = events.flatMap((e) => (e.type === 'OrderCreated' || !isOrderEvent(e) ? [(e.data as { customerId: string }).customerId] : []));
+    for (const row of await loadCustomerNames(tx, [...new Set(customerIds)])) rows.customers.set(row.customer_id, row);
+    const { history, changed, customersChanged } = applyOrderEvents(rows, events);
     const touched = [...new Set(changed.map(orderIdOf))];
-    if (touched.length === 0) return [];
+    if (touched.length === 0 && customersChanged.length === 0) return [];
 
     // One statement for the whole batch. Lines are few per order: the touched orders' lines are
     // written as they now are, and any line no longer there is deleted (disjoint rows).
@@ -40,16 +56,50 @@ export const ordersProjection: Projection = {
        FROM unnest(${positions}::bigint[], ${orderIds}::text[]) AS h(position, order_id) JOIN events e ON e.position = h.position
        ON CONFLICT (position) DO NOTHING`,
     );
+    writeCustomerNames(writes, rows, customersChanged, touched);
     await writes.run(tx);
-    return changed.map((event) => ({ kind: 'order', key: orderIdOf(event), event }));
+    return [
+      ...changed.map((event) => ({ kind: 'order', key: orderIdOf(event), event })),
+      ...customersChanged.map((event) => ({ kind: 'orderCustomerName', key: (event.data as { customerId: string }).customerId, event })),
+    ];
   },
 };
 
 const SUMMARY_COLUMNS = {
   order_id: 'text', customer_id: 'text', status: 'text', total_cents: 'int', item_count: 'int', version: 'int',
-  created_at: 'timestamptz', updated_at: 'timestamptz', last_position: 'bigint',
+  created_at: 'timestamptz', updated_at: 'timestamptz', last_position: 'bigint', customer_name: 'text',
 };
+const NAME_COLUMNS = { customer_id: 'text', name: 'text', last_position: 'bigint' };
 const LINE_COLUMNS = { order_id: 'text', sku: 'text', name: 'text', quantity: 'int', unit_price_cents: 'int', line_no: 'int' };
+
+/**
+ * Writes the changed customers' names, and the name onto their orders that this batch did not
+ * otherwise touch (the touched ones are written whole, with the name already on them: the writes
+ * of one statement must not meet on a row). A customer with many orders is one UPDATE, not a
+ * load of every order.
+ */
+function writeCustomerNames(writes: RowWrites, rows: OrderRows, customersChanged: RecordedEvent[], touched: string[]): void {
+  if (customersChanged.length === 0) return;
+  const ids = [...new Set(customersChanged.map((e) => (e.data as { customerId: string }).customerId))];
+  const names = ids.map((id) => rows.customers.get(id)!);
+  writes.upsert('order_customer_names', NAME_COLUMNS, ['customer_id'], names as never);
+  writes.add(
+    `UPDATE order_summaries s SET customer_name = r.name
+     FROM ${recordset(writes.param(toJsonb(names)), { customer_id: 'text', name: 'text' })}
+     WHERE s.customer_id = r.customer_id AND s.order_id <> ALL(${writes.param(touched)}::text[])
+       AND s.customer_name IS DISTINCT FROM r.name`,
+  );
+}
+
+async function loadCustomerNames(tx: pg.ClientBase, ids: string[]): Promise<OrderCustomerNameRow[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await tx.query<Omit<OrderCustomerNameRow, 'last_position'> & { last_position: string }>({
+    name: 'orders_projection_load_customer_names',
+    text: 'SELECT * FROM order_customer_names WHERE customer_id = ANY($1::text[])',
+    values: [ids],
+  });
+  return rows.map((row) => ({ ...row, last_position: BigInt(row.last_position) }));
+}
 
 /** The summaries of `ids` with their lines (in line order): one query. */
 async function loadOrderRows(tx: pg.ClientBase, ids: string[]): Promise<OrderRows> {
@@ -59,7 +109,7 @@ async function loadOrderRows(tx: pg.ClientBase, ids: string[]): Promise<OrderRow
            FROM order_summaries s WHERE s.order_id = ANY($1::text[])`,
     values: [ids],
   });
-  const loaded: OrderRows = { summaries: new Map(), lines: new Map() };
+  const loaded: OrderRows = { summaries: new Map(), lines: new Map(), customers: new Map() };
   for (const { lines, ...row } of rows) {
     loaded.summaries.set(row.order_id, { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString(), last_position: BigInt(row.last_position) });
     if (lines.length > 0) loaded.lines.set(row.order_id, lines);

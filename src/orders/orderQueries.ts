@@ -10,7 +10,7 @@ import { readDbOf, readPositionReached, waitForReadPosition } from '../graphql/r
 import { keysetConnection } from '../graphql/cursors.js';
 import { canSeeOrder } from './orderCommands.js';
 import { orderAggregate, orderStreamId } from './orderDecider.js';
-import { countOrders, findOrder, orderCursorKey, pageOfOrders, type OrderFilter } from './orderReads.js';
+import { countOrders, customerNames, findOrder, orderCursorKey, pageOfOrders, type OrderFilter } from './orderReads.js';
 import { OrderConnection, OrderStatusEnum, OrderType } from './orderTypes.js';
 import { orderViewFromState, type OrderView } from './orderView.js';
 
@@ -65,6 +65,28 @@ builder.objectField(OrderType, 'history', (t) =>
       if (position !== undefined && !readPositionReached(ctx, ORDERS, position)) await waitForReadPosition(ctx, ORDERS, position);
       return historyLoader(ctx).load(order.id);
     },
+  }),
+);
+
+/** One name query per request for the orders that did not come from the read tables. */
+const nameLoaders = new WeakMap<object, DataLoader<string, string | null>>();
+function nameLoader(ctx: GraphQLContext): DataLoader<string, string | null> {
+  let loader = nameLoaders.get(ctx);
+  if (!loader) {
+    loader = new DataLoader(async (ids: readonly string[]) => {
+      const names = await customerNames(ctx.db, ids);
+      return ids.map((id) => names.get(id) ?? null);
+    });
+    nameLoaders.set(ctx, loader);
+  }
+  return loader;
+}
+
+builder.objectField(OrderType, 'customerName', (t) =>
+  t.string({
+    nullable: true,
+    description: 'The customer\'s current name (kept in the orders read model from the customer\'s events); null once the customer is forgotten.',
+    resolve: (order, _args, ctx) => (order.customerName !== undefined ? order.customerName : nameLoader(ctx).load(order.customerId)),
   }),
 );
 

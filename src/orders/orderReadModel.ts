@@ -17,6 +17,15 @@ export interface OrderSummaryRow {
   created_at: string;
   updated_at: string;
   last_position: bigint;
+  /** The customer's current name (null until they are registered, or once forgotten). */
+  customer_name: string | null;
+}
+
+/** A row of `order_customer_names`: a customer's current name as the orders read model knows it. */
+export interface OrderCustomerNameRow {
+  customer_id: string;
+  name: string | null;
+  last_position: bigint;
 }
 
 export interface OrderLineRow {
@@ -37,27 +46,42 @@ export interface OrderHistoryRow {
   data: Record<string, unknown>;
 }
 
-/** The orders read model for the orders a batch touches. */
+/** The orders read model for the orders (and customers) a batch touches. */
 export interface OrderRows {
   summaries: Map<string, OrderSummaryRow>;
   lines: Map<string, OrderLineRow[]>;
+  customers: Map<string, OrderCustomerNameRow>;
 }
 
 export const ORDER_EVENT_TYPES = [
   'OrderCreated', 'ItemAdded', 'ItemRemoved', 'OrderSubmitted', 'PaymentRecorded', 'OrderShipped', 'OrderDelivered', 'OrderCancelled', 'RefundRecorded', 'OrderExpired',
 ] as const satisfies readonly OrderEvent['type'][];
 
+/** The customer events that set or erase the name shown on a customer's orders. */
+export const CUSTOMER_NAME_EVENT_TYPES = ['CustomerRegistered', 'CustomerForgotten'] as const;
+
 export const orderIdOf = (event: RecordedEvent): string => ORDER_STREAMS.idOf(event.streamId);
+
+/** True for an event of an order stream (the projection also reads customer events). */
+export const isOrderEvent = (event: RecordedEvent): boolean => ORDER_STREAMS.owns(event.streamId);
 
 /**
  * Applies events to the rows in memory (pure apart from mutating `rows`): returns the history
  * entries to insert and the ids of the orders that changed. An event at or below a row's
  * `last_position` was applied before and is skipped, so a replayed batch changes nothing.
  */
-export function applyOrderEvents(rows: OrderRows, events: RecordedEvent[]): { history: OrderHistoryRow[]; changed: RecordedEvent[] } {
+export function applyOrderEvents(
+  rows: OrderRows,
+  events: RecordedEvent[],
+): { history: OrderHistoryRow[]; changed: RecordedEvent[]; customersChanged: RecordedEvent[] } {
   const history: OrderHistoryRow[] = [];
   const changed: RecordedEvent[] = [];
+  const customersChanged: RecordedEvent[] = [];
   for (const event of events) {
+    if (!isOrderEvent(event)) {
+      if (applyCustomerName(rows, event)) customersChanged.push(event);
+      continue;
+    }
     const orderId = orderIdOf(event);
     const summary = rows.summaries.get(orderId);
     if (summary && event.position <= summary.last_position) continue;
@@ -69,6 +93,7 @@ export function applyOrderEvents(rows: OrderRows, events: RecordedEvent[]): { hi
     const totals = orderTotals(next.lines.map((l) => ({ quantity: l.quantity, unitPriceCents: l.unit_price_cents })));
     rows.summaries.set(orderId, {
       ...next.summary,
+      customer_name: summary ? summary.customer_name : (rows.customers.get(next.summary.customer_id)?.name ?? null),
       total_cents: totals.totalCents,
       item_count: totals.itemCount,
       version: event.version,
@@ -78,7 +103,26 @@ export function applyOrderEvents(rows: OrderRows, events: RecordedEvent[]): { hi
     history.push({ position: event.position, order_id: orderId, version: event.version, type: event.type, occurred_at: occurredAt, data: event.data });
     changed.push(event);
   }
-  return { history, changed };
+  return { history, changed, customersChanged };
+}
+
+/**
+ * Sets a customer's name on the customer's row and on every order of theirs held in `rows`
+ * (orders not loaded are updated in the database). Returns false for a replay. The name is the
+ * current one, not the one at the order's creation: a registration seen after the order, a new
+ * name, or a forgotten customer reaches every order. Events of a forgotten customer read with
+ * `personal` null, and `CustomerForgotten` (`{ customerId }`) erases the name from then on.
+ */
+function applyCustomerName(rows: OrderRows, event: RecordedEvent): boolean {
+  const data = event.data as { customerId: string; personal?: { name: string } | null };
+  const known = rows.customers.get(data.customerId);
+  if (known && event.position <= known.last_position) return false;
+  const name = event.type === 'CustomerRegistered' ? (data.personal?.name ?? null) : null;
+  rows.customers.set(data.customerId, { customer_id: data.customerId, name, last_position: event.position });
+  for (const [orderId, summary] of rows.summaries) {
+    if (summary.customer_id === data.customerId) rows.summaries.set(orderId, { ...summary, customer_name: name });
+  }
+  return true;
 }
 
 /**
@@ -94,7 +138,7 @@ function assertWellFormed(event: RecordedEvent): void {
   }
 }
 
-type Base = Omit<OrderSummaryRow, 'total_cents' | 'item_count' | 'version' | 'updated_at' | 'last_position'>;
+type Base = Omit<OrderSummaryRow, 'total_cents' | 'item_count' | 'version' | 'updated_at' | 'last_position' | 'customer_name'>;
 
 function applyOne(summary: OrderSummaryRow | undefined, lines: OrderLineRow[], event: OrderEvent, orderId: string, at: string): { summary: Base; lines: OrderLineRow[] } {
   if (event.type === 'OrderCreated') {

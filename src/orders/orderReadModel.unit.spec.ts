@@ -28,7 +28,7 @@ function stream(orderId: string, firstPosition: number, ...events: OrderEvent[])
   return events.map((e, i) => recorded(orderId, firstPosition + i, i + 1, e));
 }
 
-const emptyRows = (): OrderRows => ({ summaries: new Map(), lines: new Map() });
+const emptyRows = (): OrderRows => ({ summaries: new Map(), lines: new Map(), customers: new Map() });
 
 function fold(events: RecordedEvent[], rows = emptyRows()) {
   const result = applyOrderEvents(rows, events);
@@ -39,7 +39,7 @@ describe('the orders read model fold', () => {
   it('creates a DRAFT summary with no lines and zero totals from OrderCreated', () => {
     const { rows, history, changed } = fold(stream('o1', 7, created('c-9')));
     expect(rows.summaries.get('o1')).toEqual({
-      order_id: 'o1', customer_id: 'c-9', status: 'DRAFT', total_cents: 0, item_count: 0, version: 1, created_at: at(7), updated_at: at(7), last_position: 7n,
+      order_id: 'o1', customer_id: 'c-9', status: 'DRAFT', total_cents: 0, item_count: 0, version: 1, created_at: at(7), updated_at: at(7), last_position: 7n, customer_name: null,
     });
     expect(rows.lines.get('o1')).toEqual([]);
     expect(history).toHaveLength(1);
@@ -125,7 +125,7 @@ describe('the orders read model fold', () => {
     const rows = emptyRows();
     applyOrderEvents(rows, events);
     const afterFirst = structuredClone(rows);
-    expect(applyOrderEvents(rows, events)).toEqual({ history: [], changed: [] });
+    expect(applyOrderEvents(rows, events)).toEqual({ history: [], changed: [], customersChanged: [] });
     expect(rows).toEqual(afterFirst);
   });
 

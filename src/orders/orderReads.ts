@@ -23,6 +23,7 @@ export async function orderViews(prisma: PrismaClient, summaries: Summary[]): Pr
     version: s.version,
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
+    customerName: s.customerName,
     position: s.lastPosition.toString(),
   }));
 }
@@ -47,13 +48,14 @@ export async function findOrder(db: Pick<Database, 'pool'>, orderId: string): Pr
     version: row.version,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
+    customerName: row.customer_name,
     position: row.last_position,
   };
 }
 
 const FIND_ORDER = `
   SELECT s.order_id, s.customer_id, s.status, s.item_count, s.total_cents, s.version, s.created_at, s.updated_at,
-         s.last_position::text AS last_position,
+         s.customer_name, s.last_position::text AS last_position,
          coalesce((SELECT json_agg(json_build_object('sku', l.sku, 'name', l.name, 'quantity', l.quantity, 'unitPriceCents', l.unit_price_cents)
                                    ORDER BY l.line_no)
                    FROM order_lines l WHERE l.order_id = s.order_id), '[]') AS items
@@ -68,6 +70,7 @@ interface OrderRow {
   version: number;
   created_at: Date;
   updated_at: Date;
+  customer_name: string | null;
   last_position: string;
   items: { sku: string; name: string; quantity: number; unitPriceCents: number }[];
 }
@@ -110,3 +113,16 @@ export const orderCursorKey = {
   isValid: (key: unknown[]): boolean =>
     key.length === 2 && isCursorTimestamp(key[0]) && typeof key[1] === 'string',
 };
+
+/**
+ * The current names of customers as the orders read model knows them (for orders that did not come
+ * from its tables): a customer with no name there (unknown yet, or forgotten) is absent.
+ */
+export async function customerNames(db: Pick<Database, 'pool'>, customerIds: readonly string[]): Promise<Map<string, string | null>> {
+  const { rows } = await db.pool.query<{ customer_id: string; name: string | null }>({
+    name: 'order-customer-names',
+    text: 'SELECT customer_id, name FROM order_customer_names WHERE customer_id = ANY($1::text[])',
+    values: [customerIds],
+  });
+  return new Map(rows.map((r) => [r.customer_id, r.name]));
+}

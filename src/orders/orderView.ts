@@ -12,6 +12,11 @@ export interface OrderView {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /**
+   * The customer's current name, from the read side; absent on an order folded from its events (a
+   * command's result, time travel), whose name is then looked up by customer.
+   */
+  customerName?: string | null;
   /** The position of the latest event reflected here (for reading its history consistently). */
   position?: string;
 }

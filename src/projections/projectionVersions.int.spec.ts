@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { dumpTables, eventually, openWorld, runShop, type World } from '../../tests/fixtures/projectionWorld.js';
 import { EventStore } from '../eventStore/eventStore.js';
+import { FEATURES } from '../features.js';
 import { createLogger } from '../logger.js';
 import { ordersProjection } from '../orders/orderProjection.js';
 import { inventoryProjection } from '../products/inventoryProjection.js';
+import { upcastersOf } from '../services.js';
 import type { Projection } from './projection.js';
 import { ReadSide } from './readSide.js';
 
@@ -21,7 +23,9 @@ afterEach(async () => {
 /** A read side of its own (as another server process would have), running only `projections`. */
 async function startReadSide(w: World, projections: Projection[]): Promise<ReadSide> {
   const db = w.testDb.connect({ poolSize: 4 });
-  const store = new EventStore(db);
+  // Reading the log as a server process does: the orders projection reads customer events too,
+  // stored in newer shapes than their first.
+  const store = new EventStore(db, undefined, undefined, { upcasters: upcastersOf(FEATURES) });
   await store.start();
   const readSide = new ReadSide({ db, eventStore: store, logger: createLogger('silent') }, projections);
   opened.push({ readSide, store });
@@ -37,6 +41,9 @@ function gatedOrders(version: number) {
   return { projection, open };
 }
 
+/** The orders projection's version in this code; the tests build the next one beside it. */
+const CURRENT = ordersProjection.version;
+
 const checkpoint = (w: World, name: string) => w.db.prisma.projectionCheckpoint.findUniqueOrThrow({ where: { name } });
 
 describe('projection versions', () => {
@@ -47,10 +54,10 @@ describe('projection versions', () => {
     await current.waitFor(['orders'], await world.head(), 15_000);
     const served = await dumpTables(world.db.pool, ordersProjection.tables);
     const before = await checkpoint(world, 'orders');
-    expect(before.version).toBe(1);
+    expect(before.version).toBe(CURRENT);
     await current.stop();
 
-    const next = gatedOrders(2);
+    const next = gatedOrders(CURRENT + 1);
     const [a, b] = [await startReadSide(world, [next.projection]), await startReadSide(world, [next.projection])];
     await eventually(async () => (await checkpoint(world!, 'orders')).status === 'REBUILDING', 10_000, 'REBUILDING');
     // The old tables keep serving, untouched, and only one process rebuilds.
@@ -60,7 +67,7 @@ describe('projection versions', () => {
     await a.waitFor(['orders'], before.position, 1_000);
 
     next.open();
-    await eventually(async () => (await checkpoint(world!, 'orders')).version === 2, 15_000, 'version 2 swapped in');
+    await eventually(async () => (await checkpoint(world!, 'orders')).version === CURRENT + 1, 15_000, 'the next version swapped in');
     expect(await checkpoint(world, 'orders')).toMatchObject({ status: 'RUNNING', position: before.position, lastError: null });
     expect(await dumpTables(world.db.pool, ordersProjection.tables)).toEqual(served);
 
@@ -85,23 +92,23 @@ describe('projection versions', () => {
 
   it('leaves tables built by a newer release alone and stands by', async () => {
     world = await openWorld();
-    await world.db.prisma.projectionCheckpoint.create({ data: { name: 'orders', version: 3 } });
+    await world.db.prisma.projectionCheckpoint.create({ data: { name: 'orders', version: CURRENT + 1 } });
     await runShop(world, 'newer');
     const side = await startReadSide(world, [ordersProjection]);
     // Asserting that nothing happens needs a wait: longer than a runner takes to claim its lock.
     await new Promise((r) => setTimeout(r, 2_000));
-    expect(await checkpoint(world, 'orders')).toMatchObject({ version: 3, status: 'RUNNING', position: 0n });
+    expect(await checkpoint(world, 'orders')).toMatchObject({ version: CURRENT + 1, status: 'RUNNING', position: 0n });
     expect(side.runners[0]!.isRebuilding).toBe(false);
   });
 
   it('marks a rebuild that fails FAILED, keeps the old tables serving, and does not try again until retried', async () => {
     world = await openWorld();
-    await world.db.prisma.projectionCheckpoint.create({ data: { name: 'orders', version: 1 } });
+    await world.db.prisma.projectionCheckpoint.create({ data: { name: 'orders', version: CURRENT } });
     await runShop(world, 'bad');
     let attempts = 0;
     const broken: Projection = {
       ...ordersProjection,
-      version: 2,
+      version: CURRENT + 1,
       apply: async () => {
         attempts += 1;
         throw new Error('cannot fold this');
@@ -112,7 +119,7 @@ describe('projection versions', () => {
       const row = await checkpoint(world!, 'orders');
       return row.status === 'FAILED' ? row : undefined;
     }, 10_000, 'FAILED');
-    expect(failed).toMatchObject({ version: 1, lastError: 'rebuilding version 2: cannot fold this' });
+    expect(failed).toMatchObject({ version: CURRENT, lastError: `rebuilding version ${CURRENT + 1}: cannot fold this` });
     const tried = attempts;
     await new Promise((r) => setTimeout(r, 1_500));
     expect(attempts).toBe(tried);

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../tests/support/testDatabase.js';
+import type { Database } from '../db/database.js';
+import { searchDocumentSql } from './searchProjection.js';
+import { countStatement, findOrderIds, pageStatement, type SearchScope } from './searchReads.js';
+
+const ORDERS = 100_000;
+let testDb: TestDatabase;
+let db: Database;
+
+// 100,000 orders written straight into the search table (the projection's own write is covered
+// elsewhere): 20,000 customers, each surname shared by 20 orders, 1,000 products.
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  db = testDb.connect({ poolSize: 2 });
+  await db.pool.query(`
+    INSERT INTO order_search (order_id, customer_id, customer_name, customer_email, lines, document, last_position)
+    SELECT o.order_id, o.customer_id, o.name, o.email, o.lines,
+           ${searchDocumentSql({ name: 'o.name', email: 'o.email', orderId: 'o.order_id', lines: 'o.lines' })}, o.i
+    FROM (
+      SELECT i, 'order-' || i AS order_id, 'c' || (i % 20000) AS customer_id,
+             'Customer Surname' || (i % 5000) AS name, 'buyer' || (i % 20000) || '@example.com' AS email,
+             jsonb_build_array(jsonb_build_object('sku', 'SKU-' || (i % 1000), 'name', 'Product ' || (i % 1000), 'quantity', 1)) AS lines
+      FROM generate_series(1, ${ORDERS}) AS i
+    ) AS o`);
+  await db.pool.query('ANALYZE order_search');
+}, 120_000);
+afterAll(() => testDb?.drop());
+
+async function plan(statement: { text: string; values: unknown[] }): Promise<string> {
+  const { rows } = await db.pool.query<{ 'QUERY PLAN': string }>({ text: `EXPLAIN ${statement.text}`, values: statement.values });
+  return rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
+describe(`the search index at ${ORDERS.toLocaleString('en')} orders`, () => {
+  const staff: SearchScope = { all: true };
+
+  it("finds a surname's orders through the GIN index, never a scan of every order", async () => {
+    for (const statement of [pageStatement('surname4242', staff, { limit: 20 }), countStatement('surname4242', staff)]) {
+      const explained = await plan(statement);
+      expect(explained).toContain('order_search_document_idx');
+      expect(explained).not.toContain('Seq Scan');
+    }
+    expect(await findOrderIds(db, 'Surname4242', staff, { limit: 50 })).toHaveLength(ORDERS / 5000);
+  });
+
+  it("uses an index for a sku, an order id, a later page and a customer's own search too", async () => {
+    const statements = [
+      pageStatement('SKU-17', staff, { limit: 20 }),
+      pageStatement('order-31337', staff, { limit: 20 }),
+      pageStatement('surname4242', staff, { after: [0.5, 'order-1'], limit: 20 }),
+      pageStatement('surname4242', { customerId: 'c4242' }, { limit: 20 }),
+      countStatement('surname4242', { customerId: 'c4242' }),
+    ];
+    for (const statement of statements) {
+      const explained = await plan(statement);
+      expect(explained, statement.values.join(' ')).toMatch(/Index/);
+      expect(explained, statement.values.join(' ')).not.toContain('Seq Scan');
+    }
+  });
+});
