@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { describeActor, type Actor, type Authentication } from '../auth/actor.js';
 import { ConcurrencyConflictError, DomainError, IdempotencyKeyReusedError } from '../domain/errors.js';
-import { ConcurrencyError, IdempotencyKeyReusedError as StoreKeyReusedError } from '../eventStore/errors.js';
+import { ConcurrencyError } from '../eventStore/errors.js';
 import type { AppendOutcome } from '../eventStore/types.js';
 import { inSpan, traceCarrier } from '../observability/tracing.js';
 import type { Services } from '../services.js';
@@ -138,11 +138,8 @@ async function decideAndAppend<I, R>(
       await rememberStates(plan.appends, outcome, services);
       return { ...successFields(plan.aggregateId, target.streamId, outcome), entity: plan.entity };
     } catch (error) {
-      if (error instanceof StoreKeyReusedError) throw new IdempotencyKeyReusedError();
       if (!(error instanceof ConcurrencyError)) throw error;
-      if ((userExpected !== undefined && error.streamId === target.streamId) || attempt >= MAX_ATTEMPTS) {
-        throw new ConcurrencyConflictError(error.expectedVersion, error.actualVersion);
-      }
+      if ((userExpected !== undefined && error.streamId === target.streamId) || attempt >= MAX_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 * attempt, 20)));
       env.now = new Date();
     }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { ConcurrencyError, IdempotencyKeyReusedError, InvalidAppendError } from './errors.js';
+import { IdempotencyKeyReusedError } from '../domain/errors.js';
+import { ConcurrencyError, InvalidAppendError } from './errors.js';
 import { holdsUnstorableText } from './storableText.js';
 import type { AppendOutcome, AppendRequest } from './types.js';
 
@@ -73,7 +74,7 @@ function toOutcome(reply: AppendReply): AppendOutcome | Error {
     case 'duplicate':
       return { ...reply.outcome, duplicate: true };
     case 'key_reused':
-      return new IdempotencyKeyReusedError(reply.commandId);
+      return new IdempotencyKeyReusedError();
     case 'conflict':
       return new ConcurrencyError(reply.streamId, reply.expectedVersion, reply.actualVersion);
     default: {
