@@ -8,6 +8,7 @@ import { inSpan, traceCarrier } from '../observability/tracing.js';
 import type { Services } from '../services.js';
 import { commandInputHash } from './inputHash.js';
 import type { PlannedAppend } from './loadAggregate.js';
+import { retry } from '../retry.js';
 import { parseCommandInput } from './validation.js';
 
 /** What a command's plan needs besides its input: who, when, fresh ids. */
@@ -106,22 +107,24 @@ async function decideAndAppend<I, R>(
   const repeat = await repeatOf();
   if (repeat) return repeat;
 
-  for (let attempt = 1; ; attempt++) {
-    let plan: CommandPlan<R>;
-    try {
-      plan = await inSpan('load and decide', { 'ordersource.attempt': attempt }, () => definition.plan(input, env));
-    } catch (error) {
-      // The first run of this command id may have committed since the check above (concurrent
-      // retries of one request): then its outcome is the answer, not this rejection.
-      const firstRun = error instanceof DomainError ? await repeatOf() : undefined;
-      if (firstRun) return firstRun;
-      throw error;
-    }
-    const target = plan.appends[0];
-    if (userExpected !== undefined && userExpected !== target.expectedVersion) {
-      throw new ConcurrencyConflictError(userExpected, target.expectedVersion);
-    }
-    try {
+  let target: PlannedAppend | undefined;
+  return retry(
+    async (attempt) => {
+      if (attempt > 1) env.now = new Date();
+      let plan: CommandPlan<R>;
+      try {
+        plan = await inSpan('load and decide', { 'ordersource.attempt': attempt }, () => definition.plan(input, env));
+      } catch (error) {
+        // The first run of this command id may have committed since the check above (concurrent
+        // retries of one request): then its outcome is the answer, not this rejection.
+        const firstRun = error instanceof DomainError ? await repeatOf() : undefined;
+        if (firstRun) return firstRun;
+        throw error;
+      }
+      target = plan.appends[0];
+      if (userExpected !== undefined && userExpected !== target.expectedVersion) {
+        throw new ConcurrencyConflictError(userExpected, target.expectedVersion);
+      }
       const outcome = await inSpan('append', {}, () => services.eventStore.append({
         streams: plan.appends.map(({ streamId, streamType, expectedVersion, events }) => ({ streamId, streamType, expectedVersion, events })),
         metadata: {
@@ -137,13 +140,15 @@ async function decideAndAppend<I, R>(
       if (outcome.duplicate) return answerRepeat(definition, outcome, env);
       await rememberStates(plan.appends, outcome, services);
       return { ...successFields(plan.aggregateId, target.streamId, outcome), entity: plan.entity };
-    } catch (error) {
-      if (!(error instanceof ConcurrencyError)) throw error;
-      if ((userExpected !== undefined && error.streamId === target.streamId) || attempt >= MAX_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 * attempt, 20)));
-      env.now = new Date();
-    }
-  }
+    },
+    {
+      attempts: MAX_ATTEMPTS,
+      // Only a conflict found by the append is worth deciding again, and not on the stream the
+      // caller pinned with expectedVersion: that one answers CONCURRENCY_CONFLICT.
+      retryIf: (error) => error instanceof ConcurrencyError && !(userExpected !== undefined && error.streamId === target?.streamId),
+      delayMs: (attempt) => Math.random() * Math.min(2 * attempt, 20),
+    },
+  );
 }
 
 function successFields(aggregateId: string, targetStreamId: string, outcome: AppendOutcome) {
