@@ -16,7 +16,7 @@ export const ordersProjection: Projection = {
     const rows = await loadOrderRows(tx, [...new Set(events.map(orderIdOf))]);
     const { history, changed } = applyOrderEvents(rows, events);
     const touched = [...new Set(changed.map(orderIdOf))];
-    if (touched.length === 0) return [];
+    if (touched.length === 0) return;
 
     // One statement for the whole batch. Lines are few per order: the touched orders' lines are
     // written as they now are, and any line no longer there is deleted (disjoint rows).
@@ -41,7 +41,6 @@ export const ordersProjection: Projection = {
        ON CONFLICT (position) DO NOTHING`,
     );
     await writes.run(tx);
-    return changed.map((event) => ({ kind: 'order', key: orderIdOf(event), event }));
   },
 };
 
