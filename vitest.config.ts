@@ -20,6 +20,7 @@ export default defineConfig({
           name: 'database',
           include: ['src/**/*.int.spec.ts', 'tests/**/*.int.spec.ts', 'tests/**/*.e2e.spec.ts'],
           globalSetup: ['tests/support/globalSetup.ts'],
+          setupFiles: ['tests/support/serverCleanup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -1,22 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, clientAs, command, commandMutation, newOrderId, unique, type ApiClient } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 
 // Authentication and roles over real HTTP: every refused credential is an
 // UNAUTHENTICATED result in the mutation's union, never an HTTP 500 and never a top-level error.
 
-let server: TestServer;
+const server = useTestServer();
 let staff: ApiClient;
 let secret: Uint8Array;
 beforeAll(async () => {
-  server = await startTestServer();
   staff = await clientAs(server, 'staff', 'staff-auth');
   secret = new TextEncoder().encode(server.services.config.jwt.secret);
 });
-afterAll(() => server.stop());
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PRODUCT = '... on AddProductSuccess { product { sku } }';

@@ -1,21 +1,19 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { commandMutation, unique } from './support/api.js';
 import { codesOf, postRaw, wsOperation } from './support/hardening.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 import { subscribe } from './support/wsClient.js';
 
 // Auth: each kind of bad token is UNAUTHENTICATED on every path a token takes. Mutations
 // over HTTP are covered in auth.e2e.spec.ts; here are queries over HTTP, and queries, mutations and
 // subscriptions over graphql-ws, where the token arrives in connectionParams.authorization.
 
-let server: TestServer;
+const server = useTestServer();
 let secret: Uint8Array;
 beforeAll(async () => {
-  server = await startTestServer();
   secret = new TextEncoder().encode(server.services.config.jwt.secret);
 });
-afterAll(() => server?.stop());
 
 const now = (): number => Math.floor(Date.now() / 1000);
 const base64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -1,21 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, clientAs, command, commandMutation, newOrderId, unique, type ApiClient } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 
 // The customer and catalog commands plus createOrder, over real HTTP: every rejection is a
 // typed member of the mutation's result union, asserted on `__typename` and `code`.
 
-let server: TestServer;
+const server = useTestServer();
 let staff: ApiClient;
 let admin: ApiClient;
 let anonymous: ApiClient;
 beforeAll(async () => {
-  server = await startTestServer();
   staff = await clientAs(server, 'staff', 'staff-errors');
   admin = await clientAs(server, 'admin', 'admin-errors');
   anonymous = apiClient(server);
 });
-afterAll(() => server.stop());
 
 const CUSTOMER = '... on RegisterCustomerSuccess { token customer { id name email } }';
 const PRODUCT = '... on AddProductSuccess { product { sku name priceCents onHand reserved available } }';

@@ -1,18 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { codesOf } from './support/hardening.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { type TestServer, useTestServer } from './support/testServer.js';
 
 const PER_CLIENT = 50;
-let server: TestServer;
+const server = useTestServer({ CONSISTENCY_TIMEOUT_MS: '1500', CONSISTENCY_MAX_WAITS_PER_CLIENT: String(PER_CLIENT), CONSISTENCY_MAX_WAITS_PER_REQUEST: '2' });
 let staff: ApiClient;
 beforeAll(async () => {
-  server = await startTestServer({ CONSISTENCY_TIMEOUT_MS: '1500', CONSISTENCY_MAX_WAITS_PER_CLIENT: String(PER_CLIENT), CONSISTENCY_MAX_WAITS_PER_REQUEST: '2' });
   staff = await clientAs(server, 'staff', 'alice');
   // Warm the server's code paths, so that the first measurement is not of the JIT.
   await Promise.all(Array.from({ length: 10 }, () => server.graphql(aliasedWaits('warm-up', '999999999'), {}, { authorization: `Bearer ${staff.token}` })));
 });
-afterAll(() => server.stop());
 
 /** One operation holding 30 aliases of the same `order` read, all waiting on `position`. */
 function aliasedWaits(orderId: string, position: string): string {

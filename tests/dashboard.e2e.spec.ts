@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { DEFAULT_DASHBOARD_DIR } from '../src/dashboard/serveDashboard.js';
 import { apiClient, clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 
 // The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core, against
 // a real server. Orders are changed over HTTP by other clients; the page must show them live.
@@ -16,18 +16,19 @@ const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 const WAIT_MS = 15_000;
 
-let server: TestServer;
 let staff: ApiClient;
 let staffToken: string;
 let userDataDir: string;
 let browser: BrowserContext;
 let dashboardUrl: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   // Missing prerequisites are failures with the fix, never a silent skip.
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does this).`);
   if (!existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html'))) throw new Error('The dashboard is not built: run `npm run dashboard:build` (npm ci does this).');
-  server = await startTestServer();
+});
+const server = useTestServer();
+beforeAll(async () => {
   staff = await clientAs(server, 'staff', 'dashboard-e2e');
   staffToken = staff.token!;
   dashboardUrl = new URL('/dashboard', server.app.url).href;
@@ -37,7 +38,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-  await server?.stop();
 });
 
 /** Subscribers the server's live feed holds for every order change (the dashboard's orderFeed). */

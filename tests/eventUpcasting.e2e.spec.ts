@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { defineUpcaster } from '../src/eventStore/upcasting.js';
 import type { FeatureModule } from '../src/feature.js';
 import { FEATURES } from '../src/features.js';
 import { rebuildProjection } from '../src/projections/rebuild.js';
 import { eventually } from './fixtures/projectionWorld.js';
 import { clientAs, command, ORDER_FIELDS, unique, type ApiClient } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 
 // Events are written here in the shapes an older release stored, straight into the log with SQL,
 // and must read in today's shapes through every path: command loads, projections, rebuilds,
@@ -19,13 +19,11 @@ const legacyShipping: FeatureModule = {
   upcasters: [defineUpcaster<{ carrier: string; tracking: string }, { carrier: string; trackingNumber: string }>('OrderShipped', 1, ({ carrier, tracking }) => ({ carrier, trackingNumber: tracking }))],
 };
 
-let server: TestServer;
+const server = useTestServer({}, { features: [...FEATURES, legacyShipping] });
 let staff: ApiClient;
 beforeAll(async () => {
-  server = await startTestServer({}, { features: [...FEATURES, legacyShipping] });
   staff = await clientAs(server, 'staff', 'alice');
 });
-afterAll(() => server.stop());
 
 type Row = [streamId: string, streamType: string, version: number, type: string, schemaVersion: number, data: object];
 

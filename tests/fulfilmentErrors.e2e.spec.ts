@@ -1,24 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, clientAs, command, PAYMENT_MISMATCH, PAYMENT_REF_TAKEN, newOrderId, unique, type ApiClient } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 
 // The commands after submission (recordPayment, shipOrder, deliverOrder, cancelOrder),
 // and `admin` doing what staff may, over real HTTP.
 
-let server: TestServer;
+const server = useTestServer();
 let staff: ApiClient;
 let admin: ApiClient;
 let anonymous: ApiClient;
 /** The payment provider's service token: it records payments and may do nothing else. */
 let payments: ApiClient;
 beforeAll(async () => {
-  server = await startTestServer();
   staff = await clientAs(server, 'staff', 'staff-fulfilment-errors');
   payments = await clientAs(server, 'payments', 'psp-fulfilment-errors');
   admin = await clientAs(server, 'admin', 'admin-fulfilment-errors');
   anonymous = apiClient(server);
 });
-afterAll(() => server.stop());
 
 const types = (result: Record<string, any>): string[] => result.events.map((e: { type: string }) => e.type);
 

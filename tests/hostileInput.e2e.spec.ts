@@ -1,22 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ARGUMENT_STRING_LENGTH } from '../src/graphql/security/argumentBounds.js';
 import { LIMIT_CODES } from '../src/graphql/security/operationLimits.js';
 import { clientAs, command, commandMutation, unique, type ApiClient } from './support/api.js';
 import { codesOf, postRaw, wsOperation } from './support/hardening.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 
 // Hostile input against the default configuration: every request below gets a typed, bounded
 // answer (a 4xx or a coded error), never a 500, a hang or a leak of internals.
 
-let server: TestServer;
+const server = useTestServer();
 let staff: ApiClient;
 let authorization: string;
 beforeAll(async () => {
-  server = await startTestServer();
   staff = await clientAs(server, 'staff', 'hostile-staff');
   authorization = `Bearer ${staff.token}`;
 });
-afterAll(() => server?.stop());
 
 const post = (body: unknown, headers: Record<string, string> = {}) => postRaw(server.app.url, body, { authorization, ...headers });
 const addProduct = (input: Record<string, unknown>) => post({ query: commandMutation('addProduct'), variables: { input } });

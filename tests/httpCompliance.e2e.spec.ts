@@ -1,17 +1,15 @@
 import { serverAudits, type AuditResult } from 'graphql-http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestServer } from './support/testServer.js';
 
 // GraphQL over HTTP (https://graphql.github.io/graphql-over-http/): the `graphql-http` package's
 // server audit, run against the real server. Every MUST has to pass; SHOULD and MAY are reported.
 
-let server: TestServer;
+const server = useTestServer();
 let results: AuditResult[];
 beforeAll(async () => {
-  server = await startTestServer();
   results = await Promise.all(serverAudits({ url: server.app.url }).map((audit) => audit.fn()));
 });
-afterAll(() => server.stop());
 
 const describeResult = (r: AuditResult): string => ('reason' in r ? `${r.name} (${r.id}): ${r.reason}` : `${r.name} (${r.id})`);
 

@@ -1,37 +1,34 @@
 import http from 'node:http';
 import net from 'node:net';
 import { getIntrospectionQuery } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { LIMIT_CODES } from '../src/graphql/security/operationLimits.js';
 import { clientAs, commandMutation, unique, type ApiClient } from './support/api.js';
 import { codesOf, postRaw, wsOperation } from './support/hardening.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { startTestServer, useTestServer, useTestServers } from './support/testServer.js';
 
 // Protective limits, each configured low on one server so a test can cross it, and the
 // defaults on another, where everything an honest client or GraphiQL sends must still pass.
 
-let limited: TestServer;
-let defaults: TestServer;
+const [limited, defaults] = useTestServers(
+  {
+    GRAPHQL_MAX_DEPTH: '4',
+    GRAPHQL_MAX_COST: '30',
+    GRAPHQL_MAX_ALIASES: '3',
+    GRAPHQL_MAX_TOKENS: '120',
+    GRAPHQL_MAX_DIRECTIVES: '2',
+    MAX_BODY_BYTES: '4096',
+    EXECUTION_TIMEOUT_MS: '300',
+    REQUEST_TIMEOUT_MS: '1500',
+    HEADERS_TIMEOUT_MS: '800',
+  },
+  {},
+);
 let staff: ApiClient;
 beforeAll(async () => {
-  [limited, defaults] = await Promise.all([
-    startTestServer({
-      GRAPHQL_MAX_DEPTH: '4',
-      GRAPHQL_MAX_COST: '30',
-      GRAPHQL_MAX_ALIASES: '3',
-      GRAPHQL_MAX_TOKENS: '120',
-      GRAPHQL_MAX_DIRECTIVES: '2',
-      MAX_BODY_BYTES: '4096',
-      EXECUTION_TIMEOUT_MS: '300',
-      REQUEST_TIMEOUT_MS: '1500',
-      HEADERS_TIMEOUT_MS: '800',
-    }),
-    startTestServer(),
-  ]);
   staff = await clientAs(limited, 'staff', 'limits-staff');
 });
-afterAll(() => Promise.all([limited?.stop(), defaults?.stop()]));
 
 const DEEP = '{ orders { edges { node { items { sku } } } } }';
 const ALIASES = '{ a: headPosition b: headPosition c: headPosition d: headPosition }';
@@ -248,11 +245,7 @@ describe('request timeouts', () => {
 });
 
 describe('mutation rate limit', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ RATE_LIMIT_MUTATIONS_PER_MINUTE: '3' });
-  });
-  afterAll(() => server?.stop());
+  const server = useTestServer({ RATE_LIMIT_MUTATIONS_PER_MINUTE: '3' });
 
   const addProduct = (authorization?: string) =>
     postRaw(server.app.url, { query: commandMutation('addProduct'), variables: { input: { sku: unique('RL'), name: 'Limited', priceCents: 1, initialStock: 1 } } }, authorization ? { authorization } : {});

@@ -1,19 +1,17 @@
 import { ApolloClient, gql, InMemoryCache } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { subscribeSse } from './support/liveSse.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 
-let server: TestServer;
+const server = useTestServer();
 let staff: ApiClient;
 beforeAll(async () => {
-  server = await startTestServer();
   staff = await clientAs(server, 'staff', 'alice');
 });
-afterAll(() => server?.stop());
 
 const STATUS = 'subscription($id: ID!, $after: String) { orderStatusChanged(orderId: $id, after: $after) { orderId status previousStatus version position order { id status totalCents } } }';
 

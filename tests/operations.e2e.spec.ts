@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/db/database.js';
@@ -9,7 +9,7 @@ import { FEATURES, PROJECTIONS } from '../src/features.js';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { createServices } from '../src/services.js';
 import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { startTestServer, type TestServer, useTestServer } from './support/testServer.js';
 import { subscribe } from './support/wsClient.js';
 
 const ALL = PROJECTIONS.map((p) => p.name);
@@ -39,13 +39,11 @@ async function ready(server: { app: { url: string } }): Promise<{ status: number
 }
 
 describe('GET /metrics', () => {
-  let server: TestServer;
+  const server = useTestServer();
   let staff: ApiClient;
   beforeAll(async () => {
-    server = await startTestServer();
     staff = await clientAs(server, 'staff', 'ops');
   });
-  afterAll(() => server?.stop());
 
   it('counts command outcomes by command and code: a rejection under its code, a success as ok', async () => {
     const sku = unique('OPS');
@@ -154,11 +152,9 @@ describe('GET /metrics', () => {
 });
 
 describe('GET /ready', () => {
-  let server: TestServer;
-  afterAll(() => server?.stop());
+  const server = useTestServer({ READY_MAX_PROJECTION_LAG: '3' });
 
   it('answers 200 with every check when the database answers and the projections are current; /health stays up', async () => {
-    server = await startTestServer({ READY_MAX_PROJECTION_LAG: '3' });
     const { status, body } = await ready(server);
     expect(status).toBe(200);
     expect(body).toMatchObject({ ready: true, failures: [], maxProjectionLag: 3 });

@@ -1,19 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, clientAs, command, commandMutation, SHORTAGES, newOrderId, unique, type ApiClient } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 
 // The commands that build an order (addItem, removeItem, submitOrder), and the rule
 // that another customer's order answers exactly like a missing one, over real HTTP.
 
-let server: TestServer;
+const server = useTestServer();
 let staff: ApiClient;
 let anonymous: ApiClient;
 beforeAll(async () => {
-  server = await startTestServer();
   staff = await clientAs(server, 'staff', 'staff-order-errors');
   anonymous = apiClient(server);
 });
-afterAll(() => server.stop());
 
 const RESTOCK = '... on RestockProductSuccess { product { sku onHand reserved available } }';
 

@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, clientAs, command, newOrderId, type ApiClient } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 
-let server: TestServer;
+const server = useTestServer();
 let staff: ApiClient;
 beforeAll(async () => {
-  server = await startTestServer();
   staff = await clientAs(server, 'staff', 'alice');
 });
-afterAll(() => server.stop());
 
 
 describe('the order lifecycle over HTTP', () => {

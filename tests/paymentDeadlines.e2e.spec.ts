@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { type TestServer, useTestServer } from './support/testServer.js';
 import { subscribe } from './support/wsClient.js';
 
 // Unpaid orders expire one second after submission on these servers.
@@ -12,20 +12,18 @@ const ORDER = 'query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) 
 const PRODUCT = 'query($sku: String!) { product(sku: $sku) { onHand reserved available } }';
 
 let database: TestDatabase;
-let server: TestServer;
-let other: TestServer;
 let staff: ApiClient;
 
 beforeAll(async () => {
-  // Two servers on one database, as two processes of one deployment.
   database = await createTestDatabase();
-  server = await startTestServer(ENV, { database });
-  other = await startTestServer(ENV, { database });
-  staff = await clientAs(server, 'staff', 'alice');
 });
-afterAll(async () => {
-  await Promise.all([server?.stop(), other?.stop()]);
-  await database?.drop();
+// After both servers have stopped.
+afterAll(() => database?.drop());
+// Two servers on one database, as two processes of one deployment.
+const server = useTestServer(ENV, () => ({ database }));
+const other = useTestServer(ENV, () => ({ database }));
+beforeAll(async () => {
+  staff = await clientAs(server, 'staff', 'alice');
 });
 
 /** A customer's submitted order of 2 units of a new product (stock 5), placed through `on`. */

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { DASHBOARD_MANIFEST, redisPersistedQueryStore } from '../src/graphql/persistedQueries.js';
 import { startRedisServer } from './support/redisServer.js';
 import { apiClient, command, unique } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { type TestServer, useTestServer } from './support/testServer.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -35,11 +35,7 @@ async function post(
 const persisted = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash } });
 
 describe('automatic persisted queries', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server.stop());
+  const server = useTestServer();
 
   it('should answer PersistedQueryNotFound for an unknown hash, then run it by hash alone once its text was sent', async () => {
     const query = '{ headPosition apqProbe: __typename }';
@@ -108,7 +104,6 @@ describe('the persisted-query store on Redis (REDIS_URL)', () => {
 });
 
 describe('trusted documents (TRUSTED_DOCUMENTS=true)', () => {
-  let server: TestServer;
   let manifestDir: string;
   let customerToken: string;
   let staffToken: string;
@@ -124,13 +119,12 @@ describe('trusted documents (TRUSTED_DOCUMENTS=true)', () => {
   beforeAll(async () => {
     manifestDir = await mkdtemp(path.join(os.tmpdir(), 'ordersource-manifest-'));
     await writeFile(path.join(manifestDir, 'storefront.json'), JSON.stringify({ [`sha256:${sha256(teamQuery)}`]: teamQuery }));
-    server = await startTestServer({ TRUSTED_DOCUMENTS: 'true', TRUSTED_DOCUMENTS_MANIFESTS: path.join(manifestDir, 'storefront.json') });
+  });
+  afterAll(() => rm(manifestDir, { recursive: true, force: true }));
+  const server = useTestServer(() => ({ TRUSTED_DOCUMENTS: 'true', TRUSTED_DOCUMENTS_MANIFESTS: path.join(manifestDir, 'storefront.json') }));
+  beforeAll(async () => {
     customerToken = await signAccessToken({ sub: 'cust-1', role: 'customer' }, server.services.config.jwt);
     staffToken = await signAccessToken({ sub: 'alice', role: 'staff' }, server.services.config.jwt);
-  });
-  afterAll(async () => {
-    await server.stop();
-    await rm(manifestDir, { recursive: true, force: true });
   });
 
   it('should refuse a query sent as text by an anonymous caller or a customer with TRUSTED_DOCUMENT_REQUIRED', async () => {

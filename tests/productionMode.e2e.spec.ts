@@ -1,26 +1,20 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { codesOf, postRaw, wsOperation } from './support/hardening.js';
 import { subscribeSse } from './support/liveSse.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { type TestServer, useTestServers } from './support/testServer.js';
 
 // What a production deployment shows and hides: no introspection, no field suggestions and no
 // GraphiQL unless enabled, and never an internal error message or stack trace, in any environment.
 
 const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: 'production-test-secret-of-at-least-32-chars', DATA_KEY_SECRET: 'production-test-data-key-secret-of-32-chars' };
-let production: TestServer;
-let productionOpen: TestServer;
-let development: TestServer;
-beforeAll(async () => {
-  [production, productionOpen, development] = await Promise.all([
-    startTestServer(PRODUCTION),
-    startTestServer({ ...PRODUCTION, GRAPHQL_INTROSPECTION: 'true', GRAPHIQL: 'true' }),
-    startTestServer({ NODE_ENV: 'development' }),
-  ]);
-});
-afterAll(() => Promise.all([production?.stop(), productionOpen?.stop(), development?.stop()]));
+const [production, productionOpen, development] = useTestServers(
+  PRODUCTION,
+  { ...PRODUCTION, GRAPHQL_INTROSPECTION: 'true', GRAPHIQL: 'true' },
+  { NODE_ENV: 'development' },
+);
 
 const INTROSPECTION = '{ __schema { queryType { name } } }';
 const graphiqlPage = (server: TestServer) => fetch(server.app.url, { headers: { accept: 'text/html' } });

@@ -1,19 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, clientAs, command, unique, type ApiClient } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { type TestServer, useTestServer } from './support/testServer.js';
 
 // The Relay connections (orders, Customer.orders, products) at their edges, over real HTTP:
 // page sizes, cursors that the API never gave, paging backwards, the catalog by sku, and one query
 // that asks for many orders with their lines and history.
 
-let server: TestServer;
+const server = useTestServer({ CONSISTENCY_TIMEOUT_MS: '2000' });
 let staff: ApiClient;
 beforeAll(async () => {
-  server = await startTestServer({ CONSISTENCY_TIMEOUT_MS: '2000' });
   staff = await clientAs(server, 'staff', `staff-${randomUUID().slice(0, 8)}`);
 });
-afterAll(() => server.stop());
 
 /** Upper-case letters and digits only, so PostgreSQL's collation and JavaScript agree on the order. */
 const skuPrefix = (): string => `P${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;

@@ -1,23 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { type TestServer, useTestServer } from './support/testServer.js';
 
 // Queries, read-your-writes and roles over real HTTP: who may read what, for every query field. Data is made
 // through mutations and read with `consistentWith` set to the last mutation's position. A customer
 // reading what is not theirs gets exactly the answer for something that does not exist.
 
-let server: TestServer;
+// Short enough that a wrongly-awaited consistency wait shows up as CONSISTENCY_TIMEOUT quickly.
+const server = useTestServer({ CONSISTENCY_TIMEOUT_MS: '2000' });
 let staff: ApiClient;
 let admin: ApiClient;
 beforeAll(async () => {
-  // Short enough that a wrongly-awaited consistency wait shows up as CONSISTENCY_TIMEOUT quickly.
-  server = await startTestServer({ CONSISTENCY_TIMEOUT_MS: '2000' });
   staff = await clientAs(server, 'staff', `staff-${randomUUID().slice(0, 8)}`);
   admin = await clientAs(server, 'admin', `admin-${randomUUID().slice(0, 8)}`);
 });
-afterAll(() => server.stop());
 
 const now = (): number => Math.floor(Date.now() / 1000);
 

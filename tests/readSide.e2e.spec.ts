@@ -1,17 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { clientAs, command, ORDER_FIELDS, newOrderId, unique, type ApiClient } from './support/api.js';
 import { PROJECTIONS } from '../src/features.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 
-let server: TestServer;
+const server = useTestServer({ CONSISTENCY_TIMEOUT_MS: '700' });
 let staff: ApiClient;
 let admin: ApiClient;
 beforeAll(async () => {
-  server = await startTestServer({ CONSISTENCY_TIMEOUT_MS: '700' });
   staff = await clientAs(server, 'staff', 'alice');
   admin = await clientAs(server, 'admin', 'root');
 });
-afterAll(() => server.stop());
 
 
 async function shopper() {

@@ -1,15 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { clientAs, command, unique, type ApiClient } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 
 // Sales figures over real HTTP: counted by their own projection, every bucket returned, staff only.
-let server: TestServer;
+const server = useTestServer();
 let staff: ApiClient;
 beforeAll(async () => {
-  server = await startTestServer();
   staff = await clientAs(server, 'staff', 'sales-staff');
 });
-afterAll(() => server?.stop());
 
 const STATS = `query($from: DateTime!, $to: DateTime!, $bucket: StatsBucket, $p: String) {
   salesStats(from: $from, to: $to, bucket: $bucket, consistentWith: $p) {

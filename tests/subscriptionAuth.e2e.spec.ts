@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { clientAs, command, type ApiClient } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 import { subscribe } from './support/wsClient.js';
 
-let server: TestServer;
+const server = useTestServer();
 let staff: ApiClient;
 beforeAll(async () => {
-  server = await startTestServer();
   staff = await clientAs(server, 'staff', 'alice');
 });
-afterAll(() => server.stop());
 
 describe('subscription auth', () => {
   it('ends a subscription with UNAUTHENTICATED when its token expires', async () => {

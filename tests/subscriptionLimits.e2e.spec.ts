@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { openRawSocket } from './support/rawSocket.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 
 const INVENTORY = 'subscription { inventoryChanged { sku available } }';
 
@@ -19,11 +19,7 @@ async function slowestHealthWhile(url: string, busy: () => boolean): Promise<num
 
 describe('tearing down a socket\'s subscriptions', () => {
   const COUNT = 20_000;
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ WS_MAX_SUBSCRIPTIONS: String(COUNT), WS_SUBSCRIBES_PER_SECOND: String(COUNT), WS_SUBSCRIBE_BURST: String(COUNT) });
-  });
-  afterAll(() => server?.stop());
+  const server = useTestServer({ WS_MAX_SUBSCRIPTIONS: String(COUNT), WS_SUBSCRIBES_PER_SECOND: String(COUNT), WS_SUBSCRIBE_BURST: String(COUNT) });
 
   it('keeps /health answering quickly while 20,000 subscriptions of one dropped socket are torn down', async () => {
     const listeners = () => server.services.liveFeed.listenerCount('product');
@@ -42,13 +38,11 @@ describe('tearing down a socket\'s subscriptions', () => {
 });
 
 describe('subscriptions per socket', () => {
-  let server: TestServer;
+  const server = useTestServer();
   let staff: ApiClient;
   beforeAll(async () => {
-    server = await startTestServer();
     staff = await clientAs(server, 'staff', 'limits');
   });
-  afterAll(() => server?.stop());
 
   it('answers the 101st subscription of a socket with TOO_MANY_SUBSCRIPTIONS, keeping the socket and the other 100', async () => {
     const socket = await openRawSocket(server.wsUrl);
@@ -77,11 +71,7 @@ describe('subscriptions per socket', () => {
 });
 
 describe('subscribes per second', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ WS_SUBSCRIBES_PER_SECOND: '5', WS_SUBSCRIBE_BURST: '10' });
-  });
-  afterAll(() => server?.stop());
+  const server = useTestServer({ WS_SUBSCRIBES_PER_SECOND: '5', WS_SUBSCRIBE_BURST: '10' });
 
   it('answers subscribes past the burst with RATE_LIMITED and a retry hint, however quickly each was completed', async () => {
     const socket = await openRawSocket(server.wsUrl);
@@ -108,11 +98,7 @@ describe('subscribes per second', () => {
 });
 
 describe('first reads in flight per socket', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ WS_MAX_SUBSCRIPTIONS: '1000', WS_SUBSCRIBES_PER_SECOND: '100000', WS_SUBSCRIBE_BURST: '100000', WS_MAX_STARTING_SUBSCRIPTIONS: '2' });
-  });
-  afterAll(() => server?.stop());
+  const server = useTestServer({ WS_MAX_SUBSCRIPTIONS: '1000', WS_SUBSCRIBES_PER_SECOND: '100000', WS_SUBSCRIBE_BURST: '100000', WS_MAX_STARTING_SUBSCRIPTIONS: '2' });
 
   it('lets a burst of subscribes on one socket read with at most WS_MAX_STARTING_SUBSCRIPTIONS connections at once, so the pool never runs dry', async () => {
     const staff = await clientAs(server, 'staff', 'cycles');

@@ -1,15 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 import { subscribe } from './support/wsClient.js';
 
-let server: TestServer;
+const server = useTestServer();
 let staff: ApiClient;
 beforeAll(async () => {
-  server = await startTestServer();
   staff = await clientAs(server, 'staff', 'alice');
 });
-afterAll(() => server.stop());
 
 const STATUS = 'subscription($id: ID!, $after: String) { orderStatusChanged(orderId: $id, after: $after) { orderId status previousStatus version position order { status totalCents } } }';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { startTracing, type Tracing } from '../src/observability/tracing.js';
 import { apiClient, command, unique } from './support/api.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { useTestServer } from './support/testServer.js';
 
 type ExportedSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string; links?: { traceId: string }[] };
 
@@ -28,7 +28,6 @@ async function startOtlpReceiver() {
 describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
   let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
   let tracing: Tracing;
-  let server: TestServer;
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     // The same start-up path as main.ts, from the standard variables (the exporter reads them too).
@@ -38,14 +37,14 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
       OTEL_SERVICE_NAME: 'ordersource-test',
     });
     tracing = await startTracing();
-    server = await startTestServer();
   });
   afterAll(async () => {
-    await server.stop();
     await tracing.shutdown();
     await receiver.close();
     for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_SERVICE_NAME']) delete process.env[name];
   });
+  // Started once tracing is, and stopped before it shuts down.
+  const server = useTestServer();
 
   it('should follow one mutation from its HTTP request through the pipeline and the append to the projection batch it caused, in one trace', async () => {
     const staff = apiClient(server, await signAccessToken({ sub: 'alice', role: 'staff' }, server.services.config.jwt));

@@ -50,6 +50,5 @@ export const salesProjection: Projection = {
     const changed = applySalesEvents(rows, events);
     const touched = [...new Set(changed.map((e) => minuteOf(occurredAtOf(e))))];
     await upsertRows(tx, 'sales_minutes', COLUMNS, ['minute'], touched.map((m) => rows.get(m)!) as never);
-    return changed.map((event) => ({ kind: 'sales', key: minuteOf(occurredAtOf(event)), event }));
   },
 };

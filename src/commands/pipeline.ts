@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { describeActor, type Actor, type Authentication } from '../auth/actor.js';
 import { ConcurrencyConflictError, DomainError, IdempotencyKeyReusedError } from '../domain/errors.js';
-import { ConcurrencyError, IdempotencyKeyReusedError as StoreKeyReusedError } from '../eventStore/errors.js';
+import { ConcurrencyError } from '../eventStore/errors.js';
 import type { AppendOutcome } from '../eventStore/types.js';
 import { inSpan, traceCarrier } from '../observability/tracing.js';
 import type { Services } from '../services.js';
 import { commandInputHash } from './inputHash.js';
 import type { PlannedAppend } from './loadAggregate.js';
+import { retry } from '../retry.js';
 import { parseCommandInput } from './validation.js';
 
 /** What a command's plan needs besides its input: who, when, fresh ids. */
@@ -124,22 +125,24 @@ async function decideAndAppendAs<I, R>(
   const repeat = await repeatOf();
   if (repeat) return repeat;
 
-  for (let attempt = 1; ; attempt++) {
-    let plan: CommandPlan<R>;
-    try {
-      plan = await inSpan('load and decide', { 'ordersource.attempt': attempt }, () => definition.plan(input, env));
-    } catch (error) {
-      // The first run of this command id may have committed since the check above (concurrent
-      // retries of one request): then its outcome is the answer, not this rejection.
-      const firstRun = error instanceof DomainError ? await repeatOf() : undefined;
-      if (firstRun) return firstRun;
-      throw error;
-    }
-    const target = plan.appends[0];
-    if (userExpected !== undefined && userExpected !== target.expectedVersion) {
-      throw new ConcurrencyConflictError(userExpected, target.expectedVersion);
-    }
-    try {
+  let target: PlannedAppend | undefined;
+  return retry(
+    async (attempt) => {
+      if (attempt > 1) env.now = new Date();
+      let plan: CommandPlan<R>;
+      try {
+        plan = await inSpan('load and decide', { 'ordersource.attempt': attempt }, () => definition.plan(input, env));
+      } catch (error) {
+        // The first run of this command id may have committed since the check above (concurrent
+        // retries of one request): then its outcome is the answer, not this rejection.
+        const firstRun = error instanceof DomainError ? await repeatOf() : undefined;
+        if (firstRun) return firstRun;
+        throw error;
+      }
+      target = plan.appends[0];
+      if (userExpected !== undefined && userExpected !== target.expectedVersion) {
+        throw new ConcurrencyConflictError(userExpected, target.expectedVersion);
+      }
       const outcome = await inSpan('append', {}, () => services.eventStore.append({
         streams: plan.appends.map(({ streamId, streamType, expectedVersion, events }) => ({ streamId, streamType, expectedVersion, events })),
         metadata: {
@@ -155,16 +158,15 @@ async function decideAndAppendAs<I, R>(
       if (outcome.duplicate) return answerRepeat(definition, outcome, env);
       await rememberStates(plan.appends, outcome, services);
       return { ...successFields(plan.aggregateId, target.streamId, outcome), entity: plan.entity };
-    } catch (error) {
-      if (error instanceof StoreKeyReusedError) throw new IdempotencyKeyReusedError();
-      if (!(error instanceof ConcurrencyError)) throw error;
-      if ((userExpected !== undefined && error.streamId === target.streamId) || attempt >= MAX_ATTEMPTS) {
-        throw new ConcurrencyConflictError(error.expectedVersion, error.actualVersion);
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 * attempt, 20)));
-      env.now = new Date();
-    }
-  }
+    },
+    {
+      attempts: MAX_ATTEMPTS,
+      // Only a conflict found by the append is worth deciding again, and not on the stream the
+      // caller pinned with expectedVersion: that one answers CONCURRENCY_CONFLICT.
+      retryIf: (error) => error instanceof ConcurrencyError && !(userExpected !== undefined && error.streamId === target?.streamId),
+      delayMs: (attempt) => Math.random() * Math.min(2 * attempt, 20),
+    },
+  );
 }
 
 function successFields(aggregateId: string, targetStreamId: string, outcome: AppendOutcome) {

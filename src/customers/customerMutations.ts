@@ -1,5 +1,5 @@
 import { EmailTakenError, NotFoundError } from '../domain/errors.js';
-import { commandMutation } from '../graphql/commandTypes.js';
+import { commandMutation, entityAtPosition } from '../graphql/commandTypes.js';
 import { forgetCustomer, registerCustomer } from './customerCommands.js';
 import { CustomerType } from './customerTypes.js';
 
@@ -10,15 +10,16 @@ commandMutation({
   definition: registerCustomer,
   onExistingAggregate: false,
   input: (t) => ({ name: t.string({ required: true }), email: t.string({ required: true }) }),
-  entity: { field: 'customer', type: CustomerType },
-  errors: [EmailTakenError],
-  successFields: {
-    token: {
+  success: (t) => ({
+    customer: t.field({ type: CustomerType, resolve: entityAtPosition }),
+    token: t.string({
       description:
         'A bearer token (role customer) for the new customer: send it as `Authorization: Bearer <token>`. Null when this answers a repeated command: a replayed request never hands out a credential.',
-      resolve: (c) => c.token,
-    },
-  },
+      nullable: true,
+      resolve: (p) => p.entity.token,
+    }),
+  }),
+  errors: [EmailTakenError],
 });
 
 commandMutation({
@@ -28,6 +29,6 @@ commandMutation({
   definition: forgetCustomer,
   onExistingAggregate: false,
   input: (t) => ({ customerId: t.id({ required: true }) }),
-  entity: { field: 'customer', type: CustomerType },
+  success: (t) => ({ customer: t.field({ type: CustomerType, resolve: entityAtPosition }) }),
   errors: [NotFoundError],
 });

@@ -92,17 +92,15 @@ export const customersProjection: Projection = {
       rows.set(row.customer_id, { ...row, registered_at: row.registered_at.toISOString(), last_position: BigInt(row.last_position), total_spent_cents: BigInt(row.total_spent_cents) });
     }
     const { newLinks, changed } = applyCustomerEvents(rows, links, events);
-    // The last event that changed each customer.
-    const lastChange = new Map<string, RecordedEvent>();
+    // The customers some event changed.
+    const touched = new Set<string>();
     for (const e of changed) {
-      const id = namesCustomer(e.type) ? (e.data as { customerId: string }).customerId : links.get(ORDER_STREAMS.idOf(e.streamId))!;
-      lastChange.set(id, e);
+      touched.add(namesCustomer(e.type) ? (e.data as { customerId: string }).customerId : links.get(ORDER_STREAMS.idOf(e.streamId))!);
     }
     await new RowWrites()
       .upsert('customer_order_links', LINK_COLUMNS, ['order_id'], newLinks as never, 'nothing')
-      .upsert('customer_summaries', COLUMNS, ['customer_id'], [...lastChange.keys()].map((id) => rows.get(id)!) as never)
+      .upsert('customer_summaries', COLUMNS, ['customer_id'], [...touched].map((id) => rows.get(id)!) as never)
       .run(tx);
-    return [...lastChange].map(([key, event]) => ({ kind: 'customer', key, event }));
   },
 };
 

@@ -1,5 +1,7 @@
 import type pg from 'pg';
-import { ConcurrencyError, IdempotencyKeyReusedError, InvalidAppendError } from './errors.js';
+import { IdempotencyKeyReusedError } from '../domain/errors.js';
+import { ConcurrencyError, InvalidAppendError } from './errors.js';
+import { retry } from '../retry.js';
 import { holdsUnstorableText } from './storableText.js';
 import type { AppendOutcome, AppendRequest } from './types.js';
 
@@ -37,18 +39,17 @@ export async function appendBatch(db: Queryable, requests: AppendRequest[]): Pro
  */
 export async function appendToStreams(db: Queryable, request: AppendRequest): Promise<AppendOutcome> {
   validateAppend(request);
-  for (let attempt = 1; ; attempt++) {
-    try {
+  return retry(
+    async () => {
       const [result] = await appendBatch(db, [request]);
       if (result instanceof Error) throw result;
       return result!;
-    } catch (error) {
-      // A unique violation means a concurrent append with the same command id committed first;
-      // running again reads its stored outcome (or reports the key reuse).
-      if (isUniqueViolation(error) && attempt === 1 && !('release' in db)) continue;
-      throw error;
-    }
-  }
+    },
+    // A unique violation means a concurrent append with the same command id committed first;
+    // running again reads its stored outcome (or reports the key reuse). Not inside a caller's
+    // transaction (a pool client), which the failed statement has aborted.
+    { attempts: 2, retryIf: (error) => isUniqueViolation(error) && !('release' in db) },
+  );
 }
 
 export function isUniqueViolation(error: unknown): boolean {
@@ -73,7 +74,7 @@ function toOutcome(reply: AppendReply): AppendOutcome | Error {
     case 'duplicate':
       return { ...reply.outcome, duplicate: true };
     case 'key_reused':
-      return new IdempotencyKeyReusedError(reply.commandId);
+      return new IdempotencyKeyReusedError();
     case 'conflict':
       return new ConcurrencyError(reply.streamId, reply.expectedVersion, reply.actualVersion);
     default: {

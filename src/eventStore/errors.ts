@@ -1,26 +1,21 @@
-/** A stream was not at the version the caller expected. */
-export class ConcurrencyError extends Error {
-  readonly code = 'CONCURRENCY_CONFLICT';
+import { ConcurrencyConflictError } from '../domain/errors.js';
+
+/**
+ * A stream was not at the version the caller expected. It is the domain's CONCURRENCY_CONFLICT
+ * (clients see its versions and message), naming the stream, so a caller appending to several
+ * streams can tell whose version moved.
+ */
+export class ConcurrencyError extends ConcurrencyConflictError {
   constructor(
     readonly streamId: string,
-    readonly expectedVersion: number,
-    readonly actualVersion: number,
+    expectedVersion: number,
+    actualVersion: number,
   ) {
-    super(`stream ${streamId} is at version ${actualVersion}, expected ${expectedVersion}`);
-    this.name = 'ConcurrencyError';
+    super(expectedVersion, actualVersion);
   }
 }
 
-/** A command id was used again with a different input. */
-export class IdempotencyKeyReusedError extends Error {
-  readonly code = 'IDEMPOTENCY_KEY_REUSED';
-  constructor(readonly commandId: string) {
-    super(`command id ${commandId} was already used with a different input`);
-    this.name = 'IdempotencyKeyReusedError';
-  }
-}
-
-/** The append request itself is malformed (a programming error, not a user error). */
+/** The append request itself is malformed: a programming error, never a rejection shown to a client. */
 export class InvalidAppendError extends Error {
   constructor(message: string) {
     super(message);

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/testDatabase.js';
 import type { Database } from '../db/database.js';
 import { appendBatch } from './append.js';
-import { ConcurrencyError, IdempotencyKeyReusedError, InvalidAppendError } from './errors.js';
+import { IdempotencyKeyReusedError } from '../domain/errors.js';
+import { ConcurrencyError, InvalidAppendError } from './errors.js';
 import { EventStore } from './eventStore.js';
 
 let testDb: TestDatabase;

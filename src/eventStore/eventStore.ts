@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Database } from '../db/database.js';
-import { ConcurrencyError, IdempotencyKeyReusedError } from './errors.js';
+import { IdempotencyKeyReusedError } from '../domain/errors.js';
+import { ConcurrencyError } from './errors.js';
 import { GroupCommitter } from './groupCommit.js';
 import { CommitNotifier } from './notifications.js';
 import { headPosition, loadStreams, readAll, readStream, saveSnapshot, versionAt, type StreamLoad } from './read.js';

@@ -1,14 +1,15 @@
 import type pg from 'pg';
 import { isDatabaseUnavailable } from '../db/database.js';
 import { DatabaseGateClosedError, runOutsideDatabaseWork } from '../db/health.js';
+import { retry } from '../retry.js';
 import { appendBatch, appendToStreams, validateAppend } from './append.js';
 import type { AppendOutcome, AppendRequest } from './types.js';
 
 /** One caller's command id (JSON keeps any two distinct pairs distinct). */
 const idempotencyKey = ({ caller, commandId }: { caller: string; commandId: string }): string => JSON.stringify([caller, commandId]);
 
-/** When an append whose answer was lost is sent again (ms after the loss, then between tries). */
-const AMBIGUOUS_RECHECK_MS = [0, 250, 750];
+/** An append whose answer was lost is sent again at once, then after each of these pauses (ms). */
+const AMBIGUOUS_RECHECK_PAUSES_MS = [250, 750];
 
 interface Pending {
   request: AppendRequest;
@@ -118,16 +119,17 @@ export class GroupCommitter {
    */
   private async resolveAmbiguous(pending: Pending, lost: unknown): Promise<void> {
     if (!pending.request.idempotency || lost instanceof DatabaseGateClosedError) return pending.reject(lost);
-    for (const waitMs of AMBIGUOUS_RECHECK_MS) {
-      if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
-      try {
-        return pending.resolve(await appendToStreams(this.pool, pending.request));
-      } catch (error) {
-        if (!isDatabaseUnavailable(error)) return pending.reject(error);
-        // The heartbeat says the database is away: waiting here would only delay the answer.
-        if (error instanceof DatabaseGateClosedError) break;
-      }
+    try {
+      pending.resolve(
+        await retry(() => appendToStreams(this.pool, pending.request), {
+          attempts: AMBIGUOUS_RECHECK_PAUSES_MS.length + 1,
+          // The heartbeat saying the database is away (the gate) ends it: waiting would only delay the answer.
+          retryIf: (error) => isDatabaseUnavailable(error) && !(error instanceof DatabaseGateClosedError),
+          delayMs: (attempt) => AMBIGUOUS_RECHECK_PAUSES_MS[attempt - 1]!,
+        }),
+      );
+    } catch (error) {
+      pending.reject(isDatabaseUnavailable(error) ? lost : error);
     }
-    pending.reject(lost);
   }
 }

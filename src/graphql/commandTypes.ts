@@ -1,4 +1,4 @@
-import type { InputFieldBuilder, InputFieldRef, ObjectRef } from '@pothos/core';
+import type { InputFieldBuilder, InputFieldRef, ObjectFieldsShape } from '@pothos/core';
 import { runCommand, type CommandDefinition, type CommandSuccessPayload } from '../commands/pipeline.js';
 import type { DomainError } from '../domain/errors.js';
 import { builder, type BuilderTypes } from './builder.js';
@@ -27,32 +27,41 @@ export const CommandSuccess = builder.interfaceRef<Payload>('CommandSuccess').im
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- error classes take different constructor arguments
 type ErrorClass = new (...args: any[]) => DomainError;
-type InputFields = Record<string, InputFieldRef<BuilderTypes, unknown>>;
 
-export interface CommandMutationOptions<I, R extends E, E> {
+/** A command's GraphQL input: its own fields (validated by its zod schema in the pipeline) plus the pipeline's. */
+type CommandInput = Record<string, unknown>;
+
+/** The fields a command's success type adds to CommandSuccess, from the payload of a command answering `R`. */
+export type CommandSuccessFields<R> = ObjectFieldsShape<BuilderTypes, CommandSuccessPayload<R>>;
+
+export interface CommandMutationOptions<I, R> {
   /** The mutation's name, e.g. `submitOrder`; types are named after it (`SubmitOrderInput`, ...). */
   name: string;
   description: string;
   definition: CommandDefinition<I, R>;
-  /** The command's own input fields; `commandId` (and `expectedVersion`) are added here. */
-  input: (t: InputFieldBuilder<BuilderTypes, 'InputObject'>) => InputFields;
+  /** The command's own input fields, one per field of its input schema; `commandId` (and `expectedVersion`) are added here. */
+  input: (t: InputFieldBuilder<BuilderTypes, 'InputObject'>) => { [K in keyof I]-?: InputFieldRef<BuilderTypes, I[K] | null | undefined> };
   /** True for commands on an existing aggregate: adds `expectedVersion`. */
   onExistingAggregate: boolean;
-  /** The success type's own field, e.g. `order: Order!`. */
-  entity: { field: string; type: ObjectRef<BuilderTypes, E> };
+  /** The success type's own fields besides CommandSuccess's, e.g. `order: Order!` (resolved with `entityAtPosition`). */
+  success: CommandSuccessFields<R>;
   /** Rejections specific to this command (the common ones are always there). */
   errors: ErrorClass[];
-  /** Extra nullable string fields on the success type (e.g. the new customer's token). */
-  successFields?: Record<string, { description: string; resolve: (entity: R) => string | null }>;
 }
+
+/**
+ * The command's entity with the command's position, so fields read from the read side (an order's
+ * history) can wait until it includes this command.
+ */
+export const entityAtPosition = <R>(payload: CommandSuccessPayload<R>): R & { position: string } => ({ ...payload.entity, position: payload.position });
 
 /**
  * Declares one command as a mutation: `name(input: NameInput!): NameResult!`, where `NameResult`
  * is a union of `NameSuccess` (implements CommandSuccess, adds the entity field) and the error types.
  */
-export function commandMutation<I, R extends E, E>(options: CommandMutationOptions<I, R, E>): void {
+export function commandMutation<I, R>(options: CommandMutationOptions<I, R>): void {
   const pascal = options.name[0]!.toUpperCase() + options.name.slice(1);
-  const Input = builder.inputType(`${pascal}Input`, {
+  const Input = builder.inputRef<CommandInput>(`${pascal}Input`).implement({
     fields: (t) => ({
       ...options.input(t),
       commandId: t.id({ required: false, description: "Idempotency key, scoped to the caller (another caller's equal key never meets it): a repeat with the same input returns the first result and appends nothing." }),
@@ -62,24 +71,16 @@ export function commandMutation<I, R extends E, E>(options: CommandMutationOptio
     }),
   });
   const Success = builder.objectRef<CommandSuccessPayload<R>>(`${pascal}Success`).implement({
-    interfaces: [CommandSuccess as never],
-    fields: (t) => ({
-      // The entity carries the command's position, so fields read from the read side (an order's
-      // history) can wait until it includes this command.
-      [options.entity.field]: t.field({ type: options.entity.type, resolve: (p) => ({ ...p.entity, position: p.position }) as never }),
-      ...Object.fromEntries(
-        Object.entries(options.successFields ?? {}).map(([field, f]) => [field, t.string({ description: f.description, nullable: true, resolve: (p) => f.resolve(p.entity) })]),
-      ),
-    }),
+    interfaces: [CommandSuccess],
+    fields: options.success,
   });
   builder.mutationField(options.name, (t) =>
     t.field({
       description: options.description,
       type: Success,
       args: { input: t.arg({ type: Input, required: true }) },
-      errors: { types: [...options.errors, ...COMMON_COMMAND_ERRORS] as never, union: { name: `${pascal}Result` } },
-      resolve: (_root, args, ctx) =>
-        runCommand(options.definition, args.input as Record<string, unknown>, { auth: ctx.auth, services: ctx, requestId: ctx.requestId }),
+      errors: { types: [...options.errors, ...COMMON_COMMAND_ERRORS], union: { name: `${pascal}Result` } },
+      resolve: (_root, args, ctx) => runCommand(options.definition, args.input, { auth: ctx.auth, services: ctx, requestId: ctx.requestId }),
     }),
   );
 }

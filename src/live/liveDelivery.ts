@@ -1,4 +1,5 @@
 import { execute, type ExecutionArgs, type GraphQLError } from 'graphql';
+import { MessageType } from 'graphql-ws';
 import type WebSocket from 'ws';
 import { describeActor, type Authentication } from '../auth/actor.js';
 
@@ -60,7 +61,9 @@ const payloads = new WeakMap<object, Map<string, Promise<string>>>();
 export function wsDelivery(options: WsDeliveryOptions): LiveDelivery {
   const { socket, operation } = options;
   const shape = JSON.stringify([operation.query, operation.operationName ?? null, operation.variables ?? null, describeActor(options.auth.actor)]);
-  const prefix = `{"id":${JSON.stringify(options.id)},"type":"next","payload":`;
+  // Built once per subscription around payloads serialised once per change (stringifyMessage
+  // would serialise every payload again for every subscriber).
+  const prefix = `{"id":${JSON.stringify(options.id)},"type":${JSON.stringify(MessageType.Next)},"payload":`;
   return {
     initialRead: options.onInitialRead,
     async send(value) {

@@ -1,11 +1,13 @@
 import {
   AlreadyExistsError, InsufficientStockError, InvalidStateError, NotFoundError, OrderEmptyError, PaymentMismatchError, PaymentRefTakenError,
 } from '../domain/errors.js';
-import { commandMutation } from '../graphql/commandTypes.js';
+import { commandMutation, entityAtPosition, type CommandSuccessFields } from '../graphql/commandTypes.js';
 import { addItem, cancelOrder, createOrder, deliverOrder, recordPayment, removeItem, shipOrder, submitOrder } from './orderCommands.js';
 import { OrderType } from './orderTypes.js';
+import type { OrderView } from './orderView.js';
 
-const entity = { field: 'order', type: OrderType };
+/** Every order command answers with the order as the command left it. */
+const success: CommandSuccessFields<OrderView> = (t) => ({ order: t.field({ type: OrderType, resolve: entityAtPosition }) });
 
 commandMutation({
   name: 'createOrder',
@@ -13,7 +15,7 @@ commandMutation({
   definition: createOrder,
   onExistingAggregate: false,
   input: (t) => ({ customerId: t.id({ required: true }), orderId: t.id({ required: false }) }),
-  entity,
+  success,
   errors: [NotFoundError, AlreadyExistsError, InvalidStateError],
 });
 
@@ -23,7 +25,7 @@ commandMutation({
   definition: addItem,
   onExistingAggregate: true,
   input: (t) => ({ orderId: t.id({ required: true }), sku: t.string({ required: true }), quantity: t.int({ required: true }) }),
-  entity,
+  success,
   errors: [NotFoundError, InvalidStateError],
 });
 
@@ -33,7 +35,7 @@ commandMutation({
   definition: removeItem,
   onExistingAggregate: true,
   input: (t) => ({ orderId: t.id({ required: true }), sku: t.string({ required: true }), quantity: t.int({ required: false }) }),
-  entity,
+  success,
   errors: [NotFoundError, InvalidStateError],
 });
 
@@ -43,7 +45,7 @@ commandMutation({
   definition: submitOrder,
   onExistingAggregate: true,
   input: (t) => ({ orderId: t.id({ required: true }) }),
-  entity,
+  success,
   errors: [NotFoundError, InvalidStateError, OrderEmptyError, InsufficientStockError],
 });
 
@@ -54,7 +56,7 @@ commandMutation({
   definition: recordPayment,
   onExistingAggregate: true,
   input: (t) => ({ orderId: t.id({ required: true }), amountCents: t.int({ required: true }), paymentRef: t.string({ required: true }) }),
-  entity,
+  success,
   errors: [NotFoundError, InvalidStateError, PaymentMismatchError, PaymentRefTakenError],
 });
 
@@ -64,7 +66,7 @@ commandMutation({
   definition: shipOrder,
   onExistingAggregate: true,
   input: (t) => ({ orderId: t.id({ required: true }), carrier: t.string({ required: true }), trackingNumber: t.string({ required: true }) }),
-  entity,
+  success,
   errors: [NotFoundError, InvalidStateError],
 });
 
@@ -74,7 +76,7 @@ commandMutation({
   definition: deliverOrder,
   onExistingAggregate: true,
   input: (t) => ({ orderId: t.id({ required: true }) }),
-  entity,
+  success,
   errors: [NotFoundError, InvalidStateError],
 });
 
@@ -84,6 +86,6 @@ commandMutation({
   definition: cancelOrder,
   onExistingAggregate: true,
   input: (t) => ({ orderId: t.id({ required: true }), reason: t.string({ required: true }) }),
-  entity,
+  success,
   errors: [NotFoundError, InvalidStateError],
 });

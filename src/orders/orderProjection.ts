@@ -32,7 +32,7 @@ export const ordersProjection: Projection = {
     for (const row of await loadCustomerNames(tx, [...new Set(customerIds)])) rows.customers.set(row.customer_id, row);
     const { history, changed, customersChanged } = applyOrderEvents(rows, events);
     const touched = [...new Set(changed.map(orderIdOf))];
-    if (touched.length === 0 && customersChanged.length === 0) return [];
+    if (touched.length === 0 && customersChanged.length === 0) return;
 
     // One statement for the whole batch. Lines are few per order: the touched orders' lines are
     // written as they now are, and any line no longer there is deleted (disjoint rows).
@@ -58,10 +58,6 @@ export const ordersProjection: Projection = {
     );
     writeCustomerNames(writes, rows, customersChanged, touched);
     await writes.run(tx);
-    return [
-      ...changed.map((event) => ({ kind: 'order', key: orderIdOf(event), event })),
-      ...customersChanged.map((event) => ({ kind: 'orderCustomerName', key: (event.data as { customerId: string }).customerId, event })),
-    ];
   },
 };
 

@@ -5,6 +5,7 @@ import { builder } from '../graphql/builder.js';
 import { parsePosition } from '../graphql/consistency.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { changeStream } from '../live/changeStream.js';
+import { retry } from '../retry.js';
 import { orderChangeFrom, type OrderChange } from './orderChanges.js';
 import { canSeeOrder } from './orderCommands.js';
 import type { OrderStatus } from './orderEvents.js';
@@ -143,15 +144,8 @@ const ORDER_READ_ATTEMPTS = 40;
  * resume from, so ending its subscribers on a blip would lose them changes. Ends (with
  * DATABASE_UNAVAILABLE) only when the database stays away for about ten seconds.
  */
-async function orderWhileDatabaseReturns(change: OrderChange): Promise<OrderView | null> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await change.order();
-    } catch (error) {
-      if (!isDatabaseUnavailable(error) || attempt >= ORDER_READ_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, ORDER_READ_RETRY_MS));
-    }
-  }
+function orderWhileDatabaseReturns(change: OrderChange): Promise<OrderView | null> {
+  return retry(() => change.order(), { attempts: ORDER_READ_ATTEMPTS, retryIf: isDatabaseUnavailable, delayMs: () => ORDER_READ_RETRY_MS });
 }
 
 function feedChanges(ctx: GraphQLContext, status: OrderStatus | undefined) {

@@ -62,6 +62,5 @@ export const paymentDeadlinesProjection: Projection = {
     }
     const changed = applyPaymentDeadlineEvents(rows, events);
     await new RowWrites().upsert('payment_deadlines', COLUMNS, ['order_id'], changed as never).run(tx);
-    return changed.map((row) => ({ kind: 'paymentDeadline', key: row.order_id, event: events.find((e) => e.position === row.last_position)! }));
   },
 };

@@ -72,7 +72,6 @@ export const inventoryProjection: Projection = {
     const changed = applyInventoryEvents(rows, events);
     const touched = [...new Set(changed.map(skuOf))];
     await upsertRows(tx, 'inventory', COLUMNS, ['sku'], touched.map((sku) => rows.get(sku)!) as never);
-    return changed.map((event) => ({ kind: 'product', key: skuOf(event), event }));
   },
 };
 

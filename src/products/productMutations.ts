@@ -1,7 +1,11 @@
 import { NotFoundError, SkuTakenError } from '../domain/errors.js';
-import { commandMutation } from '../graphql/commandTypes.js';
+import { commandMutation, entityAtPosition, type CommandSuccessFields } from '../graphql/commandTypes.js';
 import { addProduct, restockProduct } from './productCommands.js';
 import { ProductType } from './productTypes.js';
+import type { ProductView } from './productView.js';
+
+/** Both catalog commands answer with the product as the command left it. */
+const success: CommandSuccessFields<ProductView> = (t) => ({ product: t.field({ type: ProductType, resolve: entityAtPosition }) });
 
 commandMutation({
   name: 'addProduct',
@@ -14,7 +18,7 @@ commandMutation({
     priceCents: t.int({ required: true }),
     initialStock: t.int({ required: true }),
   }),
-  entity: { field: 'product', type: ProductType },
+  success,
   errors: [SkuTakenError],
 });
 
@@ -24,6 +28,6 @@ commandMutation({
   definition: restockProduct,
   onExistingAggregate: true,
   input: (t) => ({ sku: t.string({ required: true }), quantity: t.int({ required: true }) }),
-  entity: { field: 'product', type: ProductType },
+  success,
   errors: [NotFoundError],
 });

@@ -2,20 +2,6 @@ import type pg from 'pg';
 import type { RecordedEvent } from '../eventStore/types.js';
 
 /**
- * A change a projection made to one read row. Live subscribers do not use these (they read the
- * tables after the batch commits, which works across processes); `apply` returns them so callers
- * can tell what a batch changed, and that a replayed batch changed nothing.
- */
-export interface ReadModelChange {
-  /** e.g. `order` or `product` */
-  kind: string;
-  /** The read row's key (order id, sku, customer id). */
-  key: string;
-  /** The event that caused it. */
-  event: RecordedEvent;
-}
-
-/**
  * A projection: consumes the log in position order and keeps its own read tables. `apply` runs
  * inside the batch's transaction (together with the checkpoint update), must only touch the
  * projection's own tables, and must be idempotent: every read row stores the last position applied
@@ -32,5 +18,9 @@ export interface Projection {
   eventTypes: readonly string[];
   /** The tables it owns, in the public schema (a rebuild recreates exactly these). */
   tables: readonly string[];
-  apply(tx: pg.ClientBase, events: RecordedEvent[]): Promise<ReadModelChange[]>;
+  /**
+   * Writes what `events` change. It answers nothing: what changed is read from the tables, by the
+   * live feed after the batch commits (which works across processes) and by tests.
+   */
+  apply(tx: pg.ClientBase, events: RecordedEvent[]): Promise<void>;
 }

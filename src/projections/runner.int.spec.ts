@@ -42,11 +42,14 @@ describe('a projection runner on PostgreSQL', () => {
       await client.query('BEGIN');
       for (const projection of PROJECTIONS) {
         const batch = events.filter((e) => projection.eventTypes.includes(e.type));
-        expect((await projection.apply(client, batch)).length, projection.name).toBeGreaterThan(0);
+        const before = await dumpTables(client, projection.tables);
+        await projection.apply(client, batch);
         const afterFirst = await dumpTables(client, projection.tables);
-        expect(await projection.apply(client, batch), projection.name).toEqual([]);
-        expect(await projection.apply(client, batch.slice(batch.length / 2)), projection.name).toEqual([]);
-        expect(await dumpTables(client, projection.tables)).toEqual(afterFirst);
+        expect(afterFirst, projection.name).not.toEqual(before);
+        await projection.apply(client, batch);
+        expect(await dumpTables(client, projection.tables), projection.name).toEqual(afterFirst);
+        await projection.apply(client, batch.slice(batch.length / 2));
+        expect(await dumpTables(client, projection.tables), projection.name).toEqual(afterFirst);
       }
       await client.query('COMMIT');
     } finally {

@@ -89,9 +89,5 @@ export const searchProjection: Projection = {
       );
     }
     await writes.run(tx);
-    return [
-      ...changed.map((event) => ({ kind: 'orderSearch', key: ORDER_STREAMS.idOf(event.streamId), event })),
-      ...customersChanged.map((event) => ({ kind: 'searchCustomer', key: customerIdOf(event)!, event })),
-    ];
   },
 };
