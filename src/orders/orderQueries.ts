@@ -9,7 +9,8 @@ import type { GraphQLContext } from '../graphql/context.js';
 import { keysetConnection } from '../graphql/cursors.js';
 import { canSeeOrder } from './orderCommands.js';
 import { orderAggregate, orderStreamId } from './orderDecider.js';
-import { countOrders, findOrder, orderCursorKey, pageOfOrders, type OrderFilter } from './orderReads.js';
+import { readOrderView } from './orderCache.js';
+import { countOrders, orderCursorKey, pageOfOrders, type OrderFilter } from './orderReads.js';
 import { OrderConnection, OrderStatusEnum, OrderType } from './orderTypes.js';
 import { orderViewFromState, type OrderView } from './orderView.js';
 
@@ -94,7 +95,8 @@ function orderAsItWas(ctx: GraphQLContext, streamId: string, version: number | u
 /** The order if the caller may see it; null for a missing order and for someone else's alike. */
 async function visibleOrder(ctx: GraphQLContext, id: string): Promise<OrderView | null> {
   const actor = requireUser(ctx.auth);
-  const order = await findOrder(ctx.db, id);
+  // The view may come from this process's cache; whether this caller may see it is decided here, every time.
+  const order = await readOrderView(ctx, id);
   return order && canSeeOrder(actor, order) ? order : null;
 }
 
