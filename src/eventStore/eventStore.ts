@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js';
 import { ConcurrencyError, IdempotencyKeyReusedError } from './errors.js';
 import { GroupCommitter } from './groupCommit.js';
 import { CommitNotifier } from './notifications.js';
+import { OwnCommits } from './ownCommits.js';
 import { headPosition, loadStreams, readAll, readStream, saveSnapshot, versionAt, type StreamLoad } from './read.js';
 import { StateCache } from './stateCache.js';
 import type { AppendOutcome, AppendRequest, LoadedStream, RecordedEvent } from './types.js';
@@ -35,7 +36,27 @@ export class EventStore {
     this.upcasters = options.upcasters ?? new EventUpcasters();
     this.notifier = new CommitNotifier(db.connectionString, onError);
     this.committer = new GroupCommitter(db.pool);
+    this.ownCommits = new OwnCommits(this.notifier, () => this.committer.settled());
+    this.committer.onCommitted = (position) => this.ownCommits.claim(position);
     this.states = new StateCache(options.stateCacheStreams);
+  }
+
+  private readonly ownCommits: OwnCommits;
+
+  /**
+   * A mark of this moment for a state about to be read or appended (kept with it in `states`);
+   * undefined when nothing can be trusted now. See {@link trusts}.
+   */
+  trustMark(): number | undefined {
+    return this.ownCommits.mark();
+  }
+
+  /**
+   * Whether every commit to the log since `mark` was this process's own, so that a state kept
+   * with that mark is still its stream's current state and need not be loaded again.
+   */
+  trusts(mark: number | undefined): boolean {
+    return this.ownCommits.trusts(mark);
   }
 
   /** Starts listening for commits (needed only by readers that wait). */
@@ -54,7 +75,12 @@ export class EventStore {
   append(unstamped: AppendRequest): Promise<AppendOutcome> {
     const request = this.stamp(unstamped);
     const observe = this.observeAppend;
-    if (!observe) return this.committer.append(request);
+    if (!observe) {
+      return this.committer.append(request).catch((error: unknown) => {
+        this.forgetConflicting(error);
+        throw error;
+      });
+    }
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     return this.committer.append(request).then(
@@ -63,10 +89,16 @@ export class EventStore {
         return outcome;
       },
       (error: unknown) => {
+        this.forgetConflicting(error);
         observe(seconds(), error instanceof ConcurrencyError ? 'conflict' : error instanceof IdempotencyKeyReusedError ? 'key_reused' : 'error');
         throw error;
       },
     );
+  }
+
+  /** A conflict means the kept state of that stream is not its current one: the retry must load it. */
+  private forgetConflicting(error: unknown): void {
+    if (error instanceof ConcurrencyError) this.states.delete(error.streamId);
   }
 
   private stamp(request: AppendRequest): AppendRequest {
