@@ -2,6 +2,8 @@ import type { CommitNotifier } from './notifications.js';
 
 /** Own commit positions remembered while their notifications are on the way; beyond this, trust is reset. */
 const MAX_PENDING_CLAIMS = 10_000;
+/** How long after another writer was last heard of a not yet claimed notification withdraws trust at once. */
+const ALONE_AFTER_MS = 5_000;
 
 /**
  * Tells whether every commit to the log since a moment was made by this process, so that a
@@ -15,14 +17,16 @@ const MAX_PENDING_CLAIMS = 10_000;
  * What trust is for: a command's target stream is protected by its expected version either way
  * (a stale state only costs a conflict and a retry that loads), but a stream a command only reads
  * (the product an order line prices) is not, so trust must be withdrawn as soon as another
- * writer is heard of. The window that leaves (a notification's delivery time) is the one the
- * command already has between its load and its append.
+ * writer is heard of. The window that leaves (a notification's delivery time, plus, for a
+ * process that has long been the only writer, until its batches in flight answer: a few
+ * milliseconds) is of the size of the one a command already has between its load and its append.
  */
 export class OwnCommits {
   private epoch = 0;
   private readonly claimed = new Set<bigint>();
   /** Notifications not yet claimed while this process still had batches in flight. */
   private undecided = 0;
+  private lastWithdrawnAt = -Infinity;
 
   constructor(
     private readonly notifier: CommitNotifier,
@@ -34,12 +38,22 @@ export class OwnCommits {
 
   /** A mark of this moment, or undefined when nothing can be trusted now. */
   mark(): number | undefined {
-    return this.notifier.listening && this.undecided === 0 ? this.epoch : undefined;
+    return this.notifier.listening && this.decided() ? this.epoch : undefined;
   }
 
   /** Whether no other writer has been heard of since `mark` was taken. */
   trusts(mark: number | undefined): boolean {
-    return mark !== undefined && mark === this.epoch && this.undecided === 0 && this.notifier.listening;
+    return mark !== undefined && mark === this.epoch && this.decided() && this.notifier.listening;
+  }
+
+  /**
+   * A notification often overtakes the answer of the process's own batch. Once the process has
+   * been the only writer for a while, such a notification is taken to be its own until the batches
+   * in flight answer (then trust is withdrawn if none claimed it); a process that has heard of
+   * another writer recently trusts nothing until every notification is claimed.
+   */
+  private decided(): boolean {
+    return this.undecided === 0 || performance.now() - this.lastWithdrawnAt > ALONE_AFTER_MS;
   }
 
   /** This process committed a batch whose last event is at `position` (called before its callers hear of it). */
@@ -66,6 +80,7 @@ export class OwnCommits {
   }
 
   private withdraw(): void {
+    this.lastWithdrawnAt = performance.now();
     this.epoch++;
   }
 }
