@@ -69,6 +69,15 @@ describe('states kept by the only writer', () => {
     expect(fromLog).toMatchObject({ version: 4, state: { onHand: 1102 } });
   });
 
+  it('does not hide events this process appended outside a command behind a kept state', async () => {
+    await runCommand(addProduct, { sku: 'TRUST-3', name: 'Raw', priceCents: 100, initialStock: 1 }, request());
+    await heardEverything(services.eventStore);
+    // Straight to the store (as a script or a test writes), not through a command: nothing keeps the state it leads to.
+    await services.eventStore.append({ streams: [{ streamId: productStreamId('TRUST-3'), streamType: 'Product', events: [{ type: 'ProductRestocked', data: { quantity: 5 } }] }] });
+    await heardEverything(services.eventStore);
+    expect((await loadAggregate(services.eventStore, productStreamId('TRUST-3'), productAggregate)).state).toMatchObject({ onHand: 6 });
+  });
+
   it('trusts nothing while it is not listening for commits', async () => {
     const unstarted = new EventStore(testDb.connect());
     expect(unstarted.trustMark()).toBeUndefined();

@@ -76,7 +76,7 @@ export class EventStore {
     const request = this.stamp(unstamped);
     const observe = this.observeAppend;
     if (!observe) {
-      return this.committer.append(request).catch((error: unknown) => {
+      return this.committer.append(request).then(this.forgetAppended, (error: unknown) => {
         this.forgetConflicting(error);
         throw error;
       });
@@ -85,6 +85,7 @@ export class EventStore {
     const seconds = () => (performance.now() - started) / 1000;
     return this.committer.append(request).then(
       (outcome) => {
+        this.forgetAppended(outcome);
         observe(seconds(), outcome.duplicate ? 'duplicate' : 'ok');
         return outcome;
       },
@@ -97,6 +98,16 @@ export class EventStore {
   }
 
   /** A conflict means the kept state of that stream is not its current one: the retry must load it. */
+  /**
+   * The kept states of the streams just appended to are behind them now, yet this process's own
+   * commit leaves them trusted: forget them (the command pipeline keeps the states its appends
+   * lead to right after this).
+   */
+  private readonly forgetAppended = (outcome: AppendOutcome): AppendOutcome => {
+    if (!outcome.duplicate) for (const stream of outcome.streams) this.states.delete(stream.streamId);
+    return outcome;
+  };
+
   private forgetConflicting(error: unknown): void {
     if (error instanceof ConcurrencyError) this.states.delete(error.streamId);
   }
