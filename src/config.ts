@@ -30,6 +30,7 @@ const schema = z.object({
   DB_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1_500),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   STATE_CACHE_STREAMS: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  ORDER_CACHE_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)').optional(),
   JWT_ISSUER: z.string().min(1).optional(),
   DATA_KEY_SECRET: z.string().min(32, 'must be at least 32 characters (the master key of customers\' data keys is derived from it)').optional(),
@@ -87,6 +88,8 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Folded stream states kept in memory per process (most recently used); 0 turns the cache off. */
   stateCacheStreams: number;
+  /** Order views (`order(id)`) kept in memory per process, forgotten as batches change them; 0 turns the cache off. */
+  orderCacheEntries: number;
   jwt: { secret: string; isDevelopmentSecret: boolean; issuer?: string; audience?: string };
   /** Where the master key that wraps each customer's data key comes from (personal data is encrypted under those). */
   dataKeys: { secret: string; isDevelopmentSecret: boolean };
@@ -165,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbHeartbeatTimeoutMs: v.DB_HEARTBEAT_TIMEOUT_MS,
     dbStatementTimeoutMs: v.DB_STATEMENT_TIMEOUT_MS,
     stateCacheStreams: v.STATE_CACHE_STREAMS,
+    orderCacheEntries: v.ORDER_CACHE_ENTRIES,
     jwt: {
       secret: v.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
       isDevelopmentSecret: !v.JWT_SECRET,

@@ -53,6 +53,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RUN_PROJECTIONS: 'no' })).toThrow(/RUN_PROJECTIONS: must be true or false/);
   });
 
+  it('keeps 10,000 order views in memory unless ORDER_CACHE_ENTRIES says otherwise (0 turns it off), and rejects a negative count', () => {
+    expect(loadConfig({}).orderCacheEntries).toBe(10_000);
+    expect(loadConfig({ ORDER_CACHE_ENTRIES: '0' }).orderCacheEntries).toBe(0);
+    expect(() => loadConfig({ ORDER_CACHE_ENTRIES: '-1' })).toThrow(/ORDER_CACHE_ENTRIES/);
+  });
+
   it('keeps 10,000 stream states in memory unless STATE_CACHE_STREAMS says otherwise (0 turns it off), and rejects a negative count', () => {
     expect(loadConfig({}).stateCacheStreams).toBe(10_000);
     expect(loadConfig({ STATE_CACHE_STREAMS: '0' }).stateCacheStreams).toBe(0);

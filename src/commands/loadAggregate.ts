@@ -42,6 +42,11 @@ export async function loadAggregate<S, E extends { type: string; data: object }>
   upToVersion?: number,
 ): Promise<Loaded<S, E>> {
   const cached = upToVersion === undefined ? store.states.get(streamId, aggregate.snapshotSchemaVersion) : undefined;
+  // Nobody else has written since this state was kept: it is current, and there is nothing to read.
+  if (cached && store.trusts(cached.trust)) {
+    return { streamId, state: cached.state as S, version: cached.version, snapshotVersion: cached.snapshotVersion, staleSnapshot: false, aggregate };
+  }
+  const trust = store.trustMark();
   const loaded = await store.loadStream<S>(streamId, cached?.version);
   const stored =
     loaded.snapshot && loaded.snapshot.schemaVersion === aggregate.snapshotSchemaVersion && (upToVersion === undefined || loaded.snapshot.version <= upToVersion)
@@ -58,7 +63,7 @@ export async function loadAggregate<S, E extends { type: string; data: object }>
     version = event.version;
   }
   const snapshotVersion = cached ? cached.snapshotVersion : (stored?.version ?? 0);
-  if (upToVersion === undefined && version > 0) store.states.put(streamId, { version, schemaVersion: aggregate.snapshotSchemaVersion, state, snapshotVersion });
+  if (upToVersion === undefined && version > 0) store.states.put(streamId, { version, schemaVersion: aggregate.snapshotSchemaVersion, state, snapshotVersion, trust });
   const staleSnapshot = loaded.snapshot !== undefined && loaded.snapshot.schemaVersion !== aggregate.snapshotSchemaVersion;
   return { streamId, state, version, snapshotVersion, staleSnapshot, aggregate };
 }

@@ -143,6 +143,7 @@ async function decideAndAppendAs<I, R>(
       if (userExpected !== undefined && userExpected !== target.expectedVersion) {
         throw new ConcurrencyConflictError(userExpected, target.expectedVersion);
       }
+      const trust = services.eventStore.trustMark();
       const outcome = await inSpan('append', {}, () => services.eventStore.append({
         streams: plan.appends.map(({ streamId, streamType, expectedVersion, events }) => ({ streamId, streamType, expectedVersion, events })),
         metadata: {
@@ -156,7 +157,7 @@ async function decideAndAppendAs<I, R>(
         idempotency: id ? { caller, commandId: id, inputHash, result: { aggregateId: plan.aggregateId } } : undefined,
       }));
       if (outcome.duplicate) return answerRepeat(definition, outcome, env);
-      await rememberStates(plan.appends, outcome, services);
+      await rememberStates(plan.appends, outcome, services, trust);
       return { ...successFields(plan.aggregateId, target.streamId, outcome), entity: plan.entity };
     },
     {
@@ -195,7 +196,7 @@ async function answerRepeat<I, R>(definition: CommandDefinition<I, R>, outcome: 
  * Written before answering (one write per 100 commands), so the next command already loads from
  * it; a failure only costs a longer load and is logged, never failing the committed command.
  */
-async function rememberStates(appends: PlannedAppend[], outcome: AppendOutcome, services: Services): Promise<void> {
+async function rememberStates(appends: PlannedAppend[], outcome: AppendOutcome, services: Services, trust: number | undefined): Promise<void> {
   for (const append of appends) {
     const version = outcome.streams.find((s) => s.streamId === append.streamId)?.version ?? 0;
     // stateAfter is the state at expectedVersion + its events; anything else is not that state.
@@ -211,6 +212,6 @@ async function rememberStates(appends: PlannedAppend[], outcome: AppendOutcome, 
         });
       if (saved) snapshotVersion = version;
     }
-    services.eventStore.states.put(append.streamId, { version, schemaVersion: append.snapshotSchemaVersion, state: append.stateAfter, snapshotVersion });
+    services.eventStore.states.put(append.streamId, { version, schemaVersion: append.snapshotSchemaVersion, state: append.stateAfter, snapshotVersion, trust });
   }
 }

@@ -4,6 +4,7 @@ import { IdempotencyKeyReusedError } from '../domain/errors.js';
 import { ConcurrencyError } from './errors.js';
 import { GroupCommitter } from './groupCommit.js';
 import { CommitNotifier } from './notifications.js';
+import { OwnCommits } from './ownCommits.js';
 import { headPosition, loadStreams, readAll, readStream, saveSnapshot, versionAt, type StreamLoad } from './read.js';
 import { applyReadTransforms, type EventReadTransform } from './readTransforms.js';
 import { StateCache } from './stateCache.js';
@@ -40,7 +41,27 @@ export class EventStore {
     this.readTransforms = options.readTransforms ?? [];
     this.notifier = new CommitNotifier(db.connectionString, onError);
     this.committer = new GroupCommitter(db.pool);
+    this.ownCommits = new OwnCommits(this.notifier, () => this.committer.settled());
+    this.committer.onCommitted = (position) => this.ownCommits.claim(position);
     this.states = new StateCache(options.stateCacheStreams);
+  }
+
+  private readonly ownCommits: OwnCommits;
+
+  /**
+   * A mark of this moment for a state about to be read or appended (kept with it in `states`);
+   * undefined when nothing can be trusted now. See {@link trusts}.
+   */
+  trustMark(): number | undefined {
+    return this.ownCommits.mark();
+  }
+
+  /**
+   * Whether every commit to the log since `mark` was this process's own, so that a state kept
+   * with that mark is still its stream's current state and need not be loaded again.
+   */
+  trusts(mark: number | undefined): boolean {
+    return this.ownCommits.trusts(mark);
   }
 
   /** Starts listening for commits (needed only by readers that wait). */
@@ -59,19 +80,41 @@ export class EventStore {
   append(unstamped: AppendRequest): Promise<AppendOutcome> {
     const request = this.stamp(unstamped);
     const observe = this.observeAppend;
-    if (!observe) return this.committer.append(request);
+    if (!observe) {
+      return this.committer.append(request).then(this.forgetAppended, (error: unknown) => {
+        this.forgetConflicting(error);
+        throw error;
+      });
+    }
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     return this.committer.append(request).then(
       (outcome) => {
+        this.forgetAppended(outcome);
         observe(seconds(), outcome.duplicate ? 'duplicate' : 'ok');
         return outcome;
       },
       (error: unknown) => {
+        this.forgetConflicting(error);
         observe(seconds(), error instanceof ConcurrencyError ? 'conflict' : error instanceof IdempotencyKeyReusedError ? 'key_reused' : 'error');
         throw error;
       },
     );
+  }
+
+  /** A conflict means the kept state of that stream is not its current one: the retry must load it. */
+  /**
+   * The kept states of the streams just appended to are behind them now, yet this process's own
+   * commit leaves them trusted: forget them (the command pipeline keeps the states its appends
+   * lead to right after this).
+   */
+  private readonly forgetAppended = (outcome: AppendOutcome): AppendOutcome => {
+    if (!outcome.duplicate) for (const stream of outcome.streams) this.states.delete(stream.streamId);
+    return outcome;
+  };
+
+  private forgetConflicting(error: unknown): void {
+    if (error instanceof ConcurrencyError) this.states.delete(error.streamId);
   }
 
   private stamp(request: AppendRequest): AppendRequest {

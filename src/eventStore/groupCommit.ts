@@ -26,11 +26,19 @@ interface Pending {
 export class GroupCommitter {
   private queue: Pending[] = [];
   private inFlight = 0;
+  private readonly running = new Set<Promise<void>>();
+  /** Told the last position of each batch this committer committed, before its callers hear of it. */
+  onCommitted: (lastPosition: bigint) => void = () => {};
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly options: { maxInFlight: number; maxBatchEvents: number } = { maxInFlight: 2, maxBatchEvents: 2_000 },
   ) {}
+
+  /** Settles once every batch in flight now has answered; undefined when none is. */
+  settled(): Promise<void> | undefined {
+    return this.running.size === 0 ? undefined : Promise.allSettled([...this.running]).then(() => {});
+  }
 
   append(request: AppendRequest): Promise<AppendOutcome> {
     return new Promise((resolve, reject) => {
@@ -47,10 +55,12 @@ export class GroupCommitter {
       this.inFlight++;
       // A batch carries other callers' appends: it belongs to no one execution, so an execution
       // that times out does not cancel it (its own append commits or not, as one statement).
-      void runOutsideDatabaseWork(() => this.commit(batch)).finally(() => {
+      const running: Promise<void> = runOutsideDatabaseWork(() => this.commit(batch)).finally(() => {
+        this.running.delete(running);
         this.inFlight--;
         this.drain();
       });
+      this.running.add(running);
     }
   }
 
@@ -87,13 +97,15 @@ export class GroupCommitter {
   private async commit(batch: Pending[]): Promise<void> {
     if (batch.length === 1) {
       const [only] = batch;
-      await appendToStreams(this.pool, only!.request).then(only!.resolve, (error: unknown) =>
+      await appendToStreams(this.pool, only!.request).then((outcome) => this.resolve(only!, outcome), (error: unknown) =>
         isDatabaseUnavailable(error) ? this.resolveAmbiguous(only!, error) : only!.reject(error),
       );
       return;
     }
     try {
       const results = await appendBatch(this.pool, batch.map((p) => p.request));
+      const last = lastPositionOf(results.filter((r): r is AppendOutcome => !(r instanceof Error)));
+      if (last !== undefined) this.onCommitted(last);
       results.forEach((result, i) => (result instanceof Error ? batch[i]!.reject(result) : batch[i]!.resolve(result)));
     } catch (error) {
       // The connection was lost: the batch may have committed before the answer was lost.
@@ -103,8 +115,15 @@ export class GroupCommitter {
       }
       // The whole batch rolled back (for example a command id raced in from another process):
       // nothing was written, so each command runs again on its own and gets its own answer.
-      await Promise.all(batch.map((p) => appendToStreams(this.pool, p.request).then(p.resolve, p.reject)));
+      await Promise.all(batch.map((p) => appendToStreams(this.pool, p.request).then((outcome) => this.resolve(p, outcome), p.reject)));
     }
+  }
+
+  /** Answers one append that was its own statement (and its own commit notification). */
+  private resolve(pending: Pending, outcome: AppendOutcome): void {
+    const last = lastPositionOf([outcome]);
+    if (last !== undefined) this.onCommitted(last);
+    pending.resolve(outcome);
   }
 
   /**
@@ -120,7 +139,8 @@ export class GroupCommitter {
   private async resolveAmbiguous(pending: Pending, lost: unknown): Promise<void> {
     if (!pending.request.idempotency || lost instanceof DatabaseGateClosedError) return pending.reject(lost);
     try {
-      pending.resolve(
+      this.resolve(
+        pending,
         await retry(() => appendToStreams(this.pool, pending.request), {
           attempts: AMBIGUOUS_RECHECK_PAUSES_MS.length + 1,
           // The heartbeat saying the database is away (the gate) ends it: waiting would only delay the answer.
@@ -132,4 +152,17 @@ export class GroupCommitter {
       pending.reject(isDatabaseUnavailable(error) ? lost : error);
     }
   }
+}
+
+/** The position a batch's commit notification carries: its last event's (none when it wrote nothing). */
+function lastPositionOf(outcomes: AppendOutcome[]): bigint | undefined {
+  let last: bigint | undefined;
+  for (const outcome of outcomes) {
+    if (outcome.duplicate) continue;
+    for (const event of outcome.events) {
+      const position = BigInt(event.position);
+      if (last === undefined || position > last) last = position;
+    }
+  }
+  return last;
 }

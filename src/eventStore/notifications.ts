@@ -19,6 +19,12 @@ export class CommitNotifier {
   private listenedBefore = false;
   /** The highest position announced so far. */
   latest = 0n;
+  private listeningNow = false;
+
+  /** Whether LISTEN is in place now: while it is not, commits go unheard. */
+  get listening(): boolean {
+    return this.listeningNow && !this.stopped;
+  }
 
   constructor(
     private readonly connectionString: string,
@@ -36,7 +42,11 @@ export class CommitNotifier {
       else this.announceProjection(message.payload ?? '');
     });
     // Only the current connection may trigger a reconnect; a dead one's late events are ignored.
-    const lost = () => this.client === client && this.scheduleReconnect();
+    const lost = () => {
+      if (this.client !== client) return;
+      this.listeningNow = false;
+      this.scheduleReconnect();
+    };
     client.on('error', (error) => {
       this.onError(error);
       lost();
@@ -51,6 +61,7 @@ export class CommitNotifier {
       await client.end().catch(() => {});
       throw error;
     }
+    this.listeningNow = true;
     // Anything committed while we were not listening is announced by the next append or a poll;
     // wake waiters anyway so they re-check the database.
     this.emitter.emit('wake');
@@ -101,6 +112,7 @@ export class CommitNotifier {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.listeningNow = false;
     clearTimeout(this.reconnectTimer);
     this.emitter.emit('wake');
     const client = this.client;

@@ -8,6 +8,11 @@ export interface CachedState {
   state: unknown;
   /** The version of the stored snapshot as last known (when the next one is due). */
   snapshotVersion: number;
+  /**
+   * The event store's trust mark taken before this state was read or appended: while the store
+   * still trusts it, no other writer has committed since and the state is the stream's current one.
+   */
+  trust?: number;
 }
 
 /**
@@ -29,6 +34,11 @@ export class StateCache {
   get(streamId: string, schemaVersion: number): CachedState | undefined {
     const entry = this.entries?.get(streamId);
     return entry?.schemaVersion === schemaVersion ? entry : undefined;
+  }
+
+  /** Forgets a stream's state (a conflict showed it is not the current one). */
+  delete(streamId: string): void {
+    this.entries?.delete(streamId);
   }
 
   /** Keeps `entry` unless a newer version of the stream is already kept. */

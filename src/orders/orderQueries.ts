@@ -10,6 +10,7 @@ import { readDbOf, readPositionReached, waitForReadPosition } from '../graphql/r
 import { keysetConnection } from '../graphql/cursors.js';
 import { canSeeOrder } from './orderCommands.js';
 import { orderAggregate, orderStreamId } from './orderDecider.js';
+import { readOrderView } from './orderCache.js';
 import { countOrders, customerNames, findOrder, orderCursorKey, pageOfOrders, type OrderFilter } from './orderReads.js';
 import { OrderConnection, OrderStatusEnum, OrderType } from './orderTypes.js';
 import { orderViewFromState, type OrderView } from './orderView.js';
@@ -119,7 +120,10 @@ function orderAsItWas(ctx: GraphQLContext, streamId: string, version: number | u
 /** The order if the caller may see it; null for a missing order and for someone else's alike. */
 async function visibleOrder(ctx: GraphQLContext, id: string): Promise<OrderView | null> {
   const actor = requireUser(ctx.auth);
-  const order = await findOrder(readDbOf(ctx), id);
+  // The view may come from this process's cache; whether this caller may see it is decided here,
+  // every time. The cache is invalidated by the primary's projection progress, so with read
+  // replicas the read goes where the replica routing sends it instead.
+  const order = ctx.config.readDatabaseUrls.length > 0 ? await findOrder(readDbOf(ctx), id) : await readOrderView(ctx, id);
   return order && canSeeOrder(actor, order) ? order : null;
 }
 

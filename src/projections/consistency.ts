@@ -29,6 +29,8 @@ interface Waiter {
 export class ReadModelConsistency {
   private readonly known = new Map<string, bigint>();
   private readonly waiters = new Set<Waiter>();
+  private readonly progressListeners = new Set<(name: string, position: bigint) => void>();
+  private readonly reconnectListeners = new Set<() => void>();
   private refreshing?: Promise<void>;
   private refreshTimer?: NodeJS.Timeout;
   private lastRefreshAt = 0;
@@ -47,9 +49,31 @@ export class ReadModelConsistency {
     source.onProjectionProgress((name, position) => this.record(name, position));
     // Signals were missed while it was away: the next refresh may not wait for the interval.
     source.onReconnect?.(() => {
+      for (const listener of this.reconnectListeners) listener();
       this.lastRefreshAt = 0;
       if (this.waiters.size > 0) this.scheduleRefresh();
     });
+  }
+
+  /** The furthest position `name` is known to have applied (-1 before anything is heard of it). */
+  positionOf(name: string): bigint {
+    return this.known.get(name) ?? -1n;
+  }
+
+  /**
+   * Calls `listener` each time this process learns that a projection moved on, from whichever
+   * source heard it first (once per move, never backwards): for caches of read rows that must
+   * forget what a batch changed.
+   */
+  onProgress(listener: (name: string, position: bigint) => void): () => void {
+    this.progressListeners.add(listener);
+    return () => this.progressListeners.delete(listener);
+  }
+
+  /** Calls `listener` when a progress source reconnects: progress signals may have been missed. */
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
   }
 
   /** Whether every projection in `names` is known to have applied everything up to `position`. */
@@ -149,6 +173,7 @@ export class ReadModelConsistency {
   private record(name: string, position: bigint): void {
     if (position <= (this.known.get(name) ?? -1n)) return;
     this.known.set(name, position);
+    for (const listener of this.progressListeners) listener(name, position);
     for (const waiter of this.waiters) if (this.reached(waiter.names, waiter.position)) waiter.resolve();
   }
 }
