@@ -23,9 +23,9 @@ const SEARCH = `query($q: String!, $first: Int, $after: String, $p: String) {
 /** A word no other test uses (letters and hex digits: one token for the search). */
 const word = (prefix: string) => `${prefix}${randomUUID().slice(0, 8)}`;
 
-async function customer(name: string): Promise<{ id: string; client: ApiClient }> {
+async function customer(name: string): Promise<{ id: string; client: ApiClient; position: string }> {
   const registered = await command(apiClient(server), 'registerCustomer', { name, email: `${unique('searcher')}@example.com` });
-  return { id: registered.customer.id, client: apiClient(server, registered.token) };
+  return { id: registered.customer.id, client: apiClient(server, registered.token), position: registered.position };
 }
 
 /** An order of `customerId` with one line of a new product; returns the order id and the last position. */
@@ -124,6 +124,8 @@ describe('Order.customerName', () => {
   it("shows the customer's name on an order from a command, from order(id) and from orders", async () => {
     const name = `Edsger ${word('Dijkstra')}`;
     const buyer = await customer(name);
+    // A command's answer takes the name from the orders read model: once it has seen the registration.
+    await buyer.client.run('query($p: String) { orders(first: 1, consistentWith: $p) { totalCount } }', { p: buyer.position });
     const orderId = newOrderId();
     const created = await buyer.client.run(
       'mutation($i: CreateOrderInput!) { createOrder(input: $i) { ... on CreateOrderSuccess { position order { customerName } } } }',

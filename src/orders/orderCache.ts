@@ -9,8 +9,8 @@ const ORDERS = 'orders';
 
 /**
  * A safety net, not the way entries normally go: anything that changes order rows without a new
- * order event after the entry was read (a rebuild of the projection for a new version of its
- * logic) shows within this long.
+ * order event after the entry was read, and without a new projection version (which clears the
+ * cache), shows within this long.
  */
 const MAX_AGE_MS = 10_000;
 
@@ -49,6 +49,12 @@ export class OrderViewCache {
   private readonly flights = new Map<string, Set<Flight>>();
   /** Every batch of the orders projection up to here has had its changed orders forgotten. */
   private invalidatedThrough: bigint;
+  /**
+   * The orders projection's version the entries were read at. A rebuild for a new version swaps
+   * in new tables without new order events, so a change of version forgets everything; until the
+   * version is known nothing is kept.
+   */
+  private version?: number;
   private work: Promise<void> = Promise.resolve();
 
   constructor(
@@ -60,6 +66,7 @@ export class OrderViewCache {
     this.entries = new LRUCache({ max: maxEntries, ttl: MAX_AGE_MS, ttlAutopurge: false });
     // Empty now, so nothing heard before needs forgetting.
     this.invalidatedThrough = consistency.positionOf(ORDERS);
+    this.work = this.invalidateThrough(this.invalidatedThrough);
     consistency.onProgress((name, position) => {
       if (name === ORDERS) this.work = this.work.then(() => this.invalidateThrough(position));
     });
@@ -69,6 +76,8 @@ export class OrderViewCache {
 
   /** The order as the read tables have it (null when there is none). */
   async read(orderId: string): Promise<OrderView | null> {
+    // The first reads wait for the projection's version to be known (one query, once).
+    if (this.version === undefined) await this.work;
     const entry = this.entries.get(orderId);
     if (entry && this.invalidatedThrough >= this.consistency.positionOf(ORDERS)) return entry.view;
     return this.readThrough(orderId);
@@ -91,6 +100,7 @@ export class OrderViewCache {
       flights.delete(flight);
       if (flights.size === 0) this.flights.delete(orderId);
     }
+    if (this.version === undefined) return view;
     if (view) deepFreeze(view);
     const position = positionOf(view);
     for (const other of flights) if (other.newestSeen < position) other.newestSeen = position;
@@ -104,26 +114,30 @@ export class OrderViewCache {
     return view;
   }
 
-  /** Forgets the orders changed by the batches up to `position`. */
+  /**
+   * Forgets the orders changed by the batches up to `position`, or everything when the projection's
+   * version changed (one round trip for both).
+   */
   private async invalidateThrough(position: bigint): Promise<void> {
     const from = this.invalidatedThrough;
-    if (position <= from) return;
-    if (this.entries.size === 0 && this.flights.size === 0) {
-      this.invalidatedThrough = position;
-      return;
-    }
+    const upTo = position > from ? position : from;
     try {
-      const { rows } = await this.db.pool.query<{ order_id: string }>({
+      const { rows } = await this.db.pool.query<{ version: number | null; changed: string[] }>({
         name: 'order-cache-changed',
-        text: 'SELECT DISTINCT order_id FROM order_history WHERE position > $1 AND position <= $2',
-        values: [from.toString(), position.toString()],
+        text: `SELECT (SELECT version FROM projection_checkpoints WHERE name = $3) AS version,
+                      ARRAY(SELECT DISTINCT order_id FROM order_history WHERE position > $1 AND position <= $2) AS changed`,
+        values: [from.toString(), upTo.toString(), ORDERS],
       });
-      for (const { order_id } of rows) this.forget(order_id);
+      const { version, changed } = rows[0]!;
+      if (version !== this.version) this.clear();
+      else for (const orderId of changed) this.forget(orderId);
+      this.version = version ?? undefined;
     } catch (err) {
       this.logger.warn({ err }, 'order cache could not read what a batch changed; forgetting every order');
       this.clear();
+      this.version = undefined;
     }
-    this.invalidatedThrough = position;
+    this.invalidatedThrough = upTo;
   }
 
   private forget(orderId: string): void {

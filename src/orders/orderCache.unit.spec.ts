@@ -18,6 +18,7 @@ function fakeReadSide(maxEntries = 100) {
   const orders = new Map<string, StoredOrder>();
   const history: { position: bigint; orderId: string }[] = [];
   const held: (() => void)[] = [];
+  let projectionVersion = 1;
   let holding = false;
   let orderReads = 0;
   const pool = {
@@ -38,8 +39,8 @@ function fakeReadSide(maxEntries = 100) {
         };
       }
       if (config.name === 'order-cache-changed') {
-        const [after, upTo] = config.values.map(BigInt) as [bigint, bigint];
-        return { rows: [...new Set(history.filter((h) => h.position > after && h.position <= upTo).map((h) => h.orderId))].map((order_id) => ({ order_id })) };
+        const [after, upTo] = config.values.slice(0, 2).map(BigInt) as [bigint, bigint];
+        return { rows: [{ version: projectionVersion, changed: [...new Set(history.filter((h) => h.position > after && h.position <= upTo).map((h) => h.orderId))] }] };
       }
       throw new Error(`unexpected query ${config.name}`);
     },
@@ -59,6 +60,12 @@ function fakeReadSide(maxEntries = 100) {
     consistency,
     get orderReads() {
       return orderReads;
+    },
+    /** A rebuild for a new version swapped in tables where `orderId` changed, with no new event. */
+    rebuild(orderId: string): void {
+      projectionVersion++;
+      const stored = orders.get(orderId)!;
+      orders.set(orderId, { ...stored, version: stored.version + 100 });
     },
     /** An order event committed by the projection (rows and history), not yet announced. */
     change(orderId: string): bigint {
@@ -165,6 +172,17 @@ describe('the order view cache', () => {
     side.change('o-1'); // its announcement is lost with the connection
     side.reconnect();
     expect((await side.cache.read('o-1'))?.version).toBe(2);
+  });
+
+  it('forgets everything when the orders projection has a new version (a rebuild swapped its tables without new events)', async () => {
+    const side = fakeReadSide();
+    side.announce(side.change('o-1'));
+    await settle();
+    expect((await side.cache.read('o-1'))?.version).toBe(1);
+    side.rebuild('o-1');
+    side.announce(side.change('o-2')); // the swap is announced as progress
+    await settle();
+    expect((await side.cache.read('o-1'))?.version).toBe(101);
   });
 
   it('shares its views read-only: a caller cannot change what the next one gets', async () => {
