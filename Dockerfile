@@ -7,7 +7,7 @@
 # what an end-to-end test runs) and is kept deliberately plain; see README "Running in production".
 #
 #   docker build -t ordersource .
-#   docker run -p 4000:4000 -e DATABASE_URL=postgres://user:pass@db:5432/orders -e JWT_SECRET=... ordersource
+#   docker run -p 4000:4000 -e DATABASE_URL=postgres://user:pass@db:5432/orders -e JWT_SECRET=... -e DATA_KEY_SECRET=... ordersource
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 

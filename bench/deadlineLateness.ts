@@ -34,7 +34,7 @@ globalThis.Date = class extends RealDate {
 const server = await startBenchServer();
 const url = await createMigratedDatabase(server, `ordersource_deadlines_${Date.now()}`);
 const db = connectDatabase(url, { poolSize: 20 });
-const configWith = (timeoutSeconds: number) => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), PAYMENT_TIMEOUT_SECONDS: String(timeoutSeconds) });
+const configWith = (timeoutSeconds: number) => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATA_KEY_SECRET: 'y'.repeat(32), PAYMENT_TIMEOUT_SECONDS: String(timeoutSeconds) });
 const writer = createServices({ config: configWith(3600), logger: createLogger('warn'), db, features: FEATURES });
 await writer.eventStore.start();
 const staff = { actor: { kind: 'user', sub: 'bench', role: 'staff' } } as const;

@@ -6,6 +6,7 @@ import { benchOptions, formatRate, median } from './lib/measure.js';
 import { startBenchProcess, type BenchProcess } from './lib/processes.js';
 
 const JWT_SECRET = 'benchmark-secret-benchmark-secret-0123456789';
+const DATA_KEY_SECRET = 'benchmark-data-key-secret-0123456789-abcdef';
 const SKU = 'FANOUT-1';
 const INITIAL_STOCK = 1_000;
 const SUBSCRIPTION = `subscription { inventoryChanged(sku: "${SKU}") { sku onHand reserved available } }`;
@@ -345,7 +346,7 @@ export async function runFanoutBench(): Promise<string[]> {
   const processes: BenchProcess[] = [];
   try {
     const databaseUrl = await createMigratedDatabase(server, 'bench_fanout');
-    const oursProcess = await startBenchProcess('src/main.ts', { DATABASE_URL: databaseUrl, JWT_SECRET, LOG_LEVEL: 'info', NODE_ENV: 'production' }, 'Ordersource is listening', 0);
+    const oursProcess = await startBenchProcess('src/main.ts', { DATABASE_URL: databaseUrl, JWT_SECRET, DATA_KEY_SECRET, LOG_LEVEL: 'info', NODE_ENV: 'production' }, 'Ordersource is listening', 0);
     processes.push(oursProcess);
     const bareProcess = await startBenchProcess('bench/baseline/bareWsBroadcast.ts', { BARE_SKU: SKU, BARE_ON_HAND: String(INITIAL_STOCK) }, 'Bare ws broadcast is listening', 0);
     processes.push(bareProcess);

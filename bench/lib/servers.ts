@@ -2,6 +2,8 @@ import { signAccessToken } from '../../src/auth/tokens.js';
 import { startBenchProcess, type BenchProcess } from './processes.js';
 
 export const JWT_SECRET = 'benchmark-secret-benchmark-secret-0123456789';
+/** Production needs its own key for personal data, as it needs a JWT secret. */
+export const DATA_KEY_SECRET = 'benchmark-data-key-secret-0123456789-abcdef';
 
 /**
  * Starts our server (`src/main.ts`) on `databaseUrl`. The per-identity mutation rate limit is off:
@@ -11,6 +13,7 @@ export function startOurServer(databaseUrl: string, options: { runProjections?: 
   const env = {
     DATABASE_URL: databaseUrl,
     JWT_SECRET,
+    DATA_KEY_SECRET,
     LOG_LEVEL: 'info',
     NODE_ENV: 'production',
     RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
