@@ -5,7 +5,15 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
-const FEATURES = ['./src/orders', './src/products', './src/customers', './src/analytics', './src/search', './src/system', './src/features.ts'];
+const FEATURES = [
+  './src/orders',
+  './src/products',
+  './src/customers',
+  './src/analytics',
+  './src/search',
+  './src/system',
+  './src/features.ts',
+];
 const GENERIC = ['eventStore', 'projections', 'live', 'commands', 'graphql', 'db'];
 
 export default tseslint.config(
@@ -19,7 +27,10 @@ export default tseslint.config(
     rules: {
       // It flags a loop's "the last assignment wins" as useless.
       'no-useless-assignment': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       // A generic module that imports a feature is how cycles between folders start: features
       // register themselves with the generic parts (see src/feature.ts), never the other way round.
       'import-x/no-restricted-paths': [

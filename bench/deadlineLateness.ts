@@ -34,12 +34,19 @@ globalThis.Date = class extends RealDate {
 const server = await startBenchServer();
 const url = await createMigratedDatabase(server, `ordersource_deadlines_${Date.now()}`);
 const db = connectDatabase(url, { poolSize: 20 });
-const configWith = (timeoutSeconds: number) => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATA_KEY_SECRET: 'y'.repeat(32), PAYMENT_TIMEOUT_SECONDS: String(timeoutSeconds) });
+const configWith = (timeoutSeconds: number) =>
+  loadConfig({
+    NODE_ENV: 'production',
+    JWT_SECRET: 'x'.repeat(32),
+    DATA_KEY_SECRET: 'y'.repeat(32),
+    PAYMENT_TIMEOUT_SECONDS: String(timeoutSeconds),
+  });
 const writer = createServices({ config: configWith(3600), logger: createLogger('warn'), db, features: FEATURES });
 await writer.eventStore.start();
 const staff = { actor: { kind: 'user', sub: 'bench', role: 'staff' } } as const;
 let seq = 0;
-const run = (definition: CommandDefinition<any, any>, input: Record<string, unknown>) => runCommand(definition, input, { auth: staff, services: writer, requestId: `r${++seq}` });
+const run = (definition: CommandDefinition<any, any>, input: Record<string, unknown>) =>
+  runCommand(definition, input, { auth: staff, services: writer, requestId: `r${++seq}` });
 
 console.log(`submitting ${count} orders…`);
 // Orders spread over 50 products, as in a shop: one hot product would make every expiry (and
@@ -78,7 +85,9 @@ for (;;) {
 const { rows } = await db.pool.query<{ at: string }>("SELECT metadata->>'occurredAt' AS at FROM events WHERE type = 'OrderExpired'");
 const lateness = rows.map((r) => Date.parse(r.at) - dueAt).sort((a, b) => a - b);
 const pct = (p: number) => lateness[Math.min(lateness.length - 1, Math.ceil((p / 100) * lateness.length) - 1)]!;
-console.log(`${count} deadlines due at once: lateness p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${lateness.at(-1)} ms, min ${lateness[0]} ms`);
+console.log(
+  `${count} deadlines due at once: lateness p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${lateness.at(-1)} ms, min ${lateness[0]} ms`,
+);
 
 await stopServices(services);
 await db.close();

@@ -49,47 +49,82 @@ export async function runEventAppendBench(): Promise<string[]> {
         round++;
         // Each writer appends to its own stream with the version it expects, as a command would.
         const versions = new Map<number, number>();
-        ours.push(batch * (await throughput(async (w) => {
-          const expectedVersion = versions.get(w) ?? 0;
-          await store.append({
-            streams: [{ streamId: `bench-${round}-${w}`, streamType: 'Bench', expectedVersion,
-              events: Array.from({ length: batch }, (_, i) => ({ type: 'ItemAdded', data: { sku: 'SKU-1', quantity: i } })) }],
-            metadata: { actor: 'bench' },
-          });
-          versions.set(w, expectedVersion + batch);
-        }, { concurrency, durationMs })));
+        ours.push(
+          batch *
+            (await throughput(
+              async (w) => {
+                const expectedVersion = versions.get(w) ?? 0;
+                await store.append({
+                  streams: [
+                    {
+                      streamId: `bench-${round}-${w}`,
+                      streamType: 'Bench',
+                      expectedVersion,
+                      events: Array.from({ length: batch }, (_, i) => ({ type: 'ItemAdded', data: { sku: 'SKU-1', quantity: i } })),
+                    },
+                  ],
+                  metadata: { actor: 'bench' },
+                });
+                versions.set(w, expectedVersion + batch);
+              },
+              { concurrency, durationMs },
+            )),
+        );
         const emmettVersions = new Map<number, bigint>();
         TYPE_OIDS.forEach((oid, i) => pg.types.setTypeParser(oid, emmettParsers[i]!));
-        peer.push(batch * (await throughput(async (w) => {
-          const expectedStreamVersion = emmettVersions.get(w) ?? 0n;
-          const result = await emmett.appendToStream(
-            `bench-${round}-${w}`,
-            Array.from({ length: batch }, (_, i) => ({ type: 'ItemAdded', data: { sku: 'SKU-1', quantity: i }, metadata: { actor: 'bench' } })),
-            { expectedStreamVersion: expectedStreamVersion === 0n ? STREAM_DOES_NOT_EXIST : expectedStreamVersion },
-          );
-          emmettVersions.set(w, result.nextExpectedStreamVersion);
-        }, { concurrency, durationMs })));
+        peer.push(
+          batch *
+            (await throughput(
+              async (w) => {
+                const expectedStreamVersion = emmettVersions.get(w) ?? 0n;
+                const result = await emmett.appendToStream(
+                  `bench-${round}-${w}`,
+                  Array.from({ length: batch }, (_, i) => ({
+                    type: 'ItemAdded',
+                    data: { sku: 'SKU-1', quantity: i },
+                    metadata: { actor: 'bench' },
+                  })),
+                  { expectedStreamVersion: expectedStreamVersion === 0n ? STREAM_DOES_NOT_EXIST : expectedStreamVersion },
+                );
+                emmettVersions.set(w, result.nextExpectedStreamVersion);
+              },
+              { concurrency, durationMs },
+            )),
+        );
         TYPE_OIDS.forEach((oid, i) => pg.types.setTypeParser(oid, defaultParsers[i]!));
-        ceiling.push(batch * (await throughput(async (w, i) => {
-          const client = await raw.connect();
-          try {
-            await client.query('BEGIN');
-            const values: string[] = [];
-            const params: unknown[] = [];
-            for (let e = 0; e < batch; e++) {
-              params.push(`raw-${round}-${w}`, i * batch + e + 1, JSON.stringify({ sku: 'SKU-1', quantity: e }));
-              values.push(`($${params.length - 2}, $${params.length - 1}, 'ItemAdded', $${params.length}::jsonb, '{"actor":"bench"}')`);
-            }
-            await client.query(`INSERT INTO raw_events (stream_id, version, type, data, metadata) VALUES ${values.join(',')}`, params);
-            await client.query('COMMIT');
-          } finally {
-            client.release();
-          }
-        }, { concurrency, durationMs })));
+        ceiling.push(
+          batch *
+            (await throughput(
+              async (w, i) => {
+                const client = await raw.connect();
+                try {
+                  await client.query('BEGIN');
+                  const values: string[] = [];
+                  const params: unknown[] = [];
+                  for (let e = 0; e < batch; e++) {
+                    params.push(`raw-${round}-${w}`, i * batch + e + 1, JSON.stringify({ sku: 'SKU-1', quantity: e }));
+                    values.push(
+                      `($${params.length - 2}, $${params.length - 1}, 'ItemAdded', $${params.length}::jsonb, '{"actor":"bench"}')`,
+                    );
+                  }
+                  await client.query(
+                    `INSERT INTO raw_events (stream_id, version, type, data, metadata) VALUES ${values.join(',')}`,
+                    params,
+                  );
+                  await client.query('COMMIT');
+                } finally {
+                  client.release();
+                }
+              },
+              { concurrency, durationMs },
+            )),
+        );
       }
       const [o, e, c] = [median(ours), median(peer), median(ceiling)];
       const goal = o / e >= 1 && o / c >= 0.5 ? 'met' : 'missed';
-      lines.push(`| append ${batch === 1 ? 'single event' : '100-event batch'}, ${concurrency} writer${concurrency > 1 ? 's' : ''} | ${formatRate(o)} events/s | ${formatRate(e)} events/s | ${formatRate(c)} events/s | ${(o / e).toFixed(2)}x | ${(o / c).toFixed(2)}x | ${goal} |`);
+      lines.push(
+        `| append ${batch === 1 ? 'single event' : '100-event batch'}, ${concurrency} writer${concurrency > 1 ? 's' : ''} | ${formatRate(o)} events/s | ${formatRate(e)} events/s | ${formatRate(c)} events/s | ${(o / e).toFixed(2)}x | ${(o / c).toFixed(2)}x | ${goal} |`,
+      );
       console.log(lines.at(-1));
     }
   }

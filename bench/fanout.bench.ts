@@ -148,10 +148,15 @@ type Trigger = () => Promise<number>;
 
 function ours(server: BenchProcess, token: string): Trigger {
   return async () => {
-    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: RESTOCK }) });
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: RESTOCK }),
+    });
     const body = (await response.json()) as { data?: { restockProduct?: { __typename: string; product?: { onHand: number } } } };
     const result = body.data?.restockProduct;
-    if (result?.__typename !== 'RestockProductSuccess' || !result.product) throw new Error(`restockProduct failed: ${JSON.stringify(body)}`);
+    if (result?.__typename !== 'RestockProductSuccess' || !result.product)
+      throw new Error(`restockProduct failed: ${JSON.stringify(body)}`);
     return result.product.onHand;
   };
 }
@@ -225,7 +230,15 @@ async function measureLatency(wsUrl: string, token: string, size: number, trigge
       await new Promise((r) => setTimeout(r, 20));
     }
     latencies.sort((a, b) => a - b);
-    return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? NaN, receipts: latencies.length, missing, early, problems: fleet.problems };
+    return {
+      p50: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
+      max: latencies.at(-1) ?? NaN,
+      receipts: latencies.length,
+      missing,
+      early,
+      problems: fleet.problems,
+    };
   } finally {
     await fleet.close();
   }
@@ -234,7 +247,9 @@ async function measureLatency(wsUrl: string, token: string, size: number, trigge
 /** Busy and total jiffies of core 0 (where both servers are pinned), from /proc/stat; 0/0 elsewhere. */
 function core0Times(): { busy: number; total: number } {
   try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu0 '));
+    const line = readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('cpu0 '));
     const [user, nice, system, idle, iowait, irq, softirq, steal] = line!.trim().split(/\s+/).slice(1, 9).map(Number) as number[];
     const total = user! + nice! + system! + idle! + iowait! + irq! + softirq! + steal!;
     return { busy: total - idle! - iowait!, total };
@@ -278,7 +293,14 @@ interface ThroughputRun {
  * Triggers changes back to back from one HTTP client for `durationMs` and counts the `next`
  * messages every subscriber received meanwhile; then waits (bounded) for the rest to arrive.
  */
-async function measureThroughput(wsUrl: string, token: string, size: number, trigger: Trigger, durationMs: number, drainLimitMs: number): Promise<ThroughputRun> {
+async function measureThroughput(
+  wsUrl: string,
+  token: string,
+  size: number,
+  trigger: Trigger,
+  durationMs: number,
+  drainLimitMs: number,
+): Promise<ThroughputRun> {
   const fleet = await openFleet(wsUrl, token, size);
   try {
     await settleCore0();
@@ -318,7 +340,16 @@ async function measureThroughput(wsUrl: string, token: string, size: number, tri
         stale = staleCount();
       }
     }
-    return { rate, triggers, delivered: fleet.delivered, drainMs: lastChange - stopped, clientCores, serverCoreBusy, stale, problems: fleet.problems };
+    return {
+      rate,
+      triggers,
+      delivered: fleet.delivered,
+      drainMs: lastChange - stopped,
+      clientCores,
+      serverCoreBusy,
+      stale,
+      problems: fleet.problems,
+    };
   } finally {
     await fleet.close();
   }
@@ -346,9 +377,19 @@ export async function runFanoutBench(): Promise<string[]> {
   const processes: BenchProcess[] = [];
   try {
     const databaseUrl = await createMigratedDatabase(server, 'bench_fanout');
-    const oursProcess = await startBenchProcess('src/main.ts', { DATABASE_URL: databaseUrl, JWT_SECRET, DATA_KEY_SECRET, LOG_LEVEL: 'info', NODE_ENV: 'production' }, 'Ordersource is listening', 0);
+    const oursProcess = await startBenchProcess(
+      'src/main.ts',
+      { DATABASE_URL: databaseUrl, JWT_SECRET, DATA_KEY_SECRET, LOG_LEVEL: 'info', NODE_ENV: 'production' },
+      'Ordersource is listening',
+      0,
+    );
     processes.push(oursProcess);
-    const bareProcess = await startBenchProcess('bench/baseline/bareWsBroadcast.ts', { BARE_SKU: SKU, BARE_ON_HAND: String(INITIAL_STOCK) }, 'Bare ws broadcast is listening', 0);
+    const bareProcess = await startBenchProcess(
+      'bench/baseline/bareWsBroadcast.ts',
+      { BARE_SKU: SKU, BARE_ON_HAND: String(INITIAL_STOCK) },
+      'Bare ws broadcast is listening',
+      0,
+    );
     processes.push(bareProcess);
     const token = await signAccessToken({ sub: 'bench', role: 'staff' }, { secret: JWT_SECRET, isDevelopmentSecret: false });
     const oursWs = oursProcess.url.replace(/^http/, 'ws');
@@ -357,10 +398,13 @@ export async function runFanoutBench(): Promise<string[]> {
     const seeded = await fetch(oursProcess.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: `mutation { addProduct(input: {sku: "${SKU}", name: "Fan-out", priceCents: 100, initialStock: ${INITIAL_STOCK}}) { __typename } }` }),
+      body: JSON.stringify({
+        query: `mutation { addProduct(input: {sku: "${SKU}", name: "Fan-out", priceCents: 100, initialStock: ${INITIAL_STOCK}}) { __typename } }`,
+      }),
     });
     const seededBody = (await seeded.json()) as { data?: { addProduct?: { __typename: string } } };
-    if (seededBody.data?.addProduct?.__typename !== 'AddProductSuccess') throw new Error(`addProduct failed: ${JSON.stringify(seededBody)}`);
+    if (seededBody.data?.addProduct?.__typename !== 'AddProductSuccess')
+      throw new Error(`addProduct failed: ${JSON.stringify(seededBody)}`);
     // The product must be in the read table before anyone subscribes (the first payload is read from it).
     for (let i = 0; i < 100; i++) {
       const probe = await fetch(oursProcess.url, {
@@ -380,7 +424,8 @@ export async function runFanoutBench(): Promise<string[]> {
     const problemsOf = (what: string, problems: string[]) => {
       if (problems.length) note(`- ${what}: ${problems.length} problem(s), first: ${problems[0]}`);
     };
-    const latencyText = (r: LatencyRun) => `p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)} over ${n(r.receipts)} receipts (${r.missing} missing, ${r.early} before the response)`;
+    const latencyText = (r: LatencyRun) =>
+      `p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, max ${ms(r.max)} over ${n(r.receipts)} receipts (${r.missing} missing, ${r.early} before the response)`;
     const throughputText = (r: ThroughputRun, triggers: string) =>
       `${formatRate(r.rate)} msgs/s from ${n(r.triggers)} ${triggers}; ${n(r.delivered)} of ${n(r.triggers * throughputSubscribers)} possible messages delivered, ` +
       `the last ${ms(r.drainMs)} after the last trigger; ${r.stale} subscribers without the final state; core 0 ${pct(r.serverCoreBusy)} busy, subscribers' process ${pct(r.clientCores)} of a core`;
@@ -397,7 +442,9 @@ export async function runFanoutBench(): Promise<string[]> {
       const b = await measureLatency(bareWs, token, latencySubscribers, bare(bareProcess), latencyChanges);
       oursLatency.push(o);
       bareLatency.push(b);
-      console.log(`latency run ${run + 1} (${((performance.now() - started) / 1000).toFixed(1)} s): ours ${latencyText(o)}; bare ${latencyText(b)}`);
+      console.log(
+        `latency run ${run + 1} (${((performance.now() - started) / 1000).toFixed(1)} s): ours ${latencyText(o)}; bare ${latencyText(b)}`,
+      );
       problemsOf(`latency run ${run + 1}, ours`, o.problems);
       problemsOf(`latency run ${run + 1}, bare`, b.problems);
     }
@@ -410,14 +457,20 @@ export async function runFanoutBench(): Promise<string[]> {
       const b = await measureThroughput(bareWs, token, throughputSubscribers, bare(bareProcess), durationMs, drainLimitMs);
       oursThroughput.push(o);
       bareThroughput.push(b);
-      console.log(`throughput run ${run + 1} (${((performance.now() - started) / 1000).toFixed(1)} s): ours ${throughputText(o, 'mutations')}; bare ${throughputText(b, 'broadcasts')}`);
+      console.log(
+        `throughput run ${run + 1} (${((performance.now() - started) / 1000).toFixed(1)} s): ours ${throughputText(o, 'mutations')}; bare ${throughputText(b, 'broadcasts')}`,
+      );
       problemsOf(`throughput run ${run + 1}, ours`, o.problems);
       problemsOf(`throughput run ${run + 1}, bare`, b.problems);
     }
 
     const byRate = (runs: ThroughputRun[]) => [...runs].sort((a, b) => a.rate - b.rate)[Math.floor(runs.length / 2)]!;
-    note(`- ${n(latencySubscribers)} subscribers, ${latencyChanges} changes a run; median run by p99, ours: ${latencyText([...oursLatency].sort((a, b) => a.p99 - b.p99)[Math.floor(runs / 2)]!)}; bare: ${latencyText([...bareLatency].sort((a, b) => a.p99 - b.p99)[Math.floor(runs / 2)]!)}.`);
-    note(`- ${n(throughputSubscribers)} subscribers, median run, ours: ${throughputText(byRate(oursThroughput), 'restock mutations')}; bare: ${throughputText(byRate(bareThroughput), 'broadcasts')}.`);
+    note(
+      `- ${n(latencySubscribers)} subscribers, ${latencyChanges} changes a run; median run by p99, ours: ${latencyText([...oursLatency].sort((a, b) => a.p99 - b.p99)[Math.floor(runs / 2)]!)}; bare: ${latencyText([...bareLatency].sort((a, b) => a.p99 - b.p99)[Math.floor(runs / 2)]!)}.`,
+    );
+    note(
+      `- ${n(throughputSubscribers)} subscribers, median run, ours: ${throughputText(byRate(oursThroughput), 'restock mutations')}; bare: ${throughputText(byRate(bareThroughput), 'broadcasts')}.`,
+    );
     const lo50 = median(oursLatency.map((r) => r.p50));
     const lb50 = median(bareLatency.map((r) => r.p50));
     const lo99 = median(oursLatency.map((r) => r.p99));

@@ -41,7 +41,15 @@ export async function runMutationBench(): Promise<string[]> {
   const ours = [
     { name: 'projections in process', runProjections: true, database: 'bench_mutation_ours' },
     { name: 'RUN_PROJECTIONS=false', runProjections: false, database: 'bench_mutation_serving' },
-  ].map((o) => ({ ...o, url: '', process: undefined as unknown as BenchProcess, customerId: '', rates: [] as number[], serverCores: [] as number[], postgresCores: [] as number[] }));
+  ].map((o) => ({
+    ...o,
+    url: '',
+    process: undefined as unknown as BenchProcess,
+    customerId: '',
+    rates: [] as number[],
+    serverCores: [] as number[],
+    postgresCores: [] as number[],
+  }));
   const plainRates: number[] = [];
   const plainCores: { server: number[]; postgres: number[] } = { server: [], postgres: [] };
   try {
@@ -60,7 +68,12 @@ export async function runMutationBench(): Promise<string[]> {
         await createOrders(o.process.url, token, o.customerId, orderIds);
         const before = await count(o.url, ITEMS_ADDED);
         const { result, cores } = await coresUsed([[o.process.pid], benchPostmasters()], () =>
-          runLoad(load, { targets: [{ url: o.process.url, bodies: bodies.ours }], headers: authHeaders(token), connections: CONNECTIONS, durationMs }),
+          runLoad(load, {
+            targets: [{ url: o.process.url, bodies: bodies.ours }],
+            headers: authHeaders(token),
+            connections: CONNECTIONS,
+            durationMs,
+          }),
         );
         o.rates.push(((await count(o.url, ITEMS_ADDED)) - before) / result.seconds);
         o.serverCores.push(cores[0]!);
@@ -68,7 +81,12 @@ export async function runMutationBench(): Promise<string[]> {
       }
       const before = await count(plainUrl, PLAIN_ITEMS);
       const { result, cores } = await coresUsed([[plain.pid], benchPostmasters()], () =>
-        runLoad(load, { targets: [{ url: plain.url, bodies: bodies.plain }], headers: authHeaders(token), connections: CONNECTIONS, durationMs }),
+        runLoad(load, {
+          targets: [{ url: plain.url, bodies: bodies.plain }],
+          headers: authHeaders(token),
+          connections: CONNECTIONS,
+          durationMs,
+        }),
       );
       plainRates.push(((await count(plainUrl, PLAIN_ITEMS)) - before) / result.seconds);
       plainCores.server.push(cores[0]!);
@@ -88,5 +106,9 @@ export async function runMutationBench(): Promise<string[]> {
     return `| addItem over HTTP, ${CONNECTIONS} connections, ${o.name} | ${formatRate(rate)} mutations/s | ${formatRate(p)} mutations/s | ${(rate / p).toFixed(2)}x | ${rate / p >= 0.6 ? 'met' : 'missed'} | ${cores} |`;
   });
   lines.forEach((l) => console.log(l));
-  return ['| scenario | ours | plain Yoga + pg | ours / plain | goal (>= 0.6x) | CPU ms per mutation, ours / plain |', '|---|---|---|---|---|---|', ...lines];
+  return [
+    '| scenario | ours | plain Yoga + pg | ours / plain | goal (>= 0.6x) | CPU ms per mutation, ours / plain |',
+    '|---|---|---|---|---|---|',
+    ...lines,
+  ];
 }

@@ -13,18 +13,25 @@ const EVENTS_PER_ORDER = 10;
 
 /** An order's life in 10 events: created, 6 items, submitted, paid, shipped. */
 function orderLife(orderId: string, occurredAt: string): AppendRequest {
-  const items = Array.from({ length: 6 }, (_, i) => ({ type: 'ItemAdded', data: { sku: `SKU-${i}`, name: `Item ${i}`, quantity: i + 1, unitPriceCents: 150 * (i + 1) } }));
+  const items = Array.from({ length: 6 }, (_, i) => ({
+    type: 'ItemAdded',
+    data: { sku: `SKU-${i}`, name: `Item ${i}`, quantity: i + 1, unitPriceCents: 150 * (i + 1) },
+  }));
   return {
-    streams: [{
-      streamId: `Order-${orderId}`, streamType: 'Order', expectedVersion: 0,
-      events: [
-        { type: 'OrderCreated', data: { orderId, customerId: `customer-${orderId.length % 97}` } },
-        ...items,
-        { type: 'OrderSubmitted', data: { totalCents: 0, lines: [] } },
-        { type: 'PaymentRecorded', data: { amountCents: 1, paymentRef: `pay-${orderId}` } },
-        { type: 'OrderShipped', data: { carrier: 'DHL', trackingNumber: `T-${orderId}` } },
-      ],
-    }],
+    streams: [
+      {
+        streamId: `Order-${orderId}`,
+        streamType: 'Order',
+        expectedVersion: 0,
+        events: [
+          { type: 'OrderCreated', data: { orderId, customerId: `customer-${orderId.length % 97}` } },
+          ...items,
+          { type: 'OrderSubmitted', data: { totalCents: 0, lines: [] } },
+          { type: 'PaymentRecorded', data: { amountCents: 1, paymentRef: `pay-${orderId}` } },
+          { type: 'OrderShipped', data: { carrier: 'DHL', trackingNumber: `T-${orderId}` } },
+        ],
+      },
+    ],
     metadata: { actor: 'bench', occurredAt },
   };
 }
@@ -55,7 +62,9 @@ async function catchUp(db: Database, eventStore: EventStore, head: bigint): Prom
 
 /** The ceiling: one INSERT ... SELECT that builds the order summary table straight from the log. */
 async function ceiling(db: Database): Promise<number> {
-  await db.pool.query('DROP TABLE IF EXISTS ceiling_order_summaries; CREATE TABLE ceiling_order_summaries (LIKE order_summaries INCLUDING ALL)');
+  await db.pool.query(
+    'DROP TABLE IF EXISTS ceiling_order_summaries; CREATE TABLE ceiling_order_summaries (LIKE order_summaries INCLUDING ALL)',
+  );
   const started = performance.now();
   await db.pool.query(`
     INSERT INTO ceiling_order_summaries (order_id, customer_id, status, total_cents, item_count, version, created_at, updated_at, last_position)

@@ -29,29 +29,53 @@ export async function runQueryBench(): Promise<string[]> {
     const ours = await startOurServer(url, { cpu: 0 });
     processes.push(ours);
     const customerId = await seedCatalog(ours.url, token, SKUS[0]!);
-    for (const sku of SKUS.slice(1)) await post(ours.url, token, `mutation { addProduct(input: {sku: "${sku}", name: "Bench", priceCents: 250, initialStock: 1}) { __typename } }`);
+    for (const sku of SKUS.slice(1))
+      await post(
+        ours.url,
+        token,
+        `mutation { addProduct(input: {sku: "${sku}", name: "Bench", priceCents: 250, initialStock: 1}) { __typename } }`,
+      );
     const orderIds = Array.from({ length: ORDERS }, (_, i) => `query-${i}`);
     await createOrders(ours.url, token, customerId, orderIds);
     let position = '0';
     for (const orderId of orderIds) {
       for (const sku of SKUS) {
-        const r = await post(ours.url, token, `mutation { addItem(input: {orderId: "${orderId}", sku: "${sku}", quantity: 2}) { ... on CommandSuccess { position } } }`);
+        const r = await post(
+          ours.url,
+          token,
+          `mutation { addItem(input: {orderId: "${orderId}", sku: "${sku}", quantity: 2}) { ... on CommandSuccess { position } } }`,
+        );
         position = r.data.addItem.position as string;
       }
     }
     // Both answer from the read tables: wait until the projection has every line.
-    const probe = await post(ours.url, token, `query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) ${SELECTION} }`, { id: orderIds.at(-1), p: position });
+    const probe = await post(ours.url, token, `query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) ${SELECTION} }`, {
+      id: orderIds.at(-1),
+      p: position,
+    });
     const plain = await startPlainServer(url, 0);
     processes.push(plain);
     const plainProbe = await post(plain.url, token, `query($id: ID!) { order(id: $id) ${SELECTION} }`, { id: orderIds.at(-1) });
     if (JSON.stringify(probe.data.order) !== JSON.stringify(plainProbe.data.order)) {
-      throw new Error(`the two servers answer differently: ${JSON.stringify(probe.data.order)} vs ${JSON.stringify(plainProbe.data.order)}`);
+      throw new Error(
+        `the two servers answer differently: ${JSON.stringify(probe.data.order)} vs ${JSON.stringify(plainProbe.data.order)}`,
+      );
     }
     const bodies = orderIds.map((id) => JSON.stringify({ query: `{ order(id: "${id}") ${SELECTION} }` }));
     for (let run = 0; run < runs; run++) {
-      const o = await runLoad(load, { targets: [{ url: ours.url, bodies }], headers: authHeaders(token), connections: CONNECTIONS, durationMs });
+      const o = await runLoad(load, {
+        targets: [{ url: ours.url, bodies }],
+        headers: authHeaders(token),
+        connections: CONNECTIONS,
+        durationMs,
+      });
       oursRates.push(o.ok / o.seconds);
-      const p = await runLoad(load, { targets: [{ url: plain.url, bodies }], headers: authHeaders(token), connections: CONNECTIONS, durationMs });
+      const p = await runLoad(load, {
+        targets: [{ url: plain.url, bodies }],
+        headers: authHeaders(token),
+        connections: CONNECTIONS,
+        durationMs,
+      });
       plainRates.push(p.ok / p.seconds);
     }
   } finally {

@@ -49,7 +49,10 @@ for (const [name, title, run] of scenarios) {
 await closeBenchServer();
 const header = [
   `Run ${new Date().toISOString()}${quick ? ' (quick)' : ''}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${postgresVersion()};`,
-  `median of ${runs} runs of ${durationMs / 1000} s each (load scenarios); ${((performance.now() - started) / 1000).toFixed(0)} s in all; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
+  `median of ${runs} runs of ${durationMs / 1000} s each (load scenarios); ${((performance.now() - started) / 1000).toFixed(0)} s in all; load average at the end ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}.`,
 ];
 console.log(['', ...header, ...sections].join('\n'));
 process.exit(failed > 0 ? 1 : 0);

@@ -37,7 +37,17 @@ export async function runScaleOutBench(): Promise<string[]> {
   const setups = [
     { name: 'one process', database: 'bench_scale_one', servers: 1 },
     { name: 'two processes', database: 'bench_scale_two', servers: 2 },
-  ].map((s) => ({ ...s, url: '', urls: [] as string[], pids: [] as number[], customerId: '', rates: [] as number[], busy: [] as number[], cappedRates: [] as number[], cappedBusy: [] as number[] }));
+  ].map((s) => ({
+    ...s,
+    url: '',
+    urls: [] as string[],
+    pids: [] as number[],
+    customerId: '',
+    rates: [] as number[],
+    busy: [] as number[],
+    cappedRates: [] as number[],
+    cappedBusy: [] as number[],
+  }));
   let cappable = true;
   try {
     for (const setup of setups) {
@@ -58,7 +68,12 @@ export async function runScaleOutBench(): Promise<string[]> {
       await createOrders(setup.urls[0]!, token, setup.customerId, orderIds);
       const before = await count(setup.url, ITEMS_ADDED);
       const { result, cores } = await machineCoresBusy(() =>
-        runLoad(load, { targets: setup.urls.map((url) => ({ url, bodies })), headers: authHeaders(token), connections: CONNECTIONS, durationMs }),
+        runLoad(load, {
+          targets: setup.urls.map((url) => ({ url, bodies })),
+          headers: authHeaders(token),
+          connections: CONNECTIONS,
+          durationMs,
+        }),
       );
       return { rate: ((await count(setup.url, ITEMS_ADDED)) - before) / result.seconds, cores };
     };
@@ -94,12 +109,31 @@ export async function runScaleOutBench(): Promise<string[]> {
   const line = (label: string, rates: (s: (typeof setups)[number]) => number[], busy: (s: (typeof setups)[number]) => number[]) => {
     const [one, two] = setups.map((s) => median(rates(s))) as [number, number];
     // How much of the machine was busy (anyone's work): with no idle core left, a second process cannot add throughput.
-    const cores = setups.map((s) => median(busy(s)).toFixed(1)).reverse().join(' / ');
+    const cores = setups
+      .map((s) => median(busy(s)).toFixed(1))
+      .reverse()
+      .join(' / ');
     return `| addItem over HTTP, ${CONNECTIONS} connections, ${label}: two processes vs one | ${formatRate(two)} mutations/s | ${formatRate(one)} mutations/s | ${(two / one).toFixed(2)}x | ${cores} of ${os.cpus().length} |`;
   };
-  const lines = [line('as is', (s) => s.rates, (s) => s.busy)];
-  if (cappable) lines.push(line(`each server capped at ${CAPPED_CORES} of a core`, (s) => s.cappedRates, (s) => s.cappedBusy));
-  else lines.push(`| capped comparison skipped: cannot set a CPU quota through cgroups here (needs root and a cgroup cpu controller) | | | | |`);
+  const lines = [
+    line(
+      'as is',
+      (s) => s.rates,
+      (s) => s.busy,
+    ),
+  ];
+  if (cappable)
+    lines.push(
+      line(
+        `each server capped at ${CAPPED_CORES} of a core`,
+        (s) => s.cappedRates,
+        (s) => s.cappedBusy,
+      ),
+    );
+  else
+    lines.push(
+      `| capped comparison skipped: cannot set a CPU quota through cgroups here (needs root and a cgroup cpu controller) | | | | |`,
+    );
   lines.forEach((l) => console.log(l));
   return ['| scenario | two processes | one process | two / one (ideal 2x) | cores busy, two / one |', '|---|---|---|---|---|', ...lines];
 }

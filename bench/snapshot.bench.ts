@@ -16,13 +16,17 @@ async function seedLongOrder(databaseUrl: string, orderId: string, customerId: s
   const all = [
     { type: 'OrderCreated', data: { orderId, customerId } },
     ...Array.from({ length: events - 1 }, (_, i) =>
-      i % 2 === 0 ? { type: 'ItemAdded', data: { sku: SKU, name: 'Bench', quantity: 1, unitPriceCents: 100 } } : { type: 'ItemRemoved', data: { sku: SKU, quantity: 1 } },
+      i % 2 === 0
+        ? { type: 'ItemAdded', data: { sku: SKU, name: 'Bench', quantity: 1, unitPriceCents: 100 } }
+        : { type: 'ItemRemoved', data: { sku: SKU, quantity: 1 } },
     ),
   ];
   try {
     for (let start = 0; start < all.length; start += APPEND_BATCH) {
       await store.append({
-        streams: [{ streamId: `Order-${orderId}`, streamType: 'Order', expectedVersion: start, events: all.slice(start, start + APPEND_BATCH) }],
+        streams: [
+          { streamId: `Order-${orderId}`, streamType: 'Order', expectedVersion: start, events: all.slice(start, start + APPEND_BATCH) },
+        ],
         metadata: { actor: 'staff:bench', occurredAt: new Date().toISOString() },
       });
     }
@@ -61,8 +65,24 @@ export async function runSnapshotBench(): Promise<string[]> {
   const server = await startBenchServer();
   const processes: BenchProcess[] = [];
   const setups = [
-    { name: 'as shipped (state cache + snapshots)', env: {} as Record<string, string>, longId: 'long', url: '', long: [] as number[], fresh: [] as number[], cold: 0 },
-    { name: 'stored snapshot + tail only (STATE_CACHE_STREAMS=0)', env: { STATE_CACHE_STREAMS: '0' }, longId: 'long-uncached', url: '', long: [] as number[], fresh: [] as number[], cold: 0 },
+    {
+      name: 'as shipped (state cache + snapshots)',
+      env: {} as Record<string, string>,
+      longId: 'long',
+      url: '',
+      long: [] as number[],
+      fresh: [] as number[],
+      cold: 0,
+    },
+    {
+      name: 'stored snapshot + tail only (STATE_CACHE_STREAMS=0)',
+      env: { STATE_CACHE_STREAMS: '0' },
+      longId: 'long-uncached',
+      url: '',
+      long: [] as number[],
+      fresh: [] as number[],
+      cold: 0,
+    },
   ];
   const unsnapshotted: number[] = [];
   try {
@@ -112,9 +132,26 @@ export async function runSnapshotBench(): Promise<string[]> {
   const row = (label: string, long: number, fresh: number, goal: boolean) =>
     `| ${label} | ${long.toFixed(1)} ms | ${fresh.toFixed(1)} ms | ${(long / fresh).toFixed(2)}x | ${goal ? (long / fresh <= 1.5 ? 'met' : 'missed') : ''} |`;
   const lines = [
-    ...setups.map((s) => row(`command on a ${LONG_EVENTS.toLocaleString('en')}-event order vs a fresh order, p50, ${s.name}`, median(s.long), median(s.fresh), true)),
-    row('same, with neither (state cache off, snapshot deleted before each command)', median(unsnapshotted), median(setups[1]!.fresh), false),
-    row(`first command on the long order (folds all ${LONG_EVENTS.toLocaleString('en')} events, saves the snapshot)`, setups[1]!.cold, median(setups[1]!.fresh), false),
+    ...setups.map((s) =>
+      row(
+        `command on a ${LONG_EVENTS.toLocaleString('en')}-event order vs a fresh order, p50, ${s.name}`,
+        median(s.long),
+        median(s.fresh),
+        true,
+      ),
+    ),
+    row(
+      'same, with neither (state cache off, snapshot deleted before each command)',
+      median(unsnapshotted),
+      median(setups[1]!.fresh),
+      false,
+    ),
+    row(
+      `first command on the long order (folds all ${LONG_EVENTS.toLocaleString('en')} events, saves the snapshot)`,
+      setups[1]!.cold,
+      median(setups[1]!.fresh),
+      false,
+    ),
   ];
   lines.forEach((line) => console.log(line));
   return ['| scenario | long stream | fresh order | long / fresh | goal (<= 1.5x) |', '|---|---|---|---|---|', ...lines];

@@ -26,7 +26,9 @@ try {
   };
 } catch (error) {
   if (productionInstall && (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-    console.warn('dashboard: not built (development dependencies were omitted); /dashboard will answer 503 until `npm run dashboard:build` runs with them installed.');
+    console.warn(
+      'dashboard: not built (development dependencies were omitted); /dashboard will answer 503 until `npm run dashboard:build` runs with them installed.',
+    );
     process.exit(0);
   }
   throw error;

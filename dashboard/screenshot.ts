@@ -10,7 +10,9 @@ import { loadConfig } from '../src/config.js';
 // `npm start` on an empty database: places a few demo orders over HTTP, opens the dashboard in
 // headless Chromium, moves one order on while the page watches, and saves a screenshot.
 
-const { values } = parseArgs({ options: { url: { type: 'string', default: 'http://127.0.0.1:4000' }, out: { type: 'string', default: 'docs/dashboard.png' } } });
+const { values } = parseArgs({
+  options: { url: { type: 'string', default: 'http://127.0.0.1:4000' }, out: { type: 'string', default: 'docs/dashboard.png' } },
+});
 const graphqlUrl = new URL('/graphql', values.url).href;
 const staffToken = await signAccessToken({ sub: 'alice', role: 'staff' }, loadConfig().jwt);
 
@@ -27,7 +29,11 @@ async function run(token: string | undefined, query: string, input: Record<strin
   return result;
 }
 const command = (token: string | undefined, name: string, input: Record<string, unknown>) =>
-  run(token, `mutation($input: ${name[0]!.toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { ... on Error { code message } ... on CommandSuccess { position } } }`, input);
+  run(
+    token,
+    `mutation($input: ${name[0]!.toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { ... on Error { code message } ... on CommandSuccess { position } } }`,
+    input,
+  );
 
 const products = [
   { sku: 'BOOK-ENGINE', name: 'Notes on the Analytical Engine', priceCents: 2450, initialStock: 40 },
@@ -42,10 +48,14 @@ const people = ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Katherine Johnso
 const journeys = ['DELIVERED', 'SHIPPED', 'CANCELLED', 'PAID', 'SUBMITTED', 'PAID', 'DRAFT'];
 const orders: { orderId: string; token: string; total: number; stage: string }[] = [];
 for (const [i, name] of people.entries()) {
-  const registered = await run(undefined, 'mutation($input: RegisterCustomerInput!) { registerCustomer(input: $input) { ... on RegisterCustomerSuccess { token customer { id } } ... on Error { code message } } }', {
-    name,
-    email: `${name.split(' ')[0]!.toLowerCase()}@example.com`,
-  });
+  const registered = await run(
+    undefined,
+    'mutation($input: RegisterCustomerInput!) { registerCustomer(input: $input) { ... on RegisterCustomerSuccess { token customer { id } } ... on Error { code message } } }',
+    {
+      name,
+      email: `${name.split(' ')[0]!.toLowerCase()}@example.com`,
+    },
+  );
   const orderId = `ord-${1001 + i}`;
   // Staff open the orders: only staff may choose readable order ids (a customer may choose only a UUID).
   await command(staffToken, 'createOrder', { customerId: registered.customer.id, orderId });
@@ -66,8 +76,10 @@ const advance = async (order: (typeof orders)[number], to: string) => {
   }
   for (const step of steps.slice(0, steps.indexOf(to) + 1)) {
     if (step === 'SUBMITTED') await command(order.token, 'submitOrder', { orderId: order.orderId });
-    if (step === 'PAID') await command(staffToken, 'recordPayment', { orderId: order.orderId, amountCents: order.total, paymentRef: `pay-${order.orderId}` });
-    if (step === 'SHIPPED') await command(staffToken, 'shipOrder', { orderId: order.orderId, carrier: 'DHL', trackingNumber: `JD0146${order.orderId.slice(4)}` });
+    if (step === 'PAID')
+      await command(staffToken, 'recordPayment', { orderId: order.orderId, amountCents: order.total, paymentRef: `pay-${order.orderId}` });
+    if (step === 'SHIPPED')
+      await command(staffToken, 'shipOrder', { orderId: order.orderId, carrier: 'DHL', trackingNumber: `JD0146${order.orderId.slice(4)}` });
     if (step === 'DELIVERED') await command(staffToken, 'deliverOrder', { orderId: order.orderId });
   }
 };
@@ -77,7 +89,15 @@ const userDataDir = mkdtempSync(join(tmpdir(), 'ordersource-screenshot-'));
 const browser = await chromium.launchPersistentContext(userDataDir, {
   executablePath: '/usr/bin/chromium',
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
   viewport: { width: 1360, height: 1000 },
   deviceScaleFactor: 1,
 });

@@ -11,12 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  DEFAULT_MIGRATIONS_DIR,
-  MIGRATION_LOCK_CONTENT,
-  MIGRATION_LOCK_FILE,
-  diffMigration,
-} from '../src/db/migrations/migrate.js';
+import { DEFAULT_MIGRATIONS_DIR, MIGRATION_LOCK_CONTENT, MIGRATION_LOCK_FILE, diffMigration } from '../src/db/migrations/migrate.js';
 import { openScratchServer, type ScratchServer } from '../src/db/scratchServer.js';
 
 const SCHEMA_PATH = fileURLToPath(new URL('../prisma/schema.prisma', import.meta.url));

@@ -5,6 +5,10 @@ import { spawnSync } from 'node:child_process';
 const result = spawnSync('prisma', ['generate'], {
   stdio: 'inherit',
   shell: process.platform === 'win32',
-  env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.platform === 'win32' ? 'cmd.exe' : '/bin/true', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+  env: {
+    ...process.env,
+    PRISMA_SCHEMA_ENGINE_BINARY: process.platform === 'win32' ? 'cmd.exe' : '/bin/true',
+    PRISMA_HIDE_UPDATE_MESSAGE: '1',
+  },
 });
 process.exit(result.status ?? 1);

@@ -21,7 +21,10 @@ const logger = createLogger(config.logLevel);
 const storage = await openToolStorage(config, logger);
 const db = connectDatabase(storage.connectionString);
 try {
-  const eventStore = new EventStore(db, undefined, undefined, { upcasters: upcastersOf(FEATURES), readTransforms: readTransformsOf(FEATURES, { db, config, logger }) });
+  const eventStore = new EventStore(db, undefined, undefined, {
+    upcasters: upcastersOf(FEATURES),
+    readTransforms: readTransformsOf(FEATURES, { db, config, logger }),
+  });
   for (const projection of selected) {
     const { events, position, ms } = await rebuildProjection(db.pool, eventStore, projection, { logger });
     logger.info({ projection: projection.name, events, position: position.toString(), ms: Math.round(ms) }, 'projection rebuilt');

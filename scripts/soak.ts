@@ -97,7 +97,10 @@ function startReaders(url: string, token: string, n: number, orderIds: () => rea
   const queries = [
     () => ['query { orders(first: 20) { totalCount edges { node { id status totalCents items { sku quantity } } } } }', {}],
     () => ['query { products(first: 10) { edges { node { sku available reserved } } } }', {}],
-    () => ['query($id: ID!) { order(id: $id) { status totalCents history { type position } } }', { id: orderIds().at(-1 - Math.floor(Math.random() * Math.min(20, orderIds().length))) }],
+    () => [
+      'query($id: ID!) { order(id: $id) { status totalCents history { type position } } }',
+      { id: orderIds().at(-1 - Math.floor(Math.random() * Math.min(20, orderIds().length))) },
+    ],
     () => ['query { projections { name lag status } }', {}],
   ] as const;
   const reader = async () => {
@@ -132,18 +135,32 @@ function startSubscribers(wsUrl: string, token: string, n: number, orderIds: () 
   const open = new Set<Client>();
   const subscriptions = [
     () => ({ query: 'subscription { orderFeed { orderId type status position } }' }),
-    () => ({ query: 'subscription($id: ID!) { orderStatusChanged(orderId: $id) { status position } }', variables: { id: orderIds().at(-1) } }),
-    () => ({ query: 'subscription($sku: String) { inventoryChanged(sku: $sku) { sku available } }', variables: { sku: LOAD_SKUS[Math.floor(Math.random() * LOAD_SKUS.length)] } }),
+    () => ({
+      query: 'subscription($id: ID!) { orderStatusChanged(orderId: $id) { status position } }',
+      variables: { id: orderIds().at(-1) },
+    }),
+    () => ({
+      query: 'subscription($sku: String) { inventoryChanged(sku: $sku) { sku available } }',
+      variables: { sku: LOAD_SKUS[Math.floor(Math.random() * LOAD_SKUS.length)] },
+    }),
   ];
   const subscriber = async (index: number) => {
     while (running) {
-      const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
+      const client = createClient({
+        url: wsUrl,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        connectionParams: { authorization: `Bearer ${token}` },
+      });
       open.add(client);
       const payload = subscriptions[index % subscriptions.length]!();
       counters.subscriptionsOpened++;
       const ended = new Promise<void>((resolve) => {
         client.subscribe(payload as { query: string }, {
-          next: (value) => (value.errors ? count(counters, `subscription:${(value.errors[0] as { extensions?: { code?: string } }).extensions?.code ?? 'UNKNOWN'}`) : counters.pushes++),
+          next: (value) =>
+            value.errors
+              ? count(counters, `subscription:${(value.errors[0] as { extensions?: { code?: string } }).extensions?.code ?? 'UNKNOWN'}`)
+              : counters.pushes++,
           error: (error) => {
             if (running) count(counters, `subscription:${(error as { code?: number })?.code ?? (error as Error)?.message ?? 'error'}`);
             resolve();
@@ -219,13 +236,25 @@ async function main(): Promise<void> {
       subscriptionsOpened: counters.subscriptionsOpened,
       errors: counters.errors,
       errorRate: requests === 0 ? 0 : errorCount / requests,
-      heapAfterGcMb: { samples: heap.map((h) => mb(h.bytes)), afterWarmUp: mb(heapAfterWarmUp), atEnd: mb(heapAtEnd), growth: mb(heapAtEnd - heapAfterWarmUp), limit: maxHeapGrowthMb },
-      rssMb: { firstHalfMedian: mb(median(rss.slice(0, half).map((r) => r.bytes))), secondHalfMedian: mb(median(rss.slice(half).map((r) => r.bytes))), max: mb(Math.max(...rss.map((r) => r.bytes))) },
+      heapAfterGcMb: {
+        samples: heap.map((h) => mb(h.bytes)),
+        afterWarmUp: mb(heapAfterWarmUp),
+        atEnd: mb(heapAtEnd),
+        growth: mb(heapAtEnd - heapAfterWarmUp),
+        limit: maxHeapGrowthMb,
+      },
+      rssMb: {
+        firstHalfMedian: mb(median(rss.slice(0, half).map((r) => r.bytes))),
+        secondHalfMedian: mb(median(rss.slice(half).map((r) => r.bytes))),
+        max: mb(Math.max(...rss.map((r) => r.bytes))),
+      },
       problems: [] as string[],
     };
     if (errorCount > 0) result.problems.push(`${errorCount} unexpected errors: ${JSON.stringify(counters.errors)}`);
-    if (writeReport.acknowledged.length === 0 || counters.queries === 0 || counters.pushes === 0) result.problems.push('some part of the load made no progress');
-    if (heapAtEnd - heapAfterWarmUp > maxHeapGrowthMb * 1024 * 1024) result.problems.push(`heap after GC grew by ${mb(heapAtEnd - heapAfterWarmUp)} MB (limit ${maxHeapGrowthMb} MB)`);
+    if (writeReport.acknowledged.length === 0 || counters.queries === 0 || counters.pushes === 0)
+      result.problems.push('some part of the load made no progress');
+    if (heapAtEnd - heapAfterWarmUp > maxHeapGrowthMb * 1024 * 1024)
+      result.problems.push(`heap after GC grew by ${mb(heapAtEnd - heapAfterWarmUp)} MB (limit ${maxHeapGrowthMb} MB)`);
     console.log(`SOAK RESULT ${JSON.stringify(result)}`);
     failed = result.problems.length > 0;
   } finally {

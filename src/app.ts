@@ -62,14 +62,20 @@ function closeInStagesAfterTooLarge(res: http.ServerResponse): void {
 export async function startApp(services: Services, listen: { port: number; host: string }): Promise<App> {
   // The manifests matter only in trusted-documents mode, and then a missing one fails the start.
   const { only: trustedDocumentsOnly, extraManifests } = services.config.trustedDocuments;
-  const trustedDocuments = trustedDocumentsOnly ? await loadTrustedDocuments([DASHBOARD_MANIFEST, ...extraManifests]) : new Map<string, string>();
+  const trustedDocuments = trustedDocumentsOnly
+    ? await loadTrustedDocuments([DASHBOARD_MANIFEST, ...extraManifests])
+    : new Map<string, string>();
   const yoga = createGraphQLServer(services, trustedDocuments);
   // /dashboard is the built dashboard's static files; everything else is Yoga's.
   const dashboard = createDashboardHandler({ logger: services.logger });
   const { requestTimeoutMs, headersTimeoutMs, maxBodyBytes } = services.config;
   // A client must deliver its whole request within requestTimeout (headers within headersTimeout),
   // else 408: slow senders cannot hold sockets. Responses (SSE streams) are not bounded by it.
-  const timeouts = { requestTimeout: requestTimeoutMs, headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.ceil(headersTimeoutMs / 2)) };
+  const timeouts = {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: headersTimeoutMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.ceil(headersTimeoutMs / 2)),
+  };
   const server = http.createServer(timeouts, (req, res) => {
     if (dashboard.handles(req.url)) return dashboard.handle(req, res);
     closeInStagesAfterTooLarge(res);
@@ -138,7 +144,9 @@ export async function startApp(services: Services, listen: { port: number; host:
             // A socket that is gone ends its subscriptions a few hundred at a time (see endingInTurns).
             subscribe: async (subscribeArgs: ExecutionArgs) => {
               const result = await enveloped.subscribe(subscribeArgs);
-              return Symbol.asyncIterator in result ? subscriptions.endingInTurns(result, () => socket.readyState !== WebSocket.OPEN) : result;
+              return Symbol.asyncIterator in result
+                ? subscriptions.endingInTurns(result, () => socket.readyState !== WebSocket.OPEN)
+                : result;
             },
           },
         };
@@ -155,7 +163,11 @@ export async function startApp(services: Services, listen: { port: number; host:
         }
         // Once caught up, a subscription's live changes skip the per-subscriber pipeline (see changeStream.ts).
         contextValue.liveDelivery = wsDelivery({
-          socket, id, args, operation: { ...params, query }, auth: contextValue.auth,
+          socket,
+          id,
+          args,
+          operation: { ...params, query },
+          auth: contextValue.auth,
           maxBufferedBytes: services.config.wsMaxBufferedBytes,
           maskError: (error) => maskResolverError(error, contextValue, services.logger, yogaMaskError),
           onInitialRead: initialRead,

@@ -21,7 +21,12 @@ const schema = z.object({
   DATABASE_URL: postgresUrl.optional(),
   READ_DATABASE_URLS: z
     .string()
-    .transform((list) => list.split(',').map((url) => url.trim()).filter(Boolean))
+    .transform((list) =>
+      list
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(postgresUrl))
     .optional(),
   READ_REPLICA_MAX_LAG_MS: z.coerce.number().int().min(1).max(3_600_000).default(5_000),
@@ -33,22 +38,38 @@ const schema = z.object({
   ORDER_CACHE_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)').optional(),
   JWT_ISSUER: z.string().min(1).optional(),
-  DATA_KEY_SECRET: z.string().min(32, 'must be at least 32 characters (the master key of customers\' data keys is derived from it)').optional(),
+  DATA_KEY_SECRET: z
+    .string()
+    .min(32, "must be at least 32 characters (the master key of customers' data keys is derived from it)")
+    .optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   CONSISTENCY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
   CONSISTENCY_MAX_WAITS_PER_REQUEST: z.coerce.number().int().min(1).max(10_000).default(10),
   CONSISTENCY_MAX_WAITS_PER_CLIENT: z.coerce.number().int().min(1).max(1_000_000).default(200),
-  WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1_024).default(4 * 1024 * 1024),
+  WS_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .default(4 * 1024 * 1024),
   WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1_000_000).default(100),
   WS_SUBSCRIBES_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),
   WS_SUBSCRIBE_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
   WS_MAX_STARTING_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1_000).default(4),
   RUN_PROJECTIONS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
-  REDIS_URL: z.string().url('must be a URL such as redis://127.0.0.1:6379').refine((url) => /^rediss?:$/.test(new URL(url).protocol), 'must start with redis:// or rediss://').optional(),
+  REDIS_URL: z
+    .string()
+    .url('must be a URL such as redis://127.0.0.1:6379')
+    .refine((url) => /^rediss?:$/.test(new URL(url).protocol), 'must start with redis:// or rediss://')
+    .optional(),
   // Protective limits (README "Configuration"): generous enough that an honest client never meets them.
-  MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(100 * 1024 * 1024).default(100 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(100 * 1024 * 1024)
+    .default(100 * 1024),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   EXECUTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
@@ -62,7 +83,12 @@ const schema = z.object({
   GRAPHIQL: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(1_000),
   // Up to a year: beyond that a deadline is no deadline, and the timer's arithmetic stays exact.
-  PAYMENT_TIMEOUT_SECONDS: z.coerce.number().int('must be a whole number of seconds').min(0, 'must be 0 (off) or more').max(31_536_000, 'must be at most 31536000 (a year)').default(1_800),
+  PAYMENT_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .int('must be a whole number of seconds')
+    .min(0, 'must be 0 (off) or more')
+    .max(31_536_000, 'must be at most 31536000 (a year)')
+    .default(1_800),
   APQ_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
   APQ_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
   TRUSTED_DOCUMENTS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
@@ -210,7 +236,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apq: { maxEntries: v.APQ_MAX_ENTRIES, ttlSeconds: v.APQ_TTL_SECONDS },
     trustedDocuments: {
       only: v.TRUSTED_DOCUMENTS === 'true',
-      extraManifests: (v.TRUSTED_DOCUMENTS_MANIFESTS ?? '').split(',').map((file) => file.trim()).filter(Boolean).map((file) => path.resolve(file)),
+      extraManifests: (v.TRUSTED_DOCUMENTS_MANIFESTS ?? '')
+        .split(',')
+        .map((file) => file.trim())
+        .filter(Boolean)
+        .map((file) => path.resolve(file)),
     },
   };
 }

@@ -5,16 +5,34 @@ import { ConfigError, DEVELOPMENT_DATA_KEY_SECRET, DEVELOPMENT_JWT_SECRET, loadC
 describe('loadConfig', () => {
   it('defaults to port 4000 on 127.0.0.1 with the embedded database in ./data and the development JWT secret', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', databaseUrl: undefined, dataDir: path.resolve('data'), logLevel: 'info' });
+    expect(config).toMatchObject({
+      port: 4000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      dataDir: path.resolve('data'),
+      logLevel: 'info',
+    });
     expect(config.jwt).toMatchObject({ secret: DEVELOPMENT_JWT_SECRET, isDevelopmentSecret: true });
   });
 
   it('reads every variable it knows', () => {
     const config = loadConfig({
-      PORT: '5000', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u:p@db:5432/orders', DATA_DIR: '/var/lib/os',
-      JWT_SECRET: 'x'.repeat(32), JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud', LOG_LEVEL: 'debug',
+      PORT: '5000',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://u:p@db:5432/orders',
+      DATA_DIR: '/var/lib/os',
+      JWT_SECRET: 'x'.repeat(32),
+      JWT_ISSUER: 'iss',
+      JWT_AUDIENCE: 'aud',
+      LOG_LEVEL: 'debug',
     });
-    expect(config).toMatchObject({ port: 5000, host: '0.0.0.0', databaseUrl: 'postgres://u:p@db:5432/orders', dataDir: '/var/lib/os', logLevel: 'debug' });
+    expect(config).toMatchObject({
+      port: 5000,
+      host: '0.0.0.0',
+      databaseUrl: 'postgres://u:p@db:5432/orders',
+      dataDir: '/var/lib/os',
+      logLevel: 'debug',
+    });
     expect(config.jwt).toEqual({ secret: 'x'.repeat(32), isDevelopmentSecret: false, issuer: 'iss', audience: 'aud' });
   });
 
@@ -40,7 +58,8 @@ describe('loadConfig', () => {
     expect(loadConfig({}).paymentTimeoutSeconds).toBe(1800);
     expect(loadConfig({ PAYMENT_TIMEOUT_SECONDS: '0' }).paymentTimeoutSeconds).toBe(0);
     expect(loadConfig({ PAYMENT_TIMEOUT_SECONDS: '20' }).paymentTimeoutSeconds).toBe(20);
-    for (const bad of ['-1', '1.5', 'soon', '99999999999']) expect(() => loadConfig({ PAYMENT_TIMEOUT_SECONDS: bad })).toThrow(/^ {2}- PAYMENT_TIMEOUT_SECONDS: /m);
+    for (const bad of ['-1', '1.5', 'soon', '99999999999'])
+      expect(() => loadConfig({ PAYMENT_TIMEOUT_SECONDS: bad })).toThrow(/^ {2}- PAYMENT_TIMEOUT_SECONDS: /m);
   });
 
   it('rejects a port out of range', () => {
@@ -67,11 +86,15 @@ describe('loadConfig', () => {
 
   it('reads comma-separated replica URLs with a 5000 ms lag bound by default, and names a bad one by its place in the list', () => {
     expect(loadConfig({})).toMatchObject({ readDatabaseUrls: [], readReplicaMaxLagMs: 5_000 });
-    expect(loadConfig({ READ_DATABASE_URLS: 'postgres://r1:5432/db, postgresql://r2:5433/db', READ_REPLICA_MAX_LAG_MS: '800' })).toMatchObject({
+    expect(
+      loadConfig({ READ_DATABASE_URLS: 'postgres://r1:5432/db, postgresql://r2:5433/db', READ_REPLICA_MAX_LAG_MS: '800' }),
+    ).toMatchObject({
       readDatabaseUrls: ['postgres://r1:5432/db', 'postgresql://r2:5433/db'],
       readReplicaMaxLagMs: 800,
     });
-    expect(() => loadConfig({ READ_DATABASE_URLS: 'postgres://r1:5432/db,mysql://r2/db' })).toThrow(/READ_DATABASE_URLS\.1: must start with postgres:\/\//);
+    expect(() => loadConfig({ READ_DATABASE_URLS: 'postgres://r1:5432/db,mysql://r2/db' })).toThrow(
+      /READ_DATABASE_URLS\.1: must start with postgres:\/\//,
+    );
     expect(() => loadConfig({ READ_REPLICA_MAX_LAG_MS: 'soon' })).toThrow(/READ_REPLICA_MAX_LAG_MS/);
   });
 
@@ -83,6 +106,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })).toThrow(/DATA_KEY_SECRET: is required/);
     expect(() => loadConfig({ DATA_KEY_SECRET: 'short' })).toThrow(/DATA_KEY_SECRET: must be at least 32 characters/);
     expect(loadConfig({}).dataKeys).toEqual({ secret: DEVELOPMENT_DATA_KEY_SECRET, isDevelopmentSecret: true });
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATA_KEY_SECRET: 'k'.repeat(32) }).dataKeys).toEqual({ secret: 'k'.repeat(32), isDevelopmentSecret: false });
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATA_KEY_SECRET: 'k'.repeat(32) }).dataKeys).toEqual({
+      secret: 'k'.repeat(32),
+      isDevelopmentSecret: false,
+    });
   });
 });

@@ -10,7 +10,14 @@ import { systemFeature } from './system/systemFeature.js';
  * Every feature of the service, the one list the app is built from (server, tests, benchmarks,
  * scripts). A new read model, process or slice is added here and nowhere else.
  */
-export const FEATURES: readonly FeatureModule[] = [ordersFeature, customersFeature, productsFeature, analyticsFeature, searchFeature, systemFeature];
+export const FEATURES: readonly FeatureModule[] = [
+  ordersFeature,
+  customersFeature,
+  productsFeature,
+  analyticsFeature,
+  searchFeature,
+  systemFeature,
+];
 
 /** Every projection of the service, in the features' order. */
 export const PROJECTIONS = FEATURES.flatMap((feature) => feature.projections);

@@ -8,9 +8,24 @@ export type { Logger };
  * error `detail` is dropped too: it quotes the failing row's values ("Failing row contains (...)").
  */
 const REDACTED_PATHS = [
-  'req.headers.authorization', 'headers.authorization', 'authorization', 'token', 'password', '*.password',
-  'name', '*.name', 'email', '*.email', 'personal', '*.personal', 'variables', '*.variables',
-  'err.detail', 'err.where', 'err.cause.detail', '*.err.detail',
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'token',
+  'password',
+  '*.password',
+  'name',
+  '*.name',
+  'email',
+  '*.email',
+  'personal',
+  '*.personal',
+  'variables',
+  '*.variables',
+  'err.detail',
+  'err.where',
+  'err.cause.detail',
+  '*.err.detail',
 ];
 
 /** JSON logs on stdout; authorization headers, tokens and personal data never reach them. */

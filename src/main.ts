@@ -30,7 +30,9 @@ async function main(): Promise<void> {
     logger.warn('JWT_SECRET is not set: using the built-in DEVELOPMENT secret. Anyone can mint tokens. Never run like this in production.');
   }
   if (config.dataKeys.isDevelopmentSecret) {
-    logger.warn('DATA_KEY_SECRET is not set: customers\' personal data is encrypted under keys wrapped by the built-in DEVELOPMENT secret, which anyone can read. Never run like this in production.');
+    logger.warn(
+      "DATA_KEY_SECRET is not set: customers' personal data is encrypted under keys wrapped by the built-in DEVELOPMENT secret, which anyone can read. Never run like this in production.",
+    );
   }
 
   // Live fan-out signal: PostgreSQL NOTIFY, or Redis when REDIS_URL is set (connected first, so a
@@ -43,7 +45,9 @@ async function main(): Promise<void> {
     heartbeat: { ...DEFAULT_HEARTBEAT, timeoutMs: config.dbHeartbeatTimeoutMs },
     onError: (err) => logger.warn({ err }, 'database connection error'),
     onHealthChange: (trouble) =>
-      trouble ? logger.warn({ trouble }, 'database health gate closed: requests answer DATABASE_UNAVAILABLE') : logger.info('database health gate open again'),
+      trouble
+        ? logger.warn({ trouble }, 'database health gate closed: requests answer DATABASE_UNAVAILABLE')
+        : logger.info('database health gate open again'),
   });
   const persistedQueryStore = redisProgress ? redisPersistedQueryStore(redisProgress.commands, config.apq.ttlSeconds) : undefined;
   const services = createServices({ config, logger, db, features: FEATURES, progressChannel: redisProgress, persistedQueryStore });

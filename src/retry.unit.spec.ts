@@ -6,11 +6,14 @@ class Transient extends Error {}
 describe('retry', () => {
   it('should try again until the attempt succeeds, numbering the attempts from 1', async () => {
     const seen: number[] = [];
-    const result = await retry(async (n) => {
-      seen.push(n);
-      if (n < 3) throw new Transient();
-      return 'done';
-    }, { attempts: 5 });
+    const result = await retry(
+      async (n) => {
+        seen.push(n);
+        if (n < 3) throw new Transient();
+        return 'done';
+      },
+      { attempts: 5 },
+    );
     expect(result).toBe('done');
     expect(seen).toEqual([1, 2, 3]);
   });
@@ -25,7 +28,9 @@ describe('retry', () => {
   it('should throw at once an error retryIf refuses, without pausing', async () => {
     const delayMs = vi.fn(() => 1_000);
     const fatal = new Error('fatal');
-    await expect(retry(async () => Promise.reject(fatal), { attempts: 10, retryIf: (e) => e instanceof Transient, delayMs })).rejects.toBe(fatal);
+    await expect(retry(async () => Promise.reject(fatal), { attempts: 10, retryIf: (e) => e instanceof Transient, delayMs })).rejects.toBe(
+      fatal,
+    );
     expect(delayMs).not.toHaveBeenCalled();
   });
 
@@ -33,11 +38,14 @@ describe('retry', () => {
     vi.useFakeTimers();
     try {
       let calls = 0;
-      const running = retry(async () => {
-        calls++;
-        if (calls < 3) throw new Transient();
-        return calls;
-      }, { attempts: 3, delayMs: (n) => 100 * n });
+      const running = retry(
+        async () => {
+          calls++;
+          if (calls < 3) throw new Transient();
+          return calls;
+        },
+        { attempts: 3, delayMs: (n) => 100 * n },
+      );
       await vi.advanceTimersByTimeAsync(99);
       expect(calls).toBe(1);
       await vi.advanceTimersByTimeAsync(1);

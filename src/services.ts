@@ -57,13 +57,20 @@ export interface ServiceOptions {
  * way for the server, the tests and the benchmarks. Nothing is started: see `startServices`.
  */
 export function createServices({ config, logger, db, features, progressChannel, persistedQueryStore }: ServiceOptions): Services {
-  const metrics = new Metrics(db.pool, logger, features.flatMap((f) => f.projections).map((p) => p.name));
+  const metrics = new Metrics(
+    db.pool,
+    logger,
+    features.flatMap((f) => f.projections).map((p) => p.name),
+  );
   const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend, {
     stateCacheStreams: config.stateCacheStreams,
     upcasters: upcastersOf(features),
     readTransforms: readTransformsOf(features, { db, config, logger }),
   });
-  const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs }, features.flatMap((f) => f.projections));
+  const readSide = new ReadSide(
+    { db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs },
+    features.flatMap((f) => f.projections),
+  );
   progressChannel?.publishFrom(readSide.runners);
   // Read-your-writes waits hear progress on the same channel as the live feed.
   if (progressChannel) readSide.consistency.follow(progressChannel);
@@ -78,10 +85,26 @@ export function createServices({ config, logger, db, features, progressChannel, 
     },
   });
   metrics.followReplicas(replicas);
-  const liveFeed = new LiveFeed(db, progressChannel ?? eventStore.notifier, logger, features.flatMap((f) => f.liveSources), replicas);
+  const liveFeed = new LiveFeed(
+    db,
+    progressChannel ?? eventStore.notifier,
+    logger,
+    features.flatMap((f) => f.liveSources),
+    replicas,
+  );
   const rateLimits = createRateLimitStore(config, db.pool);
   const services: Services = {
-    config, logger, db, replicas, eventStore, readSide, liveFeed, metrics, features, rateLimits, processes: [],
+    config,
+    logger,
+    db,
+    replicas,
+    eventStore,
+    readSide,
+    liveFeed,
+    metrics,
+    features,
+    rateLimits,
+    processes: [],
     persistedQueryStore: persistedQueryStore ?? memoryPersistedQueryStore(config.apq.maxEntries),
   };
   services.processes = features.flatMap((f) => f.processes ?? []).map((factory) => factory.create(services));

@@ -26,7 +26,11 @@ const base64url = (value: unknown): string => Buffer.from(JSON.stringify(value))
 async function post(authorization: string | undefined, name: string, input: Record<string, unknown>, extra?: string) {
   const response = await fetch(server.app.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...(authorization === undefined ? {} : { authorization }) },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      ...(authorization === undefined ? {} : { authorization }),
+    },
     body: JSON.stringify({ query: commandMutation(name, extra), variables: { input } }),
   });
   const body = (await response.json()) as { data?: Record<string, Record<string, any>>; errors?: unknown[] };
@@ -44,20 +48,70 @@ const productInput = () => ({ sku: unique('AUTH'), name: 'Guarded', priceCents: 
 
 /** Tokens the server must refuse, each otherwise claiming the staff role. */
 const refusedTokens: [string, () => Promise<string>][] = [
-  ['an expired token', () => new SignJWT({ role: 'staff' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject('alice')
-    .setIssuedAt(now() - 7200).setExpirationTime(now() - 3600).sign(secret)],
-  ['a token signed with another secret', () => new SignJWT({ role: 'staff' }).setProtectedHeader({ alg: 'HS256' }).setSubject('alice')
-    .setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode('a-completely-different-secret-of-32-chars!'))],
-  ['an unsigned alg:none token', async () => `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub: 'alice', role: 'staff', iat: now(), exp: now() + 3600 })}.`],
-  ['a token with an unknown role', () => new SignJWT({ role: 'superuser' }).setProtectedHeader({ alg: 'HS256' }).setSubject('alice')
-    .setIssuedAt().setExpirationTime('1h').sign(secret)],
-  ['a token without a role', () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuedAt().setExpirationTime('1h').sign(secret)],
-  ['a token without sub', () => new SignJWT({ role: 'staff' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(secret)],
+  [
+    'an expired token',
+    () =>
+      new SignJWT({ role: 'staff' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject('alice')
+        .setIssuedAt(now() - 7200)
+        .setExpirationTime(now() - 3600)
+        .sign(secret),
+  ],
+  [
+    'a token signed with another secret',
+    () =>
+      new SignJWT({ role: 'staff' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('alice')
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode('a-completely-different-secret-of-32-chars!')),
+  ],
+  [
+    'an unsigned alg:none token',
+    async () => `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub: 'alice', role: 'staff', iat: now(), exp: now() + 3600 })}.`,
+  ],
+  [
+    'a token with an unknown role',
+    () =>
+      new SignJWT({ role: 'superuser' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('alice')
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(secret),
+  ],
+  [
+    'a token without a role',
+    () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuedAt().setExpirationTime('1h').sign(secret),
+  ],
+  [
+    'a token without sub',
+    () => new SignJWT({ role: 'staff' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(secret),
+  ],
   ['a token that is not a JWT', async () => 'not.a.jwt'],
-  ['a token signed with HS512 instead of HS256', () => new SignJWT({ role: 'staff' }).setProtectedHeader({ alg: 'HS512' }).setSubject('alice')
-    .setIssuedAt().setExpirationTime('1h').sign(secret)],
-  ['a token that is not valid yet', () => new SignJWT({ role: 'staff' }).setProtectedHeader({ alg: 'HS256' }).setSubject('alice')
-    .setIssuedAt().setNotBefore(now() + 3600).setExpirationTime(now() + 7200).sign(secret)],
+  [
+    'a token signed with HS512 instead of HS256',
+    () =>
+      new SignJWT({ role: 'staff' })
+        .setProtectedHeader({ alg: 'HS512' })
+        .setSubject('alice')
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(secret),
+  ],
+  [
+    'a token that is not valid yet',
+    () =>
+      new SignJWT({ role: 'staff' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('alice')
+        .setIssuedAt()
+        .setNotBefore(now() + 3600)
+        .setExpirationTime(now() + 7200)
+        .sign(secret),
+  ],
 ];
 
 describe('refused credentials', () => {
@@ -79,15 +133,23 @@ describe('refused credentials', () => {
   });
 
   it('accepts the same claims when properly signed, so the refusals above are about the token alone', async () => {
-    const token = await new SignJWT({ role: 'staff' }).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuedAt().setExpirationTime('1h').sign(secret);
+    const token = await new SignJWT({ role: 'staff' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('alice')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(secret);
     const answer = await post(`Bearer ${token}`, 'addProduct', productInput(), PRODUCT);
     expect(answer.status).toBe(200);
     expect(answer.result).toMatchObject({ __typename: 'AddProductSuccess' });
   });
 
-  it.each(['Basic abc', 'Bearer', `Token ${'x'.repeat(20)}`, 'Bearer two parts'])('answers the malformed Authorization header %j with UNAUTHENTICATED', async (header) => {
-    expectUnauthenticated(await post(header, 'addProduct', productInput(), PRODUCT));
-  });
+  it.each(['Basic abc', 'Bearer', `Token ${'x'.repeat(20)}`, 'Bearer two parts'])(
+    'answers the malformed Authorization header %j with UNAUTHENTICATED',
+    async (header) => {
+      expectUnauthenticated(await post(header, 'addProduct', productInput(), PRODUCT));
+    },
+  );
 
   it('does not fall back to anonymous for a refused token: registerCustomer with one is UNAUTHENTICATED', async () => {
     const email = `${unique('refused')}@example.com`;
@@ -112,7 +174,12 @@ describe('registration tokens', () => {
   });
 
   it('returns a customer token whose sub is the new customer id', async () => {
-    const registered = await command(apiClient(server), 'registerCustomer', { name: 'Token Holder', email: `${unique('t')}@example.com` }, CUSTOMER);
+    const registered = await command(
+      apiClient(server),
+      'registerCustomer',
+      { name: 'Token Holder', email: `${unique('t')}@example.com` },
+      CUSTOMER,
+    );
     const { payload, protectedHeader } = await jwtVerify(registered.token, secret, { algorithms: ['HS256'] });
     expect(protectedHeader.alg).toBe('HS256');
     expect(payload).toMatchObject({ sub: registered.customer.id, role: 'customer' });
@@ -132,7 +199,12 @@ describe('registration tokens', () => {
 
   it('acts as that customer: it creates their own order but not one for someone else, and cannot use staff commands', async () => {
     const me = await command(apiClient(server), 'registerCustomer', { name: 'Me', email: `${unique('me')}@example.com` }, CUSTOMER);
-    const other = await command(apiClient(server), 'registerCustomer', { name: 'Other', email: `${unique('other')}@example.com` }, CUSTOMER);
+    const other = await command(
+      apiClient(server),
+      'registerCustomer',
+      { name: 'Other', email: `${unique('other')}@example.com` },
+      CUSTOMER,
+    );
     const client = apiClient(server, me.token);
 
     const mine = await command(client, 'createOrder', { customerId: me.customer.id, orderId: newOrderId() });
@@ -143,8 +215,13 @@ describe('registration tokens', () => {
 
     // And the order it created is theirs alone: another customer's token sees NOT_FOUND.
     const stranger = apiClient(server, other.token);
-    expect(await command(stranger, 'submitOrder', { orderId: mine.aggregateId })).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
-    expect(await command(staff, 'cancelOrder', { orderId: mine.aggregateId, reason: 'cleanup' })).toMatchObject({ __typename: 'CancelOrderSuccess' });
+    expect(await command(stranger, 'submitOrder', { orderId: mine.aggregateId })).toMatchObject({
+      __typename: 'NotFoundError',
+      code: 'NOT_FOUND',
+    });
+    expect(await command(staff, 'cancelOrder', { orderId: mine.aggregateId, reason: 'cleanup' })).toMatchObject({
+      __typename: 'CancelOrderSuccess',
+    });
   });
 });
 

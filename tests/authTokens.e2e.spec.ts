@@ -17,14 +17,37 @@ beforeAll(async () => {
 
 const now = (): number => Math.floor(Date.now() / 1000);
 const base64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-const staffJwt = (claims: Record<string, unknown> = { role: 'staff' }) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' });
+const staffJwt = (claims: Record<string, unknown> = { role: 'staff' }) =>
+  new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' });
 
 /** Each token claims staff rights (or tries to) and must be refused. */
 const badTokens: [string, () => Promise<string>][] = [
-  ['an expired token', () => staffJwt().setSubject('mallory').setIssuedAt(now() - 7200).setExpirationTime(now() - 60).sign(secret)],
-  ['a wrongly signed token', () => staffJwt().setSubject('mallory').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode('not-the-server-secret-but-32-chars-long!'))],
-  ['an alg:none token', async () => `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub: 'mallory', role: 'staff', exp: now() + 3600 })}.`],
-  ['a token with an unknown role', () => staffJwt({ role: 'root' }).setSubject('mallory').setIssuedAt().setExpirationTime('1h').sign(secret)],
+  [
+    'an expired token',
+    () =>
+      staffJwt()
+        .setSubject('mallory')
+        .setIssuedAt(now() - 7200)
+        .setExpirationTime(now() - 60)
+        .sign(secret),
+  ],
+  [
+    'a wrongly signed token',
+    () =>
+      staffJwt()
+        .setSubject('mallory')
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode('not-the-server-secret-but-32-chars-long!')),
+  ],
+  [
+    'an alg:none token',
+    async () => `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub: 'mallory', role: 'staff', exp: now() + 3600 })}.`,
+  ],
+  [
+    'a token with an unknown role',
+    () => staffJwt({ role: 'root' }).setSubject('mallory').setIssuedAt().setExpirationTime('1h').sign(secret),
+  ],
   ['a token without a subject', () => staffJwt().setIssuedAt().setExpirationTime('1h').sign(secret)],
 ];
 
@@ -44,7 +67,9 @@ describe.each(badTokens)('%s', (_label, makeToken) => {
   });
 
   it('is UNAUTHENTICATED even for the public catalog over HTTP, instead of falling back to anonymous', async () => {
-    expect(codesOf((await postRaw(server.app.url, { query: '{ products { totalCount } }' }, { authorization })).body)).toEqual(['UNAUTHENTICATED']);
+    expect(codesOf((await postRaw(server.app.url, { query: '{ products { totalCount } }' }, { authorization })).body)).toEqual([
+      'UNAUTHENTICATED',
+    ]);
   });
 
   it('is an UNAUTHENTICATED result for a mutation over graphql-ws', async () => {

@@ -60,7 +60,12 @@ describe('the compiled server (npm run build) after npm prune --omit=dev', () =>
   });
 
   it('should answer a query from node dist/main.js, its migrations checked at start, and stop cleanly', async () => {
-    const env = { DATABASE_URL: database.connectionString, NODE_ENV: 'production', JWT_SECRET: 'a-test-secret-of-at-least-32-characters!', DATA_KEY_SECRET: 'a-test-data-key-secret-of-at-least-32-chars' };
+    const env = {
+      DATABASE_URL: database.connectionString,
+      NODE_ENV: 'production',
+      JWT_SECRET: 'a-test-secret-of-at-least-32-characters!',
+      DATA_KEY_SECRET: 'a-test-data-key-secret-of-at-least-32-chars',
+    };
     const dist = await timeToFirstAnswer(() => startServerProcess(env, { entry: ['--enable-source-maps', 'dist/main.js'], cwd: appDir }));
     expect(dist.answer).toEqual({ data: { __typename: 'Query', headPosition: '0' } });
     expect(dist.exitCode).toBe(0);

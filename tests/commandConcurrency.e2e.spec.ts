@@ -8,7 +8,6 @@ beforeAll(async () => {
   staff = await clientAs(server, 'staff', 'alice');
 });
 
-
 async function customerWithDraftOrder(sku: string, quantity: number) {
   const email = `${unique('c')}@example.com`;
   const registered = await command(staff, 'registerCustomer', { name: 'Buyer', email });
@@ -58,8 +57,12 @@ describe('idempotency over HTTP', () => {
     expect(theirs).toMatchObject({ __typename: 'AddProductSuccess', product: { name: 'Theirs' } });
     expect(theirs.aggregateId).not.toBe(mine.aggregateId);
     // Each caller's repeat still answers its own first result.
-    expect(await command(staff, 'addProduct', { sku: mine.aggregateId, name: 'Mine', priceCents: 100, initialStock: 1, commandId })).toEqual(mine);
-    expect(await command(other, 'addProduct', { sku: theirs.aggregateId, name: 'Theirs', priceCents: 200, initialStock: 1, commandId })).toEqual(theirs);
+    expect(
+      await command(staff, 'addProduct', { sku: mine.aggregateId, name: 'Mine', priceCents: 100, initialStock: 1, commandId }),
+    ).toEqual(mine);
+    expect(
+      await command(other, 'addProduct', { sku: theirs.aggregateId, name: 'Theirs', priceCents: 200, initialStock: 1, commandId }),
+    ).toEqual(theirs);
   });
 
   it("keeps a customer's commandId from anyone else: another customer taking it first does not block it", async () => {
@@ -68,7 +71,10 @@ describe('idempotency over HTTP', () => {
     const [a, b] = await Promise.all([customerWithDraftOrder(sku, 1), customerWithDraftOrder(sku, 1)]);
     const commandId = 'submit-1';
     expect(await command(b.customer, 'submitOrder', { orderId: b.orderId, commandId })).toMatchObject({ __typename: 'SubmitOrderSuccess' });
-    expect(await command(a.customer, 'submitOrder', { orderId: a.orderId, commandId })).toMatchObject({ __typename: 'SubmitOrderSuccess', aggregateId: a.orderId });
+    expect(await command(a.customer, 'submitOrder', { orderId: a.orderId, commandId })).toMatchObject({
+      __typename: 'SubmitOrderSuccess',
+      aggregateId: a.orderId,
+    });
   });
 
   it('appends once when the same commandId arrives 8 times at once', async () => {
@@ -88,7 +94,12 @@ describe('optimistic concurrency over HTTP', () => {
     await command(staff, 'addProduct', { sku, name: 'Rug', priceCents: 700, initialStock: 9 });
     const { customer, orderId } = await customerWithDraftOrder(sku, 1);
     const stale = await command(customer, 'addItem', { orderId, sku, quantity: 1, expectedVersion: 1 });
-    expect(stale).toMatchObject({ __typename: 'ConcurrencyConflictError', code: 'CONCURRENCY_CONFLICT', expectedVersion: 1, actualVersion: 2 });
+    expect(stale).toMatchObject({
+      __typename: 'ConcurrencyConflictError',
+      code: 'CONCURRENCY_CONFLICT',
+      expectedVersion: 1,
+      actualVersion: 2,
+    });
     const current = await command(customer, 'addItem', { orderId, sku, quantity: 1, expectedVersion: 2 });
     expect(current).toMatchObject({ __typename: 'AddItemSuccess', version: 3 });
   });

@@ -39,11 +39,14 @@ async function addProduct(priceCents = 1000, initialStock = 10): Promise<string>
 }
 
 describe('registerCustomer rejections', () => {
-  it.each(['not-an-email', 'missing-at.example.com', 'a@', ''])('rejects the email %j with VALIDATION_FAILED on input.email', async (email) => {
-    const result = await command(anonymous, 'registerCustomer', { name: 'Ada', email }, CUSTOMER);
-    expect(result).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'input.email' }] });
-    expect(result.fieldErrors[0].message).toEqual(expect.any(String));
-  });
+  it.each(['not-an-email', 'missing-at.example.com', 'a@', ''])(
+    'rejects the email %j with VALIDATION_FAILED on input.email',
+    async (email) => {
+      const result = await command(anonymous, 'registerCustomer', { name: 'Ada', email }, CUSTOMER);
+      expect(result).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'input.email' }] });
+      expect(result.fieldErrors[0].message).toEqual(expect.any(String));
+    },
+  );
 
   it.each(['', '   '])('rejects the empty name %j with VALIDATION_FAILED on input.name', async (name) => {
     const result = await command(anonymous, 'registerCustomer', { name, email: uniqueEmail() }, CUSTOMER);
@@ -82,7 +85,10 @@ describe('addProduct rejections', () => {
     const customer = await clientAs(server, 'customer', unique('cust'));
     const input = { sku: unique('SKU'), name: 'Lamp', priceCents: 1000, initialStock: 1 };
     expect(await command(customer, 'addProduct', input, PRODUCT)).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
-    expect(await command(anonymous, 'addProduct', input, PRODUCT)).toMatchObject({ __typename: 'UnauthenticatedError', code: 'UNAUTHENTICATED' });
+    expect(await command(anonymous, 'addProduct', input, PRODUCT)).toMatchObject({
+      __typename: 'UnauthenticatedError',
+      code: 'UNAUTHENTICATED',
+    });
     // Neither attempt created the product: staff can still add that sku.
     expect(await command(staff, 'addProduct', input, PRODUCT)).toMatchObject({ __typename: 'AddProductSuccess', aggregateId: input.sku });
   });
@@ -100,20 +106,32 @@ describe('addProduct rejections', () => {
 
   it('rejects a negative initialStock with VALIDATION_FAILED on input.initialStock and accepts zero', async () => {
     const negative = await command(staff, 'addProduct', { sku: unique('SKU'), name: 'Hole', priceCents: 100, initialStock: -1 }, PRODUCT);
-    expect(negative).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'input.initialStock' }] });
+    expect(negative).toMatchObject({
+      __typename: 'ValidationError',
+      code: 'VALIDATION_FAILED',
+      fieldErrors: [{ path: 'input.initialStock' }],
+    });
     const zero = await command(staff, 'addProduct', { sku: unique('SKU'), name: 'Empty shelf', priceCents: 100, initialStock: 0 }, PRODUCT);
     expect(zero).toMatchObject({ __typename: 'AddProductSuccess', product: { onHand: 0, available: 0 } });
   });
 
   it('accepts the largest 32-bit price and refuses a larger one with a GraphQL error, not a 500', async () => {
-    const largest = await command(staff, 'addProduct', { sku: unique('SKU'), name: 'Yacht', priceCents: 2147483647, initialStock: 1 }, PRODUCT);
+    const largest = await command(
+      staff,
+      'addProduct',
+      { sku: unique('SKU'), name: 'Yacht', priceCents: 2147483647, initialStock: 1 },
+      PRODUCT,
+    );
     expect(largest).toMatchObject({ __typename: 'AddProductSuccess', product: { priceCents: 2147483647 } });
 
     const sku = unique('SKU');
     const response = await fetch(server.app.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${staff.token}` },
-      body: JSON.stringify({ query: commandMutation('addProduct', PRODUCT), variables: { input: { sku, name: 'Too dear', priceCents: 2147483648, initialStock: 1 } } }),
+      body: JSON.stringify({
+        query: commandMutation('addProduct', PRODUCT),
+        variables: { input: { sku, name: 'Too dear', priceCents: 2147483648, initialStock: 1 } },
+      }),
     });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { data?: unknown; errors?: { message: string }[] };
@@ -141,22 +159,33 @@ describe('restockProduct rejections', () => {
   it('rejects a restock that would take onHand past the largest GraphQL Int with VALIDATION_FAILED and appends nothing', async () => {
     const sku = await addProduct(100, 2147483000);
     const versionOnly = '... on CommandSuccess { version }';
-    const body = await server.graphql<Record<string, any>>(commandMutation('restockProduct', versionOnly), { input: { sku, quantity: 1000 } },
-      { authorization: `Bearer ${staff.token}` });
+    const body = await server.graphql<Record<string, any>>(
+      commandMutation('restockProduct', versionOnly),
+      { input: { sku, quantity: 1000 } },
+      { authorization: `Bearer ${staff.token}` },
+    );
     expect.soft(body.errors, JSON.stringify(body.errors)).toBeUndefined();
     expect.soft(body.data?.restockProduct).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED' });
     // A small restock still fits and shows the refused one appended nothing (version 1 -> 2).
     const small = await server.graphql<Record<string, any>>(
-      'mutation($input: RestockProductInput!) { restockProduct(input: $input) { __typename ... on CommandSuccess { version } } }', { input: { sku, quantity: 1 } },
-      { authorization: `Bearer ${staff.token}` });
+      'mutation($input: RestockProductInput!) { restockProduct(input: $input) { __typename ... on CommandSuccess { version } } }',
+      { input: { sku, quantity: 1 } },
+      { authorization: `Bearer ${staff.token}` },
+    );
     expect(small.data?.restockProduct).toEqual({ __typename: 'RestockProductSuccess', version: 2 });
   });
 
   it('refuses a customer with FORBIDDEN and an anonymous caller with UNAUTHENTICATED', async () => {
     const sku = await addProduct(1000, 2);
     const customer = await clientAs(server, 'customer', unique('cust'));
-    expect(await command(customer, 'restockProduct', { sku, quantity: 1 }, RESTOCK)).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
-    expect(await command(anonymous, 'restockProduct', { sku, quantity: 1 }, RESTOCK)).toMatchObject({ __typename: 'UnauthenticatedError', code: 'UNAUTHENTICATED' });
+    expect(await command(customer, 'restockProduct', { sku, quantity: 1 }, RESTOCK)).toMatchObject({
+      __typename: 'ForbiddenError',
+      code: 'FORBIDDEN',
+    });
+    expect(await command(anonymous, 'restockProduct', { sku, quantity: 1 }, RESTOCK)).toMatchObject({
+      __typename: 'UnauthenticatedError',
+      code: 'UNAUTHENTICATED',
+    });
     expect(await command(staff, 'restockProduct', { sku, quantity: 1 }, RESTOCK)).toMatchObject({ product: { onHand: 3 } });
   });
 });
@@ -173,7 +202,10 @@ describe('createOrder rejections', () => {
     succeeded(await command(client, 'createOrder', { customerId: id, orderId }));
     const again = await command(client, 'createOrder', { customerId: id, orderId });
     expect(again).toMatchObject({ __typename: 'AlreadyExistsError', code: 'ALREADY_EXISTS' });
-    expect(await command(staff, 'createOrder', { customerId: id, orderId })).toMatchObject({ __typename: 'AlreadyExistsError', code: 'ALREADY_EXISTS' });
+    expect(await command(staff, 'createOrder', { customerId: id, orderId })).toMatchObject({
+      __typename: 'AlreadyExistsError',
+      code: 'ALREADY_EXISTS',
+    });
   });
 
   it('lets a customer create their own order but refuses one for another customer with FORBIDDEN', async () => {
@@ -184,7 +216,10 @@ describe('createOrder rejections', () => {
     const theirs = await command(me.client, 'createOrder', { customerId: other.id, orderId: newOrderId() });
     expect(theirs).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
     // A customer id that does not exist is refused the same way, so it reveals nothing.
-    expect(await command(me.client, 'createOrder', { customerId: unique('ghost') })).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
+    expect(await command(me.client, 'createOrder', { customerId: unique('ghost') })).toMatchObject({
+      __typename: 'ForbiddenError',
+      code: 'FORBIDDEN',
+    });
   });
 
   it('lets a customer choose only a UUID as orderId, so an id another customer uses cannot be probed', async () => {
@@ -194,15 +229,25 @@ describe('createOrder rejections', () => {
     const me = await register();
     for (const orderId of [taken, unique('order')]) {
       const result = await command(me.client, 'createOrder', { customerId: me.id, orderId });
-      expect(result, orderId).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'input.orderId' }] });
+      expect(result, orderId).toMatchObject({
+        __typename: 'ValidationError',
+        code: 'VALIDATION_FAILED',
+        fieldErrors: [{ path: 'input.orderId' }],
+      });
     }
     const uuid = newOrderId();
-    expect(await command(me.client, 'createOrder', { customerId: me.id, orderId: uuid })).toMatchObject({ __typename: 'CreateOrderSuccess', aggregateId: uuid });
+    expect(await command(me.client, 'createOrder', { customerId: me.id, orderId: uuid })).toMatchObject({
+      __typename: 'CreateOrderSuccess',
+      aggregateId: uuid,
+    });
   });
 
   it('refuses an anonymous caller with UNAUTHENTICATED', async () => {
     const { id } = await register();
-    expect(await command(anonymous, 'createOrder', { customerId: id })).toMatchObject({ __typename: 'UnauthenticatedError', code: 'UNAUTHENTICATED' });
+    expect(await command(anonymous, 'createOrder', { customerId: id })).toMatchObject({
+      __typename: 'UnauthenticatedError',
+      code: 'UNAUTHENTICATED',
+    });
   });
 
   it('lets staff create an order for any customer and generates an id when none is chosen', async () => {
@@ -216,12 +261,21 @@ describe('createOrder rejections', () => {
 describe('admin', () => {
   it('may add and restock products and create orders for any customer, like staff', async () => {
     const sku = unique('ADM');
-    expect(await command(admin, 'addProduct', { sku, name: 'Admin lamp', priceCents: 999, initialStock: 1 }, PRODUCT))
-      .toMatchObject({ __typename: 'AddProductSuccess', aggregateId: sku });
-    expect(await command(admin, 'restockProduct', { sku, quantity: 4 }, RESTOCK)).toMatchObject({ __typename: 'RestockProductSuccess', product: { onHand: 5 } });
+    expect(await command(admin, 'addProduct', { sku, name: 'Admin lamp', priceCents: 999, initialStock: 1 }, PRODUCT)).toMatchObject({
+      __typename: 'AddProductSuccess',
+      aggregateId: sku,
+    });
+    expect(await command(admin, 'restockProduct', { sku, quantity: 4 }, RESTOCK)).toMatchObject({
+      __typename: 'RestockProductSuccess',
+      product: { onHand: 5 },
+    });
     const { id } = await register();
-    expect(await command(admin, 'createOrder', { customerId: id, orderId: newOrderId() }))
-      .toMatchObject({ __typename: 'CreateOrderSuccess', order: { customerId: id } });
-    expect(await command(admin, 'addProduct', { sku, name: 'Again', priceCents: 1, initialStock: 0 }, PRODUCT)).toMatchObject({ code: 'SKU_TAKEN' });
+    expect(await command(admin, 'createOrder', { customerId: id, orderId: newOrderId() })).toMatchObject({
+      __typename: 'CreateOrderSuccess',
+      order: { customerId: id },
+    });
+    expect(await command(admin, 'addProduct', { sku, name: 'Again', priceCents: 1, initialStock: 0 }, PRODUCT)).toMatchObject({
+      code: 'SKU_TAKEN',
+    });
   });
 });

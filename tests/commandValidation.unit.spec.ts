@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { registerCustomer } from '../src/customers/customerCommands.js';
 import { ValidationError } from '../src/domain/errors.js';
-import { addItem, cancelOrder, createOrder, deliverOrder, recordPayment, removeItem, shipOrder, submitOrder } from '../src/orders/orderCommands.js';
+import {
+  addItem,
+  cancelOrder,
+  createOrder,
+  deliverOrder,
+  recordPayment,
+  removeItem,
+  shipOrder,
+  submitOrder,
+} from '../src/orders/orderCommands.js';
 import { addProduct, restockProduct } from '../src/products/productCommands.js';
 import type { CommandDefinition } from '../src/commands/pipeline.js';
 import { parseCommandInput } from '../src/commands/validation.js';
@@ -22,7 +31,9 @@ const commands: [CommandDefinition<never, unknown>, Record<string, unknown>][] =
 ] as never;
 
 const textFields = commands.flatMap(([definition, input]) =>
-  [...Object.keys(input).filter((field) => typeof input[field] === 'string'), 'commandId'].map((field) => [definition.name, field, definition, input] as const),
+  [...Object.keys(input).filter((field) => typeof input[field] === 'string'), 'commandId'].map(
+    (field) => [definition.name, field, definition, input] as const,
+  ),
 );
 
 const UNSTORABLE = [
@@ -33,21 +44,30 @@ const UNSTORABLE = [
 ] as const;
 
 describe('text PostgreSQL cannot store', () => {
-  it.each(commands.map(([definition, input]) => [definition.name, definition, input] as const))('leaves a valid %s input alone', (_name, definition, input) => {
-    expect(() => parseCommandInput(definition.input, { ...input, commandId: 'cmd-1' })).not.toThrow();
-  });
+  it.each(commands.map(([definition, input]) => [definition.name, definition, input] as const))(
+    'leaves a valid %s input alone',
+    (_name, definition, input) => {
+      expect(() => parseCommandInput(definition.input, { ...input, commandId: 'cmd-1' })).not.toThrow();
+    },
+  );
 
   describe.each(UNSTORABLE)('with %s', (_label, spoiled) => {
     it.each(textFields)('is VALIDATION_FAILED on %s input.%s', (_name, field, definition, input) => {
       const attempt = () => parseCommandInput(definition.input, { ...input, [field]: spoiled });
       expect(attempt).toThrow(ValidationError);
-      expect(attempt).toThrow(expect.objectContaining({
-        fieldErrors: expect.arrayContaining([{ path: `input.${field}`, message: 'must not contain NUL characters or unpaired surrogates' }]),
-      }));
+      expect(attempt).toThrow(
+        expect.objectContaining({
+          fieldErrors: expect.arrayContaining([
+            { path: `input.${field}`, message: 'must not contain NUL characters or unpaired surrogates' },
+          ]),
+        }),
+      );
     });
   });
 
   it('accepts text with paired surrogates (emoji) and other rare characters', () => {
-    expect(parseCommandInput(addProduct.input, { sku: 'SKU-1', name: 'Lamp \u{1F4A1} \u2028 \uFFFD', priceCents: 1, initialStock: 0 }).input).toMatchObject({ name: 'Lamp \u{1F4A1} \u2028 \uFFFD' });
+    expect(
+      parseCommandInput(addProduct.input, { sku: 'SKU-1', name: 'Lamp \u{1F4A1} \u2028 \uFFFD', priceCents: 1, initialStock: 0 }).input,
+    ).toMatchObject({ name: 'Lamp \u{1F4A1} \u2028 \uFFFD' });
   });
 });

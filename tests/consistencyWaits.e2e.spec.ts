@@ -4,12 +4,18 @@ import { codesOf } from './support/hardening.js';
 import { type TestServer, useTestServer } from './support/testServer.js';
 
 const PER_CLIENT = 50;
-const server = useTestServer({ CONSISTENCY_TIMEOUT_MS: '1500', CONSISTENCY_MAX_WAITS_PER_CLIENT: String(PER_CLIENT), CONSISTENCY_MAX_WAITS_PER_REQUEST: '2' });
+const server = useTestServer({
+  CONSISTENCY_TIMEOUT_MS: '1500',
+  CONSISTENCY_MAX_WAITS_PER_CLIENT: String(PER_CLIENT),
+  CONSISTENCY_MAX_WAITS_PER_REQUEST: '2',
+});
 let staff: ApiClient;
 beforeAll(async () => {
   staff = await clientAs(server, 'staff', 'alice');
   // Warm the server's code paths, so that the first measurement is not of the JIT.
-  await Promise.all(Array.from({ length: 10 }, () => server.graphql(aliasedWaits('warm-up', '999999999'), {}, { authorization: `Bearer ${staff.token}` })));
+  await Promise.all(
+    Array.from({ length: 10 }, () => server.graphql(aliasedWaits('warm-up', '999999999'), {}, { authorization: `Bearer ${staff.token}` })),
+  );
 });
 
 /** One operation holding 30 aliases of the same `order` read, all waiting on `position`. */
@@ -63,9 +69,12 @@ async function ownOrder() {
 }
 
 describe('consistentWith under attack', () => {
-  it('answers aliased waits on a position past the log\'s head at once with VALIDATION_FAILED, and an honest reader stays fast', async () => {
+  it("answers aliased waits on a position past the log's head at once with VALIDATION_FAILED, and an honest reader stays fast", async () => {
     const honest = await ownOrder();
-    await honest.client.run(`query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { id } }`, { id: honest.orderId, p: honest.position });
+    await honest.client.run(`query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { id } }`, {
+      id: honest.orderId,
+      p: honest.position,
+    });
     const attacker = await clientAs(server, 'customer', unique('mallory'));
     const headers = { authorization: `Bearer ${attacker.token}` };
 
@@ -87,7 +96,9 @@ describe('consistentWith under attack', () => {
       honestLatencyDuring(attack, () => honest.client.run(`query($id: ID!) { order(id: $id) { id status } }`, { id: honest.orderId })),
       poolUseDuring(attack),
     ]);
-    console.info(`past-head attack: ${answers.length} requests, slowest ${Math.round(slowest.ms)} ms; honest p95 ${latency.p95.toFixed(1)} ms over ${latency.samples} reads; pool busy max ${pool.maxBusy}, queued max ${pool.maxQueued}`);
+    console.info(
+      `past-head attack: ${answers.length} requests, slowest ${Math.round(slowest.ms)} ms; honest p95 ${latency.p95.toFixed(1)} ms over ${latency.samples} reads; pool busy max ${pool.maxBusy}, queued max ${pool.maxQueued}`,
+    );
 
     // Had any of them waited, it would have answered CONSISTENCY_TIMEOUT after 1.5 s.
     for (const answer of answers) expect(new Set(codesOf(answer))).toEqual(new Set(['VALIDATION_FAILED']));
@@ -103,7 +114,9 @@ describe('consistentWith under attack', () => {
     // A real position the read side has not reached: the projections are stopped past it.
     await server.services.readSide.stop();
     try {
-      const pending = await command(honest.client, 'addItem', { orderId: honest.orderId, sku: 'NO-SUCH', quantity: 1 }).catch(() => undefined);
+      const pending = await command(honest.client, 'addItem', { orderId: honest.orderId, sku: 'NO-SUCH', quantity: 1 }).catch(
+        () => undefined,
+      );
       const later = pending?.position ?? (await ownOrder()).position;
 
       const attack = Promise.all(Array.from({ length: 200 }, () => server.graphql(aliasedWaits(honest.orderId, later), {}, headers)));
@@ -113,11 +126,15 @@ describe('consistentWith under attack', () => {
         poolUseDuring(attack),
         (async () => {
           await new Promise((resolve) => setTimeout(resolve, 300));
-          const activity = await server.services.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'`);
+          const activity = await server.services.db.pool.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'`,
+          );
           expect(activity.rows[0]!.n).toBeLessThan(5);
         })(),
       ]);
-      console.info(`unreached-position attack: waits held max ${pool.maxWaits}; honest p95 ${latency.p95.toFixed(1)} ms over ${latency.samples} reads; pool busy max ${pool.maxBusy}, queued max ${pool.maxQueued}`);
+      console.info(
+        `unreached-position attack: waits held max ${pool.maxWaits}; honest p95 ${latency.p95.toFixed(1)} ms over ${latency.samples} reads; pool busy max ${pool.maxBusy}, queued max ${pool.maxQueued}`,
+      );
 
       const codes = answers.map((answer) => [...new Set(codesOf(answer))]);
       // Aliases of one position are one wait, and the caller holds at most PER_CLIENT of them at once:

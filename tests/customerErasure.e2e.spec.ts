@@ -43,7 +43,8 @@ async function gql(as: Caller, sub: string, query: string, variables?: Record<st
   if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
   return body.data!;
 }
-const run = async (as: Caller, sub: string, name: string, input: Record<string, unknown>) => (await gql(as, sub, commandMutation(name), { input }))[name];
+const run = async (as: Caller, sub: string, name: string, input: Record<string, unknown>) =>
+  (await gql(as, sub, commandMutation(name), { input }))[name];
 
 /** Every row of every table of the database, as text, that contains `needle` in any letter case: `table: row`. */
 async function rowsContaining(needle: string): Promise<string[]> {
@@ -52,7 +53,10 @@ async function rowsContaining(needle: string): Promise<string[]> {
   );
   const found: string[] = [];
   for (const { table_schema, table_name } of tables) {
-    const { rows } = await db.pool.query<{ row: string }>(`SELECT t::text AS row FROM "${table_schema}"."${table_name}" t WHERE t::text ILIKE '%' || $1 || '%'`, [needle]);
+    const { rows } = await db.pool.query<{ row: string }>(
+      `SELECT t::text AS row FROM "${table_schema}"."${table_name}" t WHERE t::text ILIKE '%' || $1 || '%'`,
+      [needle],
+    );
     found.push(...rows.map((r) => `${table_schema}.${table_name}: ${r.row}`));
   }
   return found;
@@ -69,8 +73,19 @@ async function registerAsPreviousRelease(customerId: string, name: string, email
      RETURNING position::text`,
     [`Customer-${customerId}`, JSON.stringify({ customerId, name, email }), claimStream, metadata, JSON.stringify({ customerId })],
   );
-  const result = { events: [], streams: [{ streamId: `Customer-${customerId}`, version: 1 }, { streamId: claimStream, version: 1 }], lastPosition: rows[1]!.position, result: { aggregateId: customerId } };
-  await db.pool.query(`INSERT INTO command_results (caller, command_id, input_hash, result) VALUES ('anonymous', $1, 'previous-release-hash', $2)`, [commandId, JSON.stringify(result)]);
+  const result = {
+    events: [],
+    streams: [
+      { streamId: `Customer-${customerId}`, version: 1 },
+      { streamId: claimStream, version: 1 },
+    ],
+    lastPosition: rows[1]!.position,
+    result: { aggregateId: customerId },
+  };
+  await db.pool.query(
+    `INSERT INTO command_results (caller, command_id, input_hash, result) VALUES ('anonymous', $1, 'previous-release-hash', $2)`,
+    [commandId, JSON.stringify(result)],
+  );
   await db.pool.query(`SELECT pg_notify('ordersource_events', $1)`, [rows[1]!.position]);
 }
 
@@ -79,7 +94,9 @@ async function paidOrder(customerId: string, sku: string): Promise<string> {
   expect((await run('customer', customerId, 'createOrder', { customerId, orderId })).__typename).toBe('CreateOrderSuccess');
   await run('customer', customerId, 'addItem', { orderId, sku, quantity: 1 });
   await run('customer', customerId, 'submitOrder', { orderId });
-  expect((await run('staff', 'alice', 'recordPayment', { orderId, amountCents: 900, paymentRef: randomUUID() })).__typename).toBe('RecordPaymentSuccess');
+  expect((await run('staff', 'alice', 'recordPayment', { orderId, amountCents: 900, paymentRef: randomUUID() })).__typename).toBe(
+    'RecordPaymentSuccess',
+  );
   return orderId;
 }
 
@@ -94,37 +111,55 @@ describe('forgetting a customer', () => {
 
   beforeAll(async () => {
     await run('staff', 'alice', 'addProduct', { sku, name: 'Lamp', priceCents: 900, initialStock: 10 });
-    const registered = await run('anonymous', '', 'registerCustomer', { name: current.name, email: current.email, commandId: randomUUID() });
+    const registered = await run('anonymous', '', 'registerCustomer', {
+      name: current.name,
+      email: current.email,
+      commandId: randomUUID(),
+    });
     currentId = registered.customer.id;
     await registerAsPreviousRelease(previous.id, previous.name, previous.email);
   });
 
-  it('leaves no trace of either customer\'s name or email in the database or the log, even after a rebuild, while their paid orders still ship', async () => {
+  it("leaves no trace of either customer's name or email in the database or the log, even after a rebuild, while their paid orders still ship", async () => {
     const currentOrder = await paidOrder(currentId, sku);
     const previousOrder = await paidOrder(previous.id, sku);
     expect(await rowsContaining(current.email)).not.toEqual([]);
     expect(await rowsContaining(previous.email)).not.toEqual([]);
 
     const self = await run('customer', currentId, 'forgetCustomer', { customerId: currentId, commandId: randomUUID() });
-    expect(self).toMatchObject({ __typename: 'ForgetCustomerSuccess', customer: { id: currentId, name: null, email: null, forgotten: true } });
+    expect(self).toMatchObject({
+      __typename: 'ForgetCustomerSuccess',
+      customer: { id: currentId, name: null, email: null, forgotten: true },
+    });
     const byAdmin = await run('admin', 'root', 'forgetCustomer', { customerId: previous.id });
-    expect(byAdmin).toMatchObject({ __typename: 'ForgetCustomerSuccess', customer: { id: previous.id, name: null, email: null, forgotten: true } });
+    expect(byAdmin).toMatchObject({
+      __typename: 'ForgetCustomerSuccess',
+      customer: { id: previous.id, name: null, email: null, forgotten: true },
+    });
     position = byAdmin.position;
 
     for (const orderId of [currentOrder, previousOrder]) {
-      expect((await run('staff', 'alice', 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: `T-${tag}` })).__typename).toBe('ShipOrderSuccess');
+      expect((await run('staff', 'alice', 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: `T-${tag}` })).__typename).toBe(
+        'ShipOrderSuccess',
+      );
     }
-    const read = await gql('admin', 'root', `query($id: ID!, $p: String) { customer(id: $id, consistentWith: $p) { name email forgotten orderCount } }`, { id: currentId, p: position });
+    const read = await gql(
+      'admin',
+      'root',
+      `query($id: ID!, $p: String) { customer(id: $id, consistentWith: $p) { name email forgotten orderCount } }`,
+      { id: currentId, p: position },
+    );
     expect(read.customer).toEqual({ name: null, email: null, forgotten: true, orderCount: 1 });
 
     for (const needle of needles) expect(await rowsContaining(needle), needle).toEqual([]);
     const log = server.output().toLowerCase();
     for (const needle of needles) expect(log.includes(needle.toLowerCase()), `log contains ${needle}`).toBe(false);
 
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/projections-rebuild.ts'], { env: { ...process.env, ...ENV, LOG_LEVEL: 'info', DATABASE_URL: database.connectionString } })
-      .catch((error: Error & { stdout?: string; stderr?: string }) => {
-        throw new Error(`projections:rebuild failed: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
-      });
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/projections-rebuild.ts'], {
+      env: { ...process.env, ...ENV, LOG_LEVEL: 'info', DATABASE_URL: database.connectionString },
+    }).catch((error: Error & { stdout?: string; stderr?: string }) => {
+      throw new Error(`projections:rebuild failed: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
+    });
     for (const needle of needles) expect(await rowsContaining(needle), `${needle} after the rebuild`).toEqual([]);
     const rebuilt = await gql('admin', 'root', `query($id: ID!) { customer(id: $id) { name email forgotten } }`, { id: previous.id });
     expect(rebuilt.customer).toEqual({ name: null, email: null, forgotten: true });

@@ -13,7 +13,15 @@ import { useTestServer } from './support/testServer.js';
 // a real server. Orders are changed over HTTP by other clients; the page must show them live.
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const WAIT_MS = 15_000;
 
 let staff: ApiClient;
@@ -24,8 +32,10 @@ let dashboardUrl: string;
 
 beforeAll(() => {
   // Missing prerequisites are failures with the fix, never a silent skip.
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does this).`);
-  if (!existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html'))) throw new Error('The dashboard is not built: run `npm run dashboard:build` (npm ci does this).');
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does this).`);
+  if (!existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html')))
+    throw new Error('The dashboard is not built: run `npm run dashboard:build` (npm ci does this).');
 });
 const server = useTestServer();
 beforeAll(async () => {
@@ -33,7 +43,12 @@ beforeAll(async () => {
   staffToken = staff.token!;
   dashboardUrl = new URL('/dashboard', server.app.url).href;
   userDataDir = mkdtempSync(join(tmpdir(), 'ordersource-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1400, height: 900 },
+  });
 });
 afterAll(async () => {
   await browser?.close();
@@ -81,14 +96,17 @@ async function submittedOrder(): Promise<{ customer: ApiClient; orderId: string;
 
 /** Waits until every projection has applied every event in the log, as the API reports it. */
 async function projectionsCaughtUp(): Promise<{ name: string; status: string; lag: number }[]> {
-  const read = async () => (await staff.run('{ projections { name status lag } }')).projections as { name: string; status: string; lag: number }[];
+  const read = async () =>
+    (await staff.run('{ projections { name status lag } }')).projections as { name: string; status: string; lag: number }[];
   await expect.poll(async () => (await read()).every((p) => p.status === 'RUNNING' && p.lag === 0), { timeout: WAIT_MS }).toBe(true);
   return read();
 }
 
 /** The projections panel's rows as [name, status, lag], read from the page. */
 const projectionRows = (page: Page) =>
-  page.$$eval('[data-testid="projection-row"]', (rows) => rows.map((row) => [row.getAttribute('data-name'), row.getAttribute('data-status'), row.getAttribute('data-lag')]));
+  page.$$eval('[data-testid="projection-row"]', (rows) =>
+    rows.map((row) => [row.getAttribute('data-name'), row.getAttribute('data-status'), row.getAttribute('data-lag')]),
+  );
 
 async function orderRow(page: Page, orderId: string): Promise<ElementHandle> {
   return (await page.waitForSelector(`tr[data-order-id="${orderId}"]`, { timeout: WAIT_MS }))!;
@@ -138,7 +156,9 @@ describe('the live dashboard in a browser', () => {
     await command(staff, 'recordPayment', { orderId, amountCents: 2900, paymentRef: unique('pay') });
     await expect.poll(types, { timeout: WAIT_MS }).toEqual(['OrderCreated', 'ItemAdded', 'OrderSubmitted', 'PaymentRecorded']);
     await command(staff, 'cancelOrder', { orderId, reason: 'out of ink' });
-    await expect.poll(types, { timeout: WAIT_MS }).toEqual(['OrderCreated', 'ItemAdded', 'OrderSubmitted', 'PaymentRecorded', 'OrderCancelled', 'RefundRecorded']);
+    await expect
+      .poll(types, { timeout: WAIT_MS })
+      .toEqual(['OrderCreated', 'ItemAdded', 'OrderSubmitted', 'PaymentRecorded', 'OrderCancelled', 'RefundRecorded']);
     expect(await page.textContent('[data-testid="timeline"] .badge')).toBe('CANCELLED');
     expect(await stillSameDocument(page)).toBe(true);
     await close(page);
@@ -152,7 +172,10 @@ describe('the live dashboard in a browser', () => {
     await expect.poll(feedSubscribers, { timeout: WAIT_MS }).toBe(2);
     await page.waitForSelector('[data-testid="sales-chart"][data-loaded="true"] svg.recharts-surface', { timeout: WAIT_MS });
     const paid = async () => Number(await page.textContent('[data-testid="sales-paid"]'));
-    const paidInTable = () => page.$$eval('[data-testid="sales-table"] tbody tr', (rows) => rows.reduce((sum, row) => sum + Number(row.getAttribute('data-paid')), 0));
+    const paidInTable = () =>
+      page.$$eval('[data-testid="sales-table"] tbody tr', (rows) =>
+        rows.reduce((sum, row) => sum + Number(row.getAttribute('data-paid')), 0),
+      );
     const before = await paid();
     expect(await paidInTable()).toBe(before);
 
@@ -193,15 +216,26 @@ describe('the live dashboard in a browser', () => {
     await command(staff, 'createOrder', { customerId, orderId });
     // An item event the orders projection cannot apply (a quantity that is not a number).
     await server.services.eventStore.append({
-      streams: [{ streamId: `Order-${orderId}`, streamType: 'Order', expectedVersion: 1, events: [{ type: 'ItemAdded', data: { sku: 'X', name: 'Bad', quantity: 'lots', unitPriceCents: 1 } }] }],
+      streams: [
+        {
+          streamId: `Order-${orderId}`,
+          streamType: 'Order',
+          expectedVersion: 1,
+          events: [{ type: 'ItemAdded', data: { sku: 'X', name: 'Bad', quantity: 'lots', unitPriceCents: 1 } }],
+        },
+      ],
     });
-    const failed = await page.waitForSelector('[data-testid="projection-row"][data-name="orders"][data-status="FAILED"]', { timeout: WAIT_MS });
+    const failed = await page.waitForSelector('[data-testid="projection-row"][data-name="orders"][data-status="FAILED"]', {
+      timeout: WAIT_MS,
+    });
     expect(await failed.$$eval('button', (buttons) => buttons.map((b) => b.textContent))).toEqual(['Retry', 'Skip event…']);
     expect(await failed.$eval('.projection-error', (cell) => cell.textContent)).not.toBe('');
 
     await (await failed.$('button:has-text("Skip event")'))!.click();
     await (await failed.$('button:has-text("Skip it")'))!.click();
-    await expect.poll(() => projectionRows(page), { timeout: WAIT_MS }).toEqual((await projectionsCaughtUp()).map((p) => [p.name, 'RUNNING', '0']));
+    await expect
+      .poll(() => projectionRows(page), { timeout: WAIT_MS })
+      .toEqual((await projectionsCaughtUp()).map((p) => [p.name, 'RUNNING', '0']));
     expect(await page.$$('[data-testid="projections-table"] button')).toHaveLength(0);
     expect(await stillSameDocument(page)).toBe(true);
     await close(page);
@@ -265,7 +299,10 @@ describe('the live dashboard in a browser', () => {
 
   it("sends a refused token back to the sign-in box with the server's reason, then signs in with a pasted one", async () => {
     // Claims staff, but signed with another secret: only the server can tell.
-    const forged = await signAccessToken({ sub: 'mallory', role: 'staff' }, { ...server.services.config.jwt, secret: 'not-the-server-secret-but-long-enough-to-sign' });
+    const forged = await signAccessToken(
+      { sub: 'mallory', role: 'staff' },
+      { ...server.services.config.jwt, secret: 'not-the-server-secret-but-long-enough-to-sign' },
+    );
     const page = await browser.newPage();
     await page.goto(`${dashboardUrl}?token=${forged}`);
     const reason = await page.waitForSelector('[data-testid="sign-in-reason"]', { timeout: WAIT_MS });

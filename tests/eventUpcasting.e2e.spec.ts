@@ -16,7 +16,13 @@ const legacyShipping: FeatureModule = {
   name: 'legacy-shipping',
   projections: [],
   liveSources: [],
-  upcasters: [defineUpcaster<{ carrier: string; tracking: string }, { carrier: string; trackingNumber: string }>('OrderShipped', 1, ({ carrier, tracking }) => ({ carrier, trackingNumber: tracking }))],
+  upcasters: [
+    defineUpcaster<{ carrier: string; tracking: string }, { carrier: string; trackingNumber: string }>(
+      'OrderShipped',
+      1,
+      ({ carrier, tracking }) => ({ carrier, trackingNumber: tracking }),
+    ),
+  ],
 };
 
 const server = useTestServer({}, { features: [...FEATURES, legacyShipping] });
@@ -36,7 +42,15 @@ async function appendOldRows(rows: Row[]): Promise<string> {
       const { rows: inserted } = await client.query<{ position: string }>(
         `INSERT INTO events (stream_id, stream_type, version, type, schema_version, data, metadata)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING position::text`,
-        [streamId, streamType, version, type, schemaVersion, JSON.stringify(data), JSON.stringify({ actor: 'staff:old', occurredAt: new Date().toISOString() })],
+        [
+          streamId,
+          streamType,
+          version,
+          type,
+          schemaVersion,
+          JSON.stringify(data),
+          JSON.stringify({ actor: 'staff:old', occurredAt: new Date().toISOString() }),
+        ],
       );
       last = inserted[0]!.position;
     }
@@ -81,8 +95,17 @@ describe('events stored in older shapes', () => {
   });
 
   it('answers orderHistory and Order.history with every payload in its current shape', async () => {
-    const { orderHistory } = await staff.run(`query($id: ID!, $p: String) { orderHistory(orderId: $id, consistentWith: $p) { version type data } }`, { id: orderId, p: oldPosition });
-    expect(orderHistory.map((h: { type: string }) => h.type)).toEqual(['OrderCreated', 'ItemAdded', 'OrderSubmitted', 'PaymentRecorded', 'OrderShipped']);
+    const { orderHistory } = await staff.run(
+      `query($id: ID!, $p: String) { orderHistory(orderId: $id, consistentWith: $p) { version type data } }`,
+      { id: orderId, p: oldPosition },
+    );
+    expect(orderHistory.map((h: { type: string }) => h.type)).toEqual([
+      'OrderCreated',
+      'ItemAdded',
+      'OrderSubmitted',
+      'PaymentRecorded',
+      'OrderShipped',
+    ]);
     expect(orderHistory[4].data).toEqual({ carrier: 'DHL', trackingNumber: 'OLD123' });
   });
 
@@ -94,7 +117,9 @@ describe('events stored in older shapes', () => {
   it('loads old events for commands (ignoring and replacing an outdated snapshot): the old order is delivered and the old customer orders again', async () => {
     const delivered = await command(staff, 'deliverOrder', { orderId });
     expect(delivered).toMatchObject({ __typename: 'DeliverOrderSuccess', version: 6, order: { status: 'DELIVERED' } });
-    const { rows } = await server.services.db.pool.query(`SELECT version, schema_version FROM snapshots WHERE stream_id = $1`, [`Order-${orderId}`]);
+    const { rows } = await server.services.db.pool.query(`SELECT version, schema_version FROM snapshots WHERE stream_id = $1`, [
+      `Order-${orderId}`,
+    ]);
     expect(rows).toEqual([{ version: 6, schema_version: expect.any(Number) }]);
     expect(rows[0].schema_version).not.toBe(0);
 
@@ -104,16 +129,22 @@ describe('events stored in older shapes', () => {
 
   it('stamps new events with their current schema version', async () => {
     const registered = await command(staff, 'registerCustomer', { name: 'New Ada', email: `${unique('new')}@example.com` });
-    const { rows } = await server.services.db.pool.query(`SELECT schema_version, data FROM events WHERE stream_id = $1`, [`Customer-${registered.customer.id}`]);
+    const { rows } = await server.services.db.pool.query(`SELECT schema_version, data FROM events WHERE stream_id = $1`, [
+      `Customer-${registered.customer.id}`,
+    ]);
     // Version 2 as stored: the personal data sealed under the customer's key, never in plain text.
-    expect(rows).toEqual([{ schema_version: 2, data: { customerId: registered.customer.id, personal: { sealed: expect.stringMatching(/^v1\./) } } }]);
+    expect(rows).toEqual([
+      { schema_version: 2, data: { customerId: registered.customer.id, personal: { sealed: expect.stringMatching(/^v1\./) } } },
+    ]);
     expect(JSON.stringify(rows)).not.toContain('New Ada');
   });
 
   it('rebuilds the read tables from old shapes to the same rows', async () => {
     const { services } = server;
     const tables = async () => ({
-      customer: (await services.db.pool.query(`SELECT name, email, order_count FROM customer_summaries WHERE customer_id = $1`, [customerId])).rows,
+      customer: (
+        await services.db.pool.query(`SELECT name, email, order_count FROM customer_summaries WHERE customer_id = $1`, [customerId])
+      ).rows,
       history: (await services.db.pool.query(`SELECT type, data FROM order_history WHERE order_id = $1 ORDER BY version`, [orderId])).rows,
     });
     const before = await eventually(async () => {

@@ -32,12 +32,25 @@ const TOTAL = PRICE * QUANTITY;
 
 /** A fresh customer's order of two units of a fresh product, taken to `status` (paid by the payment service, moved on by staff where the owner may not). */
 async function orderIn(status: Status) {
-  const registered = succeeded(await command(anonymous, 'registerCustomer', { name: 'Fulfilment Tester', email: `${unique('f')}@example.com` },
-    '... on RegisterCustomerSuccess { token customer { id } }'));
+  const registered = succeeded(
+    await command(
+      anonymous,
+      'registerCustomer',
+      { name: 'Fulfilment Tester', email: `${unique('f')}@example.com` },
+      '... on RegisterCustomerSuccess { token customer { id } }',
+    ),
+  );
   const owner = apiClient(server, registered.token);
   const customerId: string = registered.customer.id;
   const sku = unique('SKU');
-  succeeded(await command(staff, 'addProduct', { sku, name: 'Widget', priceCents: PRICE, initialStock: 10 }, '... on AddProductSuccess { product { sku } }'));
+  succeeded(
+    await command(
+      staff,
+      'addProduct',
+      { sku, name: 'Widget', priceCents: PRICE, initialStock: 10 },
+      '... on AddProductSuccess { product { sku } }',
+    ),
+  );
   const orderId = newOrderId();
   succeeded(await command(owner, 'createOrder', { customerId, orderId }));
   succeeded(await command(owner, 'addItem', { orderId, sku, quantity: QUANTITY }));
@@ -72,26 +85,47 @@ describe('recordPayment rejections', () => {
       const result = await command(payments, 'recordPayment', { orderId, amountCents, paymentRef: unique('pay') }, PAYMENT_MISMATCH);
       expect(result).toMatchObject({ __typename: 'PaymentMismatchError', code: 'PAYMENT_MISMATCH', expectedAmountCents: TOTAL });
     }
-    expect(await command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('pay') })).toMatchObject({ order: { status: 'PAID' } });
+    expect(await command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('pay') })).toMatchObject({
+      order: { status: 'PAID' },
+    });
   });
 
   it.each([0, -100])('rejects amountCents %i with VALIDATION_FAILED on input.amountCents', async (amountCents) => {
     const { orderId } = await orderIn('SUBMITTED');
     const result = await command(payments, 'recordPayment', { orderId, amountCents, paymentRef: unique('pay') });
-    expect(result).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'input.amountCents' }] });
+    expect(result).toMatchObject({
+      __typename: 'ValidationError',
+      code: 'VALIDATION_FAILED',
+      fieldErrors: [{ path: 'input.amountCents' }],
+    });
   });
 
   it('answers a repeated paymentRef with success, appending no events and keeping the version', async () => {
     const { orderId } = await orderIn('SUBMITTED');
     const paymentRef = unique('pay');
     const first = await command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef });
-    expect(first).toMatchObject({ __typename: 'RecordPaymentSuccess', version: 4, events: [{ type: 'PaymentRecorded', version: 4 }, { type: 'PaymentRefClaimed', version: 1 }] });
+    expect(first).toMatchObject({
+      __typename: 'RecordPaymentSuccess',
+      version: 4,
+      events: [
+        { type: 'PaymentRecorded', version: 4 },
+        { type: 'PaymentRefClaimed', version: 1 },
+      ],
+    });
     const repeat = await command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef });
-    expect(repeat).toMatchObject({ __typename: 'RecordPaymentSuccess', aggregateId: orderId, version: 4, events: [], order: { status: 'PAID', version: 4 } });
+    expect(repeat).toMatchObject({
+      __typename: 'RecordPaymentSuccess',
+      aggregateId: orderId,
+      version: 4,
+      events: [],
+      order: { status: 'PAID', version: 4 },
+    });
     const byStaff = await command(staff, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef });
     expect(byStaff).toMatchObject({ __typename: 'RecordPaymentSuccess', version: 4, events: [] });
     // The order moved on by exactly nothing: staff ship it at version 4 -> 5.
-    expect(await command(staff, 'shipOrder', { orderId, carrier: 'UPS', trackingNumber: 'T-1', expectedVersion: 4 })).toMatchObject({ version: 5 });
+    expect(await command(staff, 'shipOrder', { orderId, carrier: 'UPS', trackingNumber: 'T-1', expectedVersion: 4 })).toMatchObject({
+      version: 5,
+    });
   });
 
   it('rejects a second payment with another paymentRef on a PAID order with INVALID_STATE', async () => {
@@ -116,7 +150,12 @@ describe('recordPayment rejections', () => {
   it('rejects a paymentRef that already paid another order with PAYMENT_REF_TAKEN, leaving that order SUBMITTED', async () => {
     const paid = await orderIn('PAID');
     const { orderId, owner } = await orderIn('SUBMITTED');
-    const result = await command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: paid.paymentRef }, PAYMENT_REF_TAKEN);
+    const result = await command(
+      payments,
+      'recordPayment',
+      { orderId, amountCents: TOTAL, paymentRef: paid.paymentRef },
+      PAYMENT_REF_TAKEN,
+    );
     expect(result).toMatchObject({ __typename: 'PaymentRefTakenError', code: 'PAYMENT_REF_TAKEN', paymentRef: paid.paymentRef });
     expect(await command(owner, 'cancelOrder', { orderId, reason: 'not paid' })).toMatchObject({ order: { status: 'CANCELLED' } });
   });
@@ -124,8 +163,15 @@ describe('recordPayment rejections', () => {
   it('lets exactly one of several orders racing with one paymentRef be paid by it', async () => {
     const orders = await Promise.all(Array.from({ length: 4 }, () => orderIn('SUBMITTED')));
     const paymentRef = unique('race');
-    const results = await Promise.all(orders.map(({ orderId }) => command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef })));
-    expect(results.map((r) => r.__typename).sort()).toEqual(['PaymentRefTakenError', 'PaymentRefTakenError', 'PaymentRefTakenError', 'RecordPaymentSuccess']);
+    const results = await Promise.all(
+      orders.map(({ orderId }) => command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef })),
+    );
+    expect(results.map((r) => r.__typename).sort()).toEqual([
+      'PaymentRefTakenError',
+      'PaymentRefTakenError',
+      'PaymentRefTakenError',
+      'RecordPaymentSuccess',
+    ]);
   });
 });
 
@@ -133,17 +179,28 @@ describe('the payments role', () => {
   it('may record a payment and nothing else: every other command and every query needing identity is FORBIDDEN', async () => {
     const { orderId, customerId, sku } = await orderIn('SUBMITTED');
     const forbidden = { __typename: 'ForbiddenError', code: 'FORBIDDEN' };
-    expect(await command(payments, 'registerCustomer', { name: 'Service', email: `${unique('svc')}@example.com` })).toMatchObject(forbidden);
+    expect(await command(payments, 'registerCustomer', { name: 'Service', email: `${unique('svc')}@example.com` })).toMatchObject(
+      forbidden,
+    );
     expect(await command(payments, 'createOrder', { customerId })).toMatchObject(forbidden);
     expect(await command(payments, 'addItem', { orderId, sku, quantity: 1 })).toMatchObject(forbidden);
     expect(await command(payments, 'cancelOrder', { orderId, reason: 'no' })).toMatchObject(forbidden);
     expect(await command(payments, 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: 'T' })).toMatchObject(forbidden);
-    expect(await command(payments, 'addProduct', { sku: unique('SKU'), name: 'x', priceCents: 1, initialStock: 1 })).toMatchObject(forbidden);
-    for (const query of [`{ order(id: "${orderId}") { id } }`, '{ orders { totalCount } }', `{ customer(id: "${customerId}") { id } }`, '{ me { id } }']) {
+    expect(await command(payments, 'addProduct', { sku: unique('SKU'), name: 'x', priceCents: 1, initialStock: 1 })).toMatchObject(
+      forbidden,
+    );
+    for (const query of [
+      `{ order(id: "${orderId}") { id } }`,
+      '{ orders { totalCount } }',
+      `{ customer(id: "${customerId}") { id } }`,
+      '{ me { id } }',
+    ]) {
       const body = await server.graphql(query, undefined, { authorization: `Bearer ${payments.token}` });
       expect(body.errors?.[0]?.extensions?.code, query).toBe('FORBIDDEN');
     }
-    expect(await command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('pay') })).toMatchObject({ order: { status: 'PAID' } });
+    expect(await command(payments, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('pay') })).toMatchObject({
+      order: { status: 'PAID' },
+    });
   });
 });
 
@@ -174,14 +231,20 @@ describe('deliverOrder rejections', () => {
   it('rejects delivering an order that is not SHIPPED with INVALID_STATE', async () => {
     for (const status of ['SUBMITTED', 'PAID', 'DELIVERED'] as const) {
       const { orderId } = await orderIn(status);
-      expect(await command(staff, 'deliverOrder', { orderId }), status).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+      expect(await command(staff, 'deliverOrder', { orderId }), status).toMatchObject({
+        __typename: 'InvalidStateError',
+        code: 'INVALID_STATE',
+      });
     }
   });
 
   it('refuses the owning customer with FORBIDDEN', async () => {
     const { orderId, owner } = await orderIn('SHIPPED');
     expect(await command(owner, 'deliverOrder', { orderId })).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
-    expect(await command(staff, 'deliverOrder', { orderId })).toMatchObject({ __typename: 'DeliverOrderSuccess', order: { status: 'DELIVERED' } });
+    expect(await command(staff, 'deliverOrder', { orderId })).toMatchObject({
+      __typename: 'DeliverOrderSuccess',
+      order: { status: 'DELIVERED' },
+    });
   });
 });
 
@@ -202,7 +265,10 @@ describe('cancelOrder rules', () => {
 
   it('refuses the owner on a PAID order with FORBIDDEN but lets staff cancel it with a refund', async () => {
     const { orderId, owner } = await orderIn('PAID');
-    expect(await command(owner, 'cancelOrder', { orderId, reason: 'too late' })).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
+    expect(await command(owner, 'cancelOrder', { orderId, reason: 'too late' })).toMatchObject({
+      __typename: 'ForbiddenError',
+      code: 'FORBIDDEN',
+    });
     const result = await command(staff, 'cancelOrder', { orderId, reason: 'customer called' });
     expect(result).toMatchObject({ __typename: 'CancelOrderSuccess', order: { status: 'CANCELLED' } });
     expect(types(result)).toEqual(['OrderCancelled', 'RefundRecorded', 'StockReleased']);
@@ -211,8 +277,14 @@ describe('cancelOrder rules', () => {
   it('rejects cancelling a SHIPPED, DELIVERED or CANCELLED order with INVALID_STATE, for staff and owner alike', async () => {
     for (const status of ['SHIPPED', 'DELIVERED', 'CANCELLED'] as const) {
       const { orderId, owner } = await orderIn(status);
-      expect(await command(staff, 'cancelOrder', { orderId, reason: 'no' }), status).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
-      expect(await command(owner, 'cancelOrder', { orderId, reason: 'no' }), status).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+      expect(await command(staff, 'cancelOrder', { orderId, reason: 'no' }), status).toMatchObject({
+        __typename: 'InvalidStateError',
+        code: 'INVALID_STATE',
+      });
+      expect(await command(owner, 'cancelOrder', { orderId, reason: 'no' }), status).toMatchObject({
+        __typename: 'InvalidStateError',
+        code: 'INVALID_STATE',
+      });
     }
   });
 
@@ -230,7 +302,9 @@ describe('admin', () => {
     succeeded(await command(admin, 'removeItem', { orderId, sku, quantity: 1 }));
     succeeded(await command(admin, 'submitOrder', { orderId }));
     succeeded(await command(admin, 'recordPayment', { orderId, amountCents: TOTAL, paymentRef: unique('pay') }));
-    expect(await command(admin, 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: 'T-5' })).toMatchObject({ order: { status: 'SHIPPED' } });
+    expect(await command(admin, 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: 'T-5' })).toMatchObject({
+      order: { status: 'SHIPPED' },
+    });
     expect(await command(admin, 'deliverOrder', { orderId })).toMatchObject({ order: { status: 'DELIVERED' } });
   });
 

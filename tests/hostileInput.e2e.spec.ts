@@ -18,7 +18,13 @@ beforeAll(async () => {
 
 const post = (body: unknown, headers: Record<string, string> = {}) => postRaw(server.app.url, body, { authorization, ...headers });
 const addProduct = (input: Record<string, unknown>) => post({ query: commandMutation('addProduct'), variables: { input } });
-const product = (overrides: Record<string, unknown> = {}) => ({ sku: unique('HOST'), name: 'Hostile', priceCents: 100, initialStock: 1, ...overrides });
+const product = (overrides: Record<string, unknown> = {}) => ({
+  sku: unique('HOST'),
+  name: 'Hostile',
+  priceCents: 100,
+  initialStock: 1,
+  ...overrides,
+});
 
 /** Asserts a command answered VALIDATION_FAILED naming `path`. */
 function expectValidationFailed(answer: Awaited<ReturnType<typeof post>>, path: string) {
@@ -48,7 +54,10 @@ describe('strings', () => {
     const query = `query($s: ${type}) ${selection}`;
     const answer = await post({ query, variables: { s: 'x'.repeat(MAX_ARGUMENT_STRING_LENGTH + 1) } });
     expect(answer.body.data ?? undefined).toBeUndefined();
-    expect(answer.body.errors![0]!.extensions).toMatchObject({ code: 'VALIDATION_FAILED', fieldErrors: [{ path, message: expect.stringContaining(String(MAX_ARGUMENT_STRING_LENGTH)) }] });
+    expect(answer.body.errors![0]!.extensions).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      fieldErrors: [{ path, message: expect.stringContaining(String(MAX_ARGUMENT_STRING_LENGTH)) }],
+    });
   });
 
   it('bounds strings in literals too, over graphql-ws as over HTTP', async () => {
@@ -60,7 +69,10 @@ describe('strings', () => {
   });
 
   it('accepts a lookup string at the bound (it simply finds nothing)', async () => {
-    const answer = await post({ query: 'query($s: String!) { product(sku: $s) { sku } }', variables: { s: 'x'.repeat(MAX_ARGUMENT_STRING_LENGTH) } });
+    const answer = await post({
+      query: 'query($s: String!) { product(sku: $s) { sku } }',
+      variables: { s: 'x'.repeat(MAX_ARGUMENT_STRING_LENGTH) },
+    });
     expect(answer.body).toEqual({ data: { product: null } });
   });
 });
@@ -73,9 +85,12 @@ describe('text PostgreSQL cannot store', () => {
     ['a lone surrogate in the sku', { sku: 'SKU-\uDC00' }, 'input.sku'],
   ] as const;
 
-  it.each(cases)('answers %s with VALIDATION_FAILED on its field, over JSON escapes as a client sends them', async (_label, overrides, path) => {
-    expectValidationFailed(await addProduct(product(overrides)), path);
-  });
+  it.each(cases)(
+    'answers %s with VALIDATION_FAILED on its field, over JSON escapes as a client sends them',
+    async (_label, overrides, path) => {
+      expectValidationFailed(await addProduct(product(overrides)), path);
+    },
+  );
 
   it('never lets poisoned commands hold up honest ones sent in the same moment: every honest one commits', async () => {
     const honest = Array.from({ length: 12 }, () => product());
@@ -86,7 +101,8 @@ describe('text PostgreSQL cannot store', () => {
     expect(answers.slice(0, 12).map((a) => a.body.data?.addProduct.__typename)).toEqual(Array(12).fill('AddProductSuccess'));
     expect(answers.slice(12).map((a) => a.body.data?.addProduct.code)).toEqual(Array(12).fill('VALIDATION_FAILED'));
     const register = await post({
-      query: 'mutation($input: RegisterCustomerInput!) { registerCustomer(input: $input) { __typename ... on ValidationError { fieldErrors { path } } } }',
+      query:
+        'mutation($input: RegisterCustomerInput!) { registerCustomer(input: $input) { __typename ... on ValidationError { fieldErrors { path } } } }',
       variables: { input: { name: 'Eve\u0000', email: `${unique('eve')}@example.com` } },
     });
     expect(register.body.data?.registerCustomer).toEqual({ __typename: 'ValidationError', fieldErrors: [{ path: 'input.name' }] });
@@ -128,8 +144,14 @@ describe('positions', () => {
 
   it('answers a consistentWith past 2^63 - 1 (or not a decimal) with VALIDATION_FAILED on consistentWith', async () => {
     for (const position of [beyond64Bits, '9'.repeat(19), '-1', '1e3']) {
-      const answer = await post({ query: 'query($p: String) { products(first: 1, consistentWith: $p) { totalCount } }', variables: { p: position } });
-      expect({ position, errors: answer.body.errors?.map((e) => e.extensions) }).toEqual({ position, errors: [{ code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'consistentWith', message: expect.any(String) }] }] });
+      const answer = await post({
+        query: 'query($p: String) { products(first: 1, consistentWith: $p) { totalCount } }',
+        variables: { p: position },
+      });
+      expect({ position, errors: answer.body.errors?.map((e) => e.extensions) }).toEqual({
+        position,
+        errors: [{ code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'consistentWith', message: expect.any(String) }] }],
+      });
     }
   });
 
@@ -141,7 +163,9 @@ describe('positions', () => {
     await staff.run('query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { id } }', { id: order.order.id, p: order.position });
     const variables = { id: order.order.id, after: beyond64Bits };
     const overWs = await wsOperation(server.wsUrl, query, variables, authorization);
-    expect(overWs.errors?.map((e) => e.extensions)).toEqual([{ code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'after', message: expect.any(String) }] }]);
+    expect(overWs.errors?.map((e) => e.extensions)).toEqual([
+      { code: 'VALIDATION_FAILED', fieldErrors: [{ path: 'after', message: expect.any(String) }] },
+    ]);
     const overSse = await fetch(server.app.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization },
@@ -171,7 +195,9 @@ describe('documents', () => {
   });
 
   it('rejects an unknown input field by GraphQL validation (HTTP 400), executing nothing', async () => {
-    const answer = await post({ query: 'mutation { addProduct(input: { sku: "S", name: "n", priceCents: 1, initialStock: 1, isAdmin: true }) { __typename } }' });
+    const answer = await post({
+      query: 'mutation { addProduct(input: { sku: "S", name: "n", priceCents: 1, initialStock: 1, isAdmin: true }) { __typename } }',
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.errors![0]!.message).toMatch(/isAdmin.*not defined/);
     const viaVariables = await addProduct({ ...product(), isAdmin: true });
@@ -205,13 +231,23 @@ describe('documents', () => {
     // Without any content type a browser could have sent it cross-site: CSRF prevention answers first.
     const none = await fetch(server.app.url, { method: 'POST', body: new Uint8Array(Buffer.from('{"query":"{ headPosition }"}')) });
     expect(none.status).toBe(403);
-    const declared = await fetch(server.app.url, { method: 'POST', headers: { 'x-graphql-yoga-csrf': '1' }, body: new Uint8Array(Buffer.from('{"query":"{ headPosition }"}')) });
+    const declared = await fetch(server.app.url, {
+      method: 'POST',
+      headers: { 'x-graphql-yoga-csrf': '1' },
+      body: new Uint8Array(Buffer.from('{"query":"{ headPosition }"}')),
+    });
     expect(declared.status).toBe(415);
   });
 
   it('answers the projection admin mutations for an over-long name with NOT_FOUND, echoing a bounded name', async () => {
     const admin = `Bearer ${(await clientAs(server, 'admin', 'hostile-admin')).token}`;
-    const answer = await post({ query: 'mutation($n: String!) { retryProjection(input: { name: $n }) { ... on Error { code message } } }', variables: { n: 'p'.repeat(50_000) } }, { authorization: admin });
+    const answer = await post(
+      {
+        query: 'mutation($n: String!) { retryProjection(input: { name: $n }) { ... on Error { code message } } }',
+        variables: { n: 'p'.repeat(50_000) },
+      },
+      { authorization: admin },
+    );
     expect(answer.body.data?.retryProjection.code).toBe('NOT_FOUND');
     expect(answer.body.data?.retryProjection.message.length).toBeLessThan(300);
   });

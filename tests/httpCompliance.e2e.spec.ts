@@ -22,7 +22,9 @@ describe('GraphQL over HTTP compliance (graphql-http server audit)', () => {
 
   it('reports which SHOULD and MAY audits do not pass, so a change in them is visible', () => {
     const notOk = results.filter((r) => !r.name.startsWith('MUST') && r.status !== 'ok').map(describeResult);
-    console.info(`graphql-http audit: ${results.filter((r) => r.status === 'ok').length}/${results.length} ok; not ok (SHOULD/MAY):\n  ${notOk.join('\n  ') || 'none'}`);
+    console.info(
+      `graphql-http audit: ${results.filter((r) => r.status === 'ok').length}/${results.length} ok; not ok (SHOULD/MAY):\n  ${notOk.join('\n  ') || 'none'}`,
+    );
     expect(results.filter((r) => r.status === 'error' && r.name.startsWith('MUST'))).toEqual([]);
   });
 });
@@ -39,7 +41,9 @@ describe('CSRF prevention (requests a browser sends cross-site without a preflig
   it('refuses a GET without a CSRF header with 403 and CSRF_HEADER_REQUIRED', async () => {
     const response = await getQuery();
     expect(response.status).toBe(403);
-    expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('CSRF_HEADER_REQUIRED');
+    expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe(
+      'CSRF_HEADER_REQUIRED',
+    );
   });
 
   it.each(['x-graphql-yoga-csrf', 'apollo-require-preflight'])('answers a GET that carries %s', async (header) => {
@@ -51,7 +55,10 @@ describe('CSRF prevention (requests a browser sends cross-site without a preflig
   it.each([
     ['text/plain', JSON.stringify({ query: '{ headPosition }' })],
     ['application/x-www-form-urlencoded', 'query=%7B%20headPosition%20%7D'],
-    ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{"query":"{ headPosition }"}\r\n--x--\r\n'],
+    [
+      'multipart/form-data; boundary=x',
+      '--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{"query":"{ headPosition }"}\r\n--x--\r\n',
+    ],
   ])('refuses a %s POST without a CSRF header with 403', async (contentType, body) => {
     expect((await postAs(contentType, body)).status).toBe(403);
   });

@@ -34,7 +34,8 @@ const DEEP = '{ orders { edges { node { items { sku } } } } }';
 const ALIASES = '{ a: headPosition b: headPosition c: headPosition d: headPosition }';
 const DIRECTIVES = '{ headPosition @include(if: true) @skip(if: false) __typename @include(if: true) }';
 const MANY_TOKENS = `{ ${Array.from({ length: 130 }, () => '__typename').join(' ')} }`;
-const COSTLY = '{ products { edges { node { sku name priceCents onHand reserved available } cursor } pageInfo { hasNextPage endCursor } totalCount } }';
+const COSTLY =
+  '{ products { edges { node { sku name priceCents onHand reserved available } cursor } pageInfo { hasNextPage endCursor } totalCount } }';
 
 describe('operation limits (GraphQL Armor)', () => {
   it.each([
@@ -57,17 +58,20 @@ describe('operation limits (GraphQL Armor)', () => {
     ['aliases', ALIASES, LIMIT_CODES.aliases],
     ['directives', DIRECTIVES, LIMIT_CODES.directives],
     ['tokens', MANY_TOKENS, LIMIT_CODES.tokens],
-  ])('answers a %s rejection with 200 to an application/json client and 400 to an application/graphql-response+json one', async (_label, query, code) => {
-    const legacy = await postRaw(limited.app.url, { query }, { accept: 'application/json' });
-    const current = await postRaw(limited.app.url, { query }, { accept: 'application/graphql-response+json' });
-    expect({ legacy: legacy.status, current: current.status }).toEqual({ legacy: 200, current: 400 });
-    expect(legacy.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(current.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
-    for (const answer of [legacy, current]) {
-      expect(answer.body.data).toBeUndefined();
-      expect(codesOf(answer.body)).toContain(code);
-    }
-  });
+  ])(
+    'answers a %s rejection with 200 to an application/json client and 400 to an application/graphql-response+json one',
+    async (_label, query, code) => {
+      const legacy = await postRaw(limited.app.url, { query }, { accept: 'application/json' });
+      const current = await postRaw(limited.app.url, { query }, { accept: 'application/graphql-response+json' });
+      expect({ legacy: legacy.status, current: current.status }).toEqual({ legacy: 200, current: 400 });
+      expect(legacy.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(current.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+      for (const answer of [legacy, current]) {
+        expect(answer.body.data).toBeUndefined();
+        expect(codesOf(answer.body)).toContain(code);
+      }
+    },
+  );
 
   it('answers other validation errors the same way, and a variable of the wrong type with 400 for either media type', async () => {
     const statuses = async (request: Record<string, unknown>) => ({
@@ -75,7 +79,10 @@ describe('operation limits (GraphQL Armor)', () => {
       current: (await postRaw(limited.app.url, request, { accept: 'application/graphql-response+json' })).status,
     });
     expect(await statuses({ query: '{ headPositions }' })).toEqual({ legacy: 200, current: 400 });
-    expect(await statuses({ query: 'query($s: String!) { product(sku: $s) { sku } }', variables: { s: 5 } })).toEqual({ legacy: 400, current: 400 });
+    expect(await statuses({ query: 'query($s: String!) { product(sku: $s) { sku } }', variables: { s: 5 } })).toEqual({
+      legacy: 400,
+      current: 400,
+    });
   });
 
   it.each([
@@ -94,13 +101,24 @@ describe('operation limits (GraphQL Armor)', () => {
   });
 
   it('lets GraphiQL introspect the schema and a whole order query through under the default limits', async () => {
-    const introspection = await postRaw(defaults.app.url, { query: getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true }) });
+    const introspection = await postRaw(defaults.app.url, {
+      query: getIntrospectionQuery({
+        descriptions: true,
+        specifiedByUrl: true,
+        directiveIsRepeatable: true,
+        schemaDescription: true,
+        inputValueDeprecation: true,
+      }),
+    });
     expect(introspection.status).toBe(200);
     expect(introspection.body.data?.__schema.queryType.name).toBe('Query');
     const token = (await clientAs(defaults, 'staff', 'x')).token!;
     const orders = await postRaw(
       defaults.app.url,
-      { query: '{ orders(first: 100) { totalCount edges { cursor node { id customerId status itemCount totalCents version createdAt updatedAt items { sku name quantity unitPriceCents lineTotalCents } history { position version type occurredAt data } } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }' },
+      {
+        query:
+          '{ orders(first: 100) { totalCount edges { cursor node { id customerId status itemCount totalCents version createdAt updatedAt items { sku name quantity unitPriceCents lineTotalCents } history { position version type occurredAt data } } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }',
+      },
       { authorization: `Bearer ${token}` },
     );
     expect(orders.body.errors).toBeUndefined();
@@ -113,9 +131,13 @@ describe('execution timeout', () => {
     // until CONSISTENCY_TIMEOUT_MS (5 s).
     await limited.services.readSide.stop();
     try {
-      const added = await staff.run<{ addProduct: { position: string } }>(`mutation { addProduct(input: {sku: "${unique('SLOW')}", name: "Slow", priceCents: 1, initialStock: 1}) { ... on CommandSuccess { position } } }`);
+      const added = await staff.run<{ addProduct: { position: string } }>(
+        `mutation { addProduct(input: {sku: "${unique('SLOW')}", name: "Slow", priceCents: 1, initialStock: 1}) { ... on CommandSuccess { position } } }`,
+      );
       const started = Date.now();
-      const answer = await postRaw(limited.app.url, { query: `{ product(sku: "ANY", consistentWith: "${added.addProduct.position}") { sku } }` });
+      const answer = await postRaw(limited.app.url, {
+        query: `{ product(sku: "ANY", consistentWith: "${added.addProduct.position}") { sku } }`,
+      });
       expect(Date.now() - started).toBeLessThan(3_000);
       expect(codesOf(answer.body)).toEqual(['EXECUTION_TIMEOUT']);
     } finally {
@@ -142,19 +164,31 @@ describe('body size', () => {
         else controller.enqueue(new TextEncoder().encode(next));
       },
     });
-    const response = await fetch(limited.app.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    const response = await fetch(limited.app.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
     expect(response.status).toBe(413);
   });
 
-  it('closes the connection after a 413 on a chunked body, so a keep-alive client\'s next request goes through', async () => {
+  it("closes the connection after a 413 on a chunked body, so a keep-alive client's next request goes through", async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     /** One POST through `agent`, its body written in `chunks` (chunked: no Content-Length). */
     const postChunked = (chunks: string[]) =>
       new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
-        const request = http.request(limited.app.url, { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/json' } }, (response) => {
-          let body = '';
-          response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: response.statusCode!, connection: response.headers.connection, body }));
-        });
+        const request = http.request(
+          limited.app.url,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/json' } },
+          (response) => {
+            let body = '';
+            response
+              .setEncoding('utf8')
+              .on('data', (chunk: string) => (body += chunk))
+              .on('end', () => resolve({ status: response.statusCode!, connection: response.headers.connection, body }));
+          },
+        );
         request.on('error', reject);
         for (const chunk of chunks) request.write(chunk);
         request.end();
@@ -165,7 +199,10 @@ describe('body size', () => {
       expect(tooLarge.connection).toBe('close');
       expect(codesOf(JSON.parse(tooLarge.body))).toEqual(['REQUEST_ENTITY_TOO_LARGE']);
       const next = await postChunked([JSON.stringify({ query: '{ headPosition }' })]);
-      expect({ status: next.status, body: JSON.parse(next.body) }).toEqual({ status: 200, body: { data: { headPosition: expect.stringMatching(/^\d+$/) } } });
+      expect({ status: next.status, body: JSON.parse(next.body) }).toEqual({
+        status: 200,
+        body: { data: { headPosition: expect.stringMatching(/^\d+$/) } },
+      });
     } finally {
       agent.destroy();
     }
@@ -177,7 +214,10 @@ describe('body size', () => {
     const socket = net.connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: true });
     let answer = '';
     const errors: string[] = [];
-    socket.setEncoding('utf8').on('data', (text: string) => (answer += text)).on('error', (error) => errors.push(error.message));
+    socket
+      .setEncoding('utf8')
+      .on('data', (text: string) => (answer += text))
+      .on('error', (error) => errors.push(error.message));
     const ended = new Promise((resolve) => socket.once('end', resolve));
     const closed = new Promise((resolve) => socket.once('close', resolve));
     await new Promise((resolve) => socket.once('connect', resolve));
@@ -248,7 +288,14 @@ describe('mutation rate limit', () => {
   const server = useTestServer({ RATE_LIMIT_MUTATIONS_PER_MINUTE: '3' });
 
   const addProduct = (authorization?: string) =>
-    postRaw(server.app.url, { query: commandMutation('addProduct'), variables: { input: { sku: unique('RL'), name: 'Limited', priceCents: 1, initialStock: 1 } } }, authorization ? { authorization } : {});
+    postRaw(
+      server.app.url,
+      {
+        query: commandMutation('addProduct'),
+        variables: { input: { sku: unique('RL'), name: 'Limited', priceCents: 1, initialStock: 1 } },
+      },
+      authorization ? { authorization } : {},
+    );
 
   it('refuses the mutation past the allowance with RATE_LIMITED, HTTP 429 and a retry-after hint; others are unaffected', async () => {
     const alice = `Bearer ${(await clientAs(server, 'staff', 'rl-alice')).token}`;
@@ -275,12 +322,20 @@ describe('mutation rate limit', () => {
     expect(codesOf(answer.body)).toEqual(['RATE_LIMITED']);
     // Nothing ran: carol's allowance of 3 is intact.
     const three = `mutation { ${[1, 2, 3].map((i) => `m${i}: addProduct(input: ${input()}) { __typename }`).join(' ')} }`;
-    expect((await postRaw(server.app.url, { query: three }, { authorization: carol })).body.data).toEqual({ m1: { __typename: 'AddProductSuccess' }, m2: { __typename: 'AddProductSuccess' }, m3: { __typename: 'AddProductSuccess' } });
+    expect((await postRaw(server.app.url, { query: three }, { authorization: carol })).body.data).toEqual({
+      m1: { __typename: 'AddProductSuccess' },
+      m2: { __typename: 'AddProductSuccess' },
+      m3: { __typename: 'AddProductSuccess' },
+    });
   });
 
   it('limits anonymous callers by address, and over graphql-ws as over HTTP', async () => {
-    const register = (n: number) => ({ query: commandMutation('registerCustomer'), variables: { input: { name: 'Anon', email: `${unique(`rl${n}`)}@example.com` } } });
-    for (let i = 0; i < 3; i++) expect((await postRaw(server.app.url, register(i))).body.data?.registerCustomer.__typename).toBe('RegisterCustomerSuccess');
+    const register = (n: number) => ({
+      query: commandMutation('registerCustomer'),
+      variables: { input: { name: 'Anon', email: `${unique(`rl${n}`)}@example.com` } },
+    });
+    for (let i = 0; i < 3; i++)
+      expect((await postRaw(server.app.url, register(i))).body.data?.registerCustomer.__typename).toBe('RegisterCustomerSuccess');
     expect(codesOf((await postRaw(server.app.url, register(4))).body)).toEqual(['RATE_LIMITED']);
     const overWs = await wsOperation(server.wsUrl, register(5).query, register(5).variables);
     expect(codesOf(overWs)).toEqual(['RATE_LIMITED']);
@@ -290,8 +345,18 @@ describe('mutation rate limit', () => {
     const token = `Bearer ${(await clientAs(defaults, 'staff', 'unlimited')).token}`;
     const off = await startTestServer({ RATE_LIMIT_MUTATIONS_PER_MINUTE: '0' });
     try {
-      const answers = await Promise.all(Array.from({ length: 10 }, () =>
-        postRaw(off.app.url, { query: commandMutation('addProduct'), variables: { input: { sku: unique('RL0'), name: 'n', priceCents: 1, initialStock: 1 } } }, { authorization: token })));
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          postRaw(
+            off.app.url,
+            {
+              query: commandMutation('addProduct'),
+              variables: { input: { sku: unique('RL0'), name: 'n', priceCents: 1, initialStock: 1 } },
+            },
+            { authorization: token },
+          ),
+        ),
+      );
       expect(answers.map((a) => a.body.data?.addProduct.__typename)).toEqual(Array(10).fill('AddProductSuccess'));
     } finally {
       await off.stop();
@@ -300,8 +365,18 @@ describe('mutation rate limit', () => {
 
   it('lets an honest busy client through at the default (30 concurrent commands for one identity)', async () => {
     const token = `Bearer ${(await clientAs(defaults, 'staff', 'busy')).token}`;
-    const answers = await Promise.all(Array.from({ length: 30 }, () =>
-      postRaw(defaults.app.url, { query: commandMutation('addProduct'), variables: { input: { sku: unique('BUSY'), name: 'n', priceCents: 1, initialStock: 1 } } }, { authorization: token })));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        postRaw(
+          defaults.app.url,
+          {
+            query: commandMutation('addProduct'),
+            variables: { input: { sku: unique('BUSY'), name: 'n', priceCents: 1, initialStock: 1 } },
+          },
+          { authorization: token },
+        ),
+      ),
+    );
     expect(answers.every((a) => a.body.data?.addProduct.__typename === 'AddProductSuccess')).toBe(true);
   });
 });

@@ -13,7 +13,8 @@ beforeAll(async () => {
   staff = await clientAs(server, 'staff', 'alice');
 });
 
-const STATUS = 'subscription($id: ID!, $after: String) { orderStatusChanged(orderId: $id, after: $after) { orderId status previousStatus version position order { id status totalCents } } }';
+const STATUS =
+  'subscription($id: ID!, $after: String) { orderStatusChanged(orderId: $id, after: $after) { orderId status previousStatus version position order { id status totalCents } } }';
 
 interface StatusPayload {
   orderId: string;
@@ -72,7 +73,11 @@ function collector<T>() {
         };
         const timer = setTimeout(() => {
           wake.delete(check);
-          reject(new Error(`timed out waiting for ${count} payloads; got ${JSON.stringify(values)}, errors ${JSON.stringify(errors.map(String))}`));
+          reject(
+            new Error(
+              `timed out waiting for ${count} payloads; got ${JSON.stringify(values)}, errors ${JSON.stringify(errors.map(String))}`,
+            ),
+          );
         }, timeoutMs);
         if (!check()) wake.add(check);
       });
@@ -81,7 +86,7 @@ function collector<T>() {
 }
 
 describe('Apollo Client 4 over graphql-ws', () => {
-  it('receives an order\'s current status first, then its change, and keeps the order normalized in its cache', async () => {
+  it("receives an order's current status first, then its change, and keeps the order normalized in its cache", async () => {
     const { customer, orderId } = await draftOrder();
     const wsClient = createClient({
       url: server.wsUrl,
@@ -92,17 +97,33 @@ describe('Apollo Client 4 over graphql-ws', () => {
     const cache = new InMemoryCache();
     const apollo = new ApolloClient({ link: new GraphQLWsLink(wsClient), cache });
     const pushed = collector<StatusPayload>();
-    const subscription = apollo.subscribe<{ orderStatusChanged: StatusPayload }>({ query: gql(STATUS), variables: { id: orderId } }).subscribe({
-      next: (result) => (result.error ? pushed.fail(result.error) : pushed.push(result.data!.orderStatusChanged)),
-      error: (error) => pushed.fail(error),
-    });
+    const subscription = apollo
+      .subscribe<{ orderStatusChanged: StatusPayload }>({ query: gql(STATUS), variables: { id: orderId } })
+      .subscribe({
+        next: (result) => (result.error ? pushed.fail(result.error) : pushed.push(result.data!.orderStatusChanged)),
+        error: (error) => pushed.fail(error),
+      });
     try {
       const [current] = await pushed.waitFor(1);
-      expect(current).toMatchObject({ __typename: 'OrderStatusChange', orderId, status: 'DRAFT', previousStatus: null, version: 2, order: { id: orderId, status: 'DRAFT', totalCents: 5000 } });
+      expect(current).toMatchObject({
+        __typename: 'OrderStatusChange',
+        orderId,
+        status: 'DRAFT',
+        previousStatus: null,
+        version: 2,
+        order: { id: orderId, status: 'DRAFT', totalCents: 5000 },
+      });
 
       const submitted = await command(customer, 'submitOrder', { orderId });
       const [, change] = await pushed.waitFor(2);
-      expect(change).toMatchObject({ orderId, status: 'SUBMITTED', previousStatus: 'DRAFT', version: 3, position: positionOf(submitted, 'OrderSubmitted'), order: { status: 'SUBMITTED' } });
+      expect(change).toMatchObject({
+        orderId,
+        status: 'SUBMITTED',
+        previousStatus: 'DRAFT',
+        version: 3,
+        position: positionOf(submitted, 'OrderSubmitted'),
+        order: { status: 'SUBMITTED' },
+      });
       expect(pushed.errors).toEqual([]);
       // The subscription wrote the order into the cache under its id, with its latest status.
       expect(cache.extract()[`Order:${orderId}`]).toMatchObject({ __typename: 'Order', id: orderId, status: 'SUBMITTED' });
@@ -121,12 +142,21 @@ describe('orderStatusChanged over Server-Sent Events (Yoga, distinct connections
     try {
       expect(await sub.response).toMatchObject({ status: 200, contentType: expect.stringContaining('text/event-stream') });
       const [current] = await sub.waitFor(1);
-      expect(current).toMatchObject({ orderId, status: 'DRAFT', previousStatus: null, version: 2, order: { status: 'DRAFT', totalCents: 5000 } });
+      expect(current).toMatchObject({
+        orderId,
+        status: 'DRAFT',
+        previousStatus: null,
+        version: 2,
+        order: { status: 'DRAFT', totalCents: 5000 },
+      });
 
       const submitted = await command(customer, 'submitOrder', { orderId });
       await command(staff, 'recordPayment', { orderId, amountCents: 5000, paymentRef: unique('pay') });
       const changes = await sub.waitFor(3);
-      expect(changes.slice(1).map((c) => [c.previousStatus, c.status, c.version])).toEqual([['DRAFT', 'SUBMITTED', 3], ['SUBMITTED', 'PAID', 4]]);
+      expect(changes.slice(1).map((c) => [c.previousStatus, c.status, c.version])).toEqual([
+        ['DRAFT', 'SUBMITTED', 3],
+        ['SUBMITTED', 'PAID', 4],
+      ]);
       expect(changes[1]!.position).toBe(positionOf(submitted, 'OrderSubmitted'));
       expect(sub.errors).toEqual([]);
       expect(sub.events.map((e) => e.event)).toEqual(['next', 'next', 'next']);
@@ -163,7 +193,7 @@ describe('clients that go away', () => {
     return listenersOf(orderId);
   }
 
-  it('releases the server\'s listener when an SSE client aborts a quiet orderStatusChanged stream', async () => {
+  it("releases the server's listener when an SSE client aborts a quiet orderStatusChanged stream", async () => {
     const { customer, orderId } = await draftOrder();
     const sub = subscribeSse<StatusPayload>(server.app.url, STATUS, { id: orderId }, { authorization: `Bearer ${customer.token}` });
     try {
@@ -175,15 +205,22 @@ describe('clients that go away', () => {
     expect(await released(orderId)).toBe(0);
   });
 
-  it('releases the server\'s listener when an Apollo client unsubscribes from a quiet orderStatusChanged', async () => {
+  it("releases the server's listener when an Apollo client unsubscribes from a quiet orderStatusChanged", async () => {
     const { customer, orderId } = await draftOrder();
-    const wsClient = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${customer.token}` } });
+    const wsClient = createClient({
+      url: server.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${customer.token}` },
+    });
     const apollo = new ApolloClient({ link: new GraphQLWsLink(wsClient), cache: new InMemoryCache() });
     const pushed = collector<StatusPayload>();
-    const subscription = apollo.subscribe<{ orderStatusChanged: StatusPayload }>({ query: gql(STATUS), variables: { id: orderId } }).subscribe({
-      next: (result) => (result.error ? pushed.fail(result.error) : pushed.push(result.data!.orderStatusChanged)),
-      error: (error) => pushed.fail(error),
-    });
+    const subscription = apollo
+      .subscribe<{ orderStatusChanged: StatusPayload }>({ query: gql(STATUS), variables: { id: orderId } })
+      .subscribe({
+        next: (result) => (result.error ? pushed.fail(result.error) : pushed.push(result.data!.orderStatusChanged)),
+        error: (error) => pushed.fail(error),
+      });
     try {
       await pushed.waitFor(1);
       expect(listenersOf(orderId)).toBe(1);

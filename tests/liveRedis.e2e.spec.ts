@@ -28,7 +28,13 @@ beforeAll(async () => {
   watcher.on('error', () => {}); // refused while the test stops Redis; it reconnects and resubscribes
   watcher.on('message', (_channel: string, message: string) => signals.push(JSON.parse(message)));
   await watcher.subscribe(REDIS_PROGRESS_TOPIC);
-  const env = { DATABASE_URL: database.connectionString, JWT_SECRET: JWT.secret, REDIS_URL: redis.url, DB_POOL_SIZE: '6', SHUTDOWN_TIMEOUT_MS: '1000' };
+  const env = {
+    DATABASE_URL: database.connectionString,
+    JWT_SECRET: JWT.secret,
+    REDIS_URL: redis.url,
+    DB_POOL_SIZE: '6',
+    SHUTDOWN_TIMEOUT_MS: '1000',
+  };
   processes = [await startServerProcess(env), await startServerProcess(env)];
 });
 
@@ -68,7 +74,8 @@ describe('live fan-out through Redis (REDIS_URL)', () => {
     await eventually('the order to reach both feeds', () => (seen(0, created.order.id) && seen(1, created.order.id) ? true : undefined));
     // The projection's holder announced that batch on the Redis channel.
     await eventually('a Redis signal covering the order', () =>
-      signals.some((s) => s.name === 'orders' && BigInt(s.position) >= BigInt(created.position)) ? true : undefined);
+      signals.some((s) => s.name === 'orders' && BigInt(s.position) >= BigInt(created.position)) ? true : undefined,
+    );
   });
 
   it('delivers what was committed while Redis was down once it is back, and commands never depended on it', async () => {
@@ -82,9 +89,15 @@ describe('live fan-out through Redis (REDIS_URL)', () => {
 
     await redis.restart();
     // Both processes reconnect, re-read where the projections stand, and push what they missed.
-    await eventually('the change made during the outage to reach both feeds', () => (seen(0, during.order.id) && seen(1, during.order.id) ? true : undefined), 20_000);
+    await eventually(
+      'the change made during the outage to reach both feeds',
+      () => (seen(0, during.order.id) && seen(1, during.order.id) ? true : undefined),
+      20_000,
+    );
     const after = await command(asCustomer, 'createOrder', { customerId: customer.id, orderId: newOrderId() });
-    await eventually('a change after the outage to reach both feeds', () => (seen(0, after.order.id) && seen(1, after.order.id) ? true : undefined));
+    await eventually('a change after the outage to reach both feeds', () =>
+      seen(0, after.order.id) && seen(1, after.order.id) ? true : undefined,
+    );
     for (const i of [0, 1]) expect(feedOf(i).errors, `feed ${i} errors`).toEqual([]);
   });
 });

@@ -11,7 +11,8 @@ import { PROJECTIONS } from '../src/features.js';
 // Two real server processes (`src/main.ts`) on one PostgreSQL database, as in a scaled-out deployment.
 const JWT = { secret: 'live-scale-out-test-secret-0123456789abcdef', isDevelopmentSecret: false };
 const PROJECTION_NAMES = PROJECTIONS.map((p) => p.name).sort();
-const STATUS = 'subscription($id: ID!, $after: String) { orderStatusChanged(orderId: $id, after: $after) { orderId status previousStatus version position order { status } } }';
+const STATUS =
+  'subscription($id: ID!, $after: String) { orderStatusChanged(orderId: $id, after: $after) { orderId status previousStatus version position order { status } } }';
 const FEED = 'subscription { orderFeed { orderId type status version position } }';
 
 interface StatusPayload {
@@ -77,7 +78,6 @@ function track<T>(subscription: Subscription<T>): Subscription<T> {
   return subscription;
 }
 
-
 /** The position of the event of `type` in a command's result. */
 function positionOf(result: Record<string, any>, type: string): string {
   const event = (result.events as { type: string; position: string }[]).find((e) => e.type === type);
@@ -92,12 +92,16 @@ async function projectionsOf(node: Node): Promise<ProjectionRow[]> {
 
 /** Resolves with the projections once `node` reports every one RUNNING with lag 0 and `orders` at or past `ordersAt`. */
 function caughtUp(node: Node, ordersAt: bigint, timeoutMs = 10_000): Promise<ProjectionRow[]> {
-  return eventually(`process ${node.name} to report the projections caught up to ${ordersAt}`, async () => {
-    const rows = await projectionsOf(node);
-    const orders = rows.find((r) => r.name === 'orders');
-    const done = rows.every((r) => r.lag === 0 && r.status === 'RUNNING') && orders !== undefined && BigInt(orders.position) >= ordersAt;
-    return done ? rows : undefined;
-  }, timeoutMs);
+  return eventually(
+    `process ${node.name} to report the projections caught up to ${ordersAt}`,
+    async () => {
+      const rows = await projectionsOf(node);
+      const orders = rows.find((r) => r.name === 'orders');
+      const done = rows.every((r) => r.lag === 0 && r.status === 'RUNNING') && orders !== undefined && BigInt(orders.position) >= ordersAt;
+      return done ? rows : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** Which process logged taking over each projection (each must be in exactly one). */
@@ -148,7 +152,11 @@ describe('two server processes on one PostgreSQL database', () => {
       const found = projectionHolders([nodeA, nodeB]);
       return [...found.values()].every((nodes) => nodes.length > 0) ? found : undefined;
     });
-    for (const [name, nodes] of holders) expect(nodes.map((n) => n.name), `processes running ${name}`).toHaveLength(1);
+    for (const [name, nodes] of holders)
+      expect(
+        nodes.map((n) => n.name),
+        `processes running ${name}`,
+      ).toHaveLength(1);
     expect(await projectionLocks()).toEqual(ONE_HOLDER_EACH);
     holder = holders.get('orders')![0]!;
     survivor = holder === nodeA ? nodeB : nodeA;
@@ -174,7 +182,11 @@ describe('two server processes on one PostgreSQL database', () => {
     );
     expect(fromA.order).toEqual({ status: 'DRAFT', version: 2 });
     // Still exactly one runner per projection: nobody took anything over meanwhile.
-    for (const [name, nodes] of projectionHolders([nodeA, nodeB])) expect(nodes.map((n) => n.name), `processes running ${name}`).toEqual([holders.get(name)![0]!.name]);
+    for (const [name, nodes] of projectionHolders([nodeA, nodeB]))
+      expect(
+        nodes.map((n) => n.name),
+        `processes running ${name}`,
+      ).toEqual([holders.get(name)![0]!.name]);
   });
 
   it('pushes a change made through process B to orderStatusChanged and orderFeed subscribers on process A (and on B)', async () => {
@@ -192,7 +204,8 @@ describe('two server processes on one PostgreSQL database', () => {
       return undefined;
     });
 
-    for (const node of [nodeA, nodeB]) status.set(node, track(subscribe<StatusPayload>(node.wsUrl, customer.token, STATUS, { id: orderId })));
+    for (const node of [nodeA, nodeB])
+      status.set(node, track(subscribe<StatusPayload>(node.wsUrl, customer.token, STATUS, { id: orderId })));
     for (const node of [nodeA, nodeB]) {
       const [current] = await status.get(node)!.waitFor(1);
       expect(current, `first payload on ${node.name}`).toMatchObject({ orderId, status: 'DRAFT', previousStatus: null, version: 2 });
@@ -202,12 +215,22 @@ describe('two server processes on one PostgreSQL database', () => {
     const submittedAt = positionOf(submitted, 'OrderSubmitted');
     for (const node of [nodeA, nodeB]) {
       const [, change] = await status.get(node)!.waitFor(2);
-      expect(change, `change on ${node.name}`).toEqual({ orderId, status: 'SUBMITTED', previousStatus: 'DRAFT', version: 3, position: submittedAt, order: { status: 'SUBMITTED' } });
+      expect(change, `change on ${node.name}`).toEqual({
+        orderId,
+        status: 'SUBMITTED',
+        previousStatus: 'DRAFT',
+        version: 3,
+        position: submittedAt,
+        order: { status: 'SUBMITTED' },
+      });
       const events = await eventually(`orderFeed on ${node.name} to push OrderSubmitted`, () => {
         const seen = feedFor(feed.get(node)!, orderId);
         return seen.some((e) => e.type === 'OrderSubmitted') ? seen : undefined;
       });
-      expect(events.filter((e) => e.type === 'OrderSubmitted'), `feed on ${node.name}`).toEqual([{ orderId, type: 'OrderSubmitted', status: 'SUBMITTED', version: 3, position: submittedAt }]);
+      expect(
+        events.filter((e) => e.type === 'OrderSubmitted'),
+        `feed on ${node.name}`,
+      ).toEqual([{ orderId, type: 'OrderSubmitted', status: 'SUBMITTED', version: 3, position: submittedAt }]);
     }
     expect(status.get(nodeA)!.errors).toEqual([]);
     expect(feed.get(nodeA)!.errors).toEqual([]);
@@ -222,10 +245,14 @@ describe('two server processes on one PostgreSQL database', () => {
 
     // No writes meanwhile (a commit would wake the survivor's runners at once): this is the plain
     // takeover, the survivor retrying the locks every 2 s once PostgreSQL has ended the dead sessions.
-    const takenOver = await eventually(`process ${survivor.name} to take over every projection`, () => {
-      const holders = projectionHolders([survivor], since);
-      return [...holders.values()].every((nodes) => nodes.length === 1) ? Date.now() - killedAt : undefined;
-    }, 15_000);
+    const takenOver = await eventually(
+      `process ${survivor.name} to take over every projection`,
+      () => {
+        const holders = projectionHolders([survivor], since);
+        return [...holders.values()].every((nodes) => nodes.length === 1) ? Date.now() - killedAt : undefined;
+      },
+      15_000,
+    );
     expect(takenOver, 'ms from the kill to the takeover').toBeLessThan(6_000);
     expect(await projectionLocks()).toEqual(ONE_HOLDER_EACH);
 
@@ -237,7 +264,12 @@ describe('two server processes on one PostgreSQL database', () => {
 
     const staff = processClient(survivor.server.url, await signAccessToken({ sub: 'bob', role: 'staff' }, JWT));
     const paid = await command(staff, 'recordPayment', { orderId, amountCents: 3600, paymentRef: unique('pay') });
-    expect((await survivorStatus.waitFor(3))[2]).toMatchObject({ previousStatus: 'SUBMITTED', status: 'PAID', version: 4, position: positionOf(paid, 'PaymentRecorded') });
+    expect((await survivorStatus.waitFor(3))[2]).toMatchObject({
+      previousStatus: 'SUBMITTED',
+      status: 'PAID',
+      version: 4,
+      position: positionOf(paid, 'PaymentRecorded'),
+    });
 
     const shipped = await command(staff, 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: unique('T') });
     const changes = await survivorStatus.waitFor(4);
@@ -276,14 +308,24 @@ describe('two server processes on one PostgreSQL database', () => {
     const uninterrupted = status.get(survivor)!.received.filter((c) => BigInt(c.position) > BigInt(last.position));
     expect(missed.map(change)).toEqual(uninterrupted.map(change));
     expect(missed.map((c) => c.order.status)).toEqual(['SHIPPED', 'SHIPPED']);
-    expect(missed.map((c) => [c.previousStatus, c.status, c.version])).toEqual([['SUBMITTED', 'PAID', 4], ['PAID', 'SHIPPED', 5]]);
+    expect(missed.map((c) => [c.previousStatus, c.status, c.version])).toEqual([
+      ['SUBMITTED', 'PAID', 4],
+      ['PAID', 'SHIPPED', 5],
+    ]);
 
     const ordersBefore = BigInt((await projectionsOf(survivor)).find((r) => r.name === 'orders')!.position);
     const staff = processClient(survivor.server.url, await signAccessToken({ sub: 'bob', role: 'staff' }, JWT));
     const delivered = await command(staff, 'deliverOrder', { orderId });
     const deliveredAt = positionOf(delivered, 'OrderDelivered');
     const all = await resumed.waitFor(3);
-    expect(all[2]).toEqual({ orderId, status: 'DELIVERED', previousStatus: 'SHIPPED', version: 6, position: deliveredAt, order: { status: 'DELIVERED' } });
+    expect(all[2]).toEqual({
+      orderId,
+      status: 'DELIVERED',
+      previousStatus: 'SHIPPED',
+      version: 6,
+      position: deliveredAt,
+      order: { status: 'DELIVERED' },
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect(resumed.received).toHaveLength(3);
     expect(resumed.errors).toEqual([]);

@@ -68,7 +68,9 @@ describe('GET /metrics', () => {
     for (const phase of ['graphql_envelop_phase_parse', 'graphql_envelop_phase_validate', 'graphql_envelop_phase_execute']) {
       expect(sample(text, `${phase}_count`, { operationName: 'HeadForMetrics' }), phase).toBe(1);
     }
-    expect(sample(text, 'graphql_yoga_http_duration_count', { operationName: 'HeadForMetrics', method: 'POST', statusCode: '200' })).toBe(1);
+    expect(sample(text, 'graphql_yoga_http_duration_count', { operationName: 'HeadForMetrics', method: 'POST', statusCode: '200' })).toBe(
+      1,
+    );
     expect(text).not.toMatch(/url="/);
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
   });
@@ -83,7 +85,7 @@ describe('GET /metrics', () => {
     expect(sample(text, 'ordersource_event_append_duration_seconds_bucket', { result: 'ok', le: '+Inf' })).toBe(before + 2);
   });
 
-  it('reports each projection\'s position and lag against the head, zero once caught up', async () => {
+  it("reports each projection's position and lag against the head, zero once caught up", async () => {
     const head = await server.services.eventStore.headPosition();
     await server.services.readSide.waitFor(ALL, head, 10_000);
     const text = await scrape(server);
@@ -109,7 +111,7 @@ describe('GET /metrics', () => {
       body: JSON.stringify({ query: `subscription { inventoryChanged(sku: "${sku}") { sku } }` }),
     });
     const reader = overSse.body!.getReader();
-    for (let text = ''; !text.includes('event: next'); ) {
+    for (let text = ''; !text.includes('event: next');) {
       const chunk = await reader.read();
       if (chunk.done) throw new Error(`the event stream ended before its first event: ${text}`);
       text += new TextDecoder().decode(chunk.value);
@@ -170,7 +172,9 @@ describe('GET /ready', () => {
     const { status, body } = await ready(server);
     expect(status).toBe(503);
     expect(body.ready).toBe(false);
-    expect(body.failures.map((f) => [f.code, 'projection' in f ? f.projection : undefined])).toEqual(ALL.map((name) => ['PROJECTION_LAGGING', name]));
+    expect(body.failures.map((f) => [f.code, 'projection' in f ? f.projection : undefined])).toEqual(
+      ALL.map((name) => ['PROJECTION_LAGGING', name]),
+    );
 
     server.services.readSide.start();
     await vi.waitFor(async () => expect((await ready(server)).status).toBe(200), { timeout: 10_000, interval: 100 });
@@ -183,7 +187,14 @@ describe('GET /ready', () => {
     await command(staff, 'createOrder', { customerId, orderId });
     // An item event the orders projection cannot apply (a quantity that is not a number).
     await server.services.eventStore.append({
-      streams: [{ streamId: `Order-${orderId}`, streamType: 'Order', expectedVersion: 1, events: [{ type: 'ItemAdded', data: { sku: 'X', name: 'Bad', quantity: 'lots', unitPriceCents: 1 } }] }],
+      streams: [
+        {
+          streamId: `Order-${orderId}`,
+          streamType: 'Order',
+          expectedVersion: 1,
+          events: [{ type: 'ItemAdded', data: { sku: 'X', name: 'Bad', quantity: 'lots', unitPriceCents: 1 } }],
+        },
+      ],
     });
     const failed = await vi.waitFor(
       async () => {

@@ -47,7 +47,10 @@ describe('order(id) served from memory', () => {
   it('sees every change when read with consistentWith, on the process that applied it and on one that only heard of it', async () => {
     const { sku, customerId } = await catalog();
     const { orderId, position } = await orderWithItems(staffAtWriter, customerId, sku);
-    for (const [client, name] of [[staffAtWriter, 'writer'], [staffAtReader, 'reader']] as const) {
+    for (const [client, name] of [
+      [staffAtWriter, 'writer'],
+      [staffAtReader, 'reader'],
+    ] as const) {
       // Read twice first, so the order is cached in both processes.
       for (let i = 0; i < 2; i++) expect((await client.run(ORDER, { id: orderId, p: position })).order.itemCount, name).toBe(1);
     }
@@ -113,7 +116,8 @@ describe('order(id) served from memory', () => {
 
     // Someone else first (a cache miss, then a hit), then the owner and staff, then the other again.
     for (let i = 0; i < 2; i++) expect((await otherClient.run(ORDER, { id: orderId, p: position })).order).toBeNull();
-    for (let i = 0; i < 2; i++) expect((await ownerClient.run(ORDER, { id: orderId, p: position })).order).toMatchObject({ id: orderId, itemCount: 1 });
+    for (let i = 0; i < 2; i++)
+      expect((await ownerClient.run(ORDER, { id: orderId, p: position })).order).toMatchObject({ id: orderId, itemCount: 1 });
     expect((await staffAtReader.run(ORDER, { id: orderId, p: position })).order).toMatchObject({ id: orderId });
     expect((await otherClient.run(ORDER, { id: orderId, p: position })).order).toBeNull();
     expect((await otherClient.run('query($id: ID!) { orderHistory(orderId: $id) { type } }', { id: orderId })).orderHistory).toEqual([]);

@@ -15,21 +15,33 @@ beforeAll(async () => {
 
 const RESTOCK = '... on RestockProductSuccess { product { sku onHand reserved available } }';
 
-
 function succeeded(result: Record<string, any>): Record<string, any> {
   expect(result.__typename, JSON.stringify(result)).toMatch(/Success$/);
   return result;
 }
 
 async function register(): Promise<{ id: string; client: ApiClient }> {
-  const result = succeeded(await command(anonymous, 'registerCustomer', { name: 'Order Tester', email: `${newOrderId()}@example.com` },
-    '... on RegisterCustomerSuccess { token customer { id } }'));
+  const result = succeeded(
+    await command(
+      anonymous,
+      'registerCustomer',
+      { name: 'Order Tester', email: `${newOrderId()}@example.com` },
+      '... on RegisterCustomerSuccess { token customer { id } }',
+    ),
+  );
   return { id: result.customer.id, client: apiClient(server, result.token) };
 }
 
 async function addProduct(priceCents = 1000, initialStock = 10): Promise<string> {
   const sku = unique('SKU');
-  succeeded(await command(staff, 'addProduct', { sku, name: `Product ${sku}`, priceCents, initialStock }, '... on AddProductSuccess { product { sku } }'));
+  succeeded(
+    await command(
+      staff,
+      'addProduct',
+      { sku, name: `Product ${sku}`, priceCents, initialStock },
+      '... on AddProductSuccess { product { sku } }',
+    ),
+  );
   return sku;
 }
 
@@ -61,7 +73,10 @@ describe('addItem rejections', () => {
     const result = await command(owner.client, 'addItem', { orderId, sku, quantity: 1 });
     expect(result).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
     succeeded(await command(owner.client, 'cancelOrder', { orderId, reason: 'done' }));
-    expect(await command(staff, 'addItem', { orderId, sku, quantity: 1 })).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+    expect(await command(staff, 'addItem', { orderId, sku, quantity: 1 })).toMatchObject({
+      __typename: 'InvalidStateError',
+      code: 'INVALID_STATE',
+    });
   });
 
   it.each([0, -1, 1001])('rejects quantity %i with VALIDATION_FAILED on input.quantity', async (quantity) => {
@@ -75,7 +90,10 @@ describe('addItem rejections', () => {
     const sku = await addProduct(1, 0);
     const { orderId, owner } = await draftOrder();
     expect(await command(owner.client, 'addItem', { orderId, sku, quantity: 1000 })).toMatchObject({ order: { itemCount: 1000 } });
-    expect(await command(owner.client, 'addItem', { orderId, sku, quantity: 1 })).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED' });
+    expect(await command(owner.client, 'addItem', { orderId, sku, quantity: 1 })).toMatchObject({
+      __typename: 'ValidationError',
+      code: 'VALIDATION_FAILED',
+    });
   });
 
   it('rejects an unknown sku with NOT_FOUND', async () => {
@@ -97,25 +115,40 @@ describe('addItem rejections', () => {
   // rejection and nothing appended, since such an order could never be paid (amountCents is an Int).
   it.each([
     ['its line total', [{ priceCents: 2147483647, quantity: 2 }]],
-    ['the order total', [{ priceCents: 1500000000, quantity: 1 }, { priceCents: 1500000000, quantity: 1 }]],
-  ])('rejects an item that would take %s past the largest GraphQL Int with VALIDATION_FAILED and appends nothing', async (_label, lines) => {
-    const skus = await Promise.all(lines.map((l) => addProduct(l.priceCents, 10)));
-    const { orderId, owner } = await draftOrder(lines.slice(0, -1).map((l, i) => ({ sku: skus[i]!, quantity: l.quantity })));
-    const last = { sku: skus.at(-1)!, quantity: lines.at(-1)!.quantity };
-    const auth = { authorization: `Bearer ${owner.client.token}` };
-    const body = await server.graphql<Record<string, any>>(commandMutation('addItem'), { input: { orderId, ...last } }, auth);
-    expect.soft(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-    expect.soft(body.data?.addItem).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED' });
-    // The order is still at the version before the refused item (read without its totals).
-    const cancelled = await server.graphql<Record<string, any>>(
-      'mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { __typename ... on CommandSuccess { version } } }', { input: { orderId, reason: 'check' } }, auth);
-    expect(cancelled.data?.cancelOrder).toEqual({ __typename: 'CancelOrderSuccess', version: lines.length + 1 });
-  });
+    [
+      'the order total',
+      [
+        { priceCents: 1500000000, quantity: 1 },
+        { priceCents: 1500000000, quantity: 1 },
+      ],
+    ],
+  ])(
+    'rejects an item that would take %s past the largest GraphQL Int with VALIDATION_FAILED and appends nothing',
+    async (_label, lines) => {
+      const skus = await Promise.all(lines.map((l) => addProduct(l.priceCents, 10)));
+      const { orderId, owner } = await draftOrder(lines.slice(0, -1).map((l, i) => ({ sku: skus[i]!, quantity: l.quantity })));
+      const last = { sku: skus.at(-1)!, quantity: lines.at(-1)!.quantity };
+      const auth = { authorization: `Bearer ${owner.client.token}` };
+      const body = await server.graphql<Record<string, any>>(commandMutation('addItem'), { input: { orderId, ...last } }, auth);
+      expect.soft(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+      expect.soft(body.data?.addItem).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_FAILED' });
+      // The order is still at the version before the refused item (read without its totals).
+      const cancelled = await server.graphql<Record<string, any>>(
+        'mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { __typename ... on CommandSuccess { version } } }',
+        { input: { orderId, reason: 'check' } },
+        auth,
+      );
+      expect(cancelled.data?.cancelOrder).toEqual({ __typename: 'CancelOrderSuccess', version: lines.length + 1 });
+    },
+  );
 
   it('refuses an anonymous caller with UNAUTHENTICATED', async () => {
     const sku = await addProduct();
     const { orderId } = await draftOrder();
-    expect(await command(anonymous, 'addItem', { orderId, sku, quantity: 1 })).toMatchObject({ __typename: 'UnauthenticatedError', code: 'UNAUTHENTICATED' });
+    expect(await command(anonymous, 'addItem', { orderId, sku, quantity: 1 })).toMatchObject({
+      __typename: 'UnauthenticatedError',
+      code: 'UNAUTHENTICATED',
+    });
   });
 });
 
@@ -129,18 +162,34 @@ describe('removeItem rejections', () => {
 
   it('rejects removing from an order that is not DRAFT with INVALID_STATE', async () => {
     const { orderId, owner, sku } = await submittedOrder();
-    expect(await command(owner.client, 'removeItem', { orderId, sku })).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
-    expect(await command(staff, 'removeItem', { orderId, sku, quantity: 1 })).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+    expect(await command(owner.client, 'removeItem', { orderId, sku })).toMatchObject({
+      __typename: 'InvalidStateError',
+      code: 'INVALID_STATE',
+    });
+    expect(await command(staff, 'removeItem', { orderId, sku, quantity: 1 })).toMatchObject({
+      __typename: 'InvalidStateError',
+      code: 'INVALID_STATE',
+    });
   });
 
   it('removes the whole line when no quantity is given, and only some units when one is', async () => {
     const keep = await addProduct(100, 10);
     const drop = await addProduct(200, 10);
-    const { orderId, owner } = await draftOrder([{ sku: keep, quantity: 4 }, { sku: drop, quantity: 5 }]);
+    const { orderId, owner } = await draftOrder([
+      { sku: keep, quantity: 4 },
+      { sku: drop, quantity: 5 },
+    ]);
     const partly = await command(owner.client, 'removeItem', { orderId, sku: keep, quantity: 1 });
-    expect(partly.order.items.map((i: { sku: string; quantity: number }) => [i.sku, i.quantity])).toEqual([[keep, 3], [drop, 5]]);
+    expect(partly.order.items.map((i: { sku: string; quantity: number }) => [i.sku, i.quantity])).toEqual([
+      [keep, 3],
+      [drop, 5],
+    ]);
     const whole = await command(owner.client, 'removeItem', { orderId, sku: drop });
-    expect(whole).toMatchObject({ __typename: 'RemoveItemSuccess', events: [{ type: 'ItemRemoved' }], order: { itemCount: 3, totalCents: 300 } });
+    expect(whole).toMatchObject({
+      __typename: 'RemoveItemSuccess',
+      events: [{ type: 'ItemRemoved' }],
+      order: { itemCount: 3, totalCents: 300 },
+    });
     expect(whole.order.items.map((i: { sku: string }) => i.sku)).toEqual([keep]);
     expect(await command(owner.client, 'removeItem', { orderId, sku: drop })).toMatchObject({ code: 'NOT_FOUND' });
   });
@@ -168,14 +217,21 @@ describe('submitOrder rejections', () => {
 
   it('rejects submitting an order that is not DRAFT with INVALID_STATE', async () => {
     const { orderId, owner } = await submittedOrder();
-    expect(await command(owner.client, 'submitOrder', { orderId })).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
+    expect(await command(owner.client, 'submitOrder', { orderId })).toMatchObject({
+      __typename: 'InvalidStateError',
+      code: 'INVALID_STATE',
+    });
   });
 
   it('lists every short line in INSUFFICIENT_STOCK and reserves nothing for any line', async () => {
     const shortA = await addProduct(100, 2);
     const plenty = await addProduct(200, 50);
     const shortB = await addProduct(300, 0);
-    const { orderId, owner } = await draftOrder([{ sku: shortA, quantity: 3 }, { sku: plenty, quantity: 5 }, { sku: shortB, quantity: 1 }]);
+    const { orderId, owner } = await draftOrder([
+      { sku: shortA, quantity: 3 },
+      { sku: plenty, quantity: 5 },
+      { sku: shortB, quantity: 1 },
+    ]);
 
     const result = await command(owner.client, 'submitOrder', { orderId, expectedVersion: 4 }, SHORTAGES);
     expect(result).toMatchObject({ __typename: 'InsufficientStockError', code: 'INSUFFICIENT_STOCK' });
@@ -192,7 +248,12 @@ describe('submitOrder rejections', () => {
     // The order stayed a DRAFT at the same version, and now that there is stock it submits.
     const submitted = await command(owner.client, 'submitOrder', { orderId, expectedVersion: 4 });
     expect(submitted).toMatchObject({ __typename: 'SubmitOrderSuccess', version: 5, order: { status: 'SUBMITTED' } });
-    expect(submitted.events.map((e: { type: string }) => e.type)).toEqual(['OrderSubmitted', 'StockReserved', 'StockReserved', 'StockReserved']);
+    expect(submitted.events.map((e: { type: string }) => e.type)).toEqual([
+      'OrderSubmitted',
+      'StockReserved',
+      'StockReserved',
+      'StockReserved',
+    ]);
     expect(await stockAfterRestockingOne(plenty)).toEqual({ sku: plenty, onHand: 52, reserved: 5, available: 47 });
   });
 });
@@ -214,8 +275,11 @@ describe("another customer's order", () => {
       const theirs = await command(stranger.client, name, input(orderId));
       const absent = await command(stranger.client, name, input(missing));
       expect(theirs, name).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
-      expect({ __typename: theirs.__typename, code: theirs.code, message: theirs.message }, name)
-        .toEqual({ __typename: absent.__typename, code: absent.code, message: absent.message });
+      expect({ __typename: theirs.__typename, code: theirs.code, message: theirs.message }, name).toEqual({
+        __typename: absent.__typename,
+        code: absent.code,
+        message: absent.message,
+      });
     }
 
     // None of it touched the order: the owner still sees version 2 and can submit it.

@@ -8,22 +8,34 @@ beforeAll(async () => {
   staff = await clientAs(server, 'staff', 'alice');
 });
 
-
 describe('the order lifecycle over HTTP', () => {
   it('takes a customer from registration through payment, shipping and delivery, moving stock along', async () => {
     const registered = await command(apiClient(server), 'registerCustomer', { name: 'Ada Lovelace', email: 'ada@example.com' });
-    expect(registered).toMatchObject({ __typename: 'RegisterCustomerSuccess', version: 1, customer: { name: 'Ada Lovelace', email: 'ada@example.com' } });
+    expect(registered).toMatchObject({
+      __typename: 'RegisterCustomerSuccess',
+      version: 1,
+      customer: { name: 'Ada Lovelace', email: 'ada@example.com' },
+    });
     expect(registered.aggregateId).toBe(registered.customer.id);
     const customer = apiClient(server, registered.token);
     const paymentService = await clientAs(server, 'payments', 'psp-lifecycle');
     const orderId = newOrderId();
 
     const book = await command(staff, 'addProduct', { sku: 'BOOK-1', name: 'Notes on the Engine', priceCents: 1250, initialStock: 5 });
-    expect(book).toMatchObject({ __typename: 'AddProductSuccess', aggregateId: 'BOOK-1', product: { onHand: 5, reserved: 0, available: 5 } });
+    expect(book).toMatchObject({
+      __typename: 'AddProductSuccess',
+      aggregateId: 'BOOK-1',
+      product: { onHand: 5, reserved: 0, available: 5 },
+    });
     await command(staff, 'addProduct', { sku: 'PEN-1', name: 'Pen', priceCents: 300, initialStock: 10 });
 
     const created = await command(customer, 'createOrder', { customerId: registered.customer.id, orderId });
-    expect(created).toMatchObject({ __typename: 'CreateOrderSuccess', aggregateId: orderId, version: 1, events: [{ type: 'OrderCreated', version: 1 }] });
+    expect(created).toMatchObject({
+      __typename: 'CreateOrderSuccess',
+      aggregateId: orderId,
+      version: 1,
+      events: [{ type: 'OrderCreated', version: 1 }],
+    });
     expect(created.order).toMatchObject({ id: orderId, customerId: registered.customer.id, status: 'DRAFT', items: [], totalCents: 0 });
 
     await command(customer, 'addItem', { orderId, sku: 'BOOK-1', quantity: 2 });
@@ -40,13 +52,17 @@ describe('the order lifecycle over HTTP', () => {
     expect(submitted.order.status).toBe('SUBMITTED');
     expect(submitted.events.map((e: { type: string }) => e.type)).toEqual(['OrderSubmitted', 'StockReserved', 'StockReserved']);
     expect(BigInt(submitted.position)).toBe(BigInt(submitted.events.at(-1).position));
-    expect(await command(staff, 'restockProduct', { sku: 'BOOK-1', quantity: 1 })).toMatchObject({ product: { onHand: 6, reserved: 2, available: 4 } });
+    expect(await command(staff, 'restockProduct', { sku: 'BOOK-1', quantity: 1 })).toMatchObject({
+      product: { onHand: 6, reserved: 2, available: 4 },
+    });
 
     const paid = await command(paymentService, 'recordPayment', { orderId, amountCents: 3100, paymentRef: 'pay-1' });
     expect(paid.order.status).toBe('PAID');
     const shipped = await command(staff, 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: 'TRACK-1' });
     expect(shipped.order.status).toBe('SHIPPED');
-    expect(await command(staff, 'restockProduct', { sku: 'BOOK-1', quantity: 1 })).toMatchObject({ product: { onHand: 5, reserved: 0, available: 5 } });
+    expect(await command(staff, 'restockProduct', { sku: 'BOOK-1', quantity: 1 })).toMatchObject({
+      product: { onHand: 5, reserved: 0, available: 5 },
+    });
     const delivered = await command(staff, 'deliverOrder', { orderId });
     expect(delivered.order).toMatchObject({ status: 'DELIVERED', version: 8 });
   });

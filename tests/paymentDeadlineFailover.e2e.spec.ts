@@ -47,10 +47,13 @@ describe('payment deadlines across processes', () => {
     await command(staff, 'createOrder', { customerId, orderId });
     await command(staff, 'addItem', { orderId, sku, quantity: 4 });
     const submitted = await command(staff, 'submitOrder', { orderId });
-    const { order } = await staff.run<{ order: { paymentDueAt: string } }>('query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { paymentDueAt } }', {
-      id: orderId,
-      p: submitted.position,
-    });
+    const { order } = await staff.run<{ order: { paymentDueAt: string } }>(
+      'query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { paymentDueAt } }',
+      {
+        id: orderId,
+        p: submitted.position,
+      },
+    );
 
     holder.child.kill('SIGKILL');
     expect(await holder.exited).toBe('SIGKILL');
@@ -58,7 +61,10 @@ describe('payment deadlines across processes', () => {
     const expired = await eventually(
       'the standby to expire the order',
       async () => {
-        const { orderHistory } = await staff.run<{ orderHistory: { type: string; occurredAt: string }[] }>('query($id: ID!) { orderHistory(orderId: $id) { type occurredAt } }', { id: orderId });
+        const { orderHistory } = await staff.run<{ orderHistory: { type: string; occurredAt: string }[] }>(
+          'query($id: ID!) { orderHistory(orderId: $id) { type occurredAt } }',
+          { id: orderId },
+        );
         return orderHistory.find((h) => h.type === 'OrderExpired');
       },
       20_000,
@@ -66,10 +72,15 @@ describe('payment deadlines across processes', () => {
     expect(standby.output()).toContain(FIRING);
     expect(Date.parse(expired.occurredAt) - Date.parse(order.paymentDueAt), 'ms late').toBeLessThan(2_000);
     await new Promise((r) => setTimeout(r, 1_500));
-    const { orderHistory } = await staff.run<{ orderHistory: { type: string }[] }>('query($id: ID!) { orderHistory(orderId: $id) { type } }', { id: orderId });
+    const { orderHistory } = await staff.run<{ orderHistory: { type: string }[] }>(
+      'query($id: ID!) { orderHistory(orderId: $id) { type } }',
+      { id: orderId },
+    );
     expect(orderHistory.filter((h) => h.type === 'OrderExpired')).toHaveLength(1);
     await eventually('the stock to be available again', async () => {
-      const { product } = await staff.run<{ product: { available: number } }>('query($sku: String!) { product(sku: $sku) { available } }', { sku });
+      const { product } = await staff.run<{ product: { available: number } }>('query($sku: String!) { product(sku: $sku) { available } }', {
+        sku,
+      });
       return product.available === 4 ? true : undefined;
     });
   });

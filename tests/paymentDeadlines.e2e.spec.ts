@@ -6,7 +6,8 @@ import { subscribe } from './support/wsClient.js';
 
 // Unpaid orders expire one second after submission on these servers.
 const ENV = { PAYMENT_TIMEOUT_SECONDS: '1' };
-const STATUS = 'subscription($id: ID!) { orderStatusChanged(orderId: $id) { orderId status previousStatus version order { status paymentDueAt } } }';
+const STATUS =
+  'subscription($id: ID!) { orderStatusChanged(orderId: $id) { orderId status previousStatus version order { status paymentDueAt } } }';
 const FEED = 'subscription { orderFeed { orderId type status } }';
 const ORDER = 'query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { status updatedAt paymentDueAt } }';
 const PRODUCT = 'query($sku: String!) { product(sku: $sku) { onHand reserved available } }';
@@ -53,13 +54,23 @@ describe('payment deadlines', () => {
     try {
       const changes = await status.waitFor(2, 10_000);
       expect(changes[0]).toMatchObject({ status: 'SUBMITTED', order: { status: 'SUBMITTED' } });
-      expect(changes[1]).toMatchObject({ orderId, status: 'EXPIRED', previousStatus: 'SUBMITTED', version: 4, order: { status: 'EXPIRED', paymentDueAt: null } });
+      expect(changes[1]).toMatchObject({
+        orderId,
+        status: 'EXPIRED',
+        previousStatus: 'SUBMITTED',
+        version: 4,
+        order: { status: 'EXPIRED', paymentDueAt: null },
+      });
       const expiredInFeed = await feed.waitFor(1, 10_000);
       expect(expiredInFeed.filter((c) => c.orderId === orderId)).toContainEqual({ orderId, type: 'OrderExpired', status: 'EXPIRED' });
     } finally {
       await Promise.all([status.close(), feed.close()]);
     }
-    const released = await eventuallyEqual(async () => (await staff.run(PRODUCT, { sku })).product, { onHand: 5, reserved: 0, available: 5 });
+    const released = await eventuallyEqual(async () => (await staff.run(PRODUCT, { sku })).product, {
+      onHand: 5,
+      reserved: 0,
+      available: 5,
+    });
     expect(released).toBe(true);
   });
 

@@ -121,7 +121,10 @@ describe('trusted documents (TRUSTED_DOCUMENTS=true)', () => {
     await writeFile(path.join(manifestDir, 'storefront.json'), JSON.stringify({ [`sha256:${sha256(teamQuery)}`]: teamQuery }));
   });
   afterAll(() => rm(manifestDir, { recursive: true, force: true }));
-  const server = useTestServer(() => ({ TRUSTED_DOCUMENTS: 'true', TRUSTED_DOCUMENTS_MANIFESTS: path.join(manifestDir, 'storefront.json') }));
+  const server = useTestServer(() => ({
+    TRUSTED_DOCUMENTS: 'true',
+    TRUSTED_DOCUMENTS_MANIFESTS: path.join(manifestDir, 'storefront.json'),
+  }));
   beforeAll(async () => {
     customerToken = await signAccessToken({ sub: 'cust-1', role: 'customer' }, server.services.config.jwt);
     staffToken = await signAccessToken({ sub: 'alice', role: 'staff' }, server.services.config.jwt);

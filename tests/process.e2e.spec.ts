@@ -31,7 +31,9 @@ describe('the server process on its embedded PostgreSQL', () => {
     expect(await postQuery(first.url, '{ __typename headPosition }')).toEqual({ data: { __typename: 'Query', headPosition: '0' } });
     expect(first.output()).toContain('DEVELOPMENT secret');
     const client = await embeddedClient(dataDir);
-    await client.query(`SELECT ordersource_append('[{"streams":[{"streamId":"kept","streamType":"Test","events":[{"type":"Kept","data":{}}]}],"metadata":{}}]')`);
+    await client.query(
+      `SELECT ordersource_append('[{"streams":[{"streamId":"kept","streamType":"Test","events":[{"type":"Kept","data":{}}]}],"metadata":{}}]')`,
+    );
     await client.end();
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
@@ -84,15 +86,20 @@ describe('the server process on an external PostgreSQL (DATABASE_URL)', () => {
     const secret = 'process-test-secret-process-test-secret';
     const token = await signAccessToken({ sub: 'alice', role: 'staff' }, { secret, isDevelopmentSecret: false });
     const post = (url: string, query: string) =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) }).then(
-        (r) => r.json() as Promise<{ data?: any; errors?: { extensions?: { code?: string } }[] }>,
-      );
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query }),
+      }).then((r) => r.json() as Promise<{ data?: any; errors?: { extensions?: { code?: string } }[] }>);
     const env = { DATABASE_URL: database.connectionString, JWT_SECRET: secret, CONSISTENCY_TIMEOUT_MS: '1500' };
     const servingOnly = await startServerProcess({ ...env, RUN_PROJECTIONS: 'false' });
     let projector: Awaited<ReturnType<typeof startServerProcess>> | undefined;
     try {
       expect(servingOnly.output()).toContain('RUN_PROJECTIONS=false');
-      const added = await post(servingOnly.url, 'mutation { addProduct(input: {sku: "SERVE-1", name: "Served", priceCents: 100, initialStock: 3}) { ... on CommandSuccess { position } } }');
+      const added = await post(
+        servingOnly.url,
+        'mutation { addProduct(input: {sku: "SERVE-1", name: "Served", priceCents: 100, initialStock: 3}) { ... on CommandSuccess { position } } }',
+      );
       const read = `{ product(sku: "SERVE-1", consistentWith: "${added.data.addProduct.position}") { available } }`;
       expect((await post(servingOnly.url, read)).errors?.[0]?.extensions?.code).toBe('CONSISTENCY_TIMEOUT');
       projector = await startServerProcess(env);

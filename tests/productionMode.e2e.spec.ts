@@ -9,7 +9,11 @@ import { type TestServer, useTestServers } from './support/testServer.js';
 // What a production deployment shows and hides: no introspection, no field suggestions and no
 // GraphiQL unless enabled, and never an internal error message or stack trace, in any environment.
 
-const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: 'production-test-secret-of-at-least-32-chars', DATA_KEY_SECRET: 'production-test-data-key-secret-of-32-chars' };
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  JWT_SECRET: 'production-test-secret-of-at-least-32-chars',
+  DATA_KEY_SECRET: 'production-test-data-key-secret-of-32-chars',
+};
 const [production, productionOpen, development] = useTestServers(
   PRODUCTION,
   { ...PRODUCTION, GRAPHQL_INTROSPECTION: 'true', GRAPHIQL: 'true' },
@@ -36,7 +40,9 @@ describe('in production', () => {
   });
 
   it('does not suggest enum values for a variable, over graphql-ws either', async () => {
-    const result = await wsOperation(production.wsUrl, 'subscription($s: OrderStatus) { orderFeed(status: $s) { orderId } }', { s: 'PAIDD' });
+    const result = await wsOperation(production.wsUrl, 'subscription($s: OrderStatus) { orderFeed(status: $s) { orderId } }', {
+      s: 'PAIDD',
+    });
     expect(result.errors![0]!.message).toMatch(/Value "PAIDD" does not exist in "OrderStatus" enum/);
     expect(JSON.stringify(result)).not.toMatch(/Did you mean/);
   });
@@ -47,12 +53,16 @@ describe('in production', () => {
   });
 
   it('turns introspection and GraphiQL on with GRAPHQL_INTROSPECTION=true and GRAPHIQL=true', async () => {
-    expect((await postRaw(productionOpen.app.url, { query: INTROSPECTION })).body).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
+    expect((await postRaw(productionOpen.app.url, { query: INTROSPECTION })).body).toEqual({
+      data: { __schema: { queryType: { name: 'Query' } } },
+    });
     const page = await graphiqlPage(productionOpen);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     // With introspection on, suggestions give nothing away and are kept.
-    expect((await postRaw(productionOpen.app.url, { query: '{ product(sku: "X") { skus } }' })).body.errors![0]!.message).toMatch(/Did you mean "sku"/);
+    expect((await postRaw(productionOpen.app.url, { query: '{ product(sku: "X") { skus } }' })).body.errors![0]!.message).toMatch(
+      /Did you mean "sku"/,
+    );
   });
 });
 
@@ -89,14 +99,29 @@ describe.each([
       },
     });
     server.services.db = new Proxy(db, {
-      get: (target, name) => (name === 'prisma' ? new Proxy({}, { get: () => { throw new Error('prisma postgres://admin:hunter2@db gone'); } }) : Reflect.get(target, name)),
+      get: (target, name) =>
+        name === 'prisma'
+          ? new Proxy(
+              {},
+              {
+                get: () => {
+                  throw new Error('prisma postgres://admin:hunter2@db gone');
+                },
+              },
+            )
+          : Reflect.get(target, name),
     });
   });
 
   it('reaches the client as "Unexpected error." with INTERNAL_SERVER_ERROR and the request id, nothing internal', async () => {
     const answer = await postRaw(serverOf().app.url, { query: '{ headPosition }' }, { 'x-request-id': 'req-quote-me' });
     expect(answer.body.errors).toEqual([
-      { message: 'Unexpected error.', locations: [{ line: 1, column: 3 }], path: ['headPosition'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-quote-me' } },
+      {
+        message: 'Unexpected error.',
+        locations: [{ line: 1, column: 3 }],
+        path: ['headPosition'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-quote-me' },
+      },
     ]);
     expect(JSON.stringify(answer.body)).not.toMatch(/hunter2|postgres|stack|at /);
   });
@@ -114,13 +139,26 @@ describe.each([
   ])('carries a request id, also in the log, when a subscription fails as it %s, over graphql-ws and SSE', async (_when, query) => {
     const token = await signAccessToken({ sub: 'unexpected-staff', role: 'staff' }, serverOf().services.config.jwt);
     const overWs = await wsOperation(serverOf().wsUrl, query, undefined, `Bearer ${token}`);
-    expect(overWs.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) } })]);
+    expect(overWs.errors).toEqual([
+      expect.objectContaining({
+        message: 'Unexpected error.',
+        extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) },
+      }),
+    ]);
     expect(lines.some((l) => l.requestId === overWs.errors![0]!.extensions!.requestId && l.err)).toBe(true);
 
-    const overSse = subscribeSse(serverOf().app.url, query, undefined, { authorization: `Bearer ${token}`, 'x-request-id': `req-sse-${_when}` });
+    const overSse = subscribeSse(serverOf().app.url, query, undefined, {
+      authorization: `Bearer ${token}`,
+      'x-request-id': `req-sse-${_when}`,
+    });
     try {
       const errors = (await overSse.waitForError()) as { message: string; extensions?: unknown }[];
-      expect(errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: `req-sse-${_when}` } })]);
+      expect(errors).toEqual([
+        expect.objectContaining({
+          message: 'Unexpected error.',
+          extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: `req-sse-${_when}` },
+        }),
+      ]);
     } finally {
       await overSse.close();
     }

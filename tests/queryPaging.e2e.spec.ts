@@ -57,7 +57,8 @@ const ORDERS = `query($c: ID, $first: Int, $last: Int, $after: String, $before: 
 const PRODUCTS = `query($first: Int, $last: Int, $after: String, $before: String, $p: String) {
   products(first: $first, last: $last, after: $after, before: $before, consistentWith: $p) { ${PAGE.replace('node { id }', 'node { sku }')} }
 }`;
-const ME_ORDERS = 'query($first: Int, $last: Int, $after: String) { me { orders(first: $first, last: $last, after: $after) { totalCount } } }';
+const ME_ORDERS =
+  'query($first: Int, $last: Int, $after: String) { me { orders(first: $first, last: $last, after: $after) { totalCount } } }';
 const ids = (page: Page): string[] => page.edges.map((e) => e.node.id);
 
 async function orders(variables: Record<string, unknown>): Promise<Page> {
@@ -113,7 +114,8 @@ describe('cursors', () => {
     const { id, position } = await customerWithOrders(2);
     const sku = `${skuPrefix()}A`;
     const added = await command(staff, 'addProduct', { sku, name: 'Cursor donor', priceCents: 100, initialStock: 1 });
-    const productCursor = (await staff.run<{ products: ProductPage }>(PRODUCTS, { first: 1, p: added.position })).products.pageInfo.endCursor!;
+    const productCursor = (await staff.run<{ products: ProductPage }>(PRODUCTS, { first: 1, p: added.position })).products.pageInfo
+      .endCursor!;
     expect(JSON.parse(Buffer.from(productCursor, 'base64url').toString())).toHaveLength(1);
     const codes: Record<string, unknown> = {};
     for (const cursor of [productCursor, base64url(['not a date', 'x']), base64url([])]) {
@@ -126,16 +128,31 @@ describe('cursors', () => {
   it('refuses crafted cursors the database cannot take (a date at year -271821, a NUL, a lone surrogate) with VALIDATION_FAILED on their argument', async () => {
     const { id, position } = await customerWithOrders(1);
     const crafted: [string, string, Record<string, unknown>][] = [
-      ['orders after a year -271821 date', ORDERS, { c: id, first: 2, after: base64url(['-271821-04-20T00:00:00.000Z', 'x']), p: position }],
-      ['orders before a year 275760 date', ORDERS, { c: id, last: 2, before: base64url(['+275760-09-13T00:00:00.000Z', 'x']), p: position }],
-      ['orders after an id with a NUL', ORDERS, { c: id, first: 2, after: base64url(['2020-01-01T00:00:00.000Z', 'a\u0000b']), p: position }],
+      [
+        'orders after a year -271821 date',
+        ORDERS,
+        { c: id, first: 2, after: base64url(['-271821-04-20T00:00:00.000Z', 'x']), p: position },
+      ],
+      [
+        'orders before a year 275760 date',
+        ORDERS,
+        { c: id, last: 2, before: base64url(['+275760-09-13T00:00:00.000Z', 'x']), p: position },
+      ],
+      [
+        'orders after an id with a NUL',
+        ORDERS,
+        { c: id, first: 2, after: base64url(['2020-01-01T00:00:00.000Z', 'a\u0000b']), p: position },
+      ],
       ['products after a sku with a NUL', PRODUCTS, { first: 2, after: base64url(['A\u0000']) }],
       ['products before a sku with a lone surrogate', PRODUCTS, { last: 2, before: base64url(['A\ud800']) }],
     ];
     for (const [label, query, variables] of crafted) {
       const body = await asStaff(query, variables);
       const argument = 'after' in variables ? 'after' : 'before';
-      expect({ label, errors: body.errors?.map((e) => e.extensions) }).toEqual({ label, errors: [{ code: 'VALIDATION_FAILED', fieldErrors: [{ path: argument, message: expect.any(String) }] }] });
+      expect({ label, errors: body.errors?.map((e) => e.extensions) }).toEqual({
+        label,
+        errors: [{ code: 'VALIDATION_FAILED', fieldErrors: [{ path: argument, message: expect.any(String) }] }],
+      });
     }
   });
 
@@ -171,7 +188,11 @@ describe('cursors', () => {
     const oldest = await orders({ c: id, last: 2, p: position });
     expect(ids(oldest)).toEqual(newestFirst.slice(3, 5));
     expect(oldest.totalCount).toBe(5);
-    expect(oldest.pageInfo).toMatchObject({ hasPreviousPage: true, startCursor: oldest.edges[0]!.cursor, endCursor: oldest.edges[1]!.cursor });
+    expect(oldest.pageInfo).toMatchObject({
+      hasPreviousPage: true,
+      startCursor: oldest.edges[0]!.cursor,
+      endCursor: oldest.edges[1]!.cursor,
+    });
     const middle = await orders({ c: id, last: 2, before: oldest.pageInfo.startCursor, p: position });
     expect(ids(middle)).toEqual(newestFirst.slice(1, 3));
     expect(middle.pageInfo.hasPreviousPage).toBe(true);
@@ -185,7 +206,9 @@ describe('cursors', () => {
     const prefix = skuPrefix();
     let position = '';
     for (const letter of ['D', 'B', 'F', 'A', 'C']) {
-      position = (await command(staff, 'addProduct', { sku: `${prefix}${letter}`, name: `Paged ${letter}`, priceCents: 100, initialStock: 1 })).position;
+      position = (
+        await command(staff, 'addProduct', { sku: `${prefix}${letter}`, name: `Paged ${letter}`, priceCents: 100, initialStock: 1 })
+      ).position;
     }
     const walk = async () => {
       const skus: string[] = [];
@@ -212,20 +235,24 @@ describe('cursors', () => {
     expect(first.skus.filter((s) => s.startsWith(prefix))).toEqual(['A', 'B', 'C', 'D', 'F'].map((l) => `${prefix}${l}`));
 
     // The same page twice has the same endCursor; so does the cursor of one sku across reads.
-    const again = (await staff.run<{ products: ProductPage }>(PRODUCTS, { first: 2, after: first.cursors.get(`${prefix}A`), p: position })).products;
-    const repeat = (await staff.run<{ products: ProductPage }>(PRODUCTS, { first: 2, after: first.cursors.get(`${prefix}A`), p: position })).products;
+    const again = (await staff.run<{ products: ProductPage }>(PRODUCTS, { first: 2, after: first.cursors.get(`${prefix}A`), p: position }))
+      .products;
+    const repeat = (await staff.run<{ products: ProductPage }>(PRODUCTS, { first: 2, after: first.cursors.get(`${prefix}A`), p: position }))
+      .products;
     expect(again.pageInfo.endCursor).toBe(repeat.pageInfo.endCursor);
     expect(again.pageInfo.endCursor).toBe(first.cursors.get(`${prefix}C`));
 
     position = (await command(staff, 'addProduct', { sku: `${prefix}E`, name: 'Paged E', priceCents: 100, initialStock: 1 })).position;
     position = (await command(staff, 'addProduct', { sku: `${prefix}0`, name: 'Paged 0', priceCents: 100, initialStock: 1 })).position;
-    const next = (await staff.run<{ products: ProductPage }>(PRODUCTS, { first: 2, after: first.cursors.get(`${prefix}C`), p: position })).products;
+    const next = (await staff.run<{ products: ProductPage }>(PRODUCTS, { first: 2, after: first.cursors.get(`${prefix}C`), p: position }))
+      .products;
     expect(next.edges.map((e) => e.node.sku)).toEqual([`${prefix}D`, `${prefix}E`]);
     const second = await walk();
     expect(second.cursors.get(`${prefix}C`)).toBe(first.cursors.get(`${prefix}C`));
     expect(second.totalCount).toBe(first.totalCount + 2);
 
-    const back = (await staff.run<{ products: ProductPage }>(PRODUCTS, { last: 2, before: first.cursors.get(`${prefix}C`), p: position })).products;
+    const back = (await staff.run<{ products: ProductPage }>(PRODUCTS, { last: 2, before: first.cursors.get(`${prefix}C`), p: position }))
+      .products;
     expect(back.edges.map((e) => e.node.sku)).toEqual([`${prefix}A`, `${prefix}B`]);
   });
 });
@@ -235,7 +262,20 @@ describe('many orders in one query', () => {
     const sku = `${skuPrefix()}N`;
     await command(staff, 'addProduct', { sku, name: 'Bulk', priceCents: 250, initialStock: 10_000 });
     const { id, client, position, newestFirst } = await customerWithOrders(20, sku);
-    const { orders: page } = await client.run<{ orders: { totalCount: number; edges: { node: { id: string; itemCount: number; totalCents: number; items: { sku: string; quantity: number }[]; history: { type: string; version: number }[] } }[] } }>(
+    const { orders: page } = await client.run<{
+      orders: {
+        totalCount: number;
+        edges: {
+          node: {
+            id: string;
+            itemCount: number;
+            totalCents: number;
+            items: { sku: string; quantity: number }[];
+            history: { type: string; version: number }[];
+          };
+        }[];
+      };
+    }>(
       `query($c: ID, $p: String) { orders(customerId: $c, first: 20, consistentWith: $p) {
         totalCount edges { node { id itemCount totalCents items { sku quantity } history { type version } } }
       } }`,
@@ -248,9 +288,15 @@ describe('many orders in one query', () => {
       expect(node.items, node.id).toEqual([{ sku, quantity: i + 2 }]);
       expect(node.itemCount).toBe(i + 2);
       expect(node.totalCents).toBe((i + 2) * 250);
-      expect(node.history, node.id).toEqual([{ type: 'OrderCreated', version: 1 }, { type: 'ItemAdded', version: 2 }, { type: 'ItemAdded', version: 3 }]);
+      expect(node.history, node.id).toEqual([
+        { type: 'OrderCreated', version: 1 },
+        { type: 'ItemAdded', version: 2 },
+        { type: 'ItemAdded', version: 3 },
+      ]);
     }
     const viaMe = await client.run('{ me { orders(first: 20) { edges { node { id history { version } } } } } }');
-    expect(viaMe.me.orders.edges.map((e: { node: { id: string; history: unknown[] } }) => [e.node.id, e.node.history.length])).toEqual(newestFirst.map((o) => [o, 3]));
+    expect(viaMe.me.orders.edges.map((e: { node: { id: string; history: unknown[] } }) => [e.node.id, e.node.history.length])).toEqual(
+      newestFirst.map((o) => [o, 3]),
+    );
   });
 });

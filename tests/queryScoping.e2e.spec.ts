@@ -44,7 +44,9 @@ async function shopper(name: string): Promise<Shopper> {
 
 async function product(priceCents = 500, initialStock = 100): Promise<string> {
   const sku = unique('SCOPE');
-  expect((await command(staff, 'addProduct', { sku, name: `Thing ${sku}`, priceCents, initialStock })).__typename).toBe('AddProductSuccess');
+  expect((await command(staff, 'addProduct', { sku, name: `Thing ${sku}`, priceCents, initialStock })).__typename).toBe(
+    'AddProductSuccess',
+  );
   return sku;
 }
 
@@ -80,7 +82,11 @@ describe('anonymous callers', () => {
     const queries: [string, string, Record<string, unknown>][] = [
       ['order', 'query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { id } }', { id: aSubmitted, p: position }],
       ['orders', 'query($p: String) { orders(first: 5, consistentWith: $p) { totalCount edges { node { id } } } }', { p: position }],
-      ['orderHistory', 'query($id: ID!, $p: String) { orderHistory(orderId: $id, consistentWith: $p) { type } }', { id: aSubmitted, p: position }],
+      [
+        'orderHistory',
+        'query($id: ID!, $p: String) { orderHistory(orderId: $id, consistentWith: $p) { type } }',
+        { id: aSubmitted, p: position },
+      ],
       ['orderAt', 'query($id: ID!) { orderAt(id: $id, version: 1) { id } }', { id: aSubmitted }],
       ['customer', 'query($id: ID!, $p: String) { customer(id: $id, consistentWith: $p) { id email } }', { id: a.id, p: position }],
       ['me', 'query($p: String) { me(consistentWith: $p) { id } }', { p: position }],
@@ -101,13 +107,23 @@ describe('anonymous callers', () => {
     const queries: [string, string, Record<string, unknown>][] = [
       ['order', 'query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { id } }', { id: aSubmitted, p: future }],
       ['orders', 'query($p: String) { orders(first: 5, consistentWith: $p) { totalCount } }', { p: future }],
-      ['orderHistory', 'query($id: ID!, $p: String) { orderHistory(orderId: $id, consistentWith: $p) { type } }', { id: aSubmitted, p: future }],
+      [
+        'orderHistory',
+        'query($id: ID!, $p: String) { orderHistory(orderId: $id, consistentWith: $p) { type } }',
+        { id: aSubmitted, p: future },
+      ],
       ['customer', 'query($p: String) { customer(id: "anyone", consistentWith: $p) { id } }', { p: future }],
       ['me', 'query($p: String) { me(consistentWith: $p) { id } }', { p: future }],
     ];
     const codes: Record<string, unknown> = {};
     for (const [field, query, variables] of queries) codes[field] = codeOf(await ask(undefined, query, variables));
-    expect(codes).toEqual({ order: 'UNAUTHENTICATED', orders: 'UNAUTHENTICATED', orderHistory: 'UNAUTHENTICATED', customer: 'UNAUTHENTICATED', me: 'UNAUTHENTICATED' });
+    expect(codes).toEqual({
+      order: 'UNAUTHENTICATED',
+      orders: 'UNAUTHENTICATED',
+      orderHistory: 'UNAUTHENTICATED',
+      customer: 'UNAUTHENTICATED',
+      me: 'UNAUTHENTICATED',
+    });
   });
 
   it('may read a product and the catalog, with consistentWith', async () => {
@@ -129,14 +145,30 @@ describe('anonymous callers', () => {
   it('are not who a refused token makes you: an expired or wrongly signed token on product and products is UNAUTHENTICATED', async () => {
     const sku = await product();
     const secret = new TextEncoder().encode(server.services.config.jwt.secret);
-    const expired = await new SignJWT({ role: 'customer' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject('someone')
-      .setIssuedAt(now() - 7200).setExpirationTime(now() - 3600).sign(secret);
-    const wrongSignature = await new SignJWT({ role: 'staff' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject('someone')
-      .setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode('not-the-server-secret-but-32-chars-long!!'));
-    const valid = await new SignJWT({ role: 'customer' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject('someone')
-      .setIssuedAt().setExpirationTime('1h').sign(secret);
+    const expired = await new SignJWT({ role: 'customer' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject('someone')
+      .setIssuedAt(now() - 7200)
+      .setExpirationTime(now() - 3600)
+      .sign(secret);
+    const wrongSignature = await new SignJWT({ role: 'staff' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject('someone')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('not-the-server-secret-but-32-chars-long!!'));
+    const valid = await new SignJWT({ role: 'customer' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject('someone')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(secret);
     const tampered = `${valid.slice(0, -4)}${valid.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
-    for (const [label, token] of [['expired', expired], ['wrong secret', wrongSignature], ['tampered signature', tampered]] as const) {
+    for (const [label, token] of [
+      ['expired', expired],
+      ['wrong secret', wrongSignature],
+      ['tampered signature', tampered],
+    ] as const) {
       const one = await ask(token, 'query($sku: String!) { product(sku: $sku) { sku } }', { sku });
       expect(codeOf(one), label).toBe('UNAUTHENTICATED');
       expect((one.data as { product?: unknown } | null | undefined)?.product ?? null, label).toBeNull();
@@ -149,7 +181,7 @@ describe('anonymous callers', () => {
   });
 });
 
-describe('one customer reading another\'s orders', () => {
+describe("one customer reading another's orders", () => {
   it('lets a customer read their own order through order, orderHistory and orderAt', async () => {
     const { a, aSubmitted, position } = await twoCustomers();
     const body = await ask(
@@ -164,8 +196,18 @@ describe('one customer reading another\'s orders', () => {
     );
     expect(body.errors).toBeUndefined();
     expect(body.data).toEqual({
-      order: { id: aSubmitted, customerId: a.id, status: 'SUBMITTED', itemCount: 2, history: [{ type: 'OrderCreated' }, { type: 'ItemAdded' }, { type: 'OrderSubmitted' }] },
-      orderHistory: [{ type: 'OrderCreated', version: 1 }, { type: 'ItemAdded', version: 2 }, { type: 'OrderSubmitted', version: 3 }],
+      order: {
+        id: aSubmitted,
+        customerId: a.id,
+        status: 'SUBMITTED',
+        itemCount: 2,
+        history: [{ type: 'OrderCreated' }, { type: 'ItemAdded' }, { type: 'OrderSubmitted' }],
+      },
+      orderHistory: [
+        { type: 'OrderCreated', version: 1 },
+        { type: 'ItemAdded', version: 2 },
+        { type: 'OrderSubmitted', version: 3 },
+      ],
       orderAt: { id: aSubmitted, customerId: a.id, status: 'SUBMITTED', version: 3 },
       v1: { status: 'DRAFT', itemCount: 0, version: 1 },
     });
@@ -187,7 +229,7 @@ describe('one customer reading another\'s orders', () => {
     expect(theirs).toEqual(missing);
   });
 
-  it('never lists another customer\'s orders in orders, also when asked for them by customerId, and counts only one\'s own', async () => {
+  it("never lists another customer's orders in orders, also when asked for them by customerId, and counts only one's own", async () => {
     const { a, b, aDraft, aSubmitted, bDraft, position } = await twoCustomers();
     const own = (await b.client.run(ORDERS_Q, { p: position })).orders;
     expect(idsOf(own)).toEqual([bDraft]);
@@ -210,8 +252,8 @@ describe('one customer reading another\'s orders', () => {
   it('answers customer(id) only for oneself (null for anyone else, as for a missing id) and me with oneself', async () => {
     const { a, b, position } = await twoCustomers();
     const q = 'query($id: ID!, $p: String) { customer(id: $id, consistentWith: $p) { id name email orderCount } }';
-    expect((await ask(b.token, q, { id: a.id, p: position }))).toEqual({ data: { customer: null } });
-    expect((await ask(b.token, q, { id: unique('nobody'), p: position }))).toEqual({ data: { customer: null } });
+    expect(await ask(b.token, q, { id: a.id, p: position })).toEqual({ data: { customer: null } });
+    expect(await ask(b.token, q, { id: unique('nobody'), p: position })).toEqual({ data: { customer: null } });
     expect((await a.client.run(q, { id: a.id, p: position })).customer).toMatchObject({ id: a.id, name: 'Alice', orderCount: 2 });
 
     const me = 'query($p: String) { me(consistentWith: $p) { id name orderCount } }';
@@ -219,7 +261,7 @@ describe('one customer reading another\'s orders', () => {
     expect((await b.client.run(me, { p: position })).me).toEqual({ id: b.id, name: 'Bob', orderCount: 1 });
   });
 
-  it('lists only one\'s own orders under me.orders', async () => {
+  it("lists only one's own orders under me.orders", async () => {
     const { a, b, aDraft, aSubmitted, bDraft, position } = await twoCustomers();
     const q = 'query($p: String) { me(consistentWith: $p) { id orders(first: 50) { totalCount edges { node { id customerId } } } } }';
     const aMe = (await a.client.run(q, { p: position })).me;
@@ -242,13 +284,20 @@ describe('staff reading', () => {
     for (const who of [staff, admin]) {
       const { projections } = await who.run('{ projections { name position lag status lastError } }');
       expect(projections.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['orders', 'customers', 'inventory']));
-      for (const p of projections) expect(p).toMatchObject({ name: expect.any(String), position: expect.stringMatching(/^\d+$/), lag: expect.any(Number), status: expect.any(String) });
+      for (const p of projections)
+        expect(p).toMatchObject({
+          name: expect.any(String),
+          position: expect.stringMatching(/^\d+$/),
+          lag: expect.any(Number),
+          status: expect.any(String),
+        });
     }
   });
 
   it('answers me with null for staff and admin, who are not customers', async () => {
     const { position } = await twoCustomers();
-    for (const who of [staff, admin]) expect(await who.run('query($p: String) { me(consistentWith: $p) { id } }', { p: position })).toEqual({ me: null });
+    for (const who of [staff, admin])
+      expect(await who.run('query($p: String) { me(consistentWith: $p) { id } }', { p: position })).toEqual({ me: null });
   });
 
   it('lets staff read any order, its history, its past and its customer', async () => {
@@ -270,7 +319,7 @@ describe('staff reading', () => {
     });
   });
 
-  it('shows staff every customer\'s orders and filters them by customerId and by status', async () => {
+  it("shows staff every customer's orders and filters them by customerId and by status", async () => {
     const { a, b, aDraft, aSubmitted, bDraft, position } = await twoCustomers();
     const everything = (await staff.run(ORDERS_Q, { p: position })).orders;
     expect(idsOf(everything)).toEqual(expect.arrayContaining([aDraft, aSubmitted, bDraft]));
@@ -279,8 +328,14 @@ describe('staff reading', () => {
     const ofA = (await staff.run(ORDERS_Q, { c: a.id, p: position })).orders;
     expect(ofA.totalCount).toBe(2);
     expect(new Set(idsOf(ofA))).toEqual(new Set([aDraft, aSubmitted]));
-    expect((await staff.run(ORDERS_Q, { c: b.id, p: position })).orders).toEqual({ totalCount: 1, edges: [{ node: { id: bDraft, customerId: b.id, status: 'DRAFT' } }] });
-    expect((await staff.run(ORDERS_Q, { c: a.id, s: 'DRAFT', p: position })).orders).toEqual({ totalCount: 1, edges: [{ node: { id: aDraft, customerId: a.id, status: 'DRAFT' } }] });
+    expect((await staff.run(ORDERS_Q, { c: b.id, p: position })).orders).toEqual({
+      totalCount: 1,
+      edges: [{ node: { id: bDraft, customerId: b.id, status: 'DRAFT' } }],
+    });
+    expect((await staff.run(ORDERS_Q, { c: a.id, s: 'DRAFT', p: position })).orders).toEqual({
+      totalCount: 1,
+      edges: [{ node: { id: aDraft, customerId: a.id, status: 'DRAFT' } }],
+    });
 
     const submitted = (await staff.run(ORDERS_Q, { s: 'SUBMITTED', p: position })).orders;
     expect(idsOf(submitted)).toContain(aSubmitted);
@@ -297,8 +352,12 @@ describe('projection admin mutations', () => {
   for (const name of ['retryProjection', 'skipProjectionEvent'] as const) {
     it(`answers ${name} with FORBIDDEN for customers and staff and UNAUTHENTICATED for anonymous or refused callers, as results`, async () => {
       const { a } = await twoCustomers();
-      const expired = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject('root')
-        .setIssuedAt(now() - 7200).setExpirationTime(now() - 3600).sign(new TextEncoder().encode(server.services.config.jwt.secret));
+      const expired = await new SignJWT({ role: 'admin' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject('root')
+        .setIssuedAt(now() - 7200)
+        .setExpirationTime(now() - 3600)
+        .sign(new TextEncoder().encode(server.services.config.jwt.secret));
       const callers: [string, string | undefined, string][] = [
         ['customer', a.token, 'ForbiddenError'],
         ['staff', staff.token, 'ForbiddenError'],
@@ -310,7 +369,10 @@ describe('projection admin mutations', () => {
           const body = await ask(token, mutation(name), { input: { name: projection } });
           expect(body.errors, label).toBeUndefined();
           const result = (body.data as Record<string, any>)[name];
-          expect(result, `${label} on ${projection}`).toMatchObject({ __typename: typename, code: typename === 'ForbiddenError' ? 'FORBIDDEN' : 'UNAUTHENTICATED' });
+          expect(result, `${label} on ${projection}`).toMatchObject({
+            __typename: typename,
+            code: typename === 'ForbiddenError' ? 'FORBIDDEN' : 'UNAUTHENTICATED',
+          });
         }
       }
     });

@@ -44,7 +44,15 @@ async function sendAlternately(urls: string[]): Promise<{ accepted: number; limi
 
 async function startTwo(env: Record<string, string>): Promise<string[]> {
   database = await createTestDatabase();
-  const common = { DATABASE_URL: database.connectionString, JWT_SECRET: JWT.secret, RATE_LIMIT_MUTATIONS_PER_MINUTE: String(PER_MINUTE), DB_POOL_SIZE: '4', SHUTDOWN_TIMEOUT_MS: '1000', RUN_PROJECTIONS: 'false', ...env };
+  const common = {
+    DATABASE_URL: database.connectionString,
+    JWT_SECRET: JWT.secret,
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: String(PER_MINUTE),
+    DB_POOL_SIZE: '4',
+    SHUTDOWN_TIMEOUT_MS: '1000',
+    RUN_PROJECTIONS: 'false',
+    ...env,
+  };
   processes = [await startServerProcess(common), await startServerProcess(common)];
   return processes.map((p) => p.url);
 }

@@ -34,7 +34,10 @@ beforeAll(async () => {
     },
     drop: async () => {},
   };
-  server = await startTestServer({ READ_DATABASE_URLS: pair.replica.url, READ_REPLICA_MAX_LAG_MS: String(MAX_LAG_MS) }, { database: primary });
+  server = await startTestServer(
+    { READ_DATABASE_URLS: pair.replica.url, READ_REPLICA_MAX_LAG_MS: String(MAX_LAG_MS) },
+    { database: primary },
+  );
   staff = await clientAs(server, 'staff', 'replica-tester');
 });
 
@@ -52,7 +55,9 @@ async function ready(): Promise<Readiness> {
 async function reads(): Promise<Record<string, number>> {
   const text = await (await fetch(`${server.app.url.replace(/\/graphql$/, '')}/metrics`)).text();
   const counts: Record<string, number> = {};
-  for (const [, database, reader, value] of text.matchAll(/^ordersource_read_database_reads_total\{database="([^"]+)",reader="([^"]+)"\} (\S+)$/gm)) {
+  for (const [, database, reader, value] of text.matchAll(
+    /^ordersource_read_database_reads_total\{database="([^"]+)",reader="([^"]+)"\} (\S+)$/gm,
+  )) {
     counts[`${database === replica ? 'replica' : database}/${reader}`] = Number(value);
   }
   return counts;
@@ -95,7 +100,12 @@ describe('read replicas', () => {
   });
 
   it('never pushes a change read from a replica that has not replayed it', async () => {
-    const { sku, position } = await command(staff, 'addProduct', { sku: unique('LIVE'), name: 'Live', priceCents: 100, initialStock: 1 }).then((r) => ({ sku: r.product.sku as string, position: r.position as string }));
+    const { sku, position } = await command(staff, 'addProduct', {
+      sku: unique('LIVE'),
+      name: 'Live',
+      priceCents: 100,
+      initialStock: 1,
+    }).then((r) => ({ sku: r.product.sku as string, position: r.position as string }));
     await staff.run(PRODUCT, { sku, p: position });
     const subscription = subscribe<{ sku: string; onHand: number }>(
       server.wsUrl,
@@ -131,10 +141,14 @@ describe('read replicas', () => {
     pair.replica.signal('SIGSTOP', /walreceiver/);
     try {
       const { sku } = await addProduct(3);
-      const lagging = await eventually('the replica to be reported lagging', async () => {
-        const state = await replicaState();
-        return state?.state === 'lagging' ? state : undefined;
-      }, MAX_LAG_MS + 3_000);
+      const lagging = await eventually(
+        'the replica to be reported lagging',
+        async () => {
+          const state = await replicaState();
+          return state?.state === 'lagging' ? state : undefined;
+        },
+        MAX_LAG_MS + 3_000,
+      );
       expect(lagging.lagMs).toBeGreaterThan(MAX_LAG_MS);
       expect((await ready()).ready).toBe(true); // the primary serves: the server stays in rotation
       const before = await reads();
@@ -153,12 +167,16 @@ describe('read replicas', () => {
     await pair.replica.stop();
     const stoppedAt = Date.now();
     try {
-      await eventually('reads to go to the primary', async () => {
-        const before = await reads();
-        const read = await server.graphql<{ product: unknown }>(PRODUCT, { sku }, { authorization: `Bearer ${staff.token}` });
-        const after = await reads();
-        return !read.errors && (after['primary/query'] ?? 0) > (before['primary/query'] ?? 0) ? read.data : undefined;
-      }, 3_000);
+      await eventually(
+        'reads to go to the primary',
+        async () => {
+          const before = await reads();
+          const read = await server.graphql<{ product: unknown }>(PRODUCT, { sku }, { authorization: `Bearer ${staff.token}` });
+          const after = await reads();
+          return !read.errors && (after['primary/query'] ?? 0) > (before['primary/query'] ?? 0) ? read.data : undefined;
+        },
+        3_000,
+      );
       expect(Date.now() - stoppedAt).toBeLessThan(3_000);
       const state = await replicaState();
       expect(state?.state).toBe('down');

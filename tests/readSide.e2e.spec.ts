@@ -11,7 +11,6 @@ beforeAll(async () => {
   admin = await clientAs(server, 'admin', 'root');
 });
 
-
 async function shopper() {
   const registered = await command(staff, 'registerCustomer', { name: 'Reader', email: `${unique('r')}@example.com` });
   return { id: registered.customer.id as string, client: await clientAs(server, 'customer', registered.customer.id) };
@@ -27,19 +26,28 @@ describe('reading your own writes', () => {
     await command(client, 'addItem', { orderId, sku, quantity: 2 });
     const submitted = await command(client, 'submitOrder', { orderId });
 
-    const { order } = await client.run(`query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { ${ORDER_FIELDS} history { position version type data } } }`, { id: orderId, p: submitted.position });
+    const { order } = await client.run(
+      `query($id: ID!, $p: String) { order(id: $id, consistentWith: $p) { ${ORDER_FIELDS} history { position version type data } } }`,
+      { id: orderId, p: submitted.position },
+    );
     expect(order).toMatchObject({ id: orderId, customerId: id, status: 'SUBMITTED', itemCount: 2, totalCents: 5000, version: 3 });
     expect(order.items).toEqual([{ sku, name: 'Kettle', quantity: 2, unitPriceCents: 2500, lineTotalCents: 5000 }]);
     expect(order.history.map((h: { type: string }) => h.type)).toEqual(['OrderCreated', 'ItemAdded', 'OrderSubmitted']);
     expect(order.history[1].data).toEqual({ sku, name: 'Kettle', quantity: 2, unitPriceCents: 2500 });
 
-    const { product } = await client.run(`query($sku: String!, $p: String) { product(sku: $sku, consistentWith: $p) { onHand reserved available } }`, { sku, p: submitted.position });
+    const { product } = await client.run(
+      `query($sku: String!, $p: String) { product(sku: $sku, consistentWith: $p) { onHand reserved available } }`,
+      { sku, p: submitted.position },
+    );
     expect(product).toEqual({ onHand: 4, reserved: 2, available: 2 });
   });
 
-  it('gives a mutation result\'s order its history once the read side has it', async () => {
+  it("gives a mutation result's order its history once the read side has it", async () => {
     const { id, client } = await shopper();
-    const created = await client.run(`mutation($i: CreateOrderInput!) { createOrder(input: $i) { ... on CreateOrderSuccess { order { id history { type version } } } } }`, { i: { customerId: id } });
+    const created = await client.run(
+      `mutation($i: CreateOrderInput!) { createOrder(input: $i) { ... on CreateOrderSuccess { order { id history { type version } } } } }`,
+      { i: { customerId: id } },
+    );
     expect(created.createOrder.order.history).toEqual([{ type: 'OrderCreated', version: 1 }]);
   });
 
@@ -66,11 +74,14 @@ describe('reading your own writes', () => {
 });
 
 describe('read models', () => {
-  it('counts a customer\'s orders and spend, net of refunds', async () => {
+  it("counts a customer's orders and spend, net of refunds", async () => {
     const sku = unique('SKU');
     await command(staff, 'addProduct', { sku, name: 'Tea', priceCents: 400, initialStock: 50 });
     const { id, client } = await shopper();
-    for (const [orderId, refund] of [[newOrderId(), false], [newOrderId(), true]] as const) {
+    for (const [orderId, refund] of [
+      [newOrderId(), false],
+      [newOrderId(), true],
+    ] as const) {
       await command(client, 'createOrder', { customerId: id, orderId });
       await command(client, 'addItem', { orderId, sku, quantity: 5 });
       await command(client, 'submitOrder', { orderId });
@@ -78,7 +89,10 @@ describe('read models', () => {
       if (refund) await command(staff, 'cancelOrder', { orderId, reason: 'refund please' });
     }
     const last = await command(client, 'createOrder', { customerId: id });
-    const { me } = await client.run('query($p: String) { me(consistentWith: $p) { id orderCount totalSpentCents orders(first: 10) { totalCount edges { node { status } } } } }', { p: last.position });
+    const { me } = await client.run(
+      'query($p: String) { me(consistentWith: $p) { id orderCount totalSpentCents orders(first: 10) { totalCount edges { node { status } } } } }',
+      { p: last.position },
+    );
     expect(me).toMatchObject({ id, orderCount: 3, totalSpentCents: 2000 });
     expect(me.orders.totalCount).toBe(3);
     expect(me.orders.edges.map((e: { node: { status: string } }) => e.node.status)).toEqual(['DRAFT', 'CANCELLED', 'PAID']);
@@ -90,7 +104,10 @@ describe('read models', () => {
     const orderIds = Array.from({ length: 5 }, newOrderId);
     for (const orderId of orderIds) position = (await command(client, 'createOrder', { customerId: id, orderId })).position;
     const page = (after?: string) =>
-      staff.run('query($c: ID, $a: String, $p: String) { orders(customerId: $c, first: 2, after: $a, consistentWith: $p) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }', { c: id, a: after, p: position });
+      staff.run(
+        'query($c: ID, $a: String, $p: String) { orders(customerId: $c, first: 2, after: $a, consistentWith: $p) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }',
+        { c: id, a: after, p: position },
+      );
     const first = (await page()).orders;
     const second = (await page(first.pageInfo.endCursor)).orders;
     const third = (await page(second.pageInfo.endCursor)).orders;
@@ -102,7 +119,7 @@ describe('read models', () => {
     expect(orders.totalCount).toBe(0);
   });
 
-  it('travels back in time: orderAt by version and by moment folds the order\'s events', async () => {
+  it("travels back in time: orderAt by version and by moment folds the order's events", async () => {
     const sku = unique('SKU');
     await command(staff, 'addProduct', { sku, name: 'Map', priceCents: 100, initialStock: 9 });
     const { id, client } = await shopper();
@@ -129,7 +146,10 @@ describe('read models', () => {
     // A long history, written straight to the log (1,600 commands would make a slow test).
     const streamId = `Order-${orderId}`;
     for (let batch = 0; batch < 8; batch++) {
-      const events = Array.from({ length: 200 }, () => ({ type: 'ItemAdded', data: { sku, name: 'Bead', quantity: 1, unitPriceCents: 1 } }));
+      const events = Array.from({ length: 200 }, () => ({
+        type: 'ItemAdded',
+        data: { sku, name: 'Bead', quantity: 1, unitPriceCents: 1 },
+      }));
       await server.services.eventStore.append({ streams: [{ streamId, streamType: 'Order', events }] });
     }
     const middle = new Date().toISOString();
@@ -141,7 +161,8 @@ describe('read models', () => {
     const reads = vi.spyOn(store, 'readStream');
     const loads = vi.spyOn(store, 'loadStream');
     try {
-      const aliases = (args: string) => `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: orderAt(id: "${orderId}", ${args}) { itemCount version }`).join(' ')} }`;
+      const aliases = (args: string) =>
+        `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: orderAt(id: "${orderId}", ${args}) { itemCount version }`).join(' ')} }`;
       const now = await client.run(aliases(`asOf: "${new Date(Date.now() + 60_000).toISOString()}"`));
       expect(Object.values(now)).toEqual(Array(30).fill({ itemCount: 1_599, version: 1_602 }));
       // At or past the snapshot: one load of snapshot and tail for all 30, and no full read.
@@ -167,8 +188,16 @@ describe('read models', () => {
     const head = (await staff.run('{ headPosition }')).headPosition;
     await staff.run('query($p: String) { orders(first: 1, consistentWith: $p) { totalCount } }', { p: head });
     const { projections } = await admin.run('{ projections { name version position lag status lastError } }');
-    expect(projections.map((p: { name: string }) => p.name).sort()).toEqual(['customers', 'inventory', 'orders', 'paymentDeadlines', 'sales', 'search']);
-    for (const p of projections) expect(p).toMatchObject({ version: PROJECTIONS.find((q) => q.name === p.name)!.version, status: 'RUNNING', lastError: null });
+    expect(projections.map((p: { name: string }) => p.name).sort()).toEqual([
+      'customers',
+      'inventory',
+      'orders',
+      'paymentDeadlines',
+      'sales',
+      'search',
+    ]);
+    for (const p of projections)
+      expect(p).toMatchObject({ version: PROJECTIONS.find((q) => q.name === p.name)!.version, status: 'RUNNING', lastError: null });
     expect(projections.find((p: { name: string }) => p.name === 'orders').lag).toBe(0);
     const refused = await server.graphql('{ projections { name } }', {}, { authorization: `Bearer ${client.token}` });
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');

@@ -33,10 +33,17 @@ describe('salesStats', () => {
     const to = new Date(Date.now() + 60_000);
     const before = (await staff.run(STATS, { from, to, bucket: 'HOUR' })).salesStats;
     const totals = (buckets: { ordersPaid: number; revenueCents: number; ordersCreated: number }[]) =>
-      buckets.reduce((t, b) => ({ paid: t.paid + b.ordersPaid, revenue: t.revenue + b.revenueCents, created: t.created + b.ordersCreated }), { paid: 0, revenue: 0, created: 0 });
+      buckets.reduce(
+        (t, b) => ({ paid: t.paid + b.ordersPaid, revenue: t.revenue + b.revenueCents, created: t.created + b.ordersCreated }),
+        { paid: 0, revenue: 0, created: 0 },
+      );
     const position = await paidOrder(3);
     const after = (await staff.run(STATS, { from, to, bucket: 'HOUR', p: position })).salesStats;
-    expect(totals(after)).toEqual({ paid: totals(before).paid + 1, revenue: totals(before).revenue + 750, created: totals(before).created + 1 });
+    expect(totals(after)).toEqual({
+      paid: totals(before).paid + 1,
+      revenue: totals(before).revenue + 750,
+      created: totals(before).created + 1,
+    });
   });
 
   it('returns every bucket of the range, empty ones as zeros', async () => {
@@ -44,18 +51,33 @@ describe('salesStats', () => {
     const { salesStats } = await staff.run(STATS, { from, to: new Date('2020-01-01T00:10:00Z'), bucket: 'MINUTE' });
     expect(salesStats).toHaveLength(10);
     expect(salesStats[0]).toEqual({
-      start: '2020-01-01T00:00:00.000Z', ordersCreated: 0, ordersSubmitted: 0, ordersPaid: 0, ordersCancelled: 0, ordersExpired: 0, revenueCents: 0, refundsCents: 0,
+      start: '2020-01-01T00:00:00.000Z',
+      ordersCreated: 0,
+      ordersSubmitted: 0,
+      ordersPaid: 0,
+      ordersCancelled: 0,
+      ordersExpired: 0,
+      revenueCents: 0,
+      refundsCents: 0,
     });
     expect(salesStats[9].start).toBe('2020-01-01T00:09:00.000Z');
   });
 
   it('uses hour buckets when none is asked for', async () => {
     const { salesStats } = await staff.run('{ salesStats(from: "2020-01-01T00:00:00Z", to: "2020-01-01T03:00:00Z") { start } }');
-    expect(salesStats.map((b: { start: string }) => b.start)).toEqual(['2020-01-01T00:00:00.000Z', '2020-01-01T01:00:00.000Z', '2020-01-01T02:00:00.000Z']);
+    expect(salesStats.map((b: { start: string }) => b.start)).toEqual([
+      '2020-01-01T00:00:00.000Z',
+      '2020-01-01T01:00:00.000Z',
+      '2020-01-01T02:00:00.000Z',
+    ]);
   });
 
   it('refuses more than 1,000 buckets with VALIDATION_FAILED', async () => {
-    const answer = await server.graphql(STATS, { from: '2020-01-01T00:00:00Z', to: '2020-01-02T00:00:00Z', bucket: 'MINUTE' }, { authorization: `Bearer ${staff.token}` });
+    const answer = await server.graphql(
+      STATS,
+      { from: '2020-01-01T00:00:00Z', to: '2020-01-02T00:00:00Z', bucket: 'MINUTE' },
+      { authorization: `Bearer ${staff.token}` },
+    );
     expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 

@@ -15,7 +15,10 @@ describe('server skeleton', () => {
     try {
       const result = await new Promise((resolve, reject) => {
         let value: unknown;
-        client.subscribe({ query: '{ __typename headPosition }' }, { next: (v) => (value = v), error: reject, complete: () => resolve(value) });
+        client.subscribe(
+          { query: '{ __typename headPosition }' },
+          { next: (v) => (value = v), error: reject, complete: () => resolve(value) },
+        );
       });
       expect(result).toEqual({ data: { __typename: 'Query', headPosition: '0' } });
     } finally {

@@ -17,9 +17,13 @@ async function slowestHealthWhile(url: string, busy: () => boolean): Promise<num
   return slowest;
 }
 
-describe('tearing down a socket\'s subscriptions', () => {
+describe("tearing down a socket's subscriptions", () => {
   const COUNT = 20_000;
-  const server = useTestServer({ WS_MAX_SUBSCRIPTIONS: String(COUNT), WS_SUBSCRIBES_PER_SECOND: String(COUNT), WS_SUBSCRIBE_BURST: String(COUNT) });
+  const server = useTestServer({
+    WS_MAX_SUBSCRIPTIONS: String(COUNT),
+    WS_SUBSCRIBES_PER_SECOND: String(COUNT),
+    WS_SUBSCRIBE_BURST: String(COUNT),
+  });
 
   it('keeps /health answering quickly while 20,000 subscriptions of one dropped socket are torn down', async () => {
     const listeners = () => server.services.liveFeed.listenerCount('product');
@@ -98,7 +102,12 @@ describe('subscribes per second', () => {
 });
 
 describe('first reads in flight per socket', () => {
-  const server = useTestServer({ WS_MAX_SUBSCRIPTIONS: '1000', WS_SUBSCRIBES_PER_SECOND: '100000', WS_SUBSCRIBE_BURST: '100000', WS_MAX_STARTING_SUBSCRIPTIONS: '2' });
+  const server = useTestServer({
+    WS_MAX_SUBSCRIPTIONS: '1000',
+    WS_SUBSCRIBES_PER_SECOND: '100000',
+    WS_SUBSCRIBE_BURST: '100000',
+    WS_MAX_STARTING_SUBSCRIPTIONS: '2',
+  });
 
   it('lets a burst of subscribes on one socket read with at most WS_MAX_STARTING_SUBSCRIPTIONS connections at once, so the pool never runs dry', async () => {
     const staff = await clientAs(server, 'staff', 'cycles');
@@ -122,8 +131,10 @@ describe('first reads in flight per socket', () => {
     try {
       // Each subscribe reads the order twice (to authorize it, then its current state).
       const COUNT = 400;
-      for (let i = 0; i < COUNT; i++) socket.subscribe(`o${i}`, 'subscription($id: ID!) { orderStatusChanged(orderId: $id) { status } }', { id: orderId });
-      for (let i = 0; i < COUNT; i++) expect((await socket.waitFor(`o${i}`, ['next', 'error'], 30_000)).payload.data.orderStatusChanged).toEqual({ status: 'DRAFT' });
+      for (let i = 0; i < COUNT; i++)
+        socket.subscribe(`o${i}`, 'subscription($id: ID!) { orderStatusChanged(orderId: $id) { status } }', { id: orderId });
+      for (let i = 0; i < COUNT; i++)
+        expect((await socket.waitFor(`o${i}`, ['next', 'error'], 30_000)).payload.data.orderStatusChanged).toEqual({ status: 'DRAFT' });
     } finally {
       clearInterval(watch);
       await socket.close();

@@ -9,7 +9,8 @@ beforeAll(async () => {
   staff = await clientAs(server, 'staff', 'alice');
 });
 
-const STATUS = 'subscription($id: ID!, $after: String) { orderStatusChanged(orderId: $id, after: $after) { orderId status previousStatus version position order { status totalCents } } }';
+const STATUS =
+  'subscription($id: ID!, $after: String) { orderStatusChanged(orderId: $id, after: $after) { orderId status previousStatus version position order { status totalCents } } }';
 
 /** A customer with a DRAFT order holding one item. */
 async function draftOrder() {
@@ -30,11 +31,20 @@ describe('orderStatusChanged over graphql-ws', () => {
     const sub = subscribe(server.wsUrl, customer.token, STATUS, { id: orderId });
     try {
       const [first] = await sub.waitFor(1);
-      expect(first).toMatchObject({ orderId, status: 'DRAFT', previousStatus: null, version: 2, order: { status: 'DRAFT', totalCents: 3000 } });
+      expect(first).toMatchObject({
+        orderId,
+        status: 'DRAFT',
+        previousStatus: null,
+        version: 2,
+        order: { status: 'DRAFT', totalCents: 3000 },
+      });
       const submitted = await command(customer, 'submitOrder', { orderId });
       await command(staff, 'recordPayment', { orderId, amountCents: 3000, paymentRef: unique('pay') });
       const changes = await sub.waitFor(3);
-      expect(changes.slice(1).map((c) => [c.previousStatus, c.status, c.version])).toEqual([['DRAFT', 'SUBMITTED', 3], ['SUBMITTED', 'PAID', 4]]);
+      expect(changes.slice(1).map((c) => [c.previousStatus, c.status, c.version])).toEqual([
+        ['DRAFT', 'SUBMITTED', 3],
+        ['SUBMITTED', 'PAID', 4],
+      ]);
       expect(changes[1]!.position).toBe(submitted.events[0].position);
     } finally {
       await sub.close();
@@ -61,7 +71,7 @@ describe('orderStatusChanged over graphql-ws', () => {
     }
   });
 
-  it('gives a customer subscribing to someone else\'s order nothing but NOT_FOUND', async () => {
+  it("gives a customer subscribing to someone else's order nothing but NOT_FOUND", async () => {
     const { orderId } = await draftOrder();
     const stranger = await clientAs(server, 'customer', 'someone-else');
     const sub = subscribe(server.wsUrl, stranger.token, STATUS, { id: orderId });
@@ -89,9 +99,14 @@ describe('orderFeed and inventoryChanged over graphql-ws', () => {
     }
   });
 
-  it('sends a product\'s current stock, then its stock as orders reserve it', async () => {
+  it("sends a product's current stock, then its stock as orders reserve it", async () => {
     const { sku, customer, orderId } = await draftOrder();
-    const sub = subscribe(server.wsUrl, undefined, 'subscription($sku: String) { inventoryChanged(sku: $sku) { sku onHand reserved available } }', { sku });
+    const sub = subscribe(
+      server.wsUrl,
+      undefined,
+      'subscription($sku: String) { inventoryChanged(sku: $sku) { sku onHand reserved available } }',
+      { sku },
+    );
     try {
       expect((await sub.waitFor(1))[0]).toEqual({ sku, onHand: 10, reserved: 0, available: 10 });
       await command(customer, 'submitOrder', { orderId });

@@ -48,11 +48,13 @@ let before: { orders: Record<string, unknown>; customers: unknown[]; products: u
 /** Everything the release wrote, as its API reads it. */
 async function readEverything(client: ApiClient) {
   const orders: Record<string, unknown> = {};
-  for (const id of Object.values(written.orders)) orders[id] = (await client.run<{ order: unknown }>(ORDER_READ, { id, p: written.position })).order;
+  for (const id of Object.values(written.orders))
+    orders[id] = (await client.run<{ order: unknown }>(ORDER_READ, { id, p: written.position })).order;
   const customers = [];
   for (const id of written.customers) customers.push((await client.run<{ customer: unknown }>(CUSTOMER_READ, { id })).customer);
   const products = [];
-  for (const sku of written.skus) products.push((await client.run<{ product: unknown }>(PRODUCT_READ, { sku, p: written.position })).product);
+  for (const sku of written.skus)
+    products.push((await client.run<{ product: unknown }>(PRODUCT_READ, { sku, p: written.position })).product);
   return { orders, customers, products };
 }
 
@@ -67,7 +69,10 @@ beforeAll(async () => {
       await command(staff, 'addProduct', { sku: 'UP-LAMP', name: 'Lamp', priceCents: 1500, initialStock: 40 });
       await command(staff, 'addProduct', { sku: 'UP-MUG', name: 'Mug', priceCents: 450, initialStock: 40 });
       for (const name of ['Ada', 'Grace']) {
-        const registered = await command(staff, 'registerCustomer', { name: `${name} Upgrade`, email: `${name.toLowerCase()}.upgrade@Example.com` });
+        const registered = await command(staff, 'registerCustomer', {
+          name: `${name} Upgrade`,
+          email: `${name.toLowerCase()}.upgrade@Example.com`,
+        });
         written.customers.push(registered.customer.id);
       }
       const steps = ['draft', 'submitted', 'spare', 'paid', 'shipped', 'delivered', 'cancelled'];
@@ -87,7 +92,9 @@ beforeAll(async () => {
           continue;
         }
         const total = submitted.order.totalCents as number;
-        written.position = (await command(staff, 'recordPayment', { orderId, amountCents: total, paymentRef: `pay-${step}` }, PAYMENT_MISMATCH)).position;
+        written.position = (
+          await command(staff, 'recordPayment', { orderId, amountCents: total, paymentRef: `pay-${step}` }, PAYMENT_MISMATCH)
+        ).position;
         if (step === 'paid') continue;
         written.position = (await command(staff, 'shipOrder', { orderId, carrier: 'DHL', trackingNumber: `T-${step}` })).position;
         if (step === 'shipped') continue;
@@ -192,16 +199,26 @@ describe('upgrading a database the previous release wrote', () => {
   it('carries lifecycles on: a submitted order is paid, shipped and delivered; a draft takes another item', async () => {
     const orderId = written.orders.submitted!;
     const total = (before.orders[orderId] as { totalCents: number }).totalCents;
-    expect(await command(staff, 'recordPayment', { orderId, amountCents: total, paymentRef: 'pay-after' }, PAYMENT_MISMATCH)).toMatchObject({ order: { status: 'PAID' } });
-    expect(await command(staff, 'shipOrder', { orderId, carrier: 'UPS', trackingNumber: 'AFTER-1' })).toMatchObject({ order: { status: 'SHIPPED' } });
+    expect(await command(staff, 'recordPayment', { orderId, amountCents: total, paymentRef: 'pay-after' }, PAYMENT_MISMATCH)).toMatchObject(
+      { order: { status: 'PAID' } },
+    );
+    expect(await command(staff, 'shipOrder', { orderId, carrier: 'UPS', trackingNumber: 'AFTER-1' })).toMatchObject({
+      order: { status: 'SHIPPED' },
+    });
     const delivered = await command(staff, 'deliverOrder', { orderId });
     expect(delivered).toMatchObject({ order: { status: 'DELIVERED' } });
-    const { order } = await staff.run<{ order: { status: string; history: { type: string }[] } }>(ORDER_READ, { id: orderId, p: delivered.position });
+    const { order } = await staff.run<{ order: { status: string; history: { type: string }[] } }>(ORDER_READ, {
+      id: orderId,
+      p: delivered.position,
+    });
     expect(order.status).toBe('DELIVERED');
     expect(order.history.map((h) => h.type).slice(-3)).toEqual(['PaymentRecorded', 'OrderShipped', 'OrderDelivered']);
 
     const draft = await command(staff, 'addItem', { orderId: written.orders.draft, sku: 'UP-MUG', quantity: 1 });
-    expect(draft).toMatchObject({ __typename: 'AddItemSuccess', order: { status: 'DRAFT', itemCount: (before.orders[written.orders.draft!] as { itemCount: number }).itemCount + 1 } });
+    expect(draft).toMatchObject({
+      __typename: 'AddItemSuccess',
+      order: { status: 'DRAFT', itemCount: (before.orders[written.orders.draft!] as { itemCount: number }).itemCount + 1 },
+    });
   });
 
   it('loads a customer the previous release registered for a new order, and counts it on the customer', async () => {

@@ -12,7 +12,9 @@ const subscribers = new Map<WebSocket, string>();
 
 /** One pre-serialised `next` message, shaped and sized like our server's inventoryChanged payload. */
 function nextMessage(id: string): Buffer {
-  return Buffer.from(JSON.stringify({ id, type: 'next', payload: { data: { inventoryChanged: { sku, onHand, reserved: 0, available: onHand } } } }));
+  return Buffer.from(
+    JSON.stringify({ id, type: 'next', payload: { data: { inventoryChanged: { sku, onHand, reserved: 0, available: onHand } } } }),
+  );
 }
 
 function broadcast(): void {

@@ -34,7 +34,11 @@ const yoga = createYoga({
           const client = await pool.connect();
           try {
             await client.query('BEGIN');
-            await client.query('INSERT INTO plain_items (order_id, sku, quantity) VALUES ($1, $2, $3)', [args.orderId, args.sku, args.quantity]);
+            await client.query('INSERT INTO plain_items (order_id, sku, quantity) VALUES ($1, $2, $3)', [
+              args.orderId,
+              args.sku,
+              args.quantity,
+            ]);
             await client.query('COMMIT');
             return true;
           } finally {

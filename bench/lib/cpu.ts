@@ -26,7 +26,10 @@ function stat(pid: number): Stat | undefined {
 
 function allStats(): Stat[] {
   try {
-    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((d) => stat(Number(d))).filter((s): s is Stat => s !== undefined);
+    return readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map((d) => stat(Number(d)))
+      .filter((s): s is Stat => s !== undefined);
   } catch {
     return [];
   }
@@ -36,7 +39,7 @@ function allStats(): Stat[] {
 export function cpuSeconds(pids: number[]): number {
   const stats = allStats();
   const included = new Set(pids);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const s of stats) {
       if (included.has(s.pid) || !included.has(s.ppid)) continue;

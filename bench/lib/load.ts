@@ -36,7 +36,10 @@ export interface LoadGenerator {
  * exists, so it does not share a core with a server pinned elsewhere.
  */
 export async function startLoadGenerator(cpu?: number): Promise<LoadGenerator> {
-  const child: ChildProcess = fork(new URL('./loadGenerator.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(new URL('./loadGenerator.ts', import.meta.url).pathname, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));

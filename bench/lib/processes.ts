@@ -12,13 +12,21 @@ export interface BenchProcess {
  * Starts `script` with tsx on a free port and waits for `readyText` in its output. `cpu` pins it
  * with taskset so the server and the load generator do not share a core.
  */
-export async function startBenchProcess(script: string, env: Record<string, string>, readyText: string, cpu?: number): Promise<BenchProcess> {
+export async function startBenchProcess(
+  script: string,
+  env: Record<string, string>,
+  readyText: string,
+  cpu?: number,
+): Promise<BenchProcess> {
   const port = await findFreePort();
   // BENCH_PROFILE_DIR=<dir> writes a CPU profile of every benchmarked server there (profile, then fix).
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const args = [...profile, '--import', 'tsx', script];
   const [command, argv] = cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(cpu), process.execPath, ...args]];
-  const child: ChildProcess = spawn(command, argv, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(command, argv, {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));

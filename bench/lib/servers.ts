@@ -9,7 +9,10 @@ export const DATA_KEY_SECRET = 'benchmark-data-key-secret-0123456789-abcdef';
  * Starts our server (`src/main.ts`) on `databaseUrl`. The per-identity mutation rate limit is off:
  * a benchmark is one identity sending far more than an honest client would.
  */
-export function startOurServer(databaseUrl: string, options: { runProjections?: boolean; cpu?: number; env?: Record<string, string> } = {}): Promise<BenchProcess> {
+export function startOurServer(
+  databaseUrl: string,
+  options: { runProjections?: boolean; cpu?: number; env?: Record<string, string> } = {},
+): Promise<BenchProcess> {
   const env = {
     DATABASE_URL: databaseUrl,
     JWT_SECRET,
@@ -33,8 +36,17 @@ export function staffToken(): Promise<string> {
 }
 
 /** POSTs one GraphQL operation and fails on GraphQL errors. */
-export async function post(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<{ data: Record<string, any> }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+export async function post(
+  url: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<{ data: Record<string, any> }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await response.json()) as { data: Record<string, any>; errors?: unknown };
   if (body.errors) throw new Error(`${query.slice(0, 80)}: ${JSON.stringify(body.errors)}`);
   return body;
@@ -43,7 +55,11 @@ export async function post(url: string, token: string, query: string, variables:
 /** Seeds a product and a customer on our server; returns the customer id. */
 export async function seedCatalog(url: string, token: string, sku: string): Promise<string> {
   await post(url, token, `mutation { addProduct(input: {sku: "${sku}", name: "Bench", priceCents: 100, initialStock: 1}) { __typename } }`);
-  const customer = await post(url, token, `mutation { registerCustomer(input: {name: "Bench", email: "${sku.toLowerCase()}@example.com"}) { ... on RegisterCustomerSuccess { customer { id } } } }`);
+  const customer = await post(
+    url,
+    token,
+    `mutation { registerCustomer(input: {name: "Bench", email: "${sku.toLowerCase()}@example.com"}) { ... on RegisterCustomerSuccess { customer { id } } } }`,
+  );
   return customer.data.registerCustomer.customer.id as string;
 }
 
@@ -52,7 +68,10 @@ export async function createOrders(url: string, token: string, customerId: strin
   const queue = [...orderIds];
   const worker = async () => {
     for (let o = queue.shift(); o !== undefined; o = queue.shift()) {
-      const r = await post(url, token, 'mutation($c: ID!, $o: ID!) { createOrder(input: {customerId: $c, orderId: $o}) { __typename } }', { c: customerId, o });
+      const r = await post(url, token, 'mutation($c: ID!, $o: ID!) { createOrder(input: {customerId: $c, orderId: $o}) { __typename } }', {
+        c: customerId,
+        o,
+      });
       if (r.data.createOrder.__typename !== 'CreateOrderSuccess') throw new Error(`createOrder ${o}: ${JSON.stringify(r.data)}`);
     }
   };
@@ -62,7 +81,9 @@ export async function createOrders(url: string, token: string, customerId: strin
 /** The addItem request bodies, one per order, for our server and for the plain one. */
 export function addItemBodies(orderIds: string[], sku: string): { ours: string[]; plain: string[] } {
   return {
-    ours: orderIds.map((o) => JSON.stringify({ query: `mutation { addItem(input: {orderId: "${o}", sku: "${sku}", quantity: 1}) { __typename } }` })),
+    ours: orderIds.map((o) =>
+      JSON.stringify({ query: `mutation { addItem(input: {orderId: "${o}", sku: "${sku}", quantity: 1}) { __typename } }` }),
+    ),
     plain: orderIds.map((o) => JSON.stringify({ query: `mutation { addItem(orderId: "${o}", sku: "${sku}", quantity: 1) }` })),
   };
 }

@@ -21,7 +21,10 @@ export function App() {
   }, []);
   // The role is read here only to say early that a customer token will not do; the server decides.
   const role = token ? readClaims(token)?.role : undefined;
-  const refusal = token && role !== 'staff' && role !== 'admin' ? `This token's role is ${role ?? 'missing'}: the dashboard needs a staff or admin token.` : undefined;
+  const refusal =
+    token && role !== 'staff' && role !== 'admin'
+      ? `This token's role is ${role ?? 'missing'}: the dashboard needs a staff or admin token.`
+      : undefined;
   useEffect(() => {
     if (refusal) signOut(refusal);
   }, [refusal, signOut]);
@@ -78,7 +81,19 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut: (reason?: s
 
 const CONNECTION_LABEL = { connecting: 'connecting…', connected: 'live', reconnecting: 'reconnecting…' } as const;
 
-function Header({ token, route, navigate, connection, onSignOut }: { token: string; route: Route; navigate: (route: Route) => void; connection: ConnectionStore; onSignOut: () => void }) {
+function Header({
+  token,
+  route,
+  navigate,
+  connection,
+  onSignOut,
+}: {
+  token: string;
+  route: Route;
+  navigate: (route: Route) => void;
+  connection: ConnectionStore;
+  onSignOut: () => void;
+}) {
   const state = useSyncExternalStore(connection.subscribe, connection.get);
   const claims = readClaims(token);
   return (

@@ -4,7 +4,10 @@ import { useEffect } from 'react';
 
 /** True when the server refused the token or its role: the dashboard goes back to sign-in. */
 export function isRefusal(error: ErrorLike | undefined): boolean {
-  return CombinedGraphQLErrors.is(error) && error.errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED' || e.extensions?.code === 'FORBIDDEN');
+  return (
+    CombinedGraphQLErrors.is(error) &&
+    error.errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED' || e.extensions?.code === 'FORBIDDEN')
+  );
 }
 
 /** The server's codes and reasons (`UNAUTHENTICATED: the token has expired`), or what went wrong on the way. */

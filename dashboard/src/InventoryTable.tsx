@@ -67,7 +67,12 @@ function ProductRow({ sku, pushes }: { sku: string; pushes?: number }) {
   if (!complete) return null;
   const stock = product.available === 0 ? 'out' : product.available < 5 ? 'low' : undefined;
   return (
-    <tr data-testid="product-row" data-sku={product.sku} data-available={product.available} className={pushes === undefined ? undefined : `pulse-${pushes % 2}`}>
+    <tr
+      data-testid="product-row"
+      data-sku={product.sku}
+      data-available={product.available}
+      className={pushes === undefined ? undefined : `pulse-${pushes % 2}`}
+    >
       <td className="mono">{product.sku}</td>
       <td>{product.name}</td>
       <td className="num">{formatCents(product.priceCents)}</td>

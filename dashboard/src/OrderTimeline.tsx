@@ -12,7 +12,15 @@ import { StatusBadge } from './StatusBadge.js';
  * orders (from this subscription or the feed) update the cached order; when its version passes the
  * timeline's last entry, the history is read again. Mount it with `key={orderId}`.
  */
-export function OrderTimeline({ orderId, navigate, onRefused }: { orderId: string; navigate: (route: Route) => void; onRefused: (reason: string) => void }) {
+export function OrderTimeline({
+  orderId,
+  navigate,
+  onRefused,
+}: {
+  orderId: string;
+  navigate: (route: Route) => void;
+  onRefused: (reason: string) => void;
+}) {
   const { data, error, loading, refetch } = useQuery(OrderTimelineQuery, { variables: { orderId }, notifyOnNetworkStatusChange: false });
   const history = data?.orderHistory ?? [];
   const last = history.at(-1);

@@ -21,7 +21,15 @@ interface LiveState {
  * written into the cached list, so an order created while the first page is still loading is not
  * lost when that page arrives.
  */
-export function OrdersTable({ selectedId, navigate, onRefused }: { selectedId?: string; navigate: (route: Route) => void; onRefused: (reason: string) => void }) {
+export function OrdersTable({
+  selectedId,
+  navigate,
+  onRefused,
+}: {
+  selectedId?: string;
+  navigate: (route: Route) => void;
+  onRefused: (reason: string) => void;
+}) {
   const { data, error, loading } = useQuery(OrdersQuery, { variables: { first: PAGE_SIZE } });
   const [live, setLive] = useState<LiveState>({ created: new Map(), pushedVersion: new Map() });
   const feed = useSubscription(OrderFeedSubscription, {
@@ -83,13 +91,29 @@ export function OrdersTable({ selectedId, navigate, onRefused }: { selectedId?: 
 }
 
 /** One order, read from its cache entry: a pushed change re-renders this row only. */
-function OrderRow({ id, selected, pushedVersion, navigate }: { id: string; selected: boolean; pushedVersion?: number; navigate: (route: Route) => void }) {
+function OrderRow({
+  id,
+  selected,
+  pushedVersion,
+  navigate,
+}: {
+  id: string;
+  selected: boolean;
+  pushedVersion?: number;
+  navigate: (route: Route) => void;
+}) {
   const { data: order, complete } = useFragment({ fragment: OrderRowFields, from: { __typename: 'Order', id } });
   if (!complete) return null;
   // Alternating between two identical animations restarts the highlight on every pushed version.
   const pulse = pushedVersion === undefined ? undefined : `pulse-${pushedVersion % 2}`;
   return (
-    <tr data-testid="order-row" data-order-id={order.id} data-status={order.status} data-version={order.version} className={[selected ? 'selected' : '', pulse ?? ''].join(' ').trim() || undefined}>
+    <tr
+      data-testid="order-row"
+      data-order-id={order.id}
+      data-status={order.status}
+      data-version={order.version}
+      className={[selected ? 'selected' : '', pulse ?? ''].join(' ').trim() || undefined}
+    >
       <td>
         <a {...linkProps({ screen: 'orders', orderId: order.id }, navigate)} className="mono">
           {order.id}

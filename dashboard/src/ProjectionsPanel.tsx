@@ -18,7 +18,11 @@ export function ProjectionsPanel({ isAdmin, onRefused }: { isAdmin: boolean; onR
     <section className="panel" aria-labelledby="projections-title">
       <header className="panel-header">
         <h2 id="projections-title">Projections</h2>
-        <span className="muted">{isAdmin ? 'admin: failed projections can be retried or moved past their event' : 'read only (retry and skip need an admin token)'}</span>
+        <span className="muted">
+          {isAdmin
+            ? 'admin: failed projections can be retried or moved past their event'
+            : 'read only (retry and skip need an admin token)'}
+        </span>
       </header>
       {error && <ErrorNotice what="the projections" error={error} onRefused={onRefused} />}
       {loading && !data && <p className="muted">Loading projections…</p>}

@@ -78,14 +78,29 @@ export function SalesChart({ onRefused }: { onRefused: (reason: string) => void 
 
   const buckets = (data ?? previousData)?.salesStats ?? [];
   const label = span === 'hour' ? minuteLabel : hourLabel;
-  const points: SalesPoint[] = buckets.map((b) => ({ time: label.format(new Date(b.start)), paid: b.ordersPaid, revenue: b.revenueCents / 100 }));
+  const points: SalesPoint[] = buckets.map((b) => ({
+    time: label.format(new Date(b.start)),
+    paid: b.ordersPaid,
+    revenue: b.revenueCents / 100,
+  }));
   const totals = buckets.reduce(
-    (sum, b) => ({ created: sum.created + b.ordersCreated, paid: sum.paid + b.ordersPaid, cancelled: sum.cancelled + b.ordersCancelled, revenue: sum.revenue + b.revenueCents }),
+    (sum, b) => ({
+      created: sum.created + b.ordersCreated,
+      paid: sum.paid + b.ordersPaid,
+      cancelled: sum.cancelled + b.ordersCancelled,
+      revenue: sum.revenue + b.revenueCents,
+    }),
     { created: 0, paid: 0, cancelled: 0, revenue: 0 },
   );
 
   return (
-    <section className="panel sales" aria-labelledby="sales-title" data-testid="sales-chart" data-span={span} data-loaded={buckets.length > 0 ? 'true' : undefined}>
+    <section
+      className="panel sales"
+      aria-labelledby="sales-title"
+      data-testid="sales-chart"
+      data-span={span}
+      data-loaded={buckets.length > 0 ? 'true' : undefined}
+    >
       <header className="panel-header">
         <h2 id="sales-title">Sales</h2>
         <div className="segmented" role="group" aria-label="Time window">

@@ -15,7 +15,14 @@ export interface SalesPoint {
  */
 export default function SalesPlot({ points, description }: { points: SalesPoint[]; description: string }) {
   return (
-    <ComposedChart className="chart" responsive style={{ width: '100%', height: 220 }} data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }} desc={description}>
+    <ComposedChart
+      className="chart"
+      responsive
+      style={{ width: '100%', height: 220 }}
+      data={points}
+      margin={{ top: 8, right: 8, bottom: 0, left: 0 }}
+      desc={description}
+    >
       <CartesianGrid stroke="#e5e7eb" vertical={false} />
       <XAxis dataKey="time" tick={{ fontSize: 11 }} minTickGap={24} />
       <YAxis yAxisId="revenue" tick={{ fontSize: 11 }} width={56} />

@@ -21,8 +21,8 @@ export function SignIn({ onToken, reason }: { onToken: (token: string) => void; 
       <form className="panel" onSubmit={submit}>
         <h1>Ordersource dashboard</h1>
         <p className="muted">
-          Paste a staff token. Make one with <code>npm run token -- --role staff --sub alice</code>, or open{' '}
-          <code>/dashboard?token=…</code>. It is kept for this tab only.
+          Paste a staff token. Make one with <code>npm run token -- --role staff --sub alice</code>, or open <code>/dashboard?token=…</code>
+          . It is kept for this tab only.
         </p>
         {reason && (
           <div className="notice notice-error" role="alert" data-testid="sign-in-reason">
@@ -30,7 +30,16 @@ export function SignIn({ onToken, reason }: { onToken: (token: string) => void; 
           </div>
         )}
         <label htmlFor="token">Staff token</label>
-        <textarea id="token" name="token" rows={4} spellCheck={false} autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} placeholder="eyJhbGciOiJIUzI1NiIs…" />
+        <textarea
+          id="token"
+          name="token"
+          rows={4}
+          spellCheck={false}
+          autoComplete="off"
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+          placeholder="eyJhbGciOiJIUzI1NiIs…"
+        />
         {problem && (
           <p className="field-error" role="alert">
             {problem}

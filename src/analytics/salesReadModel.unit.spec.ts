@@ -20,29 +20,35 @@ const refunded: OrderEvent = { type: 'RefundRecorded', data: { amountCents: 300,
 describe('the sales read model', () => {
   it('counts each order event in the minute it occurred', () => {
     const [c, a, s, p] = order('o1', 1, created, added, submitted, paid);
-    given(c!, a!).when(s!, p!).then((rows) => {
-      expect(rows.get(minute(1))).toMatchObject({ orders_created: 1, last_position: 1n });
-      expect(rows.has(minute(2))).toBe(false);
-      expect(rows.get(minute(3))).toMatchObject({ orders_submitted: 1, orders_paid: 0 });
-      expect(rows.get(minute(4))).toMatchObject({ orders_paid: 1, revenue_cents: 300n, refunds_cents: 0n });
-    });
+    given(c!, a!)
+      .when(s!, p!)
+      .then((rows) => {
+        expect(rows.get(minute(1))).toMatchObject({ orders_created: 1, last_position: 1n });
+        expect(rows.has(minute(2))).toBe(false);
+        expect(rows.get(minute(3))).toMatchObject({ orders_submitted: 1, orders_paid: 0 });
+        expect(rows.get(minute(4))).toMatchObject({ orders_paid: 1, revenue_cents: 300n, refunds_cents: 0n });
+      });
   });
 
   it('counts a cancellation and its refund, and keeps the revenue of the payment before', () => {
-    given(...order('o1', 1, created, submitted, paid)).when(...order('o2', 4, cancelled, refunded)).then((rows) => {
-      expect(rows.get(minute(3))).toMatchObject({ orders_paid: 1, revenue_cents: 300n });
-      expect(rows.get(minute(4))).toMatchObject({ orders_cancelled: 1 });
-      expect(rows.get(minute(5))).toMatchObject({ refunds_cents: 300n });
-    });
+    given(...order('o1', 1, created, submitted, paid))
+      .when(...order('o2', 4, cancelled, refunded))
+      .then((rows) => {
+        expect(rows.get(minute(3))).toMatchObject({ orders_paid: 1, revenue_cents: 300n });
+        expect(rows.get(minute(4))).toMatchObject({ orders_cancelled: 1 });
+        expect(rows.get(minute(5))).toMatchObject({ refunds_cents: 300n });
+      });
   });
 
   it('sums two orders of the same minute into one row', () => {
     const sameMinute = () => minute(7);
     const first = recordedStream(ORDER_STREAMS, 'a', 10, [created, submitted], sameMinute);
     const second = recordedStream(ORDER_STREAMS, 'b', 12, [created], sameMinute);
-    given(...first).when(...second).then((rows) => {
-      expect([...rows.values()]).toEqual([{ ...emptyMinute(minute(7)), orders_created: 2, orders_submitted: 1, last_position: 12n }]);
-    });
+    given(...first)
+      .when(...second)
+      .then((rows) => {
+        expect([...rows.values()]).toEqual([{ ...emptyMinute(minute(7)), orders_created: 2, orders_submitted: 1, last_position: 12n }]);
+      });
   });
 });
 
@@ -62,7 +68,11 @@ describe('salesStats buckets', () => {
   it('refuses an empty or reversed range and more than the most buckets with VALIDATION_FAILED', () => {
     expect(() => bucketStarts(at('2024-05-01T10:00:00Z'), at('2024-05-01T10:00:00Z'), 'MINUTE')).toThrow(/after `from`/);
     const tooMany = new Date(Date.UTC(2024, 4, 1) + (MAX_BUCKETS + 1) * 60_000);
-    expect(() => bucketStarts(at('2024-05-01T00:00:00Z'), tooMany, 'MINUTE')).toThrowError(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
-    expect(bucketStarts(at('2024-05-01T00:00:00Z'), new Date(Date.UTC(2024, 4, 1) + MAX_BUCKETS * 60_000), 'MINUTE')).toHaveLength(MAX_BUCKETS);
+    expect(() => bucketStarts(at('2024-05-01T00:00:00Z'), tooMany, 'MINUTE')).toThrowError(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
+    expect(bucketStarts(at('2024-05-01T00:00:00Z'), new Date(Date.UTC(2024, 4, 1) + MAX_BUCKETS * 60_000), 'MINUTE')).toHaveLength(
+      MAX_BUCKETS,
+    );
   });
 });

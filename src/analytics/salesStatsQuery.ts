@@ -50,7 +50,9 @@ export function bucketStarts(from: Date, to: Date, bucket: Bucket): Date[] {
   const first = Math.floor(from.getTime() / width) * width;
   const count = Math.ceil((to.getTime() - first) / width);
   if (count > MAX_BUCKETS) {
-    throw new ValidationError([{ path: 'bucket', message: `${count} ${bucket} buckets asked for; at most ${MAX_BUCKETS}: use a wider bucket or a shorter range` }]);
+    throw new ValidationError([
+      { path: 'bucket', message: `${count} ${bucket} buckets asked for; at most ${MAX_BUCKETS}: use a wider bucket or a shorter range` },
+    ]);
   }
   return Array.from({ length: count }, (_, i) => new Date(first + i * width));
 }

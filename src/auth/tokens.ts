@@ -19,7 +19,11 @@ export async function signAccessToken(
   config: JwtConfig,
   expiresIn: string | number = '12h',
 ): Promise<string> {
-  let jwt = new SignJWT({ role: claims.role }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(claims.sub).setIssuedAt().setExpirationTime(expiresIn);
+  let jwt = new SignJWT({ role: claims.role })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setExpirationTime(expiresIn);
   if (config.issuer) jwt = jwt.setIssuer(config.issuer);
   if (config.audience) jwt = jwt.setAudience(config.audience);
   return jwt.sign(secretKey(config));
@@ -57,7 +61,8 @@ export async function verifyAccessToken(token: string, config: JwtConfig): Promi
   } catch (error) {
     if (error instanceof UnauthenticatedError) throw error;
     if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('the token has expired');
-    if (error instanceof joseErrors.JWTClaimValidationFailed) throw new UnauthenticatedError(`the token's ${error.claim} claim is not accepted`);
+    if (error instanceof joseErrors.JWTClaimValidationFailed)
+      throw new UnauthenticatedError(`the token's ${error.claim} claim is not accepted`);
     throw new UnauthenticatedError('the token is not valid');
   }
 }

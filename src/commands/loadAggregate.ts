@@ -44,12 +44,21 @@ export async function loadAggregate<S, E extends { type: string; data: object }>
   const cached = upToVersion === undefined ? store.states.get(streamId, aggregate.snapshotSchemaVersion) : undefined;
   // Nobody else has written since this state was kept: it is current, and there is nothing to read.
   if (cached && store.trusts(cached.trust)) {
-    return { streamId, state: cached.state as S, version: cached.version, snapshotVersion: cached.snapshotVersion, staleSnapshot: false, aggregate };
+    return {
+      streamId,
+      state: cached.state as S,
+      version: cached.version,
+      snapshotVersion: cached.snapshotVersion,
+      staleSnapshot: false,
+      aggregate,
+    };
   }
   const trust = store.trustMark();
   const loaded = await store.loadStream<S>(streamId, cached?.version);
   const stored =
-    loaded.snapshot && loaded.snapshot.schemaVersion === aggregate.snapshotSchemaVersion && (upToVersion === undefined || loaded.snapshot.version <= upToVersion)
+    loaded.snapshot &&
+    loaded.snapshot.schemaVersion === aggregate.snapshotSchemaVersion &&
+    (upToVersion === undefined || loaded.snapshot.version <= upToVersion)
       ? loaded.snapshot
       : undefined;
   const from = cached ? { version: cached.version, state: cached.state as S } : stored;
@@ -63,7 +72,8 @@ export async function loadAggregate<S, E extends { type: string; data: object }>
     version = event.version;
   }
   const snapshotVersion = cached ? cached.snapshotVersion : (stored?.version ?? 0);
-  if (upToVersion === undefined && version > 0) store.states.put(streamId, { version, schemaVersion: aggregate.snapshotSchemaVersion, state, snapshotVersion, trust });
+  if (upToVersion === undefined && version > 0)
+    store.states.put(streamId, { version, schemaVersion: aggregate.snapshotSchemaVersion, state, snapshotVersion, trust });
   const staleSnapshot = loaded.snapshot !== undefined && loaded.snapshot.schemaVersion !== aggregate.snapshotSchemaVersion;
   return { streamId, state, version, snapshotVersion, staleSnapshot, aggregate };
 }
@@ -74,7 +84,11 @@ export function occurredAtOf(event: { metadata: { occurredAt?: string }; recorde
 }
 
 /** Plans appending `events` to a loaded aggregate, folding them to know the state they lead to. */
-export function planAppend<S, E extends { type: string; data: object }>(loaded: Loaded<S, E>, events: E[], occurredAt: string): PlannedAppend {
+export function planAppend<S, E extends { type: string; data: object }>(
+  loaded: Loaded<S, E>,
+  events: E[],
+  occurredAt: string,
+): PlannedAppend {
   const stateAfter = events.reduce((state, event) => loaded.aggregate.evolve(state, event, { occurredAt }), loaded.state);
   return {
     streamId: loaded.streamId,

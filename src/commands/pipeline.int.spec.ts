@@ -26,7 +26,7 @@ beforeAll(async () => {
 afterAll(() => testDb.drop());
 
 describe('the command pipeline on PostgreSQL', () => {
-  it('records who, when and which command in every event\'s metadata', async () => {
+  it("records who, when and which command in every event's metadata", async () => {
     await runCommand(addProduct, { sku: 'META-1', name: 'Meta', priceCents: 100, initialStock: 1, commandId: 'cmd-meta' }, request());
     const [event] = await services.eventStore.readStream(productStreamId('META-1'));
     expect(event!.metadata).toMatchObject({ commandId: 'cmd-meta', causationId: 'cmd-meta', correlationId: 'req-1', actor: 'staff:alice' });
@@ -34,10 +34,20 @@ describe('the command pipeline on PostgreSQL', () => {
   });
 
   it('validates input before loading anything, listing every bad field', async () => {
-    const attempt = runCommand(addProduct, { sku: '', name: 'x'.repeat(201), priceCents: 0, initialStock: -1, expectedVersion: -1 }, request());
+    const attempt = runCommand(
+      addProduct,
+      { sku: '', name: 'x'.repeat(201), priceCents: 0, initialStock: -1, expectedVersion: -1 },
+      request(),
+    );
     await expect(attempt).rejects.toBeInstanceOf(ValidationError);
     const { fieldErrors } = (await attempt.catch((e: ValidationError) => e)) as ValidationError;
-    expect([...new Set(fieldErrors.map((e) => e.path))].sort()).toEqual(['input.expectedVersion', 'input.initialStock', 'input.name', 'input.priceCents', 'input.sku']);
+    expect([...new Set(fieldErrors.map((e) => e.path))].sort()).toEqual([
+      'input.expectedVersion',
+      'input.initialStock',
+      'input.name',
+      'input.priceCents',
+      'input.sku',
+    ]);
   });
 
   it('retries conflicting commands on fresh state when no expectedVersion is given, so none is lost', async () => {
@@ -69,7 +79,13 @@ describe('the command pipeline on PostgreSQL', () => {
 
   it('ignores a snapshot written for another state shape', async () => {
     await runCommand(addProduct, { sku: 'SHAPE-1', name: 'Shape', priceCents: 100, initialStock: 7 }, request());
-    await services.eventStore.saveSnapshot({ streamId: productStreamId('SHAPE-1'), streamType: 'Product', version: 1, state: { garbage: true }, schemaVersion: 99 });
+    await services.eventStore.saveSnapshot({
+      streamId: productStreamId('SHAPE-1'),
+      streamType: 'Product',
+      version: 1,
+      state: { garbage: true },
+      schemaVersion: 99,
+    });
     const loaded = await loadAggregate(services.eventStore, productStreamId('SHAPE-1'), productAggregate);
     expect(loaded).toMatchObject({ version: 1, snapshotVersion: 0, state: { onHand: 7, sku: 'SHAPE-1' } });
   });
@@ -85,14 +101,16 @@ describe('the command pipeline on PostgreSQL', () => {
     expect(fromLog).toMatchObject({ version: 4, state: { onHand: 1111 } });
     expect((await loadAggregate(services.eventStore, productStreamId('TWO-1'), productAggregate)).state).toEqual(fromLog.state);
     // A stale expectedVersion is still caught against the log, not against the kept state.
-    await expect(runCommand(restockProduct, { sku: 'TWO-1', quantity: 1, expectedVersion: 3 }, { ...request(), services: other })).rejects.toEqual(
-      new ConcurrencyConflictError(3, 4),
-    );
+    await expect(
+      runCommand(restockProduct, { sku: 'TWO-1', quantity: 1, expectedVersion: 3 }, { ...request(), services: other }),
+    ).rejects.toEqual(new ConcurrencyConflictError(3, 4));
   });
 
   it('keeps the state a rejected command saw, unchanged by what it tried', async () => {
     await runCommand(addProduct, { sku: 'KEEP-1', name: 'Keep', priceCents: 100, initialStock: 5 }, request());
-    await expect(runCommand(addProduct, { sku: 'KEEP-1', name: 'Again', priceCents: 999, initialStock: 50 }, request())).rejects.toMatchObject({ code: 'SKU_TAKEN' });
+    await expect(
+      runCommand(addProduct, { sku: 'KEEP-1', name: 'Again', priceCents: 999, initialStock: 50 }, request()),
+    ).rejects.toMatchObject({ code: 'SKU_TAKEN' });
     const fromLog = await loadAggregate(new EventStore(testDb.connect()), productStreamId('KEEP-1'), productAggregate);
     expect((await loadAggregate(services.eventStore, productStreamId('KEEP-1'), productAggregate)).state).toEqual(fromLog.state);
     expect(fromLog.state).toMatchObject({ name: 'Keep', priceCents: 100, onHand: 5 });

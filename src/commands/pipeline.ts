@@ -76,7 +76,9 @@ export async function runCommand<I, R>(
 ): Promise<CommandSuccessPayload<R>> {
   const { metrics } = request.services;
   try {
-    const payload = await inSpan(`command ${definition.name}`, { 'ordersource.command': definition.name }, () => decideAndAppend(definition, rawInput, request));
+    const payload = await inSpan(`command ${definition.name}`, { 'ordersource.command': definition.name }, () =>
+      decideAndAppend(definition, rawInput, request),
+    );
     metrics.recordCommand(definition.name, 'ok');
     return payload;
   } catch (error) {
@@ -144,18 +146,25 @@ async function decideAndAppendAs<I, R>(
         throw new ConcurrencyConflictError(userExpected, target.expectedVersion);
       }
       const trust = services.eventStore.trustMark();
-      const outcome = await inSpan('append', {}, () => services.eventStore.append({
-        streams: plan.appends.map(({ streamId, streamType, expectedVersion, events }) => ({ streamId, streamType, expectedVersion, events })),
-        metadata: {
-          commandId: id ?? request.requestId,
-          correlationId: request.requestId,
-          causationId: id ?? request.requestId,
-          actor: caller,
-          occurredAt: env.now.toISOString(),
-          trace: traceCarrier(),
-        },
-        idempotency: id ? { caller, commandId: id, inputHash, result: { aggregateId: plan.aggregateId } } : undefined,
-      }));
+      const outcome = await inSpan('append', {}, () =>
+        services.eventStore.append({
+          streams: plan.appends.map(({ streamId, streamType, expectedVersion, events }) => ({
+            streamId,
+            streamType,
+            expectedVersion,
+            events,
+          })),
+          metadata: {
+            commandId: id ?? request.requestId,
+            correlationId: request.requestId,
+            causationId: id ?? request.requestId,
+            actor: caller,
+            occurredAt: env.now.toISOString(),
+            trace: traceCarrier(),
+          },
+          idempotency: id ? { caller, commandId: id, inputHash, result: { aggregateId: plan.aggregateId } } : undefined,
+        }),
+      );
       if (outcome.duplicate) return answerRepeat(definition, outcome, env);
       await rememberStates(plan.appends, outcome, services, trust);
       return { ...successFields(plan.aggregateId, target.streamId, outcome), entity: plan.entity };
@@ -181,7 +190,11 @@ function successFields(aggregateId: string, targetStreamId: string, outcome: App
 }
 
 /** A repeated commandId answers as the first run did, with the entity as that run left it. */
-async function answerRepeat<I, R>(definition: CommandDefinition<I, R>, outcome: AppendOutcome, env: CommandEnv): Promise<CommandSuccessPayload<R>> {
+async function answerRepeat<I, R>(
+  definition: CommandDefinition<I, R>,
+  outcome: AppendOutcome,
+  env: CommandEnv,
+): Promise<CommandSuccessPayload<R>> {
   const aggregateId = (outcome.result as { aggregateId: string }).aggregateId;
   const version = outcome.streams[0]?.version ?? 0;
   const fields = successFields(aggregateId, outcome.streams[0]?.streamId ?? '', outcome);
@@ -196,7 +209,12 @@ async function answerRepeat<I, R>(definition: CommandDefinition<I, R>, outcome: 
  * Written before answering (one write per 100 commands), so the next command already loads from
  * it; a failure only costs a longer load and is logged, never failing the committed command.
  */
-async function rememberStates(appends: PlannedAppend[], outcome: AppendOutcome, services: Services, trust: number | undefined): Promise<void> {
+async function rememberStates(
+  appends: PlannedAppend[],
+  outcome: AppendOutcome,
+  services: Services,
+  trust: number | undefined,
+): Promise<void> {
   for (const append of appends) {
     const version = outcome.streams.find((s) => s.streamId === append.streamId)?.version ?? 0;
     // stateAfter is the state at expectedVersion + its events; anything else is not that state.
@@ -204,7 +222,13 @@ async function rememberStates(appends: PlannedAppend[], outcome: AppendOutcome, 
     let snapshotVersion = append.snapshotVersion;
     if (append.replaceSnapshot || version - append.snapshotVersion >= SNAPSHOT_EVERY) {
       const saved = await services.eventStore
-        .saveSnapshot({ streamId: append.streamId, streamType: append.streamType, version, state: append.stateAfter, schemaVersion: append.snapshotSchemaVersion })
+        .saveSnapshot({
+          streamId: append.streamId,
+          streamType: append.streamType,
+          version,
+          state: append.stateAfter,
+          schemaVersion: append.snapshotSchemaVersion,
+        })
         .then(() => true)
         .catch((err: unknown) => {
           services.logger.warn({ err, streamId: append.streamId }, 'could not save a snapshot');
@@ -212,6 +236,12 @@ async function rememberStates(appends: PlannedAppend[], outcome: AppendOutcome, 
         });
       if (saved) snapshotVersion = version;
     }
-    services.eventStore.states.put(append.streamId, { version, schemaVersion: append.snapshotSchemaVersion, state: append.stateAfter, snapshotVersion, trust });
+    services.eventStore.states.put(append.streamId, {
+      version,
+      schemaVersion: append.snapshotSchemaVersion,
+      state: append.stateAfter,
+      snapshotVersion,
+      trust,
+    });
   }
 }

@@ -22,7 +22,12 @@ const request = (s: Services = services) => ({ auth: staff, services: s, request
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
-  services = createServices({ config: loadConfig({ NODE_ENV: 'test' }), logger: createLogger('silent'), db: testDb.connect(), features: FEATURES });
+  services = createServices({
+    config: loadConfig({ NODE_ENV: 'test' }),
+    logger: createLogger('silent'),
+    db: testDb.connect(),
+    features: FEATURES,
+  });
   await services.eventStore.start();
   other = new EventStore(testDb.connect());
   await other.start();
@@ -73,7 +78,11 @@ describe('states kept by the only writer', () => {
     await runCommand(addProduct, { sku: 'TRUST-3', name: 'Raw', priceCents: 100, initialStock: 1 }, request());
     await heardEverything(services.eventStore);
     // Straight to the store (as a script or a test writes), not through a command: nothing keeps the state it leads to.
-    await services.eventStore.append({ streams: [{ streamId: productStreamId('TRUST-3'), streamType: 'Product', events: [{ type: 'ProductRestocked', data: { quantity: 5 } }] }] });
+    await services.eventStore.append({
+      streams: [
+        { streamId: productStreamId('TRUST-3'), streamType: 'Product', events: [{ type: 'ProductRestocked', data: { quantity: 5 } }] },
+      ],
+    });
     await heardEverything(services.eventStore);
     expect((await loadAggregate(services.eventStore, productStreamId('TRUST-3'), productAggregate)).state).toMatchObject({ onHand: 6 });
   });

@@ -13,9 +13,15 @@ const storableString = () => z.string().refine(isStorableText, 'must not contain
 export const bounded = {
   name: storableString().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   email: storableString().trim().max(254, 'must be at most 254 characters').pipe(z.email('must be a valid email address')),
-  sku: storableString().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters')
+  sku: storableString()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(64, 'must be at most 64 characters')
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain letters, digits, ".", "_" and "-"'),
-  id: storableString().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters')
+  id: storableString()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(100, 'must be at most 100 characters')
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'may contain letters, digits, ".", "_", ":" and "-"'),
   cents: z.number().int().min(1, 'must be greater than 0').max(MAX_INT32, `must be at most ${MAX_INT32}`),
   stock: z.number().int().min(0, 'must not be negative').max(MAX_INT32, `must be at most ${MAX_INT32}`),
@@ -46,5 +52,8 @@ export function parseCommandInput<I>(
   const envelope = commandEnvelopeSchema.safeParse({ commandId: commandId ?? undefined, expectedVersion: expectedVersion ?? undefined });
   const parsed = schema.safeParse(fields);
   if (envelope.success && parsed.success) return { input: parsed.data, ...envelope.data };
-  throw new ValidationError([...(envelope.success ? [] : toFieldErrors(envelope.error)), ...(parsed.success ? [] : toFieldErrors(parsed.error))]);
+  throw new ValidationError([
+    ...(envelope.success ? [] : toFieldErrors(envelope.error)),
+    ...(parsed.success ? [] : toFieldErrors(parsed.error)),
+  ]);
 }

@@ -58,7 +58,9 @@ export const registerCustomer: CommandDefinition<{ name: string; email: string }
     // The log gets the personal data sealed under this customer's own key; the state keeps it readable.
     const key = await dataKeys(env).createCustomerKey(customerId);
     customerAppend.events = customerAppend.events.map((event) =>
-      event.type === 'CustomerRegistered' ? { ...event, data: { customerId, personal: sealPersonal(key, customerId, { name: input.name, email: input.email }) } } : event,
+      event.type === 'CustomerRegistered'
+        ? { ...event, data: { customerId, personal: sealPersonal(key, customerId, { name: input.name, email: input.email }) } }
+        : event,
     );
     const claimAppend = planAppend(claim, events.emailClaim, occurredAt);
     const entity = await withToken(customerViewFromState(customerAppend.stateAfter as CustomerState), env.services.config);
@@ -87,7 +89,8 @@ export const forgetCustomer: CommandDefinition<{ customerId: string }, CustomerV
   },
   async plan(input, env) {
     const { customerId } = input;
-    if (env.actor.kind === 'user' && env.actor.role === 'customer' && env.actor.sub !== customerId) throw new NotFoundError('customer not found');
+    if (env.actor.kind === 'user' && env.actor.role === 'customer' && env.actor.sub !== customerId)
+      throw new NotFoundError('customer not found');
     const store = env.services.eventStore;
     const customer = await loadAggregate(store, customerStreamId(customerId), customerAggregate);
     if (!customer.state.exists) throw new NotFoundError('customer not found');

@@ -32,7 +32,9 @@ describe('decideRegistration', () => {
     given()
       .when(register('customer-1'))
       .thenEmits({
-        customer: [{ type: 'CustomerRegistered', data: { customerId: 'customer-1', personal: { name: 'Ada Lovelace', email: 'ada@example.com' } } }],
+        customer: [
+          { type: 'CustomerRegistered', data: { customerId: 'customer-1', personal: { name: 'Ada Lovelace', email: 'ada@example.com' } } },
+        ],
         emailClaim: [{ type: 'CustomerEmailClaimed', data: { customerId: 'customer-1' } }],
       });
   });
@@ -41,7 +43,9 @@ describe('decideRegistration', () => {
     given()
       .when(register('customer-1', 'Ada@Example.com'))
       .thenEmits({
-        customer: [{ type: 'CustomerRegistered', data: { customerId: 'customer-1', personal: { name: 'Ada Lovelace', email: 'Ada@Example.com' } } }],
+        customer: [
+          { type: 'CustomerRegistered', data: { customerId: 'customer-1', personal: { name: 'Ada Lovelace', email: 'Ada@Example.com' } } },
+        ],
         emailClaim: [{ type: 'CustomerEmailClaimed', data: { customerId: 'customer-1' } }],
       });
   });
@@ -59,7 +63,7 @@ describe('email claim streams', () => {
   it('names a claim stream by the hash it is given, never by an address', () => {
     expect(customerEmailStreamId('ab'.repeat(32))).toBe(`CustomerEmail-${'ab'.repeat(32)}`);
   });
-  it('names the previous release\'s claim stream by the address, ignoring case and surrounding whitespace', () => {
+  it("names the previous release's claim stream by the address, ignoring case and surrounding whitespace", () => {
     expect(legacyCustomerEmailStreamId('  Ada@Example.COM\t')).toBe('CustomerEmail-ada@example.com');
   });
   it('names the customer stream by the customer id', () => {
@@ -81,7 +85,10 @@ describe('decideForget', () => {
     expect(decideForget(forget, existing, { claimedBy: 'customer-2' }).emailClaim).toEqual([]);
   });
   it('decides nothing for a customer already forgotten', () => {
-    const forgotten = foldEvents(customerAggregate, [registered('customer-1'), { type: 'CustomerForgotten', data: { customerId: 'customer-1' } }]);
+    const forgotten = foldEvents(customerAggregate, [
+      registered('customer-1'),
+      { type: 'CustomerForgotten', data: { customerId: 'customer-1' } },
+    ]);
     expect(decideForget(forget, forgotten, { claimedBy: null })).toEqual({ customer: [], emailClaim: [] });
   });
   it('rejects forgetting a customer that does not exist with NOT_FOUND', () => {
@@ -91,7 +98,14 @@ describe('decideForget', () => {
 
 describe('customerAggregate', () => {
   it('starts from a customer that does not exist', () => {
-    expect(customerAggregate.initialState()).toStrictEqual({ exists: false, id: '', name: null, email: null, forgotten: false, registeredAt: '' });
+    expect(customerAggregate.initialState()).toStrictEqual({
+      exists: false,
+      id: '',
+      name: null,
+      email: null,
+      forgotten: false,
+      registeredAt: '',
+    });
     expect(customerAggregate.streamType).toBe('Customer');
   });
 
@@ -106,12 +120,20 @@ describe('customerAggregate', () => {
     });
   });
   it('folds a forgetting into a customer without name or email, flagged forgotten', () => {
-    expect(foldEvents(customerAggregate, [registered('customer-1'), { type: 'CustomerForgotten', data: { customerId: 'customer-1' } }])).toMatchObject({
-      exists: true, id: 'customer-1', name: null, email: null, forgotten: true,
+    expect(
+      foldEvents(customerAggregate, [registered('customer-1'), { type: 'CustomerForgotten', data: { customerId: 'customer-1' } }]),
+    ).toMatchObject({
+      exists: true,
+      id: 'customer-1',
+      name: null,
+      email: null,
+      forgotten: true,
     });
   });
   it('folds a registration whose personal data is unreadable (key deleted) into a customer without name or email', () => {
-    expect(foldEvents(customerAggregate, [{ type: 'CustomerRegistered', data: { customerId: 'customer-1', personal: null } }])).toMatchObject({ name: null, email: null });
+    expect(
+      foldEvents(customerAggregate, [{ type: 'CustomerRegistered', data: { customerId: 'customer-1', personal: null } }]),
+    ).toMatchObject({ name: null, email: null });
   });
 
   it('folds what the decider emits for the customer stream', () => {
@@ -121,7 +143,14 @@ describe('customerAggregate', () => {
 
   it('keeps the first registration time when a later registration event is folded', () => {
     const state = foldEvents(customerAggregate, [registered('customer-1'), registered('customer-1', 'Ada King', 'ada@king.example')]);
-    expect(state).toStrictEqual({ exists: true, id: 'customer-1', name: 'Ada King', email: 'ada@king.example', forgotten: false, registeredAt: occurredAt(0) });
+    expect(state).toStrictEqual({
+      exists: true,
+      id: 'customer-1',
+      name: 'Ada King',
+      email: 'ada@king.example',
+      forgotten: false,
+      registeredAt: occurredAt(0),
+    });
   });
 });
 
@@ -137,14 +166,20 @@ describe('customerEmailAggregate', () => {
 
   it('folds what the decider emits for the claim stream, so the next registration of that email is rejected', () => {
     const { emailClaim } = decideRegistration(register('customer-1'), customerEmailAggregate.initialState());
-    given(...emailClaim).when(register('customer-2')).thenRejects(EmailTakenError, 'EMAIL_TAKEN');
+    given(...emailClaim)
+      .when(register('customer-2'))
+      .thenRejects(EmailTakenError, 'EMAIL_TAKEN');
   });
   it('folds a release by the holder into an unclaimed email, so the address may register again', () => {
     const released: CustomerEmailEvent = { type: 'CustomerEmailReleased', data: { customerId: 'customer-1' } };
     expect(foldEvents(customerEmailAggregate, [emailClaimed('customer-1'), released])).toStrictEqual({ claimedBy: null });
-    given(emailClaimed('customer-1'), released).when(register('customer-2')).thenEmits({
-      customer: [{ type: 'CustomerRegistered', data: { customerId: 'customer-2', personal: { name: 'Ada Lovelace', email: 'ada@example.com' } } }],
-      emailClaim: [{ type: 'CustomerEmailClaimed', data: { customerId: 'customer-2' } }],
-    });
+    given(emailClaimed('customer-1'), released)
+      .when(register('customer-2'))
+      .thenEmits({
+        customer: [
+          { type: 'CustomerRegistered', data: { customerId: 'customer-2', personal: { name: 'Ada Lovelace', email: 'ada@example.com' } } },
+        ],
+        emailClaim: [{ type: 'CustomerEmailClaimed', data: { customerId: 'customer-2' } }],
+      });
   });
 });

@@ -49,7 +49,9 @@ export async function eraseCustomer(pool: pg.Pool, customerId: string): Promise<
         [legacy, erasedClaim],
       );
     }
-    await client.query('DELETE FROM snapshots WHERE stream_id = ANY($1::text[])', [[customerStream, ...legacyClaims.map((c) => c.stream_id)]]);
+    await client.query('DELETE FROM snapshots WHERE stream_id = ANY($1::text[])', [
+      [customerStream, ...legacyClaims.map((c) => c.stream_id)],
+    ]);
     await client.query(
       `UPDATE command_results r SET input_hash = 'erased', result = jsonb_set(r.result, '{result}', jsonb_build_object('aggregateId', r.result->'result'->'aggregateId'))
        FROM (SELECT metadata->>'actor' AS actor, metadata->>'commandId' AS command_id FROM events WHERE stream_id = $1 AND type = 'CustomerRegistered') registration

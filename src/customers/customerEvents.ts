@@ -41,12 +41,10 @@ export type CustomerEvent =
  * the address may register again.
  */
 export type CustomerEmailEvent =
-  | { type: 'CustomerEmailClaimed'; data: { customerId: string } }
-  | { type: 'CustomerEmailReleased'; data: { customerId: string } };
+  { type: 'CustomerEmailClaimed'; data: { customerId: string } } | { type: 'CustomerEmailReleased'; data: { customerId: string } };
 
 export type CustomerCommand =
-  | { type: 'RegisterCustomer'; customerId: string; name: string; email: string }
-  | { type: 'ForgetCustomer'; customerId: string };
+  { type: 'RegisterCustomer'; customerId: string; name: string; email: string } | { type: 'ForgetCustomer'; customerId: string };
 
 export interface CustomerState {
   exists: boolean;

@@ -20,7 +20,13 @@ export interface CustomerRow {
 
 type CustomerRegisteredData = Extract<CustomerEvent, { type: 'CustomerRegistered' }>['data'];
 
-export const CUSTOMER_EVENT_TYPES = ['CustomerRegistered', 'CustomerForgotten', 'OrderCreated', 'PaymentRecorded', 'RefundRecorded'] as const;
+export const CUSTOMER_EVENT_TYPES = [
+  'CustomerRegistered',
+  'CustomerForgotten',
+  'OrderCreated',
+  'PaymentRecorded',
+  'RefundRecorded',
+] as const;
 
 /** Events of the customer's own stream: they name their customer in `customerId`. */
 const namesCustomer = (type: string): boolean => type === 'CustomerRegistered' || type === 'CustomerForgotten' || type === 'OrderCreated';
@@ -47,8 +53,14 @@ export function applyCustomerEvents(
       const { personal } = data as CustomerRegisteredData;
       // `personal` is null when the customer's key is gone (a rebuild after they were forgotten).
       rows.set(customerId, {
-        customer_id: customerId, name: personal?.name ?? null, email: personal?.email ?? null, forgotten: false, order_count: 0, total_spent_cents: 0n,
-        registered_at: occurredAtOf(event), last_position: event.position,
+        customer_id: customerId,
+        name: personal?.name ?? null,
+        email: personal?.email ?? null,
+        forgotten: false,
+        order_count: 0,
+        total_spent_cents: 0n,
+        registered_at: occurredAtOf(event),
+        last_position: event.position,
       });
     } else if (row && event.type === 'CustomerForgotten') {
       rows.set(customerId, { ...row, name: null, email: null, forgotten: true, last_position: event.position });
@@ -71,7 +83,11 @@ export function applyCustomerEvents(
   return { newLinks, changed };
 }
 
-type StoredRow = Omit<CustomerRow, 'registered_at' | 'last_position' | 'total_spent_cents'> & { registered_at: Date; last_position: string; total_spent_cents: string };
+type StoredRow = Omit<CustomerRow, 'registered_at' | 'last_position' | 'total_spent_cents'> & {
+  registered_at: Date;
+  last_position: string;
+  total_spent_cents: string;
+};
 
 /** Projection `customers`: each customer's order count and spend. */
 export const customersProjection: Projection = {
@@ -82,14 +98,21 @@ export const customersProjection: Projection = {
   async apply(tx: pg.ClientBase, events: RecordedEvent[]) {
     const orderIds = events.filter((e) => ORDER_STREAMS.owns(e.streamId)).map((e) => ORDER_STREAMS.idOf(e.streamId));
     const links = new Map<string, string>();
-    for (const link of await loadRows<{ order_id: string; customer_id: string }>(tx, 'customer_order_links', 'order_id', [...new Set(orderIds)])) {
+    for (const link of await loadRows<{ order_id: string; customer_id: string }>(tx, 'customer_order_links', 'order_id', [
+      ...new Set(orderIds),
+    ])) {
       links.set(link.order_id, link.customer_id);
     }
     const customerIds = new Set<string>(links.values());
     for (const e of events) if (namesCustomer(e.type)) customerIds.add((e.data as { customerId: string }).customerId);
     const rows = new Map<string, CustomerRow>();
     for (const row of await loadRows<StoredRow>(tx, 'customer_summaries', 'customer_id', [...customerIds])) {
-      rows.set(row.customer_id, { ...row, registered_at: row.registered_at.toISOString(), last_position: BigInt(row.last_position), total_spent_cents: BigInt(row.total_spent_cents) });
+      rows.set(row.customer_id, {
+        ...row,
+        registered_at: row.registered_at.toISOString(),
+        last_position: BigInt(row.last_position),
+        total_spent_cents: BigInt(row.total_spent_cents),
+      });
     }
     const { newLinks, changed } = applyCustomerEvents(rows, links, events);
     // The customers some event changed.
@@ -105,6 +128,13 @@ export const customersProjection: Projection = {
 };
 
 const COLUMNS = {
-  customer_id: 'text', name: 'text', email: 'text', forgotten: 'boolean', order_count: 'int', total_spent_cents: 'bigint', registered_at: 'timestamptz', last_position: 'bigint',
+  customer_id: 'text',
+  name: 'text',
+  email: 'text',
+  forgotten: 'boolean',
+  order_count: 'int',
+  total_spent_cents: 'bigint',
+  registered_at: 'timestamptz',
+  last_position: 'bigint',
 };
 const LINK_COLUMNS = { order_id: 'text', customer_id: 'text', last_position: 'bigint' };

@@ -17,14 +17,24 @@ builder.objectFields(CustomerType, (t) => ({
     resolve: async (c: CustomerSummaryView, _args, ctx) => c.orderCount ?? (await summaryOf(ctx, c.id))?.orderCount ?? 0,
   }),
   totalSpentCents: t.float({
-    description: 'Payments minus refunds, in cents (a Float: a customer\'s lifetime spend can pass the 32-bit Int range; it is always a whole number).',
+    description:
+      "Payments minus refunds, in cents (a Float: a customer's lifetime spend can pass the 32-bit Int range; it is always a whole number).",
     resolve: async (c: CustomerSummaryView, _args, ctx) => c.totalSpentCents ?? (await summaryOf(ctx, c.id))?.totalSpentCents ?? 0,
   }),
 }));
 
 async function summaryOf(ctx: GraphQLContext, customerId: string): Promise<CustomerSummaryView | null> {
   const row = await readDbOf(ctx).prisma.customerSummary.findUnique({ where: { customerId } });
-  return row && { id: row.customerId, name: row.name, email: row.email, forgotten: row.forgotten, orderCount: row.orderCount, totalSpentCents: Number(row.totalSpentCents) };
+  return (
+    row && {
+      id: row.customerId,
+      name: row.name,
+      email: row.email,
+      forgotten: row.forgotten,
+      orderCount: row.orderCount,
+      totalSpentCents: Number(row.totalSpentCents),
+    }
+  );
 }
 
 builder.queryFields((t) => ({

@@ -3,9 +3,11 @@ import type { CustomerView } from './customerView.js';
 
 export const CustomerType = builder.objectRef<CustomerView>('Customer').implement({
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'Also the `sub` of this customer\'s tokens.' }),
+    id: t.exposeID('id', { description: "Also the `sub` of this customer's tokens." }),
     name: t.exposeString('name', { nullable: true, description: 'Null once the customer is forgotten.' }),
     email: t.exposeString('email', { nullable: true, description: 'Null once the customer is forgotten.' }),
-    forgotten: t.exposeBoolean('forgotten', { description: 'True once the customer asked to be forgotten (`forgetCustomer`): their name and email are erased.' }),
+    forgotten: t.exposeBoolean('forgotten', {
+      description: 'True once the customer asked to be forgotten (`forgetCustomer`): their name and email are erased.',
+    }),
   }),
 });

@@ -19,10 +19,14 @@ export interface CustomerRegisteredV2 {
 }
 
 /** v1 -> v2: `name` and `email` move under `personal`; nothing else changes. */
-export const customerRegisteredV1ToV2 = defineUpcaster<CustomerRegisteredV1, CustomerRegisteredV2>('CustomerRegistered', 1, ({ customerId, name, email }) => ({
-  customerId,
-  personal: { name, email },
-}));
+export const customerRegisteredV1ToV2 = defineUpcaster<CustomerRegisteredV1, CustomerRegisteredV2>(
+  'CustomerRegistered',
+  1,
+  ({ customerId, name, email }) => ({
+    customerId,
+    personal: { name, email },
+  }),
+);
 
 /** The customers slice's upcasters, oldest first per event type. */
 export const customerUpcasters: readonly Upcaster[] = [customerRegisteredV1ToV2];

@@ -8,4 +8,9 @@ export interface CustomerView {
   forgotten: boolean;
 }
 
-export const customerViewFromState = (state: CustomerState): CustomerView => ({ id: state.id, name: state.name, email: state.email, forgotten: state.forgotten });
+export const customerViewFromState = (state: CustomerState): CustomerView => ({
+  id: state.id,
+  name: state.name,
+  email: state.email,
+  forgotten: state.forgotten,
+});

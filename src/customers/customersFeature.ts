@@ -26,7 +26,8 @@ export const customersFeature: FeatureModule<Services> = {
       name: 'interrupted erasures',
       async run(services) {
         const completed = await completeInterruptedErasures(services.db.pool);
-        if (completed.length > 0) services.logger.warn({ customers: completed.length }, 'completed the erasure of forgotten customers that a stop had interrupted');
+        if (completed.length > 0)
+          services.logger.warn({ customers: completed.length }, 'completed the erasure of forgotten customers that a stop had interrupted');
       },
     },
   ],

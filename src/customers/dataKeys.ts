@@ -34,7 +34,9 @@ export class DataKeyStore {
 
   /** Refuses to start on another master key than the stored keys were wrapped with (never silent garbage). */
   async verifyMasterKey(): Promise<void> {
-    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM data_keys WHERE master_key_id <> $1', [this.master.id]);
+    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM data_keys WHERE master_key_id <> $1', [
+      this.master.id,
+    ]);
     if (rows[0]!.n > 0) throw new DataKeySecretMismatchError(rows[0]!.n);
     await this.emailClaimKey();
   }
@@ -47,7 +49,10 @@ export class DataKeyStore {
   /** The data keys of these customers that still exist (a forgotten customer has none). */
   async customerKeys(customerIds: readonly string[]): Promise<Map<string, Buffer>> {
     const owners = [...new Set(customerIds)].map(customerKeyOwner);
-    const { rows } = await this.pool.query<{ owner: string; wrapped_key: string }>('SELECT owner, wrapped_key FROM data_keys WHERE owner = ANY($1::text[])', [owners]);
+    const { rows } = await this.pool.query<{ owner: string; wrapped_key: string }>(
+      'SELECT owner, wrapped_key FROM data_keys WHERE owner = ANY($1::text[])',
+      [owners],
+    );
     return new Map(rows.map((row) => [row.owner.slice('customer:'.length), unwrapDataKey(this.master.key, row.wrapped_key, row.owner)]));
   }
 
@@ -66,10 +71,17 @@ export class DataKeyStore {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<{ owner: string; wrapped_key: string }>('SELECT owner, wrapped_key FROM data_keys WHERE master_key_id = $1 FOR UPDATE', [previous.id]);
+      const { rows } = await client.query<{ owner: string; wrapped_key: string }>(
+        'SELECT owner, wrapped_key FROM data_keys WHERE master_key_id = $1 FOR UPDATE',
+        [previous.id],
+      );
       for (const row of rows) {
         const wrapped = wrapDataKey(this.master.key, unwrapDataKey(previous.key, row.wrapped_key, row.owner), row.owner);
-        await client.query('UPDATE data_keys SET wrapped_key = $2, master_key_id = $3 WHERE owner = $1', [row.owner, wrapped, this.master.id]);
+        await client.query('UPDATE data_keys SET wrapped_key = $2, master_key_id = $3 WHERE owner = $1', [
+          row.owner,
+          wrapped,
+          this.master.id,
+        ]);
       }
       await client.query('COMMIT');
       return rows.length;

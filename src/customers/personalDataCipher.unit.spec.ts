@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { deriveMasterKey, emailClaimHash, EnvelopeOpenError, newDataKey, open, seal, unwrapDataKey, wrapDataKey } from './personalDataCipher.js';
+import {
+  deriveMasterKey,
+  emailClaimHash,
+  EnvelopeOpenError,
+  newDataKey,
+  open,
+  seal,
+  unwrapDataKey,
+  wrapDataKey,
+} from './personalDataCipher.js';
 import { openPersonal, sealPersonal } from './personalDataReads.js';
 
 const ada = { name: 'Ada Lovelace', email: 'Ada@Example.com' };
@@ -52,7 +61,7 @@ describe('data key wrapping', () => {
 });
 
 describe('sealed personal data', () => {
-  it('opens with its customer\'s key as that customer only', () => {
+  it("opens with its customer's key as that customer only", () => {
     const key = newDataKey();
     const sealed = sealPersonal(key, 'c1', ada);
     expect(JSON.stringify(sealed).toLowerCase()).not.toMatch(/ada|lovelace|example/);

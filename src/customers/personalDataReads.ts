@@ -11,8 +11,13 @@ const EVENTS_WITH_PERSONAL_DATA = ['CustomerRegistered'] as const;
 /** A customer's sealed personal data did not open with their key: that one read fails, saying nothing of the data. */
 export class PersonalDataUnreadableError extends Error {
   readonly code = 'PERSONAL_DATA_UNREADABLE';
-  constructor(readonly customerId: string, readonly position: bigint) {
-    super(`the personal data of customer ${customerId} in the event at position ${position} cannot be decrypted (altered or corrupted ciphertext)`);
+  constructor(
+    readonly customerId: string,
+    readonly position: bigint,
+  ) {
+    super(
+      `the personal data of customer ${customerId} in the event at position ${position} cannot be decrypted (altered or corrupted ciphertext)`,
+    );
   }
 }
 

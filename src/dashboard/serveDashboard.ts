@@ -23,7 +23,8 @@ const HASHED_ASSET = /^\/assets\/[^/]+\.[a-z0-9]+$/i;
 // The page may carry a token in its address (`?token=`): no Referer leaves it, and nothing but the
 // page's own scripts and the same-origin API (HTTP and WebSocket) is allowed.
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
 };
@@ -54,7 +55,8 @@ export function createDashboardHandler({ dir = DEFAULT_DASHBOARD_DIR, logger }: 
     if (current?.builtAt !== stamp) {
       const options = {
         etag: true,
-        setHeaders: (res: ServerResponse, pathname: string) => res.setHeader('cache-control', HASHED_ASSET.test(pathname) ? IMMUTABLE : REVALIDATE),
+        setHeaders: (res: ServerResponse, pathname: string) =>
+          res.setHeader('cache-control', HASHED_ASSET.test(pathname) ? IMMUTABLE : REVALIDATE),
         onNoMatch: (_req: IncomingMessage, res: ServerResponse) => plain(res, 404, 'Not found.\n'),
       };
       // Every path outside assets/ is a client-side route and gets index.html, even one with a dot
@@ -65,7 +67,8 @@ export function createDashboardHandler({ dir = DEFAULT_DASHBOARD_DIR, logger }: 
   };
 
   return {
-    handles: (url) => url !== undefined && (url === DASHBOARD_PATH || url.startsWith(`${DASHBOARD_PATH}/`) || url.startsWith(`${DASHBOARD_PATH}?`)),
+    handles: (url) =>
+      url !== undefined && (url === DASHBOARD_PATH || url.startsWith(`${DASHBOARD_PATH}/`) || url.startsWith(`${DASHBOARD_PATH}?`)),
     handle(req, res) {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.setHeader('allow', 'GET, HEAD');

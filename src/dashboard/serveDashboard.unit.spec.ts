@@ -94,7 +94,13 @@ describe('the dashboard file server', () => {
   });
 
   it('never serves a file outside the build, however the path is spelled', async () => {
-    for (const path of ['/dashboard/../secret.txt', '/dashboard/assets/../../secret.txt', '/dashboard/%2e%2e/secret.txt', '/dashboard/assets/%2e%2e%2f%2e%2e%2fsecret.txt', '/dashboard/..%5csecret.txt']) {
+    for (const path of [
+      '/dashboard/../secret.txt',
+      '/dashboard/assets/../../secret.txt',
+      '/dashboard/%2e%2e/secret.txt',
+      '/dashboard/assets/%2e%2e%2f%2e%2e%2fsecret.txt',
+      '/dashboard/..%5csecret.txt',
+    ]) {
       const res = await get(path);
       expect(res.body, path).not.toContain('outside the build');
     }

@@ -41,7 +41,10 @@ export class AdvisoryLockSession {
   async tryAcquire(): Promise<boolean> {
     if (this.held) return true;
     const client = this.client ?? (await this.connect());
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [this.options.namespace, this.options.name]);
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [
+      this.options.namespace,
+      this.options.name,
+    ]);
     // A standby keeps its session and tries again later.
     this.held = rows[0]!.locked;
     return this.held;

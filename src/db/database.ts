@@ -56,7 +56,10 @@ export function connectDatabase(connectionString: string, options: DatabaseOptio
     connectionString,
     health,
     close() {
-      closed ??= health.stop().then(() => prisma.$disconnect()).then(() => pool.end());
+      closed ??= health
+        .stop()
+        .then(() => prisma.$disconnect())
+        .then(() => pool.end());
       return closed;
     },
   };
@@ -81,7 +84,13 @@ const UNAVAILABLE_MESSAGE =
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
-    const candidate = e as { code?: unknown; message?: unknown; errors?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } };
+    const candidate = e as {
+      code?: unknown;
+      message?: unknown;
+      errors?: unknown;
+      cause?: unknown;
+      meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } };
+    };
     const code = typeof candidate.code === 'string' ? candidate.code : undefined;
     if (code && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_SOCKET.has(code) || UNAVAILABLE_PRISMA.has(code))) return true;
     const adapterCause = candidate.meta?.driverAdapterError?.cause;
@@ -108,7 +117,12 @@ const STORAGE_FULL_MESSAGE = /No space left on device|could not extend file|ENOS
  */
 export function isStorageFull(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
-    const candidate = e as { code?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: string; originalMessage?: string } } } };
+    const candidate = e as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      meta?: { driverAdapterError?: { cause?: { originalCode?: string; originalMessage?: string } } };
+    };
     if (typeof candidate.code === 'string' && (STORAGE_FULL_SQLSTATE.has(candidate.code) || candidate.code === 'ENOSPC')) return true;
     const adapterCause = candidate.meta?.driverAdapterError?.cause;
     if (adapterCause?.originalCode && STORAGE_FULL_SQLSTATE.has(adapterCause.originalCode)) return true;

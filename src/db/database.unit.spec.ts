@@ -3,17 +3,32 @@ import { isDatabaseUnavailable, isStorageFull } from './database.js';
 
 describe('isDatabaseUnavailable', () => {
   it.each([
-    ['a refused connection from pg', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', syscall: 'connect', errno: -111 })],
-    ['a server shutting down (57P01)', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' })],
+    [
+      'a refused connection from pg',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', syscall: 'connect', errno: -111 }),
+    ],
+    [
+      'a server shutting down (57P01)',
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' }),
+    ],
     ['a server starting up (57P03)', Object.assign(new Error('the database system is starting up'), { code: '57P03' })],
     ['a connection exception (class 08)', Object.assign(new Error('connection failure'), { code: '08006' })],
     ['a connection lost mid-query', new Error('Connection terminated unexpectedly')],
     ['the pool timing out', new Error('timeout exceeded when trying to connect')],
     ['Prisma unable to reach the server', Object.assign(new Error("Can't reach database server"), { code: 'P1001' })],
-    ['Prisma wrapping a driver adapter error', Object.assign(new Error('x'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'DatabaseNotReachable' } } } })],
-    ['Prisma wrapping a shutdown', Object.assign(new Error('x'), { meta: { driverAdapterError: { cause: { kind: 'postgres', originalCode: '57P01' } } } })],
+    [
+      'Prisma wrapping a driver adapter error',
+      Object.assign(new Error('x'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'DatabaseNotReachable' } } } }),
+    ],
+    [
+      'Prisma wrapping a shutdown',
+      Object.assign(new Error('x'), { meta: { driverAdapterError: { cause: { kind: 'postgres', originalCode: '57P01' } } } }),
+    ],
     ['an error caused by one', new Error('append failed', { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) })],
-    ['an AggregateError of refused addresses', new AggregateError([Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })], 'connect failed')],
+    [
+      'an AggregateError of refused addresses',
+      new AggregateError([Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })], 'connect failed'),
+    ],
   ])('is true for %s', (_name, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
   });
@@ -21,7 +36,13 @@ describe('isDatabaseUnavailable', () => {
   it.each([
     ['a unique violation', Object.assign(new Error('duplicate key'), { code: '23505' })],
     ['a syntax error', Object.assign(new Error('syntax error'), { code: '42601' })],
-    ['Prisma wrapping a unique violation', Object.assign(new Error('x'), { code: 'P2002', meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation', originalCode: '23505' } } } })],
+    [
+      'Prisma wrapping a unique violation',
+      Object.assign(new Error('x'), {
+        code: 'P2002',
+        meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation', originalCode: '23505' } } },
+      }),
+    ],
     ['a plain bug', new TypeError('cannot read properties of undefined')],
     ['no error at all', undefined],
   ])('is false for %s', (_name, error) => {
@@ -31,10 +52,22 @@ describe('isDatabaseUnavailable', () => {
 
 describe('isStorageFull', () => {
   it.each([
-    ['a disk_full error (53100)', Object.assign(new Error('could not extend file "base/16384/16385": No space left on device'), { code: '53100' })],
+    [
+      'a disk_full error (53100)',
+      Object.assign(new Error('could not extend file "base/16384/16385": No space left on device'), { code: '53100' }),
+    ],
     ['insufficient resources (53000)', Object.assign(new Error('could not write to file'), { code: '53000' })],
-    ['Prisma wrapping a disk_full error', Object.assign(new Error('x'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'postgres', originalCode: '53100' } } } })],
-    ['an ENOSPC message in a cause', new Error('append failed', { cause: new Error('could not write to file "pg_wal/xlogtemp.1": No space left on device') })],
+    [
+      'Prisma wrapping a disk_full error',
+      Object.assign(new Error('x'), {
+        code: 'P2010',
+        meta: { driverAdapterError: { cause: { kind: 'postgres', originalCode: '53100' } } },
+      }),
+    ],
+    [
+      'an ENOSPC message in a cause',
+      new Error('append failed', { cause: new Error('could not write to file "pg_wal/xlogtemp.1": No space left on device') }),
+    ],
   ])('is true for %s', (_name, error) => {
     expect(isStorageFull(error)).toBe(true);
   });

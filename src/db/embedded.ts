@@ -87,8 +87,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     };
     supervise(child);
 
-    const url = (database = 'postgres') =>
-      `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+    const url = (database = 'postgres') => `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
     return {
       port,
       connectionString: url,
@@ -199,8 +198,18 @@ async function spawnPostmaster(
       // Same process group as Node on purpose: stopping the group stops the database with it.
       const child = spawn(
         postgresBin,
-        ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
-          '-c', 'max_connections=300'],
+        [
+          '-D',
+          clusterDir,
+          '-p',
+          String(port),
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'unix_socket_directories=',
+          '-c',
+          'max_connections=300',
+        ],
         { ...runAs, stdio: ['ignore', logFile.fd, logFile.fd], env: { ...process.env, LC_MESSAGES: 'C' } },
       );
       try {

@@ -15,7 +15,9 @@ afterAll(() => testDb.drop());
 
 /** Backends of this database running `pg_sleep` (the statements a cancel must stop). */
 async function sleepingBackends(): Promise<number> {
-  const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND pid <> pg_backend_pid()`);
+  const { rows } = await db.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND pid <> pg_backend_pid()`,
+  );
   return rows[0]!.n;
 }
 

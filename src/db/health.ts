@@ -72,9 +72,13 @@ export class GatedPool extends pg.Pool {
 
   override connect(): Promise<pg.PoolClient>;
   override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): void;
-  override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): Promise<pg.PoolClient> | void {
+  override connect(
+    callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void,
+  ): Promise<pg.PoolClient> | void {
     const work = currentWork.getStore();
-    const refusal = this.refusal() ?? (work?.cancelled ? Object.assign(new Error('canceling statement: the operation timed out'), { code: '57014' }) : undefined);
+    const refusal =
+      this.refusal() ??
+      (work?.cancelled ? Object.assign(new Error('canceling statement: the operation timed out'), { code: '57014' }) : undefined);
     if (refusal) {
       if (!callback) return Promise.reject(refusal);
       process.nextTick(() => callback(refusal, undefined, () => {}));
@@ -171,7 +175,10 @@ export class DatabaseHealth {
       await Promise.race([
         this.probe(),
         new Promise((_, reject) => {
-          deadline = setTimeout(() => reject(new Error(`the database did not answer its heartbeat within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+          deadline = setTimeout(
+            () => reject(new Error(`the database did not answer its heartbeat within ${this.options.timeoutMs} ms`)),
+            this.options.timeoutMs,
+          );
         }),
       ]);
       if (this.unavailable) {
@@ -193,7 +200,11 @@ export class DatabaseHealth {
 
   private async probe(): Promise<void> {
     if (!this.client) {
-      const client = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: this.options.timeoutMs, keepAlive: true });
+      const client = new pg.Client({
+        connectionString: this.connectionString,
+        connectionTimeoutMillis: this.options.timeoutMs,
+        keepAlive: true,
+      });
       client.on('error', () => this.dropClient());
       this.client = client;
       await client.connect();

@@ -144,7 +144,14 @@ export class ReadReplicas {
     // Polls run on a connection of their own per replica, so a pool busy with reads cannot delay
     // the verdict, and a frozen replica fails its poll within the timeout.
     this.pollPools = urls.map(
-      (connectionString) => new pg.Pool({ connectionString, max: 1, connectionTimeoutMillis: this.pollTimeoutMs, query_timeout: this.pollTimeoutMs, idleTimeoutMillis: 0 }),
+      (connectionString) =>
+        new pg.Pool({
+          connectionString,
+          max: 1,
+          connectionTimeoutMillis: this.pollTimeoutMs,
+          query_timeout: this.pollTimeoutMs,
+          idleTimeoutMillis: 0,
+        }),
     );
     for (const pool of this.pollPools) pool.on('error', () => {});
   }
@@ -204,7 +211,12 @@ export class ReadReplicas {
    * `position` (while anyone waits the replicas are polled every `waitPollIntervalMs`, once for all
    * waiters), or with undefined when `signal` aborts or none of them is healthy any more.
    */
-  waitForReached(names: readonly string[], position: bigint, signal: AbortSignal, among: readonly ReadReplica[] = this.replicas): Promise<ReadReplica | undefined> {
+  waitForReached(
+    names: readonly string[],
+    position: bigint,
+    signal: AbortSignal,
+    among: readonly ReadReplica[] = this.replicas,
+  ): Promise<ReadReplica | undefined> {
     const settled = (): ReadReplica | undefined | false => {
       const healthy = among.filter((r) => r.healthy);
       if (healthy.length === 0) return undefined;
@@ -232,10 +244,13 @@ export class ReadReplicas {
   private schedule(): void {
     if (this.stopped || this.polling) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.poll().finally(() => this.schedule());
-    }, this.waiters.size > 0 ? this.waitPollIntervalMs : this.pollIntervalMs);
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.poll().finally(() => this.schedule());
+      },
+      this.waiters.size > 0 ? this.waitPollIntervalMs : this.pollIntervalMs,
+    );
     this.timer.unref();
   }
 
@@ -257,7 +272,10 @@ export class ReadReplicas {
 
   private async samplePrimary(): Promise<void> {
     try {
-      const { rows } = await withTimeout(this.primary.pool.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn'), this.pollTimeoutMs);
+      const { rows } = await withTimeout(
+        this.primary.pool.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn'),
+        this.pollTimeoutMs,
+      );
       const now = Date.now();
       this.samples.push({ at: now, lsn: lsn(rows[0]!.lsn) });
       // Older readings only ever tell that a replica is more than the maximum lag behind.

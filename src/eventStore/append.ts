@@ -90,7 +90,8 @@ function toOutcome(reply: AppendReply): AppendOutcome | Error {
  * the batch's one statement and send every command in it down the one-by-one path.
  */
 export function validateAppend(request: AppendRequest): void {
-  if (holdsUnstorableText(request)) throw new InvalidAppendError('the append holds text PostgreSQL cannot store (NUL or an unpaired surrogate)');
+  if (holdsUnstorableText(request))
+    throw new InvalidAppendError('the append holds text PostgreSQL cannot store (NUL or an unpaired surrogate)');
   const ids = new Set<string>();
   for (const stream of request.streams) {
     if (!stream.streamId) throw new InvalidAppendError('streamId is required');

@@ -23,7 +23,9 @@ async function appendWithLateCommit(streamId: string, delayMs: number) {
   const client = await db.pool.connect();
   try {
     await client.query('BEGIN');
-    const outcome = await appendToStreams(client, { streams: [{ streamId, streamType: 'Test', events: [{ type: 'Happened', data: { streamId } }] }] });
+    const outcome = await appendToStreams(client, {
+      streams: [{ streamId, streamType: 'Test', events: [{ type: 'Happened', data: { streamId } }] }],
+    });
     await sleep(delayMs);
     await client.query('COMMIT');
     return outcome;
@@ -40,7 +42,9 @@ describe('positions under concurrent writers', () => {
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
-      const early = await appendToStreams(client, { streams: [{ streamId: 'early', streamType: 'Test', events: [{ type: 'A', data: {} }] }] });
+      const early = await appendToStreams(client, {
+        streams: [{ streamId: 'early', streamType: 'Test', events: [{ type: 'A', data: {} }] }],
+      });
       let lateDone = false;
       const late = store.append({ streams: [{ streamId: 'late', streamType: 'Test', events: [{ type: 'B', data: {} }] }] }).then((o) => {
         lateDone = true;

@@ -28,17 +28,25 @@ describe('append and read', () => {
   it('appends events to a new stream and reads them back in version order with their metadata', async () => {
     const streamId = newId('order');
     const outcome = await store.append({
-      streams: [{ streamId, streamType: 'Order', expectedVersion: 0, events: [event('OrderCreated', { n: 1 }), event('ItemAdded', { n: 2 })] }],
+      streams: [
+        { streamId, streamType: 'Order', expectedVersion: 0, events: [event('OrderCreated', { n: 1 }), event('ItemAdded', { n: 2 })] },
+      ],
       metadata: { commandId: 'c1', correlationId: 'corr', causationId: 'cause', actor: 'staff:alice' },
     });
     expect(outcome.duplicate).toBe(false);
     expect(outcome.streams).toEqual([{ streamId, version: 2 }]);
-    expect(outcome.events.map((e) => [e.type, e.version])).toEqual([['OrderCreated', 1], ['ItemAdded', 2]]);
+    expect(outcome.events.map((e) => [e.type, e.version])).toEqual([
+      ['OrderCreated', 1],
+      ['ItemAdded', 2],
+    ]);
     expect(BigInt(outcome.events[1]!.position)).toBeGreaterThan(BigInt(outcome.events[0]!.position));
     expect(outcome.lastPosition).toBe(outcome.events[1]!.position);
 
     const events = await store.readStream(streamId);
-    expect(events.map((e) => [e.version, e.type, e.data])).toEqual([[1, 'OrderCreated', { n: 1 }], [2, 'ItemAdded', { n: 2 }]]);
+    expect(events.map((e) => [e.version, e.type, e.data])).toEqual([
+      [1, 'OrderCreated', { n: 1 }],
+      [2, 'ItemAdded', { n: 2 }],
+    ]);
     expect(events[0]!.streamType).toBe('Order');
     expect(events[0]!.schemaVersion).toBe(1);
     expect(events[0]!.metadata).toEqual({ commandId: 'c1', correlationId: 'corr', causationId: 'cause', actor: 'staff:alice' });
@@ -90,7 +98,10 @@ describe('append and read', () => {
         { streamId: product, streamType: 'Product', expectedVersion: 1, events: [event('StockReserved')] },
       ],
     });
-    expect(outcome.streams).toEqual([{ streamId: order, version: 1 }, { streamId: product, version: 2 }]);
+    expect(outcome.streams).toEqual([
+      { streamId: order, version: 1 },
+      { streamId: product, version: 2 },
+    ]);
     expect(await store.readStream(product)).toHaveLength(2);
   });
 });
@@ -109,20 +120,35 @@ describe('idempotency', () => {
 
   it('rejects a command id reused with a different input', async () => {
     const commandId = newId('cmd');
-    await store.append({ streams: [{ streamId: newId('o'), streamType: 'Order', events: [event('A')] }], idempotency: { caller: 'staff:alice', commandId, inputHash: 'a' } });
+    await store.append({
+      streams: [{ streamId: newId('o'), streamType: 'Order', events: [event('A')] }],
+      idempotency: { caller: 'staff:alice', commandId, inputHash: 'a' },
+    });
     await expect(
-      store.append({ streams: [{ streamId: newId('o'), streamType: 'Order', events: [event('A')] }], idempotency: { caller: 'staff:alice', commandId, inputHash: 'b' } }),
+      store.append({
+        streams: [{ streamId: newId('o'), streamType: 'Order', events: [event('A')] }],
+        idempotency: { caller: 'staff:alice', commandId, inputHash: 'b' },
+      }),
     ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
   });
 
   it('keeps equal command ids of two callers apart: each appends, neither is a repeat or a reuse of the other', async () => {
     const commandId = newId('cmd');
     const [a, b] = [newId('order'), newId('order')];
-    const first = await store.append({ streams: [{ streamId: a, streamType: 'Order', events: [event('A')] }], idempotency: { caller: 'customer:a', commandId, inputHash: 'a' } });
-    const second = await store.append({ streams: [{ streamId: b, streamType: 'Order', events: [event('B')] }], idempotency: { caller: 'customer:b', commandId, inputHash: 'b' } });
+    const first = await store.append({
+      streams: [{ streamId: a, streamType: 'Order', events: [event('A')] }],
+      idempotency: { caller: 'customer:a', commandId, inputHash: 'a' },
+    });
+    const second = await store.append({
+      streams: [{ streamId: b, streamType: 'Order', events: [event('B')] }],
+      idempotency: { caller: 'customer:b', commandId, inputHash: 'b' },
+    });
     expect([first.duplicate, second.duplicate]).toEqual([false, false]);
     expect(await store.readStream(b)).toHaveLength(1);
-    const repeat = await store.append({ streams: [{ streamId: a, streamType: 'Order', events: [event('A')] }], idempotency: { caller: 'customer:a', commandId, inputHash: 'a' } });
+    const repeat = await store.append({
+      streams: [{ streamId: a, streamType: 'Order', events: [event('A')] }],
+      idempotency: { caller: 'customer:a', commandId, inputHash: 'a' },
+    });
     expect(repeat).toMatchObject({ duplicate: true, lastPosition: first.lastPosition });
   });
 
@@ -130,7 +156,9 @@ describe('idempotency', () => {
     const streamId = newId('order');
     const idempotency = { caller: 'staff:alice', commandId: newId('cmd'), inputHash: 'same' };
     const outcomes = await Promise.all(
-      Array.from({ length: 10 }, () => store.append({ streams: [{ streamId, streamType: 'Order', events: [event('OrderCreated')] }], idempotency })),
+      Array.from({ length: 10 }, () =>
+        store.append({ streams: [{ streamId, streamType: 'Order', events: [event('OrderCreated')] }], idempotency }),
+      ),
     );
     expect(outcomes.filter((o) => !o.duplicate)).toHaveLength(1);
     expect(new Set(outcomes.map((o) => o.lastPosition)).size).toBe(1);
@@ -142,11 +170,17 @@ describe('group commit', () => {
   it('checks each command of a batch on its own: a stale or reused one is rejected, the others commit', async () => {
     const [a, b, c] = [newId('order'), newId('order'), newId('order')];
     const reusedId = newId('cmd');
-    await store.append({ streams: [{ streamId: b, streamType: 'Order', events: [event('A')] }], idempotency: { caller: 'staff:alice', commandId: reusedId, inputHash: 'x' } });
+    await store.append({
+      streams: [{ streamId: b, streamType: 'Order', events: [event('A')] }],
+      idempotency: { caller: 'staff:alice', commandId: reusedId, inputHash: 'x' },
+    });
     const results = await appendBatch(db.pool, [
       { streams: [{ streamId: a, streamType: 'Order', expectedVersion: 0, events: [event('A1'), event('A2')] }] },
       { streams: [{ streamId: b, streamType: 'Order', expectedVersion: 0, events: [event('B')] }] },
-      { streams: [{ streamId: c, streamType: 'Order', events: [event('C')] }], idempotency: { caller: 'staff:alice', commandId: reusedId, inputHash: 'y' } },
+      {
+        streams: [{ streamId: c, streamType: 'Order', events: [event('C')] }],
+        idempotency: { caller: 'staff:alice', commandId: reusedId, inputHash: 'y' },
+      },
     ]);
     expect(results[0]).toMatchObject({ duplicate: false, streams: [{ streamId: a, version: 2 }] });
     expect(results[1]).toBeInstanceOf(ConcurrencyError);
@@ -159,7 +193,11 @@ describe('group commit', () => {
 
   it('refuses an append holding text PostgreSQL cannot store on its own, before it can join a batch, while the batch commits', async () => {
     const streams = Array.from({ length: 6 }, () => newId('order'));
-    const poisoned = [{ data: { note: 'nul \u0000 here' } }, { data: { note: 'lone \ud800 surrogate' } }, { metadata: { actor: 'x\udc00' } }];
+    const poisoned = [
+      { data: { note: 'nul \u0000 here' } },
+      { data: { note: 'lone \ud800 surrogate' } },
+      { metadata: { actor: 'x\udc00' } },
+    ];
     const appends = streams.map((streamId, i) => {
       const bad = poisoned[i % 2 === 1 ? (i - 1) / 2 : -1];
       return store.append({
@@ -179,7 +217,9 @@ describe('group commit', () => {
   it('keeps concurrent appends to one stream in separate commits, so none overwrites another', async () => {
     const streamId = newId('product');
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => store.append({ streams: [{ streamId, streamType: 'Product', events: [event('StockReserved', { i })] }] })),
+      Array.from({ length: 20 }, (_, i) =>
+        store.append({ streams: [{ streamId, streamType: 'Product', events: [event('StockReserved', { i })] }] }),
+      ),
     );
     expect(outcomes.map((o) => o.streams[0]!.version).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect((await store.readStream(streamId)).map((e) => e.version)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
@@ -187,7 +227,9 @@ describe('group commit', () => {
 
   it('answers each of many concurrent appends with its own positions, in one order for all', async () => {
     const outcomes = await Promise.all(
-      Array.from({ length: 50 }, () => store.append({ streams: [{ streamId: newId('order'), streamType: 'Order', events: [event('A'), event('B')] }] })),
+      Array.from({ length: 50 }, () =>
+        store.append({ streams: [{ streamId: newId('order'), streamType: 'Order', events: [event('A'), event('B')] }] }),
+      ),
     );
     const positions = outcomes.flatMap((o) => o.events.map((e) => BigInt(e.position)));
     expect(new Set(positions).size).toBe(100);

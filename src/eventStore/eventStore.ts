@@ -96,7 +96,10 @@ export class EventStore {
       },
       (error: unknown) => {
         this.forgetConflicting(error);
-        observe(seconds(), error instanceof ConcurrencyError ? 'conflict' : error instanceof IdempotencyKeyReusedError ? 'key_reused' : 'error');
+        observe(
+          seconds(),
+          error instanceof ConcurrencyError ? 'conflict' : error instanceof IdempotencyKeyReusedError ? 'key_reused' : 'error',
+        );
         throw error;
       },
     );
@@ -124,7 +127,10 @@ export class EventStore {
 
   /** Stored events as readers get them: upcast to the current shape, then through the features' read transforms. */
   private readonly readable = (events: RecordedEvent[]): Promise<RecordedEvent[]> =>
-    applyReadTransforms(this.readTransforms, events.map((event) => this.upcasters.upcast(event)));
+    applyReadTransforms(
+      this.readTransforms,
+      events.map((event) => this.upcasters.upcast(event)),
+    );
 
   readStream(streamId: string, afterVersion = 0, upToVersion?: number): Promise<RecordedEvent[]> {
     return readStream(this.db.prisma, streamId, afterVersion, upToVersion).then(this.readable);
@@ -154,15 +160,26 @@ export class EventStore {
     return this.streamLoader.load({ streamId, after }) as Promise<LoadedStream<S>>;
   }
 
-  private readonly streamLoader = new DataLoader<StreamLoad, LoadedStream<unknown>>(async (loads) => {
+  private readonly streamLoader = new DataLoader<StreamLoad, LoadedStream<unknown>>(
+    async (loads) => {
       const streams = await loadStreams(this.db.pool, loads);
       // Every stream's events through the read path at once: one key lookup for the whole batch.
       const events = await this.readable(streams.flatMap((s) => s.events)).catch(() => undefined);
       // One unreadable event fails the load of its own stream only, not the others batched with it.
-      if (!events) return Promise.all(streams.map((s) => this.readable(s.events).then((e) => ({ ...s, events: e }), (error: Error) => error)));
+      if (!events)
+        return Promise.all(
+          streams.map((s) =>
+            this.readable(s.events).then(
+              (e) => ({ ...s, events: e }),
+              (error: Error) => error,
+            ),
+          ),
+        );
       let next = 0;
       return streams.map((s) => ({ ...s, events: events.slice(next, (next += s.events.length)) }));
-    }, { cache: false, maxBatchSize: 100 });
+    },
+    { cache: false, maxBatchSize: 100 },
+  );
 
   /** Folded states of recently used streams (see stateCache.ts); filled and used by loadAggregate and the command pipeline. */
   readonly states: StateCache;

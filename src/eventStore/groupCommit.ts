@@ -97,13 +97,17 @@ export class GroupCommitter {
   private async commit(batch: Pending[]): Promise<void> {
     if (batch.length === 1) {
       const [only] = batch;
-      await appendToStreams(this.pool, only!.request).then((outcome) => this.resolve(only!, outcome), (error: unknown) =>
-        isDatabaseUnavailable(error) ? this.resolveAmbiguous(only!, error) : only!.reject(error),
+      await appendToStreams(this.pool, only!.request).then(
+        (outcome) => this.resolve(only!, outcome),
+        (error: unknown) => (isDatabaseUnavailable(error) ? this.resolveAmbiguous(only!, error) : only!.reject(error)),
       );
       return;
     }
     try {
-      const results = await appendBatch(this.pool, batch.map((p) => p.request));
+      const results = await appendBatch(
+        this.pool,
+        batch.map((p) => p.request),
+      );
       const last = lastPositionOf(results.filter((r): r is AppendOutcome => !(r instanceof Error)));
       if (last !== undefined) this.onCommitted(last);
       results.forEach((result, i) => (result instanceof Error ? batch[i]!.reject(result) : batch[i]!.resolve(result)));

@@ -112,11 +112,16 @@ export interface StreamLoad {
  * for a stream loaded `after` a version, only the events after that version (no snapshot).
  */
 export async function loadStreams<S>(pool: pg.Pool, loads: readonly StreamLoad[]): Promise<LoadedStream<S>[]> {
-  const { rows } = await pool.query<LoadStreamRow>({ ...LOAD_STREAMS, values: [loads.map((l) => l.streamId), loads.map((l) => l.after ?? null)] });
+  const { rows } = await pool.query<LoadStreamRow>({
+    ...LOAD_STREAMS,
+    values: [loads.map((l) => l.streamId), loads.map((l) => l.after ?? null)],
+  });
   return rows.map((row, i) => {
     const { streamId, after } = loads[i]!;
     const snapshot =
-      row.snapshot_version === null ? undefined : { version: row.snapshot_version, schemaVersion: row.snapshot_schema_version!, state: row.snapshot_state as S };
+      row.snapshot_version === null
+        ? undefined
+        : { version: row.snapshot_version, schemaVersion: row.snapshot_schema_version!, state: row.snapshot_state as S };
     const events = row.stream_events.map((e) => ({ ...e, streamId, position: BigInt(e.position), recordedAt: new Date(e.recordedAt) }));
     return { snapshot, events, version: events.at(-1)?.version ?? snapshot?.version ?? after ?? 0 };
   });

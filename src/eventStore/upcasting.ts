@@ -15,7 +15,11 @@ export interface Upcaster {
  * Declares an upcaster with its payload types, so the feature's file says which shape it reads and
  * which it writes (the stored JSON is trusted to have the older shape, as the log is append-only).
  */
-export function defineUpcaster<From extends object, To extends object>(eventType: string, fromVersion: number, upcast: (data: From) => To): Upcaster {
+export function defineUpcaster<From extends object, To extends object>(
+  eventType: string,
+  fromVersion: number,
+  upcast: (data: From) => To,
+): Upcaster {
   return { eventType, fromVersion, upcast: upcast as unknown as (data: EventData) => EventData };
 }
 
@@ -41,9 +45,15 @@ export class EventUpcasters {
       const sorted = [...list].sort((a, b) => a.fromVersion - b.fromVersion);
       sorted.forEach((u, i) => {
         // A gap or a duplicate would leave some stored versions with no way up, or two.
-        if (u.fromVersion !== i + 1) throw new Error(`upcasters of ${type} must go 1 -> 2 -> 3 ... without gaps or duplicates (found ${sorted.map((s) => s.fromVersion).join(', ')})`);
+        if (u.fromVersion !== i + 1)
+          throw new Error(
+            `upcasters of ${type} must go 1 -> 2 -> 3 ... without gaps or duplicates (found ${sorted.map((s) => s.fromVersion).join(', ')})`,
+          );
       });
-      this.chains.set(type, sorted.map((u) => u.upcast));
+      this.chains.set(
+        type,
+        sorted.map((u) => u.upcast),
+      );
     }
   }
 

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { defineUpcaster, EventUpcasters, UnknownSchemaVersionError } from './upcasting.js';
 
 const renamed = defineUpcaster<{ n: number }, { count: number }>('Counted', 1, ({ n }) => ({ count: n }));
-const doubled = defineUpcaster<{ count: number }, { count: number; twice: number }>('Counted', 2, ({ count }) => ({ count, twice: count * 2 }));
+const doubled = defineUpcaster<{ count: number }, { count: number; twice: number }>('Counted', 2, ({ count }) => ({
+  count,
+  twice: count * 2,
+}));
 const event = (schemaVersion: number, data: Record<string, unknown>) => ({ type: 'Counted', schemaVersion, data, position: 7n });
 
 describe('EventUpcasters', () => {

@@ -20,7 +20,12 @@ export const builder = new SchemaBuilder<{
 }>({
   plugins: [ErrorsPlugin, RelayPlugin],
   defaultFieldNullability: false,
-  relay: { nodeQueryOptions: false, nodesQueryOptions: false, edgesFieldOptions: { nullable: false }, nodeFieldOptions: { nullable: false } },
+  relay: {
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+  },
   errors: {
     // Every DomainError a resolver throws becomes a typed member of its field's result union (the
     // specific classes each field lists first, this base class as the catch-all). Anything else is

@@ -53,7 +53,10 @@ export interface CommandMutationOptions<I, R> {
  * The command's entity with the command's position, so fields read from the read side (an order's
  * history) can wait until it includes this command.
  */
-export const entityAtPosition = <R>(payload: CommandSuccessPayload<R>): R & { position: string } => ({ ...payload.entity, position: payload.position });
+export const entityAtPosition = <R>(payload: CommandSuccessPayload<R>): R & { position: string } => ({
+  ...payload.entity,
+  position: payload.position,
+});
 
 /**
  * Declares one command as a mutation: `name(input: NameInput!): NameResult!`, where `NameResult`
@@ -64,9 +67,18 @@ export function commandMutation<I, R>(options: CommandMutationOptions<I, R>): vo
   const Input = builder.inputRef<CommandInput>(`${pascal}Input`).implement({
     fields: (t) => ({
       ...options.input(t),
-      commandId: t.id({ required: false, description: "Idempotency key, scoped to the caller (another caller's equal key never meets it): a repeat with the same input returns the first result and appends nothing." }),
+      commandId: t.id({
+        required: false,
+        description:
+          "Idempotency key, scoped to the caller (another caller's equal key never meets it): a repeat with the same input returns the first result and appends nothing.",
+      }),
       ...(options.onExistingAggregate
-        ? { expectedVersion: t.int({ required: false, description: 'Fail with CONCURRENCY_CONFLICT unless the aggregate is at this version.' }) }
+        ? {
+            expectedVersion: t.int({
+              required: false,
+              description: 'Fail with CONCURRENCY_CONFLICT unless the aggregate is at this version.',
+            }),
+          }
         : {}),
     }),
   });
@@ -80,7 +92,8 @@ export function commandMutation<I, R>(options: CommandMutationOptions<I, R>): vo
       type: Success,
       args: { input: t.arg({ type: Input, required: true }) },
       errors: { types: [...options.errors, ...COMMON_COMMAND_ERRORS], union: { name: `${pascal}Result` } },
-      resolve: (_root, args, ctx) => runCommand(options.definition, args.input, { auth: ctx.auth, services: ctx, requestId: ctx.requestId }),
+      resolve: (_root, args, ctx) =>
+        runCommand(options.definition, args.input, { auth: ctx.auth, services: ctx, requestId: ctx.requestId }),
     }),
   );
 }

@@ -40,7 +40,11 @@ function callerOf(ctx: GraphQLContext): string {
  * most `consistencyMaxWaitsPerClient`; beyond either the field answers TOO_MANY_CONSISTENCY_WAITS
  * at once rather than queueing.
  */
-export async function readConsistently(ctx: GraphQLContext, projections: readonly string[], consistentWith: string | null | undefined): Promise<void> {
+export async function readConsistently(
+  ctx: GraphQLContext,
+  projections: readonly string[],
+  consistentWith: string | null | undefined,
+): Promise<void> {
   const position = parsePosition(consistentWith, 'consistentWith');
   if (position === undefined) return;
   if (readPositionReached(ctx, projections, position)) return;
@@ -55,7 +59,12 @@ export async function readConsistently(ctx: GraphQLContext, projections: readonl
   await wait;
 }
 
-async function startWait(ctx: GraphQLContext, request: { active: number }, projections: readonly string[], position: bigint): Promise<void> {
+async function startWait(
+  ctx: GraphQLContext,
+  request: { active: number },
+  projections: readonly string[],
+  position: bigint,
+): Promise<void> {
   const { consistencyMaxWaitsPerRequest: perRequest, consistencyMaxWaitsPerClient: perClient } = ctx.config;
   if (request.active >= perRequest) throw new TooManyConsistencyWaitsError('request', perRequest);
   let clients = clientWaits.get(ctx.readSide);
@@ -70,7 +79,9 @@ async function startWait(ctx: GraphQLContext, request: { active: number }, proje
     // waiting for it would only hold the caller for the whole timeout. Retrying cannot help, so
     // it is a validation error, not CONSISTENCY_TIMEOUT.
     if (!(await ctx.readSide.consistency.logReaches(position))) {
-      throw new ValidationError([{ path: 'consistentWith', message: 'is beyond the end of the event log: must be a `position` returned by the API' }]);
+      throw new ValidationError([
+        { path: 'consistentWith', message: 'is beyond the end of the event log: must be a `position` returned by the API' },
+      ]);
     }
     // On the database this request reads from: the primary, or a replica that has replayed it.
     await waitForReadPosition(ctx, projections, position);

@@ -12,7 +12,11 @@ export function encodeCursor(key: unknown[]): string {
  * cursor from another connection or a forged one is a VALIDATION_FAILED on its argument. Text in
  * the key that PostgreSQL cannot store is refused here for every connection, before any query.
  */
-export function decodeCursor(cursor: string | undefined, argument: 'after' | 'before', isKey: (key: unknown[]) => boolean): unknown[] | undefined {
+export function decodeCursor(
+  cursor: string | undefined,
+  argument: 'after' | 'before',
+  isKey: (key: unknown[]) => boolean,
+): unknown[] | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -48,7 +52,10 @@ export async function keysetConnection<T>(
   fetch: (page: { after?: unknown[]; before?: unknown[]; limit: number; inverted: boolean }) => Promise<T[]>,
   count: () => Promise<number>,
 ) {
-  for (const [name, value] of [['first', args.first], ['last', args.last]] as const) {
+  for (const [name, value] of [
+    ['first', args.first],
+    ['last', args.last],
+  ] as const) {
     if (value !== null && value !== undefined && (value < 0 || value > 100)) {
       throw new ValidationError([{ path: name, message: 'must be between 0 and 100' }]);
     }

@@ -1,7 +1,22 @@
 import {
-  AlreadyExistsError, ConcurrencyConflictError, ConsistencyTimeoutError, DomainError, EmailTakenError, ForbiddenError,
-  IdempotencyKeyReusedError, InsufficientStockError, InvalidStateError, NotFoundError, OrderEmptyError,
-  PaymentMismatchError, PaymentRefTakenError, SkuTakenError, UnauthenticatedError, ValidationError, type FieldError, type StockShortage,
+  AlreadyExistsError,
+  ConcurrencyConflictError,
+  ConsistencyTimeoutError,
+  DomainError,
+  EmailTakenError,
+  ForbiddenError,
+  IdempotencyKeyReusedError,
+  InsufficientStockError,
+  InvalidStateError,
+  NotFoundError,
+  OrderEmptyError,
+  PaymentMismatchError,
+  PaymentRefTakenError,
+  SkuTakenError,
+  UnauthenticatedError,
+  ValidationError,
+  type FieldError,
+  type StockShortage,
 } from '../domain/errors.js';
 import { builder } from './builder.js';
 
@@ -37,19 +52,28 @@ errorType(DomainError, 'CommandError', 'Any other rejection; see `code`.');
 builder.objectFields(errorType(ValidationError, 'ValidationError', 'VALIDATION_FAILED: the input breaks a rule.'), (t) => ({
   fieldErrors: t.field({ type: [FieldErrorType], resolve: (e) => e.fieldErrors }),
 }));
-builder.objectFields(errorType(ConcurrencyConflictError, 'ConcurrencyConflictError', 'CONCURRENCY_CONFLICT: `expectedVersion` is stale.'), (t) => ({
-  expectedVersion: t.exposeInt('expectedVersion'),
-  actualVersion: t.exposeInt('actualVersion'),
-}));
+builder.objectFields(
+  errorType(ConcurrencyConflictError, 'ConcurrencyConflictError', 'CONCURRENCY_CONFLICT: `expectedVersion` is stale.'),
+  (t) => ({
+    expectedVersion: t.exposeInt('expectedVersion'),
+    actualVersion: t.exposeInt('actualVersion'),
+  }),
+);
 builder.objectFields(errorType(InsufficientStockError, 'InsufficientStockError', 'INSUFFICIENT_STOCK: nothing was reserved.'), (t) => ({
   shortages: t.field({ type: [StockShortageType], resolve: (e) => e.shortages }),
 }));
-builder.objectFields(errorType(PaymentMismatchError, 'PaymentMismatchError', 'PAYMENT_MISMATCH: the amount is not the order total.'), (t) => ({
-  expectedAmountCents: t.exposeInt('expectedAmountCents'),
-}));
-builder.objectFields(errorType(PaymentRefTakenError, 'PaymentRefTakenError', 'PAYMENT_REF_TAKEN: that paymentRef already paid another order.'), (t) => ({
-  paymentRef: t.exposeString('paymentRef'),
-}));
+builder.objectFields(
+  errorType(PaymentMismatchError, 'PaymentMismatchError', 'PAYMENT_MISMATCH: the amount is not the order total.'),
+  (t) => ({
+    expectedAmountCents: t.exposeInt('expectedAmountCents'),
+  }),
+);
+builder.objectFields(
+  errorType(PaymentRefTakenError, 'PaymentRefTakenError', 'PAYMENT_REF_TAKEN: that paymentRef already paid another order.'),
+  (t) => ({
+    paymentRef: t.exposeString('paymentRef'),
+  }),
+);
 errorType(NotFoundError, 'NotFoundError', 'NOT_FOUND (also for what exists but is not yours).');
 errorType(InvalidStateError, 'InvalidStateError', 'INVALID_STATE: not allowed in the current status.');
 errorType(AlreadyExistsError, 'AlreadyExistsError', 'ALREADY_EXISTS: that id is taken.');
@@ -62,4 +86,10 @@ errorType(ForbiddenError, 'ForbiddenError', 'FORBIDDEN: your role may not do thi
 errorType(ConsistencyTimeoutError, 'ConsistencyTimeoutError', 'CONSISTENCY_TIMEOUT: the read side did not catch up in time.');
 
 /** Rejections any command can give; each mutation adds its own. */
-export const COMMON_COMMAND_ERRORS = [ValidationError, UnauthenticatedError, ForbiddenError, IdempotencyKeyReusedError, ConcurrencyConflictError];
+export const COMMON_COMMAND_ERRORS = [
+  ValidationError,
+  UnauthenticatedError,
+  ForbiddenError,
+  IdempotencyKeyReusedError,
+  ConcurrencyConflictError,
+];

@@ -10,23 +10,31 @@ import { buildSchema } from './schema.js';
 
 const schema = buildSchema(FEATURES);
 
-const operationsOf = (query: string) => parse(query).definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+const operationsOf = (query: string) =>
+  parse(query).definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
 
 describe('GraphiQL example operations', () => {
   it.each(GRAPHIQL_EXAMPLES.map((e) => [e.title, e] as const))('the %s tab validates against the schema', (_title, example) => {
     expect(validate(schema, parse(example.query)).map((e) => e.message)).toEqual([]);
   });
 
-  it.each(GRAPHIQL_EXAMPLES.map((e) => [e.title, e] as const))('the %s tab has variables every one of its operations accepts', (_title, example) => {
-    const variables = JSON.parse(example.variables) as Record<string, unknown>;
-    for (const operation of operationsOf(example.query)) {
-      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
-      expect(coerced.errors?.map((e) => `${operation.name?.value}: ${e.message}`) ?? []).toEqual([]);
-    }
-  });
+  it.each(GRAPHIQL_EXAMPLES.map((e) => [e.title, e] as const))(
+    'the %s tab has variables every one of its operations accepts',
+    (_title, example) => {
+      const variables = JSON.parse(example.variables) as Record<string, unknown>;
+      for (const operation of operationsOf(example.query)) {
+        const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
+        expect(coerced.errors?.map((e) => `${operation.name?.value}: ${e.message}`) ?? []).toEqual([]);
+      }
+    },
+  );
 
   it('cover every mutation and subscription of the schema', () => {
-    const used = new Set(GRAPHIQL_EXAMPLES.flatMap((e) => operationsOf(e.query)).flatMap((op) => op.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : ''))));
+    const used = new Set(
+      GRAPHIQL_EXAMPLES.flatMap((e) => operationsOf(e.query)).flatMap((op) =>
+        op.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '')),
+      ),
+    );
     const adminOnly = ['retryProjection', 'skipProjectionEvent'];
     const commands = Object.keys(schema.getMutationType()!.getFields()).filter((name) => !adminOnly.includes(name));
     const subscriptions = Object.keys(schema.getSubscriptionType()!.getFields());

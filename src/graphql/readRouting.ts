@@ -86,7 +86,9 @@ export async function waitForReadPosition(ctx: RoutedContext, names: readonly st
   if (!replicas.configured || (route && !route.replica)) return readSide.waitFor(names, position);
   const among = route?.replica ? [route.replica] : undefined;
   const controller = new AbortController();
-  const onReplica = replicas.waitForReached(names, position, controller.signal, among).then((replica) => (replica ? { db: replica.db, replica } : undefined));
+  const onReplica = replicas
+    .waitForReached(names, position, controller.signal, among)
+    .then((replica) => (replica ? { db: replica.db, replica } : undefined));
   const onPrimary = readSide.waitFor(names, position).then(async () => {
     await abortableDelay(REPLICA_CATCH_UP_MS, controller.signal);
     return primaryRoute(ctx);

@@ -30,11 +30,19 @@ function exposeDomainErrors(error: unknown, message: string, isDev?: boolean): E
   }
   // Nor is a full disk: nothing was written, and the same command succeeds once space is freed.
   if (isStorageFull(original) && error instanceof GraphQLError) {
-    return new GraphQLError('the database is out of storage space; nothing was written: try again later', { nodes: error.nodes, path: error.path, extensions: { code: 'STORAGE_FULL' } });
+    return new GraphQLError('the database is out of storage space; nothing was written: try again later', {
+      nodes: error.nodes,
+      path: error.path,
+      extensions: { code: 'STORAGE_FULL' },
+    });
   }
   // A database outage is not a bug: say so with a code clients can retry on (with the same commandId).
   if (isDatabaseUnavailable(original) && error instanceof GraphQLError) {
-    return new GraphQLError('the database is unavailable; try again shortly', { nodes: error.nodes, path: error.path, extensions: { code: 'DATABASE_UNAVAILABLE' } });
+    return new GraphQLError('the database is unavailable; try again shortly', {
+      nodes: error.nodes,
+      path: error.path,
+      extensions: { code: 'DATABASE_UNAVAILABLE' },
+    });
   }
   return maskError(error, message, isDev);
 }
@@ -49,7 +57,10 @@ export type ServerContext = { connectionParams?: Readonly<Record<string, unknown
  * The GraphQL server: `/graphql` over HTTP (GraphiQL in development), `GET /health`. Unexpected
  * errors are masked for clients and logged here with the request id; expected errors are results.
  */
-export function createGraphQLServer(services: Services, trustedDocuments: TrustedDocuments = new Map()): YogaServerInstance<ServerContext, GraphQLContext> {
+export function createGraphQLServer(
+  services: Services,
+  trustedDocuments: TrustedDocuments = new Map(),
+): YogaServerInstance<ServerContext, GraphQLContext> {
   return createYoga<ServerContext, GraphQLContext>({
     schema: buildSchema(services.features),
     graphqlEndpoint: '/graphql',

@@ -73,7 +73,8 @@ class ChangeStream<C, V extends { position: bigint }> implements AsyncIterableIt
     const actor = options.auth?.actor;
     const expiresAt = actor?.kind === 'user' ? actor.expiresAt : undefined;
     if (expiresAt !== undefined) {
-      const expire = () => this.fail(new UnauthenticatedError('the token has expired; subscribe again with a fresh token (use `after` to resume)'));
+      const expire = () =>
+        this.fail(new UnauthenticatedError('the token has expired; subscribe again with a fresh token (use `after` to resume)'));
       const delay = expiresAt - Date.now();
       if (delay <= 0) expire();
       else this.expiryTimer = setTimeout(expire, Math.min(delay, 2 ** 31 - 1));

@@ -6,8 +6,11 @@ import type { LiveDelivery } from './liveDelivery.js';
 
 type Change = { position: bigint };
 const change = (position: number): Change => ({ position: BigInt(position) });
-const stream = (feed: EventEmitter, initial: () => Promise<Change[]> = async () => [], extra: { delivery?: LiveDelivery; auth?: Authentication } = {}) =>
-  changeStream<Change, Change>({ feed, event: 'x', initial, map: (c) => c, ...extra });
+const stream = (
+  feed: EventEmitter,
+  initial: () => Promise<Change[]> = async () => [],
+  extra: { delivery?: LiveDelivery; auth?: Authentication } = {},
+) => changeStream<Change, Change>({ feed, event: 'x', initial, map: (c) => c, ...extra });
 
 /** A delivery that records what it was handed, in order. */
 function recordingDelivery(): LiveDelivery & { sent: bigint[] } {
@@ -46,7 +49,12 @@ describe('changeStream', () => {
 
   it('skips changes its map turns into nothing', async () => {
     const feed = new EventEmitter();
-    const changes = changeStream<Change, Change>({ feed, event: 'x', initial: async () => [], map: (c) => (c.position % 2n === 0n ? c : undefined) });
+    const changes = changeStream<Change, Change>({
+      feed,
+      event: 'x',
+      initial: async () => [],
+      map: (c) => (c.position % 2n === 0n ? c : undefined),
+    });
     feed.emit('x', change(1));
     feed.emit('x', change(2));
     expect((await changes.next()).value).toEqual(change(2));

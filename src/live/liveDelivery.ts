@@ -60,7 +60,12 @@ const payloads = new WeakMap<object, Map<string, Promise<string>>>();
  */
 export function wsDelivery(options: WsDeliveryOptions): LiveDelivery {
   const { socket, operation } = options;
-  const shape = JSON.stringify([operation.query, operation.operationName ?? null, operation.variables ?? null, describeActor(options.auth.actor)]);
+  const shape = JSON.stringify([
+    operation.query,
+    operation.operationName ?? null,
+    operation.variables ?? null,
+    describeActor(options.auth.actor),
+  ]);
   // Built once per subscription around payloads serialised once per change (stringifyMessage
   // would serialise every payload again for every subscriber).
   const prefix = `{"id":${JSON.stringify(options.id)},"type":${JSON.stringify(MessageType.Next)},"payload":`;

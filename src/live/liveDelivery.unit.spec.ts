@@ -31,7 +31,13 @@ async function connectedPair(): Promise<{ serverSide: WebSocket; client: WebSock
   return { serverSide, client };
 }
 
-function deliveryFor(socket: WebSocket, id: string, auth: Authentication, tickResolver: () => unknown, overrides: Partial<WsDeliveryOptions> = {}) {
+function deliveryFor(
+  socket: WebSocket,
+  id: string,
+  auth: Authentication,
+  tickResolver: () => unknown,
+  overrides: Partial<WsDeliveryOptions> = {},
+) {
   const args: ExecutionArgs = { schema, document: parse(QUERY), rootValue: undefined, fieldResolver: undefined };
   // The subscription field's resolver returns the event (the root value); Tick's fields count their calls.
   const rootResolver = (root: unknown, _args: unknown, _ctx: unknown, info: { fieldName: string }) => {
@@ -40,8 +46,14 @@ function deliveryFor(socket: WebSocket, id: string, auth: Authentication, tickRe
     return (root as Record<string, unknown>)[info.fieldName];
   };
   return wsDelivery({
-    socket, id, args: { ...args, fieldResolver: rootResolver as never }, operation: { query: QUERY }, auth,
-    maxBufferedBytes: 64 * 1024, maskError: (e) => e, ...overrides,
+    socket,
+    id,
+    args: { ...args, fieldResolver: rootResolver as never },
+    operation: { query: QUERY },
+    auth,
+    maxBufferedBytes: 64 * 1024,
+    maskError: (e) => e,
+    ...overrides,
   });
 }
 
@@ -80,7 +92,10 @@ describe('wsDelivery', () => {
     const failing = () => {
       throw new Error('database password is hunter2');
     };
-    await deliveryFor(serverSide, '1', staff, failing, { maskError: () => new GraphQLError('Unexpected error.') }).send({ n: 1, text: 'x' });
+    await deliveryFor(serverSide, '1', staff, failing, { maskError: () => new GraphQLError('Unexpected error.') }).send({
+      n: 1,
+      text: 'x',
+    });
     const message = await received;
     expect(message.payload.errors).toEqual([{ message: 'Unexpected error.' }]);
     expect(JSON.stringify(message)).not.toContain('hunter2');

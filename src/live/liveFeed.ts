@@ -137,7 +137,10 @@ export class LiveFeed implements ChangeSource {
 
   /** Where the projections behind live pushes stand. */
   private checkpoints(): Promise<{ name: string; position: bigint }[]> {
-    return this.db.prisma.projectionCheckpoint.findMany({ where: { name: { in: [...this.sources.keys()] } }, select: { name: true, position: true } });
+    return this.db.prisma.projectionCheckpoint.findMany({
+      where: { name: { in: [...this.sources.keys()] } },
+      select: { name: true, position: true },
+    });
   }
 
   /**

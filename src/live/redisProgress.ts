@@ -40,7 +40,8 @@ export class RedisProjectionProgress implements ProjectionProgressSource {
     this.target = createRedisEventTarget({ publishClient, subscribeClient: subscriber });
     this.target.addEventListener(REDIS_PROGRESS_TOPIC, (event) => {
       const detail = (event as CustomEvent<ProgressMessage | null>).detail;
-      if (detail && typeof detail.name === 'string' && /^\d+$/.test(detail.position)) this.emitter.emit('projection', detail.name, BigInt(detail.position));
+      if (detail && typeof detail.name === 'string' && /^\d+$/.test(detail.position))
+        this.emitter.emit('projection', detail.name, BigInt(detail.position));
     });
     let connected = true;
     subscriber.on('close', () => (connected = false));

@@ -58,9 +58,12 @@ export class SocketSubscriptions {
     const retryAfterMs = this.take();
     if (retryAfterMs !== undefined) {
       const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-      return new GraphQLError(`too many subscribes on this connection: at most ${subscribesPerSecond} a second; retry in ${retryAfterSeconds} s`, {
-        extensions: { code: 'RATE_LIMITED', retryAfterSeconds },
-      });
+      return new GraphQLError(
+        `too many subscribes on this connection: at most ${subscribesPerSecond} a second; retry in ${retryAfterSeconds} s`,
+        {
+          extensions: { code: 'RATE_LIMITED', retryAfterSeconds },
+        },
+      );
     }
     this.open.set(id, { payload, started: () => undefined });
   }

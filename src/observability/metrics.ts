@@ -149,8 +149,11 @@ export class Metrics {
   }
 
   /** Follows the rebuilds the runners of this process make (their `rebuildProgress`). */
-  followRebuilds(runners: readonly { projection: { name: string }; on(event: 'rebuildProgress', listener: (position: bigint) => void): unknown }[]): void {
-    for (const runner of runners) runner.on('rebuildProgress', (position) => this.rebuildPositions.set({ projection: runner.projection.name }, Number(position)));
+  followRebuilds(
+    runners: readonly { projection: { name: string }; on(event: 'rebuildProgress', listener: (position: bigint) => void): unknown }[],
+  ): void {
+    for (const runner of runners)
+      runner.on('rebuildProgress', (position) => this.rebuildPositions.set({ projection: runner.projection.name }, Number(position)));
   }
 
   /** Counts one command's outcome. */
@@ -175,9 +178,11 @@ export class Metrics {
 
   /** The head and checkpoints; a failed read leaves the gauges empty rather than failing the scrape. */
   private readProgress(): Promise<ReadSideProgress | undefined> {
-    return withDeadline(readProjectionProgress(this.pool, this.projectionNames), PROGRESS_TIMEOUT_MS, 'the database').catch((err: unknown) => {
-      this.logger.warn({ err }, 'metrics: could not read projection progress');
-      return undefined;
-    });
+    return withDeadline(readProjectionProgress(this.pool, this.projectionNames), PROGRESS_TIMEOUT_MS, 'the database').catch(
+      (err: unknown) => {
+        this.logger.warn({ err }, 'metrics: could not read projection progress');
+        return undefined;
+      },
+    );
   }
 }

@@ -35,7 +35,12 @@ export async function readProjectionProgress(db: pg.Pool, names: readonly string
   const projections = names.map((name): ProjectionProgress => {
     const row = stored.get(name);
     const position = BigInt(row?.position ?? '0');
-    return { name, position, status: row?.status === 'FAILED' || row?.status === 'REBUILDING' ? row.status : 'RUNNING', lag: head > position ? head - position : 0n };
+    return {
+      name,
+      position,
+      status: row?.status === 'FAILED' || row?.status === 'REBUILDING' ? row.status : 'RUNNING',
+      lag: head > position ? head - position : 0n,
+    };
   });
   return { head, projections };
 }

@@ -60,7 +60,14 @@ async function checkPrimary(services: Pick<Services, 'db' | 'config' | 'logger' 
   const databaseLatencyMs = Math.round(performance.now() - started);
   let progress;
   try {
-    progress = await withDeadline(readProjectionProgress(services.db.pool, services.readSide.projections.map((p) => p.name)), READY_TIMEOUT_MS, 'the database');
+    progress = await withDeadline(
+      readProjectionProgress(
+        services.db.pool,
+        services.readSide.projections.map((p) => p.name),
+      ),
+      READY_TIMEOUT_MS,
+      'the database',
+    );
   } catch (err) {
     services.logger.warn({ err }, 'readiness: could not read the projection checkpoints');
     const message = 'the database did not answer the projection checkpoint query';
@@ -81,10 +88,24 @@ async function checkPrimary(services: Pick<Services, 'db' | 'config' | 'logger' 
 function projectionFailures(p: ProjectionProgress, maxLag: number): ReadinessFailure[] {
   if (p.status === 'REBUILDING') return [];
   if (p.status === 'FAILED') {
-    return [{ check: 'projections', code: 'PROJECTION_FAILED', projection: p.name, message: `projection ${p.name} stopped on an event after position ${p.position}` }];
+    return [
+      {
+        check: 'projections',
+        code: 'PROJECTION_FAILED',
+        projection: p.name,
+        message: `projection ${p.name} stopped on an event after position ${p.position}`,
+      },
+    ];
   }
   if (p.lag > BigInt(maxLag)) {
-    return [{ check: 'projections', code: 'PROJECTION_LAGGING', projection: p.name, message: `projection ${p.name} is ${p.lag} positions behind the head (at most ${maxLag})` }];
+    return [
+      {
+        check: 'projections',
+        code: 'PROJECTION_LAGGING',
+        projection: p.name,
+        message: `projection ${p.name} is ${p.lag} positions behind the head (at most ${maxLag})`,
+      },
+    ];
   }
   return [];
 }

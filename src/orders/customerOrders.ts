@@ -11,9 +11,14 @@ builder.objectField(CustomerType, 'orders', (t) =>
   t.connection(
     {
       type: OrderType,
-      description: 'This customer\'s orders, newest first.',
+      description: "This customer's orders, newest first.",
       resolve: (c, args, ctx) =>
-        keysetConnection(args, orderCursorKey, (page) => pageOfOrders(readDbOf(ctx).prisma, { customerId: c.id }, page), () => countOrders(readDbOf(ctx).prisma, { customerId: c.id })),
+        keysetConnection(
+          args,
+          orderCursorKey,
+          (page) => pageOfOrders(readDbOf(ctx).prisma, { customerId: c.id }, page),
+          () => countOrders(readDbOf(ctx).prisma, { customerId: c.id }),
+        ),
     },
     OrderConnection,
   ),

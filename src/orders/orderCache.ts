@@ -166,12 +166,18 @@ const caches = new WeakMap<ReadModelConsistency, OrderViewCache>();
  * (`ORDER_CACHE_ENTRIES` > 0), else straight from the read tables.
  */
 export function readOrderView(
-  services: { db: Pick<Database, 'pool'>; readSide: { consistency: ReadModelConsistency }; logger: Logger; config: { orderCacheEntries: number } },
+  services: {
+    db: Pick<Database, 'pool'>;
+    readSide: { consistency: ReadModelConsistency };
+    logger: Logger;
+    config: { orderCacheEntries: number };
+  },
   orderId: string,
 ): Promise<OrderView | null> {
   if (services.config.orderCacheEntries === 0) return findOrder(services.db, orderId);
   const { consistency } = services.readSide;
   let cache = caches.get(consistency);
-  if (!cache) caches.set(consistency, (cache = new OrderViewCache(services.db, consistency, services.logger, services.config.orderCacheEntries)));
+  if (!cache)
+    caches.set(consistency, (cache = new OrderViewCache(services.db, consistency, services.logger, services.config.orderCacheEntries)));
   return cache.read(orderId);
 }

@@ -32,15 +32,32 @@ function fakeReadSide(maxEntries = 100) {
         if (!row) return { rows: [] };
         const at = new Date('2026-01-01T00:00:00Z');
         return {
-          rows: [{
-            order_id: config.values[0], customer_id: 'c-1', status: 'DRAFT', item_count: row.version, total_cents: 100 * row.version,
-            version: row.version, created_at: at, updated_at: at, last_position: row.position.toString(), items: [],
-          }],
+          rows: [
+            {
+              order_id: config.values[0],
+              customer_id: 'c-1',
+              status: 'DRAFT',
+              item_count: row.version,
+              total_cents: 100 * row.version,
+              version: row.version,
+              created_at: at,
+              updated_at: at,
+              last_position: row.position.toString(),
+              items: [],
+            },
+          ],
         };
       }
       if (config.name === 'order-cache-changed') {
         const [after, upTo] = config.values.slice(0, 2).map(BigInt) as [bigint, bigint];
-        return { rows: [{ version: projectionVersion, changed: [...new Set(history.filter((h) => h.position > after && h.position <= upTo).map((h) => h.orderId))] }] };
+        return {
+          rows: [
+            {
+              version: projectionVersion,
+              changed: [...new Set(history.filter((h) => h.position > after && h.position <= upTo).map((h) => h.orderId))],
+            },
+          ],
+        };
       }
       throw new Error(`unexpected query ${config.name}`);
     },

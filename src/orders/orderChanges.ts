@@ -36,7 +36,14 @@ export const orderLiveSource: LiveSource<OrderChange> = {
   kind: 'order',
   async read(db, after, upTo) {
     // A prepared pg statement rather than Prisma: this runs after every projection batch.
-    const { rows } = await db.pool.query<{ position: string; order_id: string; version: number; type: string; occurred_at: Date; data: unknown }>({
+    const { rows } = await db.pool.query<{
+      position: string;
+      order_id: string;
+      version: number;
+      type: string;
+      occurred_at: Date;
+      data: unknown;
+    }>({
       name: 'live-order-changes',
       text: 'SELECT position::text, order_id, version, type, occurred_at, data FROM order_history WHERE position > $1 AND position <= $2 ORDER BY position',
       values: [after.toString(), upTo.toString()],

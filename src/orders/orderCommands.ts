@@ -4,7 +4,14 @@ import { loadAggregate, planAppend, type Loaded, type PlannedAppend } from '../c
 import type { CommandDefinition, CommandEnv, CommandPlan } from '../commands/pipeline.js';
 import { bounded } from '../commands/validation.js';
 import { customerAggregate, customerStreamId } from '../customers/customerDecider.js';
-import { ForbiddenError, InsufficientStockError, InvalidStateError, NotFoundError, ValidationError, type StockShortage } from '../domain/errors.js';
+import {
+  ForbiddenError,
+  InsufficientStockError,
+  InvalidStateError,
+  NotFoundError,
+  ValidationError,
+  type StockShortage,
+} from '../domain/errors.js';
 import { productAggregate, productStreamId, decideProduct } from '../products/productDecider.js';
 import type { ProductCommand } from '../products/productEvents.js';
 import { decideOrder, orderAggregate, orderStreamId, paymentRefAggregate, paymentRefStreamId } from './orderDecider.js';
@@ -34,12 +41,22 @@ async function replayOrder(orderId: string, version: number, env: CommandEnv): P
 function orderPlan(order: LoadedOrder, events: OrderEvent[], env: CommandEnv, products: PlannedAppend[] = []): CommandPlan<OrderView> {
   const append = planAppend(order, events, env.now.toISOString());
   const state = append.stateAfter as OrderState;
-  return { aggregateId: state.id || order.state.id, appends: [append, ...products], entity: orderViewFromState(state, order.version + events.length) };
+  return {
+    aggregateId: state.id || order.state.id,
+    appends: [append, ...products],
+    entity: orderViewFromState(state, order.version + events.length),
+  };
 }
 
 /** Applies one product command per order line (reserve, release or ship), all or none. */
-async function planStockChanges(env: CommandEnv, order: OrderState, command: (quantity: number) => ProductCommand): Promise<PlannedAppend[]> {
-  const products = await Promise.all(order.lines.map((l) => loadAggregate(env.services.eventStore, productStreamId(l.sku), productAggregate)));
+async function planStockChanges(
+  env: CommandEnv,
+  order: OrderState,
+  command: (quantity: number) => ProductCommand,
+): Promise<PlannedAppend[]> {
+  const products = await Promise.all(
+    order.lines.map((l) => loadAggregate(env.services.eventStore, productStreamId(l.sku), productAggregate)),
+  );
   const shortages: StockShortage[] = [];
   const appends: PlannedAppend[] = [];
   products.forEach((product, i) => {
@@ -112,7 +129,11 @@ export const addItem: CommandDefinition<{ orderId: string; sku: string; quantity
     ]);
     if (!product.state.exists) throw new NotFoundError(`no product with sku ${input.sku}`);
     const { name, priceCents } = product.state;
-    return orderPlan(order, decideOrder({ type: 'AddItem', sku: input.sku, quantity: input.quantity, product: { name, priceCents } }, order.state), env);
+    return orderPlan(
+      order,
+      decideOrder({ type: 'AddItem', sku: input.sku, quantity: input.quantity, product: { name, priceCents } }, order.state),
+      env,
+    );
   },
   replay: replayOrder,
 };
@@ -130,7 +151,11 @@ export const submitOrder: CommandDefinition<{ orderId: string }, OrderView> = {
   async plan(input, env) {
     const order = await loadOrderFor(env, input.orderId);
     const events = decideOrder({ type: 'SubmitOrder' }, order.state);
-    const reservations = await planStockChanges(env, order.state, (quantity) => ({ type: 'ReserveStock', orderId: input.orderId, quantity }));
+    const reservations = await planStockChanges(env, order.state, (quantity) => ({
+      type: 'ReserveStock',
+      orderId: input.orderId,
+      quantity,
+    }));
     return orderPlan(order, events, env, reservations);
   },
   replay: replayOrder,
@@ -155,7 +180,10 @@ export const recordPayment: CommandDefinition<{ orderId: string; amountCents: nu
     ]);
     const { amountCents, paymentRef } = input;
     const events = decideOrder({ type: 'RecordPayment', amountCents, paymentRef, paymentRefClaimedBy: claim.state.claimedBy }, order.state);
-    const claims = events.length > 0 ? [planAppend(claim, [{ type: 'PaymentRefClaimed', data: { orderId: order.state.id } }], env.now.toISOString())] : [];
+    const claims =
+      events.length > 0
+        ? [planAppend(claim, [{ type: 'PaymentRefClaimed', data: { orderId: order.state.id } }], env.now.toISOString())]
+        : [];
     return orderPlan(order, events, env, claims);
   },
   replay: replayOrder,

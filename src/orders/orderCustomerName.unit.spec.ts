@@ -12,7 +12,10 @@ type CustomerNameEvent = CustomerEvent | { type: 'CustomerForgotten'; data: { cu
 const customer = (id: string, first: number, ...events: CustomerNameEvent[]) => recordedStream(CUSTOMERS, id, first, events);
 const order = (id: string, first: number, ...events: OrderEvent[]) => recordedStream(ORDER_STREAMS, id, first, events);
 
-const registered = (customerId: string, name: string): CustomerNameEvent => ({ type: 'CustomerRegistered', data: { customerId, personal: { name, email: `${customerId}@example.com` } } });
+const registered = (customerId: string, name: string): CustomerNameEvent => ({
+  type: 'CustomerRegistered',
+  data: { customerId, personal: { name, email: `${customerId}@example.com` } },
+});
 const forgotten = (customerId: string): CustomerNameEvent => ({ type: 'CustomerForgotten', data: { customerId } });
 const created = (customerId: string): OrderEvent => ({ type: 'OrderCreated', data: { orderId: 'ignored', customerId } });
 const added: OrderEvent = { type: 'ItemAdded', data: { sku: 'A', name: 'A', quantity: 1, unitPriceCents: 100 } };

@@ -1,6 +1,13 @@
 import { assertNever, type Aggregate } from '../domain/aggregate.js';
 import {
-  AlreadyExistsError, ForbiddenError, InvalidStateError, NotFoundError, OrderEmptyError, PaymentMismatchError, PaymentRefTakenError, ValidationError,
+  AlreadyExistsError,
+  ForbiddenError,
+  InvalidStateError,
+  NotFoundError,
+  OrderEmptyError,
+  PaymentMismatchError,
+  PaymentRefTakenError,
+  ValidationError,
 } from '../domain/errors.js';
 import { MAX_INT32 } from '../domain/limits.js';
 import { ORDER_STREAMS, streamIds } from '../domain/streamIds.js';
@@ -96,7 +103,8 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
         return [];
       }
       requireStatus(state, ORDER_TRANSITIONS.PaymentRecorded, 'record a payment for');
-      if (command.paymentRefClaimedBy !== null && command.paymentRefClaimedBy !== state.id) throw new PaymentRefTakenError(command.paymentRef);
+      if (command.paymentRefClaimedBy !== null && command.paymentRefClaimedBy !== state.id)
+        throw new PaymentRefTakenError(command.paymentRef);
       const total = orderTotalCents(state.lines);
       if (command.amountCents !== total) throw new PaymentMismatchError(total, command.amountCents);
       return [{ type: 'PaymentRecorded', data: { amountCents: command.amountCents, paymentRef: command.paymentRef } }];

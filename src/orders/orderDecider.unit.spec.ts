@@ -34,7 +34,13 @@ const itemRemoved = (sku: string, quantity: number): OrderEvent => ({ type: 'Ite
 const TOTAL = 1500;
 const submitted: OrderEvent = {
   type: 'OrderSubmitted',
-  data: { totalCents: TOTAL, lines: [{ sku: 'WID-1', quantity: 2 }, { sku: 'GAD-1', quantity: 1 }] },
+  data: {
+    totalCents: TOTAL,
+    lines: [
+      { sku: 'WID-1', quantity: 2 },
+      { sku: 'GAD-1', quantity: 1 },
+    ],
+  },
 };
 const paid: OrderEvent = { type: 'PaymentRecorded', data: { amountCents: TOTAL, paymentRef: 'pay-1' } };
 const shipped: OrderEvent = { type: 'OrderShipped', data: { carrier: 'DHL', trackingNumber: 'TRK-1' } };
@@ -72,9 +78,15 @@ const ordersExcept = (...allowed: OrderStatus[]): [OrderStatus, OrderEvent[]][] 
 // --- Commands ----------------------------------------------------------------------------------
 
 const createOrder: OrderCommand = { type: 'CreateOrder', orderId, customerId };
-const addItem = (sku: string, quantity: number, product: { name: string; priceCents: number }): OrderCommand => ({ type: 'AddItem', sku, quantity, product });
+const addItem = (sku: string, quantity: number, product: { name: string; priceCents: number }): OrderCommand => ({
+  type: 'AddItem',
+  sku,
+  quantity,
+  product,
+});
 const addWidget = (quantity = 1, priceCents = 250) => addItem('WID-1', quantity, { name: 'Widget', priceCents });
-const removeItem = (sku: string, quantity?: number): OrderCommand => (quantity === undefined ? { type: 'RemoveItem', sku } : { type: 'RemoveItem', sku, quantity });
+const removeItem = (sku: string, quantity?: number): OrderCommand =>
+  quantity === undefined ? { type: 'RemoveItem', sku } : { type: 'RemoveItem', sku, quantity };
 const submitOrder: OrderCommand = { type: 'SubmitOrder' };
 const recordPayment = (amountCents: number, paymentRef = 'pay-1', paymentRefClaimedBy: string | null = null): OrderCommand => ({
   type: 'RecordPayment',
@@ -92,7 +104,9 @@ const expireOrder: OrderCommand = { type: 'ExpireOrder', paymentDueAt: PAYMENT_D
 describe('decideOrder', () => {
   describe('createOrder', () => {
     it('creates a new order for the customer with OrderCreated', () => {
-      given().when(createOrder).thenEmits([{ type: 'OrderCreated', data: { orderId, customerId } }]);
+      given()
+        .when(createOrder)
+        .thenEmits([{ type: 'OrderCreated', data: { orderId, customerId } }]);
     });
 
     it('rejects creating an order whose id already exists with ALREADY_EXISTS', () => {
@@ -100,7 +114,9 @@ describe('decideOrder', () => {
     });
 
     it('rejects reusing the id of a cancelled order with ALREADY_EXISTS', () => {
-      given(...cancelledOrder).when({ ...createOrder, customerId: 'customer-2' }).thenRejects(AlreadyExistsError, 'ALREADY_EXISTS');
+      given(...cancelledOrder)
+        .when({ ...createOrder, customerId: 'customer-2' })
+        .thenRejects(AlreadyExistsError, 'ALREADY_EXISTS');
     });
   });
 
@@ -193,37 +209,53 @@ describe('decideOrder', () => {
     });
 
     it.each(ordersExcept('DRAFT'))('rejects adding an item to a %s order with INVALID_STATE', (_status, history) => {
-      given(...history).when(addWidget()).thenRejects(InvalidStateError, 'INVALID_STATE');
+      given(...history)
+        .when(addWidget())
+        .thenRejects(InvalidStateError, 'INVALID_STATE');
     });
   });
 
   describe('removeItem', () => {
     it('removes the whole line when no quantity is given', () => {
-      given(...draftOrder).when(removeItem('WID-1')).thenEmits([{ type: 'ItemRemoved', data: { sku: 'WID-1', quantity: 2 } }]);
+      given(...draftOrder)
+        .when(removeItem('WID-1'))
+        .thenEmits([{ type: 'ItemRemoved', data: { sku: 'WID-1', quantity: 2 } }]);
     });
 
     it('removes part of a line when a smaller quantity is given', () => {
-      given(created, widgetAdded(5)).when(removeItem('WID-1', 2)).thenEmits([{ type: 'ItemRemoved', data: { sku: 'WID-1', quantity: 2 } }]);
+      given(created, widgetAdded(5))
+        .when(removeItem('WID-1', 2))
+        .thenEmits([{ type: 'ItemRemoved', data: { sku: 'WID-1', quantity: 2 } }]);
     });
 
     it('removes the whole line when the quantity equals the line', () => {
-      given(created, widgetAdded(5)).when(removeItem('WID-1', 5)).thenEmits([{ type: 'ItemRemoved', data: { sku: 'WID-1', quantity: 5 } }]);
+      given(created, widgetAdded(5))
+        .when(removeItem('WID-1', 5))
+        .thenEmits([{ type: 'ItemRemoved', data: { sku: 'WID-1', quantity: 5 } }]);
     });
 
     it('removes only what the line holds when the quantity is above the line', () => {
-      given(created, widgetAdded(2)).when(removeItem('WID-1', 7)).thenEmits([{ type: 'ItemRemoved', data: { sku: 'WID-1', quantity: 2 } }]);
+      given(created, widgetAdded(2))
+        .when(removeItem('WID-1', 7))
+        .thenEmits([{ type: 'ItemRemoved', data: { sku: 'WID-1', quantity: 2 } }]);
     });
 
     it('removes the whole line of a sku added several times', () => {
-      given(created, widgetAdded(2), widgetAdded(3)).when(removeItem('WID-1')).thenEmits([{ type: 'ItemRemoved', data: { sku: 'WID-1', quantity: 5 } }]);
+      given(created, widgetAdded(2), widgetAdded(3))
+        .when(removeItem('WID-1'))
+        .thenEmits([{ type: 'ItemRemoved', data: { sku: 'WID-1', quantity: 5 } }]);
     });
 
     it('rejects removing a sku the order has no line for with NOT_FOUND', () => {
-      given(...draftOrder).when(removeItem('NOPE-1')).thenRejects(NotFoundError, 'NOT_FOUND');
+      given(...draftOrder)
+        .when(removeItem('NOPE-1'))
+        .thenRejects(NotFoundError, 'NOT_FOUND');
     });
 
     it('rejects removing a line that was already removed with NOT_FOUND', () => {
-      given(...draftOrder, itemRemoved('WID-1', 2)).when(removeItem('WID-1', 1)).thenRejects(NotFoundError, 'NOT_FOUND');
+      given(...draftOrder, itemRemoved('WID-1', 2))
+        .when(removeItem('WID-1', 1))
+        .thenRejects(NotFoundError, 'NOT_FOUND');
     });
 
     it('rejects removing from an order with no lines with NOT_FOUND', () => {
@@ -231,7 +263,9 @@ describe('decideOrder', () => {
     });
 
     it.each(ordersExcept('DRAFT'))('rejects removing an item from a %s order with INVALID_STATE', (_status, history) => {
-      given(...history).when(removeItem('WID-1')).thenRejects(InvalidStateError, 'INVALID_STATE');
+      given(...history)
+        .when(removeItem('WID-1'))
+        .thenRejects(InvalidStateError, 'INVALID_STATE');
     });
   });
 
@@ -242,7 +276,13 @@ describe('decideOrder', () => {
         .thenEmits([
           {
             type: 'OrderSubmitted',
-            data: { totalCents: 1500, lines: [{ sku: 'WID-1', quantity: 2 }, { sku: 'GAD-1', quantity: 1 }] },
+            data: {
+              totalCents: 1500,
+              lines: [
+                { sku: 'WID-1', quantity: 2 },
+                { sku: 'GAD-1', quantity: 1 },
+              ],
+            },
           },
         ]);
     });
@@ -253,7 +293,13 @@ describe('decideOrder', () => {
         .thenEmits([
           {
             type: 'OrderSubmitted',
-            data: { totalCents: 4 * 250 + 3 * 1000, lines: [{ sku: 'WID-1', quantity: 4 }, { sku: 'GAD-1', quantity: 3 }] },
+            data: {
+              totalCents: 4 * 250 + 3 * 1000,
+              lines: [
+                { sku: 'WID-1', quantity: 4 },
+                { sku: 'GAD-1', quantity: 3 },
+              ],
+            },
           },
         ]);
     });
@@ -263,11 +309,15 @@ describe('decideOrder', () => {
     });
 
     it('rejects submitting an order whose items were all removed with ORDER_EMPTY', () => {
-      given(...draftOrder, itemRemoved('WID-1', 2), itemRemoved('GAD-1', 1)).when(submitOrder).thenRejects(OrderEmptyError, 'ORDER_EMPTY');
+      given(...draftOrder, itemRemoved('WID-1', 2), itemRemoved('GAD-1', 1))
+        .when(submitOrder)
+        .thenRejects(OrderEmptyError, 'ORDER_EMPTY');
     });
 
     it.each(ordersExcept('DRAFT'))('rejects submitting a %s order with INVALID_STATE', (_status, history) => {
-      given(...history).when(submitOrder).thenRejects(InvalidStateError, 'INVALID_STATE');
+      given(...history)
+        .when(submitOrder)
+        .thenRejects(InvalidStateError, 'INVALID_STATE');
     });
   });
 
@@ -279,62 +329,91 @@ describe('decideOrder', () => {
     });
 
     it('rejects an underpayment with PAYMENT_MISMATCH, giving the expected and the paid amount', () => {
-      const error = given(...submittedOrder).when(recordPayment(1499)).thenRejects(PaymentMismatchError, 'PAYMENT_MISMATCH');
+      const error = given(...submittedOrder)
+        .when(recordPayment(1499))
+        .thenRejects(PaymentMismatchError, 'PAYMENT_MISMATCH');
       expect(error.expectedAmountCents).toBe(1500);
       expect(error.amountCents).toBe(1499);
     });
 
     it('rejects an overpayment with PAYMENT_MISMATCH, giving the expected and the paid amount', () => {
-      const error = given(...submittedOrder).when(recordPayment(1501)).thenRejects(PaymentMismatchError, 'PAYMENT_MISMATCH');
+      const error = given(...submittedOrder)
+        .when(recordPayment(1501))
+        .thenRejects(PaymentMismatchError, 'PAYMENT_MISMATCH');
       expect(error.expectedAmountCents).toBe(1500);
       expect(error.amountCents).toBe(1501);
     });
 
     it('treats the same paymentRef on a paid order as a no-op (no events)', () => {
-      given(...paidOrder).when(recordPayment(TOTAL, 'pay-1')).thenEmits([]);
+      given(...paidOrder)
+        .when(recordPayment(TOTAL, 'pay-1'))
+        .thenEmits([]);
     });
 
     it('rejects the same paymentRef with a different amount with PAYMENT_MISMATCH: it is not the same payment', () => {
-      const error = given(...paidOrder).when(recordPayment(1, 'pay-1')).thenRejects(PaymentMismatchError, 'PAYMENT_MISMATCH');
+      const error = given(...paidOrder)
+        .when(recordPayment(1, 'pay-1'))
+        .thenRejects(PaymentMismatchError, 'PAYMENT_MISMATCH');
       expect(error.expectedAmountCents).toBe(TOTAL);
       expect(error.amountCents).toBe(1);
     });
 
     it('treats the same paymentRef on a paid order as a no-op also when the reference stream names this order', () => {
-      given(...paidOrder).when(recordPayment(TOTAL, 'pay-1', orderId)).thenEmits([]);
+      given(...paidOrder)
+        .when(recordPayment(TOTAL, 'pay-1', orderId))
+        .thenEmits([]);
     });
 
     it('rejects a paymentRef that already paid another order with PAYMENT_REF_TAKEN', () => {
-      const error = given(...submittedOrder).when(recordPayment(TOTAL, 'pay-1', 'another-order')).thenRejects(PaymentRefTakenError, 'PAYMENT_REF_TAKEN');
+      const error = given(...submittedOrder)
+        .when(recordPayment(TOTAL, 'pay-1', 'another-order'))
+        .thenRejects(PaymentRefTakenError, 'PAYMENT_REF_TAKEN');
       expect(error.paymentRef).toBe('pay-1');
     });
 
     it('treats the same paymentRef on a shipped order as a no-op (no events)', () => {
-      given(...shippedOrder).when(recordPayment(TOTAL, 'pay-1')).thenEmits([]);
+      given(...shippedOrder)
+        .when(recordPayment(TOTAL, 'pay-1'))
+        .thenEmits([]);
     });
 
     it('treats the same paymentRef on a delivered order as a no-op (no events)', () => {
-      given(...deliveredOrder).when(recordPayment(TOTAL, 'pay-1')).thenEmits([]);
+      given(...deliveredOrder)
+        .when(recordPayment(TOTAL, 'pay-1'))
+        .thenEmits([]);
     });
 
     it('treats the same paymentRef on a paid order cancelled by staff as a no-op (no events)', () => {
-      given(...paidOrder, cancelled('PAID'), refunded).when(recordPayment(TOTAL, 'pay-1')).thenEmits([]);
+      given(...paidOrder, cancelled('PAID'), refunded)
+        .when(recordPayment(TOTAL, 'pay-1'))
+        .thenEmits([]);
     });
 
     it('rejects a different paymentRef on a paid order with INVALID_STATE', () => {
-      given(...paidOrder).when(recordPayment(TOTAL, 'pay-2')).thenRejects(InvalidStateError, 'INVALID_STATE');
+      given(...paidOrder)
+        .when(recordPayment(TOTAL, 'pay-2'))
+        .thenRejects(InvalidStateError, 'INVALID_STATE');
     });
 
     it('rejects a different paymentRef on a shipped order with INVALID_STATE', () => {
-      given(...shippedOrder).when(recordPayment(TOTAL, 'pay-2')).thenRejects(InvalidStateError, 'INVALID_STATE');
+      given(...shippedOrder)
+        .when(recordPayment(TOTAL, 'pay-2'))
+        .thenRejects(InvalidStateError, 'INVALID_STATE');
     });
 
-    it.each(ordersExcept('SUBMITTED', 'PAID', 'SHIPPED', 'DELIVERED'))('rejects a payment for a %s order with INVALID_STATE', (_status, history) => {
-      given(...history).when(recordPayment(TOTAL, 'pay-1')).thenRejects(InvalidStateError, 'INVALID_STATE');
-    });
+    it.each(ordersExcept('SUBMITTED', 'PAID', 'SHIPPED', 'DELIVERED'))(
+      'rejects a payment for a %s order with INVALID_STATE',
+      (_status, history) => {
+        given(...history)
+          .when(recordPayment(TOTAL, 'pay-1'))
+          .thenRejects(InvalidStateError, 'INVALID_STATE');
+      },
+    );
 
     it('rejects a payment for a draft order with INVALID_STATE before checking the amount', () => {
-      given(...draftOrder).when(recordPayment(1, 'pay-1')).thenRejects(InvalidStateError, 'INVALID_STATE');
+      given(...draftOrder)
+        .when(recordPayment(1, 'pay-1'))
+        .thenRejects(InvalidStateError, 'INVALID_STATE');
     });
   });
 
@@ -346,17 +425,23 @@ describe('decideOrder', () => {
     });
 
     it.each(ordersExcept('PAID'))('rejects shipping a %s order with INVALID_STATE', (_status, history) => {
-      given(...history).when(shipOrder).thenRejects(InvalidStateError, 'INVALID_STATE');
+      given(...history)
+        .when(shipOrder)
+        .thenRejects(InvalidStateError, 'INVALID_STATE');
     });
   });
 
   describe('deliverOrder', () => {
     it('delivers a shipped order', () => {
-      given(...shippedOrder).when(deliverOrder).thenEmits([{ type: 'OrderDelivered', data: {} }]);
+      given(...shippedOrder)
+        .when(deliverOrder)
+        .thenEmits([{ type: 'OrderDelivered', data: {} }]);
     });
 
     it.each(ordersExcept('SHIPPED'))('rejects delivering a %s order with INVALID_STATE', (_status, history) => {
-      given(...history).when(deliverOrder).thenRejects(InvalidStateError, 'INVALID_STATE');
+      given(...history)
+        .when(deliverOrder)
+        .thenRejects(InvalidStateError, 'INVALID_STATE');
     });
   });
 
@@ -396,49 +481,67 @@ describe('decideOrder', () => {
     });
 
     it('rejects the owner cancelling a paid order with FORBIDDEN', () => {
-      given(...paidOrder).when(cancelOrder(false)).thenRejects(ForbiddenError, 'FORBIDDEN');
+      given(...paidOrder)
+        .when(cancelOrder(false))
+        .thenRejects(ForbiddenError, 'FORBIDDEN');
     });
 
     it.each([
       ...ordersExcept('DRAFT', 'SUBMITTED', 'PAID').map(([status, history]) => ['staff', status, history, true] as const),
       ...ordersExcept('DRAFT', 'SUBMITTED', 'PAID').map(([status, history]) => ['the owner', status, history, false] as const),
     ])('rejects %s cancelling a %s order with INVALID_STATE', (_by, _status, history, byStaff) => {
-      given(...history).when(cancelOrder(byStaff)).thenRejects(InvalidStateError, 'INVALID_STATE');
+      given(...history)
+        .when(cancelOrder(byStaff))
+        .thenRejects(InvalidStateError, 'INVALID_STATE');
     });
 
     it('rejects cancelling an order that was paid and then cancelled with INVALID_STATE', () => {
-      given(...paidOrder, cancelled('PAID'), refunded).when(cancelOrder(true)).thenRejects(InvalidStateError, 'INVALID_STATE');
+      given(...paidOrder, cancelled('PAID'), refunded)
+        .when(cancelOrder(true))
+        .thenRejects(InvalidStateError, 'INVALID_STATE');
     });
   });
 });
 
 describe('decideOrder: payment deadlines', () => {
   it('expires a submitted order whose payment deadline passed with OrderExpired, recording the deadline', () => {
-    given(...submittedOrder).when(expireOrder).thenEmits([{ type: 'OrderExpired', data: { paymentDueAt: PAYMENT_DUE_AT } }]);
+    given(...submittedOrder)
+      .when(expireOrder)
+      .thenEmits([{ type: 'OrderExpired', data: { paymentDueAt: PAYMENT_DUE_AT } }]);
   });
 
   it('rejects expiring a submitted order before its payment deadline with INVALID_STATE', () => {
-    given(...submittedOrder).when({ ...expireOrder, now: '2024-05-01T10:33:59.999Z' }).thenRejects(InvalidStateError, 'INVALID_STATE');
+    given(...submittedOrder)
+      .when({ ...expireOrder, now: '2024-05-01T10:33:59.999Z' })
+      .thenRejects(InvalidStateError, 'INVALID_STATE');
   });
 
   it.each(ordersExcept('SUBMITTED'))('rejects expiring a %s order with INVALID_STATE', (_status, history) => {
-    given(...history).when(expireOrder).thenRejects(InvalidStateError, 'INVALID_STATE');
+    given(...history)
+      .when(expireOrder)
+      .thenRejects(InvalidStateError, 'INVALID_STATE');
   });
 
   it('rejects a payment that arrives after the expiry with INVALID_STATE, naming the EXPIRED status', () => {
-    const error = given(...expiredOrder).when(recordPayment(TOTAL)).thenRejects(InvalidStateError, 'INVALID_STATE');
+    const error = given(...expiredOrder)
+      .when(recordPayment(TOTAL))
+      .thenRejects(InvalidStateError, 'INVALID_STATE');
     expect(error.message).toContain('EXPIRED');
   });
 
   it('rejects an expiry that arrives after the payment with INVALID_STATE, so a payment and an expiry never both win', () => {
-    given(...paidOrder).when(expireOrder).thenRejects(InvalidStateError, 'INVALID_STATE');
+    given(...paidOrder)
+      .when(expireOrder)
+      .thenRejects(InvalidStateError, 'INVALID_STATE');
   });
 
   it.each([
     ['the owner', false],
     ['staff', true],
   ] as const)('rejects %s cancelling an expired order with INVALID_STATE', (_by, byStaff) => {
-    given(...expiredOrder).when(cancelOrder(byStaff)).thenRejects(InvalidStateError, 'INVALID_STATE');
+    given(...expiredOrder)
+      .when(cancelOrder(byStaff))
+      .thenRejects(InvalidStateError, 'INVALID_STATE');
   });
 
   it('folds OrderExpired into the EXPIRED status, keeping the lines', () => {
@@ -549,15 +652,16 @@ describe('evolveOrder', () => {
     expect(state.updatedAt).not.toBe(state.createdAt);
   });
 
-  it.each([widgetAdded(), itemRemoved('WID-1', 1), submitted, paid, shipped, delivered, cancelled('PAID'), refunded].map((event) => [event.type, event] as const))(
-    'moves updatedAt to the time of %s',
-    (_type, event) => {
-      const before = foldEvents(orderAggregate, [created]);
-      const after = evolveOrder(before, event, { occurredAt: '2030-01-01T00:00:00.000Z' });
-      expect(after.updatedAt).toBe('2030-01-01T00:00:00.000Z');
-      expect(after.createdAt).toBe(before.createdAt);
-    },
-  );
+  it.each(
+    [widgetAdded(), itemRemoved('WID-1', 1), submitted, paid, shipped, delivered, cancelled('PAID'), refunded].map(
+      (event) => [event.type, event] as const,
+    ),
+  )('moves updatedAt to the time of %s', (_type, event) => {
+    const before = foldEvents(orderAggregate, [created]);
+    const after = evolveOrder(before, event, { occurredAt: '2030-01-01T00:00:00.000Z' });
+    expect(after.updatedAt).toBe('2030-01-01T00:00:00.000Z');
+    expect(after.createdAt).toBe(before.createdAt);
+  });
 
   it('does not change the state it folds into', () => {
     const before = foldEvents(orderAggregate, draftOrder);

@@ -10,7 +10,9 @@ interface Line {
  * the decider's `evolve` and the orders read model, so both fold lines the same way.
  */
 export function addToLines<L extends Line>(lines: readonly L[], sku: string, quantity: number, newLine: () => L): L[] {
-  return lines.some((l) => l.sku === sku) ? lines.map((l) => (l.sku === sku ? { ...l, quantity: l.quantity + quantity } : l)) : [...lines, newLine()];
+  return lines.some((l) => l.sku === sku)
+    ? lines.map((l) => (l.sku === sku ? { ...l, quantity: l.quantity + quantity } : l))
+    : [...lines, newLine()];
 }
 
 /** Removes units of `sku`; a line left with none is gone. */
@@ -30,5 +32,8 @@ export function orderTotalCents(lines: readonly { quantity: number; unitPriceCen
 
 /** The order's total in cents and its number of units. */
 export function orderTotals(lines: readonly { quantity: number; unitPriceCents: number }[]): { totalCents: number; itemCount: number } {
-  return lines.reduce((t, l) => ({ totalCents: t.totalCents + lineTotalCents(l), itemCount: t.itemCount + l.quantity }), { totalCents: 0, itemCount: 0 });
+  return lines.reduce((t, l) => ({ totalCents: t.totalCents + lineTotalCents(l), itemCount: t.itemCount + l.quantity }), {
+    totalCents: 0,
+    itemCount: 0,
+  });
 }

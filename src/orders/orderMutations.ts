@@ -1,5 +1,11 @@
 import {
-  AlreadyExistsError, InsufficientStockError, InvalidStateError, NotFoundError, OrderEmptyError, PaymentMismatchError, PaymentRefTakenError,
+  AlreadyExistsError,
+  InsufficientStockError,
+  InvalidStateError,
+  NotFoundError,
+  OrderEmptyError,
+  PaymentMismatchError,
+  PaymentRefTakenError,
 } from '../domain/errors.js';
 import { commandMutation, entityAtPosition, type CommandSuccessFields } from '../graphql/commandTypes.js';
 import { addItem, cancelOrder, createOrder, deliverOrder, recordPayment, removeItem, shipOrder, submitOrder } from './orderCommands.js';
@@ -11,7 +17,8 @@ const success: CommandSuccessFields<OrderView> = (t) => ({ order: t.field({ type
 
 commandMutation({
   name: 'createOrder',
-  description: 'Opens a DRAFT order for a customer (customers for themselves, staff for anyone). `orderId` may be chosen by the client: any id by staff, only a UUID by a customer.',
+  description:
+    'Opens a DRAFT order for a customer (customers for themselves, staff for anyone). `orderId` may be chosen by the client: any id by staff, only a UUID by a customer.',
   definition: createOrder,
   onExistingAggregate: false,
   input: (t) => ({ customerId: t.id({ required: true }), orderId: t.id({ required: false }) }),
@@ -52,7 +59,7 @@ commandMutation({
 commandMutation({
   name: 'recordPayment',
   description:
-    'Records the payment of a SUBMITTED order (staff, or the payment service\'s `payments` token); the amount must equal the total. The same paymentRef and amount again changes nothing; a paymentRef that paid another order is PAYMENT_REF_TAKEN.',
+    "Records the payment of a SUBMITTED order (staff, or the payment service's `payments` token); the amount must equal the total. The same paymentRef and amount again changes nothing; a paymentRef that paid another order is PAYMENT_REF_TAKEN.",
   definition: recordPayment,
   onExistingAggregate: true,
   input: (t) => ({ orderId: t.id({ required: true }), amountCents: t.int({ required: true }), paymentRef: t.string({ required: true }) }),
@@ -65,7 +72,11 @@ commandMutation({
   description: 'Ships a PAID order (staff): its reserved stock leaves the warehouse.',
   definition: shipOrder,
   onExistingAggregate: true,
-  input: (t) => ({ orderId: t.id({ required: true }), carrier: t.string({ required: true }), trackingNumber: t.string({ required: true }) }),
+  input: (t) => ({
+    orderId: t.id({ required: true }),
+    carrier: t.string({ required: true }),
+    trackingNumber: t.string({ required: true }),
+  }),
   success,
   errors: [NotFoundError, InvalidStateError],
 });
@@ -82,7 +93,8 @@ commandMutation({
 
 commandMutation({
   name: 'cancelOrder',
-  description: 'Cancels an order: owners while DRAFT or SUBMITTED, staff also when PAID (a refund is recorded). Reserved stock is released.',
+  description:
+    'Cancels an order: owners while DRAFT or SUBMITTED, staff also when PAID (a refund is recorded). Reserved stock is released.',
   definition: cancelOrder,
   onExistingAggregate: true,
   input: (t) => ({ orderId: t.id({ required: true }), reason: t.string({ required: true }) }),

@@ -14,7 +14,11 @@ import {
   type OrderSummaryRow,
 } from './orderReadModel.js';
 
-type StoredSummary = Omit<OrderSummaryRow, 'created_at' | 'updated_at' | 'last_position'> & { created_at: Date; updated_at: Date; last_position: string };
+type StoredSummary = Omit<OrderSummaryRow, 'created_at' | 'updated_at' | 'last_position'> & {
+  created_at: Date;
+  updated_at: Date;
+  last_position: string;
+};
 
 /**
  * Projection `orders`: order summaries (with their customer's current name), their lines and every
@@ -28,7 +32,9 @@ export const ordersProjection: Projection = {
   async apply(tx: pg.ClientBase, events: RecordedEvent[]) {
     const orderEvents = events.filter(isOrderEvent);
     const rows = await loadOrderRows(tx, [...new Set(orderEvents.map(orderIdOf))]);
-    const customerIds = events.flatMap((e) => (e.type === 'OrderCreated' || !isOrderEvent(e) ? [(e.data as { customerId: string }).customerId] : []));
+    const customerIds = events.flatMap((e) =>
+      e.type === 'OrderCreated' || !isOrderEvent(e) ? [(e.data as { customerId: string }).customerId] : [],
+    );
     for (const row of await loadCustomerNames(tx, [...new Set(customerIds)])) rows.customers.set(row.customer_id, row);
     const { history, changed, customersChanged } = applyOrderEvents(rows, events);
     const touched = [...new Set(changed.map(orderIdOf))];
@@ -36,7 +42,12 @@ export const ordersProjection: Projection = {
 
     // One statement for the whole batch. Lines are few per order: the touched orders' lines are
     // written as they now are, and any line no longer there is deleted (disjoint rows).
-    const writes = new RowWrites().upsert('order_summaries', SUMMARY_COLUMNS, ['order_id'], touched.map((id) => rows.summaries.get(id)!) as never);
+    const writes = new RowWrites().upsert(
+      'order_summaries',
+      SUMMARY_COLUMNS,
+      ['order_id'],
+      touched.map((id) => rows.summaries.get(id)!) as never,
+    );
     const lines = touched.flatMap((id) => rows.lines.get(id) ?? []);
     const kept = writes.param(toJsonb(lines.map(({ order_id, sku }) => ({ order_id, sku }))));
     writes.add(
@@ -62,8 +73,16 @@ export const ordersProjection: Projection = {
 };
 
 const SUMMARY_COLUMNS = {
-  order_id: 'text', customer_id: 'text', status: 'text', total_cents: 'int', item_count: 'int', version: 'int',
-  created_at: 'timestamptz', updated_at: 'timestamptz', last_position: 'bigint', customer_name: 'text',
+  order_id: 'text',
+  customer_id: 'text',
+  status: 'text',
+  total_cents: 'int',
+  item_count: 'int',
+  version: 'int',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+  last_position: 'bigint',
+  customer_name: 'text',
 };
 const NAME_COLUMNS = { customer_id: 'text', name: 'text', last_position: 'bigint' };
 const LINE_COLUMNS = { order_id: 'text', sku: 'text', name: 'text', quantity: 'int', unit_price_cents: 'int', line_no: 'int' };
@@ -107,7 +126,12 @@ async function loadOrderRows(tx: pg.ClientBase, ids: string[]): Promise<OrderRow
   });
   const loaded: OrderRows = { summaries: new Map(), lines: new Map(), customers: new Map() };
   for (const { lines, ...row } of rows) {
-    loaded.summaries.set(row.order_id, { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString(), last_position: BigInt(row.last_position) });
+    loaded.summaries.set(row.order_id, {
+      ...row,
+      created_at: row.created_at.toISOString(),
+      updated_at: row.updated_at.toISOString(),
+      last_position: BigInt(row.last_position),
+    });
     if (lines.length > 0) loaded.lines.set(row.order_id, lines);
   }
   return loaded;

@@ -26,7 +26,7 @@ interface HistoryEntry {
 }
 
 const OrderHistoryEntryType = builder.objectRef<HistoryEntry>('OrderHistoryEntry').implement({
-  description: 'One event in an order\'s life.',
+  description: "One event in an order's life.",
   fields: (t) => ({
     position: t.exposeString('position'),
     version: t.exposeInt('version'),
@@ -42,12 +42,19 @@ function historyLoader(ctx: GraphQLContext): DataLoader<string, HistoryEntry[]> 
   let loader = historyLoaders.get(ctx);
   if (!loader) {
     loader = new DataLoader(async (ids: readonly string[]) => {
-      const rows = await readDbOf(ctx).prisma.orderHistoryEntry.findMany({ where: { orderId: { in: [...ids] } }, orderBy: [{ orderId: 'asc' }, { version: 'asc' }] });
+      const rows = await readDbOf(ctx).prisma.orderHistoryEntry.findMany({
+        where: { orderId: { in: [...ids] } },
+        orderBy: [{ orderId: 'asc' }, { version: 'asc' }],
+      });
       const { upcasters } = ctx.eventStore;
       return ids.map((id) =>
         rows
           .filter((r) => r.orderId === id)
-          .map(({ schemaVersion, ...r }) => ({ ...r, position: r.position.toString(), data: upcasters.upcastData(r.type, schemaVersion, r.data as EventData) })),
+          .map(({ schemaVersion, ...r }) => ({
+            ...r,
+            position: r.position.toString(),
+            data: upcasters.upcastData(r.type, schemaVersion, r.data as EventData),
+          })),
       );
     });
     historyLoaders.set(ctx, loader);
@@ -86,7 +93,8 @@ function nameLoader(ctx: GraphQLContext): DataLoader<string, string | null> {
 builder.objectField(OrderType, 'customerName', (t) =>
   t.string({
     nullable: true,
-    description: 'The customer\'s current name (kept in the orders read model from the customer\'s events); null once the customer is forgotten.',
+    description:
+      "The customer's current name (kept in the orders read model from the customer's events); null once the customer is forgotten.",
     resolve: (order, _args, ctx) => (order.customerName !== undefined ? order.customerName : nameLoader(ctx).load(order.customerId)),
   }),
 );
@@ -151,7 +159,11 @@ builder.queryFields((t) => ({
     {
       type: OrderType,
       description: 'Orders, newest first (customers: only their own).',
-      args: { status: t.arg({ type: OrderStatusEnum, required: false }), customerId: t.arg.id({ required: false }), consistentWith: t.arg.string(consistentWithArg) },
+      args: {
+        status: t.arg({ type: OrderStatusEnum, required: false }),
+        customerId: t.arg.id({ required: false }),
+        consistentWith: t.arg.string(consistentWithArg),
+      },
       resolve: async (_root, args, ctx) => {
         const actor = requireUser(ctx.auth);
         await readConsistently(ctx, ORDERS, args.consistentWith);

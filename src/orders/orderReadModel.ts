@@ -54,7 +54,16 @@ export interface OrderRows {
 }
 
 export const ORDER_EVENT_TYPES = [
-  'OrderCreated', 'ItemAdded', 'ItemRemoved', 'OrderSubmitted', 'PaymentRecorded', 'OrderShipped', 'OrderDelivered', 'OrderCancelled', 'RefundRecorded', 'OrderExpired',
+  'OrderCreated',
+  'ItemAdded',
+  'ItemRemoved',
+  'OrderSubmitted',
+  'PaymentRecorded',
+  'OrderShipped',
+  'OrderDelivered',
+  'OrderCancelled',
+  'RefundRecorded',
+  'OrderExpired',
 ] as const satisfies readonly OrderEvent['type'][];
 
 /** The customer events that set or erase the name shown on a customer's orders. */
@@ -100,7 +109,14 @@ export function applyOrderEvents(
       updated_at: occurredAt,
       last_position: event.position,
     });
-    history.push({ position: event.position, order_id: orderId, version: event.version, type: event.type, occurred_at: occurredAt, data: event.data });
+    history.push({
+      position: event.position,
+      order_id: orderId,
+      version: event.version,
+      type: event.type,
+      occurred_at: occurredAt,
+      data: event.data,
+    });
     changed.push(event);
   }
   return { history, changed, customersChanged };
@@ -140,16 +156,40 @@ function assertWellFormed(event: RecordedEvent): void {
 
 type Base = Omit<OrderSummaryRow, 'total_cents' | 'item_count' | 'version' | 'updated_at' | 'last_position' | 'customer_name'>;
 
-function applyOne(summary: OrderSummaryRow | undefined, lines: OrderLineRow[], event: OrderEvent, orderId: string, at: string): { summary: Base; lines: OrderLineRow[] } {
+function applyOne(
+  summary: OrderSummaryRow | undefined,
+  lines: OrderLineRow[],
+  event: OrderEvent,
+  orderId: string,
+  at: string,
+): { summary: Base; lines: OrderLineRow[] } {
   if (event.type === 'OrderCreated') {
-    return { summary: { order_id: orderId, customer_id: event.data.customerId, status: statusAfter('DRAFT', event.type), created_at: at }, lines: [] };
+    return {
+      summary: { order_id: orderId, customer_id: event.data.customerId, status: statusAfter('DRAFT', event.type), created_at: at },
+      lines: [],
+    };
   }
-  const base: Base = { order_id: orderId, customer_id: summary!.customer_id, status: statusAfter(summary!.status, event.type), created_at: summary!.created_at };
+  const base: Base = {
+    order_id: orderId,
+    customer_id: summary!.customer_id,
+    status: statusAfter(summary!.status, event.type),
+    created_at: summary!.created_at,
+  };
   switch (event.type) {
     case 'ItemAdded': {
       const { sku, name, quantity, unitPriceCents } = event.data;
       const lineNo = () => Math.max(0, ...lines.map((l) => l.line_no)) + 1;
-      return { summary: base, lines: addToLines(lines, sku, quantity, () => ({ order_id: orderId, sku, name, quantity, unit_price_cents: unitPriceCents, line_no: lineNo() })) };
+      return {
+        summary: base,
+        lines: addToLines(lines, sku, quantity, () => ({
+          order_id: orderId,
+          sku,
+          name,
+          quantity,
+          unit_price_cents: unitPriceCents,
+          line_no: lineNo(),
+        })),
+      };
     }
     case 'ItemRemoved':
       return { summary: base, lines: removeFromLines(lines, event.data.sku, event.data.quantity) };

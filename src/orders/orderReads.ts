@@ -10,14 +10,23 @@ type Summary = Prisma.OrderSummaryGetPayload<object>;
 /** Builds API views for summaries, with their lines in one query. */
 export async function orderViews(prisma: PrismaClient, summaries: Summary[]): Promise<OrderView[]> {
   if (summaries.length === 0) return [];
-  const lines = await prisma.orderLine.findMany({ where: { orderId: { in: summaries.map((s) => s.orderId) } }, orderBy: [{ orderId: 'asc' }, { lineNo: 'asc' }] });
+  const lines = await prisma.orderLine.findMany({
+    where: { orderId: { in: summaries.map((s) => s.orderId) } },
+    orderBy: [{ orderId: 'asc' }, { lineNo: 'asc' }],
+  });
   return summaries.map((s) => ({
     id: s.orderId,
     customerId: s.customerId,
     status: s.status as OrderStatus,
     items: lines
       .filter((l) => l.orderId === s.orderId)
-      .map((l) => ({ sku: l.sku, name: l.name, quantity: l.quantity, unitPriceCents: l.unitPriceCents, lineTotalCents: lineTotalCents(l) })),
+      .map((l) => ({
+        sku: l.sku,
+        name: l.name,
+        quantity: l.quantity,
+        unitPriceCents: l.unitPriceCents,
+        lineTotalCents: lineTotalCents(l),
+      })),
     itemCount: s.itemCount,
     totalCents: s.totalCents,
     version: s.version,
@@ -105,13 +114,13 @@ export async function pageOfOrders(
   return orderViews(prisma, summaries);
 }
 
-export const countOrders = (prisma: PrismaClient, filter: OrderFilter): Promise<number> => prisma.orderSummary.count({ where: whereOf(filter) });
+export const countOrders = (prisma: PrismaClient, filter: OrderFilter): Promise<number> =>
+  prisma.orderSummary.count({ where: whereOf(filter) });
 
 /** Orders page by (createdAt, id): a cursor is that pair. */
 export const orderCursorKey = {
   of: (order: OrderView): unknown[] => [order.createdAt, order.id],
-  isValid: (key: unknown[]): boolean =>
-    key.length === 2 && isCursorTimestamp(key[0]) && typeof key[1] === 'string',
+  isValid: (key: unknown[]): boolean => key.length === 2 && isCursorTimestamp(key[0]) && typeof key[1] === 'string',
 };
 
 /**

@@ -26,7 +26,7 @@ interface StatusChange {
 }
 
 const OrderStatusChangeType = builder.objectRef<StatusChange>('OrderStatusChange').implement({
-  description: 'An order\'s status, when it subscribes and at each change after. `position` can be passed as `after` to resume.',
+  description: "An order's status, when it subscribes and at each change after. `position` can be passed as `after` to resume.",
   fields: (t) => ({
     orderId: t.exposeID('orderId'),
     status: t.field({ type: OrderStatusEnum, resolve: (c) => c.status }),
@@ -60,20 +60,35 @@ function memoizeByChange<R>(map: (change: OrderChange) => R): (change: OrderChan
 function statusChanges(ctx: GraphQLContext, orderId: string, after: bigint | undefined) {
   const initial = async (): Promise<StatusChange[]> => {
     if (after !== undefined) {
-      const rows = await ctx.db.prisma.orderHistoryEntry.findMany({ where: { orderId, position: { gt: after } }, orderBy: { position: 'asc' } });
+      const rows = await ctx.db.prisma.orderHistoryEntry.findMany({
+        where: { orderId, position: { gt: after } },
+        orderBy: { position: 'asc' },
+      });
       return rows.flatMap((row) => statusChangeOf(orderChangeFrom(row, ctx.db)) ?? []);
     }
     // No resume point: the first payload is the order as it is now (later changes only, after it).
     const order = await findOrder(ctx.db, orderId);
     if (!order) return [];
-    return [{
-      orderId, status: order.status, previousStatus: null, version: order.version, position: BigInt(order.position!),
-      occurredAt: new Date(order.updatedAt), order: async () => order,
-    }];
+    return [
+      {
+        orderId,
+        status: order.status,
+        previousStatus: null,
+        version: order.version,
+        position: BigInt(order.position!),
+        occurredAt: new Date(order.updatedAt),
+        order: async () => order,
+      },
+    ];
   };
   // Listen first, then read: a change committed in between waits in the stream's queue.
   return changeStream<OrderChange, StatusChange>({
-    feed: ctx.liveFeed, event: `order:${orderId}`, initial, map: statusChangeOf, auth: ctx.auth, delivery: ctx.liveDelivery,
+    feed: ctx.liveFeed,
+    event: `order:${orderId}`,
+    initial,
+    map: statusChangeOf,
+    auth: ctx.auth,
+    delivery: ctx.liveDelivery,
   });
 }
 
@@ -82,7 +97,8 @@ builder.subscriptionType({});
 builder.subscriptionFields((t) => ({
   orderStatusChanged: t.field({
     type: OrderStatusChangeType,
-    description: 'The order\'s current status, then each change. With `after`, every change after that position first, then live: no gap, no duplicate.',
+    description:
+      "The order's current status, then each change. With `after`, every change after that position first, then live: no gap, no duplicate.",
     args: { orderId: t.arg.id({ required: true }), after: t.arg.string({ required: false }) },
     subscribe: async (_root, args, ctx) => {
       const actor = requireUser(ctx.auth);
@@ -99,7 +115,7 @@ builder.subscriptionFields((t) => ({
       fields: (f) => ({
         orderId: f.id({ resolve: (e) => e.change.orderId }),
         type: f.string({ description: 'The event type.', resolve: (e) => e.change.type }),
-        status: f.field({ type: OrderStatusEnum, description: 'The order\'s status now.', resolve: (e) => e.status }),
+        status: f.field({ type: OrderStatusEnum, description: "The order's status now.", resolve: (e) => e.status }),
         version: f.int({ resolve: (e) => e.change.version }),
         position: f.string({ resolve: (e) => e.change.position.toString() }),
         occurredAt: f.field({ type: 'DateTime', resolve: (e) => e.change.occurredAt }),
@@ -129,7 +145,9 @@ function feedEventOf(change: OrderChange, status: OrderStatus | undefined): Prom
   const byFilter = feedEventsOf(change);
   let event = byFilter.get(status ?? '');
   if (!event) {
-    event = orderWhileDatabaseReturns(change).then((order) => (!order || (status && order.status !== status) ? undefined : { change, status: order.status, position: change.position }));
+    event = orderWhileDatabaseReturns(change).then((order) =>
+      !order || (status && order.status !== status) ? undefined : { change, status: order.status, position: change.position },
+    );
     byFilter.set(status ?? '', event);
   }
   return event;
@@ -150,6 +168,11 @@ function orderWhileDatabaseReturns(change: OrderChange): Promise<OrderView | nul
 
 function feedChanges(ctx: GraphQLContext, status: OrderStatus | undefined) {
   return changeStream<OrderChange, FeedEvent>({
-    feed: ctx.liveFeed, event: 'order', initial: async () => [], map: (change) => feedEventOf(change, status), auth: ctx.auth, delivery: ctx.liveDelivery,
+    feed: ctx.liveFeed,
+    event: 'order',
+    initial: async () => [],
+    map: (change) => feedEventOf(change, status),
+    auth: ctx.auth,
+    delivery: ctx.liveDelivery,
   });
 }

@@ -32,7 +32,8 @@ export const OrderType = builder.objectRef<OrderView>('Order').implement({
     paymentDueAt: t.field({
       type: 'DateTime',
       nullable: true,
-      description: 'While SUBMITTED: when the order expires (and its stock is released) unless paid by then. Null otherwise, or with deadlines off.',
+      description:
+        'While SUBMITTED: when the order expires (and its stock is released) unless paid by then. Null otherwise, or with deadlines off.',
       resolve: (o, _args, ctx) => paymentDueAt(o, ctx.config.paymentTimeoutSeconds),
     }),
   }),

@@ -15,7 +15,12 @@ export interface PaymentDeadlineRow {
 }
 
 /** Submission starts an order's deadline; a payment, a cancellation or the expiry itself ends it. */
-export const PAYMENT_DEADLINE_EVENT_TYPES = ['OrderSubmitted', 'PaymentRecorded', 'OrderCancelled', 'OrderExpired'] as const satisfies readonly OrderEventType[];
+export const PAYMENT_DEADLINE_EVENT_TYPES = [
+  'OrderSubmitted',
+  'PaymentRecorded',
+  'OrderCancelled',
+  'OrderExpired',
+] as const satisfies readonly OrderEventType[];
 
 export const PAYMENT_DEADLINES_PROJECTION = 'paymentDeadlines';
 
@@ -32,7 +37,8 @@ export function applyPaymentDeadlineEvents(rows: Map<string, PaymentDeadlineRow>
     const row = rows.get(orderId);
     if (row && event.position <= row.last_position) continue;
     let next: PaymentDeadlineRow;
-    if (event.type === 'OrderSubmitted') next = { order_id: orderId, submitted_at: occurredAtOf(event), pending: true, last_position: event.position };
+    if (event.type === 'OrderSubmitted')
+      next = { order_id: orderId, submitted_at: occurredAtOf(event), pending: true, last_position: event.position };
     else if (row) next = { ...row, pending: false, last_position: event.position };
     else continue; // a draft cancelled before submission never had a deadline
     rows.set(orderId, next);

@@ -125,7 +125,11 @@ export class PaymentDeadlineTimer implements FeatureProcess {
   private async fire({ orderId, dueAt }: DueDeadline): Promise<DeadlineOutcome> {
     const { services } = this;
     try {
-      await runCommand(expireOrder, { orderId, commandId: expiryCommandId(orderId) }, { auth: { actor: PAYMENT_DEADLINES_ACTOR }, services, requestId: randomUUID() });
+      await runCommand(
+        expireOrder,
+        { orderId, commandId: expiryCommandId(orderId) },
+        { auth: { actor: PAYMENT_DEADLINES_ACTOR }, services, requestId: randomUUID() },
+      );
       this.metrics.recordFired('expired', (Date.now() - dueAt.getTime()) / 1000);
       this.settled.set(orderId, Date.now());
       return 'expired';
@@ -156,10 +160,12 @@ export class PaymentDeadlineTimer implements FeatureProcess {
   }
 
   private async readNextDue(): Promise<Date | undefined> {
-    const { rows } = await this.lock.session().query<{ submitted_at: Date }>(
-      'SELECT submitted_at FROM payment_deadlines WHERE pending AND order_id <> ALL($1::text[]) ORDER BY submitted_at LIMIT 1',
-      [this.recentlySettled()],
-    );
+    const { rows } = await this.lock
+      .session()
+      .query<{ submitted_at: Date }>(
+        'SELECT submitted_at FROM payment_deadlines WHERE pending AND order_id <> ALL($1::text[]) ORDER BY submitted_at LIMIT 1',
+        [this.recentlySettled()],
+      );
     return rows[0] ? dueAfter(rows[0].submitted_at, this.timeoutSeconds) : undefined;
   }
 
@@ -211,5 +217,6 @@ async function inParallel<T, R>(items: readonly T[], limit: number, work: (item:
 /** The orders feature's payment deadline timer, one per service. */
 export const paymentDeadlineTimer: FeatureProcessFactory<Services> = {
   name: 'paymentDeadlineTimer',
-  create: (services) => new PaymentDeadlineTimer(services, new PaymentDeadlineMetrics(services.metrics.registry, services.db.pool, services.logger)),
+  create: (services) =>
+    new PaymentDeadlineTimer(services, new PaymentDeadlineMetrics(services.metrics.registry, services.db.pool, services.logger)),
 };

@@ -56,7 +56,8 @@ async function submittedOrder(services: Services, tag: string): Promise<{ orderI
 }
 
 const eventsOf = async (services: Services, orderId: string) => services.eventStore.readStream(orderStreamId(orderId));
-const expiries = async (services: Services, orderId: string) => (await eventsOf(services, orderId)).filter((e) => e.type === 'OrderExpired');
+const expiries = async (services: Services, orderId: string) =>
+  (await eventsOf(services, orderId)).filter((e) => e.type === 'OrderExpired');
 const reservedOf = async (services: Services, sku: string) => {
   const events = await services.eventStore.readStream(productStreamId(sku));
   const sum = (type: string) => events.filter((e) => e.type === type).reduce((n, e) => n + (e.data.quantity as number), 0);
@@ -80,7 +81,11 @@ describe('payment deadlines', () => {
     const node = await startNode();
     const { orderId, sku, submittedAt } = await submittedOrder(node, 'once');
     expect(await reservedOf(node, sku)).toBe(3);
-    const [expired] = await eventually(async () => ((await expiries(node, orderId)).length > 0 ? expiries(node, orderId) : undefined), 10_000, 'the expiry');
+    const [expired] = await eventually(
+      async () => ((await expiries(node, orderId)).length > 0 ? expiries(node, orderId) : undefined),
+      10_000,
+      'the expiry',
+    );
     const firedAt = Date.parse(expired!.metadata.occurredAt!);
     expect(firedAt - (submittedAt + TIMEOUT_SECONDS * 1000)).toBeLessThan(2_000);
     expect(expired!.metadata.actor).toBe('system:payment-deadlines');
@@ -101,8 +106,14 @@ describe('payment deadlines', () => {
     await sleep(TIMEOUT_SECONDS * 1000 + 2_000);
     expect(await expiries(node, paid.orderId)).toHaveLength(0);
     expect(await expiries(node, cancelled.orderId)).toHaveLength(0);
-    const { rows } = await node.db.pool.query('SELECT order_id, pending FROM payment_deadlines WHERE order_id = ANY($1) ORDER BY order_id', [[paid.orderId, cancelled.orderId]]);
-    expect(rows).toEqual([{ order_id: cancelled.orderId, pending: false }, { order_id: paid.orderId, pending: false }]);
+    const { rows } = await node.db.pool.query(
+      'SELECT order_id, pending FROM payment_deadlines WHERE order_id = ANY($1) ORDER BY order_id',
+      [[paid.orderId, cancelled.orderId]],
+    );
+    expect(rows).toEqual([
+      { order_id: cancelled.orderId, pending: false },
+      { order_id: paid.orderId, pending: false },
+    ]);
   });
 
   it('expires at start an order whose deadline passed while no server ran', async () => {
@@ -120,10 +131,14 @@ describe('payment deadlines', () => {
   it('expires each order once when two processes run the timer on one database', async () => {
     const [a, b] = [await startNode(), await startNode()];
     const orders = await Promise.all(Array.from({ length: 10 }, (_, i) => submittedOrder(i % 2 ? a : b, `pair-${i}`)));
-    await eventually(async () => {
-      const counts = await Promise.all(orders.map(async (o) => (await expiries(a, o.orderId)).length));
-      return counts.every((n) => n >= 1);
-    }, 15_000, 'every order to expire');
+    await eventually(
+      async () => {
+        const counts = await Promise.all(orders.map(async (o) => (await expiries(a, o.orderId)).length));
+        return counts.every((n) => n >= 1);
+      },
+      15_000,
+      'every order to expire',
+    );
     await sleep(1_500);
     for (const o of orders) expect(await expiries(a, o.orderId), o.orderId).toHaveLength(1);
     // Exactly one of them held the timer's lock.
@@ -135,7 +150,11 @@ describe('payment deadlines', () => {
     const node = await startNode({}, false);
     const orders = await Promise.all(Array.from({ length: 12 }, (_, i) => submittedOrder(node, `race-${i}`)));
     await sleep(TIMEOUT_SECONDS * 1000 + 100);
-    const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e instanceof DomainError ? e.code : String(e)));
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: unknown) => (e instanceof DomainError ? e.code : String(e)),
+      );
     for (const { orderId } of orders) {
       const [paid, expired] = await Promise.all([
         codeOf(run(node, recordPayment, { orderId, amountCents: 1500, paymentRef: `pay-${orderId}` })),

@@ -14,13 +14,26 @@ export const inventoryLiveSource: LiveSource<InventoryChange> = {
   kind: 'product',
   async read(db, after, upTo) {
     // The whole row, once per batch: every subscriber to a product gets the same object.
-    const { rows } = await db.pool.query<{ sku: string; name: string; price_cents: number; on_hand: number; reserved: number; last_position: string }>({
+    const { rows } = await db.pool.query<{
+      sku: string;
+      name: string;
+      price_cents: number;
+      on_hand: number;
+      reserved: number;
+      last_position: string;
+    }>({
       name: 'live-inventory-changes',
       text: 'SELECT sku, name, price_cents, on_hand, reserved, last_position::text FROM inventory WHERE last_position > $1 AND last_position <= $2 ORDER BY last_position',
       values: [after.toString(), upTo.toString()],
     });
     return rows.map((row) => {
-      const product = productViewFromRow({ sku: row.sku, name: row.name, priceCents: row.price_cents, onHand: row.on_hand, reserved: row.reserved });
+      const product = productViewFromRow({
+        sku: row.sku,
+        name: row.name,
+        priceCents: row.price_cents,
+        onHand: row.on_hand,
+        reserved: row.reserved,
+      });
       return { key: row.sku, change: { position: BigInt(row.last_position), sku: row.sku, product } };
     });
   },

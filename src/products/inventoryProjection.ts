@@ -18,7 +18,13 @@ export interface InventoryRow {
   last_position: bigint;
 }
 
-export const INVENTORY_EVENT_TYPES = ['ProductAdded', 'ProductRestocked', 'StockReserved', 'StockReleased', 'StockShipped'] as const satisfies readonly ProductEvent['type'][];
+export const INVENTORY_EVENT_TYPES = [
+  'ProductAdded',
+  'ProductRestocked',
+  'StockReserved',
+  'StockReleased',
+  'StockShipped',
+] as const satisfies readonly ProductEvent['type'][];
 
 const skuOf = (event: RecordedEvent): string => PRODUCT_STREAMS.idOf(event.streamId);
 
@@ -75,4 +81,12 @@ export const inventoryProjection: Projection = {
   },
 };
 
-const COLUMNS = { sku: 'text', name: 'text', price_cents: 'int', on_hand: 'int', reserved: 'int', updated_at: 'timestamptz', last_position: 'bigint' };
+const COLUMNS = {
+  sku: 'text',
+  name: 'text',
+  price_cents: 'int',
+  on_hand: 'int',
+  reserved: 'int',
+  updated_at: 'timestamptz',
+  last_position: 'bigint',
+};

@@ -15,14 +15,19 @@ function inventoryChanges(ctx: GraphQLContext, sku: string | undefined) {
   };
   // The feed's change object is the payload itself, the same for every subscriber.
   return changeStream<InventoryChange, InventoryChange>({
-    feed: ctx.liveFeed, event: sku ? `product:${sku}` : 'product', initial, map: (change) => change, auth: ctx.auth, delivery: ctx.liveDelivery,
+    feed: ctx.liveFeed,
+    event: sku ? `product:${sku}` : 'product',
+    initial,
+    map: (change) => change,
+    auth: ctx.auth,
+    delivery: ctx.liveDelivery,
   });
 }
 
 builder.subscriptionField('inventoryChanged', (t) =>
   t.field({
     type: ProductType,
-    description: 'A product\'s stock as it changes (with `sku`: that product, starting with its current state; without: every product).',
+    description: "A product's stock as it changes (with `sku`: that product, starting with its current state; without: every product).",
     args: { sku: t.arg.string({ required: false }) },
     subscribe: (_root, args, ctx) => {
       requireNoRefusedToken(ctx.auth);

@@ -34,7 +34,9 @@ describe('decideProduct', () => {
     });
 
     it('adds a product with no initial stock', () => {
-      given().when(addProduct(0)).thenEmits([{ type: 'ProductAdded', data: { sku, name: 'Widget', priceCents: 250, initialStock: 0 } }]);
+      given()
+        .when(addProduct(0))
+        .thenEmits([{ type: 'ProductAdded', data: { sku, name: 'Widget', priceCents: 250, initialStock: 0 } }]);
     });
 
     it('rejects adding a sku that already exists with SKU_TAKEN, naming the sku', () => {
@@ -60,7 +62,9 @@ describe('decideProduct', () => {
 
   describe('restockProduct', () => {
     it('restocks an existing product by the quantity', () => {
-      given(added()).when(restock(5)).thenEmits([{ type: 'ProductRestocked', data: { quantity: 5 } }]);
+      given(added())
+        .when(restock(5))
+        .thenEmits([{ type: 'ProductRestocked', data: { quantity: 5 } }]);
     });
 
     it('rejects a restock that would take stock on hand past the largest GraphQL Int with VALIDATION_FAILED', () => {
@@ -82,11 +86,15 @@ describe('decideProduct', () => {
 
   describe('reserveStock', () => {
     it('reserves a quantity within what is available', () => {
-      given(added(10)).when(reserve('order-a', 4)).thenEmits([{ type: 'StockReserved', data: { orderId: 'order-a', quantity: 4 } }]);
+      given(added(10))
+        .when(reserve('order-a', 4))
+        .thenEmits([{ type: 'StockReserved', data: { orderId: 'order-a', quantity: 4 } }]);
     });
 
     it('reserves exactly all that is available', () => {
-      given(added(10)).when(reserve('order-a', 10)).thenEmits([{ type: 'StockReserved', data: { orderId: 'order-a', quantity: 10 } }]);
+      given(added(10))
+        .when(reserve('order-a', 10))
+        .thenEmits([{ type: 'StockReserved', data: { orderId: 'order-a', quantity: 10 } }]);
     });
 
     it('rejects reserving more than is available with INSUFFICIENT_STOCK, listing the shortage', () => {
@@ -100,7 +108,9 @@ describe('decideProduct', () => {
     });
 
     it('counts what other orders reserved as unavailable', () => {
-      const error = given(added(10), reserved('order-a', 4)).when(reserve('order-b', 7)).thenRejects(InsufficientStockError, 'INSUFFICIENT_STOCK');
+      const error = given(added(10), reserved('order-a', 4))
+        .when(reserve('order-b', 7))
+        .thenRejects(InsufficientStockError, 'INSUFFICIENT_STOCK');
       expect(error.shortages).toStrictEqual([{ sku, requested: 7, available: 6 }]);
     });
 
@@ -126,11 +136,15 @@ describe('decideProduct', () => {
 
   describe('releaseStock', () => {
     it('releases reserved units', () => {
-      given(added(10), reserved('order-a', 4)).when(release('order-a', 4)).thenEmits([{ type: 'StockReleased', data: { orderId: 'order-a', quantity: 4 } }]);
+      given(added(10), reserved('order-a', 4))
+        .when(release('order-a', 4))
+        .thenEmits([{ type: 'StockReleased', data: { orderId: 'order-a', quantity: 4 } }]);
     });
 
     it('releases part of what is reserved', () => {
-      given(added(10), reserved('order-a', 4)).when(release('order-a', 1)).thenEmits([{ type: 'StockReleased', data: { orderId: 'order-a', quantity: 1 } }]);
+      given(added(10), reserved('order-a', 4))
+        .when(release('order-a', 1))
+        .thenEmits([{ type: 'StockReleased', data: { orderId: 'order-a', quantity: 1 } }]);
     });
 
     it('rejects releasing more than is reserved with INVALID_STATE', () => {
@@ -142,13 +156,17 @@ describe('decideProduct', () => {
     });
 
     it('rejects releasing units that were already shipped with INVALID_STATE', () => {
-      given(added(10), reserved('order-a', 4), shipped('order-a', 4)).when(release('order-a', 4)).thenRejects(InvalidStateError, 'INVALID_STATE');
+      given(added(10), reserved('order-a', 4), shipped('order-a', 4))
+        .when(release('order-a', 4))
+        .thenRejects(InvalidStateError, 'INVALID_STATE');
     });
   });
 
   describe('shipStock', () => {
     it('ships reserved units', () => {
-      given(added(10), reserved('order-a', 4)).when(ship('order-a', 4)).thenEmits([{ type: 'StockShipped', data: { orderId: 'order-a', quantity: 4 } }]);
+      given(added(10), reserved('order-a', 4))
+        .when(ship('order-a', 4))
+        .thenEmits([{ type: 'StockShipped', data: { orderId: 'order-a', quantity: 4 } }]);
     });
 
     it('rejects shipping more than is reserved with INVALID_STATE', () => {
@@ -160,7 +178,9 @@ describe('decideProduct', () => {
     });
 
     it('rejects shipping units that were released with INVALID_STATE', () => {
-      given(added(10), reserved('order-a', 4), released('order-a', 4)).when(ship('order-a', 4)).thenRejects(InvalidStateError, 'INVALID_STATE');
+      given(added(10), reserved('order-a', 4), released('order-a', 4))
+        .when(ship('order-a', 4))
+        .thenRejects(InvalidStateError, 'INVALID_STATE');
     });
   });
 });
@@ -197,7 +217,15 @@ describe('evolveProduct', () => {
   });
 
   it('follows a whole stock history', () => {
-    const state = fold(added(5), restocked(10), reserved('order-a', 6), reserved('order-b', 4), shipped('order-a', 6), released('order-b', 4), restocked(1));
+    const state = fold(
+      added(5),
+      restocked(10),
+      reserved('order-a', 6),
+      reserved('order-b', 4),
+      shipped('order-a', 6),
+      released('order-b', 4),
+      restocked(1),
+    );
     expect(state).toMatchObject({ onHand: 10, reserved: 0 });
     expect(availableStock(state)).toBe(10);
   });

@@ -24,7 +24,7 @@ commandMutation({
 
 commandMutation({
   name: 'restockProduct',
-  description: 'Adds units to a product\'s stock (staff).',
+  description: "Adds units to a product's stock (staff).",
   definition: restockProduct,
   onExistingAggregate: true,
   input: (t) => ({ sku: t.string({ required: true }), quantity: t.int({ required: true }) }),

@@ -91,7 +91,13 @@ export async function advanceCheckpointAndCommit(tx: pg.ClientBase, name: string
  * did not move: there are such events, or the checkpoint is no longer at `from` (another process
  * took over).
  */
-export async function skipCheckpoint(session: pg.ClientBase, name: string, types: readonly string[], from: bigint, to: bigint): Promise<boolean> {
+export async function skipCheckpoint(
+  session: pg.ClientBase,
+  name: string,
+  types: readonly string[],
+  from: bigint,
+  to: bigint,
+): Promise<boolean> {
   const { rowCount } = await session.query({
     name: 'projection_skip',
     text: `WITH moved AS (

@@ -102,7 +102,9 @@ export class ReadModelConsistency {
         timer: setTimeout(() => {
           this.waiters.delete(waiter);
           const behind = names.filter((n) => (this.known.get(n) ?? -1n) < position);
-          reject(new ConsistencyTimeoutError(`the read side (${behind.join(', ')}) did not reach position ${position} within ${timeoutMs} ms`));
+          reject(
+            new ConsistencyTimeoutError(`the read side (${behind.join(', ')}) did not reach position ${position} within ${timeoutMs} ms`),
+          );
         }, timeoutMs),
       };
       this.waiters.add(waiter);

@@ -24,7 +24,12 @@ export function isTransient(error: unknown): boolean {
  * records the failure on that event, which stops this projection (the others keep running). When
  * every event applies alone the failure was transient, and the batch's error is thrown again.
  */
-export async function isolatePoisonEvent(from: bigint, events: RecordedEvent[], batchError: unknown, handling: PoisonHandling): Promise<void> {
+export async function isolatePoisonEvent(
+  from: bigint,
+  events: RecordedEvent[],
+  batchError: unknown,
+  handling: PoisonHandling,
+): Promise<void> {
   let position = from;
   for (const event of events) {
     try {
@@ -35,7 +40,10 @@ export async function isolatePoisonEvent(from: bigint, events: RecordedEvent[], 
       if (error instanceof CheckpointMovedError) return;
       if (isTransient(error)) throw error;
       await handling.markFailed(event.position, error);
-      handling.logger.error({ err: error, projection: handling.projection, position: event.position.toString() }, 'projection stopped on an event it cannot apply');
+      handling.logger.error(
+        { err: error, projection: handling.projection, position: event.position.toString() },
+        'projection stopped on an event it cannot apply',
+      );
       return;
     }
   }

@@ -17,20 +17,25 @@ const ProjectionStatusType = builder.objectRef<ProjectionStatusView>('Projection
   fields: (t) => ({
     name: t.exposeString('name'),
     version: t.exposeInt('version', {
-      description: 'The version of the projection its serving tables were built by (while REBUILDING, the new version is built beside them).',
+      description:
+        'The version of the projection its serving tables were built by (while REBUILDING, the new version is built beside them).',
     }),
     position: t.string({ description: 'The last log position it has applied.', resolve: (p) => p.position.toString() }),
     lag: t.int({
       description: 'Events it handles that are in the log but not yet applied.',
       resolve: async (p, _args, ctx) => {
         const [row] = await ctx.db.pool
-          .query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE position > $1 AND type = ANY($2::text[])', [p.position.toString(), [...p.eventTypes]])
+          .query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE position > $1 AND type = ANY($2::text[])', [
+            p.position.toString(),
+            [...p.eventTypes],
+          ])
           .then((r) => r.rows);
         return row?.n ?? 0;
       },
     }),
     status: t.exposeString('status', {
-      description: 'RUNNING, REBUILDING (a new version building beside the serving tables), or FAILED (it stopped on an event or its rebuild failed; see lastError).',
+      description:
+        'RUNNING, REBUILDING (a new version building beside the serving tables), or FAILED (it stopped on an event or its rebuild failed; see lastError).',
     }),
     lastError: t.exposeString('lastError', { nullable: true }),
   }),
@@ -41,7 +46,14 @@ async function statusOf(ctx: GraphQLContext, name: string): Promise<ProjectionSt
   // Only the known names exist; the echo is cut so a huge name does not come back in the answer.
   if (!projection) throw new NotFoundError(`no projection named ${JSON.stringify(name.slice(0, 100))}`);
   const row = await ctx.db.prisma.projectionCheckpoint.findUnique({ where: { name } });
-  return { name, version: row?.version ?? projection.version, position: row?.position ?? 0n, status: row?.status ?? 'RUNNING', lastError: row?.lastError ?? null, eventTypes: projection.eventTypes };
+  return {
+    name,
+    version: row?.version ?? projection.version,
+    position: row?.position ?? 0n,
+    status: row?.status ?? 'RUNNING',
+    lastError: row?.lastError ?? null,
+    eventTypes: projection.eventTypes,
+  };
 }
 
 function requireAdmin(auth: Authentication) {
@@ -53,7 +65,7 @@ function requireAdmin(auth: Authentication) {
 builder.queryField('projections', (t) =>
   t.field({
     type: [ProjectionStatusType],
-    description: 'Every projection\'s progress (staff).',
+    description: "Every projection's progress (staff).",
     resolve: (_root, _args, ctx) => {
       requireStaff(ctx.auth);
       return Promise.all(ctx.readSide.projections.map((p) => statusOf(ctx, p.name)));
@@ -62,7 +74,10 @@ builder.queryField('projections', (t) =>
 );
 
 const ProjectionNameInput = builder.inputType('ProjectionNameInput', { fields: (t) => ({ name: t.string({ required: true }) }) });
-const adminErrors = () => ({ types: [NotFoundError, InvalidStateError, ForbiddenError, UnauthenticatedError], directResult: true as const });
+const adminErrors = () => ({
+  types: [NotFoundError, InvalidStateError, ForbiddenError, UnauthenticatedError],
+  directResult: true as const,
+});
 
 builder.mutationFields((t) => ({
   retryProjection: t.field({

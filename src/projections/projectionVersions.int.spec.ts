@@ -37,7 +37,11 @@ async function startReadSide(w: World, projections: Projection[]): Promise<ReadS
 function gatedOrders(version: number) {
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
-  const projection: Projection = { ...ordersProjection, version, apply: async (tx, events) => (await gate, ordersProjection.apply(tx, events)) };
+  const projection: Projection = {
+    ...ordersProjection,
+    version,
+    apply: async (tx, events) => (await gate, ordersProjection.apply(tx, events)),
+  };
   return { projection, open };
 }
 
@@ -115,10 +119,14 @@ describe('projection versions', () => {
       },
     };
     await startReadSide(world, [broken]);
-    const failed = await eventually(async () => {
-      const row = await checkpoint(world!, 'orders');
-      return row.status === 'FAILED' ? row : undefined;
-    }, 10_000, 'FAILED');
+    const failed = await eventually(
+      async () => {
+        const row = await checkpoint(world!, 'orders');
+        return row.status === 'FAILED' ? row : undefined;
+      },
+      10_000,
+      'FAILED',
+    );
     expect(failed).toMatchObject({ version: CURRENT, lastError: `rebuilding version ${CURRENT + 1}: cannot fold this` });
     const tried = attempts;
     await new Promise((r) => setTimeout(r, 1_500));

@@ -16,7 +16,8 @@ import { FEATURES } from '../features.js';
 let testDb: TestDatabase;
 let services: Services;
 const staff: Authentication = { actor: { kind: 'user', sub: 'alice', role: 'staff' } };
-const run = (definition: Parameters<typeof runCommand>[0], input: Record<string, unknown>) => runCommand(definition, input, { auth: staff, services, requestId: 'rebuild-test' });
+const run = (definition: Parameters<typeof runCommand>[0], input: Record<string, unknown>) =>
+  runCommand(definition, input, { auth: staff, services, requestId: 'rebuild-test' });
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
@@ -42,7 +43,8 @@ async function shop(round: number): Promise<string> {
     await run(createOrder, { customerId: customer.aggregateId, orderId });
     await run(addItem, { orderId, sku, quantity: i + 1 });
     await run(submitOrder, { orderId });
-    if (i > 0) position = (await run(recordPayment, { orderId, amountCents: (i + 1) * (100 + round), paymentRef: `pay-${round}-${i}` })).position;
+    if (i > 0)
+      position = (await run(recordPayment, { orderId, amountCents: (i + 1) * (100 + round), paymentRef: `pay-${round}-${i}` })).position;
     if (i === 2) position = (await run(cancelOrder, { orderId, reason: 'test' })).position;
   }
   position = (await run(restockProduct, { sku, quantity: 5 })).position;
@@ -63,7 +65,10 @@ describe('rebuilding projections', () => {
   it('rebuilds every projection into tables equal row for row to the incrementally built ones', async () => {
     let position = '0';
     for (let round = 0; round < 6; round++) position = await shop(round);
-    await services.readSide.waitFor(PROJECTIONS.map((p) => p.name), BigInt(position));
+    await services.readSide.waitFor(
+      PROJECTIONS.map((p) => p.name),
+      BigInt(position),
+    );
     const before = await tableRows();
     expect(before.order_summaries).toHaveLength(18);
 
@@ -84,7 +89,11 @@ describe('rebuilding projections', () => {
     const reader = (async () => {
       while (reading) seen.push(await count());
     })();
-    await rebuildProjection(services.db.pool, services.eventStore, PROJECTIONS.find((p) => p.name === 'orders')!);
+    await rebuildProjection(
+      services.db.pool,
+      services.eventStore,
+      PROJECTIONS.find((p) => p.name === 'orders')!,
+    );
     reading = false;
     await reader;
     expect(seen.length).toBeGreaterThan(0);

@@ -53,7 +53,7 @@ export async function rebuildProjection(
 
     let position = 0n;
     let events = 0;
-    for (let head = await eventStore.headPosition(); ; ) {
+    for (let head = await eventStore.headPosition(); ;) {
       const batch = await eventStore.readAll(position, BATCH, { types: [...projection.eventTypes], upTo: head });
       if (batch.length > 0) await inTransaction(client, () => projection.apply(client, batch));
       events += batch.length;

@@ -33,11 +33,20 @@ export class RowWrites {
    * `INSERT ... SELECT FROM jsonb_to_recordset ... ON CONFLICT (key) DO UPDATE` of `rows` (keyed by
    * column name). With `onConflict: 'nothing'` existing rows are kept (append-only tables).
    */
-  upsert(table: string, columns: Columns, key: string[], rows: Record<string, unknown>[], onConflict: 'update' | 'nothing' = 'update'): this {
+  upsert(
+    table: string,
+    columns: Columns,
+    key: string[],
+    rows: Record<string, unknown>[],
+    onConflict: 'update' | 'nothing' = 'update',
+  ): this {
     if (rows.length === 0) return this;
     const names = Object.keys(columns);
     const list = names.map((c) => `"${c}"`).join(', ');
-    const updates = names.filter((c) => !key.includes(c)).map((c) => `"${c}" = EXCLUDED."${c}"`).join(', ');
+    const updates = names
+      .filter((c) => !key.includes(c))
+      .map((c) => `"${c}" = EXCLUDED."${c}"`)
+      .join(', ');
     const action = onConflict === 'nothing' || updates === '' ? 'DO NOTHING' : `DO UPDATE SET ${updates}`;
     return this.add(
       `INSERT INTO ${table} (${list}) SELECT ${list} FROM ${recordset(this.param(toJsonb(rows)), columns)}
@@ -59,7 +68,9 @@ export class RowWrites {
 
 /** `jsonb_to_recordset(<param>::jsonb) AS r(<columns>)`: rows from a jsonb parameter. */
 export function recordset(param: string, columns: Columns): string {
-  return `jsonb_to_recordset(${param}::jsonb) AS r(${Object.entries(columns).map(([c, type]) => `"${c}" ${type}`).join(', ')})`;
+  return `jsonb_to_recordset(${param}::jsonb) AS r(${Object.entries(columns)
+    .map(([c, type]) => `"${c}" ${type}`)
+    .join(', ')})`;
 }
 
 /** Writes rows to `table` in one statement (RowWrites.upsert on its own). */
@@ -75,7 +86,12 @@ export async function upsertRows(
 }
 
 /** Loads the rows of `table` whose `column` is one of `keys`. */
-export async function loadRows<R extends pg.QueryResultRow>(tx: pg.ClientBase, table: string, column: string, keys: string[]): Promise<R[]> {
+export async function loadRows<R extends pg.QueryResultRow>(
+  tx: pg.ClientBase,
+  table: string,
+  column: string,
+  keys: string[],
+): Promise<R[]> {
   if (keys.length === 0) return [];
   const { rows } = await tx.query<R>(`SELECT * FROM ${table} WHERE "${column}" = ANY($1::text[])`, [keys]);
   return rows;

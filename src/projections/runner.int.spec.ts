@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ALL_PROJECTIONS, dumpTables, eventually, expectReadModelsToMatchLog, openWorld, readShop, runShop, sleep, type World } from '../../tests/fixtures/projectionWorld.js';
+import {
+  ALL_PROJECTIONS,
+  dumpTables,
+  eventually,
+  expectReadModelsToMatchLog,
+  openWorld,
+  readShop,
+  runShop,
+  sleep,
+  type World,
+} from '../../tests/fixtures/projectionWorld.js';
 import { clientAs, command } from '../../tests/support/api.js';
 import { startTestServer, type TestServer } from '../../tests/support/testServer.js';
 import { registerCustomer } from '../customers/customerCommands.js';
@@ -18,7 +28,12 @@ afterEach(async () => {
 });
 
 const checkpoints = async (w: World) =>
-  Object.fromEntries((await w.db.prisma.projectionCheckpoint.findMany()).map((c) => [c.name, { position: c.position, status: c.status, lastError: c.lastError }]));
+  Object.fromEntries(
+    (await w.db.prisma.projectionCheckpoint.findMany()).map((c) => [
+      c.name,
+      { position: c.position, status: c.status, lastError: c.lastError },
+    ]),
+  );
 
 describe('a projection runner on PostgreSQL', () => {
   it('catches up from position 0 to read tables that match the accepted commands, and checkpoints the head', async () => {
@@ -29,7 +44,9 @@ describe('a projection runner on PostgreSQL', () => {
     readSide.start();
     await readSide.waitFor(ALL_PROJECTIONS, head, 15_000);
     expect(await readShop(world.db, 'cu')).toEqual(expected);
-    expect(await checkpoints(world)).toEqual(Object.fromEntries(ALL_PROJECTIONS.map((n) => [n, { position: head, status: 'RUNNING', lastError: null }])));
+    expect(await checkpoints(world)).toEqual(
+      Object.fromEntries(ALL_PROJECTIONS.map((n) => [n, { position: head, status: 'RUNNING', lastError: null }])),
+    );
     await expectReadModelsToMatchLog(world);
   });
 
@@ -85,7 +102,8 @@ describe('a projection runner on PostgreSQL', () => {
     world = await openWorld();
     const w = world;
     const customers: string[] = [];
-    for (let i = 0; i < 4; i++) customers.push((await w.run(registerCustomer, { name: `C${i}`, email: `late-${i}@example.com` })).aggregateId);
+    for (let i = 0; i < 4; i++)
+      customers.push((await w.run(registerCustomer, { name: `C${i}`, email: `late-${i}@example.com` })).aggregateId);
     const skus = ['L-A', 'L-B', 'L-C'];
     for (const sku of skus) await w.run(addProduct, { sku, name: sku, priceCents: 100 + sku.length, initialStock: 10_000 });
     const readSide = await w.readSide();
@@ -98,7 +116,10 @@ describe('a projection runner on PostgreSQL', () => {
       const client = await w.db.pool.connect();
       try {
         await client.query('BEGIN');
-        await appendToStreams(client, { streams: [{ streamId: `Order-${orderId}`, streamType: 'Order', expectedVersion: version, events }], metadata: { occurredAt: new Date().toISOString() } });
+        await appendToStreams(client, {
+          streams: [{ streamId: `Order-${orderId}`, streamType: 'Order', expectedVersion: version, events }],
+          metadata: { occurredAt: new Date().toISOString() },
+        });
         await sleep(Math.random() * 25);
         await client.query('COMMIT');
       } catch (error) {
@@ -133,8 +154,16 @@ describe('a projection runner on PostgreSQL', () => {
     await expectReadModelsToMatchLog(w);
     const shop = await readShop(w.db);
     expect(Object.keys(shop.orders)).toHaveLength(4 * 8 + 4 * 5);
-    expect(Object.values(shop.customers).map((c) => c.orders).reduce((a, b) => a + b)).toBe(4 * 8 + 4 * 5);
-    expect(Object.values(shop.inventory).map((i) => i.onHand).reduce((a, b) => a + b)).toBe(3 * 10_000 + 4 * 7);
+    expect(
+      Object.values(shop.customers)
+        .map((c) => c.orders)
+        .reduce((a, b) => a + b),
+    ).toBe(4 * 8 + 4 * 5);
+    expect(
+      Object.values(shop.inventory)
+        .map((i) => i.onHand)
+        .reduce((a, b) => a + b),
+    ).toBe(3 * 10_000 + 4 * 7);
   });
 
   it('runs each projection in exactly one of two read sides, and the other takes over when it stops', async () => {
@@ -143,7 +172,8 @@ describe('a projection runner on PostgreSQL', () => {
     a.start();
     await eventually(() => a.runners.every((r) => r.isActive), 10_000, 'a active');
     b.start();
-    for (let sample = 0; sample < 10; sample++) { // spans b's first attempt and its retry after 2 s
+    for (let sample = 0; sample < 10; sample++) {
+      // spans b's first attempt and its retry after 2 s
       for (const runner of a.runners) expect(runner.isActive, runner.projection.name).toBe(true);
       for (const runner of b.runners) expect(runner.isActive, runner.projection.name).toBe(false);
       await sleep(250);
@@ -202,7 +232,9 @@ describe('a poison event', () => {
     await s.services.readSide.stop(); // so that one catch-up batch holds good events before and after the poison
     const lastGood = BigInt((await command(staff, 'createOrder', { customerId, orderId: 'po-0' })).position);
     const append = (version: number, data: Record<string, unknown>) =>
-      s.services.eventStore.append({ streams: [{ streamId: 'Order-po-1', streamType: 'Order', expectedVersion: version, events: [{ type: 'ItemAdded', data }] }] });
+      s.services.eventStore.append({
+        streams: [{ streamId: 'Order-po-1', streamType: 'Order', expectedVersion: version, events: [{ type: 'ItemAdded', data }] }],
+      });
     const poison = BigInt((await append(2, { sku: 'P-2', name: 'Bad', quantity: 'lots', unitPriceCents: 100 })).lastPosition);
     await command(staff, 'addProduct', { sku: 'P-3', name: 'Pear', priceCents: 300, initialStock: 5 });
     await command(staff, 'registerCustomer', { name: 'Quinn', email: 'quinn@example.com' });
@@ -210,18 +242,28 @@ describe('a poison event', () => {
     s.services.readSide.start();
     await s.services.readSide.waitFor(['inventory', 'customers'], head, 10_000);
     type Status = { name: string; position: string; status: string; lastError: string | null };
-    const statuses = async (): Promise<Record<string, Status>> => Object.fromEntries(((await admin.run(STATUS)).projections as Status[]).map((p) => [p.name, p]));
-    const failed = await eventually(async () => ((await statuses()).orders!.status === 'FAILED' ? statuses() : undefined), 10_000, 'orders FAILED');
+    const statuses = async (): Promise<Record<string, Status>> =>
+      Object.fromEntries(((await admin.run(STATUS)).projections as Status[]).map((p) => [p.name, p]));
+    const failed = await eventually(
+      async () => ((await statuses()).orders!.status === 'FAILED' ? statuses() : undefined),
+      10_000,
+      'orders FAILED',
+    );
     expect(failed.orders).toMatchObject({ status: 'FAILED', position: lastGood.toString() });
     expect(failed.orders!.lastError).toContain(`event at position ${poison}`);
     const orderIds = async () => (await s.services.db.prisma.orderSummary.findMany({ orderBy: { orderId: 'asc' } })).map((o) => o.orderId);
     expect(await orderIds()).toEqual(['po-0', 'po-1']); // what came before the poison was applied, nothing after it
-    for (const name of ['inventory', 'customers']) expect(failed[name]).toMatchObject({ status: 'RUNNING', position: head.toString(), lastError: null });
+    for (const name of ['inventory', 'customers'])
+      expect(failed[name]).toMatchObject({ status: 'RUNNING', position: head.toString(), lastError: null });
     await expect(s.services.readSide.waitFor(['orders'], head, 300)).rejects.toBeInstanceOf(ConsistencyTimeoutError);
 
     const retried = (await admin.run(`mutation { retryProjection(input: { name: "orders" }) ${ADMIN_RESULT} }`)).retryProjection;
     expect(retried).toMatchObject({ __typename: 'ProjectionStatus', status: 'RUNNING' });
-    const refailed = await eventually(async () => ((await statuses()).orders!.status === 'FAILED' ? statuses() : undefined), 10_000, 'orders FAILED again');
+    const refailed = await eventually(
+      async () => ((await statuses()).orders!.status === 'FAILED' ? statuses() : undefined),
+      10_000,
+      'orders FAILED again',
+    );
     expect(refailed.orders).toMatchObject({ position: lastGood.toString() });
     expect(refailed.orders!.lastError).toContain(`event at position ${poison}`);
 
@@ -230,7 +272,11 @@ describe('a poison event', () => {
     const after = BigInt((await append(3, { sku: 'P-1', name: 'Plum', quantity: 1, unitPriceCents: 100 })).lastPosition);
     await s.services.readSide.waitFor(['orders'], after, 10_000);
     const summaries = await s.services.db.prisma.orderSummary.findMany({ orderBy: { orderId: 'asc' } });
-    expect(summaries.map((o) => [o.orderId, o.version, o.itemCount, o.totalCents])).toEqual([['po-0', 1, 0, 0], ['po-1', 4, 3, 300], ['po-2', 1, 0, 0]]);
+    expect(summaries.map((o) => [o.orderId, o.version, o.itemCount, o.totalCents])).toEqual([
+      ['po-0', 1, 0, 0],
+      ['po-1', 4, 3, 300],
+      ['po-2', 1, 0, 0],
+    ]);
     expect((await statuses()).orders).toMatchObject({ status: 'RUNNING', position: after.toString(), lastError: null });
   });
 });

@@ -104,7 +104,8 @@ export class ProjectionRunner extends EventEmitter {
       } catch (err) {
         // Retrying while the disk is full keeps `/ready` at STORAGE_FULL for as long as it lasts.
         if (isStorageFull(err)) this.services.db.health.noteStorageFull();
-        if (!(err instanceof RebuildStoppedError)) this.services.logger.warn({ err, projection: this.projection.name }, 'projection step failed; retrying');
+        if (!(err instanceof RebuildStoppedError))
+          this.services.logger.warn({ err, projection: this.projection.name }, 'projection step failed; retrying');
         await this.lock.release();
         if (this.running) await this.schedule.sleep(LOCK_RETRY_MS);
       }
@@ -176,14 +177,20 @@ export class ProjectionRunner extends EventEmitter {
       return true;
     }
     if (stored.version > this.projection.version) {
-      this.services.logger.warn({ projection: name, stored: stored.version, mine: this.projection.version }, 'a newer release built this projection; standing by');
+      this.services.logger.warn(
+        { projection: name, stored: stored.version, mine: this.projection.version },
+        'a newer release built this projection; standing by',
+      );
       await this.lock.release();
       await this.schedule.sleep(LOCK_RETRY_MS * 5);
       return true;
     }
     if (stored.status === 'FAILED') return false;
     await setStatus(prisma, name, 'REBUILDING');
-    this.services.logger.info({ projection: name, from: stored.version, to: this.projection.version }, 'rebuilding projection for its new version');
+    this.services.logger.info(
+      { projection: name, from: stored.version, to: this.projection.version },
+      'rebuilding projection for its new version',
+    );
     this.rebuilding = true;
     try {
       const { position, events, ms } = await rebuildProjection(this.services.db.pool, this.services.eventStore, this.projection, {
@@ -191,7 +198,10 @@ export class ProjectionRunner extends EventEmitter {
         shouldStop: () => !this.running,
         onProgress: (at) => this.emit('rebuildProgress', at),
       });
-      this.services.logger.info({ projection: name, version: this.projection.version, events, ms: Math.round(ms) }, 'projection rebuilt and swapped in');
+      this.services.logger.info(
+        { projection: name, version: this.projection.version, events, ms: Math.round(ms) },
+        'projection rebuilt and swapped in',
+      );
       this.emit('progress', position);
     } catch (error) {
       if (error instanceof RebuildStoppedError || isTransient(error)) throw error;
@@ -218,8 +228,17 @@ export class ProjectionRunner extends EventEmitter {
 
   private async applyBatch(from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
     // The batch joins the trace of the mutation whose events it applies (linked to each of several).
-    const attributes = { 'ordersource.projection': this.projection.name, 'ordersource.events': events.length, 'ordersource.position': to.toString() };
-    await inSpan(`projection ${this.projection.name} batch`, attributes, () => this.applyBatchInTransaction(from, events, to), batchTraceContext(events.map((event) => event.metadata.trace)));
+    const attributes = {
+      'ordersource.projection': this.projection.name,
+      'ordersource.events': events.length,
+      'ordersource.position': to.toString(),
+    };
+    await inSpan(
+      `projection ${this.projection.name} batch`,
+      attributes,
+      () => this.applyBatchInTransaction(from, events, to),
+      batchTraceContext(events.map((event) => event.metadata.trace)),
+    );
     this.emit('progress', to);
   }
 

@@ -10,7 +10,15 @@ import { LOAD_SKUS, prepareLoad, staffToken, startWriteLoad } from './support/wr
 let server: ServerProcess | undefined;
 let owned: OwnedPostgres | undefined;
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && server) console.log(server.output().split('\n').filter((line) => !line.includes('"level":30')).join('\n').slice(-6_000));
+  if (context.task.result?.state === 'fail' && server)
+    console.log(
+      server
+        .output()
+        .split('\n')
+        .filter((line) => !line.includes('"level":30'))
+        .join('\n')
+        .slice(-6_000),
+    );
   owned?.thaw();
   await cleanUp(server);
   await owned?.destroy();
@@ -21,7 +29,12 @@ afterEach(async (context) => {
 const FAIL_FAST_MS = 3_000;
 const FREEZE_MS = 6_000;
 
-type Answer = { status: number; ms: number; code?: string; body: { data?: Record<string, any> | null; errors?: { extensions?: { code?: string } }[] } };
+type Answer = {
+  status: number;
+  ms: number;
+  code?: string;
+  body: { data?: Record<string, any> | null; errors?: { extensions?: { code?: string } }[] };
+};
 
 async function post(url: string, token: string, query: string, variables?: Record<string, unknown>): Promise<Answer> {
   const started = Date.now();
@@ -84,7 +97,9 @@ describe('PostgreSQL frozen (postmaster and backends stopped with SIGSTOP)', () 
     await eventually(
       'a command to succeed after SIGCONT',
       async () => {
-        const answer = await post(url, token, commandMutation('submitOrder'), { input: { orderId: 'freeze-1', commandId: 'freeze-1-submit' } });
+        const answer = await post(url, token, commandMutation('submitOrder'), {
+          input: { orderId: 'freeze-1', commandId: 'freeze-1-submit' },
+        });
         return answer.body.data?.submitOrder?.__typename === 'SubmitOrderSuccess' ? true : undefined;
       },
       15_000,

@@ -13,7 +13,15 @@ let server: ServerProcess | undefined;
 let owned: OwnedPostgres | undefined;
 const subscriptions: Subscription<any>[] = [];
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && server) console.log(server.output().split('\n').filter((line) => !line.includes('"level":30')).join('\n').slice(-6_000));
+  if (context.task.result?.state === 'fail' && server)
+    console.log(
+      server
+        .output()
+        .split('\n')
+        .filter((line) => !line.includes('"level":30'))
+        .join('\n')
+        .slice(-6_000),
+    );
   await Promise.all(subscriptions.splice(0).map((s) => s.close()));
   await cleanUp(server);
   await owned?.destroy();
@@ -24,7 +32,11 @@ afterEach(async (context) => {
 const FAIL_FAST_MS = 2_500;
 const OUTAGE_MS = 5_000;
 
-type Answer = { status: number; ms: number; body: { data?: Record<string, any> | null; errors?: { message: string; extensions?: { code?: string } }[] } };
+type Answer = {
+  status: number;
+  ms: number;
+  body: { data?: Record<string, any> | null; errors?: { message: string; extensions?: { code?: string } }[] };
+};
 
 async function post(url: string, token: string, query: string, variables?: Record<string, unknown>): Promise<Answer> {
   const started = Date.now();
@@ -82,7 +94,9 @@ describe('PostgreSQL stopped for a while', () => {
       'a command to succeed after the database returned',
       async () => {
         // One commandId for every attempt: an attempt that committed but lost its answer is repeated safely.
-        const answer = await post(url, token, commandMutation('submitOrder'), { input: { orderId: 'outage-1', commandId: 'outage-1-submit' } });
+        const answer = await post(url, token, commandMutation('submitOrder'), {
+          input: { orderId: 'outage-1', commandId: 'outage-1-submit' },
+        });
         return answer.body.data?.submitOrder?.__typename === 'SubmitOrderSuccess' ? answer.body.data.submitOrder : undefined;
       },
       30_000,
@@ -93,7 +107,9 @@ describe('PostgreSQL stopped for a while', () => {
     // it was delivering could not be read); a client then subscribes again, with `after` where the
     // API has one, and misses nothing. Which one happens depends on timing, so both are accepted.
     const ended = (subscription: Subscription<any>) => {
-      expect(subscription.errors.flat().map((e: any) => e?.extensions?.code ?? String(e))).toEqual(subscription.errors.length ? ['DATABASE_UNAVAILABLE'] : []);
+      expect(subscription.errors.flat().map((e: any) => e?.extensions?.code ?? String(e))).toEqual(
+        subscription.errors.length ? ['DATABASE_UNAVAILABLE'] : [],
+      );
       return subscription.errors.length > 0;
     };
     const resumed = { status: ended(status), feed: ended(feed) };
@@ -102,17 +118,39 @@ describe('PostgreSQL stopped for a while', () => {
     let liveStatus = status;
     if (resumed.status) {
       const after = status.received.at(-1)!.position as string;
-      liveStatus = subscribe(wsUrl, token, 'subscription($after: String) { orderStatusChanged(orderId: "outage-1", after: $after) { status position } }', { after });
+      liveStatus = subscribe(
+        wsUrl,
+        token,
+        'subscription($after: String) { orderStatusChanged(orderId: "outage-1", after: $after) { status position } }',
+        { after },
+      );
       subscriptions.push(liveStatus);
     }
     const liveFeed = feed;
-    const paid = await command(staff, 'recordPayment', { orderId: 'outage-1', amountCents: recovered.order.totalCents, paymentRef: 'outage-pay' });
+    const paid = await command(staff, 'recordPayment', {
+      orderId: 'outage-1',
+      amountCents: recovered.order.totalCents,
+      paymentRef: 'outage-pay',
+    });
     expect(paid.__typename).toBe('RecordPaymentSuccess');
     // Pushes travel on LISTEN/NOTIFY: these changes reaching the subscriptions show that the
     // listener reconnected and the projection runner took its lock again.
-    await eventually('the status subscription to push SUBMITTED then PAID', () =>
-      [...new Set([...status.received, ...liveStatus.received])].map((c) => c.status).join().endsWith('SUBMITTED,PAID') ? true : undefined, 15_000);
-    await eventually('the feed to push PaymentRecorded', () => (liveFeed.received.some((c) => c.orderId === 'outage-1' && c.type === 'PaymentRecorded') ? true : undefined), 15_000);
+    await eventually(
+      'the status subscription to push SUBMITTED then PAID',
+      () =>
+        [...new Set([...status.received, ...liveStatus.received])]
+          .map((c) => c.status)
+          .join()
+          .endsWith('SUBMITTED,PAID')
+          ? true
+          : undefined,
+      15_000,
+    );
+    await eventually(
+      'the feed to push PaymentRecorded',
+      () => (liveFeed.received.some((c) => c.orderId === 'outage-1' && c.type === 'PaymentRecorded') ? true : undefined),
+      15_000,
+    );
     const pushRecoveryMs = msSince(upAt);
     expect(liveStatus.errors).toEqual([]);
     expect(liveFeed.errors).toEqual([]);
@@ -154,7 +192,11 @@ describe('PostgreSQL stopped for a while', () => {
     await command(staff, 'createOrder', { customerId, orderId: 'listen-1' });
     const added = await command(staff, 'addItem', { orderId: 'listen-1', sku: LOAD_SKUS[1], quantity: 1 });
     await staff.run(`{ order(id: "listen-1", consistentWith: "${added.position}") { status } }`);
-    const status = subscribe(server.url.replace('http', 'ws'), token, 'subscription { orderStatusChanged(orderId: "listen-1") { status position } }');
+    const status = subscribe(
+      server.url.replace('http', 'ws'),
+      token,
+      'subscription { orderStatusChanged(orderId: "listen-1") { status position } }',
+    );
     subscriptions.push(status);
     await status.waitFor(1);
 
@@ -164,7 +206,8 @@ describe('PostgreSQL stopped for a while', () => {
     // missed; the listener must catch up on each reconnect rather than wait for the next write.
     const admin = new pg.Client({ connectionString: owned.url });
     await admin.connect();
-    const cut = () => admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`);
+    const cut = () =>
+      admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`);
     await cut();
     const cutUntil = Date.now() + 3_000;
     const submitted = await command(staff, 'submitOrder', { orderId: 'listen-1' });

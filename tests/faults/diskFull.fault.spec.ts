@@ -13,7 +13,15 @@ let server: ServerProcess | undefined;
 let dataDir: string | undefined;
 let mounted = false;
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && server) console.log(server.output().split('\n').filter((line) => !line.includes('"level":30')).join('\n').slice(-6_000));
+  if (context.task.result?.state === 'fail' && server)
+    console.log(
+      server
+        .output()
+        .split('\n')
+        .filter((line) => !line.includes('"level":30'))
+        .join('\n')
+        .slice(-6_000),
+    );
   if (dataDir) await rm(path.join(dataDir, 'filler'), { force: true });
   await cleanUp(server);
   if (mounted && dataDir) {
@@ -30,7 +38,9 @@ function mountSmallTmpfs(dir: string): boolean {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=96m,mode=0755', 'tmpfs', dir], { stdio: 'pipe' });
     return true;
   } catch (error) {
-    console.warn(`[fault] disk full: skipped, cannot mount a tmpfs here (${String((error as { stderr?: Buffer }).stderr ?? error).trim()})`);
+    console.warn(
+      `[fault] disk full: skipped, cannot mount a tmpfs here (${String((error as { stderr?: Buffer }).stderr ?? error).trim()})`,
+    );
     return false;
   }
 }
@@ -77,7 +87,9 @@ describe('the disk under the embedded PostgreSQL full', () => {
     expect(whileFull).toEqual({ status: 503, codes: ['STORAGE_FULL'] });
     // Out of space is said as such; a WAL write failing this way may PANIC the server, which
     // then restarts: its commands meanwhile answer DATABASE_UNAVAILABLE.
-    expect(Object.keys(before.errors).filter((code) => code !== 'graphql:STORAGE_FULL' && code !== 'graphql:DATABASE_UNAVAILABLE')).toEqual([]);
+    expect(Object.keys(before.errors).filter((code) => code !== 'graphql:STORAGE_FULL' && code !== 'graphql:DATABASE_UNAVAILABLE')).toEqual(
+      [],
+    );
 
     await rm(filler);
     const freedAt = Date.now();

@@ -11,7 +11,15 @@ import { prepareLoad, startWriteLoad } from './support/writeLoad.js';
 let server: ServerProcess | undefined;
 let dataDir: string | undefined;
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && server) console.log(server.output().split('\n').filter((line) => !line.includes('"level":30')).join('\n').slice(-6_000));
+  if (context.task.result?.state === 'fail' && server)
+    console.log(
+      server
+        .output()
+        .split('\n')
+        .filter((line) => !line.includes('"level":30'))
+        .join('\n')
+        .slice(-6_000),
+    );
   await cleanUp(server, dataDir);
   [server, dataDir] = [undefined, undefined];
 });
@@ -32,10 +40,14 @@ describe('the embedded PostgreSQL killed under a running server', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     const before = await load.stop();
 
-    const restartedPid = await eventually('a new postmaster', async () => {
-      const pid = await readPostmasterPid(path.join(dataDir!, 'pg'));
-      return pid !== undefined && pid !== postmaster && isProcessAlive(pid) ? pid : undefined;
-    }, 30_000);
+    const restartedPid = await eventually(
+      'a new postmaster',
+      async () => {
+        const pid = await readPostmasterPid(path.join(dataDir!, 'pg'));
+        return pid !== undefined && pid !== postmaster && isProcessAlive(pid) ? pid : undefined;
+      },
+      30_000,
+    );
     const after = startWriteLoad(() => server!.url, customerId, 4);
     await eventually('commands to succeed again', () => (after.acknowledgedCount > 20 ? true : undefined), 30_000);
     const recoveredMs = msSince(killedAt);
@@ -51,8 +63,11 @@ describe('the embedded PostgreSQL killed under a running server', () => {
     // Only the outage's own answers: nothing masked as an internal error.
     expect(Object.keys(before.errors).filter((code) => code !== 'graphql:DATABASE_UNAVAILABLE')).toEqual([]);
     report('embedded PostgreSQL killed', {
-      acknowledgedBefore: before.acknowledged.length, unavailableAnswers: before.errors['graphql:DATABASE_UNAVAILABLE'] ?? 0,
-      acknowledgedAfter: served.acknowledged.length, recoveredMs, newPostmaster: restartedPid !== postmaster,
+      acknowledgedBefore: before.acknowledged.length,
+      unavailableAnswers: before.errors['graphql:DATABASE_UNAVAILABLE'] ?? 0,
+      acknowledgedAfter: served.acknowledged.length,
+      recoveredMs,
+      newPostmaster: restartedPid !== postmaster,
     });
   });
 });

@@ -10,7 +10,15 @@ let server: ServerProcess | undefined;
 let dataDir: string | undefined;
 let owned: OwnedPostgres | undefined;
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && server) console.log(server.output().split('\n').filter((line) => !line.includes('"level":30')).join('\n').slice(-6_000));
+  if (context.task.result?.state === 'fail' && server)
+    console.log(
+      server
+        .output()
+        .split('\n')
+        .filter((line) => !line.includes('"level":30'))
+        .join('\n')
+        .slice(-6_000),
+    );
   await cleanUp(server, dataDir);
   await owned?.destroy();
   [server, dataDir, owned] = [undefined, undefined, undefined];
@@ -77,20 +85,35 @@ describe('kill -9 during a write load', () => {
   it('loses no acknowledged command when only the Node process is killed and the orphaned embedded PostgreSQL is taken over', async () => {
     dataDir = await tempDataDir();
     const env = { DATA_DIR: dataDir };
-    await killUnderLoad('kill -9 of Node alone (embedded PostgreSQL survives)', () => startFaultServer(env), killNodeOnly, async () => (await runningEmbeddedPostgres(dataDir!, 'ordersource'))!);
+    await killUnderLoad(
+      'kill -9 of Node alone (embedded PostgreSQL survives)',
+      () => startFaultServer(env),
+      killNodeOnly,
+      async () => (await runningEmbeddedPostgres(dataDir!, 'ordersource'))!,
+    );
     expect(server!.output()).toContain('left running by a previous process');
   });
 
   it('loses no acknowledged command when the whole process group dies, embedded PostgreSQL included', async () => {
     dataDir = await tempDataDir();
     const env = { DATA_DIR: dataDir };
-    await killUnderLoad('kill -9 of the process group (embedded PostgreSQL dies too)', () => startFaultServer(env), killProcessGroup, async () => (await runningEmbeddedPostgres(dataDir!, 'ordersource'))!);
+    await killUnderLoad(
+      'kill -9 of the process group (embedded PostgreSQL dies too)',
+      () => startFaultServer(env),
+      killProcessGroup,
+      async () => (await runningEmbeddedPostgres(dataDir!, 'ordersource'))!,
+    );
     expect(server!.output()).toContain('died without shutting down');
   });
 
   it('loses no acknowledged command when the server on an external PostgreSQL is killed', async () => {
     owned = await startOwnedPostgres();
     const env = { DATABASE_URL: owned.url };
-    await killUnderLoad('kill -9 of the server on an external PostgreSQL', () => startFaultServer(env), killProcessGroup, async () => owned!.url);
+    await killUnderLoad(
+      'kill -9 of the server on an external PostgreSQL',
+      () => startFaultServer(env),
+      killProcessGroup,
+      async () => owned!.url,
+    );
   });
 });

@@ -59,7 +59,12 @@ export function commandMutation(name: string, extra?: string): string {
 }
 
 /** Runs one command and returns its result object (`extra`: more selections, e.g. SHORTAGES). */
-export async function command(client: ApiClient, name: string, input: Record<string, unknown>, extra?: string): Promise<Record<string, any>> {
+export async function command(
+  client: ApiClient,
+  name: string,
+  input: Record<string, unknown>,
+  extra?: string,
+): Promise<Record<string, any>> {
   const data = await client.run<Record<string, Record<string, any>>>(commandMutation(name, extra), { input });
   return data[name]!;
 }

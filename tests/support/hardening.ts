@@ -20,14 +20,26 @@ export async function postRaw(url: string, body: unknown, headers: Record<string
 }
 
 /** The `extensions.code` of every error in an answer. */
-export const codesOf = (answer: { errors?: { extensions?: Record<string, any> }[] }): unknown[] => (answer.errors ?? []).map((e) => e.extensions?.code);
+export const codesOf = (answer: { errors?: { extensions?: Record<string, any> }[] }): unknown[] =>
+  (answer.errors ?? []).map((e) => e.extensions?.code);
 
 /**
  * Runs one operation over graphql-ws and returns its first result; an operation the server refuses
  * before executing comes back as `{ errors }`, like over HTTP.
  */
-export async function wsOperation(wsUrl: string, query: string, variables?: Record<string, unknown>, authorization?: string): Promise<RawAnswer['body']> {
-  const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: authorization ? { authorization } : {} });
+export async function wsOperation(
+  wsUrl: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  authorization?: string,
+): Promise<RawAnswer['body']> {
+  const client = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+    connectionParams: authorization ? { authorization } : {},
+  });
   try {
     return await new Promise((resolve, reject) => {
       let first: RawAnswer['body'] | undefined;

@@ -12,7 +12,12 @@ import { createServices } from '../../src/services.js';
  * like an outage (DATABASE_UNAVAILABLE).
  */
 export function inProcessServer(env: Record<string, string> = {}) {
-  const config = loadConfig({ JWT_SECRET: 'in-process-test-secret-of-32-characters', DATA_KEY_SECRET: 'in-process-data-key-secret-of-32-chars', LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({
+    JWT_SECRET: 'in-process-test-secret-of-32-characters',
+    DATA_KEY_SECRET: 'in-process-data-key-secret-of-32-chars',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
   const logger = createLogger(config.logLevel);
   const db = connectDatabase('postgres://nobody:nothing@127.0.0.1:1/nowhere', { poolSize: 1 });
   const services = createServices({ config, logger, db, features: FEATURES });

@@ -38,7 +38,9 @@ export function checkOutPreviousRelease(): { dir: string; remove(): void } {
     }
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'ordersource-previous-'));
-  execFileSync('sh', ['-c', `git -C "$1" archive "$2" | tar -x -C "$3"`, 'sh', root, PREVIOUS_RELEASE, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('sh', ['-c', `git -C "$1" archive "$2" | tar -x -C "$3"`, 'sh', root, PREVIOUS_RELEASE, dir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   execFileSync(path.join(dir, 'node_modules', '.bin', 'prisma'), ['generate'], {
     cwd: dir,

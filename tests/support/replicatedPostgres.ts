@@ -62,10 +62,20 @@ export async function startReplicatedPostgres(replicaSettings: Record<string, st
     await writeFile(pwfile, `${PASSWORD}\n`, { mode: 0o600 });
     if (runAs) await chown(pwfile, runAs.uid, runAs.gid);
     const primaryDir = path.join(dir, 'primary');
-    await run(path.join(bin, 'initdb'), ['-D', primaryDir, '-U', 'postgres', '--pwfile', pwfile, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8'], asUser);
+    await run(
+      path.join(bin, 'initdb'),
+      ['-D', primaryDir, '-U', 'postgres', '--pwfile', pwfile, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8'],
+      asUser,
+    );
     await appendFile(path.join(primaryDir, 'pg_hba.conf'), 'host replication replicator 127.0.0.1/32 scram-sha-256\n');
     const common = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200', '-c', 'fsync=off'];
-    const primary = new Node(bin, primaryDir, await findFreePort(), ['-c', 'wal_level=replica', '-c', 'max_wal_senders=5', ...common], runAs);
+    const primary = new Node(
+      bin,
+      primaryDir,
+      await findFreePort(),
+      ['-c', 'wal_level=replica', '-c', 'max_wal_senders=5', ...common],
+      runAs,
+    );
     nodes.push(primary);
     await primary.start();
     const admin = `postgres://postgres:${PASSWORD}@127.0.0.1:${primary.port}/postgres`;
@@ -77,8 +87,15 @@ export async function startReplicatedPostgres(replicaSettings: Record<string, st
     await applyMigrations(primary.url);
 
     const replicaDir = path.join(dir, 'replica');
-    await run(path.join(bin, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'replicator', '-D', replicaDir, '-R', '-X', 'stream', '-c', 'fast'], asUser);
-    const settings = Object.entries({ hot_standby: 'on', wal_receiver_status_interval: '1s', ...replicaSettings }).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+    await run(
+      path.join(bin, 'pg_basebackup'),
+      ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'replicator', '-D', replicaDir, '-R', '-X', 'stream', '-c', 'fast'],
+      asUser,
+    );
+    const settings = Object.entries({ hot_standby: 'on', wal_receiver_status_interval: '1s', ...replicaSettings }).flatMap(([k, v]) => [
+      '-c',
+      `${k}=${v}`,
+    ]);
     const replica = new Node(bin, replicaDir, await findFreePort(), [...common, ...settings], runAs);
     nodes.push(replica);
     await replica.start();
@@ -129,7 +146,8 @@ class Node implements PostgresNode {
         await client.end();
         return;
       } catch (error) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`PostgreSQL in ${this.dataDir} did not start: ${String(error)}`, { cause: error });
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`PostgreSQL in ${this.dataDir} did not start: ${String(error)}`, { cause: error });
         await new Promise((r) => setTimeout(r, 50));
       }
     }

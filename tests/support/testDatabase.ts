@@ -37,7 +37,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     connect(options) {
       // Many test files share one PostgreSQL on a 2-core machine: connections and heartbeats may
       // take seconds there without anything being down. The fault tests use the server's defaults.
-      const db = connectDatabase(connectionString, { poolSize: 10, connectTimeoutMs: 10_000, heartbeat: { intervalMs: 500, timeoutMs: 10_000 }, ...options });
+      const db = connectDatabase(connectionString, {
+        poolSize: 10,
+        connectTimeoutMs: 10_000,
+        heartbeat: { intervalMs: 500, timeoutMs: 10_000 },
+        ...options,
+      });
       opened.push(db);
       return db;
     },

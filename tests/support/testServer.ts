@@ -13,7 +13,11 @@ export interface TestServer {
   services: Services;
   database: TestDatabase;
   /** POSTs a GraphQL operation and returns the parsed JSON body. */
-  graphql<T = unknown>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
+  graphql<T = unknown>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
   wsUrl: string;
   stop(): Promise<void>;
 }

@@ -14,7 +14,12 @@ export interface Subscription<T> {
 }
 
 /** Subscribes over a real WebSocket, authenticating with `connectionParams.authorization`. */
-export function subscribe<T = Record<string, any>>(wsUrl: string, token: string | undefined, query: string, variables?: Record<string, unknown>): Subscription<T> {
+export function subscribe<T = Record<string, any>>(
+  wsUrl: string,
+  token: string | undefined,
+  query: string,
+  variables?: Record<string, unknown>,
+): Subscription<T> {
   const client: Client = createClient({
     url: wsUrl,
     webSocketImpl: WebSocket,

@@ -6,12 +6,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { openScratchServer } from '../scratchServer.js';
-import {
-  DEFAULT_MIGRATIONS_DIR,
-  MIGRATION_RUN_LOCK_KEY,
-  applyMigrations,
-  diffMigration,
-} from './migrate.js';
+import { DEFAULT_MIGRATIONS_DIR, MIGRATION_RUN_LOCK_KEY, applyMigrations, diffMigration } from './migrate.js';
 
 // These tests need EMPTY databases, not clones of the migrated test template, so they create
 // their own on the run's server (embedded, or TEST_DATABASE_URL's; see tests/support/globalSetup).
@@ -38,7 +33,10 @@ async function query<R extends pg.QueryResultRow>(url: string, sql: string): Pro
 
 async function migrationNames(): Promise<string[]> {
   const entries = await readdir(DEFAULT_MIGRATIONS_DIR, { withFileTypes: true });
-  return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  return entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
 }
 
 interface MigrationRow {
@@ -49,8 +47,7 @@ interface MigrationRow {
   applied_steps_count: number;
 }
 
-const recorded = (url: string) =>
-  query<MigrationRow>(url, 'SELECT * FROM _prisma_migrations ORDER BY migration_name');
+const recorded = (url: string) => query<MigrationRow>(url, 'SELECT * FROM _prisma_migrations ORDER BY migration_name');
 
 afterEach(async () => {
   const server = await openScratchServer(inject('testServerUrl'));
@@ -129,7 +126,8 @@ describe('applyMigrations', () => {
 /** The migrations of the previous release (the last of them is the one named), in a folder of their own. */
 async function migrationsUpTo(last: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ordersource-previous-release-'));
-  for (const name of (await migrationNames()).filter((n) => n <= last)) await cp(join(DEFAULT_MIGRATIONS_DIR, name), join(dir, name), { recursive: true });
+  for (const name of (await migrationNames()).filter((n) => n <= last))
+    await cp(join(DEFAULT_MIGRATIONS_DIR, name), join(dir, name), { recursive: true });
   return dir;
 }
 
@@ -142,7 +140,9 @@ describe('upgrading a database written by the previous release', () => {
     } finally {
       await rm(previous, { recursive: true, force: true });
     }
-    await query(url, `
+    await query(
+      url,
+      `
       INSERT INTO events (stream_id, stream_type, version, type, data, metadata) VALUES
         ('Order-o1', 'Order', 1, 'OrderCreated', '{"orderId":"o1","customerId":"c1"}', '{"commandId":"cmd-1","actor":"customer:c1"}'),
         ('Order-o2', 'Order', 1, 'OrderCreated', '{"orderId":"o2","customerId":"c2"}', '{"commandId":"cmd-1x","actor":"customer:c2"}'),
@@ -150,7 +150,8 @@ describe('upgrading a database written by the previous release', () => {
         ('Order-o2', 'Order', 2, 'PaymentRecorded', '{"amountCents":100,"paymentRef":"ref-a"}', '{"commandId":"pay-2","actor":"customer:c2"}');
       INSERT INTO command_results (command_id, input_hash, result) VALUES
         ('cmd-1', 'h1', '{"result":{"aggregateId":"o1"}}'), ('pay-1', 'h2', '{}'), ('no-events', 'h3', '{}');
-    `);
+    `,
+    );
 
     await applyMigrations(url);
 

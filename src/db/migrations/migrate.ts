@@ -7,9 +7,7 @@ import type { MigrationList } from '@prisma/schema-engine-wasm/schema_engine_bg'
 import { NO_FILTER, withSchemaEngine } from './schemaEngine.js';
 
 /** The repository's `prisma/migrations` folder. */
-export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(
-  new URL('../../../prisma/migrations', import.meta.url),
-);
+export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
 
 /** Name and content of the lock file Prisma's CLI writes next to the migration folders. */
 export const MIGRATION_LOCK_FILE = 'migration_lock.toml';
@@ -31,9 +29,7 @@ export const MIGRATION_RUN_LOCK_KEY = 72707370;
  * the shape the schema engine expects. A missing folder is an empty history.
  */
 async function readMigrationList(migrationsDir: string): Promise<MigrationList> {
-  const entries = existsSync(migrationsDir)
-    ? await readdir(migrationsDir, { withFileTypes: true })
-    : [];
+  const entries = existsSync(migrationsDir) ? await readdir(migrationsDir, { withFileTypes: true }) : [];
   const names = entries
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
@@ -103,11 +99,7 @@ export async function applyMigrations(
  * @param migrationsDir Folder of the existing migrations.
  * @returns The SQL of the next migration, or null when the migrations already match the schema.
  */
-export async function diffMigration(
-  shadowConnectionString: string,
-  schemaPath: string,
-  migrationsDir: string,
-): Promise<string | null> {
+export async function diffMigration(shadowConnectionString: string, schemaPath: string, migrationsDir: string): Promise<string | null> {
   const migrationsList = await readMigrationList(migrationsDir);
   const files = [{ path: schemaPath, content: await readFile(schemaPath, 'utf8') }];
   return withSchemaEngine(shadowConnectionString, async (engine) => {

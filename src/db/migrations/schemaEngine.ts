@@ -31,10 +31,7 @@ function loadEngineModule(): Promise<EngineModule> {
   engineModule ??= (async () => {
     const glue = await import('@prisma/schema-engine-wasm/schema_engine_bg');
     const require = createRequire(import.meta.url);
-    const wasmPath = join(
-      dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')),
-      'schema_engine_bg.wasm',
-    );
+    const wasmPath = join(dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
     const compiled = await WebAssembly.compile(await readFile(wasmPath));
     const instance = await WebAssembly.instantiate(compiled, {
       './schema_engine_bg.js': withUnrefTimers(glue) as unknown as WebAssembly.ModuleImports,
@@ -128,14 +125,11 @@ function patchedPgAdapter(connectionString: string): {
       const callbackAt = args.findIndex((arg) => typeof arg === 'function');
       if (callbackAt >= 0) {
         const callback = args[callbackAt];
-        args[callbackAt] = (error: Error | null, result: pg.QueryResult) =>
-          callback(error, error ? result : noteCharColumns(sql, result));
+        args[callbackAt] = (error: Error | null, result: pg.QueryResult) => callback(error, error ? result : noteCharColumns(sql, result));
         return query.apply(this, args);
       }
       const pending = query.apply(this, args);
-      return pending instanceof Promise
-        ? pending.then((result: pg.QueryResult) => noteCharColumns(sql, result))
-        : pending;
+      return pending instanceof Promise ? pending.then((result: pg.QueryResult) => noteCharColumns(sql, result)) : pending;
     }
   }
 
@@ -177,8 +171,7 @@ function patchedPgAdapter(connectionString: string): {
     async connect() {
       const adapter = retypeCharColumns(await pgFactory.connect());
       const startTransaction = adapter.startTransaction.bind(adapter);
-      adapter.startTransaction = async (isolationLevel) =>
-        retypeCharColumns(await startTransaction(isolationLevel));
+      adapter.startTransaction = async (isolationLevel) => retypeCharColumns(await startTransaction(isolationLevel));
       adapter.executeScript = executeWholeScript;
       return adapter;
     },
@@ -198,10 +191,7 @@ function patchedPgAdapter(connectionString: string): {
  * @param connectionString PostgreSQL URL of the database the engine works on.
  * @param fn Work to do with the engine; its result is returned.
  */
-export function withSchemaEngine<T>(
-  connectionString: string,
-  fn: (engine: SchemaEngine) => Promise<T>,
-): Promise<T> {
+export function withSchemaEngine<T>(connectionString: string, fn: (engine: SchemaEngine) => Promise<T>): Promise<T> {
   // One engine at a time per process: two engines working at once in the shared wasm instance
   // crashed it (seen when two test projects migrated their databases in parallel).
   const run = engineQueue.then(() => runWithSchemaEngine(connectionString, fn));
@@ -214,10 +204,7 @@ export function withSchemaEngine<T>(
 
 let engineQueue: Promise<void> = Promise.resolve();
 
-async function runWithSchemaEngine<T>(
-  connectionString: string,
-  fn: (engine: SchemaEngine) => Promise<T>,
-): Promise<T> {
+async function runWithSchemaEngine<T>(connectionString: string, fn: (engine: SchemaEngine) => Promise<T>): Promise<T> {
   const { SchemaEngine } = await loadEngineModule();
   // We own the pool because engine.free() never disposes the adapter: its idle connections would
   // linger (holding the process open for pg's 10 s idle timeout) and keep the database in use.

@@ -21,7 +21,10 @@ export function occurredAt(index: number): string {
 
 /** Folds events from the aggregate's initial state, event `i` at `occurredAt(i)`. */
 export function foldEvents<S, E extends { type: string; data: object }>(aggregate: Aggregate<S, E>, events: readonly E[]): S {
-  return events.reduce((state, event, index) => aggregate.evolve(state, event, { occurredAt: occurredAt(index) }), aggregate.initialState());
+  return events.reduce(
+    (state, event, index) => aggregate.evolve(state, event, { occurredAt: occurredAt(index) }),
+    aggregate.initialState(),
+  );
 }
 
 export interface Then<D> {
@@ -66,7 +69,9 @@ export function deciderSpec<S, E extends { type: string; data: object }, C, D>(
         thenRejects<X extends DomainError>(errorClass: abstract new (...args: never[]) => X, code: X['code']): X {
           const outcome = attempt(command);
           if (outcome.accepted) {
-            return expect.unreachable(`expected ${errorClass.name} (${code}), but the command was accepted with ${JSON.stringify(outcome.decision)}`);
+            return expect.unreachable(
+              `expected ${errorClass.name} (${code}), but the command was accepted with ${JSON.stringify(outcome.decision)}`,
+            );
           }
           expect(outcome.error).toBeInstanceOf(errorClass);
           expect((outcome.error as X).code).toBe(code);

@@ -35,7 +35,8 @@ function tooLong(type: GraphQLInputType, value: unknown, path: string, found: Fi
     return;
   }
   if (isInputObjectType(type)) {
-    for (const field of Object.values(type.getFields())) tooLong(field.type, (value as Record<string, unknown>)[field.name], `${path}.${field.name}`, found);
+    for (const field of Object.values(type.getFields()))
+      tooLong(field.type, (value as Record<string, unknown>)[field.name], `${path}.${field.name}`, found);
     return;
   }
   if (isScalarType(type) && typeof value === 'string' && value.length > MAX_ARGUMENT_STRING_LENGTH) {
@@ -90,7 +91,11 @@ function usesVariables(value: ValueNode): boolean {
 }
 
 /** Every argument (literal or variable, nested in input objects) of `document` whose text is too long. */
-export function overlongArguments(schema: GraphQLSchema, document: DocumentNode, variables: Readonly<Record<string, unknown>> | null | undefined): FieldError[] {
+export function overlongArguments(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+): FieldError[] {
   const { literalErrors, withVariables } = boundsOf(schema, document);
   if (withVariables.length === 0) return literalErrors;
   const found = [...literalErrors];

@@ -23,9 +23,12 @@ export function useExecutionTimeout(timeoutMs: number, pool?: pg.Pool): Plugin {
             if (pool) void cancelDatabaseWork(pool, work);
             resolve({
               errors: [
-                new GraphQLError(`the operation did not finish within ${timeoutMs} ms; a mutation may still complete: retry it with the same commandId`, {
-                  extensions: { code: 'EXECUTION_TIMEOUT', timeoutMs },
-                }),
+                new GraphQLError(
+                  `the operation did not finish within ${timeoutMs} ms; a mutation may still complete: retry it with the same commandId`,
+                  {
+                    extensions: { code: 'EXECUTION_TIMEOUT', timeoutMs },
+                  },
+                ),
               ],
             });
           }, timeoutMs);

@@ -29,12 +29,15 @@ function withoutSuggestion<E extends Error>(error: E): E | GraphQLError {
  */
 export function useHiddenSuggestions(): Plugin {
   const strip = ({ result, setResult }: { result: ExecutionResult; setResult: (result: ExecutionResult) => void }) => {
-    if (result.errors?.some((error) => SUGGESTION.test(error.message))) setResult({ ...result, errors: result.errors.map(withoutSuggestion) });
+    if (result.errors?.some((error) => SUGGESTION.test(error.message)))
+      setResult({ ...result, errors: result.errors.map(withoutSuggestion) });
   };
   return {
-    onValidate: () => ({ valid, result, setResult }) => {
-      if (!valid) setResult(result.map(withoutSuggestion));
-    },
+    onValidate:
+      () =>
+      ({ valid, result, setResult }) => {
+        if (!valid) setResult(result.map(withoutSuggestion));
+      },
     onExecute: () => ({ onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, strip) }),
     onSubscribe: () => ({ onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, strip) }),
   };

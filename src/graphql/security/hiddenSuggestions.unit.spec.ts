@@ -14,11 +14,36 @@ const MISTAKES: [string, string, Record<string, unknown> | undefined, RegExp][] 
   ['a field', '{ product(sku: "X") { skus } }', undefined, /Cannot query field "skus" on type "Product"\.$/],
   ['an argument', '{ product(skuu: "X") { sku } }', undefined, /Unknown argument "skuu" on field "Query\.product"\.$/],
   ['a type', 'query($s: OrderStatuss) { orders(status: $s) { totalCount } }', undefined, /Unknown type "OrderStatuss"\.$/],
-  ['a field of a union (an inline fragment)', 'mutation { addProduct(input: { sku: "S", name: "n", priceCents: 1, initialStock: 1 }) { code } }', undefined, /Cannot query field "code" on type "AddProductResult"\.$/],
-  ['an enum value in the document', '{ orders(status: PAIDD) { totalCount } }', undefined, /Value "PAIDD" does not exist in "OrderStatus" enum\.$/],
-  ['an input field in the document', 'mutation { addProduct(input: { sku: "S", name: "n", priceCents: 1, initialStock: 1, namee: "x" }) { __typename } }', undefined, /Field "namee" is not defined by type "AddProductInput"\.$/],
-  ['an enum value in a variable', 'query($s: OrderStatus) { orders(status: $s) { totalCount } }', { s: 'PAIDD' }, /Value "PAIDD" does not exist in "OrderStatus" enum\.$/],
-  ['an input field in a variable', ADD_PRODUCT, { input: { ...PRODUCT_INPUT, namee: 'x' } }, /Field "namee" is not defined by type "AddProductInput"\.$/],
+  [
+    'a field of a union (an inline fragment)',
+    'mutation { addProduct(input: { sku: "S", name: "n", priceCents: 1, initialStock: 1 }) { code } }',
+    undefined,
+    /Cannot query field "code" on type "AddProductResult"\.$/,
+  ],
+  [
+    'an enum value in the document',
+    '{ orders(status: PAIDD) { totalCount } }',
+    undefined,
+    /Value "PAIDD" does not exist in "OrderStatus" enum\.$/,
+  ],
+  [
+    'an input field in the document',
+    'mutation { addProduct(input: { sku: "S", name: "n", priceCents: 1, initialStock: 1, namee: "x" }) { __typename } }',
+    undefined,
+    /Field "namee" is not defined by type "AddProductInput"\.$/,
+  ],
+  [
+    'an enum value in a variable',
+    'query($s: OrderStatus) { orders(status: $s) { totalCount } }',
+    { s: 'PAIDD' },
+    /Value "PAIDD" does not exist in "OrderStatus" enum\.$/,
+  ],
+  [
+    'an input field in a variable',
+    ADD_PRODUCT,
+    { input: { ...PRODUCT_INPUT, namee: 'x' } },
+    /Field "namee" is not defined by type "AddProductInput"\.$/,
+  ],
 ];
 
 async function messagesOf(server: ReturnType<typeof serverIn>, query: string, variables?: Record<string, unknown>): Promise<string[]> {
@@ -39,7 +64,10 @@ describe('suggestions in error messages', () => {
     const messages = await messagesOf(production, query, variables);
     expect(messages.length).toBeGreaterThan(0);
     expect(messages.join('\n')).not.toMatch(/Did you mean/);
-    expect(messages.some((m) => stillSays.test(m)), messages.join('\n')).toBe(true);
+    expect(
+      messages.some((m) => stillSays.test(m)),
+      messages.join('\n'),
+    ).toBe(true);
   });
 
   it.each(MISTAKES)('are given in development (introspection on) for %s', async (_what, query, variables) => {

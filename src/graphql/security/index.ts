@@ -13,7 +13,10 @@ import { useUnexpectedErrorMasking } from './unexpectedErrors.js';
  * executing); the masking of unexpected errors (after). All but CSRF run over graphql-ws too.
  * Bounds come from config (README "Configuration").
  */
-export function securityPlugins({ config, logger, db, rateLimits }: Pick<Services, 'config' | 'logger' | 'db' | 'rateLimits'>, maskError: (error: unknown) => Error): Plugin[] {
+export function securityPlugins(
+  { config, logger, db, rateLimits }: Pick<Services, 'config' | 'logger' | 'db' | 'rateLimits'>,
+  maskError: (error: unknown) => Error,
+): Plugin[] {
   return [
     useCsrfPrevention(),
     ...operationLimitPlugins(config),

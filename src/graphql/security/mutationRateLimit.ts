@@ -39,7 +39,11 @@ export function useMutationRateLimit(perMinute: number, store: RateLimitStore | 
       setResultAndStopExecution({
         errors: [
           new GraphQLError(`too many mutations: at most ${perMinute} a minute per caller; retry in ${retryAfterSeconds} s`, {
-            extensions: { code: 'RATE_LIMITED', retryAfterSeconds, http: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } } },
+            extensions: {
+              code: 'RATE_LIMITED',
+              retryAfterSeconds,
+              http: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } },
+            },
           }),
         ],
       });

@@ -31,7 +31,11 @@ export const EXPENSIVE_FIELD_COST: Readonly<Record<string, number>> = { orderAt:
  * else a variable's default, else the largest page, since a variable's value is not known during
  * validation), the default page size when neither is given; 1 for any other field.
  */
-function pageSize(field: FieldNode, definition: GraphQLField<unknown, unknown> | undefined, variables: readonly VariableDefinitionNode[]): number {
+function pageSize(
+  field: FieldNode,
+  definition: GraphQLField<unknown, unknown> | undefined,
+  variables: readonly VariableDefinitionNode[],
+): number {
   if (!definition?.args.some((a) => a.name === 'first' || a.name === 'last')) return 1;
   let size: number | undefined;
   for (const arg of field.arguments ?? []) {
@@ -56,7 +60,12 @@ function pageSize(field: FieldNode, definition: GraphQLField<unknown, unknown> |
 export function operationCost(context: ValidationContext, operation: OperationDefinitionNode): number {
   const schema = context.getSchema();
   const variables = operation.variableDefinitions ?? [];
-  const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const root =
+    operation.operation === 'query'
+      ? schema.getQueryType()
+      : operation.operation === 'mutation'
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
   const visiting = new Set<string>();
 
   function selectionCost(set: SelectionSetNode, parent: GraphQLNamedType | undefined | null): number {
@@ -89,7 +98,10 @@ export function operationCost(context: ValidationContext, operation: OperationDe
   }
 
   // The root fields are the first level: they are not multiplied by the depth factor.
-  return operation.selectionSet.selections.reduce((sum, s) => sum + selectionCost({ kind: Kind.SELECTION_SET, selections: [s] }, root) / DEPTH_FACTOR, 0);
+  return operation.selectionSet.selections.reduce(
+    (sum, s) => sum + selectionCost({ kind: Kind.SELECTION_SET, selections: [s] }, root) / DEPTH_FACTOR,
+    0,
+  );
 }
 
 /** A validation rule reporting, through `reject`, an operation whose estimated cost is over `maxCost`. */

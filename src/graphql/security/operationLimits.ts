@@ -50,8 +50,16 @@ export function operationLimitPlugins(config: Config): Plugin[] {
     blockFieldSuggestion: { enabled: false },
   }) as Plugin;
   const rejectCost = rejectWith(LIMIT_CODES.cost, maxCost);
-  const cost: Plugin = { onValidate: ({ addValidationRule }) => addValidationRule(costLimitRule(maxCost, (context, message) => rejectCost(context, new GraphQLError(message)))) };
+  const cost: Plugin = {
+    onValidate: ({ addValidationRule }) =>
+      addValidationRule(costLimitRule(maxCost, (context, message) => rejectCost(context, new GraphQLError(message)))),
+  };
   if (config.introspection) return [armor, cost];
   // With introspection off, "Did you mean …?" in error messages would leak the schema instead.
-  return [armor, cost, { onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) }, useHiddenSuggestions()];
+  return [
+    armor,
+    cost,
+    { onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) },
+    useHiddenSuggestions(),
+  ];
 }

@@ -1,4 +1,11 @@
-import { getIntrospectionQuery, parse as parseDocument, print, specifiedRules, validate as validateDocument, type DocumentNode } from 'graphql';
+import {
+  getIntrospectionQuery,
+  parse as parseDocument,
+  print,
+  specifiedRules,
+  validate as validateDocument,
+  type DocumentNode,
+} from 'graphql';
 import { envelop, useSchema, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import * as dashboardDocuments from '../../../dashboard/src/gql/graphql.js';
@@ -20,7 +27,9 @@ function check(source: string, env: Record<string, string> = {}) {
       specifiedRules.forEach(addValidationRule);
     },
   };
-  const { parse, validate } = envelop({ plugins: [engine, useSchema(schema), ...operationLimitPlugins(loadConfig({ NODE_ENV: 'test', ...env }))] })();
+  const { parse, validate } = envelop({
+    plugins: [engine, useSchema(schema), ...operationLimitPlugins(loadConfig({ NODE_ENV: 'test', ...env }))],
+  })();
   let document: DocumentNode;
   try {
     document = parse(source);
@@ -44,19 +53,34 @@ describe('default operation limits', () => {
   });
 
   it('let the full introspection query through', () => {
-    expect(check(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true }))).toEqual([]);
+    expect(
+      check(
+        getIntrospectionQuery({
+          descriptions: true,
+          specifiedByUrl: true,
+          directiveIsRepeatable: true,
+          schemaDescription: true,
+          inputValueDeprecation: true,
+        }),
+      ),
+    ).toEqual([]);
   });
 });
 
 describe('operation limits', () => {
   it('report a broken bound with its code and the bound, in place of Armor\'s "Syntax Error"', () => {
     const [error] = check('{ a: headPosition b: headPosition }', { GRAPHQL_MAX_ALIASES: '1' });
-    expect(error).toMatchObject({ message: expect.not.stringContaining('Syntax Error'), extensions: { code: LIMIT_CODES.aliases, max: 1 } });
+    expect(error).toMatchObject({
+      message: expect.not.stringContaining('Syntax Error'),
+      extensions: { code: LIMIT_CODES.aliases, max: 1 },
+    });
   });
 
   it('refuse introspection and hide suggestions when introspection is off', () => {
     expect(check('{ __schema { queryType { name } } }', { GRAPHQL_INTROSPECTION: 'false' })[0]!.message).toMatch(/introspection/);
-    expect(check('{ headPositio }', { GRAPHQL_INTROSPECTION: 'false' })[0]!.message).toBe('Cannot query field "headPositio" on type "Query".');
+    expect(check('{ headPositio }', { GRAPHQL_INTROSPECTION: 'false' })[0]!.message).toBe(
+      'Cannot query field "headPositio" on type "Query".',
+    );
   });
 });
 
@@ -81,9 +105,14 @@ describe('query cost', () => {
     expect(costOf(`query($n: Int = 5) ${page('(first: $n)')}`)).toBe(costOf(page('(first: 5)')));
   });
 
-  it('refuses large pages across a request\'s connections while small ones pass, a first given by a variable too', () => {
-    const connection = (first: string) => `orders(first: ${first}) { edges { node { id status items { sku name quantity } history { type data } } } }`;
-    const query = (first: string, head = '') => `query${head} { ${'abcdefghij'.split('').map((alias) => `${alias}: ${connection(first)}`).join(' ')} }`;
+  it("refuses large pages across a request's connections while small ones pass, a first given by a variable too", () => {
+    const connection = (first: string) =>
+      `orders(first: ${first}) { edges { node { id status items { sku name quantity } history { type data } } } }`;
+    const query = (first: string, head = '') =>
+      `query${head} { ${'abcdefghij'
+        .split('')
+        .map((alias) => `${alias}: ${connection(first)}`)
+        .join(' ')} }`;
     expect(check(query('2'))).toEqual([]);
     expect(check(query('100'))[0]?.extensions).toMatchObject({ code: LIMIT_CODES.cost, max: 50_000 });
     expect(check(query('$n', '($n: Int)'))[0]?.extensions).toMatchObject({ code: LIMIT_CODES.cost, max: 50_000 });

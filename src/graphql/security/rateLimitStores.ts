@@ -57,7 +57,8 @@ export class MutationRateLimiter implements RateLimitStore {
     for (const [identity, bucket] of this.buckets) {
       if (this.buckets.size <= MAX_BUCKETS * 0.9) return;
       // Full buckets are forgotten at no cost; if too few are full, the least recently used go.
-      if (bucket.tokens + (now - bucket.at) * this.perMs >= this.perMinute || this.buckets.size > MAX_BUCKETS) this.buckets.delete(identity);
+      if (bucket.tokens + (now - bucket.at) * this.perMs >= this.perMinute || this.buckets.size > MAX_BUCKETS)
+        this.buckets.delete(identity);
     }
   }
 }
@@ -129,7 +130,14 @@ export class RedisRateLimitStore implements RateLimitStore {
   ) {}
 
   async take(identity: string, cost: number): Promise<RateVerdict> {
-    const [allowed, tokens] = (await this.redis.eval(REDIS_TAKE, 1, `ordersource:rate-limit:${identity}`, this.perMinute, this.perMinute / 60_000, cost)) as [number, string];
+    const [allowed, tokens] = (await this.redis.eval(
+      REDIS_TAKE,
+      1,
+      `ordersource:rate-limit:${identity}`,
+      this.perMinute,
+      this.perMinute / 60_000,
+      cost,
+    )) as [number, string];
     return allowed === 1 ? { allowed: true } : retryAfter(this.perMinute, cost, Number(tokens));
   }
 
@@ -139,9 +147,13 @@ export class RedisRateLimitStore implements RateLimitStore {
 }
 
 /** The shared store for the mutation limit: Redis when REDIS_URL is set, else PostgreSQL. */
-export function createRateLimitStore(config: Pick<Config, 'redisUrl' | 'rateLimitMutationsPerMinute'>, pool: pg.Pool): RateLimitStore | undefined {
+export function createRateLimitStore(
+  config: Pick<Config, 'redisUrl' | 'rateLimitMutationsPerMinute'>,
+  pool: pg.Pool,
+): RateLimitStore | undefined {
   const perMinute = config.rateLimitMutationsPerMinute;
   if (perMinute === 0) return undefined;
-  if (config.redisUrl) return new RedisRateLimitStore(new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }), perMinute);
+  if (config.redisUrl)
+    return new RedisRateLimitStore(new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }), perMinute);
   return new PostgresRateLimitStore(pool, perMinute);
 }

@@ -7,7 +7,7 @@ describe('MutationRateLimiter', () => {
     return { clock, limiter: new MutationRateLimiter(perMinute, () => clock.now) };
   };
 
-  it('allows a burst of a minute\'s allowance, then refuses with the time until enough tokens are back', () => {
+  it("allows a burst of a minute's allowance, then refuses with the time until enough tokens are back", () => {
     const { limiter } = limiterAt(60);
     for (let i = 0; i < 60; i++) expect(limiter.take('alice', 1)).toEqual({ allowed: true });
     expect(limiter.take('alice', 1)).toEqual({ allowed: false, retryAfterMs: 1_000 });
@@ -34,7 +34,7 @@ describe('MutationRateLimiter', () => {
     expect(limiter.take('alice', 3)).toEqual({ allowed: true });
   });
 
-  it('never fills a bucket past one minute\'s allowance', () => {
+  it("never fills a bucket past one minute's allowance", () => {
     const { clock, limiter } = limiterAt(5);
     limiter.take('alice', 1);
     clock.now += 3_600_000;

@@ -1,8 +1,10 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-const tooLarge = () => new GraphQLError('Request body too large', { extensions: { http: { status: 413 }, code: 'REQUEST_ENTITY_TOO_LARGE' } });
-const badLength = () => new GraphQLError('Content-Length header is invalid.', { extensions: { http: { status: 400 }, code: 'BAD_REQUEST' } });
+const tooLarge = () =>
+  new GraphQLError('Request body too large', { extensions: { http: { status: 413 }, code: 'REQUEST_ENTITY_TOO_LARGE' } });
+const badLength = () =>
+  new GraphQLError('Content-Length header is invalid.', { extensions: { http: { status: 400 }, code: 'BAD_REQUEST' } });
 
 /**
  * 413 beyond `limit` bytes, the same answers as Yoga's `maxRequestBodySize`, without its cost on
@@ -40,8 +42,9 @@ export function useRequestBodyLimit(limit: number): Plugin {
             },
           }),
         );
-        // @ts-expect-error `duplex` is required by Node for a streamed body but missing from the types.
-        return parse(new fetchAPI.Request(req.url, { method: req.method, headers: req.headers, signal: req.signal, body: counted, duplex: 'half' }));
+        // `duplex` is required by Node for a streamed body but missing from the DOM types of RequestInit.
+        const init = { method: req.method, headers: req.headers, signal: req.signal, body: counted, duplex: 'half' } as RequestInit;
+        return parse(new fetchAPI.Request(req.url, init));
       });
     },
     onResponse({ response }) {

@@ -15,7 +15,15 @@ export const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.';
  * errors outside execution (e.g. while building the context).
  */
 export function useUnexpectedErrorMasking(fallbackLogger: Logger, maskError: (error: unknown) => Error): Plugin {
-  const mask = ({ args, result, setResult }: { args: { contextValue: unknown }; result: ExecutionResult; setResult: (result: ExecutionResult) => void }) => {
+  const mask = ({
+    args,
+    result,
+    setResult,
+  }: {
+    args: { contextValue: unknown };
+    result: ExecutionResult;
+    setResult: (result: ExecutionResult) => void;
+  }) => {
     if (!result.errors?.some((error) => error.originalError !== undefined)) return;
     const context = args.contextValue as Partial<GraphQLContext>;
     const errors = result.errors.map((error) => maskResolverError(error, context, fallbackLogger, maskError));
@@ -28,7 +36,10 @@ export function useUnexpectedErrorMasking(fallbackLogger: Logger, maskError: (er
       // A subscription whose stream fails once running (e.g. its first read) throws from the stream
       // instead of giving a result: over graphql-ws and SSE alike, that error is masked here too.
       onSubscribeError: ({ error, setError }) => {
-        const located = error instanceof GraphQLError ? error : new GraphQLError(UNEXPECTED_ERROR_MESSAGE, { originalError: error instanceof Error ? error : new Error(String(error)) });
+        const located =
+          error instanceof GraphQLError
+            ? error
+            : new GraphQLError(UNEXPECTED_ERROR_MESSAGE, { originalError: error instanceof Error ? error : new Error(String(error)) });
         setError(maskResolverError(located, args.contextValue as Partial<GraphQLContext>, fallbackLogger, maskError));
       },
     }),
@@ -36,7 +47,12 @@ export function useUnexpectedErrorMasking(fallbackLogger: Logger, maskError: (er
 }
 
 /** One error of a result, masked as above (also used for live pushes sent outside Yoga). */
-export function maskResolverError(error: GraphQLError, context: Partial<GraphQLContext>, fallbackLogger: Logger, maskError: (error: unknown) => Error): GraphQLError {
+export function maskResolverError(
+  error: GraphQLError,
+  context: Partial<GraphQLContext>,
+  fallbackLogger: Logger,
+  maskError: (error: unknown) => Error,
+): GraphQLError {
   if (error.originalError === undefined) return error;
   const masked = maskError(error) as GraphQLError;
   if (masked.extensions?.unexpected !== true) return masked;

@@ -51,7 +51,18 @@ export async function startOwnedPostgres(): Promise<OwnedPostgres> {
     const log = await open(path.join(dataDir, 'postgres.log'), 'a');
     child = spawn(
       binaries.postgres,
-      ['-D', path.join(dataDir, 'pg'), '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
+      [
+        '-D',
+        path.join(dataDir, 'pg'),
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=300',
+      ],
       { ...runAs, stdio: ['ignore', log.fd, log.fd] },
     );
     await log.close();
@@ -64,7 +75,8 @@ export async function startOwnedPostgres(): Promise<OwnedPostgres> {
         await client.end();
         return;
       } catch (error) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`owned PostgreSQL did not start: ${String(error)}`, { cause: error });
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`owned PostgreSQL did not start: ${String(error)}`, { cause: error });
         await new Promise((r) => setTimeout(r, 50));
       }
     }

@@ -29,21 +29,32 @@ export async function checkAcknowledged(connectionString: string, acknowledged: 
       [acknowledged.flatMap((a) => a.events.map((e) => e.position.toString()))],
     );
     const byPosition = new Map(rows.map((r) => [BigInt(r.position), r]));
-    const results = await client.query<{ command_id: string }>('SELECT command_id FROM command_results WHERE command_id = ANY($1)', [acknowledged.map((a) => a.commandId)]);
+    const results = await client.query<{ command_id: string }>('SELECT command_id FROM command_results WHERE command_id = ANY($1)', [
+      acknowledged.map((a) => a.commandId),
+    ]);
     const recorded = new Set(results.rows.map((r) => r.command_id));
     const lost: DurabilityCheck['lost'] = [];
     for (const ack of acknowledged) {
-      const problem = ack.events.map((e) => {
-        const row = byPosition.get(e.position);
-        if (!row) return `no event at position ${e.position}`;
-        if (row.type !== e.type || row.version !== e.version) return `position ${e.position} holds ${row.type} v${row.version}, not ${e.type} v${e.version}`;
-        if (row.command_id !== ack.commandId) return `position ${e.position} carries command ${row.command_id}`;
-        return undefined;
-      }).find(Boolean) ?? (recorded.has(ack.commandId) ? undefined : 'its outcome is not in command_results');
+      const problem =
+        ack.events
+          .map((e) => {
+            const row = byPosition.get(e.position);
+            if (!row) return `no event at position ${e.position}`;
+            if (row.type !== e.type || row.version !== e.version)
+              return `position ${e.position} holds ${row.type} v${row.version}, not ${e.type} v${e.version}`;
+            if (row.command_id !== ack.commandId) return `position ${e.position} carries command ${row.command_id}`;
+            return undefined;
+          })
+          .find(Boolean) ?? (recorded.has(ack.commandId) ? undefined : 'its outcome is not in command_results');
       if (problem) lost.push({ commandId: ack.commandId, name: ack.name, problem });
     }
     const total = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM command_results');
-    return { acknowledged: acknowledged.length, found: acknowledged.length - lost.length, lost, recordedCommands: Number(total.rows[0]!.n) };
+    return {
+      acknowledged: acknowledged.length,
+      found: acknowledged.length - lost.length,
+      lost,
+      recordedCommands: Number(total.rows[0]!.n),
+    };
   } finally {
     await client.end();
   }
@@ -100,7 +111,9 @@ export async function checkReadModelsConverge(url: string, connectionString: str
   let orderIds: string[];
   let staleProducts: string[];
   try {
-    orderIds = (await client.query<{ id: string }>(`SELECT DISTINCT substr(stream_id, 7) AS id FROM events WHERE stream_type = 'Order'`)).rows.map((r) => r.id);
+    orderIds = (
+      await client.query<{ id: string }>(`SELECT DISTINCT substr(stream_id, 7) AS id FROM events WHERE stream_type = 'Order'`)
+    ).rows.map((r) => r.id);
     staleProducts = (
       await client.query<{ sku: string }>(
         `SELECT e.sku FROM (SELECT substr(stream_id, 9) AS sku, max(position) AS last FROM events WHERE stream_type = 'Product' GROUP BY stream_id) e
@@ -119,7 +132,8 @@ export async function checkReadModelsConverge(url: string, connectionString: str
     const query = `{ ${chunk.map((id, j) => `r${j}: order(id: ${JSON.stringify(id)}) { ${fields} } f${j}: orderAt(id: ${JSON.stringify(id)}) { ${fields} }`).join(' ')} }`;
     const data = await staffQuery(url, query);
     chunk.forEach((orderId, j) => {
-      if (JSON.stringify(data[`r${j}`]) !== JSON.stringify(data[`f${j}`])) mismatches.push({ orderId, read: data[`r${j}`], folded: data[`f${j}`] });
+      if (JSON.stringify(data[`r${j}`]) !== JSON.stringify(data[`f${j}`]))
+        mismatches.push({ orderId, read: data[`r${j}`], folded: data[`f${j}`] });
     });
   }
   return { head, catchUpMs, ordersCompared: orderIds.length, mismatches, staleProducts };

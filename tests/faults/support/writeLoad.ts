@@ -48,7 +48,14 @@ export async function staffToken(sub = 'fault-staff'): Promise<string> {
 type Outcome = { ok: true; result: Record<string, any> } | { ok: false; kind: 'unanswered' | 'error'; code?: string };
 
 /** Sends one command with a fresh commandId and classifies the answer. */
-async function send(url: string, token: string, name: string, input: Record<string, unknown>, report: LoadReport, inFlight: Set<string>): Promise<Outcome> {
+async function send(
+  url: string,
+  token: string,
+  name: string,
+  input: Record<string, unknown>,
+  report: LoadReport,
+  inFlight: Set<string>,
+): Promise<Outcome> {
   const commandId = randomUUID();
   inFlight.add(commandId);
   let body: { data?: Record<string, Record<string, any>>; errors?: { extensions?: { code?: string } }[] };
@@ -91,8 +98,16 @@ export async function prepareLoad(url: string): Promise<string> {
   const token = await staffToken();
   const report: LoadReport = { acknowledged: [], unanswered: 0, errors: {}, elapsedMs: 0 };
   const inFlight = new Set<string>();
-  for (const sku of LOAD_SKUS) await send(url, token, 'addProduct', { sku, name: `Fault ${sku}`, priceCents: 250, initialStock: 1_000_000 }, report, inFlight);
-  const customer = await send(url, token, 'registerCustomer', { name: 'Fault Load', email: `${randomUUID().slice(0, 8)}@faults.example.com` }, report, inFlight);
+  for (const sku of LOAD_SKUS)
+    await send(url, token, 'addProduct', { sku, name: `Fault ${sku}`, priceCents: 250, initialStock: 1_000_000 }, report, inFlight);
+  const customer = await send(
+    url,
+    token,
+    'registerCustomer',
+    { name: 'Fault Load', email: `${randomUUID().slice(0, 8)}@faults.example.com` },
+    report,
+    inFlight,
+  );
   if (!customer.ok || Object.keys(report.errors).length > 0) throw new Error(`could not prepare the load: ${JSON.stringify(report)}`);
   return customer.result.customer.id as string;
 }
