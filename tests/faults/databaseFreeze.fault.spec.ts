@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { command, commandMutation } from '../support/api.js';
 import { eventually, processClient } from '../support/liveProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
-import { cleanUp, msSince, report, startFaultServer } from './support/faultServer.js';
+import { cleanUp, msSince, printServerLogIfFailed, report, startFaultServer } from './support/faultServer.js';
 import { startOwnedPostgres, type OwnedPostgres } from './support/ownedPostgres.js';
 import { checkAcknowledged } from './support/verify.js';
 import { LOAD_SKUS, prepareLoad, staffToken, startWriteLoad } from './support/writeLoad.js';
@@ -10,15 +10,7 @@ import { LOAD_SKUS, prepareLoad, staffToken, startWriteLoad } from './support/wr
 let server: ServerProcess | undefined;
 let owned: OwnedPostgres | undefined;
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && server)
-    console.log(
-      server
-        .output()
-        .split('\n')
-        .filter((line) => !line.includes('"level":30'))
-        .join('\n')
-        .slice(-6_000),
-    );
+  printServerLogIfFailed(context, server);
   owned?.thaw();
   await cleanUp(server);
   await owned?.destroy();

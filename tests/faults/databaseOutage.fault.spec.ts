@@ -4,7 +4,7 @@ import { command, commandMutation } from '../support/api.js';
 import { eventually, processClient } from '../support/liveProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
 import { subscribe, type Subscription } from '../support/wsClient.js';
-import { cleanUp, msSince, report, startFaultServer } from './support/faultServer.js';
+import { cleanUp, msSince, printServerLogIfFailed, report, startFaultServer } from './support/faultServer.js';
 import { startOwnedPostgres, type OwnedPostgres } from './support/ownedPostgres.js';
 import { checkAcknowledged, checkReadModelsConverge } from './support/verify.js';
 import { LOAD_SKUS, prepareLoad, staffToken, startWriteLoad } from './support/writeLoad.js';
@@ -13,15 +13,7 @@ let server: ServerProcess | undefined;
 let owned: OwnedPostgres | undefined;
 const subscriptions: Subscription<any>[] = [];
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && server)
-    console.log(
-      server
-        .output()
-        .split('\n')
-        .filter((line) => !line.includes('"level":30'))
-        .join('\n')
-        .slice(-6_000),
-    );
+  printServerLogIfFailed(context, server);
   await Promise.all(subscriptions.splice(0).map((s) => s.close()));
   await cleanUp(server);
   await owned?.destroy();

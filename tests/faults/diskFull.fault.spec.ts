@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runningEmbeddedPostgres } from '../../src/db/embedded.js';
 import { eventually } from '../support/liveProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
-import { cleanUp, msSince, report, startFaultServer, tempDataDir } from './support/faultServer.js';
+import { cleanUp, msSince, printServerLogIfFailed, report, startFaultServer, tempDataDir } from './support/faultServer.js';
 import { checkAcknowledged } from './support/verify.js';
 import { prepareLoad, startWriteLoad } from './support/writeLoad.js';
 
@@ -13,15 +13,7 @@ let server: ServerProcess | undefined;
 let dataDir: string | undefined;
 let mounted = false;
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && server)
-    console.log(
-      server
-        .output()
-        .split('\n')
-        .filter((line) => !line.includes('"level":30'))
-        .join('\n')
-        .slice(-6_000),
-    );
+  printServerLogIfFailed(context, server);
   if (dataDir) await rm(path.join(dataDir, 'filler'), { force: true });
   await cleanUp(server);
   if (mounted && dataDir) {

@@ -4,22 +4,14 @@ import { runningEmbeddedPostgres } from '../../src/db/embedded.js';
 import { isProcessAlive, readPostmasterPid } from '../../src/db/embeddedLocks.js';
 import { eventually } from '../support/liveProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
-import { cleanUp, msSince, report, startFaultServer, tempDataDir } from './support/faultServer.js';
+import { cleanUp, msSince, printServerLogIfFailed, report, startFaultServer, tempDataDir } from './support/faultServer.js';
 import { checkAcknowledged, checkReadModelsConverge } from './support/verify.js';
 import { prepareLoad, startWriteLoad } from './support/writeLoad.js';
 
 let server: ServerProcess | undefined;
 let dataDir: string | undefined;
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && server)
-    console.log(
-      server
-        .output()
-        .split('\n')
-        .filter((line) => !line.includes('"level":30'))
-        .join('\n')
-        .slice(-6_000),
-    );
+  printServerLogIfFailed(context, server);
   await cleanUp(server, dataDir);
   [server, dataDir] = [undefined, undefined];
 });

@@ -1,7 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runningEmbeddedPostgres } from '../../src/db/embedded.js';
 import type { ServerProcess } from '../support/serverProcess.js';
-import { cleanUp, killNodeOnly, killProcessGroup, msSince, report, startFaultServer, tempDataDir } from './support/faultServer.js';
+import {
+  cleanUp,
+  killNodeOnly,
+  killProcessGroup,
+  msSince,
+  printServerLogIfFailed,
+  report,
+  startFaultServer,
+  tempDataDir,
+} from './support/faultServer.js';
 import { startOwnedPostgres, type OwnedPostgres } from './support/ownedPostgres.js';
 import { checkAcknowledged, checkReadModelsConverge } from './support/verify.js';
 import { prepareLoad, startWriteLoad } from './support/writeLoad.js';
@@ -10,15 +19,7 @@ let server: ServerProcess | undefined;
 let dataDir: string | undefined;
 let owned: OwnedPostgres | undefined;
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && server)
-    console.log(
-      server
-        .output()
-        .split('\n')
-        .filter((line) => !line.includes('"level":30'))
-        .join('\n')
-        .slice(-6_000),
-    );
+  printServerLogIfFailed(context, server);
   await cleanUp(server, dataDir);
   await owned?.destroy();
   [server, dataDir, owned] = [undefined, undefined, undefined];

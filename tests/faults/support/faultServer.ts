@@ -59,3 +59,16 @@ export const msSince = (since: number): number => Date.now() - since;
 export function report(name: string, numbers: Record<string, unknown>): void {
   console.log(`[fault] ${name}: ${JSON.stringify(numbers, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
 }
+
+/**
+ * When a test failed, prints what the server logged above info level (its last 6,000 characters),
+ * so a CI log shows why without rerunning.
+ */
+export function printServerLogIfFailed(context: { task: { result?: { state?: string } } }, server: ServerProcess | undefined): void {
+  if (context.task.result?.state !== 'fail' || !server) return;
+  const lines = server
+    .output()
+    .split('\n')
+    .filter((line) => !line.includes('"level":30'));
+  console.log(lines.join('\n').slice(-6_000));
+}
