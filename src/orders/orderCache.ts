@@ -58,7 +58,9 @@ export class OrderViewCache {
   private work: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly db: Pick<Database, 'pool'>,
+    private readonly db: Pick<Database, 'pool' | 'health'>,
+    /** Whether this process hears the projections' progress now (false while its listener is away). */
+    private readonly hearing: () => boolean,
     private readonly consistency: ReadModelConsistency,
     private readonly logger: Logger,
     maxEntries: number,
@@ -79,7 +81,10 @@ export class OrderViewCache {
     // The first reads wait for the projection's version to be known (one query, once).
     if (this.version === undefined) await this.work;
     const entry = this.entries.get(orderId);
-    if (entry && this.invalidatedThrough >= this.consistency.positionOf(ORDERS)) return entry.view;
+    // While the database or this process's listener is away, changes may be going unheard: nothing
+    // is answered from memory, and the read fails fast like every other one (DATABASE_UNAVAILABLE).
+    const fresh = this.invalidatedThrough >= this.consistency.positionOf(ORDERS) && this.hearing() && !this.db.health.trouble();
+    if (entry && fresh) return entry.view;
     return this.readThrough(orderId);
   }
 
@@ -167,7 +172,8 @@ const caches = new WeakMap<ReadModelConsistency, OrderViewCache>();
  */
 export function readOrderView(
   services: {
-    db: Pick<Database, 'pool'>;
+    db: Pick<Database, 'pool' | 'health'>;
+    eventStore: { notifier: { listening: boolean } };
     readSide: { consistency: ReadModelConsistency };
     logger: Logger;
     config: { orderCacheEntries: number };
@@ -178,6 +184,15 @@ export function readOrderView(
   const { consistency } = services.readSide;
   let cache = caches.get(consistency);
   if (!cache)
-    caches.set(consistency, (cache = new OrderViewCache(services.db, consistency, services.logger, services.config.orderCacheEntries)));
+    caches.set(
+      consistency,
+      (cache = new OrderViewCache(
+        services.db,
+        () => services.eventStore.notifier.listening,
+        consistency,
+        services.logger,
+        services.config.orderCacheEntries,
+      )),
+    );
   return cache.read(orderId);
 }

@@ -73,7 +73,13 @@ function fakeReadSide(maxEntries = 100) {
   const consistency = new ReadModelConsistency(prisma, notifier);
   let head = 0n;
   return {
-    cache: new OrderViewCache({ pool } as never, consistency, createLogger('silent'), maxEntries),
+    cache: new OrderViewCache(
+      { pool, health: { trouble: () => undefined } } as never,
+      () => true,
+      consistency,
+      createLogger('silent'),
+      maxEntries,
+    ),
     consistency,
     get orderReads() {
       return orderReads;
