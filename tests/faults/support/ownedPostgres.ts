@@ -110,7 +110,14 @@ export async function startOwnedPostgres(): Promise<OwnedPostgres> {
     return [postmaster, ...children];
   }
   const signalAll = (signal: NodeJS.Signals) => {
-    for (const pid of processes()) process.kill(pid, signal);
+    for (const pid of processes()) {
+      try {
+        process.kill(pid, signal);
+      } catch (error) {
+        // A backend that exited between listing and signalling has nothing left to stop or resume.
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
+    }
   };
 
   await start();
