@@ -127,6 +127,10 @@ async function decideAndAppendAs<I, R>(
   const repeat = await repeatOf();
   if (repeat) return repeat;
 
+  // Every command carries a command id, the client's or a fresh one of the server's, in its events'
+  // metadata: should the answer to its append be lost, the events are looked up by it. A server id
+  // is new for every request, so a request repeated without a commandId is a new command.
+  const commandId = id ?? randomUUID();
   let target: PlannedAppend | undefined;
   return retry(
     async (attempt) => {
@@ -155,7 +159,7 @@ async function decideAndAppendAs<I, R>(
             events,
           })),
           metadata: {
-            commandId: id ?? request.requestId,
+            commandId,
             correlationId: request.requestId,
             causationId: id ?? request.requestId,
             actor: caller,
