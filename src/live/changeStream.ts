@@ -45,7 +45,8 @@ export interface ChangeStreamOptions<C, V> {
  * promises and an execution per subscriber. The iterator then stays pending until the stream ends.
  *
  * It ends with SubscriberTooSlowError when more than MAX_PENDING_CHANGES wait (the client resumes
- * with `after`), with UNAUTHENTICATED when the token expires, and at once when the client leaves
+ * with `after`), with UNAUTHENTICATED when the token expires, with the feed's failure (the
+ * database away too long: DATABASE_UNAVAILABLE), and at once when the client leaves
  * (`return()` removes the listener even while a `next()` is pending).
  */
 export function changeStream<C, V extends { position: bigint }>(options: ChangeStreamOptions<C, V>): AsyncIterableIterator<V> {
@@ -67,9 +68,11 @@ class ChangeStream<C, V extends { position: bigint }> implements AsyncIterableIt
   private failure?: Error;
   private expiryTimer?: NodeJS.Timeout;
   private readonly listener = (change: C) => this.onChange(change);
+  private readonly stopFailureListener?: () => void;
 
   constructor(private readonly options: ChangeStreamOptions<C, V>) {
     options.feed.on(options.event, this.listener);
+    this.stopFailureListener = options.feed.onFailure?.((error) => this.fail(error));
     const actor = options.auth?.actor;
     const expiresAt = actor?.kind === 'user' ? actor.expiresAt : undefined;
     if (expiresAt !== undefined) {
@@ -181,6 +184,7 @@ class ChangeStream<C, V extends { position: bigint }> implements AsyncIterableIt
     if (this.ended) return;
     this.ended = true;
     this.options.feed.off(this.options.event, this.listener);
+    this.stopFailureListener?.();
     clearTimeout(this.expiryTimer);
     const waiting = this.waiting;
     this.waiting = undefined;

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import { DatabaseGateClosedError } from '../db/health.js';
 import { PRIMARY, type ReadReplicas } from '../db/replicas.js';
 import type { Logger } from '../logger.js';
 
@@ -36,7 +37,21 @@ export interface ProjectionProgressSource {
 export interface ChangeSource {
   on<C>(event: string, listener: (change: C) => void): unknown;
   off<C>(event: string, listener: (change: C) => void): unknown;
+  /**
+   * Calls `listener` when the source can no longer vouch for a gap-free stream (the database has
+   * been away too long), so that subscribers end with that error; returns how to stop listening.
+   */
+  onFailure?(listener: (error: Error) => void): () => void;
 }
+
+/**
+ * How long the database may stay away before live subscriptions end with DATABASE_UNAVAILABLE. A
+ * shorter outage (a freeze, a restart) only delays their changes: the feed reads what was
+ * committed meanwhile once it is back. Longer, a client is better told, to resubscribe (with
+ * `after` where the subscription has it) when the service is ready again, than left waiting.
+ */
+export const LIVE_OUTAGE_LIMIT_MS = 10_000;
+const OUTAGE_CHECK_MS = 500;
 
 type Listener = (change: unknown) => void;
 
@@ -62,6 +77,10 @@ export class LiveFeed implements ChangeSource {
   private readonly listeners = new Map<string, Set<Listener>>();
   /** Listeners per kind (the event name up to its `:`). */
   private readonly listening = new Map<string, number>();
+  private readonly failureListeners = new Set<(error: Error) => void>();
+  private outageTimer?: NodeJS.Timeout;
+  /** When the database was last seen going away (undefined while it answers), and whether subscribers were told. */
+  private outage?: { since: number; told: boolean };
 
   constructor(
     private readonly db: Database,
@@ -88,6 +107,28 @@ export class LiveFeed implements ChangeSource {
     if (!listeners?.delete(listener as Listener)) return;
     if (listeners.size === 0) this.listeners.delete(event);
     this.count(event, -1);
+  }
+
+  onFailure(listener: (error: Error) => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
+  }
+
+  /** Ends every live subscription once the health gate has been closed for LIVE_OUTAGE_LIMIT_MS. */
+  private checkOutage(): void {
+    if (this.db.health.trouble()?.code !== 'DATABASE_UNAVAILABLE') {
+      this.outage = undefined;
+      return;
+    }
+    const now = Date.now();
+    this.outage ??= { since: now, told: false };
+    if (this.outage.told || now - this.outage.since < LIVE_OUTAGE_LIMIT_MS) return;
+    this.outage.told = true;
+    const error = new DatabaseGateClosedError(
+      `the database has been unavailable for over ${LIVE_OUTAGE_LIMIT_MS / 1000} s: subscribe again once the service is ready (with \`after\` where the subscription has it)`,
+    );
+    this.logger.warn({ subscriptions: this.failureListeners.size }, 'ending live subscriptions: the database has been away too long');
+    for (const listener of [...this.failureListeners]) listener(error);
   }
 
   listenerCount(event: string): number {
@@ -120,11 +161,14 @@ export class LiveFeed implements ChangeSource {
       if (this.sources.has(name)) this.enqueue(() => this.pull(name, position));
     });
     this.unsubscribeReconnect = this.notifier.onReconnect(() => this.enqueue(() => this.catchUp()));
+    this.outageTimer = setInterval(() => this.checkOutage(), OUTAGE_CHECK_MS);
+    this.outageTimer.unref();
   }
 
   stop(): void {
     this.unsubscribe?.();
     this.unsubscribeReconnect?.();
+    clearInterval(this.outageTimer);
   }
 
   /**

@@ -4,13 +4,16 @@ import { eventually, processClient } from '../support/liveProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
 import { cleanUp, msSince, printServerLogIfFailed, report, startFaultServer } from './support/faultServer.js';
 import { startOwnedPostgres, type OwnedPostgres } from './support/ownedPostgres.js';
+import { subscribe, type Subscription } from '../support/wsClient.js';
 import { checkAcknowledged } from './support/verify.js';
 import { LOAD_SKUS, prepareLoad, staffToken, startWriteLoad } from './support/writeLoad.js';
 
 let server: ServerProcess | undefined;
 let owned: OwnedPostgres | undefined;
+const subscriptions: Subscription<any>[] = [];
 afterEach(async (context) => {
   printServerLogIfFailed(context, server);
+  await Promise.all(subscriptions.splice(0).map((s) => s.close()));
   owned?.thaw();
   await cleanUp(server);
   await owned?.destroy();
@@ -20,6 +23,11 @@ afterEach(async (context) => {
 /** The contract's bound on answering a request that needs a database that does not answer. */
 const FAIL_FAST_MS = 3_000;
 const FREEZE_MS = 6_000;
+/** A freeze live subscriptions outlast (the server ends them after 10 s of an unanswering database). */
+const SHORT_FREEZE_MS = 2_500;
+
+const codesOf = (subscription: Subscription<any>): string[] =>
+  subscription.errors.flat().map((e: any) => e?.extensions?.code ?? e?.[0]?.extensions?.code ?? String(e));
 
 type Answer = {
   status: number;
@@ -59,6 +67,11 @@ describe('PostgreSQL frozen (postmaster and backends stopped with SIGSTOP)', () 
     await command(staff, 'addItem', { orderId: 'freeze-1', sku: LOAD_SKUS[0], quantity: 1 });
     // Warm pooled connections: a frozen server leaves them open, and a statement sent on one hangs.
     await Promise.all(Array.from({ length: 5 }, () => staff.run('{ order(id: "freeze-1") { status } }')));
+    const wsUrl = url.replace('http', 'ws');
+    const status = subscribe(wsUrl, token, 'subscription { orderStatusChanged(orderId: "freeze-1") { status position } }');
+    const feed = subscribe(wsUrl, token, 'subscription { orderFeed { orderId type position } }');
+    subscriptions.push(status, feed);
+    await status.waitFor(1);
     const load = startWriteLoad(() => url, customerId, 3);
     await new Promise((r) => setTimeout(r, 1_000));
 
@@ -83,6 +96,12 @@ describe('PostgreSQL frozen (postmaster and backends stopped with SIGSTOP)', () 
       expect(p.ms, `${p.what} took ${p.ms} ms`).toBeLessThan(FAIL_FAST_MS);
       expect(p.code, p.what).toBe(p.what === 'ready' ? '503 DATABASE_UNAVAILABLE' : 'DATABASE_UNAVAILABLE');
     }
+
+    // Frozen for long, live subscriptions end with a code that says why (and a client resubscribes later).
+    await Promise.all([status.waitForError(20_000), feed.waitForError(20_000)]);
+    const subscriptionsEndedMs = msSince(frozenAt);
+    expect(codesOf(status)).toEqual(['DATABASE_UNAVAILABLE']);
+    expect(codesOf(feed)).toEqual(['DATABASE_UNAVAILABLE']);
 
     owned.thaw();
     const thawedAt = Date.now();
@@ -110,8 +129,9 @@ describe('PostgreSQL frozen (postmaster and backends stopped with SIGSTOP)', () 
     expect(server.child.exitCode).toBeNull();
 
     const slowest = (what: string) => Math.max(...probes.filter((p) => p.what === what).map((p) => p.ms));
-    report('PostgreSQL frozen for 6 s', {
+    report('PostgreSQL frozen for 6 s (then on until subscriptions ended)', {
       probes: probes.length,
+      subscriptionsEndedMs,
       slowestQueryMs: slowest('query'),
       slowestMutationMs: slowest('mutation'),
       slowestReadyMs: slowest('ready'),
@@ -122,5 +142,65 @@ describe('PostgreSQL frozen (postmaster and backends stopped with SIGSTOP)', () 
       loadAcknowledged: loaded.acknowledged.length,
       loadUnavailable: loaded.errors['graphql:DATABASE_UNAVAILABLE'] ?? 0,
     });
+  });
+
+  it('keeps live subscriptions through a short freeze: after SIGCONT they push every change, those made around the freeze included', async () => {
+    owned = await startOwnedPostgres();
+    server = await startFaultServer({ DATABASE_URL: owned.url });
+    const url = server.url;
+    const token = await staffToken();
+    const staff = processClient(url, token);
+    const customerId = await prepareLoad(url);
+    const created = await command(staff, 'createOrder', { customerId, orderId: 'short-freeze-1' });
+    await staff.run(`{ order(id: "short-freeze-1", consistentWith: "${created.position}") { status } }`);
+    const wsUrl = url.replace('http', 'ws');
+    const status = subscribe(wsUrl, token, 'subscription { orderStatusChanged(orderId: "short-freeze-1") { status position } }');
+    const feed = subscribe(wsUrl, token, 'subscription { orderFeed { orderId type position } }');
+    subscriptions.push(status, feed);
+    await status.waitFor(1);
+    // Warm pooled connections: a frozen server leaves them open, and a statement sent on one hangs.
+    await Promise.all(Array.from({ length: 5 }, () => staff.run('{ order(id: "short-freeze-1") { status } }')));
+
+    // Committed right before the freeze: its push may be read while the database is frozen.
+    const added = await command(staff, 'addItem', { orderId: 'short-freeze-1', sku: LOAD_SKUS[0], quantity: 1 });
+    expect(added.__typename).toBe('AddItemSuccess');
+    owned.freeze();
+    await new Promise((r) => setTimeout(r, SHORT_FREEZE_MS));
+    owned.thaw();
+    const thawedAt = Date.now();
+
+    const submitted = await eventually(
+      'a command to succeed after SIGCONT',
+      async () => {
+        const answer = await post(url, token, commandMutation('submitOrder'), {
+          input: { orderId: 'short-freeze-1', commandId: 'short-freeze-1-submit' },
+        });
+        return answer.body.data?.submitOrder?.__typename === 'SubmitOrderSuccess' ? answer.body.data.submitOrder : undefined;
+      },
+      15_000,
+    );
+    const commandRecoveryMs = msSince(thawedAt);
+    await eventually(
+      'the status subscription to push SUBMITTED',
+      () => (status.received.some((c) => c.status === 'SUBMITTED') ? true : undefined),
+      15_000,
+    );
+    await eventually(
+      'the feed to push OrderSubmitted',
+      () => (feed.received.some((c) => c.orderId === 'short-freeze-1' && c.type === 'OrderSubmitted') ? true : undefined),
+      15_000,
+    );
+    const pushRecoveryMs = msSince(thawedAt);
+
+    expect(status.errors).toEqual([]);
+    expect(feed.errors).toEqual([]);
+    expect(status.received.map((c) => c.status)).toEqual(['DRAFT', 'SUBMITTED']);
+    // Nothing missed, nothing twice, in position order: the change before the freeze, then the one after.
+    const ours = feed.received.filter((c) => c.orderId === 'short-freeze-1');
+    expect(ours.map((c) => c.type)).toEqual(['ItemAdded', 'OrderSubmitted']);
+    const submittedAt = submitted.events.find((e: { type: string }) => e.type === 'OrderSubmitted').position;
+    expect(ours.map((c) => c.position)).toEqual([added.position, submittedAt]);
+    expect(server.child.exitCode).toBeNull();
+    report(`PostgreSQL frozen for ${SHORT_FREEZE_MS / 1000} s with live subscriptions`, { commandRecoveryMs, pushRecoveryMs });
   });
 });
