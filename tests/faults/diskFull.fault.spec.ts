@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, open, rm } from 'node:fs/promises';
 import path from 'node:path';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runningEmbeddedPostgres } from '../../src/db/embedded.js';
 import { eventually } from '../support/liveProcess.js';
@@ -99,6 +100,74 @@ describe('the disk under the embedded PostgreSQL full', () => {
       acknowledgedWhileFilling: before.acknowledged.length,
       errors: before.errors,
       firstFailureMs,
+      recoveredMs,
+      acknowledgedAfter: served.acknowledged.length,
+    });
+  });
+
+  it('outlives a PANIC of PostgreSQL on a full disk: the supervisor keeps restarting it, and once space is freed commands work again with nothing lost', async (context) => {
+    dataDir = await tempDataDir();
+    mounted = mountSmallTmpfs(dataDir);
+    if (!mounted) return context.skip();
+    await chmod(dataDir, 0o755);
+    server = await startFaultServer({ DATA_DIR: dataDir });
+    const url = server.url;
+    const customerId = await prepareLoad(url);
+    const load = startWriteLoad(() => url, customerId, 3);
+    await eventually('the load to be acknowledged', () => (load.acknowledgedCount > 10 ? true : undefined), 30_000);
+    const filler = path.join(dataDir, 'filler');
+    await fillUp(filler);
+
+    // A WAL segment PostgreSQL cannot create fails inside a critical section: the backend PANICs,
+    // and the postmaster's crash recovery then cannot write its checkpoint either.
+    const pgUrl = (await runningEmbeddedPostgres(dataDir, 'ordersource'))!;
+    const direct = new pg.Client({ connectionString: pgUrl });
+    direct.on('error', () => {});
+    await direct.connect();
+    const fullAt = Date.now();
+    let panicked = false;
+    for (let i = 0; i < 50 && !panicked; i++) {
+      try {
+        await direct.query("SELECT pg_logical_emit_message(false, 'disk-full', repeat('x', 1000000)), pg_switch_wal()");
+      } catch {
+        panicked = true;
+      }
+    }
+    await direct.end().catch(() => {});
+    expect(panicked, 'PostgreSQL PANICked on a WAL write').toBe(true);
+    await eventually(
+      'the supervisor to restart PostgreSQL',
+      () => (server!.output().includes('embedded PostgreSQL exited unexpectedly') ? true : undefined),
+      30_000,
+    );
+    // While space is short, restarts keep failing and keep being tried; /ready says why.
+    await new Promise((r) => setTimeout(r, 5_000));
+    const whileFull = await ready(url).catch(() => ({ status: 0, codes: [] as string[] }));
+    const restartAttempts = server.output().split('embedded PostgreSQL did not restart yet').length - 1;
+    const before = await load.stop();
+    expect(whileFull.status).toBe(503);
+    expect(restartAttempts, 'restarts tried while the disk was full').toBeGreaterThan(0);
+    expect(Object.keys(before.errors).filter((code) => code !== 'graphql:STORAGE_FULL' && code !== 'graphql:DATABASE_UNAVAILABLE')).toEqual(
+      [],
+    );
+
+    await rm(filler);
+    const freedAt = Date.now();
+    const after = startWriteLoad(() => url, customerId, 3);
+    await eventually('commands to succeed again', () => (after.acknowledgedCount > 10 ? true : undefined), 90_000);
+    const recoveredMs = msSince(freedAt);
+    await eventually('/ready to answer 200', async () => ((await ready(url)).status === 200 ? true : undefined), 30_000);
+    const served = await after.stop();
+    expect(server.child.exitCode).toBeNull();
+
+    const restartedUrl = (await runningEmbeddedPostgres(dataDir, 'ordersource'))!;
+    expect((await checkAcknowledged(restartedUrl, [...before.acknowledged, ...served.acknowledged])).lost).toEqual([]);
+    report('PostgreSQL PANIC on a full disk under the embedded cluster', {
+      panicAfterMs: msSince(fullAt),
+      whileFull,
+      restartAttempts,
+      errors: before.errors,
+      acknowledgedBefore: before.acknowledged.length,
       recoveredMs,
       acknowledgedAfter: served.acknowledged.length,
     });
