@@ -18,6 +18,8 @@ export interface ChangeStreamOptions<C, V> {
   /** Where live changes come from, and the event name to listen to. */
   feed: ChangeSource;
   event: string;
+  /** The subscription field the stream serves (named on the live push's trace span). */
+  field?: string;
   /** What comes first: the current state, or a replay after a position (read after listening). */
   initial: () => Promise<V[]>;
   /**
@@ -69,7 +71,7 @@ class ChangeStream<C, V extends { position: bigint }> implements AsyncIterableIt
   private readonly listener = (change: C) => this.onChange(change);
 
   constructor(private readonly options: ChangeStreamOptions<C, V>) {
-    options.feed.on(options.event, this.listener);
+    options.feed.on(options.event, this.listener, options.field);
     const actor = options.auth?.actor;
     const expiresAt = actor?.kind === 'user' ? actor.expiresAt : undefined;
     if (expiresAt !== undefined) {
