@@ -1,4 +1,5 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { addTypenameSelectionDocumentTransform } from '@graphql-codegen/client-preset';
 
 // The dashboard's operations are typed from the checked-in contract (schema.graphql), not from a
 // running server, so the build needs no network and a breaking schema change fails the type check.
@@ -13,6 +14,9 @@ const config: CodegenConfig = {
       // persistedDocuments: also writes persisted-documents.json (sha256 of each operation -> its
       // text), the manifest the server's trusted-documents mode accepts (copied by build.ts).
       presetConfig: { fragmentMasking: false, persistedDocuments: true },
+      // Apollo's cache adds __typename to every selection before sending; the manifest must hold the
+      // document as sent, so that the hash the dashboard sends names exactly what it asked for.
+      documentTransforms: [addTypenameSelectionDocumentTransform],
       config: {
         scalars: { DateTime: 'string', JSON: 'unknown' },
         enumsAsTypes: true,

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { execute, getOperationAST, GraphQLError, subscribe, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
@@ -60,11 +61,11 @@ function closeInStagesAfterTooLarge(res: http.ServerResponse): void {
 
 /** Starts Yoga and graphql-ws on one port: HTTP on `/graphql` and its WebSocket upgrade. */
 export async function startApp(services: Services, listen: { port: number; host: string }): Promise<App> {
-  // The manifests matter only in trusted-documents mode, and then a missing one fails the start.
+  // The dashboard sends its operations by hash alone, so its manifest is loaded whenever it is built
+  // (an unbuilt dashboard is not served either); in trusted-documents mode a missing one fails the start.
   const { only: trustedDocumentsOnly, extraManifests } = services.config.trustedDocuments;
-  const trustedDocuments = trustedDocumentsOnly
-    ? await loadTrustedDocuments([DASHBOARD_MANIFEST, ...extraManifests])
-    : new Map<string, string>();
+  const dashboardManifest = trustedDocumentsOnly || existsSync(DASHBOARD_MANIFEST) ? [DASHBOARD_MANIFEST] : [];
+  const trustedDocuments = await loadTrustedDocuments([...dashboardManifest, ...(trustedDocumentsOnly ? extraManifests : [])]);
   const yoga = createGraphQLServer(services, trustedDocuments);
   // /dashboard is the built dashboard's static files; everything else is Yoga's.
   const dashboard = createDashboardHandler({ logger: services.logger });

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type ElementHandle, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { DEFAULT_DASHBOARD_DIR } from '../src/dashboard/serveDashboard.js';
+import { DASHBOARD_MANIFEST } from '../src/graphql/persistedQueries.js';
 import { apiClient, clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { useTestServer } from './support/testServer.js';
 
@@ -58,10 +59,43 @@ afterAll(async () => {
 /** Subscribers the server's live feed holds for every order change (the dashboard's orderFeed). */
 const feedSubscribers = () => server.services.liveFeed.listenerCount('order');
 
+/** What a page sent to the API: operations named by a manifest hash alone, and anything else. */
+const operationsSent = new WeakMap<Page, { hashed: number; notHashed: string[] }>();
+
+/**
+ * Watches every operation a page sends, over HTTP and over graphql-ws: each must name a hash from
+ * the dashboard's trusted-documents manifest and carry no query text.
+ */
+function watchOperations(page: Page): void {
+  const manifest = new Set(
+    Object.keys(JSON.parse(readFileSync(DASHBOARD_MANIFEST, 'utf8')) as object).map((key) => key.replace(/^sha256:/, '')),
+  );
+  const sent = { hashed: 0, notHashed: [] as string[] };
+  operationsSent.set(page, sent);
+  const note = (body: string) => {
+    const message = JSON.parse(body) as { type?: string; payload?: unknown };
+    // graphql-ws messages have a type (only `subscribe` carries an operation); HTTP bodies are the operation.
+    const operation = (message.type === undefined ? message : message.type === 'subscribe' ? message.payload : undefined) as
+      { query?: string; extensions?: { persistedQuery?: { sha256Hash?: string } } } | undefined;
+    if (!operation) return;
+    const hash = operation.extensions?.persistedQuery?.sha256Hash;
+    if (!operation.query && hash && manifest.has(hash)) sent.hashed++;
+    else sent.notHashed.push(body);
+  };
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname !== '/graphql') return;
+    if (request.method() === 'POST') note(request.postData() ?? '{}');
+    else sent.notHashed.push(request.url());
+  });
+  page.on('websocket', (socket) => socket.on('framesent', ({ payload }) => note(payload.toString())));
+}
+
 /** Opens the dashboard signed in as staff (or with `token`), and waits until its live feed is subscribed on the server. */
 async function openDashboard(path = '', token = staffToken): Promise<Page> {
   const before = feedSubscribers();
   const page = await browser.newPage();
+  watchOperations(page);
   page.on('pageerror', (error) => {
     throw new Error(`the page threw: ${error.message}`);
   });
@@ -73,8 +107,14 @@ async function openDashboard(path = '', token = staffToken): Promise<Page> {
   return page;
 }
 
-/** Closes a page and waits until the server has let go of its subscriptions. */
+/** Closes a page (checking it sent every operation by hash) and waits until the server has let go of its subscriptions. */
 async function close(page: Page): Promise<void> {
+  const sent = operationsSent.get(page);
+  if (sent) {
+    // The dashboard sends hashes, never text (so it works with TRUSTED_DOCUMENTS=true and leaks no query).
+    expect(sent.notHashed).toEqual([]);
+    expect(sent.hashed).toBeGreaterThan(0);
+  }
   await page.close();
   await expect.poll(() => feedSubscribers() + server.services.liveFeed.listenerCount('product'), { timeout: WAIT_MS }).toBe(0);
 }

@@ -50,6 +50,19 @@ describe('automatic persisted queries', () => {
     expect((await post(server, { extensions: persisted(hash) })).body).toEqual({ data: { headPosition: '0', apqProbe: 'Query' } });
   });
 
+  it("should run the dashboard's operations by their manifest hash alone, without trusted-documents mode and without a registration", async () => {
+    const manifest = JSON.parse(readFileSync(DASHBOARD_MANIFEST, 'utf8')) as Record<string, string>;
+    const [key] = Object.entries(manifest).find(([, document]) => document.includes(' DashboardProducts'))!;
+    const staffToken = await signAccessToken({ sub: 'alice', role: 'staff' }, server.services.config.jwt);
+    const products = await post(
+      server,
+      { operationName: 'DashboardProducts', variables: { first: 5 }, extensions: persisted(key.replace(/^sha256:/, '')) },
+      { authorization: `Bearer ${staffToken}` },
+    );
+    expect(products.body.errors).toBeUndefined();
+    expect(products.body.data).toHaveProperty('products');
+  });
+
   it('should refuse a text whose hash is not the one sent, and store nothing under that hash', async () => {
     const hash = sha256('{ somethingElse }');
     const refused = await post(server, { query: '{ headPosition }', extensions: persisted(hash) });

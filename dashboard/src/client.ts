@@ -1,7 +1,8 @@
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
+import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
-import { OperationTypeNode } from 'graphql';
-import { createClient } from 'graphql-ws';
+import { OperationTypeNode, type DocumentNode } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
 
 /** Where the WebSocket stands, shown in the header. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
@@ -25,6 +26,37 @@ function webSocketUrl(): string {
   const url = new URL(GRAPHQL_PATH, window.location.href);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return url.href;
+}
+
+/**
+ * Every operation by its hash alone (Apollo's persisted-query protocol), never its text: the hash
+ * the codegen wrote into the document (`__meta__.hash`), which names the same document in the
+ * trusted-documents manifest the server loads from the same build. An operation written without
+ * the codegen's `graphql()` has no hash and fails here rather than being sent as text. There is no
+ * retry with the text: the server knows every hash of its own dashboard, and no query text is to
+ * go over the wire.
+ */
+const byHashOnly = () =>
+  new PersistedQueryLink({
+    generateHash: (document: DocumentNode) => {
+      const hash = (document as { __meta__?: { hash?: string } }).__meta__?.hash;
+      if (!hash) throw new Error('this operation is not in the trusted-documents manifest: write it with graphql() from ./gql');
+      // The client preset spells it `sha256:<hex>`; Apollo's protocol sends the bare hex.
+      return hash.replace(/^sha256:/, '');
+    },
+    retry: () => false,
+  });
+
+/**
+ * graphql-ws always sends a `query` string: with a persisted hash in the extensions it is left
+ * empty, so subscriptions go by hash over the socket too (the server resolves it from the
+ * manifest, as over HTTP).
+ */
+function hashedSubscriptions(ws: Client): Client {
+  return {
+    ...ws,
+    subscribe: (payload, sink) => ws.subscribe(payload.extensions?.persistedQuery ? { ...payload, query: '' } : payload, sink),
+  };
 }
 
 /**
@@ -63,10 +95,12 @@ export function createDashboardClient(token: string): DashboardClient {
     },
   });
 
-  const link = ApolloLink.split(
-    (operation) => operation.operationType === OperationTypeNode.SUBSCRIPTION,
-    new GraphQLWsLink(ws),
-    new HttpLink({ uri: GRAPHQL_PATH, headers: { authorization } }),
+  const link = byHashOnly().concat(
+    ApolloLink.split(
+      (operation) => operation.operationType === OperationTypeNode.SUBSCRIPTION,
+      new GraphQLWsLink(hashedSubscriptions(ws)),
+      new HttpLink({ uri: GRAPHQL_PATH, headers: { authorization } }),
+    ),
   );
 
   const apollo = new ApolloClient({

@@ -59,6 +59,19 @@ export async function readAll(
   }));
 }
 
+/**
+ * The trace context kept in the metadata of the events at `positions` (those appended in a traced
+ * request; others have none), so that what the events caused later joins the request's trace.
+ */
+export async function readTraceCarriers(pool: pg.Pool, positions: readonly bigint[]): Promise<Record<string, string>[]> {
+  const { rows } = await pool.query<{ trace: Record<string, string> }>({
+    name: 'ordersource_read_trace_carriers',
+    text: `SELECT metadata->'trace' AS trace FROM events WHERE position = ANY($1::bigint[]) AND metadata ? 'trace'`,
+    values: [positions.map(String)],
+  });
+  return rows.map((row) => row.trace);
+}
+
 interface EventRowSql {
   position: string;
   stream_id: string;

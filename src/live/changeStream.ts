@@ -18,6 +18,8 @@ export interface ChangeStreamOptions<C, V> {
   /** Where live changes come from, and the event name to listen to. */
   feed: ChangeSource;
   event: string;
+  /** The subscription field the stream serves (named on the live push's trace span). */
+  field?: string;
   /** What comes first: the current state, or a replay after a position (read after listening). */
   initial: () => Promise<V[]>;
   /**
@@ -71,7 +73,7 @@ class ChangeStream<C, V extends { position: bigint }> implements AsyncIterableIt
   private readonly stopFailureListener?: () => void;
 
   constructor(private readonly options: ChangeStreamOptions<C, V>) {
-    options.feed.on(options.event, this.listener);
+    options.feed.on(options.event, this.listener, options.field);
     this.stopFailureListener = options.feed.onFailure?.((error) => this.fail(error));
     const actor = options.auth?.actor;
     const expiresAt = actor?.kind === 'user' ? actor.expiresAt : undefined;

@@ -1,12 +1,16 @@
 import type { Database } from '../db/database.js';
 import { DatabaseGateClosedError } from '../db/health.js';
 import { PRIMARY, type ReadReplicas } from '../db/replicas.js';
+import { readTraceCarriers } from '../eventStore/read.js';
 import type { Logger } from '../logger.js';
+import { recordSpan, tracingEnabled } from '../observability/tracing.js';
 
 /** A change a live source read, emitted as `<kind>` and `<kind>:<key>`. */
 export interface LiveChange<C = unknown> {
   /** The read row's key (an order id, a sku): subscribers to one row listen to `<kind>:<key>`. */
   key: string;
+  /** The position of the event behind it (whose trace context the live push span links to). */
+  position: bigint;
   change: C;
 }
 
@@ -35,7 +39,8 @@ export interface ProjectionProgressSource {
 
 /** Where a subscriber listens for live changes (the live feed; any EventEmitter in unit tests). */
 export interface ChangeSource {
-  on<C>(event: string, listener: (change: C) => void): unknown;
+  /** `field`: the subscription field the listener serves (named on the live push span). */
+  on<C>(event: string, listener: (change: C) => void, field?: string): unknown;
   off<C>(event: string, listener: (change: C) => void): unknown;
   /**
    * Calls `listener` when the source can no longer vouch for a gap-free stream (the database has
@@ -55,6 +60,9 @@ const OUTAGE_CHECK_MS = 500;
 
 type Listener = (change: unknown) => void;
 
+/** The most events a live push span links to (the SDK's default limit on links). */
+const MAX_TRACED_EVENTS = 128;
+
 /**
  * Live changes for this process's subscribers, taken from the read tables after the projection
  * that fills them has committed (announced on PostgreSQL's projections channel by whichever
@@ -70,11 +78,12 @@ export class LiveFeed implements ChangeSource {
   private unsubscribe?: () => void;
   private unsubscribeReconnect?: () => void;
   /**
-   * Listeners by event name. A Set, not an EventEmitter's array: removing one is O(1), so a client
-   * dropping tens of thousands of subscriptions at once costs time linear in their number, where
-   * searching one shared array per removal took seconds and held the event loop.
+   * Listeners by event name, each with the subscription field it serves. A Map, not an
+   * EventEmitter's array: removing one is O(1), so a client dropping tens of thousands of
+   * subscriptions at once costs time linear in their number, where searching one shared array per
+   * removal took seconds and held the event loop.
    */
-  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly listeners = new Map<string, Map<Listener, string | undefined>>();
   /** Listeners per kind (the event name up to its `:`). */
   private readonly listening = new Map<string, number>();
   private readonly failureListeners = new Set<(error: Error) => void>();
@@ -94,11 +103,11 @@ export class LiveFeed implements ChangeSource {
   }
 
   /** Calls `listener` with each change emitted as `event` (`<kind>` or `<kind>:<key>`). */
-  on<C>(event: string, listener: (change: C) => void): void {
+  on<C>(event: string, listener: (change: C) => void, field?: string): void {
     let listeners = this.listeners.get(event);
-    if (!listeners) this.listeners.set(event, (listeners = new Set()));
+    if (!listeners) this.listeners.set(event, (listeners = new Map()));
     if (listeners.has(listener as Listener)) return;
-    listeners.add(listener as Listener);
+    listeners.set(listener as Listener, field);
     this.count(event, 1);
   }
 
@@ -143,10 +152,15 @@ export class LiveFeed implements ChangeSource {
     this.listening.set(kind, (this.listening.get(kind) ?? 0) + by);
   }
 
-  private emit(event: string, change: unknown): void {
+  /** Hands `change` to the listeners of `event`; with `reached`, also notes who got it (tracing). */
+  private emit(event: string, change: unknown, reached?: Map<Listener, string | undefined>): void {
     const listeners = this.listeners.get(event);
+    if (!listeners) return;
     // A copy, as an EventEmitter takes: a listener added while this change is handed out waits for the next.
-    if (listeners) for (const listener of [...listeners]) listener(change);
+    for (const [listener, field] of [...listeners]) {
+      listener(change);
+      reached?.set(listener, field);
+    }
   }
 
   private heard(kind: string): boolean {
@@ -197,12 +211,51 @@ export class LiveFeed implements ChangeSource {
     const source = this.sources.get(name);
     if (cursor === undefined || !source || position <= cursor) return;
     if (this.heard(source.kind)) {
-      for (const { key, change } of await this.read(source, cursor, position)) {
-        this.emit(`${source.kind}:${key}`, change);
-        this.emit(source.kind, change);
-      }
+      if (tracingEnabled()) await this.pushTraced(source, cursor, position);
+      else
+        for (const { key, change } of await this.read(source, cursor, position)) {
+          this.emit(`${source.kind}:${key}`, change);
+          this.emit(source.kind, change);
+        }
     }
     this.cursors.set(name, position);
+  }
+
+  /**
+   * The same push, recorded as a `live.push` span in the trace of the mutation whose events it
+   * carries (linked to each of several): which subscription fields got it, how many subscribers,
+   * which positions. The events' trace contexts are read after the changes went out, so tracing
+   * never delays a push; only this path walks the subscribers to count them.
+   */
+  private async pushTraced(source: LiveSource, cursor: bigint, position: bigint): Promise<void> {
+    const startTime = Date.now();
+    const reached = new Map<Listener, string | undefined>();
+    const pushed: bigint[] = [];
+    for (const { key, position: at, change } of await this.read(source, cursor, position)) {
+      const heard = this.listenerCount(`${source.kind}:${key}`) + this.listenerCount(source.kind) > 0;
+      this.emit(`${source.kind}:${key}`, change, reached);
+      this.emit(source.kind, change, reached);
+      if (heard) pushed.push(at);
+    }
+    const endTime = Date.now();
+    if (pushed.length === 0) return;
+    const attributes: Record<string, string | number | string[]> = {
+      'ordersource.projection': source.projection,
+      'ordersource.live.kind': source.kind,
+      'ordersource.position.after': cursor.toString(),
+      'ordersource.position': position.toString(),
+      'ordersource.live.positions': pushed.slice(0, MAX_TRACED_EVENTS).map(String),
+      'ordersource.live.changes': pushed.length,
+      'ordersource.live.subscribers': reached.size,
+    };
+    const byField = new Map<string, number>();
+    for (const field of reached.values()) byField.set(field ?? 'unknown', (byField.get(field ?? 'unknown') ?? 0) + 1);
+    attributes['graphql.subscription.fields'] = [...byField.keys()];
+    for (const [field, count] of byField) attributes[`ordersource.live.subscribers.${field}`] = count;
+    void readTraceCarriers(this.db.pool, pushed.slice(0, MAX_TRACED_EVENTS)).then(
+      (carriers) => recordSpan('live.push', attributes, carriers, startTime, endTime),
+      (err: unknown) => this.logger.debug({ err }, 'live push span: could not read the trace context of its events'),
+    );
   }
 
   /**

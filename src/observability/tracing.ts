@@ -34,6 +34,14 @@ export interface Tracing {
 
 const OFF: Tracing = { enabled: false, flush: async () => {}, shutdown: async () => {} };
 
+let exporting = false;
+
+/**
+ * True while an exporter is registered. Hot paths whose span needs work of its own (a query, a
+ * walk over subscribers) ask this first, so that with tracing off they do none of it.
+ */
+export const tracingEnabled = (): boolean => exporting;
+
 /** Registers the global tracer provider when the environment asks for an exporter. */
 export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promise<Tracing> {
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return OFF;
@@ -62,10 +70,12 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
+  exporting = true;
   return {
     enabled: true,
     flush: () => provider.forceFlush(),
     async shutdown() {
+      exporting = false;
       await provider.shutdown();
       trace.disable();
       context.disable();
@@ -117,6 +127,21 @@ export function batchTraceContext(carriers: readonly (Record<string, string> | u
   const traces = new Set(links.map((link) => link.context.traceId));
   const parent = traces.size === 1 ? trace.setSpanContext(ROOT_CONTEXT, links[0]!.context) : ROOT_CONTEXT;
   return { parent, links };
+}
+
+/**
+ * Records a span for work already done (from `startTime` to `endTime`), in the trace of the events
+ * it handled and linked to each of their traces (see batchTraceContext).
+ */
+export function recordSpan(
+  name: string,
+  attributes: Attributes,
+  carriers: readonly (Record<string, string> | undefined)[],
+  startTime: number,
+  endTime: number,
+): void {
+  const { parent, links } = batchTraceContext(carriers);
+  tracer().startSpan(name, { attributes, links, startTime }, parent).end(endTime);
 }
 
 /** Serves one HTTP request inside a server span that continues the caller's `traceparent`. */

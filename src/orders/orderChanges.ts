@@ -50,6 +50,7 @@ export const orderLiveSource: LiveSource<OrderChange> = {
     });
     return rows.map(({ position, order_id: orderId, version, type, occurred_at: occurredAt, data }) => ({
       key: orderId,
+      position: BigInt(position),
       change: orderChangeFrom({ position: BigInt(position), orderId, version, type, occurredAt, data }, db),
     }));
   },

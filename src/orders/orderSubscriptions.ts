@@ -85,6 +85,7 @@ function statusChanges(ctx: GraphQLContext, orderId: string, after: bigint | und
   return changeStream<OrderChange, StatusChange>({
     feed: ctx.liveFeed,
     event: `order:${orderId}`,
+    field: 'orderStatusChanged',
     initial,
     map: statusChangeOf,
     auth: ctx.auth,
@@ -170,6 +171,7 @@ function feedChanges(ctx: GraphQLContext, status: OrderStatus | undefined) {
   return changeStream<OrderChange, FeedEvent>({
     feed: ctx.liveFeed,
     event: 'order',
+    field: 'orderFeed',
     initial: async () => [],
     map: (change) => feedEventOf(change, status),
     auth: ctx.auth,

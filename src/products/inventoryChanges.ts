@@ -34,7 +34,7 @@ export const inventoryLiveSource: LiveSource<InventoryChange> = {
         onHand: row.on_hand,
         reserved: row.reserved,
       });
-      return { key: row.sku, change: { position: BigInt(row.last_position), sku: row.sku, product } };
+      return { key: row.sku, position: BigInt(row.last_position), change: { position: BigInt(row.last_position), sku: row.sku, product } };
     });
   },
 };

@@ -17,6 +17,7 @@ function inventoryChanges(ctx: GraphQLContext, sku: string | undefined) {
   return changeStream<InventoryChange, InventoryChange>({
     feed: ctx.liveFeed,
     event: sku ? `product:${sku}` : 'product',
+    field: 'inventoryChanged',
     initial,
     map: (change) => change,
     auth: ctx.auth,
