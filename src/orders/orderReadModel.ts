@@ -67,14 +67,15 @@ export function applyOrderEvents(rows: OrderRows, events: RecordedEvent[]): { hi
     const next = applyOne(summary, rows.lines.get(orderId) ?? [], event as unknown as OrderEvent, orderId, occurredAt);
     rows.lines.set(orderId, next.lines);
     const totals = orderTotals(next.lines.map((l) => ({ quantity: l.quantity, unitPriceCents: l.unit_price_cents })));
-    rows.summaries.set(orderId, {
-      ...next.summary,
+    // Completes the fresh row applyOne made (Object.assign rather than a spread into a new object:
+    // several times faster in V8, and a rebuild folds millions of these).
+    rows.summaries.set(orderId, Object.assign(next.summary, {
       total_cents: totals.totalCents,
       item_count: totals.itemCount,
       version: event.version,
       updated_at: occurredAt,
       last_position: event.position,
-    });
+    }));
     history.push({ position: event.position, order_id: orderId, version: event.version, type: event.type, occurred_at: occurredAt, data: event.data });
     changed.push(event);
   }
