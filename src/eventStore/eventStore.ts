@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 import { ConcurrencyError, IdempotencyKeyReusedError } from './errors.js';
 import { GroupCommitter } from './groupCommit.js';
 import { CommitNotifier } from './notifications.js';
-import { headPosition, loadStreams, readAll, readStream, saveSnapshot, versionAt, type StreamLoad } from './read.js';
+import { headPosition, loadStreams, readAll, readStream, saveSnapshot, versionAt, type ReadAllOptions, type StreamLoad } from './read.js';
 import { StateCache } from './stateCache.js';
 import type { AppendOutcome, AppendRequest, LoadedStream, RecordedEvent } from './types.js';
 import { EventUpcasters } from './upcasting.js';
@@ -85,7 +85,7 @@ export class EventStore {
     return versionAt(this.db.prisma, streamId, at);
   }
 
-  readAll(after: bigint, limit?: number, options?: { types?: string[]; upTo?: bigint }): Promise<RecordedEvent[]> {
+  readAll(after: bigint, limit?: number, options?: ReadAllOptions): Promise<RecordedEvent[]> {
     return readAll(this.db.pool, after, limit, options).then((events) => events.map(this.upcast));
   }
 

@@ -3,7 +3,7 @@ import { ORDER_STREAMS } from '../domain/streamIds.js';
 import type { RecordedEvent } from '../eventStore/types.js';
 import type { BulkRebuild, Projection } from '../projections/projection.js';
 import { insertMany, recordset, RowWrites, toJsonb } from '../projections/rows.js';
-import { applyOrderEvents, ORDER_EVENT_TYPES, orderIdOf, type OrderLineRow, type OrderRows, type OrderSummaryRow } from './orderReadModel.js';
+import { applyOrderEvents, ORDER_EVENT_TYPES, orderIdOf, type OrderHistoryRow, type OrderLineRow, type OrderRows, type OrderSummaryRow } from './orderReadModel.js';
 
 type StoredSummary = Omit<OrderSummaryRow, 'created_at' | 'updated_at' | 'last_position'> & { created_at: Date; updated_at: Date; last_position: string };
 
@@ -33,19 +33,28 @@ export const ordersProjection: Projection = {
     // every payload back and forth. They keep the payload as stored, with its schema version, and
     // are upcast when read (like every read of the log), so no history row ever needs rewriting.
     // The order ids come along with the positions (parsed from stream ids in one place, not in SQL).
-    writes.add(insertHistory(writes.param(history.map((h) => h.position.toString())), writes.param(history.map((h) => h.order_id))));
+    if (history.length > 0) writes.add(insertHistory(writes, history));
     await writes.run(tx);
     return changed.map((event) => ({ kind: 'order', key: orderIdOf(event), event }));
   },
   // Functions declared below (hoisted), so this object can name them.
-  rebuild: { start: startBulk, fold: foldBulk, size: bulkSize, flush: flushBulk } satisfies BulkRebuild<OrdersBulk> as BulkRebuild<unknown>,
+  rebuild: {
+    start: startBulk, fold: foldBulk, size: bulkSize, flush: flushBulk, heldTables: ['order_summaries', 'order_lines'],
+  } satisfies BulkRebuild<OrdersBulk> as BulkRebuild<unknown>,
 };
 
-/** History rows copied from the events at `positions` (a bigint[] placeholder), of the orders `orderIds` (text[]). */
-function insertHistory(positions: string, orderIds: string): string {
+/**
+ * History rows copied from the events of `history` (in position order). The position range lets
+ * PostgreSQL read just those events by index, where the join alone could scan the whole log.
+ */
+function insertHistory(writes: RowWrites, history: OrderHistoryRow[]): string {
+  const positions = writes.param(history.map((h) => h.position.toString()));
+  const orderIds = writes.param(history.map((h) => h.order_id));
+  const [first, last] = [writes.param(history[0]!.position.toString()), writes.param(history.at(-1)!.position.toString())];
   return `INSERT INTO order_history (position, order_id, version, type, occurred_at, data, schema_version)
           SELECT e.position, h.order_id, e.version, e.type, coalesce((e.metadata->>'occurredAt')::timestamptz, e.recorded_at), e.data, e.schema_version
           FROM unnest(${positions}::bigint[], ${orderIds}::text[]) AS h(position, order_id) JOIN events e ON e.position = h.position
+          WHERE e.position BETWEEN ${first}::bigint AND ${last}::bigint
           ON CONFLICT (position) DO NOTHING`;
 }
 

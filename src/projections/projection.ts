@@ -52,6 +52,8 @@ export interface BulkRebuild<S> {
   start(): S;
   /**
    * Folds `events` (the projection's types, in position order, each exactly once) into `state`.
+   * They are read with `metadata: 'occurredAt'` (see ReadAllOptions): their metadata holds only
+   * the clock, and `recordedAt` is set only when that is missing.
    * Rows written by an earlier `flush` are no longer held, so it reads them back from the tables
    * when an event needs them. It may write rows nothing later changes (append-only ones) at once.
    */
@@ -60,4 +62,9 @@ export interface BulkRebuild<S> {
   size(state: S): number;
   /** Writes every row `state` holds into the tables, and forgets them. */
   flush(tx: pg.ClientBase, state: S): Promise<void>;
+  /**
+   * The tables `flush` writes (all of them when not said). The others are complete once every
+   * event is folded, so the rebuild indexes them while the last flush runs.
+   */
+  heldTables?: readonly string[];
 }
