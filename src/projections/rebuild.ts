@@ -77,7 +77,9 @@ export async function rebuildProjection(
       Promise.all(tables.map(async (table) => {
         const statements = deferredIndexes.get(table) ?? [];
         deferredIndexes.delete(table);
-        for (const statement of statements) await pool.query(statement);
+        if (statements.length > 0) await withoutStatementTimeout(pool, async (session) => {
+          for (const statement of statements) await session.query(statement);
+        });
       }));
     // Unqualified table names in the projection now mean the shadow copies.
     await client.query(`SET search_path TO ${shadow}, public`);
@@ -195,6 +197,25 @@ async function dropIndexes(client: pg.ClientBase, schema: string): Promise<Map<s
     byTable.set(table, [...(byTable.get(table) ?? []), create]);
   }
   return byTable;
+}
+
+/**
+ * Runs `fn` on a pooled connection without the pool's statement timeout (a backstop for requests):
+ * indexing a whole table may take longer, and is no runaway.
+ */
+async function withoutStatementTimeout(pool: pg.Pool, fn: (session: pg.ClientBase) => Promise<void>): Promise<void> {
+  const session = await pool.connect();
+  const ignore = () => {};
+  session.on('error', ignore);
+  let broken = false;
+  try {
+    await session.query('SET statement_timeout = 0');
+    await fn(session);
+  } finally {
+    await session.query('RESET statement_timeout').catch(() => (broken = true));
+    session.off('error', ignore);
+    session.release(broken);
+  }
 }
 
 async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
