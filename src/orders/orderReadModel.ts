@@ -100,15 +100,19 @@ export function applyOrderEvents(
     const next = applyOne(summary, rows.lines.get(orderId) ?? [], event as unknown as OrderEvent, orderId, occurredAt);
     rows.lines.set(orderId, next.lines);
     const totals = orderTotals(next.lines.map((l) => ({ quantity: l.quantity, unitPriceCents: l.unit_price_cents })));
-    rows.summaries.set(orderId, {
-      ...next.summary,
-      customer_name: summary ? summary.customer_name : (rows.customers.get(next.summary.customer_id)?.name ?? null),
-      total_cents: totals.totalCents,
-      item_count: totals.itemCount,
-      version: event.version,
-      updated_at: occurredAt,
-      last_position: event.position,
-    });
+    // Completes the fresh row applyOne made (Object.assign rather than a spread into a new object:
+    // several times faster in V8, and a rebuild folds millions of these).
+    rows.summaries.set(
+      orderId,
+      Object.assign(next.summary, {
+        customer_name: summary ? summary.customer_name : (rows.customers.get(next.summary.customer_id)?.name ?? null),
+        total_cents: totals.totalCents,
+        item_count: totals.itemCount,
+        version: event.version,
+        updated_at: occurredAt,
+        last_position: event.position,
+      }),
+    );
     history.push({
       position: event.position,
       order_id: orderId,
@@ -130,15 +134,20 @@ export function applyOrderEvents(
  * `personal` null, and `CustomerForgotten` (`{ customerId }`) erases the name from then on.
  */
 function applyCustomerName(rows: OrderRows, event: RecordedEvent): boolean {
-  const data = event.data as { customerId: string; personal?: { name: string } | null };
-  const known = rows.customers.get(data.customerId);
+  const { customerId, name } = customerNameOf(event);
+  const known = rows.customers.get(customerId);
   if (known && event.position <= known.last_position) return false;
-  const name = event.type === 'CustomerRegistered' ? (data.personal?.name ?? null) : null;
-  rows.customers.set(data.customerId, { customer_id: data.customerId, name, last_position: event.position });
+  rows.customers.set(customerId, { customer_id: customerId, name, last_position: event.position });
   for (const [orderId, summary] of rows.summaries) {
-    if (summary.customer_id === data.customerId) rows.summaries.set(orderId, { ...summary, customer_name: name });
+    if (summary.customer_id === customerId) rows.summaries.set(orderId, { ...summary, customer_name: name });
   }
   return true;
+}
+
+/** The customer a customer event is about, and their name from then on (null once forgotten). */
+export function customerNameOf(event: RecordedEvent): { customerId: string; name: string | null } {
+  const data = event.data as { customerId: string; personal?: { name: string } | null };
+  return { customerId: data.customerId, name: event.type === 'CustomerRegistered' ? (data.personal?.name ?? null) : null };
 }
 
 /**
