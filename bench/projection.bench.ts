@@ -1,22 +1,30 @@
+import { loadConfig } from '../src/config.js';
 import { connectDatabase, type Database } from '../src/db/database.js';
 import { EventStore } from '../src/eventStore/eventStore.js';
 import { createLogger } from '../src/logger.js';
 import { ordersProjection } from '../src/orders/orderProjection.js';
+import { FEATURES } from '../src/features.js';
 import { ReadSide } from '../src/projections/readSide.js';
 import { rebuildProjection } from '../src/projections/rebuild.js';
+import { readTransformsOf, upcastersOf } from '../src/services.js';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
 import { benchOptions, formatRate, median, optionValue } from './lib/measure.js';
 
 const EVENTS_PER_ORDER = 10;
 /** Orders whose events are interleaved in the log (as concurrent customers' would be). */
 const INTERLEAVED = 1_000;
+/** Customers of the orders (`customer-0` ...), each with a name on their orders. */
+const CUSTOMERS = 97;
 
 /**
  * Writes `orders` orders' lives straight into the log with SQL (a million events in seconds, where
  * appending them through the store would take minutes): each order is created, gets 6 items, is
- * submitted, paid and shipped; the events of each group of 1,000 orders are interleaved.
+ * submitted, paid and shipped; the events of each group of 1,000 orders are interleaved. Their
+ * customers register as the previous release wrote it (version 1, upcast on every read): half of
+ * them before any order, the other half after every order (so the orders' names change late).
  */
 async function seed(db: Database, orders: number): Promise<void> {
+  await registerCustomers(db, 0);
   await db.pool.query(
     `INSERT INTO events (stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at)
      SELECT 'Order-bench-' || o, 'Order', e.version, e.type, 1, e.data,
@@ -34,11 +42,26 @@ async function seed(db: Database, orders: number): Promise<void> {
      ORDER BY o / ${INTERLEAVED}, e.version, o`,
     [orders],
   );
+  await registerCustomers(db, 1);
   await db.pool.query('ANALYZE events');
 }
 
+/** Registers the customers whose number modulo 2 is `parity`, as version 1 events. */
+async function registerCustomers(db: Database, parity: number): Promise<void> {
+  await db.pool.query(
+    `INSERT INTO events (stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at)
+     SELECT 'Customer-customer-' || c, 'Customer', 1, 'CustomerRegistered', 1,
+            jsonb_build_object('customerId', 'customer-' || c, 'name', 'Customer ' || c, 'email', 'customer' || c || '@example.com'),
+            jsonb_build_object('actor', 'bench'), now()
+     FROM generate_series(0, $1::int - 1) AS c WHERE c % 2 = $2 ORDER BY c`,
+    [CUSTOMERS, parity],
+  );
+}
+
 async function resetOrders(db: Database): Promise<void> {
-  await db.pool.query("TRUNCATE order_summaries, order_lines, order_history; DELETE FROM projection_checkpoints WHERE name = 'orders'");
+  await db.pool.query(
+    "TRUNCATE order_summaries, order_lines, order_history, order_customer_names; DELETE FROM projection_checkpoints WHERE name = 'orders'",
+  );
 }
 
 /** Catch-up: a runner starting from position 0 until its checkpoint reaches `upTo`. */
@@ -54,20 +77,27 @@ async function catchUp(db: Database, eventStore: EventStore, upTo: bigint): Prom
 }
 
 /** A rebuild of `orders`, its time and the process's peak resident memory meanwhile (sampled). */
-async function rebuild(db: Database, eventStore: EventStore, orders: number): Promise<{ ms: number; peakRss: number; baseRss: number }> {
+async function rebuild(
+  db: Database,
+  eventStore: EventStore,
+  orders: number,
+  generic: boolean,
+): Promise<{ ms: number; peakRss: number; baseRss: number }> {
   const baseRss = process.memoryUsage.rss();
   let peakRss = baseRss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
   try {
-    const { ms } = await rebuildProjection(db.pool, eventStore, ordersProjection);
+    const projection = generic ? { ...ordersProjection, rebuild: undefined } : ordersProjection;
+    const { ms } = await rebuildProjection(db.pool, eventStore, projection);
     // The same tables a live projection would build: a rebuild that lost rows must not look fast.
     const {
       rows: [counts],
-    } = await db.pool.query<{ s: string; l: string; h: string }>(
-      'SELECT (SELECT count(*) FROM order_summaries) AS s, (SELECT count(*) FROM order_lines) AS l, (SELECT count(*) FROM order_history) AS h',
+    } = await db.pool.query<{ s: string; l: string; h: string; n: string }>(
+      `SELECT (SELECT count(*) FROM order_summaries) AS s, (SELECT count(*) FROM order_lines) AS l, (SELECT count(*) FROM order_history) AS h,
+              (SELECT count(*) FROM order_summaries WHERE customer_name IS NOT NULL) AS n`,
     );
-    const expected = { s: orders, l: orders * 6, h: orders * EVENTS_PER_ORDER };
-    if (Number(counts!.s) !== expected.s || Number(counts!.l) !== expected.l || Number(counts!.h) !== expected.h) {
+    const expected = { s: orders, l: orders * 6, h: orders * EVENTS_PER_ORDER, n: orders };
+    if (Object.entries(expected).some(([table, count]) => Number(counts![table as keyof typeof expected]) !== count)) {
       throw new Error(`rebuild wrote ${JSON.stringify(counts)}, expected ${JSON.stringify(expected)}`);
     }
     return { ms, peakRss: Math.max(peakRss, process.memoryUsage.rss()), baseRss };
@@ -76,14 +106,23 @@ async function rebuild(db: Database, eventStore: EventStore, orders: number): Pr
   }
 }
 
-/** The ceiling: one INSERT ... SELECT that builds the order summary table straight from the log. */
+/**
+ * The ceiling: one INSERT ... SELECT that builds the order summary table straight from the log,
+ * each order with its customer's latest name (the log's plain version 1 registrations).
+ */
 async function ceiling(db: Database): Promise<number> {
   await db.pool.query(
     'DROP TABLE IF EXISTS ceiling_order_summaries; CREATE TABLE ceiling_order_summaries (LIKE order_summaries INCLUDING ALL)',
   );
   const started = performance.now();
   await db.pool.query(`
-    INSERT INTO ceiling_order_summaries (order_id, customer_id, status, total_cents, item_count, version, created_at, updated_at, last_position)
+    WITH names AS (
+      SELECT DISTINCT ON (data->>'customerId') data->>'customerId' AS customer_id, CASE type WHEN 'CustomerRegistered' THEN data->>'name' END AS name
+      FROM events WHERE stream_type = 'Customer' ORDER BY data->>'customerId', position DESC
+    )
+    INSERT INTO ceiling_order_summaries
+      (order_id, customer_id, status, total_cents, item_count, version, created_at, updated_at, last_position, customer_name)
+    SELECT o.*, names.name FROM (
     SELECT substr(stream_id, 7),
            max(data->>'customerId') FILTER (WHERE type = 'OrderCreated'),
            (array_agg(CASE type WHEN 'OrderCreated' THEN 'DRAFT' WHEN 'OrderSubmitted' THEN 'SUBMITTED' WHEN 'PaymentRecorded' THEN 'PAID'
@@ -92,7 +131,8 @@ async function ceiling(db: Database): Promise<number> {
            coalesce(sum((data->>'quantity')::int * (data->>'unitPriceCents')::int) FILTER (WHERE type = 'ItemAdded'), 0),
            coalesce(sum((data->>'quantity')::int) FILTER (WHERE type = 'ItemAdded'), 0),
            max(version), min(recorded_at), max(recorded_at), max(position)
-    FROM events WHERE stream_type = 'Order' GROUP BY stream_id`);
+    FROM events WHERE stream_type = 'Order' GROUP BY stream_id
+    ) AS o (order_id, customer_id) LEFT JOIN names USING (customer_id)`);
   return performance.now() - started;
 }
 
@@ -118,10 +158,17 @@ const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 export async function runProjectionBench(): Promise<string[]> {
   const { runs, quick } = benchOptions();
   const orders = Math.floor(eventsOption(quick) / EVENTS_PER_ORDER);
-  const events = orders * EVENTS_PER_ORDER;
+  const events = orders * EVENTS_PER_ORDER + CUSTOMERS;
+  // `--generic`: rebuild through `apply` batch by batch, as a projection without a bulk path does.
+  const generic = process.argv.includes('--generic');
   const server = await startBenchServer();
   const db = connectDatabase(await createMigratedDatabase(server, 'bench_projection'), { poolSize: 8 });
-  const eventStore = new EventStore(db);
+  // Read as a server reads: the features' upcasters and read transforms (customers' personal data).
+  const parts = { db, config: loadConfig({ NODE_ENV: 'development' }), logger: createLogger('silent') };
+  const eventStore = new EventStore(db, undefined, undefined, {
+    upcasters: upcastersOf(FEATURES),
+    readTransforms: readTransformsOf(FEATURES, parts),
+  });
   await eventStore.start();
   const seeding = performance.now();
   await seed(db, orders);
@@ -137,7 +184,7 @@ export async function runProjectionBench(): Promise<string[]> {
   const memory: { peakRss: number; baseRss: number }[] = [];
   for (let run = 0; run < runs; run++) {
     catchUps.push(catchUpEvents / ((await catchUp(db, eventStore, BigInt(catchUpHead!.position))) / 1000));
-    const rebuilt = await rebuild(db, eventStore, orders);
+    const rebuilt = await rebuild(db, eventStore, orders, generic);
     rebuilds.push(events / (rebuilt.ms / 1000));
     memory.push(rebuilt);
     ceilings.push(events / ((await ceiling(db)) / 1000));
@@ -149,7 +196,7 @@ export async function runProjectionBench(): Promise<string[]> {
   const peak = memory.reduce((a, b) => (b.peakRss > a.peakRss ? b : a));
   const lines = [
     `| orders projection catch-up, first ${catchUpEvents.toLocaleString('en')} events | ${formatRate(median(catchUps))} events/s | ${formatRate(c)} events/s | ${(median(catchUps) / c).toFixed(2)}x |`,
-    `| orders projection rebuild (shadow tables + swap), ${events.toLocaleString('en')} events; peak RSS ${mb(peak.peakRss)} (${mb(peak.peakRss - peak.baseRss)} above its start) | ${formatRate(median(rebuilds))} events/s | ${formatRate(c)} events/s | ${(median(rebuilds) / c).toFixed(2)}x |`,
+    `| orders projection rebuild (shadow tables + swap${generic ? ', --generic: through apply' : ''}), ${events.toLocaleString('en')} events; peak RSS ${mb(peak.peakRss)} (${mb(peak.peakRss - peak.baseRss)} above its start) | ${formatRate(median(rebuilds))} events/s | ${formatRate(c)} events/s | ${(median(rebuilds) / c).toFixed(2)}x |`,
   ];
   lines.forEach((l) => console.log(l));
   await eventStore.stop();

@@ -68,6 +68,9 @@ export interface ReadAllOptions {
   metadata?: 'all' | 'occurredAt';
 }
 
+/** The recording time of events read for folds that have an occurredAt (one shared value: not read). */
+const NOT_READ = new Date(0);
+
 /** readAll with `metadata: 'occurredAt'`: rows as arrays, payloads parsed here, no other metadata. */
 async function readAllForFolds(pool: pg.Pool, after: bigint, limit: number, options: ReadAllOptions): Promise<RecordedEvent[]> {
   const { rows } = await pool.query<[string, string, string, number, string, number, string, string | null, Date | null]>({
@@ -90,7 +93,7 @@ async function readAllForFolds(pool: pg.Pool, after: bigint, limit: number, opti
     data: JSON.parse(data) as Record<string, unknown>,
     metadata: occurredAt === null ? {} : { occurredAt },
     // Read only when there is no occurredAt (the only use folds make of it).
-    recordedAt: recordedAt ?? new Date(0),
+    recordedAt: recordedAt ?? NOT_READ,
   }));
 }
 

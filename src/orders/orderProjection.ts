@@ -175,15 +175,24 @@ interface OrdersBulk {
   customersWritten: Set<string>;
   /** Whether a flush has written any order yet (until then no order is in the tables). */
   flushed: boolean;
-  /** The last batch's history copy, still running while the next batch is folded. */
+  /**
+   * History is copied from the log in one statement up to this position (started at the first
+   * batch, running while the batches are folded), and batch by batch after it.
+   */
+  copiedAtOnce: bigint;
+  /** The history copy still running while batches are folded. */
   copying?: Promise<unknown>;
+  /** Order events up to `copiedAtOnce` the fold skipped (their history rows are deleted after the copy). */
+  skipped: string[];
 }
 
 const ORDER_TYPES: ReadonlySet<string> = new Set(ORDER_EVENT_TYPES);
 const CUSTOMER_TYPES: ReadonlySet<string> = new Set(CUSTOMER_NAME_EVENT_TYPES);
 
-function startBulk(): OrdersBulk {
+function startBulk(upTo: bigint): OrdersBulk {
   return {
+    copiedAtOnce: upTo,
+    skipped: [],
     rows: { summaries: new Map(), lines: new Map(), customers: new Map() },
     reloaded: new Set(),
     customersChanged: new Set(),
@@ -218,27 +227,37 @@ async function foldBulk(tx: pg.ClientBase, state: OrdersBulk, events: RecordedEv
       state.reloaded.add(id);
     }
   }
+  const ta = performance.now();
   const { changed } = applyOrderEvents(state.rows, orderEvents);
-  // The batch's history rows are its order events, copied inside the database by position range
-  // (the batch is every event of these types in it) rather than shipped back by position.
+  // History rows are the order events the fold applied, copied inside the database rather than
+  // shipped back: up to the first head in one statement started at the first batch (running while
+  // the rest is folded), after it by the batch's position range (every event of these types in it).
   const folded = new Set(changed);
-  await state.copying;
-  state.copying = inFlight(
-    tx.query({
-      name: 'orders_rebuild_history',
-      text: `INSERT INTO order_history (position, order_id, version, type, occurred_at, data, schema_version)
-             SELECT e.position, substr(e.stream_id, length($5) + 1), e.version, e.type, coalesce((e.metadata->>'occurredAt')::timestamptz, e.recorded_at), e.data, e.schema_version
-             FROM events e
-             WHERE e.position BETWEEN $1 AND $2 AND e.type = ANY($3::text[]) AND NOT e.position = ANY($4::bigint[])`,
-      values: [
-        orderEvents[0]!.position.toString(),
-        orderEvents.at(-1)!.position.toString(),
-        ORDER_EVENT_TYPES,
-        changed.length === orderEvents.length ? [] : orderEvents.filter((e) => !folded.has(e)).map((e) => e.position.toString()),
-        ORDER_STREAMS.of(''),
-      ],
-    }),
-  );
+  const notFolded = changed.length === orderEvents.length ? [] : orderEvents.filter((e) => !folded.has(e));
+  const first = orderEvents[0]!.position;
+  const last = orderEvents.at(-1)!.position;
+  if (state.copying === undefined && first <= state.copiedAtOnce) {
+    state.copying = inFlight(copyHistory(tx, first, state.copiedAtOnce, []));
+  }
+  for (const event of notFolded) if (event.position <= state.copiedAtOnce) state.skipped.push(event.position.toString());
+  if (last > state.copiedAtOnce) {
+    const after = orderEvents.filter((e) => e.position > state.copiedAtOnce);
+    const except = notFolded.filter((e) => e.position > state.copiedAtOnce).map((e) => e.position.toString());
+    await state.copying;
+    state.copying = inFlight(copyHistory(tx, after[0]!.position, last, except));
+  }
+}
+
+/** Copies the history rows of the order events from `from` to `to` (positions), but `except`. */
+function copyHistory(tx: pg.ClientBase, from: bigint, to: bigint, except: string[]): Promise<unknown> {
+  return tx.query({
+    name: 'orders_rebuild_history',
+    text: `INSERT INTO order_history (position, order_id, version, type, occurred_at, data, schema_version)
+           SELECT e.position, substr(e.stream_id, length($5) + 1), e.version, e.type, coalesce((e.metadata->>'occurredAt')::timestamptz, e.recorded_at), e.data, e.schema_version
+           FROM events e
+           WHERE e.position BETWEEN $1 AND $2 AND e.type = ANY($3::text[]) AND NOT e.position = ANY($4::bigint[])`,
+    values: [from.toString(), to.toString(), ORDER_EVENT_TYPES, except, ORDER_STREAMS.of('')],
+  });
 }
 
 /** `promise`, with its failure left for whoever awaits it later (not an unhandled rejection meanwhile). */
@@ -261,7 +280,10 @@ function bulkSize(state: OrdersBulk): number {
  */
 async function flushBulk(tx: pg.ClientBase, state: OrdersBulk): Promise<void> {
   await state.copying;
-  state.copying = undefined;
+  if (state.skipped.length > 0) {
+    await tx.query('DELETE FROM order_history WHERE position = ANY($1::bigint[])', [state.skipped]);
+    state.skipped = [];
+  }
   const { summaries, lines, customers } = state.rows;
   if (state.reloaded.size > 0) {
     const ids = [...state.reloaded];

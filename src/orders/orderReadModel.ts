@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../eventStore/types.js';
 import { occurredAtOf } from '../commands/loadAggregate.js';
 import { ORDER_STREAMS } from '../domain/streamIds.js';
 import type { OrderEvent, OrderStatus } from './orderEvents.js';
-import { addToLines, orderTotals, removeFromLines } from './orderLines.js';
+import { addToLines, lineTotalCents, removeFromLines } from './orderLines.js';
 import { statusAfter } from './orderStatus.js';
 
 /** A row of `order_summaries` (as the projection handles it: times as ISO strings, positions as bigint). */
@@ -99,7 +99,7 @@ export function applyOrderEvents(
     assertWellFormed(event);
     const next = applyOne(summary, rows.lines.get(orderId) ?? [], event as unknown as OrderEvent, orderId, occurredAt);
     rows.lines.set(orderId, next.lines);
-    const totals = orderTotals(next.lines.map((l) => ({ quantity: l.quantity, unitPriceCents: l.unit_price_cents })));
+    const totals = rowTotals(next.lines);
     // Completes the fresh row applyOne made (Object.assign rather than a spread into a new object:
     // several times faster in V8, and a rebuild folds millions of these).
     rows.summaries.set(
@@ -124,6 +124,24 @@ export function applyOrderEvents(
     changed.push(event);
   }
   return { history, changed, customersChanged };
+}
+
+/** The order's total in cents and its number of units, from its line rows (as orderTotals, without a copy of each line). */
+function rowTotals(lines: readonly OrderLineRow[]): { totalCents: number; itemCount: number } {
+  let totalCents = 0;
+  let itemCount = 0;
+  for (const line of lines) {
+    totalCents += lineTotalCents({ quantity: line.quantity, unitPriceCents: line.unit_price_cents });
+    itemCount += line.quantity;
+  }
+  return { totalCents, itemCount };
+}
+
+/** The number of a new line: one after the highest so far. */
+function nextLineNo(lines: readonly OrderLineRow[]): number {
+  let highest = 0;
+  for (const line of lines) if (line.line_no > highest) highest = line.line_no;
+  return highest + 1;
 }
 
 /**
@@ -187,7 +205,6 @@ function applyOne(
   switch (event.type) {
     case 'ItemAdded': {
       const { sku, name, quantity, unitPriceCents } = event.data;
-      const lineNo = () => Math.max(0, ...lines.map((l) => l.line_no)) + 1;
       return {
         summary: base,
         lines: addToLines(lines, sku, quantity, () => ({
@@ -196,7 +213,7 @@ function applyOne(
           name,
           quantity,
           unit_price_cents: unitPriceCents,
-          line_no: lineNo(),
+          line_no: nextLineNo(lines),
         })),
       };
     }

@@ -38,8 +38,11 @@ export interface Projection {
  * The live path (`apply`, small batches on serving tables) is unaffected.
  */
 export interface BulkRebuild<S> {
-  /** An empty state: the rows held in memory between writes. */
-  start(): S;
+  /**
+   * An empty state: the rows held in memory between writes. `upTo` is the head the rebuild reads
+   * up to first (later batches may go beyond it, as the log grows meanwhile).
+   */
+  start(upTo: bigint): S;
   /**
    * Folds `events` (the projection's types, in position order, each exactly once) into `state`.
    * They are read with `metadata: 'occurredAt'` (see ReadAllOptions): their metadata holds only

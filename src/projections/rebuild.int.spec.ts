@@ -157,6 +157,16 @@ describe('rebuilding projections', () => {
       }
       await shop(300 + i);
     }
+    // An order event without its order (its creation skipped): the fold skips it, and it has no history row.
+    await services.eventStore.append({
+      streams: [
+        {
+          streamId: 'Order-names-orphan',
+          streamType: 'Order',
+          events: [{ type: 'ItemAdded', data: { sku: 'NAMES-A', name: 'A', quantity: 1, unitPriceCents: 300 } }],
+        },
+      ],
+    });
     // The late customer registers as the previous release wrote it: version 1, plain text (upcast on read).
     await services.db.pool.query(
       `INSERT INTO events (stream_id, stream_type, version, type, schema_version, data, metadata)
@@ -181,6 +191,7 @@ describe('rebuilding projections', () => {
       { order_id: 'names-late-1', customer_name: 'Late Names' },
       { order_id: 'names-late-2', customer_name: 'Late Names' },
     ]);
+    expect(before.order_history).not.toContainEqual(expect.objectContaining({ order_id: 'names-orphan' }));
     expect(before.order_customer_names).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ customer_id: ada, name: null }),

@@ -93,7 +93,6 @@ export async function rebuildProjection(
 
     let position = 0n;
     let events = 0;
-    const state = bulk?.start();
     const read = (after: bigint, upTo: bigint) => {
       // Folds read no metadata but the clock: the bulk path reads just that, which is much faster.
       const reading = eventStore.readAll(after, batchSize, { types, upTo, metadata: bulk ? 'occurredAt' : 'all' });
@@ -101,6 +100,7 @@ export async function rebuildProjection(
       return reading;
     };
     let head = await eventStore.headPosition();
+    const state = bulk?.start(head);
     let next = read(position, head);
     for (;;) {
       const batch = await next;
