@@ -227,7 +227,6 @@ async function foldBulk(tx: pg.ClientBase, state: OrdersBulk, events: RecordedEv
       state.reloaded.add(id);
     }
   }
-  const ta = performance.now();
   const { changed } = applyOrderEvents(state.rows, orderEvents);
   // History rows are the order events the fold applied, copied inside the database rather than
   // shipped back: up to the first head in one statement started at the first batch (running while
