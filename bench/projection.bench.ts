@@ -1,73 +1,128 @@
+import { loadConfig } from '../src/config.js';
 import { connectDatabase, type Database } from '../src/db/database.js';
-import { appendBatch } from '../src/eventStore/append.js';
 import { EventStore } from '../src/eventStore/eventStore.js';
-import type { AppendRequest } from '../src/eventStore/types.js';
 import { createLogger } from '../src/logger.js';
 import { ordersProjection } from '../src/orders/orderProjection.js';
+import { FEATURES } from '../src/features.js';
 import { ReadSide } from '../src/projections/readSide.js';
 import { rebuildProjection } from '../src/projections/rebuild.js';
+import { readTransformsOf, upcastersOf } from '../src/services.js';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
-import { benchOptions, formatRate, median } from './lib/measure.js';
+import { benchOptions, formatRate, median, optionValue } from './lib/measure.js';
 
 const EVENTS_PER_ORDER = 10;
+/** Orders whose events are interleaved in the log (as concurrent customers' would be). */
+const INTERLEAVED = 1_000;
+/** Customers of the orders (`customer-0` ...), each with a name on their orders. */
+const CUSTOMERS = 97;
 
-/** An order's life in 10 events: created, 6 items, submitted, paid, shipped. */
-function orderLife(orderId: string, occurredAt: string): AppendRequest {
-  const items = Array.from({ length: 6 }, (_, i) => ({
-    type: 'ItemAdded',
-    data: { sku: `SKU-${i}`, name: `Item ${i}`, quantity: i + 1, unitPriceCents: 150 * (i + 1) },
-  }));
-  return {
-    streams: [
-      {
-        streamId: `Order-${orderId}`,
-        streamType: 'Order',
-        expectedVersion: 0,
-        events: [
-          { type: 'OrderCreated', data: { orderId, customerId: `customer-${orderId.length % 97}` } },
-          ...items,
-          { type: 'OrderSubmitted', data: { totalCents: 0, lines: [] } },
-          { type: 'PaymentRecorded', data: { amountCents: 1, paymentRef: `pay-${orderId}` } },
-          { type: 'OrderShipped', data: { carrier: 'DHL', trackingNumber: `T-${orderId}` } },
-        ],
-      },
-    ],
-    metadata: { actor: 'bench', occurredAt },
-  };
+/**
+ * Writes `orders` orders' lives straight into the log with SQL (a million events in seconds, where
+ * appending them through the store would take minutes): each order is created, gets 6 items, is
+ * submitted, paid and shipped; the events of each group of 1,000 orders are interleaved. Their
+ * customers register as the previous release wrote it (version 1, upcast on every read): half of
+ * them before any order, the other half after every order (so the orders' names change late).
+ */
+async function seed(db: Database, orders: number): Promise<void> {
+  await registerCustomers(db, 0);
+  await db.pool.query(
+    `INSERT INTO events (stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at)
+     SELECT 'Order-bench-' || o, 'Order', e.version, e.type, 1, e.data,
+            jsonb_build_object('actor', 'bench', 'occurredAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')), now()
+     FROM generate_series(0, $1::int - 1) AS o
+     CROSS JOIN LATERAL (
+       SELECT 1 AS version, 'OrderCreated' AS type, jsonb_build_object('orderId', 'bench-' || o, 'customerId', 'customer-' || (o % 97)) AS data
+       UNION ALL
+       SELECT 1 + i, 'ItemAdded', jsonb_build_object('sku', 'SKU-' || (i - 1), 'name', 'Item ' || (i - 1), 'quantity', i, 'unitPriceCents', 150 * i)
+       FROM generate_series(1, 6) AS i
+       UNION ALL SELECT 8, 'OrderSubmitted', jsonb_build_object('totalCents', 0, 'lines', '[]'::jsonb)
+       UNION ALL SELECT 9, 'PaymentRecorded', jsonb_build_object('amountCents', 1, 'paymentRef', 'pay-bench-' || o)
+       UNION ALL SELECT 10, 'OrderShipped', jsonb_build_object('carrier', 'DHL', 'trackingNumber', 'T-bench-' || o)
+     ) AS e
+     ORDER BY o / ${INTERLEAVED}, e.version, o`,
+    [orders],
+  );
+  await registerCustomers(db, 1);
+  await db.pool.query('ANALYZE events');
 }
 
-async function seed(db: Database, orders: number): Promise<void> {
-  const at = new Date().toISOString();
-  for (let start = 0; start < orders; start += 250) {
-    const requests = Array.from({ length: Math.min(250, orders - start) }, (_, i) => orderLife(`bench-${start + i}`, at));
-    await appendBatch(db.pool, requests);
-  }
+/** Registers the customers whose number modulo 2 is `parity`, as version 1 events. */
+async function registerCustomers(db: Database, parity: number): Promise<void> {
+  await db.pool.query(
+    `INSERT INTO events (stream_id, stream_type, version, type, schema_version, data, metadata, recorded_at)
+     SELECT 'Customer-customer-' || c, 'Customer', 1, 'CustomerRegistered', 1,
+            jsonb_build_object('customerId', 'customer-' || c, 'name', 'Customer ' || c, 'email', 'customer' || c || '@example.com'),
+            jsonb_build_object('actor', 'bench'), now()
+     FROM generate_series(0, $1::int - 1) AS c WHERE c % 2 = $2 ORDER BY c`,
+    [CUSTOMERS, parity],
+  );
 }
 
 async function resetOrders(db: Database): Promise<void> {
-  await db.pool.query("TRUNCATE order_summaries, order_lines, order_history; DELETE FROM projection_checkpoints WHERE name = 'orders'");
+  await db.pool.query(
+    "TRUNCATE order_summaries, order_lines, order_history, order_customer_names; DELETE FROM projection_checkpoints WHERE name = 'orders'",
+  );
 }
 
-/** Catch-up: a runner starting from position 0 until its checkpoint reaches the head. */
-async function catchUp(db: Database, eventStore: EventStore, head: bigint): Promise<number> {
+/** Catch-up: a runner starting from position 0 until its checkpoint reaches `upTo`. */
+async function catchUp(db: Database, eventStore: EventStore, upTo: bigint): Promise<number> {
   await resetOrders(db);
   const readSide = new ReadSide({ db, eventStore, logger: createLogger('silent'), consistencyTimeoutMs: 600_000 }, [ordersProjection]);
   const started = performance.now();
   readSide.start();
-  await readSide.waitFor(['orders'], head);
+  await readSide.waitFor(['orders'], upTo);
   const ms = performance.now() - started;
   await readSide.stop();
   return ms;
 }
 
-/** The ceiling: one INSERT ... SELECT that builds the order summary table straight from the log. */
+/** A rebuild of `orders`, its time and the process's peak resident memory meanwhile (sampled). */
+async function rebuild(
+  db: Database,
+  eventStore: EventStore,
+  orders: number,
+  generic: boolean,
+): Promise<{ ms: number; peakRss: number; baseRss: number }> {
+  const baseRss = process.memoryUsage.rss();
+  let peakRss = baseRss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
+  try {
+    const projection = generic ? { ...ordersProjection, rebuild: undefined } : ordersProjection;
+    const { ms } = await rebuildProjection(db.pool, eventStore, projection);
+    // The same tables a live projection would build: a rebuild that lost rows must not look fast.
+    const {
+      rows: [counts],
+    } = await db.pool.query<{ s: string; l: string; h: string; n: string }>(
+      `SELECT (SELECT count(*) FROM order_summaries) AS s, (SELECT count(*) FROM order_lines) AS l, (SELECT count(*) FROM order_history) AS h,
+              (SELECT count(*) FROM order_summaries WHERE customer_name IS NOT NULL) AS n`,
+    );
+    const expected = { s: orders, l: orders * 6, h: orders * EVENTS_PER_ORDER, n: orders };
+    if (Object.entries(expected).some(([table, count]) => Number(counts![table as keyof typeof expected]) !== count)) {
+      throw new Error(`rebuild wrote ${JSON.stringify(counts)}, expected ${JSON.stringify(expected)}`);
+    }
+    return { ms, peakRss: Math.max(peakRss, process.memoryUsage.rss()), baseRss };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/**
+ * The ceiling: one INSERT ... SELECT that builds the order summary table straight from the log,
+ * each order with its customer's latest name (the log's plain version 1 registrations).
+ */
 async function ceiling(db: Database): Promise<number> {
   await db.pool.query(
     'DROP TABLE IF EXISTS ceiling_order_summaries; CREATE TABLE ceiling_order_summaries (LIKE order_summaries INCLUDING ALL)',
   );
   const started = performance.now();
   await db.pool.query(`
-    INSERT INTO ceiling_order_summaries (order_id, customer_id, status, total_cents, item_count, version, created_at, updated_at, last_position)
+    WITH names AS (
+      SELECT DISTINCT ON (data->>'customerId') data->>'customerId' AS customer_id, CASE type WHEN 'CustomerRegistered' THEN data->>'name' END AS name
+      FROM events WHERE stream_type = 'Customer' ORDER BY data->>'customerId', position DESC
+    )
+    INSERT INTO ceiling_order_summaries
+      (order_id, customer_id, status, total_cents, item_count, version, created_at, updated_at, last_position, customer_name)
+    SELECT o.*, names.name FROM (
     SELECT substr(stream_id, 7),
            max(data->>'customerId') FILTER (WHERE type = 'OrderCreated'),
            (array_agg(CASE type WHEN 'OrderCreated' THEN 'DRAFT' WHEN 'OrderSubmitted' THEN 'SUBMITTED' WHEN 'PaymentRecorded' THEN 'PAID'
@@ -76,37 +131,72 @@ async function ceiling(db: Database): Promise<number> {
            coalesce(sum((data->>'quantity')::int * (data->>'unitPriceCents')::int) FILTER (WHERE type = 'ItemAdded'), 0),
            coalesce(sum((data->>'quantity')::int) FILTER (WHERE type = 'ItemAdded'), 0),
            max(version), min(recorded_at), max(recorded_at), max(position)
-    FROM events WHERE stream_type = 'Order' GROUP BY stream_id`);
+    FROM events WHERE stream_type = 'Order' GROUP BY stream_id
+    ) AS o (order_id, customer_id) LEFT JOIN names USING (customer_id)`);
   return performance.now() - started;
 }
 
+/** `--events N` (or `--events=N`): the log's size; 1,000,000 by default, 100,000 with `--quick`. */
+function eventsOption(quick: boolean): number {
+  const given = optionValue(process.argv.slice(2), 'events');
+  if (given === undefined) return quick ? 100_000 : 1_000_000;
+  const value = Number(given.replaceAll('_', ''));
+  if (!Number.isInteger(value) || value < EVENTS_PER_ORDER)
+    throw new Error(`--events needs a whole number of at least ${EVENTS_PER_ORDER}`);
+  return value;
+}
+
+const CATCH_UP_EVENTS = 100_000;
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+
 /**
- * Projection catch-up and rebuild of the `orders` projection (summaries, lines and history) over
- * 100,000 events, vs one INSERT ... SELECT that builds just the summary table (the ceiling).
+ * The `orders` projection (summaries, lines and history) rebuilt over `--events` events, and a
+ * runner catching up over the first 100,000 of them (its batches are the live path's, so a longer
+ * log only makes it slower to measure), vs one INSERT ... SELECT that builds just the summary
+ * table (the ceiling) in the same run.
  */
 export async function runProjectionBench(): Promise<string[]> {
   const { runs, quick } = benchOptions();
-  const orders = quick ? 2_000 : 10_000;
-  const events = orders * EVENTS_PER_ORDER;
+  const orders = Math.floor(eventsOption(quick) / EVENTS_PER_ORDER);
+  const events = orders * EVENTS_PER_ORDER + CUSTOMERS;
+  // `--generic`: rebuild through `apply` batch by batch, as a projection without a bulk path does.
+  const generic = process.argv.includes('--generic');
   const server = await startBenchServer();
   const db = connectDatabase(await createMigratedDatabase(server, 'bench_projection'), { poolSize: 8 });
-  const eventStore = new EventStore(db);
+  // Read as a server reads: the features' upcasters and read transforms (customers' personal data).
+  const parts = { db, config: loadConfig({ NODE_ENV: 'development' }), logger: createLogger('silent') };
+  const eventStore = new EventStore(db, undefined, undefined, {
+    upcasters: upcastersOf(FEATURES),
+    readTransforms: readTransformsOf(FEATURES, parts),
+  });
   await eventStore.start();
+  const seeding = performance.now();
   await seed(db, orders);
-  const head = await eventStore.headPosition();
+  console.log(`seeded ${events.toLocaleString('en')} events in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
+  const catchUpEvents = Math.min(events, CATCH_UP_EVENTS);
+  const {
+    rows: [catchUpHead],
+  } = await db.pool.query<{ position: string }>('SELECT position FROM events ORDER BY position OFFSET $1 - 1 LIMIT 1', [catchUpEvents]);
 
   const catchUps: number[] = [];
   const rebuilds: number[] = [];
   const ceilings: number[] = [];
+  const memory: { peakRss: number; baseRss: number }[] = [];
   for (let run = 0; run < runs; run++) {
-    catchUps.push(events / ((await catchUp(db, eventStore, head)) / 1000));
-    rebuilds.push(events / ((await rebuildProjection(db.pool, eventStore, ordersProjection)).ms / 1000));
+    catchUps.push(catchUpEvents / ((await catchUp(db, eventStore, BigInt(catchUpHead!.position))) / 1000));
+    const rebuilt = await rebuild(db, eventStore, orders, generic);
+    rebuilds.push(events / (rebuilt.ms / 1000));
+    memory.push(rebuilt);
     ceilings.push(events / ((await ceiling(db)) / 1000));
+    console.log(
+      `run ${run + 1}: catch-up ${formatRate(catchUps.at(-1)!)}/s, rebuild ${formatRate(rebuilds.at(-1)!)}/s (peak RSS ${mb(rebuilt.peakRss)}), ceiling ${formatRate(ceilings.at(-1)!)}/s`,
+    );
   }
   const c = median(ceilings);
+  const peak = memory.reduce((a, b) => (b.peakRss > a.peakRss ? b : a));
   const lines = [
-    `| orders projection catch-up, ${events.toLocaleString('en')} events | ${formatRate(median(catchUps))} events/s | ${formatRate(c)} events/s | ${(median(catchUps) / c).toFixed(2)}x |`,
-    `| orders projection rebuild (shadow tables + swap) | ${formatRate(median(rebuilds))} events/s | ${formatRate(c)} events/s | ${(median(rebuilds) / c).toFixed(2)}x |`,
+    `| orders projection catch-up, first ${catchUpEvents.toLocaleString('en')} events | ${formatRate(median(catchUps))} events/s | ${formatRate(c)} events/s | ${(median(catchUps) / c).toFixed(2)}x |`,
+    `| orders projection rebuild (shadow tables + swap${generic ? ', --generic: through apply' : ''}), ${events.toLocaleString('en')} events; peak RSS ${mb(peak.peakRss)} (${mb(peak.peakRss - peak.baseRss)} above its start) | ${formatRate(median(rebuilds))} events/s | ${formatRate(c)} events/s | ${(median(rebuilds) / c).toFixed(2)}x |`,
   ];
   lines.forEach((l) => console.log(l));
   await eventStore.stop();

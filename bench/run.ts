@@ -3,18 +3,18 @@ import os from 'node:os';
 import { runEventAppendBench } from './eventAppend.bench.js';
 import { runFanoutBench } from './fanout.bench.js';
 import { closeBenchServer } from './lib/benchDatabase.js';
-import { benchOptions } from './lib/measure.js';
+import { benchOptions, positionalArgs } from './lib/measure.js';
 import { runMutationBench } from './mutation.bench.js';
 import { runProjectionBench } from './projection.bench.js';
 import { runQueryBench } from './query.bench.js';
 import { runScaleOutBench } from './scaleout.bench.js';
 import { runSnapshotBench } from './snapshot.bench.js';
 
-// `npm run bench [-- --quick] [-- <scenario>]`: every scenario against its peer or baseline in the
+// `npm run bench [-- --quick] [-- --runs N] [-- <scenario>]` (and `--events N` for `projection`): every scenario against its peer or baseline in the
 // same run; prints one Markdown section per scenario (medians and ratios side by side) to paste
 // into bench/RESULTS.md. A scenario that fails is reported and the others still run.
 const { quick, runs, durationMs } = benchOptions();
-const only = process.argv.slice(2).find((a) => !a.startsWith('--'));
+const only = positionalArgs()[0];
 const scenarios: [string, string, () => Promise<string[]>][] = [
   ['append', 'Event append', runEventAppendBench],
   ['mutation', 'Mutation end to end', runMutationBench],

@@ -54,6 +54,26 @@ describe('append and read', () => {
     expect(await store.readStream(streamId, 1)).toHaveLength(1);
   });
 
+  it('reads events for folds with only the clock of their metadata, and their recording time when they have no clock', async () => {
+    const streamId = newId('order');
+    const clocked = await store.append({
+      streams: [{ streamId, streamType: 'Order', expectedVersion: 0, events: [event('OrderCreated', { n: 1 })] }],
+      metadata: { commandId: 'c2', actor: 'staff:alice', occurredAt: '2026-01-02T03:04:05.678Z' },
+    });
+    await store.append({
+      streams: [{ streamId, streamType: 'Order', expectedVersion: 1, events: [event('ItemAdded', { n: 2 })] }],
+      metadata: { actor: 'staff:alice' },
+    });
+    const after = BigInt(clocked.events[0]!.position) - 1n;
+    const whole = await store.readAll(after, 2);
+    const lean = await store.readAll(after, 2, { metadata: 'occurredAt' });
+    expect(lean.map((e) => [e.position, e.streamId, e.streamType, e.version, e.type, e.schemaVersion, e.data])).toEqual(
+      whole.map((e) => [e.position, e.streamId, e.streamType, e.version, e.type, e.schemaVersion, e.data]),
+    );
+    expect(lean.map((e) => e.metadata)).toEqual([{ occurredAt: '2026-01-02T03:04:05.678Z' }, {}]);
+    expect(lean[1]!.recordedAt).toEqual(whole[1]!.recordedAt);
+  });
+
   it('appends after the current version when no expected version is given', async () => {
     const streamId = newId('order');
     await store.append({ streams: [{ streamId, streamType: 'Order', events: [event('A')] }] });

@@ -5,7 +5,7 @@ import { ConcurrencyError } from './errors.js';
 import { GroupCommitter } from './groupCommit.js';
 import { CommitNotifier } from './notifications.js';
 import { OwnCommits } from './ownCommits.js';
-import { headPosition, loadStreams, readAll, readStream, saveSnapshot, versionAt, type StreamLoad } from './read.js';
+import { headPosition, loadStreams, readAll, readStream, saveSnapshot, versionAt, type ReadAllOptions, type StreamLoad } from './read.js';
 import { applyReadTransforms, type EventReadTransform } from './readTransforms.js';
 import { StateCache } from './stateCache.js';
 import type { AppendOutcome, AppendRequest, LoadedStream, RecordedEvent } from './types.js';
@@ -141,7 +141,7 @@ export class EventStore {
     return versionAt(this.db.prisma, streamId, at);
   }
 
-  readAll(after: bigint, limit?: number, options?: { types?: string[]; upTo?: bigint }): Promise<RecordedEvent[]> {
+  readAll(after: bigint, limit?: number, options?: ReadAllOptions): Promise<RecordedEvent[]> {
     return readAll(this.db.pool, after, limit, options).then(this.readable);
   }
 

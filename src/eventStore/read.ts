@@ -32,12 +32,8 @@ export async function readStream(prisma: PrismaClient, streamId: string, afterVe
  * function), reading on from the last position returned never skips an event. Projections read
  * the log through here in large batches, so it is one prepared `pg` statement, not the ORM.
  */
-export async function readAll(
-  pool: pg.Pool,
-  after: bigint,
-  limit = 1000,
-  options: { types?: string[]; upTo?: bigint } = {},
-): Promise<RecordedEvent[]> {
+export async function readAll(pool: pg.Pool, after: bigint, limit = 1000, options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+  if (options.metadata === 'occurredAt') return readAllForFolds(pool, after, limit, options);
   const { rows } = await pool.query<EventRowSql>({
     name: 'ordersource_read_all',
     // `events.position` in ORDER BY: the bare name would mean the text column of the select list.
@@ -70,6 +66,48 @@ export async function readTraceCarriers(pool: pg.Pool, positions: readonly bigin
     values: [positions.map(String)],
   });
   return rows.map((row) => row.trace);
+}
+
+export interface ReadAllOptions {
+  /** Only events of these types. */
+  types?: string[];
+  /** Only events at or before this position. */
+  upTo?: bigint;
+  /**
+   * `occurredAt`: the events' metadata holds only `occurredAt`, and `recordedAt` is read only for
+   * events without one (the clock folds need, see occurredAtOf). For bulk reads by projections:
+   * about twice as fast to receive as whole events.
+   */
+  metadata?: 'all' | 'occurredAt';
+}
+
+/** The recording time of events read for folds that have an occurredAt (one shared value: not read). */
+const NOT_READ = new Date(0);
+
+/** readAll with `metadata: 'occurredAt'`: rows as arrays, payloads parsed here, no other metadata. */
+async function readAllForFolds(pool: pg.Pool, after: bigint, limit: number, options: ReadAllOptions): Promise<RecordedEvent[]> {
+  const { rows } = await pool.query<[string, string, string, number, string, number, string, string | null, Date | null]>({
+    name: 'ordersource_read_all_for_folds',
+    rowMode: 'array',
+    text: `SELECT position::text, stream_id, stream_type, version, type, schema_version, data::text, metadata->>'occurredAt',
+                  CASE WHEN metadata->>'occurredAt' IS NULL THEN recorded_at END
+           FROM events
+           WHERE position > $1 AND ($2::bigint IS NULL OR position <= $2) AND ($3::text[] IS NULL OR type = ANY($3))
+           ORDER BY events.position LIMIT $4`,
+    values: [after.toString(), options.upTo?.toString() ?? null, options.types ?? null, limit],
+  });
+  return rows.map(([position, streamId, streamType, version, type, schemaVersion, data, occurredAt, recordedAt]) => ({
+    position: BigInt(position),
+    streamId,
+    streamType,
+    version,
+    type,
+    schemaVersion,
+    data: JSON.parse(data) as Record<string, unknown>,
+    metadata: occurredAt === null ? {} : { occurredAt },
+    // Read only when there is no occurredAt (the only use folds make of it).
+    recordedAt: recordedAt ?? NOT_READ,
+  }));
 }
 
 interface EventRowSql {

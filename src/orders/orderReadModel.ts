@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../eventStore/types.js';
 import { occurredAtOf } from '../commands/loadAggregate.js';
 import { ORDER_STREAMS } from '../domain/streamIds.js';
 import type { OrderEvent, OrderStatus } from './orderEvents.js';
-import { addToLines, orderTotals, removeFromLines } from './orderLines.js';
+import { addToLines, lineTotalCents, removeFromLines } from './orderLines.js';
 import { statusAfter } from './orderStatus.js';
 
 /** A row of `order_summaries` (as the projection handles it: times as ISO strings, positions as bigint). */
@@ -99,16 +99,20 @@ export function applyOrderEvents(
     assertWellFormed(event);
     const next = applyOne(summary, rows.lines.get(orderId) ?? [], event as unknown as OrderEvent, orderId, occurredAt);
     rows.lines.set(orderId, next.lines);
-    const totals = orderTotals(next.lines.map((l) => ({ quantity: l.quantity, unitPriceCents: l.unit_price_cents })));
-    rows.summaries.set(orderId, {
-      ...next.summary,
-      customer_name: summary ? summary.customer_name : (rows.customers.get(next.summary.customer_id)?.name ?? null),
-      total_cents: totals.totalCents,
-      item_count: totals.itemCount,
-      version: event.version,
-      updated_at: occurredAt,
-      last_position: event.position,
-    });
+    const totals = rowTotals(next.lines);
+    // Completes the fresh row applyOne made (Object.assign rather than a spread into a new object:
+    // several times faster in V8, and a rebuild folds millions of these).
+    rows.summaries.set(
+      orderId,
+      Object.assign(next.summary, {
+        customer_name: summary ? summary.customer_name : (rows.customers.get(next.summary.customer_id)?.name ?? null),
+        total_cents: totals.totalCents,
+        item_count: totals.itemCount,
+        version: event.version,
+        updated_at: occurredAt,
+        last_position: event.position,
+      }),
+    );
     history.push({
       position: event.position,
       order_id: orderId,
@@ -122,6 +126,24 @@ export function applyOrderEvents(
   return { history, changed, customersChanged };
 }
 
+/** The order's total in cents and its number of units, from its line rows (as orderTotals, without a copy of each line). */
+function rowTotals(lines: readonly OrderLineRow[]): { totalCents: number; itemCount: number } {
+  let totalCents = 0;
+  let itemCount = 0;
+  for (const line of lines) {
+    totalCents += lineTotalCents({ quantity: line.quantity, unitPriceCents: line.unit_price_cents });
+    itemCount += line.quantity;
+  }
+  return { totalCents, itemCount };
+}
+
+/** The number of a new line: one after the highest so far. */
+function nextLineNo(lines: readonly OrderLineRow[]): number {
+  let highest = 0;
+  for (const line of lines) if (line.line_no > highest) highest = line.line_no;
+  return highest + 1;
+}
+
 /**
  * Sets a customer's name on the customer's row and on every order of theirs held in `rows`
  * (orders not loaded are updated in the database). Returns false for a replay. The name is the
@@ -130,15 +152,20 @@ export function applyOrderEvents(
  * `personal` null, and `CustomerForgotten` (`{ customerId }`) erases the name from then on.
  */
 function applyCustomerName(rows: OrderRows, event: RecordedEvent): boolean {
-  const data = event.data as { customerId: string; personal?: { name: string } | null };
-  const known = rows.customers.get(data.customerId);
+  const { customerId, name } = customerNameOf(event);
+  const known = rows.customers.get(customerId);
   if (known && event.position <= known.last_position) return false;
-  const name = event.type === 'CustomerRegistered' ? (data.personal?.name ?? null) : null;
-  rows.customers.set(data.customerId, { customer_id: data.customerId, name, last_position: event.position });
+  rows.customers.set(customerId, { customer_id: customerId, name, last_position: event.position });
   for (const [orderId, summary] of rows.summaries) {
-    if (summary.customer_id === data.customerId) rows.summaries.set(orderId, { ...summary, customer_name: name });
+    if (summary.customer_id === customerId) rows.summaries.set(orderId, { ...summary, customer_name: name });
   }
   return true;
+}
+
+/** The customer a customer event is about, and their name from then on (null once forgotten). */
+export function customerNameOf(event: RecordedEvent): { customerId: string; name: string | null } {
+  const data = event.data as { customerId: string; personal?: { name: string } | null };
+  return { customerId: data.customerId, name: event.type === 'CustomerRegistered' ? (data.personal?.name ?? null) : null };
 }
 
 /**
@@ -178,7 +205,6 @@ function applyOne(
   switch (event.type) {
     case 'ItemAdded': {
       const { sku, name, quantity, unitPriceCents } = event.data;
-      const lineNo = () => Math.max(0, ...lines.map((l) => l.line_no)) + 1;
       return {
         summary: base,
         lines: addToLines(lines, sku, quantity, () => ({
@@ -187,7 +213,7 @@ function applyOne(
           name,
           quantity,
           unit_price_cents: unitPriceCents,
-          line_no: lineNo(),
+          line_no: nextLineNo(lines),
         })),
       };
     }

@@ -37,10 +37,12 @@ async function startReadSide(w: World, projections: Projection[]): Promise<ReadS
 function gatedOrders(version: number) {
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
+  const bulk = ordersProjection.rebuild!;
   const projection: Projection = {
     ...ordersProjection,
     version,
     apply: async (tx, events) => (await gate, ordersProjection.apply(tx, events)),
+    rebuild: { ...bulk, fold: async (tx, state, events) => (await gate, bulk.fold(tx, state, events)) },
   };
   return { projection, open };
 }
@@ -116,6 +118,13 @@ describe('projection versions', () => {
       apply: async () => {
         attempts += 1;
         throw new Error('cannot fold this');
+      },
+      rebuild: {
+        ...ordersProjection.rebuild!,
+        fold: async () => {
+          attempts += 1;
+          throw new Error('cannot fold this');
+        },
       },
     };
     await startReadSide(world, [broken]);

@@ -96,3 +96,28 @@ export async function loadRows<R extends pg.QueryResultRow>(
   const { rows } = await tx.query<R>(`SELECT * FROM ${table} WHERE "${column}" = ANY($1::text[])`, [keys]);
   return rows;
 }
+
+/** Rows per statement of `insertMany`. */
+const INSERT_MANY_CHUNK = 25_000;
+
+/**
+ * Plain INSERTs of many rows (no conflict handling: for tables being bulk loaded), in chunks of
+ * one statement each, every column sent as one typed array and read back with `unnest`: about
+ * twice as fast in PostgreSQL as `jsonb_to_recordset`, and close to COPY. Each chunk is prepared
+ * while the database inserts the one before.
+ */
+export async function insertMany(tx: pg.ClientBase, table: string, columns: Columns, rows: readonly object[]): Promise<void> {
+  const names = Object.keys(columns);
+  const text = `INSERT INTO ${table} (${names.map((c) => `"${c}"`).join(', ')})
+                SELECT * FROM unnest(${names.map((c, i) => `$${i + 1}::${columns[c]}[]`).join(', ')})`;
+  const name = `insert_many_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+  let previous: Promise<unknown> | undefined;
+  for (let at = 0; at < rows.length; at += INSERT_MANY_CHUNK) {
+    const chunk = rows.slice(at, at + INSERT_MANY_CHUNK) as Record<string, unknown>[];
+    const values = names.map((c) => chunk.map((row) => (typeof row[c] === 'bigint' ? row[c].toString() : row[c])));
+    await previous;
+    previous = tx.query({ name, text, values });
+    previous.catch(() => {}); // awaited at the next chunk or below
+  }
+  await previous;
+}
