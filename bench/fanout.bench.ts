@@ -379,7 +379,16 @@ export async function runFanoutBench(): Promise<string[]> {
     const databaseUrl = await createMigratedDatabase(server, 'bench_fanout');
     const oursProcess = await startBenchProcess(
       'src/main.ts',
-      { DATABASE_URL: databaseUrl, JWT_SECRET, DATA_KEY_SECRET, LOG_LEVEL: 'info', NODE_ENV: 'production' },
+      {
+        DATABASE_URL: databaseUrl,
+        JWT_SECRET,
+        DATA_KEY_SECRET,
+        LOG_LEVEL: 'info',
+        NODE_ENV: 'production',
+        // Opening thousands of subscriptions on a loaded 2-core machine can hold the heartbeat past
+        // its production bound, which then refuses subscribes as DATABASE_UNAVAILABLE mid-setup.
+        DB_HEARTBEAT_TIMEOUT_MS: '10000',
+      },
       'Ordersource is listening',
       0,
     );

@@ -148,8 +148,11 @@ class ChangeStream<C, V extends { position: bigint }> implements AsyncIterableIt
   private onChange(change: C): void {
     if (this.ended) return;
     if (this.direct) {
-      if (++this.inFlight > MAX_PENDING_CHANGES) return this.fail(new SubscriberTooSlowError(MAX_PENDING_CHANGES));
-      this.tail = this.tail.then(() => this.deliver(change));
+      // Nothing of this subscriber's is under way: deliver now, without a promise, when the value
+      // and its shared result are ready (the usual case for every subscriber of a change after the
+      // first); only what has to wait joins the chain that keeps the order.
+      if (this.inFlight === 0) return this.deliverNow(change);
+      this.enqueueDelivery(() => this.options.map(change));
       return;
     }
     this.queue.push(change);
@@ -162,9 +165,34 @@ class ChangeStream<C, V extends { position: bigint }> implements AsyncIterableIt
     }
   }
 
-  private async deliver(change: C): Promise<void> {
+  private deliverNow(change: C): void {
     try {
-      const value = await this.options.map(change);
+      const value = this.options.map(change);
+      if (isThenable(value)) return this.enqueueDelivery(() => value);
+      if (!value || !this.accept(value)) return;
+      const sending = this.options.delivery!.send(value);
+      if (sending) {
+        // Its shared result is still being computed: later changes wait behind this one (nothing
+        // else is in the chain, so it starts here).
+        this.inFlight++;
+        this.tail = Promise.resolve(sending)
+          .catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))))
+          .finally(() => this.inFlight--);
+      }
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** Delivers after everything before it, with the value `map` gives (or gave). */
+  private enqueueDelivery(value: () => V | undefined | PromiseLike<V | undefined>): void {
+    if (++this.inFlight > MAX_PENDING_CHANGES) return this.fail(new SubscriberTooSlowError(MAX_PENDING_CHANGES));
+    this.tail = this.tail.then(() => this.deliver(value));
+  }
+
+  private async deliver(mapped: () => V | undefined | PromiseLike<V | undefined>): Promise<void> {
+    try {
+      const value = await mapped();
       if (value && !this.ended && this.accept(value)) await this.options.delivery!.send(value);
     } catch (error) {
       this.fail(error instanceof Error ? error : new Error(String(error)));
@@ -193,3 +221,5 @@ class ChangeStream<C, V extends { position: bigint }> implements AsyncIterableIt
     waiting?.resolve({ done: true, value: undefined });
   }
 }
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as { then?: unknown } | null)?.then === 'function';

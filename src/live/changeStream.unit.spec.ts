@@ -101,6 +101,65 @@ describe('changeStream', () => {
     expect(feed.listenerCount('x')).toBe(0);
   });
 
+  it('delivers a live change in the same turn as the feed emits it when the delivery needs no waiting', async () => {
+    const feed = new EventEmitter();
+    const sent: bigint[] = [];
+    const delivery: LiveDelivery = { send: (value) => void sent.push((value as Change).position) };
+    const changes = stream(feed, async () => [], { delivery });
+    const pending = changes.next();
+    await tick();
+    feed.emit('x', change(1));
+    feed.emit('x', change(2));
+    expect(sent).toEqual([1n, 2n]);
+    await changes.return!(undefined);
+    await pending;
+  });
+
+  it('keeps later changes behind one whose delivery has to wait, and delivers them in order once it is done', async () => {
+    const feed = new EventEmitter();
+    const sent: bigint[] = [];
+    let release: () => void = () => {};
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    // The first change's shared result is still being computed; the others are ready at once.
+    const delivery: LiveDelivery = {
+      send: (value) => {
+        const position = (value as Change).position;
+        if (position === 1n) return slow.then(() => void sent.push(position));
+        sent.push(position);
+      },
+    };
+    const changes = stream(feed, async () => [], { delivery });
+    const pending = changes.next();
+    await tick();
+    feed.emit('x', change(1));
+    feed.emit('x', change(2));
+    feed.emit('x', change(3));
+    await tick();
+    expect(sent).toEqual([]);
+    release();
+    await tick();
+    expect(sent).toEqual([1n, 2n, 3n]);
+    feed.emit('x', change(4));
+    expect(sent).toEqual([1n, 2n, 3n, 4n]);
+    await changes.return!(undefined);
+    await pending;
+  });
+
+  it('ends the stream with the error when a live delivery fails at once', async () => {
+    const feed = new EventEmitter();
+    const delivery: LiveDelivery = {
+      send: () => {
+        throw new Error('cannot serialise');
+      },
+    };
+    const changes = stream(feed, async () => [], { delivery });
+    const pending = changes.next();
+    await tick();
+    feed.emit('x', change(1));
+    await expect(pending).rejects.toThrow('cannot serialise');
+    expect(feed.listenerCount('x')).toBe(0);
+  });
+
   it('ends with UNAUTHENTICATED when the token expires, even while the iterator waits for delivered changes', async () => {
     const feed = new EventEmitter();
     const auth: Authentication = { actor: { kind: 'user', sub: 'u', role: 'customer', expiresAt: Date.now() + 30 } };

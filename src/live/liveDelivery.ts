@@ -1,4 +1,4 @@
-import { execute, type ExecutionArgs, type GraphQLError } from 'graphql';
+import { execute, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
 import { MessageType } from 'graphql-ws';
 import type WebSocket from 'ws';
 import { describeActor, type Authentication } from '../auth/actor.js';
@@ -19,8 +19,12 @@ export function closeIfTooSlow(socket: WebSocket, maxBufferedBytes: number): boo
 
 /** Where a caught-up subscription's live values go, bypassing the per-subscriber iterator. */
 export interface LiveDelivery {
-  /** Executes the subscriber's operation on `value` (shared, see below) and sends the result. */
-  send(value: object): Promise<void>;
+  /**
+   * Executes the subscriber's operation on `value` (shared, see below) and sends the result:
+   * synchronously when the shared result is ready (every subscriber after the first, and the first
+   * too when execution needs no await), else it returns what to wait for.
+   */
+  send(value: object): void | Promise<void>;
   /** The subscription has read its current state or replay (its socket's next may start reading). */
   initialRead?(): void;
 }
@@ -42,12 +46,19 @@ export interface WsDeliveryOptions {
   onInitialRead?: () => void;
 }
 
+/** A change's result for one shape: its JSON, and the whole `next` message per subscription id. */
+interface SharedResult {
+  json: string;
+  /** Encoded once per id, so every socket of a group is handed the same buffer, as a bare broadcast does. */
+  messages: Map<string, Buffer>;
+}
+
 /**
- * Serialised `next` payloads by value and by "shape": the same value executed by the same operation
- * for the same viewer gives the same payload, so it is computed once per change and shared by every
- * such subscriber. Weak on the value: an entry goes when the change is no longer referenced.
+ * Results by value and by "shape": the same value executed by the same operation for the same
+ * viewer gives the same payload, so it is computed once per change and shared by every such
+ * subscriber. Weak on the value: an entry goes when the change is no longer referenced.
  */
-const payloads = new WeakMap<object, Map<string, Promise<string>>>();
+const payloads = new WeakMap<object, Map<string, SharedResult | Promise<SharedResult>>>();
 
 /**
  * Live delivery over graphql-ws: a `next` message written straight to the socket, in the
@@ -59,37 +70,60 @@ const payloads = new WeakMap<object, Map<string, Promise<string>>>();
  * dashboard on many screens, anonymous catalog watchers) share.
  */
 export function wsDelivery(options: WsDeliveryOptions): LiveDelivery {
-  const { socket, operation } = options;
+  const { socket, operation, id } = options;
   const shape = JSON.stringify([
     operation.query,
     operation.operationName ?? null,
     operation.variables ?? null,
     describeActor(options.auth.actor),
   ]);
-  // Built once per subscription around payloads serialised once per change (stringifyMessage
-  // would serialise every payload again for every subscriber).
-  const prefix = `{"id":${JSON.stringify(options.id)},"type":${JSON.stringify(MessageType.Next)},"payload":`;
+  const write = (shared: SharedResult): void => {
+    let message = shared.messages.get(id);
+    if (!message) {
+      // stringifyMessage would serialise the payload again for every subscriber; this encodes it once per id.
+      message = Buffer.from(`{"id":${JSON.stringify(id)},"type":${JSON.stringify(MessageType.Next)},"payload":${shared.json}}`);
+      shared.messages.set(id, message);
+    }
+    if (socket.readyState !== socket.OPEN || closeIfTooSlow(socket, options.maxBufferedBytes)) return;
+    // A text frame from bytes already UTF-8: no encoding per socket.
+    socket.send(message, { binary: false });
+  };
   return {
     initialRead: options.onInitialRead,
-    async send(value) {
+    send(value) {
       let byShape = payloads.get(value);
       if (!byShape) payloads.set(value, (byShape = new Map()));
-      let payload = byShape.get(shape);
-      if (!payload) {
-        payload = serialisedResult(options, value);
-        byShape.set(shape, payload);
+      let shared = byShape.get(shape);
+      if (!shared) {
+        shared = sharedResult(options, value);
+        byShape.set(shape, shared);
+        // Later subscribers of the shape then find the result itself, not a promise.
+        if (shared instanceof Promise) shared.then((ready) => byShape.set(shape, ready)).catch(() => {});
       }
-      const json = await payload;
-      if (socket.readyState !== socket.OPEN || closeIfTooSlow(socket, options.maxBufferedBytes)) return;
-      socket.send(`${prefix}${json}}`);
+      if (shared instanceof Promise) return shared.then(write);
+      write(shared);
     },
   };
 }
 
-/** What graphql-ws would send as the payload: the execution result, errors masked and serialised. */
-async function serialisedResult(options: WsDeliveryOptions, value: object): Promise<string> {
+/**
+ * What graphql-ws would send as the payload: the execution result, errors masked and serialised.
+ * Synchronous when the execution is (a subscription's resolvers usually only pick fields).
+ */
+function sharedResult(options: WsDeliveryOptions, value: object): SharedResult | Promise<SharedResult> {
   // A subscription event is executed as the operation's root value, as graphql's own subscribe does.
-  const result = await execute({ ...options.args, rootValue: value });
-  const errors = result.errors?.map((error) => options.maskError(error).toJSON());
-  return JSON.stringify(errors ? { ...result, errors } : result);
+  const shared = (done: ExecutionResult): SharedResult => {
+    const errors = done.errors?.map((error) => options.maskError(error).toJSON());
+    return { json: JSON.stringify(errors ? { ...done, errors } : done), messages: new Map() };
+  };
+  try {
+    const result = execute({ ...options.args, rootValue: value });
+    // Any thenable a resolver produced becomes a native promise, which is what `send` tells apart.
+    return isThenable(result) ? Promise.resolve(result).then(shared) : shared(result);
+  } catch (error) {
+    // Failing the same way for every subscriber of the shape, as one shared promise.
+    return Promise.reject(error as Error);
+  }
 }
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as { then?: unknown } | null)?.then === 'function';

@@ -86,6 +86,46 @@ describe('wsDelivery', () => {
     expect([ma.id, mb.id]).toEqual(['1', '9']);
   });
 
+  it('sends synchronously to every subscriber of a shape once its result is ready, and waits only for an asynchronous execution', async () => {
+    const a = await connectedPair();
+    const b = await connectedPair();
+    const event = { n: 3, text: 'three' };
+    const got = [nextMessage(a.client), nextMessage(b.client)];
+    // Field resolvers that only pick fields: the execution is synchronous, so the first send is too.
+    expect(deliveryFor(a.serverSide, '1', staff, () => {}).send(event)).toBeUndefined();
+    expect(deliveryFor(b.serverSide, '1', staff, () => {}).send(event)).toBeUndefined();
+    const [ma, mb] = await Promise.all(got);
+    expect(ma).toEqual({ id: '1', type: 'next', payload: { data: { tick: { n: 3, text: 'three' } } } });
+    expect(mb).toEqual(ma);
+
+    // A resolver that awaits: the first subscriber waits for the execution, the next one finds it done.
+    const c = await connectedPair();
+    const d = await connectedPair();
+    const later = { n: 4, text: 'four' };
+    const slowArgs = {
+      fieldResolver: ((root: Record<string, unknown>, _a: unknown, _c: unknown, info: { fieldName: string }) =>
+        info.fieldName === 'tick' ? Promise.resolve(root) : root[info.fieldName]) as never,
+    };
+    const slowFor = (socket: WebSocket) =>
+      wsDelivery({
+        socket,
+        id: '2',
+        args: { schema, document: parse(QUERY), ...slowArgs },
+        operation: { query: QUERY },
+        auth: staff,
+        maxBufferedBytes: 64 * 1024,
+        maskError: (e) => e,
+      });
+    const gotLater = [nextMessage(c.client), nextMessage(d.client)];
+    const first = slowFor(c.serverSide).send(later);
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    expect(slowFor(d.serverSide).send(later)).toBeUndefined();
+    for (const message of await Promise.all(gotLater)) {
+      expect(message).toEqual({ id: '2', type: 'next', payload: { data: { tick: { n: 4, text: 'four' } } } });
+    }
+  });
+
   it('masks execution errors the way the server masks every result', async () => {
     const { serverSide, client } = await connectedPair();
     const received = nextMessage(client);
