@@ -93,8 +93,8 @@ async function itemsAddedSince(url: string, after: bigint): Promise<{ added: num
  * run (autocannon, 16 connections; server pinned to core 0, load generator to core 1). Then the
  * cost of each newer projection on `addItem`: a copy of the caught-up database each for a process
  * running every projection and for processes started with `PROJECTIONS` leaving out search,
- * sales, payment deadlines or all three (runs interleaved; each variant's own projections caught
- * up before each of its runs).
+ * sales, payment deadlines or all three (runs interleaved, one server up at a time; each
+ * variant's own projections caught up before each of its runs).
  */
 export async function runReadModelsBench(): Promise<string[]> {
   const { runs, durationMs } = benchOptions();
@@ -170,7 +170,7 @@ export async function runReadModelsBench(): Promise<string[]> {
     );
     lines.forEach((l) => console.log(l));
 
-    lines.push('', ...(await addItemCost(load, token, server, DATABASE, shop, runs, durationMs, start)));
+    lines.push('', ...(await addItemCost(load, token, server, DATABASE, shop, runs, durationMs, start, stop)));
   } finally {
     for (const p of processes) await p.stop();
     await load.stop();
@@ -188,6 +188,7 @@ async function addItemCost(
   runs: number,
   durationMs: number,
   start: (url: string, projections?: readonly string[]) => Promise<BenchProcess>,
+  stop: (p: BenchProcess) => Promise<void>,
 ): Promise<string[]> {
   const variants = [
     { name: 'every projection', projections: undefined as string[] | undefined },
@@ -205,25 +206,31 @@ async function addItemCost(
     postgresCores: [] as number[],
   }));
   for (const variant of variants) variant.url = await server.createDatabase(variant.database, { template: database });
-  for (const variant of variants) variant.process = await start(variant.url, variant.projections);
   for (let run = 0; run < runs; run++) {
     for (const [v, variant] of variants.entries()) {
-      const orderIds = Array.from({ length: 64 }, (_, i) => `additem-${run}-${v}-${i}`);
-      await createOrders(variant.process.url, token, 'customer-0', orderIds);
-      // What it runs has caught up (the projections it leaves out stay behind).
-      await waitForProjections(variant.url, variant.projections ?? ALL);
-      const { head: before } = await itemsAddedSince(variant.url, 0n);
-      const { result, cores } = await coresUsed([[variant.process.pid], benchPostmasters()], () =>
-        runLoad(load, {
-          targets: [{ url: variant.process.url, bodies: addItemBodies(orderIds, shop.sku).ours }],
-          headers: authHeaders(token),
-          connections: CONNECTIONS,
-          durationMs,
-        }),
-      );
-      variant.rates.push((await itemsAddedSince(variant.url, before)).added / result.seconds);
-      variant.serverCores.push(cores[0]!);
-      variant.postgresCores.push(cores[1]!);
+      // One server up at a time: five idle servers at 100,000 orders pinned to one core of a busy
+      // two-core machine starved each other (a quick run hung with all five up).
+      variant.process = await start(variant.url, variant.projections);
+      try {
+        const orderIds = Array.from({ length: 64 }, (_, i) => `additem-${run}-${v}-${i}`);
+        await createOrders(variant.process.url, token, 'customer-0', orderIds);
+        // What it runs has caught up (the projections it leaves out stay behind).
+        await waitForProjections(variant.url, variant.projections ?? ALL);
+        const { head: before } = await itemsAddedSince(variant.url, 0n);
+        const { result, cores } = await coresUsed([[variant.process.pid], benchPostmasters()], () =>
+          runLoad(load, {
+            targets: [{ url: variant.process.url, bodies: addItemBodies(orderIds, shop.sku).ours }],
+            headers: authHeaders(token),
+            connections: CONNECTIONS,
+            durationMs,
+          }),
+        );
+        variant.rates.push((await itemsAddedSince(variant.url, before)).added / result.seconds);
+        variant.serverCores.push(cores[0]!);
+        variant.postgresCores.push(cores[1]!);
+      } finally {
+        await stop(variant.process);
+      }
     }
   }
   const all = median(variants[0]!.rates);
