@@ -7,6 +7,8 @@ import { benchOptions, positionalArgs } from './lib/measure.js';
 import { runMutationBench } from './mutation.bench.js';
 import { runProjectionBench } from './projection.bench.js';
 import { runQueryBench } from './query.bench.js';
+import { runReadModelsBench } from './readmodels.bench.js';
+import { runReplicasBench } from './replicas.bench.js';
 import { runScaleOutBench } from './scaleout.bench.js';
 import { runSnapshotBench } from './snapshot.bench.js';
 
@@ -23,6 +25,8 @@ const scenarios: [string, string, () => Promise<string[]>][] = [
   ['snapshot', 'Snapshots', runSnapshotBench],
   ['projection', 'Projection catch-up and rebuild', runProjectionBench],
   ['fanout', 'Subscription fan-out', runFanoutBench],
+  ['readmodels', 'Read models at 100,000 orders', runReadModelsBench],
+  ['replicas', 'Read replicas', runReplicasBench],
 ];
 if (only && !scenarios.some(([name]) => name === only)) {
   console.error(`unknown scenario ${only}; one of ${scenarios.map(([name]) => name).join(', ')}`);

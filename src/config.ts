@@ -58,6 +58,16 @@ const schema = z.object({
   WS_SUBSCRIBE_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
   WS_MAX_STARTING_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1_000).default(4),
   RUN_PROJECTIONS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
+  PROJECTIONS: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string()).min(1, 'must name at least one projection (leave it unset to run them all)'))
+    .optional(),
   REDIS_URL: z
     .string()
     .url('must be a URL such as redis://127.0.0.1:6379')
@@ -133,6 +143,11 @@ export interface Config {
   wsSubscriptions: { maxSubscriptions: number; subscribesPerSecond: number; subscribeBurst: number; maxStarting: number };
   /** Whether this process competes to run the projections (false: it only serves; run them elsewhere). */
   runProjections: boolean;
+  /**
+   * The projections this process competes to run (unset: all of them); the others are left to
+   * processes that name them. Checked against the service's projections by `checkProjectionNames`.
+   */
+  projections?: string[];
   /** With it, projection progress (the live fan-out signal) travels through Redis instead of NOTIFY. */
   redisUrl?: string;
   /** Largest HTTP request body (413 beyond it) and WebSocket message (closed with 1009 beyond it). */
@@ -176,6 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const v = parsed.data;
+  if (v.PROJECTIONS && v.RUN_PROJECTIONS === 'false') {
+    throw new ConfigError(['PROJECTIONS: names projections to run, but RUN_PROJECTIONS=false runs none: set one or the other']);
+  }
   if (v.NODE_ENV === 'production' && !v.JWT_SECRET) {
     throw new ConfigError(['JWT_SECRET: is required when NODE_ENV=production']);
   }
@@ -215,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxStarting: v.WS_MAX_STARTING_SUBSCRIPTIONS,
     },
     runProjections: v.RUN_PROJECTIONS === 'true',
+    projections: v.PROJECTIONS,
     redisUrl: v.REDIS_URL,
     maxBodyBytes: v.MAX_BODY_BYTES,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
@@ -243,4 +262,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .map((file) => path.resolve(file)),
     },
   };
+}
+
+/**
+ * Checks `PROJECTIONS` against the names of the service's projections (the config alone does not
+ * know them): an unknown or misspelt name fails the start instead of leaving a read model unbuilt.
+ */
+export function checkProjectionNames(config: Pick<Config, 'projections'>, known: readonly string[]): void {
+  const unknown = (config.projections ?? []).filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new ConfigError([
+      `PROJECTIONS: unknown projection ${unknown.map((n) => `"${n}"`).join(', ')}; the projections are ${known.join(', ')}`,
+    ]);
+  }
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEVELOPMENT_DATA_KEY_SECRET, DEVELOPMENT_JWT_SECRET, loadConfig } from './config.js';
+import { checkProjectionNames, ConfigError, DEVELOPMENT_DATA_KEY_SECRET, DEVELOPMENT_JWT_SECRET, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
   it('defaults to port 4000 on 127.0.0.1 with the embedded database in ./data and the development JWT secret', () => {
@@ -70,6 +70,22 @@ describe('loadConfig', () => {
     expect(loadConfig({}).runProjections).toBe(true);
     expect(loadConfig({ RUN_PROJECTIONS: 'false' }).runProjections).toBe(false);
     expect(() => loadConfig({ RUN_PROJECTIONS: 'no' })).toThrow(/RUN_PROJECTIONS: must be true or false/);
+  });
+
+  it('runs every projection unless PROJECTIONS names some, and rejects an empty list or one beside RUN_PROJECTIONS=false', () => {
+    expect(loadConfig({}).projections).toBeUndefined();
+    expect(loadConfig({ PROJECTIONS: ' orders, search ,' }).projections).toEqual(['orders', 'search']);
+    expect(() => loadConfig({ PROJECTIONS: ' , ' })).toThrow(/PROJECTIONS: must name at least one projection/);
+    expect(() => loadConfig({ PROJECTIONS: 'orders', RUN_PROJECTIONS: 'false' })).toThrow(/PROJECTIONS: .*RUN_PROJECTIONS=false runs none/);
+  });
+
+  it('accepts PROJECTIONS naming projections of the service and names the unknown ones otherwise', () => {
+    const known = ['orders', 'search', 'sales'];
+    expect(() => checkProjectionNames(loadConfig({ PROJECTIONS: 'orders,sales' }), known)).not.toThrow();
+    expect(() => checkProjectionNames(loadConfig({}), known)).not.toThrow();
+    expect(() => checkProjectionNames(loadConfig({ PROJECTIONS: 'orders,serach,x' }), known)).toThrow(
+      'PROJECTIONS: unknown projection "serach", "x"; the projections are orders, search, sales',
+    );
   });
 
   it('keeps 10,000 order views in memory unless ORDER_CACHE_ENTRIES says otherwise (0 turns it off), and rejects a negative count', () => {

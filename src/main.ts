@@ -1,9 +1,9 @@
 import { startApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { checkProjectionNames, ConfigError, loadConfig } from './config.js';
 import { connectDatabase } from './db/database.js';
 import { DEFAULT_HEARTBEAT } from './db/health.js';
 import { openStorage } from './db/storage.js';
-import { FEATURES } from './features.js';
+import { FEATURES, PROJECTIONS } from './features.js';
 import { redisPersistedQueryStore } from './graphql/persistedQueries.js';
 import { createLogger } from './logger.js';
 import { startTracing } from './observability/tracing.js';
@@ -15,6 +15,11 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
+    // Before any database is started, so a misspelt name fails fast like any bad variable.
+    checkProjectionNames(
+      config,
+      PROJECTIONS.map((p) => p.name),
+    );
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);

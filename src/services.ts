@@ -1,4 +1,4 @@
-import type { Config } from './config.js';
+import { checkProjectionNames, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import { ReadReplicas } from './db/replicas.js';
 import { EventStore } from './eventStore/eventStore.js';
@@ -57,6 +57,10 @@ export interface ServiceOptions {
  * way for the server, the tests and the benchmarks. Nothing is started: see `startServices`.
  */
 export function createServices({ config, logger, db, features, progressChannel, persistedQueryStore }: ServiceOptions): Services {
+  checkProjectionNames(
+    config,
+    features.flatMap((f) => f.projections).map((p) => p.name),
+  );
   const metrics = new Metrics(
     db.pool,
     logger,
@@ -121,13 +125,15 @@ export function readTransformsOf(features: readonly FeatureModule[], parts: Even
   return features.flatMap((f) => f.eventReadTransforms ?? []).map((make) => make(parts));
 }
 
-/** Starts listening for commits, the projections and processes (unless RUN_PROJECTIONS=false) and the live feed. */
+/** Starts listening for commits, the projections (those of PROJECTIONS, or all) and processes (unless RUN_PROJECTIONS=false) and the live feed. */
 export async function startServices(services: Services): Promise<void> {
   for (const check of services.features.flatMap((f) => f.startupChecks ?? [])) await check.run(services);
   await services.eventStore.start();
   await services.replicas.start();
   if (services.config.runProjections) {
-    services.readSide.start();
+    services.readSide.start(services.config.projections);
+    if (services.config.projections)
+      services.logger.info({ projections: services.config.projections }, 'PROJECTIONS: this process runs only these');
     for (const process of services.processes) process.start();
   } else services.logger.info('RUN_PROJECTIONS=false: this process serves only; another process must run the projections');
   await services.liveFeed.start();

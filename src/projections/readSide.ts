@@ -35,8 +35,9 @@ export class ReadSide {
     }
   }
 
-  start(): void {
-    for (const runner of this.runners) runner.start();
+  /** Starts the runners of every projection, or of those named in `only`. */
+  start(only?: readonly string[]): void {
+    for (const runner of this.runners) if (!only || only.includes(runner.projection.name)) runner.start();
   }
 
   async stop(): Promise<void> {

@@ -28,7 +28,10 @@ export interface PostgresNode {
 /** A primary and a streaming replica of it (`pg_basebackup -R`), Debian's PostgreSQL. */
 export interface ReplicatedPostgres {
   primary: PostgresNode;
+  /** The first replica (`replicas[0]`). */
   replica: PostgresNode;
+  /** Every replica, each cloned from the primary on its own. */
+  replicas: PostgresNode[];
   destroy(): Promise<void>;
 }
 
@@ -46,9 +49,10 @@ const PASSWORD = 'replica-test-password';
 /**
  * Makes a primary (wal_level=replica, a `replicator` role allowed to replicate from 127.0.0.1),
  * migrates its `ordersource` database, clones a standby with `pg_basebackup -R` and starts it with
- * `replicaSettings` (e.g. `recovery_min_apply_delay`). Run as root, both run as the `postgres` user.
+ * `replicaSettings` (e.g. `recovery_min_apply_delay`); `count` standbys, each cloned on its own (a
+ * benchmark compares one with two). Run as root, they all run as the `postgres` user.
  */
-export async function startReplicatedPostgres(replicaSettings: Record<string, string> = {}): Promise<ReplicatedPostgres> {
+export async function startReplicatedPostgres(replicaSettings: Record<string, string> = {}, count = 1): Promise<ReplicatedPostgres> {
   const bin = debianPostgresBin();
   if (!bin) throw new Error('Debian PostgreSQL is not installed (apt-get install postgresql): the replica tests need pg_basebackup');
   const runAs = process.getuid?.() === 0 ? ensurePostgresUser() : undefined;
@@ -86,22 +90,27 @@ export async function startReplicatedPostgres(replicaSettings: Record<string, st
     await createDatabaseIfMissing(admin, 'ordersource');
     await applyMigrations(primary.url);
 
-    const replicaDir = path.join(dir, 'replica');
-    await run(
-      path.join(bin, 'pg_basebackup'),
-      ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'replicator', '-D', replicaDir, '-R', '-X', 'stream', '-c', 'fast'],
-      asUser,
-    );
-    const settings = Object.entries({ hot_standby: 'on', wal_receiver_status_interval: '1s', ...replicaSettings }).flatMap(([k, v]) => [
-      '-c',
-      `${k}=${v}`,
-    ]);
-    const replica = new Node(bin, replicaDir, await findFreePort(), [...common, ...settings], runAs);
-    nodes.push(replica);
-    await replica.start();
+    const replicas: Node[] = [];
+    for (let i = 0; i < count; i++) {
+      const replicaDir = path.join(dir, i === 0 ? 'replica' : `replica${i + 1}`);
+      await run(
+        path.join(bin, 'pg_basebackup'),
+        ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'replicator', '-D', replicaDir, '-R', '-X', 'stream', '-c', 'fast'],
+        asUser,
+      );
+      const settings = Object.entries({ hot_standby: 'on', wal_receiver_status_interval: '1s', ...replicaSettings }).flatMap(([k, v]) => [
+        '-c',
+        `${k}=${v}`,
+      ]);
+      const replica = new Node(bin, replicaDir, await findFreePort(), [...common, ...settings], runAs);
+      nodes.push(replica);
+      replicas.push(replica);
+      await replica.start();
+    }
     return {
       primary,
-      replica,
+      replica: replicas[0]!,
+      replicas,
       async destroy() {
         for (const node of nodes.reverse()) await node.destroy();
         await rm(dir, { recursive: true, force: true });
