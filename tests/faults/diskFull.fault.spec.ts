@@ -55,6 +55,20 @@ async function fillUp(file: string): Promise<number> {
   return written;
 }
 
+/**
+ * Removes the filler, then runs a write load until commands succeed again (within `timeoutMs`)
+ * and `/ready` answers 200; returns how long commands took to succeed and what the load did.
+ */
+async function freeSpaceAndServe(filler: string, url: string, customerId: string, timeoutMs: number) {
+  await rm(filler);
+  const freedAt = Date.now();
+  const after = startWriteLoad(() => url, customerId, 3);
+  await eventually('commands to succeed again', () => (after.acknowledgedCount > 10 ? true : undefined), timeoutMs);
+  const recoveredMs = msSince(freedAt);
+  await eventually('/ready to answer 200', async () => ((await ready(url, 10_000)).status === 200 ? true : undefined), 30_000);
+  return { recoveredMs, served: await after.stop() };
+}
+
 describe('the disk under the embedded PostgreSQL full', () => {
   it('fails commands with STORAGE_FULL and /ready 503 while it lasts, loses nothing acknowledged, and serves again once space is freed', async (context) => {
     dataDir = await tempDataDir();
@@ -74,19 +88,13 @@ describe('the disk under the embedded PostgreSQL full', () => {
     const before = await load.stop();
     const firstFailureMs = msSince(fullAt);
     expect(whileFull).toMatchObject({ status: 503, codes: ['STORAGE_FULL'] });
-    // Out of space is said as such; a WAL write failing this way may PANIC the server, which
-    // then restarts: its commands meanwhile answer DATABASE_UNAVAILABLE.
+    // Out of space is said as such; a WAL write failing this way may PANIC the server, whose
+    // commands answer DATABASE_UNAVAILABLE until its supervisor has seen why it is down.
     expect(Object.keys(before.errors).filter((code) => code !== 'graphql:STORAGE_FULL' && code !== 'graphql:DATABASE_UNAVAILABLE')).toEqual(
       [],
     );
 
-    await rm(filler);
-    const freedAt = Date.now();
-    const after = startWriteLoad(() => url, customerId, 3);
-    await eventually('commands to succeed again', () => (after.acknowledgedCount > 10 ? true : undefined), 60_000);
-    const recoveredMs = msSince(freedAt);
-    await eventually('/ready to answer 200', async () => ((await ready(url, 10_000)).status === 200 ? true : undefined), 30_000);
-    const served = await after.stop();
+    const { recoveredMs, served } = await freeSpaceAndServe(filler, url, customerId, 60_000);
     expect(server.child.exitCode).toBeNull();
 
     const pgUrl = (await runningEmbeddedPostgres(dataDir, 'ordersource'))!;
@@ -157,13 +165,7 @@ describe('the disk under the embedded PostgreSQL full', () => {
       [],
     );
 
-    await rm(filler);
-    const freedAt = Date.now();
-    const after = startWriteLoad(() => url, customerId, 3);
-    await eventually('commands to succeed again', () => (after.acknowledgedCount > 10 ? true : undefined), 90_000);
-    const recoveredMs = msSince(freedAt);
-    await eventually('/ready to answer 200', async () => ((await ready(url, 10_000)).status === 200 ? true : undefined), 30_000);
-    const served = await after.stop();
+    const { recoveredMs, served } = await freeSpaceAndServe(filler, url, customerId, 90_000);
     expect(server.child.exitCode).toBeNull();
 
     const restartedUrl = (await runningEmbeddedPostgres(dataDir, 'ordersource'))!;
