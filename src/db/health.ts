@@ -224,7 +224,7 @@ export class DatabaseHealth {
       if (!this.unavailable && !this.stopped) {
         this.unavailable = { code: 'DATABASE_UNAVAILABLE', message: error instanceof Error ? error.message : String(error) };
         this.cutPooledConnections();
-        this.onChange?.(this.unavailable);
+        this.onChange?.(this.trouble());
       }
     } finally {
       clearTimeout(deadline);
