@@ -49,9 +49,10 @@ async function main(): Promise<void> {
     statementTimeoutMs: config.dbStatementTimeoutMs,
     heartbeat: { ...DEFAULT_HEARTBEAT, timeoutMs: config.dbHeartbeatTimeoutMs },
     onError: (err) => logger.warn({ err }, 'database connection error'),
+    serverTrouble: storage.trouble,
     onHealthChange: (trouble) =>
       trouble
-        ? logger.warn({ trouble }, 'database health gate closed: requests answer DATABASE_UNAVAILABLE')
+        ? logger.warn({ trouble }, `database health gate closed: requests answer ${trouble.code}`)
         : logger.info('database health gate open again'),
   });
   const persistedQueryStore = redisProgress ? redisPersistedQueryStore(redisProgress.commands, config.apq.ttlSeconds) : undefined;

@@ -1,7 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import type pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { DatabaseHealth, DEFAULT_HEARTBEAT, GatedPool, type DatabaseTrouble, type HeartbeatOptions } from './health.js';
+import { DatabaseHealth, DEFAULT_HEARTBEAT, GatedPool, type DatabaseTrouble, type HeartbeatOptions, type ServerTrouble } from './health.js';
 
 /** One pool shared by Prisma (through `@prisma/adapter-pg`) and the few raw `pg` calls. */
 export interface Database {
@@ -28,6 +28,8 @@ export interface DatabaseOptions {
   heartbeat?: HeartbeatOptions | false;
   /** Told when the gate closes (with why) and opens again (undefined). */
   onHealthChange?: (trouble: DatabaseTrouble | undefined) => void;
+  /** Why the database is down, as the process running it knows (the embedded supervisor's `trouble`). */
+  serverTrouble?: ServerTrouble;
 }
 
 /** Default bound on waiting for a connection (a new one, or a free one from a busy pool). */
@@ -47,7 +49,13 @@ export function connectDatabase(connectionString: string, options: DatabaseOptio
   pool.on('error', (error) => options.onError?.(error));
   const adapter = new PrismaPg(pool, { onPoolError: options.onError });
   const prisma = new PrismaClient({ adapter });
-  const health = new DatabaseHealth(connectionString, pool, options.heartbeat || DEFAULT_HEARTBEAT, options.onHealthChange);
+  const health = new DatabaseHealth(
+    connectionString,
+    pool,
+    options.heartbeat || DEFAULT_HEARTBEAT,
+    options.onHealthChange,
+    options.serverTrouble,
+  );
   if (options.heartbeat !== false) health.start();
   let closed: Promise<void> | undefined;
   return {

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { ensurePostgresUser, resolvePostgresBinaries, type RunAs } from './embeddedBinaries.js';
 import { claimDataDir, readPostmasterPid, isProcessAlive } from './embeddedLocks.js';
 import { findFreePort } from './freePort.js';
+import type { DatabaseTrouble } from './health.js';
 
 /** The few logger methods this module uses (pino satisfies it). */
 export interface EmbeddedLogger {
@@ -28,6 +29,11 @@ export interface EmbeddedPostgres {
   connectionString(database?: string): string;
   /** Fast shutdown: open transactions are rolled back, committed ones are on disk. */
   stop(): Promise<void>;
+  /**
+   * Why the postmaster is down, when the supervisor can tell: STORAGE_FULL from its crash or
+   * failed restart for lack of space until a restart succeeds; undefined otherwise.
+   */
+  trouble(): DatabaseTrouble | undefined;
 }
 
 const SUPERUSER = 'postgres';
@@ -54,33 +60,58 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       await initCluster(binaries.initdb, clusterDir, password, runAs);
     }
     await stopLeftoverPostmaster(binaries.pg_ctl, clusterDir, runAs, logger);
+    const logPath = path.join(dataDir, LOG_FILE);
+    // Where the running postmaster's part of the log begins: its crash is explained after it.
+    let logMark = await sizeOf(logPath);
     const started = await spawnPostmaster(binaries.postgres, dataDir, clusterDir, password, runAs);
     const port = started.port;
     let child = started.child;
     let stopping = false;
+    let trouble: DatabaseTrouble | undefined;
     logger.info({ port, clusterDir }, 'embedded PostgreSQL is ready');
 
+    // A postmaster that will not start answers no connection, like one that is merely restarting;
+    // only its log and the data folder's free space say that it cannot, for lack of space, which
+    // requests and /ready then report as STORAGE_FULL rather than DATABASE_UNAVAILABLE.
+    const explain = async (logFrom: number) => {
+      const shortage = await storageShortage(logPath, logFrom, clusterDir);
+      if (shortage && !trouble) {
+        logger.warn(
+          { shortage },
+          'embedded PostgreSQL cannot run for lack of storage space: requests answer STORAGE_FULL until space is freed',
+        );
+      }
+      trouble = shortage
+        ? { code: 'STORAGE_FULL', message: 'the database is out of storage space and cannot start again until space is freed' }
+        : undefined;
+    };
+
     // The database is this process's to keep up: if the postmaster dies on its own (killed, out of
-    // memory), start it again on the same port, so that the pool and listeners reconnect by
-    // themselves (they already ride out an outage) instead of failing until someone restarts us.
+    // memory, a PANIC on a full disk), start it again on the same port, so that the pool and
+    // listeners reconnect by themselves (they already ride out an outage) instead of failing until
+    // someone restarts us.
     const supervise = (postmaster: ChildProcess) =>
       postmaster.once('exit', (code, signal) => {
         if (stopping) return;
         logger.warn({ code, signal }, 'embedded PostgreSQL exited unexpectedly: restarting it');
-        void restart();
+        void explain(logMark).then(restart);
       });
     const restart = async () => {
       for (let attempt = 1; !stopping; attempt++) {
+        const logFrom = await sizeOf(logPath);
         try {
           // Until its orphaned backends notice and exit, the old shared memory blocks a new start.
           const restarted = await spawnPostmaster(binaries.postgres, dataDir, clusterDir, password, runAs, port);
           if (stopping) return void (await stopChild(restarted.child));
           child = restarted.child;
+          logMark = logFrom;
+          trouble = undefined;
           supervise(child);
           logger.info({ port, attempt }, 'embedded PostgreSQL restarted');
           return;
         } catch (err) {
-          logger.warn({ err, attempt }, 'embedded PostgreSQL did not restart yet; trying again');
+          await explain(logFrom);
+          logger.warn({ err, attempt, trouble: trouble?.code }, 'embedded PostgreSQL did not restart yet; trying again');
           await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 250 * attempt)));
         }
       }
@@ -91,6 +122,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     return {
       port,
       connectionString: url,
+      trouble: () => trouble,
       async stop() {
         stopping = true;
         await stopChild(child);
@@ -115,6 +147,49 @@ export async function runningEmbeddedPostgres(dataDir: string, database = 'postg
   const port = Number((await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[3]);
   const password = (await fs.readFile(path.join(path.resolve(dataDir), 'pg-password'), 'utf8')).trim();
   return `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+const LOG_FILE = 'postgres.log';
+/** How much of the log, at most, is searched for why the postmaster stopped (its last lines say). */
+const LOG_TAIL_BYTES = 64 * 1024;
+/** PostgreSQL's words for a write that found no space (SQLSTATE 53100, and the PANIC of a WAL write). */
+const OUT_OF_SPACE_LOG = /No space left on device|could not extend file|Check free disk space/;
+/**
+ * Free space below which a postmaster that stopped or failed to start is taken to have done so
+ * for lack of it: one WAL segment, which its end-of-recovery checkpoint may need to create. (On a
+ * full disk the log itself may be unwritable, so its words cannot be relied on alone.)
+ */
+const MIN_FREE_BYTES = 16 * 1024 * 1024;
+
+async function sizeOf(file: string): Promise<number> {
+  return (await fs.stat(file).catch(() => undefined))?.size ?? 0;
+}
+
+/**
+ * Why PostgreSQL could not run for lack of space, if it could not: its out-of-space words in the
+ * log written since `logFrom`, or too little free space where the cluster lives.
+ */
+export async function storageShortage(logPath: string, logFrom: number, clusterDir: string): Promise<string | undefined> {
+  const logged = await readLogTail(logPath, logFrom).catch(() => '');
+  const line = logged.split('\n').find((l) => OUT_OF_SPACE_LOG.test(l));
+  if (line) return line.trim();
+  const stats = await fs.statfs(clusterDir).catch(() => undefined);
+  if (stats && stats.bavail * stats.bsize < MIN_FREE_BYTES) return `${stats.bavail * stats.bsize} bytes free in ${clusterDir}`;
+  return undefined;
+}
+
+async function readLogTail(logPath: string, logFrom: number): Promise<string> {
+  const handle = await fs.open(logPath, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const from = Math.max(logFrom, size - LOG_TAIL_BYTES);
+    if (from >= size) return '';
+    const buffer = Buffer.alloc(size - from);
+    await handle.read(buffer, 0, buffer.length, from);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 async function prepareClusterDir(clusterDir: string, runAs: RunAs | undefined): Promise<void> {
@@ -191,7 +266,7 @@ async function spawnPostmaster(
   /** The port to use (a restart keeps the one clients know); a free one when not given. */
   fixedPort?: number,
 ): Promise<{ child: ChildProcess; port: number }> {
-  const logFile = await fs.open(path.join(dataDir, 'postgres.log'), 'a');
+  const logFile = await fs.open(path.join(dataDir, LOG_FILE), 'a');
   try {
     for (let attempt = 1; ; attempt++) {
       const port = fixedPort ?? (await findFreePort());

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useExecutionTimeout } from '../graphql/security/executionTimeout.js';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/testDatabase.js';
-import { connectDatabase, type Database } from './database.js';
-import { cancelDatabaseWork, DatabaseWork, runWithDatabaseWork } from './health.js';
+import { connectDatabase, isDatabaseUnavailable, isStorageFull, type Database } from './database.js';
+import { cancelDatabaseWork, DatabaseWork, runWithDatabaseWork, type DatabaseTrouble } from './health.js';
 
 let testDb: TestDatabase;
 let db: Database;
@@ -71,6 +71,26 @@ describe('DB_STATEMENT_TIMEOUT_MS', () => {
       await expect(bounded.pool.query('SELECT pg_sleep(5)')).rejects.toMatchObject({ code: '57014' });
     } finally {
       await bounded.close();
+    }
+  });
+});
+
+describe('the database down for lack of space, as the process running it reports', () => {
+  it('answers STORAGE_FULL for its requests and readiness while it lasts, and serves again once it no longer says so', async () => {
+    let serverTrouble: DatabaseTrouble | undefined = { code: 'STORAGE_FULL', message: 'the database is out of storage space' };
+    const reported = connectDatabase(testDb.connectionString, { poolSize: 1, heartbeat: false, serverTrouble: () => serverTrouble });
+    try {
+      const refused = await reported.pool.query('SELECT 1').catch((error: unknown) => error);
+      expect(isStorageFull(refused)).toBe(true);
+      expect(isDatabaseUnavailable(refused)).toBe(false);
+      expect(reported.health.trouble()).toMatchObject({ code: 'STORAGE_FULL' });
+      // The refusals are no failed writes: nothing holds STORAGE_FULL once the server is back.
+      reported.health.noteStorageFull();
+      serverTrouble = undefined;
+      expect(reported.health.trouble()).toBeUndefined();
+      expect((await reported.pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await reported.close();
     }
   });
 });

@@ -19,10 +19,25 @@ const STORAGE_FULL_HOLD_MS = 5_000;
 /** Why requests that need the database cannot be served right now. */
 export type DatabaseTrouble = { code: 'DATABASE_UNAVAILABLE' | 'STORAGE_FULL'; message: string };
 
-/** The pool's refusal while the health gate is closed (a connection error: DATABASE_UNAVAILABLE). */
+/**
+ * The pool's refusal while the health gate is closed: a connection error (DATABASE_UNAVAILABLE),
+ * or SQLSTATE 53100 (STORAGE_FULL) while the database is down for lack of space. Either way
+ * nothing was sent.
+ */
 export class DatabaseGateClosedError extends Error {
-  readonly code = '08006';
+  readonly code: '08006' | '53100';
+
+  constructor(message: string, reason: DatabaseTrouble['code'] = 'DATABASE_UNAVAILABLE') {
+    super(message);
+    this.code = reason === 'STORAGE_FULL' ? '53100' : '08006';
+  }
 }
+
+/**
+ * What the process running the database knows of why it is down (the embedded supervisor: a
+ * postmaster that cannot start again for lack of space), or undefined when it knows nothing.
+ */
+export type ServerTrouble = () => DatabaseTrouble | undefined;
 
 /**
  * The database work one GraphQL execution started: the pooled connections it holds, so that an
@@ -115,7 +130,10 @@ function socketOf(client: pg.ClientBase): { destroy(): void } | undefined {
  * already waiting on the frozen server fail now rather than after TCP gives up. The heartbeat
  * keeps trying; its first answer opens the gate again and the pool reconnects on demand.
  *
- * It also remembers a recent out-of-space error, for `/ready`.
+ * It also remembers a recent out-of-space error, for `/ready`, and asks `serverTrouble` (when
+ * given) why the database is down: a heartbeat that gets no answer cannot tell a postmaster
+ * restarting from one that cannot start because its disk is full, and clients can act on the
+ * difference.
  */
 export class DatabaseHealth {
   private client: pg.Client | undefined;
@@ -130,15 +148,28 @@ export class DatabaseHealth {
     private readonly pool: GatedPool,
     private readonly options: HeartbeatOptions = DEFAULT_HEARTBEAT,
     private readonly onChange?: (trouble: DatabaseTrouble | undefined) => void,
+    private readonly serverTrouble?: ServerTrouble,
   ) {
     pool.on('connect', (client) => this.clients.add(client as pg.PoolClient));
     pool.on('remove', (client) => this.clients.delete(client as pg.PoolClient));
-    pool.refusal = () => (this.unavailable ? new DatabaseGateClosedError(this.unavailable.message) : undefined);
+    pool.refusal = () => {
+      const closed = this.closed();
+      return closed ? new DatabaseGateClosedError(closed.message, closed.code) : undefined;
+    };
   }
 
-  /** What keeps requests from being served, if anything (the heartbeat's verdict first). */
+  /**
+   * Why the gate is closed (requests refused before reaching the database), if it is: the
+   * server's own account of why it is down first, else the heartbeat's verdict.
+   */
+  closed(): DatabaseTrouble | undefined {
+    return this.serverTrouble?.() ?? this.unavailable;
+  }
+
+  /** What keeps requests from being served, if anything (why the gate is closed first). */
   trouble(): DatabaseTrouble | undefined {
-    if (this.unavailable) return this.unavailable;
+    const closed = this.closed();
+    if (closed) return closed;
     if (this.storageFullAt !== undefined && Date.now() - this.storageFullAt < STORAGE_FULL_HOLD_MS) {
       return { code: 'STORAGE_FULL', message: 'the database is out of storage space: writes fail until space is freed' };
     }
@@ -147,6 +178,9 @@ export class DatabaseHealth {
 
   /** A write failed for lack of space. */
   noteStorageFull(): void {
+    // Refusals while the server is down for lack of space are no write that failed: counting them
+    // would hold STORAGE_FULL for seconds after the server is back.
+    if (this.serverTrouble?.()) return;
     this.storageFullAt = Date.now();
   }
 
@@ -190,7 +224,7 @@ export class DatabaseHealth {
       if (!this.unavailable && !this.stopped) {
         this.unavailable = { code: 'DATABASE_UNAVAILABLE', message: error instanceof Error ? error.message : String(error) };
         this.cutPooledConnections();
-        this.onChange?.(this.unavailable);
+        this.onChange?.(this.trouble());
       }
     } finally {
       clearTimeout(deadline);

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { runningEmbeddedPostgres, startEmbeddedPostgres } from './embedded.js';
+import type { ServerTrouble } from './health.js';
 import { applyMigrations } from './migrations/migrate.js';
 
 /** The database the server uses, migrated and ready. */
@@ -11,6 +12,8 @@ export interface Storage {
   kind: 'embedded' | 'external';
   /** Stops the embedded PostgreSQL (nothing to do for an external one). */
   close(): Promise<void>;
+  /** Why the embedded PostgreSQL is down, when its supervisor can tell (for the health gate). */
+  trouble: ServerTrouble;
 }
 
 const EMBEDDED_DATABASE = 'ordersource';
@@ -22,14 +25,14 @@ const EMBEDDED_DATABASE = 'ordersource';
 export async function openStorage(config: Config, logger: Logger): Promise<Storage> {
   if (config.databaseUrl) {
     await migrate(config.databaseUrl, logger);
-    return { connectionString: config.databaseUrl, kind: 'external', close: async () => {} };
+    return { connectionString: config.databaseUrl, kind: 'external', close: async () => {}, trouble: () => undefined };
   }
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger: logger.child({ component: 'embedded-postgres' }) });
   try {
     await createDatabaseIfMissing(embedded.connectionString(), EMBEDDED_DATABASE);
     const connectionString = embedded.connectionString(EMBEDDED_DATABASE);
     await migrate(connectionString, logger);
-    return { connectionString, kind: 'embedded', close: () => embedded.stop() };
+    return { connectionString, kind: 'embedded', close: () => embedded.stop(), trouble: embedded.trouble };
   } catch (error) {
     await embedded.stop();
     throw error;
@@ -44,7 +47,7 @@ export async function openToolStorage(config: Config, logger: Logger): Promise<S
   const running = config.databaseUrl ? undefined : await runningEmbeddedPostgres(config.dataDir, EMBEDDED_DATABASE);
   if (running) {
     await migrate(running, logger);
-    return { connectionString: running, kind: 'embedded', close: async () => {} };
+    return { connectionString: running, kind: 'embedded', close: async () => {}, trouble: () => undefined };
   }
   return openStorage(config, logger);
 }

@@ -125,7 +125,10 @@ export class LiveFeed implements ChangeSource {
 
   /** Ends every live subscription once the health gate has been closed for LIVE_OUTAGE_LIMIT_MS. */
   private checkOutage(): void {
-    if (this.db.health.trouble()?.code !== 'DATABASE_UNAVAILABLE') {
+    // The gate closed, whatever the reason (a disk full for a few seconds while PostgreSQL still
+    // answers is no outage; a postmaster that cannot start for lack of space is one).
+    const closed = this.db.health.closed();
+    if (!closed) {
       this.outage = undefined;
       return;
     }
@@ -135,6 +138,7 @@ export class LiveFeed implements ChangeSource {
     this.outage.told = true;
     const error = new DatabaseGateClosedError(
       `the database has been unavailable for over ${LIVE_OUTAGE_LIMIT_MS / 1000} s: subscribe again once the service is ready (with \`after\` where the subscription has it)`,
+      closed.code,
     );
     this.logger.warn({ subscriptions: this.failureListeners.size }, 'ending live subscriptions: the database has been away too long');
     for (const listener of [...this.failureListeners]) listener(error);

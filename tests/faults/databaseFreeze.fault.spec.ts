@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { command, commandMutation } from '../support/api.js';
-import { eventually, processClient } from '../support/liveProcess.js';
+import { command } from '../support/api.js';
+import { eventually } from '../support/liveProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
-import { cleanUp, msSince, printServerLogIfFailed, report, startFaultServer } from './support/faultServer.js';
-import { startOwnedPostgres, type OwnedPostgres } from './support/ownedPostgres.js';
-import { subscribe, type Subscription } from '../support/wsClient.js';
+import type { Subscription } from '../support/wsClient.js';
+import { cleanUp, msSince, printServerLogIfFailed, report, startOnOwnedPostgres } from './support/faultServer.js';
+import type { OwnedPostgres } from './support/ownedPostgres.js';
+import { post, probeCommand, probeRead, ready, submitOnceServing, watchOrder, type Probe } from './support/probes.js';
 import { checkAcknowledged } from './support/verify.js';
-import { LOAD_SKUS, prepareLoad, staffToken, startWriteLoad } from './support/writeLoad.js';
+import { LOAD_SKUS, startWriteLoad } from './support/writeLoad.js';
 
 let server: ServerProcess | undefined;
 let owned: OwnedPostgres | undefined;
@@ -29,47 +30,16 @@ const SHORT_FREEZE_MS = 2_500;
 const codesOf = (subscription: Subscription<any>): string[] =>
   subscription.errors.flat().map((e: any) => e?.extensions?.code ?? e?.[0]?.extensions?.code ?? String(e));
 
-type Answer = {
-  status: number;
-  ms: number;
-  code?: string;
-  body: { data?: Record<string, any> | null; errors?: { extensions?: { code?: string } }[] };
-};
-
-async function post(url: string, token: string, query: string, variables?: Record<string, unknown>): Promise<Answer> {
-  const started = Date.now();
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(40_000),
-  });
-  const body = (await response.json()) as Answer['body'];
-  return { status: response.status, body, ms: msSince(started), code: body.errors?.[0]?.extensions?.code };
-}
-
-async function ready(url: string): Promise<{ status: number; ms: number; codes: string[] }> {
-  const started = Date.now();
-  const response = await fetch(url.replace('/graphql', '/ready'), { signal: AbortSignal.timeout(40_000) });
-  const body = (await response.json()) as { failures: { code: string }[] };
-  return { status: response.status, ms: msSince(started), codes: body.failures.map((f) => f.code) };
-}
-
 describe('PostgreSQL frozen (postmaster and backends stopped with SIGSTOP)', () => {
   it('answers queries and mutations DATABASE_UNAVAILABLE within 3 s and /ready 503, then serves again by itself after SIGCONT', async () => {
-    owned = await startOwnedPostgres();
-    server = await startFaultServer({ DATABASE_URL: owned.url });
-    const url = server.url;
-    const token = await staffToken();
-    const staff = processClient(url, token);
-    const customerId = await prepareLoad(url);
+    const run = await startOnOwnedPostgres();
+    ({ owned, server } = run);
+    const { url, token, staff, customerId } = run;
     await command(staff, 'createOrder', { customerId, orderId: 'freeze-1' });
     await command(staff, 'addItem', { orderId: 'freeze-1', sku: LOAD_SKUS[0], quantity: 1 });
     // Warm pooled connections: a frozen server leaves them open, and a statement sent on one hangs.
     await Promise.all(Array.from({ length: 5 }, () => staff.run('{ order(id: "freeze-1") { status } }')));
-    const wsUrl = url.replace('http', 'ws');
-    const status = subscribe(wsUrl, token, 'subscription { orderStatusChanged(orderId: "freeze-1") { status position } }');
-    const feed = subscribe(wsUrl, token, 'subscription { orderFeed { orderId type position } }');
+    const { status, feed } = watchOrder(url, token, 'freeze-1');
     subscriptions.push(status, feed);
     await status.waitFor(1);
     const load = startWriteLoad(() => url, customerId, 3);
@@ -78,15 +48,14 @@ describe('PostgreSQL frozen (postmaster and backends stopped with SIGSTOP)', () 
     owned.freeze();
     const frozenAt = Date.now();
     // The first of each kind is sent at once, before the server can know: the bound holds for it too.
-    const probes: { what: string; ms: number; code?: string }[] = [];
+    const probes: Probe[] = [];
     const probe = async () => {
       const [mutation, query, readiness] = await Promise.all([
-        post(url, token, commandMutation('createOrder'), { input: { customerId } }),
-        post(url, token, '{ order(id: "freeze-1") { status } }'),
+        probeCommand(url, token, customerId),
+        probeRead(url, token, 'freeze-1'),
         ready(url),
       ]);
-      probes.push({ what: 'mutation', ms: mutation.ms, code: mutation.code }, { what: 'query', ms: query.ms, code: query.code });
-      probes.push({ what: 'ready', ms: readiness.ms, code: `${readiness.status} ${readiness.codes.join()}` });
+      probes.push(mutation, query, { what: 'ready', ms: readiness.ms, code: `${readiness.status} ${readiness.codes.join()}` });
     };
     while (msSince(frozenAt) < FREEZE_MS) {
       await probe();
@@ -105,16 +74,7 @@ describe('PostgreSQL frozen (postmaster and backends stopped with SIGSTOP)', () 
 
     owned.thaw();
     const thawedAt = Date.now();
-    await eventually(
-      'a command to succeed after SIGCONT',
-      async () => {
-        const answer = await post(url, token, commandMutation('submitOrder'), {
-          input: { orderId: 'freeze-1', commandId: 'freeze-1-submit' },
-        });
-        return answer.body.data?.submitOrder?.__typename === 'SubmitOrderSuccess' ? true : undefined;
-      },
-      15_000,
-    );
+    await submitOnceServing(url, token, 'freeze-1', 'a command to succeed after SIGCONT', 15_000);
     const commandRecoveryMs = msSince(thawedAt);
     await eventually('/ready to answer 200', async () => ((await ready(url)).status === 200 ? true : undefined), 15_000);
     const readyRecoveryMs = msSince(thawedAt);
@@ -145,17 +105,12 @@ describe('PostgreSQL frozen (postmaster and backends stopped with SIGSTOP)', () 
   });
 
   it('keeps live subscriptions through a short freeze: after SIGCONT they push every change, those made around the freeze included', async () => {
-    owned = await startOwnedPostgres();
-    server = await startFaultServer({ DATABASE_URL: owned.url });
-    const url = server.url;
-    const token = await staffToken();
-    const staff = processClient(url, token);
-    const customerId = await prepareLoad(url);
+    const run = await startOnOwnedPostgres();
+    ({ owned, server } = run);
+    const { url, token, staff, customerId } = run;
     const created = await command(staff, 'createOrder', { customerId, orderId: 'short-freeze-1' });
     await staff.run(`{ order(id: "short-freeze-1", consistentWith: "${created.position}") { status } }`);
-    const wsUrl = url.replace('http', 'ws');
-    const status = subscribe(wsUrl, token, 'subscription { orderStatusChanged(orderId: "short-freeze-1") { status position } }');
-    const feed = subscribe(wsUrl, token, 'subscription { orderFeed { orderId type position } }');
+    const { status, feed } = watchOrder(url, token, 'short-freeze-1');
     subscriptions.push(status, feed);
     await status.waitFor(1);
     // Warm pooled connections: a frozen server leaves them open, and a statement sent on one hangs.
@@ -169,16 +124,7 @@ describe('PostgreSQL frozen (postmaster and backends stopped with SIGSTOP)', () 
     owned.thaw();
     const thawedAt = Date.now();
 
-    const submitted = await eventually(
-      'a command to succeed after SIGCONT',
-      async () => {
-        const answer = await post(url, token, commandMutation('submitOrder'), {
-          input: { orderId: 'short-freeze-1', commandId: 'short-freeze-1-submit' },
-        });
-        return answer.body.data?.submitOrder?.__typename === 'SubmitOrderSuccess' ? answer.body.data.submitOrder : undefined;
-      },
-      15_000,
-    );
+    const submitted = await submitOnceServing(url, token, 'short-freeze-1', 'a command to succeed after SIGCONT', 15_000);
     const commandRecoveryMs = msSince(thawedAt);
     await eventually(
       'the status subscription to push SUBMITTED',

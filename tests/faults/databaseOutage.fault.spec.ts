@@ -1,13 +1,14 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { command, commandMutation } from '../support/api.js';
-import { eventually, processClient } from '../support/liveProcess.js';
+import { command } from '../support/api.js';
+import { eventually } from '../support/liveProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
 import { subscribe, type Subscription } from '../support/wsClient.js';
-import { cleanUp, msSince, printServerLogIfFailed, report, startFaultServer } from './support/faultServer.js';
-import { startOwnedPostgres, type OwnedPostgres } from './support/ownedPostgres.js';
+import { cleanUp, msSince, printServerLogIfFailed, report, startOnOwnedPostgres } from './support/faultServer.js';
+import type { OwnedPostgres } from './support/ownedPostgres.js';
+import { post, probeCommand, probeRead, submitOnceServing, watchOrder, type Probe } from './support/probes.js';
 import { checkAcknowledged, checkReadModelsConverge } from './support/verify.js';
-import { LOAD_SKUS, prepareLoad, staffToken, startWriteLoad } from './support/writeLoad.js';
+import { LOAD_SKUS, startWriteLoad } from './support/writeLoad.js';
 
 let server: ServerProcess | undefined;
 let owned: OwnedPostgres | undefined;
@@ -24,38 +25,17 @@ afterEach(async (context) => {
 const FAIL_FAST_MS = 2_500;
 const OUTAGE_MS = 5_000;
 
-type Answer = {
-  status: number;
-  ms: number;
-  body: { data?: Record<string, any> | null; errors?: { message: string; extensions?: { code?: string } }[] };
-};
-
-async function post(url: string, token: string, query: string, variables?: Record<string, unknown>): Promise<Answer> {
-  const started = Date.now();
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  return { status: response.status, body: (await response.json()) as Answer['body'], ms: msSince(started) };
-}
-
 describe('PostgreSQL stopped for a while', () => {
   it('fails requests fast with DATABASE_UNAVAILABLE, keeps /health up, and recovers on its own: commands, projections and pushes resume', async () => {
-    owned = await startOwnedPostgres();
-    server = await startFaultServer({ DATABASE_URL: owned.url });
-    const url = server.url;
-    const token = await staffToken();
-    const staff = processClient(url, token);
-    const customerId = await prepareLoad(url);
+    const run = await startOnOwnedPostgres();
+    ({ owned, server } = run);
+    const { url, token, staff, customerId } = run;
     const wsUrl = url.replace('http', 'ws');
 
     await command(staff, 'createOrder', { customerId, orderId: 'outage-1' });
     const added = await command(staff, 'addItem', { orderId: 'outage-1', sku: LOAD_SKUS[0], quantity: 2 });
     await staff.run(`{ order(id: "outage-1", consistentWith: "${added.position}") { status } }`);
-    const status = subscribe(wsUrl, token, 'subscription { orderStatusChanged(orderId: "outage-1") { status position } }');
-    const feed = subscribe(wsUrl, token, 'subscription { orderFeed { orderId type position } }');
+    const { status, feed } = watchOrder(url, token, 'outage-1');
     subscriptions.push(status, feed);
     expect((await status.waitFor(1))[0]).toMatchObject({ status: 'DRAFT' });
 
@@ -64,12 +44,10 @@ describe('PostgreSQL stopped for a while', () => {
 
     await owned.stop();
     const downAt = Date.now();
-    const probes: { what: string; ms: number; code?: string }[] = [];
+    const probes: Probe[] = [];
     while (msSince(downAt) < OUTAGE_MS) {
-      const mutation = await post(url, token, commandMutation('createOrder'), { input: { customerId } });
-      probes.push({ what: 'mutation', ms: mutation.ms, code: mutation.body.errors?.[0]?.extensions?.code });
-      const query = await post(url, token, '{ order(id: "outage-1") { status } }');
-      probes.push({ what: 'query', ms: query.ms, code: query.body.errors?.[0]?.extensions?.code });
+      probes.push(await probeCommand(url, token, customerId));
+      probes.push(await probeRead(url, token, 'outage-1'));
       const started = Date.now();
       const health = await fetch(url.replace('/graphql', '/health'), { signal: AbortSignal.timeout(5_000) });
       probes.push({ what: 'health', ms: msSince(started), code: String(health.status) });
@@ -82,17 +60,7 @@ describe('PostgreSQL stopped for a while', () => {
 
     await owned.start();
     const upAt = Date.now();
-    const recovered = await eventually(
-      'a command to succeed after the database returned',
-      async () => {
-        // One commandId for every attempt: an attempt that committed but lost its answer is repeated safely.
-        const answer = await post(url, token, commandMutation('submitOrder'), {
-          input: { orderId: 'outage-1', commandId: 'outage-1-submit' },
-        });
-        return answer.body.data?.submitOrder?.__typename === 'SubmitOrderSuccess' ? answer.body.data.submitOrder : undefined;
-      },
-      30_000,
-    );
+    const recovered = await submitOnceServing(url, token, 'outage-1', 'a command to succeed after the database returned', 30_000);
     const commandRecoveryMs = msSince(upAt);
 
     // A subscription either lived through the outage or ended with DATABASE_UNAVAILABLE (a change
@@ -176,11 +144,9 @@ describe('PostgreSQL stopped for a while', () => {
   });
 
   it('delivers the changes committed while its LISTEN connection was down once it reconnects, with no further write', async () => {
-    owned = await startOwnedPostgres();
-    server = await startFaultServer({ DATABASE_URL: owned.url });
-    const token = await staffToken();
-    const staff = processClient(server.url, token);
-    const customerId = await prepareLoad(server.url);
+    const run = await startOnOwnedPostgres();
+    ({ owned, server } = run);
+    const { token, staff, customerId } = run;
     await command(staff, 'createOrder', { customerId, orderId: 'listen-1' });
     const added = await command(staff, 'addItem', { orderId: 'listen-1', sku: LOAD_SKUS[1], quantity: 1 });
     await staff.run(`{ order(id: "listen-1", consistentWith: "${added.position}") { status } }`);

@@ -4,11 +4,13 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runningEmbeddedPostgres } from '../../src/db/embedded.js';
+import { commandMutation } from '../support/api.js';
 import { eventually } from '../support/liveProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
 import { cleanUp, msSince, printServerLogIfFailed, report, startFaultServer, tempDataDir } from './support/faultServer.js';
+import { post, ready } from './support/probes.js';
 import { checkAcknowledged } from './support/verify.js';
-import { prepareLoad, startWriteLoad } from './support/writeLoad.js';
+import { LOAD_SKUS, prepareLoad, staffToken, startWriteLoad } from './support/writeLoad.js';
 
 let server: ServerProcess | undefined;
 let dataDir: string | undefined;
@@ -53,10 +55,18 @@ async function fillUp(file: string): Promise<number> {
   return written;
 }
 
-async function ready(url: string): Promise<{ status: number; codes: string[] }> {
-  const response = await fetch(url.replace('/graphql', '/ready'), { signal: AbortSignal.timeout(10_000) });
-  const body = (await response.json()) as { failures: { code: string }[] };
-  return { status: response.status, codes: body.failures.map((f) => f.code) };
+/**
+ * Removes the filler, then runs a write load until commands succeed again (within `timeoutMs`)
+ * and `/ready` answers 200; returns how long commands took to succeed and what the load did.
+ */
+async function freeSpaceAndServe(filler: string, url: string, customerId: string, timeoutMs: number) {
+  await rm(filler);
+  const freedAt = Date.now();
+  const after = startWriteLoad(() => url, customerId, 3);
+  await eventually('commands to succeed again', () => (after.acknowledgedCount > 10 ? true : undefined), timeoutMs);
+  const recoveredMs = msSince(freedAt);
+  await eventually('/ready to answer 200', async () => ((await ready(url, 10_000)).status === 200 ? true : undefined), 30_000);
+  return { recoveredMs, served: await after.stop() };
 }
 
 describe('the disk under the embedded PostgreSQL full', () => {
@@ -74,23 +84,17 @@ describe('the disk under the embedded PostgreSQL full', () => {
     const load = startWriteLoad(() => url, customerId, 3);
     const fullAt = Date.now();
     await eventually('a command to fail for lack of space', () => (load.errors['graphql:STORAGE_FULL'] ? true : undefined), 120_000);
-    const whileFull = await ready(url);
+    const whileFull = await ready(url, 10_000);
     const before = await load.stop();
     const firstFailureMs = msSince(fullAt);
-    expect(whileFull).toEqual({ status: 503, codes: ['STORAGE_FULL'] });
-    // Out of space is said as such; a WAL write failing this way may PANIC the server, which
-    // then restarts: its commands meanwhile answer DATABASE_UNAVAILABLE.
+    expect(whileFull).toMatchObject({ status: 503, codes: ['STORAGE_FULL'] });
+    // Out of space is said as such; a WAL write failing this way may PANIC the server, whose
+    // commands answer DATABASE_UNAVAILABLE until its supervisor has seen why it is down.
     expect(Object.keys(before.errors).filter((code) => code !== 'graphql:STORAGE_FULL' && code !== 'graphql:DATABASE_UNAVAILABLE')).toEqual(
       [],
     );
 
-    await rm(filler);
-    const freedAt = Date.now();
-    const after = startWriteLoad(() => url, customerId, 3);
-    await eventually('commands to succeed again', () => (after.acknowledgedCount > 10 ? true : undefined), 60_000);
-    const recoveredMs = msSince(freedAt);
-    await eventually('/ready to answer 200', async () => ((await ready(url)).status === 200 ? true : undefined), 30_000);
-    const served = await after.stop();
+    const { recoveredMs, served } = await freeSpaceAndServe(filler, url, customerId, 60_000);
     expect(server.child.exitCode).toBeNull();
 
     const pgUrl = (await runningEmbeddedPostgres(dataDir, 'ordersource'))!;
@@ -105,7 +109,7 @@ describe('the disk under the embedded PostgreSQL full', () => {
     });
   });
 
-  it('outlives a PANIC of PostgreSQL on a full disk: the supervisor keeps restarting it, and once space is freed commands work again with nothing lost', async (context) => {
+  it('outlives a PANIC of PostgreSQL on a full disk: the supervisor keeps restarting it, requests and /ready say STORAGE_FULL meanwhile, and once space is freed commands work again with nothing lost', async (context) => {
     dataDir = await tempDataDir();
     mounted = mountSmallTmpfs(dataDir);
     if (!mounted) return context.skip();
@@ -140,24 +144,28 @@ describe('the disk under the embedded PostgreSQL full', () => {
       () => (server!.output().includes('embedded PostgreSQL exited unexpectedly') ? true : undefined),
       30_000,
     );
-    // While space is short, restarts keep failing and keep being tried; /ready says why.
+    // While space is short, restarts keep failing and keep being tried; /ready and requests say why
+    // (the supervisor reads it from the data folder's free space and PostgreSQL's log).
     await new Promise((r) => setTimeout(r, 5_000));
-    const whileFull = await ready(url).catch(() => ({ status: 0, codes: [] as string[] }));
+    const whileFull = await ready(url, 10_000).catch(() => ({ status: 0, ms: 0, codes: [] as string[] }));
+    const token = await staffToken();
+    const commandWhileFull = await post(
+      url,
+      token,
+      commandMutation('restockProduct'),
+      { input: { sku: LOAD_SKUS[0], quantity: 1 } },
+      10_000,
+    );
     const restartAttempts = server.output().split('embedded PostgreSQL did not restart yet').length - 1;
     const before = await load.stop();
-    expect(whileFull.status).toBe(503);
+    expect(whileFull).toMatchObject({ status: 503, codes: ['STORAGE_FULL'] });
+    expect(commandWhileFull.code, JSON.stringify(commandWhileFull.body)).toBe('STORAGE_FULL');
     expect(restartAttempts, 'restarts tried while the disk was full').toBeGreaterThan(0);
     expect(Object.keys(before.errors).filter((code) => code !== 'graphql:STORAGE_FULL' && code !== 'graphql:DATABASE_UNAVAILABLE')).toEqual(
       [],
     );
 
-    await rm(filler);
-    const freedAt = Date.now();
-    const after = startWriteLoad(() => url, customerId, 3);
-    await eventually('commands to succeed again', () => (after.acknowledgedCount > 10 ? true : undefined), 90_000);
-    const recoveredMs = msSince(freedAt);
-    await eventually('/ready to answer 200', async () => ((await ready(url)).status === 200 ? true : undefined), 30_000);
-    const served = await after.stop();
+    const { recoveredMs, served } = await freeSpaceAndServe(filler, url, customerId, 90_000);
     expect(server.child.exitCode).toBeNull();
 
     const restartedUrl = (await runningEmbeddedPostgres(dataDir, 'ordersource'))!;
@@ -165,6 +173,7 @@ describe('the disk under the embedded PostgreSQL full', () => {
     report('PostgreSQL PANIC on a full disk under the embedded cluster', {
       panicAfterMs: msSince(fullAt),
       whileFull,
+      commandWhileFullMs: commandWhileFull.ms,
       restartAttempts,
       errors: before.errors,
       acknowledgedBefore: before.acknowledged.length,

@@ -1,6 +1,6 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { appendFile, chmod, chown, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { appendFile, chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +9,7 @@ import { ensurePostgresUser, type RunAs } from '../../src/db/embeddedBinaries.js
 import { findFreePort } from '../../src/db/freePort.js';
 import { applyMigrations } from '../../src/db/migrations/migrate.js';
 import { createDatabaseIfMissing } from '../../src/db/storage.js';
+import { postmasterChildren, startPostmaster, stopPostmaster } from './postgresProcess.js';
 
 const run = promisify(execFile);
 
@@ -138,55 +139,28 @@ class Node implements PostgresNode {
   }
 
   async start(): Promise<void> {
-    const log = await open(path.join(path.dirname(this.dataDir), `${path.basename(this.dataDir)}.log`), 'a');
-    const child = spawn(path.join(this.bin, 'postgres'), ['-D', this.dataDir, '-p', String(this.port), ...this.args], {
-      ...(this.runAs ?? {}),
-      stdio: ['ignore', log.fd, log.fd],
+    this.child = await startPostmaster({
+      postgres: path.join(this.bin, 'postgres'),
+      dataDir: this.dataDir,
+      port: this.port,
+      args: this.args,
+      logFile: path.join(path.dirname(this.dataDir), `${path.basename(this.dataDir)}.log`),
+      probeUrl: `postgres://postgres:${PASSWORD}@127.0.0.1:${this.port}/postgres`,
+      name: `PostgreSQL in ${this.dataDir}`,
+      runAs: this.runAs,
     });
-    this.child = child;
-    await log.close();
-    const probe = `postgres://postgres:${PASSWORD}@127.0.0.1:${this.port}/postgres`;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const client = new pg.Client({ connectionString: probe });
-      client.on('error', () => {});
-      try {
-        await client.connect();
-        await client.end();
-        return;
-      } catch (error) {
-        if (Date.now() > deadline || child.exitCode !== null)
-          throw new Error(`PostgreSQL in ${this.dataDir} did not start: ${String(error)}`, { cause: error });
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
   }
 
   async stop(): Promise<void> {
     const running = this.child;
     this.child = undefined;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-    running.kill('SIGINT'); // what `pg_ctl stop -m fast` sends
-    await exited;
+    await stopPostmaster(running);
   }
 
   signal(sig: 'SIGSTOP' | 'SIGCONT', title?: RegExp): void {
     const postmaster = this.child?.pid;
     if (postmaster === undefined) throw new Error('PostgreSQL is not running');
-    const pids = readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .filter((pid) => {
-        try {
-          // "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'.
-          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-          if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== postmaster) return false;
-          return !title || title.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
+    const pids = postmasterChildren(postmaster, title);
     if (title && pids.length === 0) throw new Error(`no PostgreSQL process matches ${title}`);
     for (const pid of title ? pids : [postmaster, ...pids]) process.kill(pid, sig);
   }

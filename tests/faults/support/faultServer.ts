@@ -2,9 +2,11 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isProcessAlive, readPostmasterPid } from '../../../src/db/embeddedLocks.js';
-import { stopProcess } from '../../support/liveProcess.js';
+import type { ApiClient } from '../../support/api.js';
+import { processClient, stopProcess } from '../../support/liveProcess.js';
 import { startServerProcess, type ServerProcess } from '../../support/serverProcess.js';
-import { FAULT_JWT_SECRET } from './writeLoad.js';
+import { startOwnedPostgres, type OwnedPostgres } from './ownedPostgres.js';
+import { FAULT_JWT_SECRET, prepareLoad, staffToken } from './writeLoad.js';
 
 /**
  * Starts `src/main.ts` as `npm start` runs it, with the fault runs' JWT secret, in a process group
@@ -18,6 +20,37 @@ export async function startFaultServer(env: Record<string, string>): Promise<Ser
       // The free port it picked was taken before it listened (other processes share the machine).
       if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
     }
+  }
+}
+
+/** A fault server on a PostgreSQL the test owns, with the load's products and customer in place. */
+export interface OwnedPostgresRun {
+  owned: OwnedPostgres;
+  server: ServerProcess;
+  url: string;
+  /** A staff token, and a client that sends with it. */
+  token: string;
+  staff: ApiClient;
+  /** The load's customer ({@link prepareLoad}). */
+  customerId: string;
+}
+
+/**
+ * Starts a PostgreSQL the test owns and a fault server on it, and prepares the load. What it
+ * started is stopped again if a later step fails; otherwise the caller cleans up both.
+ */
+export async function startOnOwnedPostgres(): Promise<OwnedPostgresRun> {
+  const owned = await startOwnedPostgres();
+  let server: ServerProcess | undefined;
+  try {
+    server = await startFaultServer({ DATABASE_URL: owned.url });
+    const token = await staffToken();
+    const customerId = await prepareLoad(server.url);
+    return { owned, server, url: server.url, token, staff: processClient(server.url, token), customerId };
+  } catch (error) {
+    await cleanUp(server);
+    await owned.destroy();
+    throw error;
   }
 }
 

@@ -1,13 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, open, rm } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { startEmbeddedPostgres } from '../../../src/db/embedded.js';
 import { ensurePostgresUser, resolvePostgresBinaries } from '../../../src/db/embeddedBinaries.js';
 import { createDatabaseIfMissing } from '../../../src/db/storage.js';
 import { withDatabase } from '../../../src/db/scratchServer.js';
+import { postmasterChildren, startPostmaster, stopPostmaster } from '../../support/postgresProcess.js';
 
 /**
  * A PostgreSQL server the test owns outright, as an operator owns an external database: it can be
@@ -48,66 +47,29 @@ export async function startOwnedPostgres(): Promise<OwnedPostgres> {
   let child: ChildProcess | undefined;
 
   async function start(): Promise<void> {
-    const log = await open(path.join(dataDir, 'postgres.log'), 'a');
-    child = spawn(
-      binaries.postgres,
-      [
-        '-D',
-        path.join(dataDir, 'pg'),
-        '-p',
-        String(port),
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        'unix_socket_directories=',
-        '-c',
-        'max_connections=300',
-      ],
-      { ...runAs, stdio: ['ignore', log.fd, log.fd] },
-    );
-    await log.close();
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const client = new pg.Client({ connectionString: adminUrl });
-      client.on('error', () => {});
-      try {
-        await client.connect();
-        await client.end();
-        return;
-      } catch (error) {
-        if (Date.now() > deadline || child.exitCode !== null)
-          throw new Error(`owned PostgreSQL did not start: ${String(error)}`, { cause: error });
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    child = await startPostmaster({
+      postgres: binaries.postgres,
+      dataDir: path.join(dataDir, 'pg'),
+      port,
+      args: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
+      logFile: path.join(dataDir, 'postgres.log'),
+      probeUrl: adminUrl,
+      name: 'owned PostgreSQL',
+      runAs,
+    });
   }
 
   async function stop(): Promise<void> {
     const running = child;
     child = undefined;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-    running.kill('SIGINT'); // what `pg_ctl stop -m fast` sends
-    await exited;
+    await stopPostmaster(running);
   }
 
-  /** The postmaster, then its children (read from /proc: no new ones fork once it is stopped). */
+  /** The postmaster, then its children. */
   function processes(): number[] {
     const postmaster = child?.pid;
     if (postmaster === undefined) throw new Error('owned PostgreSQL is not running');
-    const children = readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .filter((pid) => {
-        try {
-          // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ')'.
-          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
-    return [postmaster, ...children];
+    return [postmaster, ...postmasterChildren(postmaster)];
   }
   const signalAll = (signal: NodeJS.Signals) => {
     for (const pid of processes()) {
