@@ -76,7 +76,7 @@ describe('payment deadlines', () => {
 
   it('refuses a payment and a cancellation on an expired order with INVALID_STATE', async () => {
     const { customer, orderId } = await submittedOrder();
-    await eventuallyEqual(async () => (await customer.run(ORDER, { id: orderId })).order.status, 'EXPIRED');
+    await eventuallyEqual(async () => (await customer.run(ORDER, { id: orderId })).order?.status, 'EXPIRED');
     const paid = await command(staff, 'recordPayment', { orderId, amountCents: 3000, paymentRef: unique('pay') });
     expect(paid).toMatchObject({ code: 'INVALID_STATE' });
     expect(paid.message).toContain('EXPIRED');
@@ -86,7 +86,7 @@ describe('payment deadlines', () => {
   it('expires each order exactly once with two server processes on one database', async () => {
     const orders = await Promise.all(Array.from({ length: 6 }, (_, i) => submittedOrder(i % 2 ? other : server)));
     for (const { customer, orderId } of orders) {
-      await eventuallyEqual(async () => (await customer.run(ORDER, { id: orderId })).order.status, 'EXPIRED');
+      await eventuallyEqual(async () => (await customer.run(ORDER, { id: orderId })).order?.status, 'EXPIRED');
     }
     await new Promise((r) => setTimeout(r, 1_500));
     for (const { orderId } of orders) {
