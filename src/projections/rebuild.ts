@@ -6,8 +6,12 @@ import { lockCheckpoint } from './checkpoints.js';
 import type { Projection } from './projection.js';
 
 const BATCH = 5_000;
-/** Events read at a time by the bulk path (one keyset read each, the next read while one is folded). */
-const BULK_BATCH = 20_000;
+/**
+ * Events read at a time by the bulk path (one keyset read each, the next read while one is folded).
+ * A batch of 20,000 read and parsed outlives V8's young generation (16 MB), so each scavenge copied
+ * it: GC pauses over 1,000,000 events were 3.7 s with 20,000, 2.7 s with 10,000, 2.2 s with 5,000.
+ */
+const BULK_BATCH = 10_000;
 /**
  * Rows the bulk path holds in memory before writing them: about half a kilobyte each with the
  * process's overhead (1,000,000 events of orders are 700,000 rows, a peak of 700 MB of RSS). Under
