@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { ORDER_STREAMS } from '../domain/streamIds.js';
 import type { RecordedEvent } from '../eventStore/types.js';
-import type { BulkRebuild, Projection } from '../projections/projection.js';
+import type { BulkContext, BulkRebuild, Projection } from '../projections/projection.js';
 import { insertMany, recordset, RowWrites, toJsonb } from '../projections/rows.js';
 import {
   applyOrderEvents,
@@ -184,13 +184,22 @@ interface OrdersBulk {
   copying?: Promise<unknown>;
   /** Order events up to `copiedAtOnce` the fold skipped (their history rows are deleted after the copy). */
   skipped: string[];
+  context: BulkContext;
 }
+
+/**
+ * Statements the history copy up to the first head is split into, by position range, each on a
+ * connection of its own: PostgreSQL copies on more than one core while Node folds (an INSERT ...
+ * SELECT never runs in parallel by itself).
+ */
+const HISTORY_COPIES = 2;
 
 const ORDER_TYPES: ReadonlySet<string> = new Set(ORDER_EVENT_TYPES);
 const CUSTOMER_TYPES: ReadonlySet<string> = new Set(CUSTOMER_NAME_EVENT_TYPES);
 
-function startBulk(upTo: bigint): OrdersBulk {
+function startBulk(upTo: bigint, context: BulkContext): OrdersBulk {
   return {
+    context,
     copiedAtOnce: upTo,
     skipped: [],
     rows: { summaries: new Map(), lines: new Map(), customers: new Map() },
@@ -227,7 +236,7 @@ async function foldBulk(tx: pg.ClientBase, state: OrdersBulk, events: RecordedEv
       state.reloaded.add(id);
     }
   }
-  const { changed } = applyOrderEvents(state.rows, orderEvents);
+  const { changed } = applyOrderEvents(state.rows, orderEvents, { history: false });
   // History rows are the order events the fold applied, copied inside the database rather than
   // shipped back: up to the first head in one statement started at the first batch (running while
   // the rest is folded), after it by the batch's position range (every event of these types in it).
@@ -236,7 +245,13 @@ async function foldBulk(tx: pg.ClientBase, state: OrdersBulk, events: RecordedEv
   const first = orderEvents[0]!.position;
   const last = orderEvents.at(-1)!.position;
   if (state.copying === undefined && first <= state.copiedAtOnce) {
-    state.copying = inFlight(copyHistory(tx, first, state.copiedAtOnce, []));
+    state.copying = inFlight(
+      Promise.all(
+        splitRange(first, state.copiedAtOnce, HISTORY_COPIES).map(([from, to]) =>
+          state.context.session((session) => copyHistory(session, from, to, [])),
+        ),
+      ),
+    );
   }
   for (const event of notFolded) if (event.position <= state.copiedAtOnce) state.skipped.push(event.position.toString());
   if (last > state.copiedAtOnce) {
@@ -257,6 +272,14 @@ function copyHistory(tx: pg.ClientBase, from: bigint, to: bigint, except: string
            WHERE e.position BETWEEN $1 AND $2 AND e.type = ANY($3::text[]) AND NOT e.position = ANY($4::bigint[])`,
     values: [from.toString(), to.toString(), ORDER_EVENT_TYPES, except, ORDER_STREAMS.of('')],
   });
+}
+
+/** `[from, to]` cut into `parts` consecutive ranges (fewer when it holds fewer positions). */
+function splitRange(from: bigint, to: bigint, parts: number): [bigint, bigint][] {
+  const size = (to - from + 1n + BigInt(parts) - 1n) / BigInt(parts);
+  const ranges: [bigint, bigint][] = [];
+  for (let start = from; start <= to; start += size) ranges.push([start, start + size - 1n < to ? start + size - 1n : to]);
+  return ranges;
 }
 
 /** `promise`, with its failure left for whoever awaits it later (not an unhandled rejection meanwhile). */
@@ -290,8 +313,11 @@ async function flushBulk(tx: pg.ClientBase, state: OrdersBulk): Promise<void> {
     await tx.query('DELETE FROM order_summaries WHERE order_id = ANY($1::text[])', [ids]);
   }
   for (const summary of summaries.values()) summary.customer_name = customers.get(summary.customer_id)?.name ?? null;
-  await insertMany(tx, 'order_summaries', SUMMARY_COLUMNS, [...summaries.values()]);
-  await insertMany(tx, 'order_lines', LINE_COLUMNS, [...lines.values()].flat());
+  // The two tables at once, on two connections.
+  await Promise.all([
+    insertMany(tx, 'order_summaries', SUMMARY_COLUMNS, [...summaries.values()]),
+    state.context.session((session) => insertMany(session, 'order_lines', LINE_COLUMNS, [...lines.values()].flat())),
+  ]);
   if (state.customersChanged.size > 0) {
     const changed = [...state.customersChanged].map((id) => customers.get(id)!);
     if (state.flushed) {

@@ -82,7 +82,11 @@ export const isOrderEvent = (event: RecordedEvent): boolean => ORDER_STREAMS.own
 export function applyOrderEvents(
   rows: OrderRows,
   events: RecordedEvent[],
+  options: { history?: boolean } = {},
 ): { history: OrderHistoryRow[]; changed: RecordedEvent[]; customersChanged: RecordedEvent[] } {
+  // `history: false`: none are made (a rebuild copies them from the log; a batch's worth of them,
+  // alive until the batch is folded, outlives V8's young generation and costs a major collection).
+  const withHistory = options.history ?? true;
   const history: OrderHistoryRow[] = [];
   const changed: RecordedEvent[] = [];
   const customersChanged: RecordedEvent[] = [];
@@ -113,14 +117,15 @@ export function applyOrderEvents(
         last_position: event.position,
       }),
     );
-    history.push({
-      position: event.position,
-      order_id: orderId,
-      version: event.version,
-      type: event.type,
-      occurred_at: occurredAt,
-      data: event.data,
-    });
+    if (withHistory)
+      history.push({
+        position: event.position,
+        order_id: orderId,
+        version: event.version,
+        type: event.type,
+        occurred_at: occurredAt,
+        data: event.data,
+      });
     changed.push(event);
   }
   return { history, changed, customersChanged };

@@ -241,6 +241,19 @@ describe('the orders read model fold', () => {
     expect(rows).toEqual(afterFirst);
   });
 
+  it('folds the same rows without making history rows when asked not to (a rebuild copies them from the log)', () => {
+    const events = [
+      ...stream('o1', 1, created(), added('A', 2, 100), added('B', 1, 7), removed('A', 1), submitted, paid(107)),
+      ...stream('o2', 7, created('c-2'), added('Z', 3, 3)),
+    ];
+    const withHistory = fold(events);
+    const rows = emptyRows();
+    const without = applyOrderEvents(rows, events, { history: false });
+    expect(without.history).toEqual([]);
+    expect(without.changed).toEqual(withHistory.changed);
+    expect(rows).toEqual(withHistory.rows);
+  });
+
   it("skips events at or below a row's last position and applies the ones after it, also within one batch", () => {
     const events = stream('o1', 1, created(), added('A', 1, 100), added('A', 1, 100), submitted);
     const rows = emptyRows();

@@ -42,7 +42,7 @@ export interface BulkRebuild<S> {
    * An empty state: the rows held in memory between writes. `upTo` is the head the rebuild reads
    * up to first (later batches may go beyond it, as the log grows meanwhile).
    */
-  start(upTo: bigint): S;
+  start(upTo: bigint, context: BulkContext): S;
   /**
    * Folds `events` (the projection's types, in position order, each exactly once) into `state`.
    * They are read with `metadata: 'occurredAt'` (see ReadAllOptions): their metadata holds only
@@ -60,4 +60,14 @@ export interface BulkRebuild<S> {
    * event is folded, so the rebuild indexes them while the last flush runs.
    */
   heldTables?: readonly string[];
+}
+
+/** What a rebuild lends its bulk path besides its own connection. */
+export interface BulkContext {
+  /**
+   * Runs `fn` on another connection of the pool, whose unqualified table names mean the shadow
+   * tables too, without the pool's statement timeout: for statements to run beside the fold and
+   * each other (on two or more cores, PostgreSQL works on them at once while Node folds).
+   */
+  session<T>(fn: (session: pg.ClientBase) => Promise<T>): Promise<T>;
 }

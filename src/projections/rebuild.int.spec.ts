@@ -129,6 +129,32 @@ describe('rebuilding projections', () => {
     for (const table of orders.tables) expect(after[table]).toEqual(before[table]);
   });
 
+  it('gives back every connection it lent to its bulk path with the pool’s own settings (search path, timeout, sort memory)', async () => {
+    // A pool of its own (the server's is also the live runners'), taken whole so no connection escapes the check.
+    const { pool } = testDb.connect({ poolSize: 4 });
+    const settingsOfAll = async () => {
+      const sessions = await Promise.all(Array.from({ length: 4 }, () => pool.connect()));
+      try {
+        const rows = await Promise.all(
+          sessions.map(async (session) => {
+            const { rows } = await session.query<{ settings: string }>(
+              "SELECT concat_ws(' | ', current_setting('search_path'), current_setting('statement_timeout'), current_setting('maintenance_work_mem')) AS settings",
+            );
+            return rows[0]!.settings;
+          }),
+        );
+        return [...new Set(rows)];
+      } finally {
+        for (const session of sessions) session.release();
+      }
+    };
+    const before = await settingsOfAll();
+    expect(before).toHaveLength(1);
+    const orders = PROJECTIONS.find((p) => p.name === 'orders')!;
+    await rebuildProjection(pool, services.eventStore, orders, { bulkBatch: 7, bulkHeldRows: 5 });
+    expect(await settingsOfAll()).toEqual(before);
+  });
+
   it("rebuilds orders in bulk with each customer's current name: registered after the order, in the previous release's shape, forgotten", async () => {
     await run(addProduct, { sku: 'NAMES-A', name: 'A', priceCents: 300, initialStock: 100 });
     const ada = (await run(registerCustomer, { name: 'Ada Names', email: 'ada.names@example.com' })).aggregateId;

@@ -114,10 +114,31 @@ export async function insertMany(tx: pg.ClientBase, table: string, columns: Colu
   let previous: Promise<unknown> | undefined;
   for (let at = 0; at < rows.length; at += INSERT_MANY_CHUNK) {
     const chunk = rows.slice(at, at + INSERT_MANY_CHUNK) as Record<string, unknown>[];
-    const values = names.map((c) => chunk.map((row) => (typeof row[c] === 'bigint' ? row[c].toString() : row[c])));
+    const values = names.map((c) => arrayLiteral(chunk.map((row) => row[c])));
     await previous;
     previous = tx.query({ name, text, values });
     previous.catch(() => {}); // awaited at the next chunk or below
   }
   await previous;
+}
+
+const NEEDS_ESCAPE = /["\\]/;
+
+/**
+ * A PostgreSQL array literal (`{1,2}`, `{"a","b \\"c\\""}`) of numbers, bigints, strings and nulls,
+ * for a typed array parameter. pg makes the same text element by element with a type check per
+ * element; joining whole columns is about three times faster (600,000 lines of 6 columns: 0.4 s
+ * against 1.1-1.5 s on the loaded machine), and a bulk write sends millions of elements.
+ */
+export function arrayLiteral(values: readonly unknown[]): string {
+  if (values.every((v) => typeof v === 'number' || typeof v === 'bigint')) return `{${values.join(',')}}`;
+  return `{${values.map(element).join(',')}}`;
+}
+
+function element(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'string') return `"${NEEDS_ESCAPE.test(value) ? value.replace(/["\\]/g, '\\$&') : value}"`;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value instanceof Date) return `"${value.toISOString()}"`;
+  throw new TypeError(`no array element for a ${typeof value}`);
 }
