@@ -38,6 +38,16 @@ export class ReadSide {
     }
   }
 
+  /** Calls `listener` each time a runner of this process commits a batch or moves its checkpoint. */
+  onProjectionProgress(listener: (name: string, position: bigint) => void): () => void {
+    const detach = this.runners.map((runner) => {
+      const onProgress = (position: bigint) => listener(runner.projection.name, position);
+      runner.on('progress', onProgress);
+      return () => runner.off('progress', onProgress);
+    });
+    return () => detach.forEach((off) => off());
+  }
+
   start(): void {
     for (const runner of this.runners) runner.start();
   }
