@@ -11,7 +11,7 @@ export const DATA_KEY_SECRET = 'benchmark-data-key-secret-0123456789-abcdef';
  */
 export function startOurServer(
   databaseUrl: string,
-  options: { runProjections?: boolean; cpu?: number; env?: Record<string, string> } = {},
+  options: { runProjections?: boolean; cpu?: number; env?: Record<string, string>; root?: string } = {},
 ): Promise<BenchProcess> {
   const env = {
     DATABASE_URL: databaseUrl,
@@ -23,7 +23,7 @@ export function startOurServer(
     RUN_PROJECTIONS: String(options.runProjections ?? true),
     ...options.env,
   };
-  return startBenchProcess('src/main.ts', env, 'Ordersource is listening', options.cpu);
+  return startBenchProcess(options.root ? `${options.root}/src/main.ts` : 'src/main.ts', env, 'Ordersource is listening', options.cpu);
 }
 
 /** The plain Yoga + `pg` baseline server (bench/baseline/plainYogaServer.ts). */
