@@ -189,56 +189,62 @@ interface LatencyRun {
  * new onHand (or DELIVERY_TIMEOUT_MS), then latency = receipt time - time the trigger's HTTP
  * response was read, all in this process's clock.
  */
-async function measureLatency(wsUrl: string, token: string, size: number, trigger: Trigger, changes: number): Promise<LatencyRun> {
+async function measureLatency(fleet: Fleet, trigger: Trigger, changes: number): Promise<LatencyRun> {
+  const { size } = fleet;
+  if (fleet.initialOnHand.size !== 1) throw new Error(`subscribers saw different first states: ${[...fleet.initialOnHand].join(', ')}`);
+  let onHand = [...fleet.initialOnHand][0]!;
+  const latencies: number[] = [];
+  let missing = 0;
+  let early = 0;
+  const receipts = new Float64Array(size);
+  await settleCore0();
+  for (let change = 0; change < changes; change++) {
+    const expected = onHand + 1;
+    receipts.fill(NaN);
+    let received = 0;
+    let allReceived: () => void = () => {};
+    const everyone = new Promise<void>((resolve) => (allReceived = resolve));
+    fleet.onNext = (client, data, at) => {
+      const value = (JSON.parse(String(data)) as any).payload.data.inventoryChanged.onHand as number;
+      if (value === expected && Number.isNaN(receipts[client]!)) {
+        receipts[client] = at;
+        if (++received === size) allReceived();
+      }
+    };
+    const produced = await trigger();
+    const respondedAt = performance.now();
+    if (produced !== expected) throw new Error(`the trigger produced onHand ${produced}, expected ${expected}: another writer?`);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([everyone, new Promise<void>((resolve) => (timer = setTimeout(resolve, DELIVERY_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+    fleet.onNext = undefined;
+    for (const at of receipts) {
+      if (Number.isNaN(at)) missing++;
+      else if (at < respondedAt) {
+        early++;
+        latencies.push(0);
+      } else latencies.push(at - respondedAt);
+    }
+    onHand = expected;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    max: latencies.at(-1) ?? NaN,
+    receipts: latencies.length,
+    missing,
+    early,
+    problems: [...fleet.problems],
+  };
+}
+
+/** Opens `size` subscribers, runs `measure` on them, and closes them. */
+async function withFleet<T>(wsUrl: string, token: string, size: number, measure: (fleet: Fleet) => Promise<T>): Promise<T> {
   const fleet = await openFleet(wsUrl, token, size);
   try {
-    if (fleet.initialOnHand.size !== 1) throw new Error(`subscribers saw different first states: ${[...fleet.initialOnHand].join(', ')}`);
-    let onHand = [...fleet.initialOnHand][0]!;
-    const latencies: number[] = [];
-    let missing = 0;
-    let early = 0;
-    const receipts = new Float64Array(size);
-    await settleCore0();
-    for (let change = 0; change < changes; change++) {
-      const expected = onHand + 1;
-      receipts.fill(NaN);
-      let received = 0;
-      let allReceived: () => void = () => {};
-      const everyone = new Promise<void>((resolve) => (allReceived = resolve));
-      fleet.onNext = (client, data, at) => {
-        const value = (JSON.parse(String(data)) as any).payload.data.inventoryChanged.onHand as number;
-        if (value === expected && Number.isNaN(receipts[client]!)) {
-          receipts[client] = at;
-          if (++received === size) allReceived();
-        }
-      };
-      const produced = await trigger();
-      const respondedAt = performance.now();
-      if (produced !== expected) throw new Error(`the trigger produced onHand ${produced}, expected ${expected}: another writer?`);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([everyone, new Promise<void>((resolve) => (timer = setTimeout(resolve, DELIVERY_TIMEOUT_MS)))]);
-      clearTimeout(timer);
-      fleet.onNext = undefined;
-      for (const at of receipts) {
-        if (Number.isNaN(at)) missing++;
-        else if (at < respondedAt) {
-          early++;
-          latencies.push(0);
-        } else latencies.push(at - respondedAt);
-      }
-      onHand = expected;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    latencies.sort((a, b) => a - b);
-    return {
-      p50: percentile(latencies, 0.5),
-      p99: percentile(latencies, 0.99),
-      max: latencies.at(-1) ?? NaN,
-      receipts: latencies.length,
-      missing,
-      early,
-      problems: fleet.problems,
-    };
+    return await measure(fleet);
   } finally {
     await fleet.close();
   }
@@ -293,66 +299,57 @@ interface ThroughputRun {
  * Triggers changes back to back from one HTTP client for `durationMs` and counts the `next`
  * messages every subscriber received meanwhile; then waits (bounded) for the rest to arrive.
  */
-async function measureThroughput(
-  wsUrl: string,
-  token: string,
-  size: number,
-  trigger: Trigger,
-  durationMs: number,
-  drainLimitMs: number,
-): Promise<ThroughputRun> {
-  const fleet = await openFleet(wsUrl, token, size);
-  try {
-    await settleCore0();
-    const cpuBefore = process.cpuUsage();
-    const coreBefore = core0Times();
-    const started = performance.now();
-    let triggers = 0;
-    let finalOnHand = NaN;
-    while (performance.now() - started < durationMs) {
-      finalOnHand = await trigger();
-      triggers++;
-    }
-    const elapsedMs = performance.now() - started;
-    const rate = fleet.delivered / (elapsedMs / 1000);
-    const cpu = process.cpuUsage(cpuBefore);
-    const coreAfter = core0Times();
-    const clientCores = (cpu.user + cpu.system) / 1000 / elapsedMs;
-    const serverCoreBusy = (coreAfter.busy - coreBefore.busy) / (coreAfter.total - coreBefore.total || 1);
-    // Then until every subscriber has the final state, 3 s pass without a message, or drainLimitMs.
-    const stopped = performance.now();
-    const staleCount = () => {
-      let count = 0;
-      for (let client = 0; client < size; client++) {
-        const last = fleet.lastNext[client];
-        if (!last || (JSON.parse(String(last)) as any).payload.data.inventoryChanged.onHand !== finalOnHand) count++;
-      }
-      return count;
-    };
-    let stale = staleCount();
-    let seen = fleet.delivered;
-    let lastChange = stopped;
-    while (stale > 0 && performance.now() - lastChange < 3_000 && performance.now() - stopped < drainLimitMs) {
-      await new Promise((r) => setTimeout(r, 100));
-      if (fleet.delivered !== seen) {
-        seen = fleet.delivered;
-        lastChange = performance.now();
-        stale = staleCount();
-      }
-    }
-    return {
-      rate,
-      triggers,
-      delivered: fleet.delivered,
-      drainMs: lastChange - stopped,
-      clientCores,
-      serverCoreBusy,
-      stale,
-      problems: fleet.problems,
-    };
-  } finally {
-    await fleet.close();
+async function measureThroughput(fleet: Fleet, trigger: Trigger, durationMs: number, drainLimitMs: number): Promise<ThroughputRun> {
+  const { size } = fleet;
+  const deliveredBefore = fleet.delivered;
+  const problemsBefore = fleet.problems.length;
+  await settleCore0();
+  const cpuBefore = process.cpuUsage();
+  const coreBefore = core0Times();
+  const started = performance.now();
+  let triggers = 0;
+  let finalOnHand = NaN;
+  while (performance.now() - started < durationMs) {
+    finalOnHand = await trigger();
+    triggers++;
   }
+  const elapsedMs = performance.now() - started;
+  const rate = (fleet.delivered - deliveredBefore) / (elapsedMs / 1000);
+  const cpu = process.cpuUsage(cpuBefore);
+  const coreAfter = core0Times();
+  const clientCores = (cpu.user + cpu.system) / 1000 / elapsedMs;
+  const serverCoreBusy = (coreAfter.busy - coreBefore.busy) / (coreAfter.total - coreBefore.total || 1);
+  // Then until every subscriber has the final state, 3 s pass without a message, or drainLimitMs.
+  const stopped = performance.now();
+  const staleCount = () => {
+    let count = 0;
+    for (let client = 0; client < size; client++) {
+      const last = fleet.lastNext[client];
+      if (!last || (JSON.parse(String(last)) as any).payload.data.inventoryChanged.onHand !== finalOnHand) count++;
+    }
+    return count;
+  };
+  let stale = staleCount();
+  let seen = fleet.delivered;
+  let lastChange = stopped;
+  while (stale > 0 && performance.now() - lastChange < 3_000 && performance.now() - stopped < drainLimitMs) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (fleet.delivered !== seen) {
+      seen = fleet.delivered;
+      lastChange = performance.now();
+      stale = staleCount();
+    }
+  }
+  return {
+    rate,
+    triggers,
+    delivered: fleet.delivered - deliveredBefore,
+    drainMs: lastChange - stopped,
+    clientCores,
+    serverCoreBusy,
+    stale,
+    problems: fleet.problems.slice(problemsBefore),
+  };
 }
 
 const ms = (value: number) => `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ms`;
@@ -364,14 +361,16 @@ const pct = (share: number) => `${(share * 100).toFixed(0)} %`;
  * live feed, one read per subscriber per change) vs a bare `ws` server that writes one
  * pre-serialised message to every socket (bench/baseline/bareWsBroadcast.ts). Both run as their own
  * process pinned to core 0; the subscribers and the trigger client run in this process.
- * Latency at 1,000 subscribers (trigger response -> receipt, p50/p99) and delivered messages/s at
- * 5,000 subscribers with triggers sent back to back by one HTTP client.
+ * Latency (trigger response -> receipt, p50/p99, one change at a time) at 1,000 and at 5,000
+ * subscribers, and delivered messages/s at 5,000 subscribers with triggers sent back to back by
+ * one HTTP client (on the same 5,000 subscribers, after their latency run).
  */
 export async function runFanoutBench(): Promise<string[]> {
   const { quick, runs, durationMs } = benchOptions();
   const latencySubscribers = quick ? 200 : 1_000;
   const latencyChanges = quick ? 5 : 20;
   const throughputSubscribers = quick ? 500 : 5_000;
+  const largeLatencyChanges = quick ? 5 : 10;
   const drainLimitMs = quick ? 5_000 : 15_000;
   const server = await startBenchServer();
   const processes: BenchProcess[] = [];
@@ -440,15 +439,17 @@ export async function runFanoutBench(): Promise<string[]> {
       `the last ${ms(r.drainMs)} after the last trigger; ${r.stale} subscribers without the final state; core 0 ${pct(r.serverCoreBusy)} busy, subscribers' process ${pct(r.clientCores)} of a core`;
 
     // Warm-up (not measured): JIT, connection pools and the first subscriptions on both servers.
-    await measureLatency(oursWs, token, latencySubscribers, ours(oursProcess, token), 3);
-    await measureLatency(bareWs, token, latencySubscribers, bare(bareProcess), 3);
+    await withFleet(oursWs, token, latencySubscribers, (fleet) => measureLatency(fleet, ours(oursProcess, token), 3));
+    await withFleet(bareWs, token, latencySubscribers, (fleet) => measureLatency(fleet, bare(bareProcess), 3));
 
     const oursLatency: LatencyRun[] = [];
     const bareLatency: LatencyRun[] = [];
     for (let run = 0; run < runs; run++) {
       const started = performance.now();
-      const o = await measureLatency(oursWs, token, latencySubscribers, ours(oursProcess, token), latencyChanges);
-      const b = await measureLatency(bareWs, token, latencySubscribers, bare(bareProcess), latencyChanges);
+      const o = await withFleet(oursWs, token, latencySubscribers, (fleet) =>
+        measureLatency(fleet, ours(oursProcess, token), latencyChanges),
+      );
+      const b = await withFleet(bareWs, token, latencySubscribers, (fleet) => measureLatency(fleet, bare(bareProcess), latencyChanges));
       oursLatency.push(o);
       bareLatency.push(b);
       console.log(
@@ -458,24 +459,39 @@ export async function runFanoutBench(): Promise<string[]> {
       problemsOf(`latency run ${run + 1}, bare`, b.problems);
     }
 
+    // At the larger size, each fleet first measures latency (changes one at a time), then throughput.
     const oursThroughput: ThroughputRun[] = [];
     const bareThroughput: ThroughputRun[] = [];
+    const oursLargeLatency: LatencyRun[] = [];
+    const bareLargeLatency: LatencyRun[] = [];
     for (let run = 0; run < runs; run++) {
       const started = performance.now();
-      const o = await measureThroughput(oursWs, token, throughputSubscribers, ours(oursProcess, token), durationMs, drainLimitMs);
-      const b = await measureThroughput(bareWs, token, throughputSubscribers, bare(bareProcess), durationMs, drainLimitMs);
-      oursThroughput.push(o);
-      bareThroughput.push(b);
+      const both = (fleet: Fleet, trigger: Trigger) =>
+        measureLatency(fleet, trigger, largeLatencyChanges).then(async (latency) => ({
+          latency,
+          throughput: await measureThroughput(fleet, trigger, durationMs, drainLimitMs),
+        }));
+      const o = await withFleet(oursWs, token, throughputSubscribers, (fleet) => both(fleet, ours(oursProcess, token)));
+      const b = await withFleet(bareWs, token, throughputSubscribers, (fleet) => both(fleet, bare(bareProcess)));
+      oursThroughput.push(o.throughput);
+      bareThroughput.push(b.throughput);
+      oursLargeLatency.push(o.latency);
+      bareLargeLatency.push(b.latency);
       console.log(
-        `throughput run ${run + 1} (${((performance.now() - started) / 1000).toFixed(1)} s): ours ${throughputText(o, 'mutations')}; bare ${throughputText(b, 'broadcasts')}`,
+        `${n(throughputSubscribers)} subscribers, run ${run + 1} (${((performance.now() - started) / 1000).toFixed(1)} s): latency ours ${latencyText(o.latency)}; bare ${latencyText(b.latency)}; throughput ours ${throughputText(o.throughput, 'mutations')}; bare ${throughputText(b.throughput, 'broadcasts')}`,
       );
-      problemsOf(`throughput run ${run + 1}, ours`, o.problems);
-      problemsOf(`throughput run ${run + 1}, bare`, b.problems);
+      problemsOf(`latency run ${run + 1} at ${n(throughputSubscribers)}, ours`, o.latency.problems);
+      problemsOf(`latency run ${run + 1} at ${n(throughputSubscribers)}, bare`, b.latency.problems);
+      problemsOf(`throughput run ${run + 1}, ours`, o.throughput.problems);
+      problemsOf(`throughput run ${run + 1}, bare`, b.throughput.problems);
     }
 
     const byRate = (runs: ThroughputRun[]) => [...runs].sort((a, b) => a.rate - b.rate)[Math.floor(runs.length / 2)]!;
     note(
       `- ${n(latencySubscribers)} subscribers, ${latencyChanges} changes a run; median run by p99, ours: ${latencyText([...oursLatency].sort((a, b) => a.p99 - b.p99)[Math.floor(runs / 2)]!)}; bare: ${latencyText([...bareLatency].sort((a, b) => a.p99 - b.p99)[Math.floor(runs / 2)]!)}.`,
+    );
+    note(
+      `- ${n(throughputSubscribers)} subscribers, ${largeLatencyChanges} changes a run; median run by p99, ours: ${latencyText([...oursLargeLatency].sort((a, b) => a.p99 - b.p99)[Math.floor(runs / 2)]!)}; bare: ${latencyText([...bareLargeLatency].sort((a, b) => a.p99 - b.p99)[Math.floor(runs / 2)]!)}.`,
     );
     note(
       `- ${n(throughputSubscribers)} subscribers, median run, ours: ${throughputText(byRate(oursThroughput), 'restock mutations')}; bare: ${throughputText(byRate(bareThroughput), 'broadcasts')}.`,
@@ -484,6 +500,10 @@ export async function runFanoutBench(): Promise<string[]> {
     const lb50 = median(bareLatency.map((r) => r.p50));
     const lo99 = median(oursLatency.map((r) => r.p99));
     const lb99 = median(bareLatency.map((r) => r.p99));
+    const Lo50 = median(oursLargeLatency.map((r) => r.p50));
+    const Lb50 = median(bareLargeLatency.map((r) => r.p50));
+    const Lo99 = median(oursLargeLatency.map((r) => r.p99));
+    const Lb99 = median(bareLargeLatency.map((r) => r.p99));
     const to = median(oursThroughput.map((r) => r.rate));
     const tb = median(bareThroughput.map((r) => r.rate));
     const subs = (count: number) => `${n(count)} subscribers`;
@@ -492,6 +512,8 @@ export async function runFanoutBench(): Promise<string[]> {
       '|---|---|---|---|',
       `| change -> subscriber latency p50, ${subs(latencySubscribers)} | ${ms(lo50)} | ${ms(lb50)} | ${(lo50 / lb50).toFixed(1)}x |`,
       `| change -> subscriber latency p99, ${subs(latencySubscribers)} | ${ms(lo99)} | ${ms(lb99)} | ${(lo99 / lb99).toFixed(1)}x |`,
+      `| change -> subscriber latency p50, ${subs(throughputSubscribers)} | ${ms(Lo50)} | ${ms(Lb50)} | ${(Lo50 / Lb50).toFixed(1)}x |`,
+      `| change -> subscriber latency p99, ${subs(throughputSubscribers)} | ${ms(Lo99)} | ${ms(Lb99)} | ${(Lo99 / Lb99).toFixed(1)}x |`,
       `| delivered messages/s, ${subs(throughputSubscribers)} | ${formatRate(to)} msgs/s | ${formatRate(tb)} msgs/s | ${(to / tb).toFixed(2)}x |`,
       '',
       ...notes,

@@ -41,7 +41,20 @@ export async function runMutationBench(): Promise<string[]> {
   const ours = [
     { name: 'projections in process', runProjections: true, database: 'bench_mutation_ours' },
     { name: 'RUN_PROJECTIONS=false', runProjections: false, database: 'bench_mutation_serving' },
+    // BENCH_COMPARE_ROOT=<another checkout> (its node_modules and src/generated in place): that
+    // revision's server too, projections in process, measured in the same runs (before/after).
+    ...(process.env.BENCH_COMPARE_ROOT
+      ? [
+          {
+            name: 'projections in process, BENCH_COMPARE_ROOT',
+            runProjections: true,
+            database: 'bench_mutation_compare',
+            root: process.env.BENCH_COMPARE_ROOT,
+          },
+        ]
+      : []),
   ].map((o) => ({
+    root: undefined as string | undefined,
     ...o,
     url: '',
     process: undefined as unknown as BenchProcess,
@@ -55,7 +68,7 @@ export async function runMutationBench(): Promise<string[]> {
   try {
     for (const o of ours) {
       o.url = await createMigratedDatabase(server, o.database);
-      o.process = await started(startOurServer(o.url, { runProjections: o.runProjections, cpu: 0 }));
+      o.process = await started(startOurServer(o.url, { runProjections: o.runProjections, cpu: 0, root: o.root }));
       o.customerId = await seedCatalog(o.process.url, token, SKU);
     }
     const plainUrl = await server.createDatabase('bench_mutation_plain');

@@ -96,6 +96,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
     features.flatMap((f) => f.liveSources),
     replicas,
   );
+  liveFeed.followLocal(readSide);
   const rateLimits = createRateLimitStore(config, db.pool);
   const services: Services = {
     config,

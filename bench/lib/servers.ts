@@ -18,7 +18,7 @@ export const BUSY_MACHINE = { DB_HEARTBEAT_TIMEOUT_MS: '15000' };
  */
 export function startOurServer(
   databaseUrl: string,
-  options: { runProjections?: boolean; cpu?: number; env?: Record<string, string> } = {},
+  options: { runProjections?: boolean; cpu?: number; env?: Record<string, string>; root?: string } = {},
 ): Promise<BenchProcess> {
   const env = {
     DATABASE_URL: databaseUrl,
@@ -30,7 +30,7 @@ export function startOurServer(
     RUN_PROJECTIONS: String(options.runProjections ?? true),
     ...options.env,
   };
-  return startBenchProcess('src/main.ts', env, 'Ordersource is listening', options.cpu);
+  return startBenchProcess(options.root ? `${options.root}/src/main.ts` : 'src/main.ts', env, 'Ordersource is listening', options.cpu);
 }
 
 /** The plain Yoga + `pg` baseline server (bench/baseline/plainYogaServer.ts). */

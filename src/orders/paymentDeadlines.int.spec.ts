@@ -128,6 +128,30 @@ describe('payment deadlines', () => {
     expect(Date.now() - startedAt).toBeLessThan(3_000);
   });
 
+  it('looks for new deadlines once per burst of commits, not once per commit, and still expires on time', async () => {
+    const node = await startNode();
+    const timer = node.processes[0] as PaymentDeadlineTimer;
+    await eventually(() => timer.isActive, 10_000, 'the timer holding its lock');
+    await run(node, addProduct, { sku: 'lull-sku', name: 'Lull', priceCents: 100, initialStock: 10 });
+    await node.readSide.waitFor(['paymentDeadlines'], await node.eventStore.headPosition(), 5_000);
+    await sleep(400);
+    const before = timer.looks;
+    const commits = 30;
+    // Each registration moves the deadlines projection's checkpoint, with no deadline pending.
+    for (let i = 0; i < commits; i++) {
+      const { position } = await run(node, registerCustomer, { name: `B${i}`, email: `burst-${i}@example.com` });
+      await node.readSide.waitFor(['paymentDeadlines'], BigInt(position), 5_000);
+    }
+    expect(timer.looks - before).toBeLessThan(commits / 3);
+    const { orderId, submittedAt } = await submittedOrder(node, 'burst');
+    const [expired] = await eventually(
+      async () => ((await expiries(node, orderId)).length > 0 ? expiries(node, orderId) : undefined),
+      10_000,
+      'the expiry',
+    );
+    expect(Date.parse(expired!.metadata.occurredAt!) - (submittedAt + TIMEOUT_SECONDS * 1000)).toBeLessThan(2_000);
+  });
+
   it('expires each order once when two processes run the timer on one database', async () => {
     const [a, b] = [await startNode(), await startNode()];
     const orders = await Promise.all(Array.from({ length: 10 }, (_, i) => submittedOrder(i % 2 ? a : b, `pair-${i}`)));

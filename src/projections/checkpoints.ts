@@ -111,6 +111,57 @@ export async function skipCheckpoint(
   return rowCount === 1;
 }
 
+/** One checkpoint to move over events its projection does not handle (see skipCheckpoints). */
+export interface SkipRequest {
+  name: string;
+  types: readonly string[];
+  from: bigint;
+  to: bigint;
+}
+
+/**
+ * skipCheckpoint for several projections in one prepared statement: each checkpoint moves from
+ * its `from` to its `to` under the same conditions (still at `from`, RUNNING, no event of its types
+ * in between), each moved one is announced as `name:position` like a single skip. Returns the
+ * names that moved. Whichever session runs it, a checkpoint that another process moved (or holds
+ * FOR UPDATE while its batch commits, after which `position = from` no longer holds) stays put.
+ */
+export async function skipCheckpoints(session: pg.ClientBase, requests: readonly SkipRequest[]): Promise<Set<string>> {
+  const handledBy: string[] = [];
+  const handled: string[] = [];
+  for (const r of requests)
+    for (const type of r.types) {
+      handledBy.push(r.name);
+      handled.push(type);
+    }
+  const { rows } = await session.query<{ name: string }>({
+    name: 'projection_skips',
+    text: `WITH wanted AS (
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS w(name, from_position, to_position)
+           ), handled AS (
+             SELECT * FROM unnest($4::text[], $5::text[]) AS h(name, type)
+           ), moved AS (
+             UPDATE projection_checkpoints c SET position = w.to_position, updated_at = now()
+             FROM wanted w
+             WHERE c.name = w.name AND c.position = w.from_position AND c.status = 'RUNNING'
+               AND NOT EXISTS (
+                 SELECT 1 FROM events e JOIN handled h ON h.type = e.type AND h.name = w.name
+                 WHERE e.position > w.from_position AND e.position <= w.to_position
+               )
+             RETURNING c.name, c.position
+           ) SELECT name, pg_notify($6, name || ':' || position) FROM moved`,
+    values: [
+      requests.map((r) => r.name),
+      requests.map((r) => r.from.toString()),
+      requests.map((r) => r.to.toString()),
+      handledBy,
+      handled,
+      PROJECTIONS_CHANNEL,
+    ],
+  });
+  return new Set(rows.map((r) => r.name));
+}
+
 /** Marks a projection failed on the event at `position` (its checkpoint stays just before it). */
 export async function markFailed(prisma: PrismaClient, name: string, position: bigint, error: unknown): Promise<void> {
   await markFailedWith(prisma, name, `event at position ${position}: ${messageOf(error)}`);

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { ReadModelConsistency } from './consistency.js';
 import type { Projection } from './projection.js';
 import { ProjectionRunner } from './runner.js';
+import { CheckpointSkips } from './skipBatch.js';
 
 export type ProjectionDeps = { db: Database; eventStore: EventStore; logger: Logger; consistencyTimeoutMs?: number };
 
@@ -14,6 +15,8 @@ export type ProjectionDeps = { db: Database; eventStore: EventStore; logger: Log
 export class ReadSide {
   readonly runners: ProjectionRunner[];
   readonly consistency: ReadModelConsistency;
+  /** The runners' checkpoint moves over commits that are not their business, gathered per turn. */
+  readonly skips = new CheckpointSkips();
   private readonly timeoutMs: number;
 
   constructor(
@@ -21,7 +24,7 @@ export class ReadSide {
     readonly projections: readonly Projection[],
   ) {
     this.timeoutMs = deps.consistencyTimeoutMs ?? 5_000;
-    this.runners = projections.map((p) => new ProjectionRunner(p, deps));
+    this.runners = projections.map((p) => new ProjectionRunner(p, { ...deps, skips: this.skips }));
     this.consistency = new ReadModelConsistency(deps.db.prisma, deps.eventStore.notifier);
     // A batch committed here is known at once, before its NOTIFY makes the round trip.
     for (const runner of this.runners) {
@@ -33,6 +36,16 @@ export class ReadSide {
         },
       });
     }
+  }
+
+  /** Calls `listener` each time a runner of this process commits a batch or moves its checkpoint. */
+  onProjectionProgress(listener: (name: string, position: bigint) => void): () => void {
+    const detach = this.runners.map((runner) => {
+      const onProgress = (position: bigint) => listener(runner.projection.name, position);
+      runner.on('progress', onProgress);
+      return () => runner.off('progress', onProgress);
+    });
+    return () => detach.forEach((off) => off());
   }
 
   /** Starts the runners of every projection, or of those named in `only`. */

@@ -18,6 +18,7 @@ import { appendToStreams } from '../eventStore/append.js';
 import { addItem, createOrder, recordPayment, submitOrder } from '../orders/orderCommands.js';
 import { addProduct, restockProduct } from '../products/productCommands.js';
 import { PROJECTIONS } from '../features.js';
+import { CheckpointSkips } from './skipBatch.js';
 
 let world: World | undefined;
 let server: TestServer | undefined;
@@ -213,6 +214,67 @@ describe('a projection runner on PostgreSQL', () => {
     await readSide.stop();
     const later = await world.run(restockProduct, { sku: 'WAIT-1', quantity: 1 });
     await expect(readSide.waitFor(['inventory'], BigInt(later.position), 400)).rejects.toBeInstanceOf(ConsistencyTimeoutError);
+  });
+});
+
+describe('checkpoint moves over commits a projection does not handle', () => {
+  it('go out together as one statement per commit, and every projection still reaches each commit at once', async () => {
+    world = await openWorld();
+    await world.run(addProduct, { sku: 'SK-1', name: 'Skip', priceCents: 100, initialStock: 10 });
+    const readSide = await world.readSide();
+    readSide.start();
+    await readSide.waitFor(ALL_PROJECTIONS, await world.head(), 10_000);
+    const before = readSide.skips.statements;
+    const restocks = 8;
+    for (let i = 0; i < restocks; i++) {
+      // Only the inventory applies a restock: the other five projections just move their checkpoints.
+      const { position } = await world.run(restockProduct, { sku: 'SK-1', quantity: 1 });
+      const started = Date.now();
+      await readSide.waitFor(ALL_PROJECTIONS, BigInt(position), 2_000);
+      expect(Date.now() - started).toBeLessThan(500); // not left for the idle poll
+      for (const [name, checkpoint] of Object.entries(await checkpoints(world)))
+        expect(checkpoint.position, name).toBeGreaterThanOrEqual(BigInt(position));
+    }
+    // One each time; a runner woken apart from the others (its idle poll) may send one of its own.
+    const statements = readSide.skips.statements - before;
+    expect(statements).toBeGreaterThanOrEqual(restocks);
+    expect(statements).toBeLessThan(restocks * 2);
+    await expectReadModelsToMatchLog(world);
+  });
+
+  it('moves each checkpoint only if it is still where its runner left it and nothing in between is for its projection', async () => {
+    world = await openWorld();
+    const w = world;
+    const { position: product } = await w.run(addProduct, { sku: 'SK-2', name: 'Skip', priceCents: 100, initialStock: 10 });
+    const { position: restock } = await w.run(restockProduct, { sku: 'SK-2', quantity: 1 });
+    const head = BigInt(restock);
+    const names = ['skip-clear', 'skip-handles', 'skip-moved', 'skip-failed'];
+    for (const name of names) await w.db.prisma.projectionCheckpoint.create({ data: { name, version: 1, position: BigInt(product) } });
+    await w.db.prisma.projectionCheckpoint.update({ where: { name: 'skip-moved' }, data: { position: head } });
+    await w.db.prisma.projectionCheckpoint.update({ where: { name: 'skip-failed' }, data: { status: 'FAILED' } });
+    const announced: string[] = [];
+    w.services.eventStore.notifier.onProjectionProgress((name, position) => announced.push(`${name}:${position}`));
+    const from = BigInt(product);
+    const skips = new CheckpointSkips();
+    const session = await w.db.pool.connect();
+    try {
+      const moved = await Promise.all([
+        skips.skip(session, { name: 'skip-clear', types: ['OrderCreated', 'ItemAdded'], from, to: head }),
+        skips.skip(session, { name: 'skip-handles', types: ['ProductRestocked'], from, to: head }),
+        skips.skip(session, { name: 'skip-moved', types: ['OrderCreated'], from, to: head }),
+        skips.skip(session, { name: 'skip-failed', types: ['OrderCreated'], from, to: head }),
+      ]);
+      expect(moved).toEqual([true, false, false, false]);
+      expect(skips.statements).toBe(1);
+    } finally {
+      session.release();
+    }
+    const positions = Object.fromEntries(
+      (await w.db.prisma.projectionCheckpoint.findMany({ where: { name: { in: names } } })).map((c) => [c.name, c.position]),
+    );
+    expect(positions).toEqual({ 'skip-clear': head, 'skip-handles': from, 'skip-moved': head, 'skip-failed': from });
+    await eventually(() => announced.includes(`skip-clear:${head}`), 5_000, 'the move announced');
+    expect(announced.filter((a) => a.startsWith('skip-'))).toEqual([`skip-clear:${head}`]);
   });
 });
 

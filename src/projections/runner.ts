@@ -22,6 +22,7 @@ import { isolatePoisonEvent, isTransient } from './poison.js';
 import type { Projection } from './projection.js';
 import { rebuildProjection, RebuildStoppedError } from './rebuild.js';
 import { RunnerSchedule, type StepOutcome } from './scheduling.js';
+import type { CheckpointSkips } from './skipBatch.js';
 
 const BATCH_SIZE = 5_000;
 const LOCK_RETRY_MS = 2_000;
@@ -50,7 +51,7 @@ export class ProjectionRunner extends EventEmitter {
 
   constructor(
     readonly projection: Projection,
-    private readonly services: { db: Database; eventStore: EventStore; logger: Logger },
+    private readonly services: { db: Database; eventStore: EventStore; logger: Logger; skips?: CheckpointSkips },
   ) {
     super();
     this.lock = new AdvisoryLockSession(services.db.connectionString, {
@@ -221,7 +222,11 @@ export class ProjectionRunner extends EventEmitter {
 
   /** Moves the checkpoint from `from` to `to` if nothing in between is for this projection (see skipCheckpoint). */
   private async trySkip(from: bigint, to: bigint): Promise<boolean> {
-    const moved = await skipCheckpoint(this.lock.session(), this.projection.name, this.projection.eventTypes, from, to);
+    const { name, eventTypes: types } = this.projection;
+    const { skips } = this.services;
+    const moved = skips
+      ? await skips.skip(this.lock.session(), { name, types, from, to })
+      : await skipCheckpoint(this.lock.session(), name, types, from, to);
     if (moved) this.emit('progress', to);
     return moved;
   }
