@@ -27,15 +27,7 @@ export class ReadSide {
     this.runners = projections.map((p) => new ProjectionRunner(p, { ...deps, skips: this.skips }));
     this.consistency = new ReadModelConsistency(deps.db.prisma, deps.eventStore.notifier);
     // A batch committed here is known at once, before its NOTIFY makes the round trip.
-    for (const runner of this.runners) {
-      this.consistency.follow({
-        onProjectionProgress: (listener) => {
-          const onProgress = (position: bigint) => listener(runner.projection.name, position);
-          runner.on('progress', onProgress);
-          return () => runner.off('progress', onProgress);
-        },
-      });
-    }
+    this.consistency.follow({ onProjectionProgress: (listener) => this.onProjectionProgress(listener) });
   }
 
   /** Calls `listener` each time a runner of this process commits a batch or moves its checkpoint. */
