@@ -25,7 +25,11 @@ export interface ReadReplicasOptions {
   database?: DatabaseOptions;
   /** How often each replica is asked for its replay position and checkpoints (default 500 ms). */
   pollIntervalMs?: number;
-  /** How often while a read waits for a replica to reach a position (default 25 ms). */
+  /**
+   * How often at most while a read waits for a replica to reach a position (default 25 ms). After
+   * {@link ReadReplicas.sendCommittedWal} the replicas are asked sooner: 1 ms later, then at
+   * doubling intervals up to this one.
+   */
   waitPollIntervalMs?: number;
   /** How long one poll may take before the replica counts as down (default 1 s). */
   pollTimeoutMs?: number;
@@ -110,6 +114,13 @@ interface Waiter {
  * replica stops receiving (a stopped walreceiver cannot tell it is behind, the primary can) as
  * well as when it stops applying. A replica that does not answer within `pollTimeoutMs`, or whose
  * pool's heartbeat fails, is down.
+ *
+ * A replica receives only WAL the primary has flushed, and the projections' batches commit
+ * without waiting for their flush (the WAL writer flushes them up to 3 x `wal_writer_delay`, 200 ms
+ * by default, later). A read waiting for a replica therefore has the primary flush its WAL once
+ * the primary has applied the read's position (`sendCommittedWal`), and the replicas are then
+ * asked again within milliseconds: the wait follows the replica's real replay time, and costs
+ * nothing while nobody waits.
  */
 export class ReadReplicas {
   readonly replicas: readonly ReadReplica[];
@@ -118,6 +129,7 @@ export class ReadReplicas {
   private samples: { at: number; lsn: bigint }[] = [];
   private next = 0;
   private timer?: NodeJS.Timeout;
+  private timerDueAt = 0;
   private polling?: Promise<void>;
   private stopped = true;
   private readonly pollIntervalMs: number;
@@ -125,6 +137,16 @@ export class ReadReplicas {
   private readonly pollTimeoutMs: number;
   private readonly readListeners: ((source: ReadSource, reader: string) => void)[] = [];
   private readonly pollPools: pg.Pool[];
+  /** The next delay between polls while reads wait (doubles each poll, reset by a flush). */
+  private catchUpDelayMs: number;
+  /** The WAL flush in flight, and when it started (callers join one that started after they asked). */
+  private flushing?: { startedAt: number; done: Promise<void> };
+  /** The primary refused the flush (e.g. no permission): reads wait for its WAL writer instead. */
+  private flushRefused = false;
+  /** Polls of the replicas so far (for tests: none but the slow interval's while nobody waits). */
+  polls = 0;
+  /** WAL flushes asked of the primary so far (for tests). */
+  walFlushes = 0;
 
   constructor(
     private readonly primary: Database,
@@ -134,6 +156,7 @@ export class ReadReplicas {
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.waitPollIntervalMs = options.waitPollIntervalMs ?? 25;
     this.pollTimeoutMs = options.pollTimeoutMs ?? 1_000;
+    this.catchUpDelayMs = this.waitPollIntervalMs;
     const names = new Set<string>();
     this.replicas = urls.map((url, i) => {
       let name = replicaName(url);
@@ -171,7 +194,9 @@ export class ReadReplicas {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.timer = undefined;
     await this.polling;
+    await this.flushing?.done;
     for (const waiter of [...this.waiters]) waiter.resolve(undefined);
     await Promise.all(this.pollPools.map((pool) => pool.end().catch(() => {})));
     await Promise.all(this.replicas.map((replica) => replica.db.close()));
@@ -208,8 +233,8 @@ export class ReadReplicas {
 
   /**
    * Resolves with a healthy replica (of `among`, default all) once one has replayed `names` up to
-   * `position` (while anyone waits the replicas are polled every `waitPollIntervalMs`, once for all
-   * waiters), or with undefined when `signal` aborts or none of them is healthy any more.
+   * `position` (while anyone waits the replicas are polled, once for all waiters, every
+   * `waitPollIntervalMs` and sooner after `sendCommittedWal`), or with undefined when `signal` aborts or none of them is healthy any more.
    */
   waitForReached(
     names: readonly string[],
@@ -241,23 +266,84 @@ export class ReadReplicas {
     });
   }
 
-  private schedule(): void {
-    if (this.stopped || this.polling) return;
+  /**
+   * Makes every transaction the primary committed before `since` (a `performance.now()`) reach
+   * the replicas now rather than when its WAL writer next runs, and asks the replicas again soon:
+   * for a read waiting on a replica once the primary has applied its position. One flush for all
+   * callers: a caller joins the flush in flight if it started after `since`. Never rejects.
+   */
+  async sendCommittedWal(since = performance.now()): Promise<void> {
+    if (!this.configured || this.stopped) return;
+    if (!this.flushRefused) {
+      for (;;) {
+        const current = this.flushing;
+        if (!current) break;
+        await current.done;
+        if (current.startedAt >= since) return;
+        if (this.flushing === current) this.flushing = undefined;
+      }
+      const flush = { startedAt: performance.now(), done: this.flushPrimaryWal() };
+      this.flushing = flush;
+      try {
+        await flush.done;
+      } finally {
+        if (this.flushing === flush) this.flushing = undefined;
+      }
+    }
+    this.catchUpDelayMs = 1;
+    this.schedule(true);
+  }
+
+  /**
+   * A transaction that writes a WAL record (a logical decoding message, which nothing here
+   * decodes) and commits waiting for the local flush: the flush covers every record before it,
+   * and the walsenders stream it at once. `local` rather than `on`: the flush is all replicas
+   * need, a synchronous standby's acknowledgement is not.
+   */
+  private async flushPrimaryWal(): Promise<void> {
+    this.walFlushes++;
+    try {
+      await withTimeout(
+        this.primary.pool.query(
+          "BEGIN; SET LOCAL synchronous_commit = local; SELECT pg_logical_emit_message(true, 'ordersource', 'flush'); COMMIT",
+        ),
+        this.pollTimeoutMs,
+      );
+    } catch (error) {
+      // Without the privilege this never works: stop asking. Anything else is the primary being
+      // away for a moment, and the next wait asks again.
+      if ((error as { code?: string }).code === '42501') this.flushRefused = true;
+    }
+  }
+
+  /** `soon`: the replicas may have replayed something a read waits for; poll after the short delay. */
+  private schedule(soon = false): void {
+    if (this.stopped) return;
+    // A poll in flight may have asked the replicas before the flush: the next one follows it.
+    if (this.polling) return;
+    if (soon && this.waiters.size === 0) return;
+    const delay = this.waiters.size > 0 ? Math.min(this.catchUpDelayMs, this.waitPollIntervalMs) : this.pollIntervalMs;
+    // Keep a poll due sooner: reads arriving faster than the interval must not keep putting it off.
+    if (this.timer && this.timerDueAt <= performance.now() + delay) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
-        void this.poll().finally(() => this.schedule());
-      },
-      this.waiters.size > 0 ? this.waitPollIntervalMs : this.pollIntervalMs,
-    );
+    this.timerDueAt = performance.now() + delay;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.poll().finally(() => this.schedule());
+    }, delay);
     this.timer.unref();
   }
 
   private poll(): Promise<void> {
     this.polling ??= (async () => {
+      this.polls++;
+      // Backs off from a flush's 1 ms towards the wait interval (a flush during this poll resets it).
+      this.catchUpDelayMs = Math.min(this.catchUpDelayMs * 2, this.waitPollIntervalMs);
       try {
-        await this.samplePrimary();
+        // The lag needs a reading of the primary about once an interval, not before every quick
+        // poll of a wait.
+        const last = this.samples.at(-1);
+        if (!last || Date.now() - last.at >= this.waitPollIntervalMs) await this.samplePrimary();
         await Promise.all(this.replicas.map((replica, i) => this.pollReplica(replica, this.pollPools[i]!)));
         for (const waiter of [...this.waiters]) {
           const replica = waiter.settled();

@@ -76,7 +76,8 @@ export function readPositionReached(ctx: RoutedContext, names: readonly string[]
  *
  * With replicas, a request that has not read yet goes to a healthy replica that already has the
  * position, else waits for the first one that replays it; a request already reading from a replica
- * waits for that one. The primary gets the read when no replica is healthy, or when the primary
+ * waits for that one. Once the primary has applied the position, the replicas are sent its WAL and
+ * asked again within milliseconds. The primary gets the read when no replica is healthy, or when the primary
  * has applied the position and no replica has followed within {@link REPLICA_CATCH_UP_MS} (a
  * replica gone slow must not hold reads much longer than the primary would).
  */
@@ -90,6 +91,9 @@ export async function waitForReadPosition(ctx: RoutedContext, names: readonly st
     .waitForReached(names, position, controller.signal, among)
     .then((replica) => (replica ? { db: replica.db, replica } : undefined));
   const onPrimary = readSide.waitFor(names, position).then(async () => {
+    // The primary has applied it, but the batch committed without waiting for its WAL flush, and
+    // replicas receive only flushed WAL: have it sent now instead of after the WAL writer's delay.
+    if (!controller.signal.aborted) void replicas.sendCommittedWal();
     await abortableDelay(REPLICA_CATCH_UP_MS, controller.signal);
     return primaryRoute(ctx);
   });
