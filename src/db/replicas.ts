@@ -310,9 +310,10 @@ export class ReadReplicas {
         this.pollTimeoutMs,
       );
     } catch (error) {
-      // Without the privilege this never works: stop asking. Anything else is the primary being
-      // away for a moment, and the next wait asks again.
-      if ((error as { code?: string }).code === '42501') this.flushRefused = true;
+      // Without the privilege (or the function, on a server that lacks it) this never works: stop
+      // asking. Anything else is the primary being away for a moment, and the next wait asks again.
+      const code = (error as { code?: string }).code;
+      if (code === '42501' || code === '42883') this.flushRefused = true;
     }
   }
 
