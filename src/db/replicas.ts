@@ -234,7 +234,8 @@ export class ReadReplicas {
   /**
    * Resolves with a healthy replica (of `among`, default all) once one has replayed `names` up to
    * `position` (while anyone waits the replicas are polled, once for all waiters, every
-   * `waitPollIntervalMs` and sooner after `sendCommittedWal`), or with undefined when `signal` aborts or none of them is healthy any more.
+   * `waitPollIntervalMs` and sooner after `sendCommittedWal`), or with undefined when `signal`
+   * aborts or none of them is healthy any more.
    */
   waitForReached(
     names: readonly string[],

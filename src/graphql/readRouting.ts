@@ -76,10 +76,11 @@ export function readPositionReached(ctx: RoutedContext, names: readonly string[]
  *
  * With replicas, a request that has not read yet goes to a healthy replica that already has the
  * position, else waits for the first one that replays it; a request already reading from a replica
- * waits for that one. Once the primary has applied the position, the replicas are sent its WAL and
- * asked again within milliseconds. The primary gets the read when no replica is healthy, or when the primary
- * has applied the position and no replica has followed within {@link REPLICA_CATCH_UP_MS} (a
- * replica gone slow must not hold reads much longer than the primary would).
+ * waits for that one. Once the primary has applied the position, the replicas are sent its WAL
+ * and asked again within milliseconds. The primary gets the read when no replica is healthy, or
+ * when the primary has applied the position and no replica has followed within
+ * {@link REPLICA_CATCH_UP_MS} (a replica gone slow must not hold reads much longer than the
+ * primary would).
  */
 export async function waitForReadPosition(ctx: RoutedContext, names: readonly string[], position: bigint): Promise<void> {
   const { replicas, readSide } = ctx;
