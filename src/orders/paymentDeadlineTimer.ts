@@ -85,8 +85,10 @@ export class PaymentDeadlineTimer implements FeatureProcess {
     this.running = true;
     // A deadline scheduled while none was pending may be the earliest: look again. With one is
     // pending, every new one falls due after it.
+    // A standby (another process holds the lock) has nothing to look at: it only tries for the lock
+    // every LOCK_RETRY_MS, not on every move of the projection as well.
     const unsubscribe = this.services.eventStore.notifier.onProjectionProgress((name) => {
-      if (name === PAYMENT_DEADLINES_PROJECTION && !this.nextDueAt) this.lookSoon();
+      if (name === PAYMENT_DEADLINES_PROJECTION && !this.nextDueAt && this.lock.isHeld) this.lookSoon();
     });
     this.loop = this.run().finally(unsubscribe);
   }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ALL_PROJECTIONS,
   dumpTables,
@@ -19,6 +19,7 @@ import { addItem, createOrder, recordPayment, submitOrder } from '../orders/orde
 import { addProduct, restockProduct } from '../products/productCommands.js';
 import { PROJECTIONS } from '../features.js';
 import { CheckpointSkips } from './skipBatch.js';
+import { AdvisoryLockSession } from '../db/advisoryLockSession.js';
 
 let world: World | undefined;
 let server: TestServer | undefined;
@@ -189,6 +190,31 @@ describe('a projection runner on PostgreSQL', () => {
     });
     await b.waitFor(ALL_PROJECTIONS, await world.head(), 15_000);
     expect(await readShop(world.db, 'ha')).toEqual(expected);
+  });
+
+  it('leaves a standby to try for its locks every few seconds, not on every commit the holder applies', async () => {
+    world = await openWorld();
+    await world.run(addProduct, { sku: 'STANDBY-1', name: 'Standby', priceCents: 100, initialStock: 10 });
+    const [a, b] = [await world.readSide(), await world.readSide()];
+    a.start();
+    await eventually(() => a.runners.every((r) => r.isActive), 10_000, 'a active');
+    b.start();
+    // b's first try for each lock, which fails (a holds them all).
+    await sleep(300);
+    const tries = vi.spyOn(AdvisoryLockSession.prototype, 'tryAcquire');
+    const started = Date.now();
+    const commits = 20;
+    for (let i = 0; i < commits; i++) {
+      const { position } = await world.run(restockProduct, { sku: 'STANDBY-1', quantity: 1 });
+      await a.waitFor(ALL_PROJECTIONS, BigInt(position), 5_000);
+    }
+    const elapsed = Date.now() - started;
+    // Each of b's runners tries again once per retry interval (2 s); woken by each commit, it
+    // would send a lock attempt per commit and runner (here 20 x 6).
+    const rounds = Math.ceil(elapsed / 2_000) + 1;
+    expect(tries.mock.calls.length).toBeLessThanOrEqual(b.runners.length * rounds);
+    for (const runner of b.runners) expect(runner.isActive, runner.projection.name).toBe(false);
+    tries.mockRestore();
   });
 
   it('resolves waitFor once the projection reaches the position, and throws ConsistencyTimeoutError when it cannot', async () => {

@@ -98,7 +98,7 @@ export class ProjectionRunner extends EventEmitter {
     while (this.running) {
       try {
         if (!(await this.holdLock())) {
-          await this.schedule.sleep(LOCK_RETRY_MS);
+          await this.schedule.standBy(LOCK_RETRY_MS);
           continue;
         }
         await this.schedule.pause(await this.step());
@@ -108,7 +108,7 @@ export class ProjectionRunner extends EventEmitter {
         if (!(err instanceof RebuildStoppedError))
           this.services.logger.warn({ err, projection: this.projection.name }, 'projection step failed; retrying');
         await this.lock.release();
-        if (this.running) await this.schedule.sleep(LOCK_RETRY_MS);
+        if (this.running) await this.schedule.standBy(LOCK_RETRY_MS);
       }
     }
     await this.lock.release();
@@ -183,7 +183,7 @@ export class ProjectionRunner extends EventEmitter {
         'a newer release built this projection; standing by',
       );
       await this.lock.release();
-      await this.schedule.sleep(LOCK_RETRY_MS * 5);
+      await this.schedule.standBy(LOCK_RETRY_MS * 5);
       return true;
     }
     if (stored.status === 'FAILED') return false;

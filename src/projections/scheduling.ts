@@ -22,13 +22,15 @@ export class RunnerSchedule {
   /** Whether `head` can be trusted; when not, the next step reads it from the log. */
   private headKnown = false;
   private wake?: () => void;
+  /** The current sleep ends on a commit (not while standing by for the lock: see standBy). */
+  private commitsWake = false;
 
   /** Follows the commit notifications until the returned function is called. */
   follow(notifier: CommitNotifier): () => void {
     const unsubscribe = notifier.onCommit((position) => {
       if (position > this.head) this.head = position;
       this.heardCommit = true;
-      this.wake?.();
+      if (this.commitsWake) this.wake?.();
     });
     // Commits announced while the listener was down were missed: read the head from the log.
     const unsubscribeReconnect = notifier.onReconnect(() => this.forgetHead());
@@ -69,6 +71,21 @@ export class RunnerSchedule {
 
   /** Resolves true when woken (a commit, a poke, a stop), false when the time ran out. */
   sleep(ms: number): Promise<boolean> {
+    return this.sleepUntil(ms, true);
+  }
+
+  /**
+   * Waits `ms` before the next try for a lock another process holds: only a poke, a stop or a
+   * reconnect ends it early. Commits do not: the holder applies them, and a standby woken by each
+   * one would send every projection's lock attempt on every commit (in a process that serves
+   * commands too, that was more statements than the commands' own).
+   */
+  standBy(ms: number): Promise<boolean> {
+    return this.sleepUntil(ms, false);
+  }
+
+  private sleepUntil(ms: number, commitsWake: boolean): Promise<boolean> {
+    this.commitsWake = commitsWake;
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), ms);
       this.wake = () => {
