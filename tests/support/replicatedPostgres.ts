@@ -162,7 +162,14 @@ class Node implements PostgresNode {
     if (postmaster === undefined) throw new Error('PostgreSQL is not running');
     const pids = postmasterChildren(postmaster, title);
     if (title && pids.length === 0) throw new Error(`no PostgreSQL process matches ${title}`);
-    for (const pid of title ? pids : [postmaster, ...pids]) process.kill(pid, sig);
+    for (const pid of title ? pids : [postmaster, ...pids]) {
+      try {
+        process.kill(pid, sig);
+      } catch (error) {
+        // A backend listed a moment ago may have exited since (a client disconnected): nothing to signal.
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
+    }
   }
 
   async destroy(): Promise<void> {
