@@ -1,10 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDatabase, type Database } from '../src/db/database.js';
 import { PRIMARY, type ReadSource } from '../src/db/replicas.js';
 import { clientAs, command, unique, type ApiClient } from './support/api.js';
 import { eventually } from './support/liveProcess.js';
-import { startReplicatedPostgres, type ReplicatedPostgres } from './support/replicatedPostgres.js';
+import { primaryTestDatabase, startReplicatedPostgres, type ReplicatedPostgres } from './support/replicatedPostgres.js';
 import type { TestDatabase } from './support/testDatabase.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -18,7 +17,7 @@ const WAL_WRITER_DELAY = '10s';
 let pair: ReplicatedPostgres;
 let server: TestServer;
 let staff: ApiClient;
-const opened: Database[] = [];
+let primary: TestDatabase | undefined;
 const served: ReadSource[] = [];
 
 beforeAll(async () => {
@@ -31,16 +30,7 @@ beforeAll(async () => {
   } finally {
     await admin.end();
   }
-  const primary: TestDatabase = {
-    name: 'ordersource',
-    connectionString: pair.primary.url,
-    connect: (options) => {
-      const db = connectDatabase(pair.primary.url, { poolSize: options?.poolSize ?? 10 });
-      opened.push(db);
-      return db;
-    },
-    drop: async () => {},
-  };
+  primary = primaryTestDatabase(pair);
   server = await startTestServer({ READ_DATABASE_URLS: pair.replica.url }, { database: primary });
   server.services.replicas.onRead((source, reader) => {
     if (reader === 'query') served.push(source);
@@ -51,7 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  await Promise.all(opened.map((db) => db.close()));
+  await primary?.drop();
   await pair?.destroy();
 });
 

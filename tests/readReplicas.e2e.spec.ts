@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDatabase, type Database } from '../src/db/database.js';
 import { replicaName } from '../src/db/replicas.js';
 import type { Readiness } from '../src/observability/readiness.js';
 import { clientAs, command, unique, type ApiClient } from './support/api.js';
 import { eventually } from './support/liveProcess.js';
-import { startReplicatedPostgres, type ReplicatedPostgres } from './support/replicatedPostgres.js';
+import { primaryTestDatabase, startReplicatedPostgres, type ReplicatedPostgres } from './support/replicatedPostgres.js';
 import type { TestDatabase } from './support/testDatabase.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { subscribe } from './support/wsClient.js';
@@ -19,21 +18,12 @@ let pair: ReplicatedPostgres;
 let server: TestServer;
 let staff: ApiClient;
 let replica: string;
-const opened: Database[] = [];
+let primary: TestDatabase | undefined;
 
 beforeAll(async () => {
   pair = await startReplicatedPostgres({ recovery_min_apply_delay: `${APPLY_DELAY_MS}ms` });
   replica = replicaName(pair.replica.url);
-  const primary: TestDatabase = {
-    name: 'ordersource',
-    connectionString: pair.primary.url,
-    connect: (options) => {
-      const db = connectDatabase(pair.primary.url, { poolSize: options?.poolSize ?? 10 });
-      opened.push(db);
-      return db;
-    },
-    drop: async () => {},
-  };
+  primary = primaryTestDatabase(pair);
   server = await startTestServer(
     { READ_DATABASE_URLS: pair.replica.url, READ_REPLICA_MAX_LAG_MS: String(MAX_LAG_MS) },
     { database: primary },
@@ -43,7 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  await Promise.all(opened.map((db) => db.close()));
+  await primary?.drop();
   await pair?.destroy();
 });
 

@@ -5,11 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { connectDatabase, type Database } from '../../src/db/database.js';
 import { ensurePostgresUser, type RunAs } from '../../src/db/embeddedBinaries.js';
 import { findFreePort } from '../../src/db/freePort.js';
 import { applyMigrations } from '../../src/db/migrations/migrate.js';
 import { createDatabaseIfMissing } from '../../src/db/storage.js';
 import { postmasterChildren, startPostmaster, stopPostmaster } from './postgresProcess.js';
+import type { TestDatabase } from './testDatabase.js';
 
 const run = promisify(execFile);
 
@@ -176,4 +178,24 @@ class Node implements PostgresNode {
     if (this.child && this.child.exitCode === null) this.signal('SIGCONT');
     await this.stop();
   }
+}
+
+/**
+ * The pair's primary as a test server's database: its migrated `ordersource` database itself (the
+ * one the replicas stream), not a clone. `drop` closes the pools it opened and drops nothing.
+ */
+export function primaryTestDatabase(pair: ReplicatedPostgres): TestDatabase {
+  const opened: Database[] = [];
+  return {
+    name: 'ordersource',
+    connectionString: pair.primary.url,
+    connect: (options) => {
+      const db = connectDatabase(pair.primary.url, { poolSize: options?.poolSize ?? 10 });
+      opened.push(db);
+      return db;
+    },
+    drop: async () => {
+      await Promise.all(opened.map((db) => db.close()));
+    },
+  };
 }
