@@ -77,7 +77,9 @@ export class RunnerSchedule {
     // Caught up with every commit heard of: wait for the next one. The poll, when nothing came,
     // re-reads the head from the log in case a notification was lost.
     // The process's other runners poll at the same moment: one query answers them all.
-    else if (!this.heardCommit && !(await this.sleep(IDLE_POLL_MS))) {
+    // Polls fall on whole intervals of the process's clock, so runners that went quiet at different
+    // moments (a slow step, a rebuild) still poll together.
+    else if (!this.heardCommit && !(await this.sleep(IDLE_POLL_MS - (performance.now() % IDLE_POLL_MS)))) {
       this.headKnown = false;
       this.staleBefore = performance.now() - POLL_COALESCE_MS;
     }
