@@ -24,6 +24,12 @@ const RETRY_AFTER_ERROR_MS = 1_000;
  */
 const SETTLED_MEMORY_MS = 60_000;
 /**
+ * An order still pending after that and refused again is no race the projection will settle (its
+ * stock, say, cannot be released): it is left alone twice as long after each refusal, up to this,
+ * rather than expired again every minute (a whole backlog of such orders kept an idle server busy).
+ */
+const MAX_REFUSED_MEMORY_MS = 3_600_000;
+/**
  * How long after the deadlines projection moved (with no deadline pending) the timer looks for a
  * new one. Every commit moves that projection's checkpoint, most without a deadline: a burst of
  * commits costs one look instead of two statements per commit, and a new deadline, due a whole
@@ -55,7 +61,8 @@ export class PaymentDeadlineTimer implements FeatureProcess {
   private readonly lock: AdvisoryLockSession;
   /** When the next deadline falls due, if any is pending (new ones only come later: the timeout is fixed). */
   private nextDueAt?: Date;
-  private readonly settled = new Map<string, number>();
+  /** Orders left out of the queries until `until`; `refusals`: their expiry refused that many times in a row. */
+  private readonly settled = new Map<string, { until: number; refusals: number }>();
   private lookTimer?: NodeJS.Timeout;
   /** How many times it has looked at the table for due deadlines (for tests). */
   looks = 0;
@@ -146,7 +153,7 @@ export class PaymentDeadlineTimer implements FeatureProcess {
         { auth: { actor: PAYMENT_DEADLINES_ACTOR }, services, requestId: randomUUID() },
       );
       this.metrics.recordFired('expired', (Date.now() - dueAt.getTime()) / 1000);
-      this.settled.set(orderId, Date.now());
+      this.remember(orderId, false);
       return 'expired';
     } catch (error) {
       // Paid or cancelled before the deadline fired (the projection has not seen it yet): the
@@ -154,7 +161,13 @@ export class PaymentDeadlineTimer implements FeatureProcess {
       if (error instanceof DomainError && (error.code === 'INVALID_STATE' || error.code === 'NOT_FOUND')) {
         services.logger.debug({ orderId, reason: error.message }, 'payment deadline settled without expiring the order');
         this.metrics.recordFired('settled');
-        this.settled.set(orderId, Date.now());
+        const refusals = this.remember(orderId, true);
+        if (refusals === 2) {
+          services.logger.warn(
+            { orderId, reason: error.message },
+            'the expiry of an order whose payment deadline passed keeps being refused; trying less and less often',
+          );
+        }
         return 'settled';
       }
       services.logger.warn({ err: error, orderId }, 'could not expire an order whose payment deadline passed; retrying');
@@ -184,10 +197,23 @@ export class PaymentDeadlineTimer implements FeatureProcess {
     return rows[0] ? dueAfter(rows[0].submitted_at, this.timeoutSeconds) : undefined;
   }
 
+  /** Leaves `orderId` out of the queries for a while; returns how many times in a row its expiry was refused. */
+  private remember(orderId: string, refused: boolean): number {
+    const refusals = refused ? (this.settled.get(orderId)?.refusals ?? 0) + 1 : 0;
+    const ms = Math.min(SETTLED_MEMORY_MS * 2 ** Math.max(0, refusals - 1), MAX_REFUSED_MEMORY_MS);
+    this.settled.set(orderId, { until: Date.now() + ms, refusals });
+    return refusals;
+  }
+
   private recentlySettled(): string[] {
-    const forgetBefore = Date.now() - SETTLED_MEMORY_MS;
-    for (const [orderId, at] of this.settled) if (at < forgetBefore) this.settled.delete(orderId);
-    return [...this.settled.keys()];
+    const now = Date.now();
+    const left: string[] = [];
+    for (const [orderId, { until, refusals }] of this.settled) {
+      if (until > now) left.push(orderId);
+      // A refused order's count is kept a while after its pause, for the next refusal's longer one.
+      else if (refusals === 0 || now - until > MAX_REFUSED_MEMORY_MS) this.settled.delete(orderId);
+    }
+    return left;
   }
 
   /** Wakes the loop a moment from now (once, however many ask meanwhile). */

@@ -1,9 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Authentication } from '../auth/actor.js';
 import { runCommand, type CommandDefinition } from '../commands/pipeline.js';
 import { loadConfig } from '../config.js';
 import { registerCustomer } from '../customers/customerCommands.js';
 import { DomainError } from '../domain/errors.js';
+import { appendBatch } from '../eventStore/append.js';
 import { FEATURES } from '../features.js';
 import { createLogger } from '../logger.js';
 import { addProduct } from '../products/productCommands.js';
@@ -14,6 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../../tests/support/testD
 import { addItem, cancelOrder, createOrder, expireOrder, recordPayment, submitOrder } from './orderCommands.js';
 import { orderStreamId } from './orderDecider.js';
 import { PAYMENT_DEADLINES_ACTOR } from './paymentDeadline.js';
+import { PaymentDeadlineMetrics } from './paymentDeadlineMetrics.js';
 import type { PaymentDeadlineTimer } from './paymentDeadlineTimer.js';
 
 // Deadlines of one second, so a test waits for real timers without waiting long.
@@ -187,6 +189,55 @@ describe('payment deadlines', () => {
       expect([paid, expired].sort(), orderId).toEqual(['INVALID_STATE', 'ok']);
       const types = (await eventsOf(node, orderId)).map((e) => e.type).filter((t) => t === 'PaymentRecorded' || t === 'OrderExpired');
       expect(types).toEqual([paid === 'ok' ? 'PaymentRecorded' : 'OrderExpired']);
+    }
+  });
+
+  it('tries an order whose expiry keeps being refused less and less often, not again every minute', async () => {
+    // An order submitted without its stock reserved (written straight to the log): releasing the
+    // stock refuses every expiry, so the deadline stays pending.
+    const writer = await startNode({}, false);
+    const orderId = 'stuck-order';
+    const submittedAt = new Date(Date.now() - 10_000).toISOString();
+    const [outcome] = await appendBatch(writer.db.pool, [
+      {
+        streams: [
+          {
+            streamId: orderStreamId(orderId),
+            streamType: 'Order',
+            expectedVersion: 0,
+            events: [
+              { type: 'OrderCreated', data: { orderId, customerId: 'nobody' } },
+              { type: 'ItemAdded', data: { sku: 'stuck-sku', name: 'Stuck', quantity: 1, unitPriceCents: 100 } },
+              { type: 'OrderSubmitted', data: { totalCents: 100, lines: [{ sku: 'stuck-sku', quantity: 1 }] } },
+            ],
+          },
+        ],
+        metadata: { actor: 'staff:test', occurredAt: submittedAt },
+      },
+    ]);
+    if (outcome instanceof Error) throw outcome;
+    await stopNode(writer);
+    const refusals = vi.spyOn(PaymentDeadlineMetrics.prototype, 'recordFired');
+    const settled = () => refusals.mock.calls.filter(([o]) => o === 'settled').length;
+    const realNow = Date.now.bind(Date);
+    let offset = 0;
+    vi.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
+    try {
+      const node = await startNode();
+      const timer = node.processes[0] as PaymentDeadlineTimer;
+      await eventually(() => settled() === 1, 10_000, 'the first refusal');
+      // A minute on: a payment racing the first try would have settled it by now; it is tried again.
+      offset += 61_000;
+      await eventually(() => settled() === 2, 10_000, 'the second refusal');
+      // Another minute on, it is still left alone (it was retried every minute).
+      offset += 61_000;
+      const looks = timer.looks;
+      // The look after next begins once a whole look has run since the clock moved.
+      await eventually(() => timer.looks >= looks + 2, 15_000, 'a whole later look');
+      expect(settled()).toBe(2);
+      expect(await expiries(node, orderId)).toHaveLength(0);
+    } finally {
+      vi.restoreAllMocks();
     }
   });
 

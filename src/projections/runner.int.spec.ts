@@ -20,6 +20,8 @@ import { addProduct, restockProduct } from '../products/productCommands.js';
 import { PROJECTIONS } from '../features.js';
 import { CheckpointSkips } from './skipBatch.js';
 import { AdvisoryLockSession } from '../db/advisoryLockSession.js';
+import { EventStore } from '../eventStore/eventStore.js';
+import { CommitNotifier } from '../eventStore/notifications.js';
 
 let world: World | undefined;
 let server: TestServer | undefined;
@@ -215,6 +217,32 @@ describe('a projection runner on PostgreSQL', () => {
     expect(tries.mock.calls.length).toBeLessThanOrEqual(b.runners.length * rounds);
     for (const runner of b.runners) expect(runner.isActive, runner.projection.name).toBe(false);
     tries.mockRestore();
+  });
+
+  it('polls the log for its head once per second for all its projections while idle, and still notices a lost commit notification within about a second', async () => {
+    world = await openWorld();
+    await world.run(addProduct, { sku: 'IDLE-1', name: 'Idle', priceCents: 100, initialStock: 10 });
+    const side = await world.readSide();
+    side.start();
+    await side.waitFor(ALL_PROJECTIONS, await world.head(), 10_000);
+    await sleep(300);
+    const heads = vi.spyOn(EventStore.prototype, 'headPosition');
+    await sleep(3_000);
+    // One read per second answers every runner (it was one per runner: here 3 x 6).
+    expect(heads.mock.calls.length).toBeGreaterThanOrEqual(2);
+    expect(heads.mock.calls.length).toBeLessThanOrEqual(5);
+    heads.mockRestore();
+    // Commit notifications lost (a listener that missed them): the quiet poll finds the commit.
+    const announce = vi.spyOn(CommitNotifier.prototype as unknown as { announce(position: bigint): void }, 'announce');
+    announce.mockImplementation(() => {});
+    try {
+      const started = Date.now();
+      const { position } = await world.run(restockProduct, { sku: 'IDLE-1', quantity: 1 });
+      await side.waitFor(ALL_PROJECTIONS, BigInt(position), 5_000);
+      expect(Date.now() - started).toBeLessThan(1_800);
+    } finally {
+      announce.mockRestore();
+    }
   });
 
   it('resolves waitFor once the projection reaches the position, and throws ConsistencyTimeoutError when it cannot', async () => {

@@ -2,6 +2,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { CommitNotifier } from '../eventStore/notifications.js';
 
 const IDLE_POLL_MS = 1_000;
+/**
+ * Runners whose quiet polls fall due within this long of each other share one head query: every
+ * runner of a process is woken by the same commits, so their polls come due together.
+ */
+const POLL_COALESCE_MS = 100;
 /** How long commits that keep coming may gather before the next batch. */
 const GATHER_MS = 10;
 
@@ -24,9 +29,13 @@ export class RunnerSchedule {
   private wake?: () => void;
   /** The current sleep ends on a commit (not while standing by for the lock: see standBy). */
   private commitsWake = false;
+  /** A head read must have begun at or after this moment (performance.now()) to be trusted. */
+  private staleBefore = performance.now();
+  private heads = new SharedHeadReads();
 
   /** Follows the commit notifications until the returned function is called. */
   follow(notifier: CommitNotifier): () => void {
+    this.heads = sharedHeadReads(notifier);
     const unsubscribe = notifier.onCommit((position) => {
       if (position > this.head) this.head = position;
       this.heardCommit = true;
@@ -45,7 +54,7 @@ export class RunnerSchedule {
     this.heardCommit = false;
     if (!this.headKnown) {
       this.headKnown = true;
-      const stored = await readHead();
+      const stored = await this.heads.read(readHead, this.staleBefore);
       if (stored > this.head) this.head = stored;
     }
     return this.head;
@@ -54,6 +63,7 @@ export class RunnerSchedule {
   /** The head is in doubt (a takeover, a reconnect): the next step reads it from the log. */
   forgetHead(): void {
     this.headKnown = false;
+    this.staleBefore = performance.now();
     this.wake?.();
   }
 
@@ -66,7 +76,13 @@ export class RunnerSchedule {
     if (outcome === 'caughtUp' && this.heardCommit) await delay(GATHER_MS);
     // Caught up with every commit heard of: wait for the next one. The poll, when nothing came,
     // re-reads the head from the log in case a notification was lost.
-    else if (!this.heardCommit && !(await this.sleep(IDLE_POLL_MS))) this.headKnown = false;
+    // The process's other runners poll at the same moment: one query answers them all.
+    // Polls fall on whole intervals of the process's clock, so runners that went quiet at different
+    // moments (a slow step, a rebuild) still poll together.
+    else if (!this.heardCommit && !(await this.sleep(IDLE_POLL_MS - (performance.now() % IDLE_POLL_MS)))) {
+      this.headKnown = false;
+      this.staleBefore = performance.now() - POLL_COALESCE_MS;
+    }
   }
 
   /** Resolves true when woken (a commit, a poke, a stop), false when the time ran out. */
@@ -99,4 +115,32 @@ export class RunnerSchedule {
   wakeUp(): void {
     this.wake?.();
   }
+}
+
+/**
+ * The head reads of one process's runners. A runner in doubt about the head needs a read that began
+ * after its doubt did; one that is in flight or just answered serves every runner in doubt since
+ * before it began, so an idle process polls the log once per interval, not once per projection.
+ */
+class SharedHeadReads {
+  private last?: { startedAt: number; head: Promise<bigint> };
+
+  read(readHead: () => Promise<bigint>, notBefore: number): Promise<bigint> {
+    if (this.last && this.last.startedAt >= notBefore) return this.last.head;
+    const read = { startedAt: performance.now(), head: readHead() };
+    this.last = read;
+    // A failed read is not shared with later callers: each retries with a read of its own.
+    read.head.catch(() => {
+      if (this.last === read) this.last = undefined;
+    });
+    return read.head;
+  }
+}
+
+const headReadsByNotifier = new WeakMap<CommitNotifier, SharedHeadReads>();
+
+function sharedHeadReads(notifier: CommitNotifier): SharedHeadReads {
+  let reads = headReadsByNotifier.get(notifier);
+  if (!reads) headReadsByNotifier.set(notifier, (reads = new SharedHeadReads()));
+  return reads;
 }
