@@ -77,7 +77,7 @@ export async function runMutationBench(): Promise<string[]> {
   const plainCores: { server: number[]; postgres: number[] } = { server: [], postgres: [] };
   try {
     for (const o of ours) {
-      o.url = await createMigratedDatabase(server, o.database);
+      o.url = await createMigratedDatabase(server, o.database, o.root);
       o.process = await started(startOurServer(o.url, { runProjections: o.runProjections, cpu: 0, root: o.root }));
       if (o.split) o.projectionsProcess = await started(startOurServer(o.url, { runProjections: true, cpu: 0 }));
       o.customerId = await seedCatalog(o.process.url, token, SKU);

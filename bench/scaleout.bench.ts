@@ -1,5 +1,4 @@
 import os from 'node:os';
-import { applyMigrations } from '../src/db/migrations/migrate.js';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
 import { cpuSeconds, machineCoresBusy } from './lib/cpu.js';
 import { limitCpu } from './lib/cpuQuota.js';
@@ -62,12 +61,7 @@ export async function runScaleOutBench(): Promise<string[]> {
   let cappable = true;
   try {
     for (const setup of setups) {
-      setup.url = setup.root
-        ? await server.createDatabase(setup.database).then(async (url) => {
-            await applyMigrations(url, `${setup.root}/prisma/migrations`);
-            return url;
-          })
-        : await createMigratedDatabase(server, setup.database);
+      setup.url = await createMigratedDatabase(server, setup.database, setup.root);
       for (let i = 0; i < setup.servers; i++) {
         const p = await startOurServer(setup.url, { root: setup.root });
         processes.push(p);

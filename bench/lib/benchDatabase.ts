@@ -21,9 +21,12 @@ export async function closeBenchServer(): Promise<void> {
   await (await server)?.close();
 }
 
-/** Creates a fresh database with every migration applied. */
-export async function createMigratedDatabase(server: ScratchServer, name: string): Promise<string> {
+/**
+ * Creates a fresh database with every migration applied: this checkout's, or those of the checkout
+ * at `root` (a BENCH_COMPARE_ROOT, whose server expects its own schema).
+ */
+export async function createMigratedDatabase(server: ScratchServer, name: string, root?: string): Promise<string> {
   const url = await server.createDatabase(name);
-  await applyMigrations(url);
+  await applyMigrations(url, ...(root ? [`${root}/prisma/migrations`] : []));
   return url;
 }
