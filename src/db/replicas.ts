@@ -268,13 +268,14 @@ export class ReadReplicas {
   }
 
   /**
-   * Makes every transaction the primary committed before `since` (a `performance.now()`) reach
-   * the replicas now rather than when its WAL writer next runs, and asks the replicas again soon:
-   * for a read waiting on a replica once the primary has applied its position. One flush for all
-   * callers: a caller joins the flush in flight if it started after `since`. Never rejects.
+   * Makes every transaction the primary committed before this call reach the replicas now rather
+   * than when its WAL writer next runs, and asks the replicas again soon: for a read waiting on a
+   * replica once the primary has applied its position. One flush for all callers: a caller joins
+   * the flush in flight if it started after the call. Never rejects.
    */
-  async sendCommittedWal(since = performance.now()): Promise<void> {
+  async sendCommittedWal(): Promise<void> {
     if (!this.configured || this.stopped) return;
+    const since = performance.now();
     if (!this.flushRefused) {
       for (;;) {
         const current = this.flushing;
