@@ -10,6 +10,7 @@ import type { Logger } from './logger.js';
 import type { GraphQLServerParts } from './graphql/yoga.js';
 import { memoryPersistedQueryStore, type PersistedQueryStore } from './graphql/persistedQueries.js';
 import { Metrics } from './observability/metrics.js';
+import { CHECKPOINT_POSITIONS } from './projections/checkpoints.js';
 import type { ProjectionRunner } from './projections/runner.js';
 import { ReadSide } from './projections/readSide.js';
 
@@ -71,6 +72,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
   metrics.followRebuilds(readSide.runners);
   const replicas = new ReadReplicas(db, config.readDatabaseUrls, {
     maxLagMs: config.readReplicaMaxLagMs,
+    replayedPositions: CHECKPOINT_POSITIONS,
     database: {
       poolSize: config.dbPoolSize,
       statementTimeoutMs: config.dbStatementTimeoutMs,
