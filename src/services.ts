@@ -11,6 +11,7 @@ import type { GraphQLServerParts } from './graphql/yoga.js';
 import { memoryPersistedQueryStore, type PersistedQueryStore } from './graphql/persistedQueries.js';
 import { Metrics } from './observability/metrics.js';
 import { CHECKPOINT_POSITIONS } from './projections/checkpoints.js';
+import type { Projection } from './projections/projection.js';
 import type { ProjectionRunner } from './projections/runner.js';
 import { ReadSide } from './projections/readSide.js';
 import { IntegrationEvents } from './integrationEvents/integrationEvents.js';
@@ -51,23 +52,9 @@ export interface ServiceOptions {
  * way for the server, the tests and the benchmarks. Nothing is started: see `startServices`.
  */
 export function createServices({ config, logger, db, features, progressChannel, persistedQueryStore }: ServiceOptions): Services {
-  const integrationEvents = new IntegrationEvents(
-    features.flatMap((f) => f.integrationEvents ?? []),
-    config.eventsSource,
-  );
+  const integrationEvents = integrationEventsOf(features);
   const targetKinds = features.flatMap((f) => f.reactionTargets ?? []);
-  // The fan-out to reaction targets is a projection like the features' (with none, there is nothing to fan out to).
-  const projections = [
-    ...features.flatMap((f) => f.projections),
-    ...(targetKinds.length > 0
-      ? [
-          fanOutProjection(
-            integrationEvents,
-            targetKinds.map((k) => k.kind),
-          ),
-        ]
-      : []),
-  ];
+  const projections = projectionsOf(features);
   checkProjectionNames(
     config,
     projections.map((p) => p.name),
@@ -129,11 +116,25 @@ export function createServices({ config, logger, db, features, progressChannel, 
     notifier: eventStore.notifier,
     logger,
     registry: metrics.registry,
-    options: config.reactions,
+    options: { ...config.reactions, source: config.eventsSource },
     senders: new Map(targetKinds.map((kind) => [kind.kind, kind.createSender(services)])),
   });
   services.processes = [...features.flatMap((f) => f.processes ?? []).map((factory) => factory.create(services)), services.reactions];
   return services;
+}
+
+/** The features' integration event mappings as one registry. */
+export function integrationEventsOf(features: readonly FeatureModule[]): IntegrationEvents {
+  return new IntegrationEvents(features.flatMap((f) => f.integrationEvents ?? []));
+}
+
+/**
+ * Every projection of a service made of `features`: theirs, and the fan-out to reaction targets
+ * when a feature offers a kind of target (with none, there is nothing to fan out to).
+ */
+export function projectionsOf(features: readonly FeatureModule[]): Projection[] {
+  const kinds = features.flatMap((f) => f.reactionTargets ?? []).map((k) => k.kind);
+  return [...features.flatMap((f) => f.projections), ...(kinds.length > 0 ? [fanOutProjection(integrationEventsOf(features), kinds)] : [])];
 }
 
 /** The features' upcasters as one registry (for an event store opened outside createServices, e.g. by a script). */
