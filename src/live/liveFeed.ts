@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.js';
 import { DatabaseGateClosedError } from '../db/health.js';
-import { PRIMARY, type ReadReplicas } from '../db/replicas.js';
+import { PRIMARY } from '../db/readReplica.js';
+import type { ReadReplicas } from '../db/replicas.js';
 import { readTraceCarriers } from '../eventStore/read.js';
 import type { Logger } from '../logger.js';
 import { recordSpan, tracingEnabled } from '../observability/tracing.js';
