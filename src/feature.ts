@@ -4,7 +4,7 @@ import type { Builder } from './graphql/builder.js';
 import type { EventReadTransform } from './eventStore/readTransforms.js';
 import type { Upcaster } from './eventStore/upcasting.js';
 import type { Logger } from './logger.js';
-import type { LiveSource } from './live/liveFeed.js';
+import type { LiveSource } from './live/liveSource.js';
 import type { Projection } from './projections/projection.js';
 
 /**
