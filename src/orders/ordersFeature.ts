@@ -1,6 +1,7 @@
 import type { FeatureModule } from '../feature.js';
 import type { Services } from '../services.js';
 import { orderLiveSource } from './orderChanges.js';
+import { orderCountsProjection } from './orderCountsProjection.js';
 import { ordersProjection } from './orderProjection.js';
 import { paymentDeadlinesProjection } from './paymentDeadlineProjection.js';
 import { paymentDeadlineTimer } from './paymentDeadlineTimer.js';
@@ -16,7 +17,7 @@ import './orderSubscriptions.js';
  */
 export const ordersFeature: FeatureModule<Services> = {
   name: 'orders',
-  projections: [ordersProjection, paymentDeadlinesProjection],
+  projections: [ordersProjection, orderCountsProjection, paymentDeadlinesProjection],
   liveSources: [orderLiveSource],
   processes: [paymentDeadlineTimer],
 };
