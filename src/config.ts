@@ -203,14 +203,14 @@ export const settings = z.object({
   RUN_PROJECTIONS: trueOrFalse
     .default('true')
     .describe(
-      '`false`: this process only serves (queries still wait on, and subscriptions still push, the projections another process runs; it fires no payment deadlines either)',
+      '`false`: this process only serves (queries still wait on, and subscriptions still push, the projections another process runs; it fires no payment deadlines and delivers no webhooks either)',
     ),
   PROJECTIONS: commaList
     .pipe(z.array(z.string()).min(1, 'must name at least one projection (leave it unset to run them all)'))
     .optional()
     .meta({ unset: 'unset (all)' })
     .describe(
-      'comma-separated names of the projections this process competes to run (`orders`, `paymentDeadlines`, `customers`, `inventory`, `sales`, `search`, and `reactions`, the fan-out to webhooks); the others are left to processes that name them, so heavy read models can run in a process of their own (reads wait on whichever process runs the projection they need). An unknown name stops the start; not allowed with `RUN_PROJECTIONS=false`',
+      'comma-separated names of the projections this process competes to run (`orders`, `orderCounts`, `paymentDeadlines`, `customers`, `inventory`, `sales`, `search`, and `reactions`, the fan-out to webhooks); the others are left to processes that name them, so heavy read models can run in a process of their own (reads wait on whichever process runs the projection they need). An unknown name stops the start; not allowed with `RUN_PROJECTIONS=false`',
     ),
   REDIS_URL: z
     .string()
