@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { isDatabaseUnavailable } from '../db/database.js';
-import { runOutsideDatabaseWork } from '../db/health.js';
+import { runOutsideDatabaseWork } from '../db/gatedPool.js';
 import { appendBatch, appendToStreams, validateAppend } from './append.js';
 import { isFoundByCommandId, LostAnswerRecovery, onConnection, type Pending, type Session } from './lostAnswers.js';
 import type { AppendOutcome, AppendRequest } from './types.js';
