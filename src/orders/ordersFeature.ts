@@ -1,6 +1,7 @@
 import type { FeatureModule } from '../feature.js';
 import type { Services } from '../services.js';
 import { orderLiveSource } from './orderChanges.js';
+import { orderCountsProjection } from './orderCountsProjection.js';
 import { ordersProjection } from './orderProjection.js';
 import { paymentDeadlinesProjection } from './paymentDeadlineProjection.js';
 import { paymentDeadlineTimer } from './paymentDeadlineTimer.js';
@@ -22,7 +23,7 @@ export const ordersFeature: FeatureModule<Services> = {
     customerOrders(builder);
     orderSubscriptions(builder);
   },
-  projections: [ordersProjection, paymentDeadlinesProjection],
+  projections: [ordersProjection, orderCountsProjection, paymentDeadlinesProjection],
   liveSources: [orderLiveSource],
   processes: [paymentDeadlineTimer],
 };
