@@ -7,6 +7,7 @@ import { paymentDeadlineTimer } from './paymentDeadlineTimer.js';
 // The orders slice's GraphQL: mutations, queries (and a customer's orders), subscriptions.
 import './orderMutations.js';
 import './orderQueries.js';
+import './orderShipment.js';
 import './customerOrders.js';
 import './orderSubscriptions.js';
 
