@@ -19,7 +19,8 @@ type Action = keyof typeof ACTIONS;
 function unavailable(action: Action, status: OrderStatus): string | undefined {
   const { from } = ORDER_TRANSITIONS[ACTIONS[action].event];
   if ((from as readonly string[]).includes(status)) return undefined;
-  return `Only a ${from.join(' or ')} order can be ${ACTIONS[action].done}; this one is ${status}.`;
+  const statuses = from.length > 1 ? `${from.slice(0, -1).join(', ')} or ${from.at(-1)}` : from[0];
+  return `Only a ${statuses} order can be ${ACTIONS[action].done}; this one is ${status}.`;
 }
 
 /**
