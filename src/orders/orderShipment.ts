@@ -1,9 +1,9 @@
 import DataLoader from 'dataloader';
-import { builder } from '../graphql/builder.js';
+import type { Builder } from '../graphql/builder.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { readDbOf, readPositionReached, waitForReadPosition } from '../graphql/readRouting.js';
 import type { OrderEvent, OrderStatus } from './orderEvents.js';
-import { OrderType } from './orderTypes.js';
+import { orderTypes } from './orderTypes.js';
 
 const ORDERS = ['orders'] as const;
 
@@ -17,15 +17,6 @@ interface Shipment {
 // Shipping is the only way into these, and nothing leaves them but delivery: an order in any other
 // status has no shipment, and none is looked up for it.
 const SHIPPED_STATUSES: ReadonlySet<OrderStatus> = new Set(['SHIPPED', 'DELIVERED']);
-
-const ShipmentType = builder.objectRef<Shipment>('Shipment').implement({
-  description: 'How an order was shipped.',
-  fields: (t) => ({
-    carrier: t.exposeString('carrier'),
-    trackingNumber: t.exposeString('trackingNumber'),
-    shippedAt: t.field({ type: 'DateTime', resolve: (s) => s.shippedAt }),
-  }),
-});
 
 /** One query per request for every shipped order whose shipment is asked for (the orders table). */
 const shipmentLoaders = new WeakMap<object, DataLoader<string, Shipment | null>>();
@@ -50,18 +41,31 @@ function shipmentLoader(ctx: GraphQLContext): DataLoader<string, Shipment | null
   return loader;
 }
 
-builder.objectField(OrderType, 'shipment', (t) =>
-  t.field({
-    type: ShipmentType,
-    nullable: true,
-    description: 'Carrier, tracking number and time of shipping; null until the order is shipped.',
-    resolve: async (order, _args, ctx) => {
-      if (!SHIPPED_STATUSES.has(order.status)) return null;
-      // An order straight from a command result may be ahead of the read side by a moment (and
-      // one from the primary ahead of a replica).
-      const position = order.position ? BigInt(order.position) : undefined;
-      if (position !== undefined && !readPositionReached(ctx, ORDERS, position)) await waitForReadPosition(ctx, ORDERS, position);
-      return shipmentLoader(ctx).load(order.id);
-    },
-  }),
-);
+/** Adds `Order.shipment` (and the `Shipment` type) to a schema builder. */
+export function orderShipment(builder: Builder): void {
+  const { OrderType } = orderTypes(builder);
+  const ShipmentType = builder.objectRef<Shipment>('Shipment').implement({
+    description: 'How an order was shipped.',
+    fields: (t) => ({
+      carrier: t.exposeString('carrier'),
+      trackingNumber: t.exposeString('trackingNumber'),
+      shippedAt: t.field({ type: 'DateTime', resolve: (s) => s.shippedAt }),
+    }),
+  });
+
+  builder.objectField(OrderType, 'shipment', (t) =>
+    t.field({
+      type: ShipmentType,
+      nullable: true,
+      description: 'Carrier, tracking number and time of shipping; null until the order is shipped.',
+      resolve: async (order, _args, ctx) => {
+        if (!SHIPPED_STATUSES.has(order.status)) return null;
+        // An order straight from a command result may be ahead of the read side by a moment (and
+        // one from the primary ahead of a replica).
+        const position = order.position ? BigInt(order.position) : undefined;
+        if (position !== undefined && !readPositionReached(ctx, ORDERS, position)) await waitForReadPosition(ctx, ORDERS, position);
+        return shipmentLoader(ctx).load(order.id);
+      },
+    }),
+  );
+}
