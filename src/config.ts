@@ -217,6 +217,12 @@ export const settings = z.object({
     .describe(
       'how long after submission an unpaid order expires and its stock is released (0 to 31536000); `0` turns payment deadlines off',
     ),
+  // Amounts are whole cents everywhere in the API; the currency only labels them on the dashboard.
+  CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR or USD')
+    .default('EUR')
+    .describe('the ISO 4217 currency the dashboard shows amounts in (the API itself speaks cents only)'),
   READY_MAX_PROJECTION_LAG: z.coerce
     .number()
     .int()
@@ -360,6 +366,7 @@ function toConfig(v: Settings) {
     projections: v.PROJECTIONS,
     redisUrl: v.REDIS_URL,
     maxBodyBytes: v.MAX_BODY_BYTES,
+    currency: v.CURRENCY,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     // Node requires headersTimeout <= requestTimeout.
     headersTimeoutMs: Math.min(v.HEADERS_TIMEOUT_MS, v.REQUEST_TIMEOUT_MS),

@@ -8,6 +8,7 @@ import { paymentDeadlineTimer } from './paymentDeadlineTimer.js';
 import { customerOrders } from './customerOrders.js';
 import { orderMutations } from './orderMutations.js';
 import { orderQueries } from './orderQueries.js';
+import { orderShipment } from './orderShipment.js';
 import { orderSubscriptions } from './orderSubscriptions.js';
 
 /**
@@ -20,6 +21,7 @@ export const ordersFeature: FeatureModule<Services> = {
   graphql: (builder) => {
     orderMutations(builder);
     orderQueries(builder);
+    orderShipment(builder);
     customerOrders(builder);
     orderSubscriptions(builder);
   },
