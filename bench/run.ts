@@ -12,6 +12,7 @@ import { runReplicasBench } from './replicas.bench.js';
 import { runScaleBench } from './scale.bench.js';
 import { runScaleOutBench } from './scaleout.bench.js';
 import { runSnapshotBench } from './snapshot.bench.js';
+import { runWebhooksBench } from './webhooks.bench.js';
 
 // `npm run bench [-- --quick] [-- --runs N] [-- <scenario>]` (and `--events N` for `projection` and `scale`): every scenario against its peer or baseline in the
 // same run; prints one Markdown section per scenario (medians and ratios side by side) to paste
@@ -28,6 +29,7 @@ const scenarios: [string, string, () => Promise<string[]>][] = [
   ['fanout', 'Subscription fan-out', runFanoutBench],
   ['readmodels', 'Read models at 100,000 orders', runReadModelsBench],
   ['replicas', 'Read replicas', runReplicasBench],
+  ['webhooks', 'Webhooks', runWebhooksBench],
   ['scale', 'Scale of the log', runScaleBench],
 ];
 /** Scenarios run only when named: `scale` writes a log of ten million events (gigabytes, many minutes). */

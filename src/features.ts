@@ -3,8 +3,10 @@ import { customersFeature } from './customers/customersFeature.js';
 import type { FeatureModule } from './feature.js';
 import { ordersFeature } from './orders/ordersFeature.js';
 import { productsFeature } from './products/productsFeature.js';
+import { projectionsOf } from './services.js';
 import { searchFeature } from './search/searchFeature.js';
 import { systemFeature } from './system/systemFeature.js';
+import { webhooksFeature } from './webhooks/webhooksFeature.js';
 
 /**
  * Every feature of the service, the one list the app is built from (server, tests, benchmarks,
@@ -17,7 +19,8 @@ export const FEATURES: readonly FeatureModule[] = [
   analyticsFeature,
   searchFeature,
   systemFeature,
+  webhooksFeature,
 ];
 
-/** Every projection of the service, in the features' order. */
-export const PROJECTIONS = FEATURES.flatMap((feature) => feature.projections);
+/** Every projection of the service, in the features' order, then the fan-out to webhooks. */
+export const PROJECTIONS = projectionsOf(FEATURES);
