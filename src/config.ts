@@ -99,6 +99,22 @@ const schema = z.object({
     .min(0, 'must be 0 (off) or more')
     .max(31_536_000, 'must be at most 31536000 (a year)')
     .default(1_800),
+  EVENT_BUS_URL: z
+    .string()
+    .url('must be a URL such as nats://127.0.0.1:4222')
+    .refine((url) => new URL(url).protocol === 'nats:', 'must start with nats://')
+    .optional(),
+  // A JetStream stream name: no spaces, dots, wildcards or path separators.
+  EVENT_BUS_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -')
+    .default('ORDERSOURCE'),
+  SMTP_URL: z
+    .string()
+    .url('must be a URL such as smtp://user:password@mail.example.com:587')
+    .refine((url) => /^smtps?:$/.test(new URL(url).protocol), 'must start with smtp:// or smtps://')
+    .optional(),
+  MAIL_FROM: z.string().trim().min(3).optional(),
   APQ_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
   APQ_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
   TRUSTED_DOCUMENTS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
@@ -169,6 +185,10 @@ export interface Config {
   readyMaxProjectionLag: number;
   /** How long after submission an unpaid order expires and its stock is released; 0 turns deadlines off. */
   paymentTimeoutSeconds: number;
+  /** With `url`, every integration event is published to the JetStream stream `stream` (created when absent). */
+  eventBus: { url?: string; stream: string };
+  /** With `smtpUrl`, customers are emailed about their orders, from `from`. */
+  mail: { smtpUrl?: string; from?: string };
   /** Automatic persisted queries: texts kept per process (LRU), or for how long in Redis when REDIS_URL is set. */
   apq: { maxEntries: number; ttlSeconds: number };
   /** Non-staff callers may run only operations from the manifests (the dashboard's, then these extra files). */
@@ -199,6 +219,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (v.NODE_ENV === 'production' && !v.DATA_KEY_SECRET) {
     throw new ConfigError(['DATA_KEY_SECRET: is required when NODE_ENV=production']);
+  }
+  if (v.SMTP_URL && !v.MAIL_FROM) {
+    throw new ConfigError(["MAIL_FROM: is required when SMTP_URL is set (the address customers' emails come from)"]);
   }
   return {
     env: v.NODE_ENV,
@@ -252,6 +275,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphiql: v.GRAPHIQL ? v.GRAPHIQL === 'true' : v.NODE_ENV === 'development',
     readyMaxProjectionLag: v.READY_MAX_PROJECTION_LAG,
     paymentTimeoutSeconds: v.PAYMENT_TIMEOUT_SECONDS,
+    eventBus: { url: v.EVENT_BUS_URL, stream: v.EVENT_BUS_STREAM },
+    mail: { smtpUrl: v.SMTP_URL, from: v.MAIL_FROM },
     apq: { maxEntries: v.APQ_MAX_ENTRIES, ttlSeconds: v.APQ_TTL_SECONDS },
     trustedDocuments: {
       only: v.TRUSTED_DOCUMENTS === 'true',
