@@ -3,7 +3,7 @@ import { EVENT_BUS_TARGET } from '../src/eventBus/eventBusFeature.js';
 import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { outOfOrderSubjects, readBusStream, repeatedIds, type BusMessage } from './support/busStream.js';
 import { startNatsServer, type NatsServer } from './support/natsServer.js';
-import { useTestServer, type TestServer } from './support/testServer.js';
+import { startTestServer, useTestServer, type TestServer } from './support/testServer.js';
 
 // The event bus against a real nats-server with JetStream: every published event reaches the
 // stream once, in order per order, also when the broker was down meanwhile.
@@ -116,5 +116,21 @@ describe('the event bus', () => {
     expect(repeatedIds(messages)).toEqual([]);
     expect(outOfOrderSubjects(messages)).toEqual([]);
     await expect.poll(lagOfBus, { timeout: 30_000, interval: 500 }).toBe(0);
+  });
+
+  it('publishes nothing and keeps no bus target when EVENT_BUS_URL is unset', async () => {
+    const plain = await startTestServer();
+    try {
+      const admin = await clientAs(plain, 'staff', 'plain-staff');
+      await command(admin, 'addProduct', { sku: unique('PLAIN'), name: 'Plain', priceCents: 100, initialStock: 1 });
+      const { rows } = await plain.services.db.pool.query(
+        `SELECT t.kind, count(d.id)::int AS deliveries FROM reaction_targets t LEFT JOIN reaction_deliveries d ON d.target_id = t.id
+         WHERE t.kind = $1 GROUP BY t.kind`,
+        [EVENT_BUS_TARGET.kind],
+      );
+      expect(rows).toEqual([]);
+    } finally {
+      await plain.stop();
+    }
   });
 });
