@@ -12,9 +12,10 @@ const FEATURES = [
   './src/analytics',
   './src/search',
   './src/system',
+  './src/webhooks',
   './src/features.ts',
 ];
-const GENERIC = ['eventStore', 'projections', 'live', 'commands', 'graphql', 'db'];
+const GENERIC = ['eventStore', 'projections', 'live', 'commands', 'graphql', 'db', 'reactions', 'scheduler', 'integrationEvents'];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'src/generated/', 'dashboard/dist/', 'dashboard/src/gql/', 'data/', 'bench/out/', '.scratch/', 'dist/'] },

@@ -14,6 +14,23 @@ const postgresUrl = z
   .url('must be a URL such as postgres://user:password@host:5432/database')
   .refine((url) => /^postgres(ql)?:$/.test(new URL(url).protocol), 'must start with postgres:// or postgresql://');
 
+/** `250ms`, `5s`, `2m`, `1h`, `3d` in milliseconds (a whole number and one unit). */
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const duration = z
+  .string()
+  .trim()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 250ms, 5s, 2m, 1h or 3d')
+  .transform((text) => {
+    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(text)!;
+    return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+  });
+const commaList = z.string().transform((list) =>
+  list
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -119,6 +136,16 @@ const schema = z.object({
   APQ_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
   TRUSTED_DOCUMENTS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
   TRUSTED_DOCUMENTS_MANIFESTS: z.string().optional(),
+  EVENTS_SOURCE: z.string().min(1).default('urn:ordersource'),
+  REACTION_RETRY_SCHEDULE: z
+    .string()
+    .default('5s,30s,2m,10m,30m,1h,2h,4h,8h,8h')
+    .transform((list) => list.split(','))
+    .pipe(z.array(duration).max(100, 'must list at most 100 delays')),
+  REACTION_DISABLE_AFTER: z.string().default('3d').pipe(duration),
+  REACTION_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8),
+  WEBHOOK_ALLOWED_HOSTS: commaList.pipe(z.array(z.string().toLowerCase())).optional(),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 });
 
 /** Validated configuration; see README "Configuration". */
@@ -193,6 +220,22 @@ export interface Config {
   apq: { maxEntries: number; ttlSeconds: number };
   /** Non-staff callers may run only operations from the manifests (the dashboard's, then these extra files). */
   trustedDocuments: { only: boolean; extraManifests: string[] };
+  /** The CloudEvents `source` of every integration event. */
+  eventsSource: string;
+  reactions: {
+    /** The delays between a message's attempts (one retry after each), then it is DEAD. */
+    retryScheduleMs: number[];
+    /** A target that has failed every attempt for this long is disabled. */
+    disableAfterMs: number;
+    /** Streams one target is sent at once (across processes). */
+    concurrency: number;
+  };
+  webhooks: {
+    /** Hosts (names or addresses) an endpoint may use though they are private or loopback, and over http. */
+    allowedHosts: string[];
+    /** An attempt not answered within this long is failed (and retried). */
+    timeoutMs: number;
+  };
 }
 
 /** Thrown with one line per invalid variable, so a bad deployment says exactly what to fix. */
@@ -286,6 +329,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .filter(Boolean)
         .map((file) => path.resolve(file)),
     },
+    eventsSource: v.EVENTS_SOURCE,
+    reactions: {
+      retryScheduleMs: v.REACTION_RETRY_SCHEDULE,
+      disableAfterMs: v.REACTION_DISABLE_AFTER,
+      concurrency: v.REACTION_CONCURRENCY,
+    },
+    webhooks: { allowedHosts: v.WEBHOOK_ALLOWED_HOSTS ?? [], timeoutMs: v.WEBHOOK_TIMEOUT_MS },
   };
 }
 

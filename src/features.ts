@@ -5,6 +5,7 @@ import { ordersFeature } from './orders/ordersFeature.js';
 import { productsFeature } from './products/productsFeature.js';
 import { searchFeature } from './search/searchFeature.js';
 import { systemFeature } from './system/systemFeature.js';
+import { webhooksFeature } from './webhooks/webhooksFeature.js';
 
 /**
  * Every feature of the service, the one list the app is built from (server, tests, benchmarks,
@@ -17,6 +18,7 @@ export const FEATURES: readonly FeatureModule[] = [
   analyticsFeature,
   searchFeature,
   systemFeature,
+  webhooksFeature,
 ];
 
 /** Every projection of the service, in the features' order. */

@@ -11,6 +11,9 @@ import { memoryPersistedQueryStore, type PersistedQueryStore } from './graphql/p
 import { Metrics } from './observability/metrics.js';
 import type { ProjectionRunner } from './projections/runner.js';
 import { ReadSide } from './projections/readSide.js';
+import { IntegrationEvents } from './integrationEvents/integrationEvents.js';
+import { fanOutProjection } from './reactions/fanOutProjection.js';
+import { Reactions } from './reactions/reactions.js';
 
 /** The long-lived parts of a running server, shared by every request. */
 export interface Services {
@@ -33,6 +36,10 @@ export interface Services {
   processes: readonly FeatureProcess[];
   /** Texts registered by automatic persisted queries (shared through Redis when REDIS_URL is set). */
   persistedQueryStore: PersistedQueryStore;
+  /** The features' integration events (the public form of the events other systems receive). */
+  integrationEvents: IntegrationEvents;
+  /** Deliveries of integration events to the features' reaction targets (started with the processes). */
+  reactions: Reactions;
 }
 
 /** Where projection progress is announced when PostgreSQL's NOTIFY is not the channel (Redis). */
@@ -57,24 +64,38 @@ export interface ServiceOptions {
  * way for the server, the tests and the benchmarks. Nothing is started: see `startServices`.
  */
 export function createServices({ config, logger, db, features, progressChannel, persistedQueryStore }: ServiceOptions): Services {
+  const integrationEvents = new IntegrationEvents(
+    features.flatMap((f) => f.integrationEvents ?? []),
+    config.eventsSource,
+  );
+  const targetKinds = features.flatMap((f) => f.reactionTargets ?? []);
+  // The fan-out to reaction targets is a projection like the features' (with none, there is nothing to fan out to).
+  const projections = [
+    ...features.flatMap((f) => f.projections),
+    ...(targetKinds.length > 0
+      ? [
+          fanOutProjection(
+            integrationEvents,
+            targetKinds.map((k) => k.kind),
+          ),
+        ]
+      : []),
+  ];
   checkProjectionNames(
     config,
-    features.flatMap((f) => f.projections).map((p) => p.name),
+    projections.map((p) => p.name),
   );
   const metrics = new Metrics(
     db.pool,
     logger,
-    features.flatMap((f) => f.projections).map((p) => p.name),
+    projections.map((p) => p.name),
   );
   const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend, {
     stateCacheStreams: config.stateCacheStreams,
     upcasters: upcastersOf(features),
     readTransforms: readTransformsOf(features, { db, config, logger }),
   });
-  const readSide = new ReadSide(
-    { db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs },
-    features.flatMap((f) => f.projections),
-  );
+  const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs }, projections);
   progressChannel?.publishFrom(readSide.runners);
   // Read-your-writes waits hear progress on the same channel as the live feed.
   if (progressChannel) readSide.consistency.follow(progressChannel);
@@ -111,8 +132,19 @@ export function createServices({ config, logger, db, features, progressChannel, 
     rateLimits,
     processes: [],
     persistedQueryStore: persistedQueryStore ?? memoryPersistedQueryStore(config.apq.maxEntries),
+    integrationEvents,
+    // Set below: its senders are made from the finished services.
+    reactions: undefined as unknown as Reactions,
   };
-  services.processes = features.flatMap((f) => f.processes ?? []).map((factory) => factory.create(services));
+  services.reactions = new Reactions({
+    db,
+    notifier: eventStore.notifier,
+    logger,
+    registry: metrics.registry,
+    options: config.reactions,
+    senders: new Map(targetKinds.map((kind) => [kind.kind, kind.createSender(services)])),
+  });
+  services.processes = [...features.flatMap((f) => f.processes ?? []).map((factory) => factory.create(services)), services.reactions];
   return services;
 }
 

@@ -1,4 +1,5 @@
 import type { FeatureModule } from '../feature.js';
+import { customerIntegrationEvents } from './customerIntegrationEvents.js';
 import type { Services } from '../services.js';
 import { customersProjection } from './customerProjection.js';
 import { completeInterruptedErasures } from './customerErasure.js';
@@ -13,6 +14,7 @@ import './customerQueries.js';
 export const customersFeature: FeatureModule<Services> = {
   name: 'customers',
   projections: [customersProjection],
+  integrationEvents: customerIntegrationEvents,
   liveSources: [],
   upcasters: customerUpcasters,
   eventReadTransforms: [personalDataReads],

@@ -1,4 +1,5 @@
 import type { FeatureModule } from '../feature.js';
+import { orderIntegrationEvents } from './orderIntegrationEvents.js';
 import type { Services } from '../services.js';
 import { orderLiveSource } from './orderChanges.js';
 import { ordersProjection } from './orderProjection.js';
@@ -17,6 +18,7 @@ import './orderSubscriptions.js';
 export const ordersFeature: FeatureModule<Services> = {
   name: 'orders',
   projections: [ordersProjection, paymentDeadlinesProjection],
+  integrationEvents: orderIntegrationEvents,
   liveSources: [orderLiveSource],
   processes: [paymentDeadlineTimer],
 };

@@ -1,4 +1,5 @@
 import type { FeatureModule } from '../feature.js';
+import { productIntegrationEvents } from './productIntegrationEvents.js';
 import { inventoryLiveSource } from './inventoryChanges.js';
 import { inventoryProjection } from './inventoryProjection.js';
 // The products slice's GraphQL: catalog mutations and queries, the inventory subscription.
@@ -10,5 +11,6 @@ import './inventorySubscriptions.js';
 export const productsFeature: FeatureModule = {
   name: 'products',
   projections: [inventoryProjection],
+  integrationEvents: productIntegrationEvents,
   liveSources: [inventoryLiveSource],
 };

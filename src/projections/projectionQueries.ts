@@ -1,4 +1,4 @@
-import { requireStaff, type Authentication } from '../auth/actor.js';
+import { requireAdmin, requireStaff } from '../auth/actor.js';
 import { ForbiddenError, InvalidStateError, NotFoundError, UnauthenticatedError } from '../domain/errors.js';
 import { builder } from '../graphql/builder.js';
 import type { GraphQLContext } from '../graphql/context.js';
@@ -54,12 +54,6 @@ async function statusOf(ctx: GraphQLContext, name: string): Promise<ProjectionSt
     lastError: row?.lastError ?? null,
     eventTypes: projection.eventTypes,
   };
-}
-
-function requireAdmin(auth: Authentication) {
-  const user = requireStaff(auth);
-  if (user.role !== 'admin') throw new ForbiddenError('this needs the admin role');
-  return user;
 }
 
 builder.queryField('projections', (t) =>
