@@ -68,7 +68,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
     features.flatMap((f) => f.integrationEvents ?? []),
     config.eventsSource,
   );
-  const targetKinds = features.flatMap((f) => f.reactionTargets ?? []);
+  const targetKinds = features.flatMap((f) => f.reactionTargets ?? []).filter((kind) => kind.configured?.(config) ?? true);
   // The fan-out to reaction targets is a projection like the features' (with none, there is nothing to fan out to).
   const projections = [
     ...features.flatMap((f) => f.projections),

@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { CloudEvent } from '../integrationEvents/integrationEvents.js';
 
 /** One message on its way to one target: the integration event of one event of the log. */
@@ -42,5 +43,10 @@ export interface ReactionSender {
  */
 export interface ReactionTargetKind<S> {
   readonly kind: string;
+  /**
+   * Whether the settings turn this kind on (a broker or mail server configured); absent: always on.
+   * An off kind gets no deliveries and no sender, as if it were not there.
+   */
+  configured?(config: Config): boolean;
   createSender(services: S): ReactionSender;
 }
