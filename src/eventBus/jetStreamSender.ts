@@ -40,18 +40,23 @@ export class JetStreamSender implements ReactionSender {
 
   async send(message: ReactionMessage): Promise<AttemptResult> {
     try {
-      const { js } = await withDeadline(this.connected(), ATTEMPT_TIMEOUT_MS, 'the event bus');
-      const header = headers();
-      header.set('Content-Type', 'application/cloudevents+json');
-      const ack = await js.publish(busSubjectOf(message.body.type), JSON.stringify(message.body), {
-        msgID: message.eventId,
-        headers: header,
-        timeout: ATTEMPT_TIMEOUT_MS,
-      });
-      return { outcome: 'delivered', responseBody: `stream ${ack.stream} sequence ${ack.seq}${ack.duplicate ? ' (duplicate)' : ''}` };
+      // One deadline for connecting and publishing: the attempt must end within its lease.
+      return await withDeadline(this.publish(message), ATTEMPT_TIMEOUT_MS, 'the event bus');
     } catch (err) {
       return { outcome: 'failed', error: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  private async publish(message: ReactionMessage): Promise<AttemptResult> {
+    const { js } = await this.connected();
+    const header = headers();
+    header.set('Content-Type', 'application/cloudevents+json');
+    const ack = await js.publish(busSubjectOf(message.body.type), JSON.stringify(message.body), {
+      msgID: message.eventId,
+      headers: header,
+      timeout: ATTEMPT_TIMEOUT_MS,
+    });
+    return { outcome: 'delivered', responseBody: `stream ${ack.stream} sequence ${ack.seq}${ack.duplicate ? ' (duplicate)' : ''}` };
   }
 
   async close(): Promise<void> {

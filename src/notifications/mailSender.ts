@@ -64,15 +64,23 @@ export class MailSender implements ReactionSender {
   }
 
   async send(message: ReactionMessage): Promise<AttemptResult> {
+    // One deadline for the whole attempt: it must end within its lease.
+    return withDeadline(this.attempt(message), ATTEMPT_TIMEOUT_MS, 'the mail attempt').catch((err: unknown) => ({
+      outcome: 'failed' as const,
+      error: err instanceof Error ? err.message : String(err),
+    }));
+  }
+
+  private async attempt(message: ReactionMessage): Promise<AttemptResult> {
     let composed: ComposedOrderEmail | undefined;
     try {
-      composed = await withDeadline(this.compose(message.body), ATTEMPT_TIMEOUT_MS, 'the database');
+      composed = await this.compose(message.body);
     } catch (err) {
       return { outcome: 'failed', error: `could not compose the email: ${err instanceof Error ? err.message : String(err)}` };
     }
     if (!composed) return { outcome: 'delivered', responseBody: 'skipped: the customer was forgotten' };
     try {
-      const sending = this.transport.sendMail({
+      const info = await this.transport.sendMail({
         from: this.settings.from,
         to: composed.to,
         subject: composed.email.subject,
@@ -80,7 +88,6 @@ export class MailSender implements ReactionSender {
         html: composed.email.html,
         messageId: messageIdOf(message.eventId, this.domain),
       });
-      const info = await withDeadline(sending, ATTEMPT_TIMEOUT_MS, 'the mail server');
       // The reply's code only (its text may quote the address).
       return { outcome: 'delivered', responseBody: `SMTP ${/^\d{3}/.exec(info.response)?.[0] ?? 'accepted'}` };
     } catch (err) {
