@@ -12,6 +12,7 @@ import { runReadModelsBench } from './readmodels.bench.js';
 import { runReplicasBench } from './replicas.bench.js';
 import { runScaleOutBench } from './scaleout.bench.js';
 import { runSnapshotBench } from './snapshot.bench.js';
+import { runWebhooksBench } from './webhooks.bench.js';
 
 // `npm run bench [-- --quick] [-- --runs N] [-- <scenario>]` (and `--events N` for `projection`): every scenario against its peer or baseline in the
 // same run; prints one Markdown section per scenario (medians and ratios side by side) to paste
@@ -29,6 +30,7 @@ const scenarios: [string, string, () => Promise<string[]>][] = [
   ['readmodels', 'Read models at 100,000 orders', runReadModelsBench],
   ['replicas', 'Read replicas', runReplicasBench],
   ['bus', 'Event bus (NATS JetStream)', runEventBusBench],
+  ['webhooks', 'Webhooks', runWebhooksBench],
 ];
 if (only && !scenarios.some(([name]) => name === only)) {
   console.error(`unknown scenario ${only}; one of ${scenarios.map(([name]) => name).join(', ')}`);

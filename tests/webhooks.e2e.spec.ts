@@ -164,6 +164,51 @@ describe('webhooks to endpoints that fail for good or never answer', () => {
   });
 });
 
+describe('webhook endpoints that say they are gone, and secrets that rotate', () => {
+  const server = useTestServer({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', REACTION_RETRY_SCHEDULE: '100ms' });
+  const ENDPOINTS = '{ webhookEndpoints { id enabled disabledReason lag } }';
+  const ENABLE = `mutation($input: EnableWebhookEndpointInput!) { enableWebhookEndpoint(input: $input) { __typename ... on EnableWebhookEndpointSuccess { endpoint { enabled } } } }`;
+  const ROTATE = `mutation($input: RotateWebhookSecretInput!) { rotateWebhookSecret(input: $input) { __typename ... on RotateWebhookSecretSuccess { secret } } }`;
+
+  it('disables an endpoint that answers 410, keeps its messages, and resumes them in order when it is enabled again', async () => {
+    const { admin, staff, sku, customerId } = await setUp(server);
+    const target = await receiver(() => 410);
+    const endpointId = await endpointFor(admin, target, ['ordersource.order.created.v1', 'ordersource.order.item_added.v1']);
+    const { orderId } = await orderLifecycle(staff, customerId, sku);
+    const endpoint = async () => (await admin.run(ENDPOINTS)).webhookEndpoints.find((e: any) => e.id === endpointId);
+    await expect.poll(async () => (await endpoint()).enabled, { timeout: 30_000 }).toBe(false);
+    expect(await endpoint()).toMatchObject({ disabledReason: 'the target answered 410 Gone', lag: 3 });
+
+    target.answerWith(() => 204);
+    expect((await admin.run(ENABLE, { input: { endpointId } })).enableWebhookEndpoint.endpoint.enabled).toBe(true);
+    await expect.poll(() => target.firstAcceptances().length, { timeout: 30_000 }).toBe(3);
+    expect(target.firstAcceptances().map((e) => [e.subject, e.sequence])).toEqual([
+      [orderId, '1'],
+      [orderId, '2'],
+      [orderId, '3'],
+    ]);
+  });
+
+  it('signs with the old and the new secret after a rotation, so a receiver on either verifies', async () => {
+    const { admin, staff, sku, customerId } = await setUp(server);
+    const onOld = await receiver();
+    const endpointId = await endpointFor(admin, onOld, ['ordersource.order.created.v1']);
+    const { rotateWebhookSecret } = await admin.run(ROTATE, { input: { endpointId } });
+    expect(rotateWebhookSecret.secret).toMatch(/^whsec_/);
+    expect(rotateWebhookSecret.secret).not.toBe(onOld.secret);
+    // Both secrets' signatures are in the header: the receiver still on the old secret verifies.
+    await orderLifecycle(staff, customerId, sku);
+    await expect.poll(() => onOld.accepted.length, { timeout: 30_000 }).toBe(1);
+    expect(onOld.unverified).toBe(0);
+    const signatures = onOld.accepted[0]!.signature.split(' ');
+    expect(signatures).toHaveLength(2);
+    onOld.secret = rotateWebhookSecret.secret;
+    await orderLifecycle(staff, customerId, sku);
+    await expect.poll(() => onOld.accepted.length, { timeout: 30_000 }).toBe(2);
+    expect(onOld.unverified).toBe(0);
+  });
+});
+
 describe('webhook endpoint administration', () => {
   const server = useTestServer({ NODE_ENV: 'test' });
 

@@ -19,12 +19,14 @@ export interface DispatchOptions {
  * Claims the due messages of every enabled target and attempts each once, without waiting for one
  * target before the next: every target has its own `concurrency` slots, so a target that never
  * answers fills only its own slots (until its attempts time out) and holds back no other target.
- * Attempts run beside the scheduler's rounds; each one that settles records its outcome and wakes
- * the scheduler, which claims what became due.
+ * Attempts run beside the scheduler's rounds; each one that settles records its outcome and claims
+ * what became due for its target.
  */
 export class ReactionDispatcher implements DueWork {
   private readonly inFlight = new Map<string, number>();
   private readonly running = new Set<Promise<void>>();
+  /** Targets whose slots are being refilled now, and whether another refill was asked for meanwhile. */
+  private readonly refilling = new Map<string, boolean>();
   private readonly kinds: string[];
 
   constructor(
@@ -40,22 +42,43 @@ export class ReactionDispatcher implements DueWork {
 
   async runDue(): Promise<void> {
     if (this.kinds.length === 0) return;
-    for (const target of await this.store.dueTargets(this.kinds)) {
-      const free = this.options.concurrency - (this.inFlight.get(target.id) ?? 0);
-      const sender = this.senders.get(target.kind);
-      if (free <= 0 || !sender) continue;
-      const claimed = await this.store.claim(target.id, free, sender.attemptTimeoutMs + LEASE_MARGIN_MS);
-      for (const delivery of claimed) this.launch(target, sender, delivery);
-    }
+    for (const target of await this.store.dueTargets(this.kinds)) await this.refill(target);
   }
 
   nextDueAt(): Promise<Date | undefined> {
-    return this.kinds.length === 0 ? Promise.resolve(undefined) : this.store.nextDueAt(this.kinds);
+    // While attempts are in flight, each that ends refills its target's slots and wakes the
+    // scheduler: no need to scan for the next due time (a query that grows with the backlog).
+    if (this.kinds.length === 0 || this.running.size > 0) return Promise.resolve(undefined);
+    return this.store.nextDueAt(this.kinds);
   }
 
   /** Waits for the attempts in flight (on stop: their outcomes are recorded rather than left to their leases). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.running]);
+  }
+
+  /**
+   * Claims due messages of one target for its free slots and starts them. One refill per target at
+   * a time (a refill asked for meanwhile runs after it), so slots are not counted twice.
+   */
+  private async refill(target: DueTarget): Promise<void> {
+    if (this.refilling.has(target.id)) {
+      this.refilling.set(target.id, true);
+      return;
+    }
+    this.refilling.set(target.id, false);
+    try {
+      do {
+        this.refilling.set(target.id, false);
+        const free = this.options.concurrency - (this.inFlight.get(target.id) ?? 0);
+        const sender = this.senders.get(target.kind);
+        if (free <= 0 || !sender) return;
+        const claimed = await this.store.claim(target.id, free, sender.attemptTimeoutMs + LEASE_MARGIN_MS);
+        for (const delivery of claimed) this.launch(target, sender, delivery);
+      } while (this.refilling.get(target.id));
+    } finally {
+      this.refilling.delete(target.id);
+    }
   }
 
   private launch(target: DueTarget, sender: ReactionSender, delivery: ClaimedDelivery): void {
@@ -65,7 +88,11 @@ export class ReactionDispatcher implements DueWork {
       if (left === 0) this.inFlight.delete(target.id);
       else this.inFlight.set(target.id, left);
       this.running.delete(attempt);
-      this.onSettled();
+      // The stream's next message (or another stream's) may be due now: claim it for this target
+      // at once. The scheduler's next round is needed only once nothing is in flight (to learn the
+      // next due time); until then each attempt that ends refills its own target.
+      this.refill(target).catch((err: unknown) => this.logger.warn({ err, target: target.id }, 'could not claim due messages'));
+      if (this.running.size === 0) this.onSettled();
     });
     this.running.add(attempt);
   }

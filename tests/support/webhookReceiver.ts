@@ -5,6 +5,8 @@ import { Webhook } from 'standardwebhooks';
 /** One message a receiver accepted (verified and answered 2xx). */
 export interface ReceivedWebhook {
   webhookId: string;
+  /** The `webhook-signature` header as received. */
+  signature: string;
   body: Record<string, any>;
   raw: string;
 }
@@ -50,7 +52,12 @@ export class WebhookReceiver {
           this.unverified++;
           return response.writeHead(400).end('bad signature');
         }
-        const message = { webhookId, body: JSON.parse(raw) as Record<string, any>, raw };
+        const message = {
+          webhookId,
+          signature: String(request.headers['webhook-signature']),
+          body: JSON.parse(raw) as Record<string, any>,
+          raw,
+        };
         const status = this.answer(message, attempt);
         if (status === 'hang') return; // never answers (closed when the receiver stops)
         if (status >= 200 && status < 300) this.accepted.push(message);
