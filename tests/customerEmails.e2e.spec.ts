@@ -126,6 +126,8 @@ describe('customer emails', () => {
     ]);
 
     const received = adas.find((m) => m.subject === `We received your order ${shipped}`)!;
+    // Created (1), two lines (2, 3), submitted (4): the event Order-<id>:4.
+    expect(received.messageId).toBe(`<Order-${shipped}.4@shop.example>`);
     expect(received.text).toContain('Hello Ada Lovelace,');
     expect(received.text).toContain('2 x Teapot <Blue>');
     expect(received.text).toContain('Total: 55.00');
