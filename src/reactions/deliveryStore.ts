@@ -11,6 +11,8 @@ export interface ClaimedDelivery {
   eventId: string;
   attempts: number;
   message: CloudEvent;
+  /** The trace context of the command that appended the event (when it was traced). */
+  trace: Record<string, string> | null;
 }
 
 /** A target with messages due now. */
@@ -40,7 +42,7 @@ const CLAIM = `
   )
   UPDATE reaction_deliveries d SET locked_until = now() + make_interval(secs => $3::float8 / 1000), attempts = d.attempts + 1
   FROM due WHERE d.id = due.id
-  RETURNING d.id::text, d.event_id, d.attempts, d.message`;
+  RETURNING d.id::text, d.event_id, d.attempts, d.message, d.trace`;
 
 /**
  * Records an attempt, moves the delivery on, and keeps the target's health in one statement: a
@@ -102,12 +104,18 @@ export class DeliveryStore {
 
   /** Claims up to `slots` due stream heads of a target for one attempt each, leased for `leaseMs`. */
   async claim(targetId: string, slots: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    const { rows } = await this.pool.query<{ id: string; event_id: string; attempts: number; message: CloudEvent }>({
+    const { rows } = await this.pool.query<{
+      id: string;
+      event_id: string;
+      attempts: number;
+      message: CloudEvent;
+      trace: Record<string, string> | null;
+    }>({
       name: 'reactions_claim',
       text: CLAIM,
       values: [targetId, slots, leaseMs],
     });
-    return rows.map((r) => ({ id: BigInt(r.id), eventId: r.event_id, attempts: r.attempts, message: r.message }));
+    return rows.map((r) => ({ id: BigInt(r.id), eventId: r.event_id, attempts: r.attempts, message: r.message, trace: r.trace }));
   }
 
   /**

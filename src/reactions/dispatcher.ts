@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import { batchTraceContext, inSpan } from '../observability/tracing.js';
 import type { DueWork } from '../scheduler/dueWorkLoop.js';
 import type { ClaimedDelivery, DeliveryStore, DueTarget } from './deliveryStore.js';
 import type { ReactionMetrics } from './reactionMetrics.js';
@@ -97,11 +98,9 @@ export class ReactionDispatcher implements DueWork {
     this.running.add(attempt);
   }
 
-  private async attempt(target: DueTarget, sender: ReactionSender, delivery: ClaimedDelivery): Promise<void> {
-    const started = performance.now();
-    let result: AttemptResult;
+  private async send(target: DueTarget, sender: ReactionSender, delivery: ClaimedDelivery): Promise<AttemptResult> {
     try {
-      result = await sender.send({
+      return await sender.send({
         deliveryId: delivery.id,
         targetId: target.id,
         eventId: delivery.eventId,
@@ -109,8 +108,28 @@ export class ReactionDispatcher implements DueWork {
         body: delivery.message,
       });
     } catch (err) {
-      result = { outcome: 'failed', error: err instanceof Error ? err.message : String(err) };
+      return { outcome: 'failed', error: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  private async attempt(target: DueTarget, sender: ReactionSender, delivery: ClaimedDelivery): Promise<void> {
+    const started = performance.now();
+    // The attempt joins the trace of the command that appended the event.
+    const attributes = {
+      'ordersource.reaction.kind': target.kind,
+      'ordersource.reaction.target': target.id,
+      'ordersource.event': delivery.eventId,
+    };
+    const result = await inSpan(
+      `reaction ${target.kind} attempt`,
+      attributes,
+      async (span) => {
+        const outcome = await this.send(target, sender, delivery);
+        span.setAttribute('ordersource.reaction.outcome', outcome.outcome);
+        return outcome;
+      },
+      batchTraceContext([delivery.trace ?? undefined]),
+    );
     const latencyMs = performance.now() - started;
     const retryInMs = result.outcome === 'failed' ? retryDelayMs(this.options.retryScheduleMs, delivery.attempts) : undefined;
     this.metrics.recordAttempt(target.kind, target.id, result, result.outcome === 'failed' && retryInMs === undefined, latencyMs);

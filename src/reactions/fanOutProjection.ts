@@ -30,10 +30,10 @@ export function fanOutProjection(events: IntegrationEvents, kinds: readonly stri
       if (messages.length === 0) return;
       await tx.query({
         name: 'reactions_fan_out',
-        text: `INSERT INTO reaction_deliveries (target_id, event_id, position, stream_id, message_type, subject, message)
-               SELECT t.id, m.event_id, m.position, m.stream_id, m.type, m.subject, m.message
-               FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
-                 AS m(event_id, position, stream_id, type, subject, message)
+        text: `INSERT INTO reaction_deliveries (target_id, event_id, position, stream_id, message_type, subject, message, trace)
+               SELECT t.id, m.event_id, m.position, m.stream_id, m.type, m.subject, m.message, m.trace
+               FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $8::jsonb[])
+                 AS m(event_id, position, stream_id, type, subject, message, trace)
                JOIN reaction_targets t ON t.kind = ANY($7::text[]) AND t.from_position < m.position
                  AND (coalesce(cardinality(t.event_types), 0) = 0 OR m.type = ANY(t.event_types))
                ORDER BY m.position, t.id
@@ -46,6 +46,7 @@ export function fanOutProjection(events: IntegrationEvents, kinds: readonly stri
           messages.map((m) => m.message.subject),
           messages.map((m) => JSON.stringify(m.message)),
           kinds,
+          messages.map((m) => (m.event.metadata.trace ? JSON.stringify(m.event.metadata.trace) : null)),
         ],
       });
     },

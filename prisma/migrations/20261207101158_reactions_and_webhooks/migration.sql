@@ -22,6 +22,7 @@ CREATE TABLE "reaction_deliveries" (
     "message_type" TEXT NOT NULL,
     "subject" TEXT NOT NULL,
     "message" JSONB NOT NULL,
+    "trace" JSONB,
     "status" TEXT NOT NULL DEFAULT 'PENDING',
     "attempts" INTEGER NOT NULL DEFAULT 0,
     "next_attempt_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
