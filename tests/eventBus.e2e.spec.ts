@@ -1,5 +1,8 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_BUS_TARGET } from '../src/eventBus/eventBusFeature.js';
+import { startTracing } from '../src/observability/tracing.js';
 import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
 import { outOfOrderSubjects, readBusStream, repeatedIds, type BusMessage } from './support/busStream.js';
 import { startNatsServer, type NatsServer } from './support/natsServer.js';
@@ -131,6 +134,38 @@ describe('the event bus', () => {
       expect(rows).toEqual([]);
     } finally {
       await plain.stop();
+    }
+  });
+
+  it('carries a traceparent in the trace of the command that appended the event, when tracing is on', async () => {
+    // A collector that accepts and drops every span: what is checked is the header's trace.
+    const collector = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const otel = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    };
+    // The exporter reads the standard variables itself.
+    Object.assign(process.env, otel);
+    const tracing = await startTracing();
+    try {
+      const orderId = await deliveredOrder();
+      const messages = await streamHoldsAll();
+      const paid = messages.find((m) => m.body.subject === orderId && m.subject === 'ordersource.order.paid')!;
+      const { rows } = await server.services.db.pool.query<{ traceparent: string }>(
+        `SELECT metadata->'trace'->>'traceparent' AS traceparent FROM events WHERE stream_id || ':' || version = $1`,
+        [paid.body.id],
+      );
+      const traceId = (traceparent: string | undefined) => traceparent?.split('-')[1];
+      expect(traceId(rows[0]?.traceparent)).toMatch(/^[0-9a-f]{32}$/);
+      expect(traceId(paid.traceparent)).toBe(traceId(rows[0]?.traceparent));
+    } finally {
+      await tracing.shutdown();
+      for (const name of Object.keys(otel)) delete process.env[name];
+      await new Promise((resolve) => collector.close(resolve));
     }
   });
 });

@@ -2,6 +2,7 @@ import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../logger.js';
 import { withDeadline } from '../observability/projectionProgress.js';
+import { traceCarrier } from '../observability/tracing.js';
 import type { AttemptResult, ReactionMessage, ReactionSender } from '../reactions/reaction.js';
 import { BUS_SUBJECT_PREFIX, busSubjectOf } from './busSubjects.js';
 
@@ -51,6 +52,8 @@ export class JetStreamSender implements ReactionSender {
     const { js } = await this.connected();
     const header = headers();
     header.set('Content-Type', 'application/cloudevents+json');
+    // A consumer continues the trace of this attempt (and so of the command behind the event).
+    for (const [name, value] of Object.entries(traceCarrier() ?? {})) header.set(name, value);
     const ack = await js.publish(busSubjectOf(message.body.type), JSON.stringify(message.body), {
       msgID: message.eventId,
       headers: header,

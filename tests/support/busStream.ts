@@ -8,6 +8,7 @@ export interface BusMessage {
   subject: string;
   msgId: string | undefined;
   contentType: string | undefined;
+  traceparent: string | undefined;
   body: { id: string; type: string; subject: string; sequence: string; data: Record<string, unknown> } & Record<string, unknown>;
 }
 
@@ -31,6 +32,7 @@ export async function readBusStream(url: string, stream: string): Promise<BusMes
           subject: m.subject,
           msgId: m.headers?.get('Nats-Msg-Id') || undefined,
           contentType: m.headers?.get('Content-Type') || undefined,
+          traceparent: m.headers?.get('traceparent') || undefined,
           body: m.json(),
         });
       }
