@@ -27,6 +27,17 @@ const waitFor = async (condition: () => boolean, ms: number) => {
   while (!condition() && msSince(started) < ms) await new Promise((r) => setTimeout(r, 20));
 };
 
+/** One number from the database. */
+async function scalar(url: string, sql: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query<{ n: string }>(sql)).rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
+
 /** The ids of every published event after the bus target was created, in log order. */
 async function publishedIds(url: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });
@@ -63,6 +74,13 @@ describe('the event bus through faults', () => {
     await waitFor(() => load.acknowledgedCount >= 60, 20_000);
     await nats.stop();
     await waitFor(() => load.acknowledgedCount >= 120, 20_000);
+    // Down until attempts fail (a publish waits for the client's reconnect up to its timeout first).
+    await expect
+      .poll(() => scalar(owned!.url, `SELECT count(*) AS n FROM reaction_attempts WHERE error IS NOT NULL`), {
+        timeout: 60_000,
+        interval: 500,
+      })
+      .toBeGreaterThan(0);
     await nats.restart();
     // Then the server dies mid-load, with messages published whose deliveries it had not recorded.
     await waitFor(() => load.acknowledgedCount >= 200, 20_000);
@@ -87,10 +105,12 @@ describe('the event bus through faults', () => {
     expect(repeatedIds(messages)).toEqual([]);
     expect(messages.map((m) => m.body.id).sort()).toEqual([...expected].sort());
     expect(outOfOrderSubjects(messages)).toEqual([]);
+    const failedAttempts = await scalar(owned.url, `SELECT count(*) AS n FROM reaction_attempts WHERE error IS NOT NULL`);
     report('event bus through a broker restart and kill -9', {
       acknowledgedCommands: before.acknowledged.length,
       published: messages.length,
       catchUpAfterRestartMs: msSince(catchingUp),
+      failedAttempts,
     });
   });
 });
