@@ -5,6 +5,7 @@ import type { FeatureModule } from './feature.js';
 import { ordersFeature } from './orders/ordersFeature.js';
 import { notificationsFeature } from './notifications/notificationsFeature.js';
 import { productsFeature } from './products/productsFeature.js';
+import { projectionsOf } from './services.js';
 import { searchFeature } from './search/searchFeature.js';
 import { systemFeature } from './system/systemFeature.js';
 import { webhooksFeature } from './webhooks/webhooksFeature.js';
@@ -25,5 +26,5 @@ export const FEATURES: readonly FeatureModule[] = [
   notificationsFeature,
 ];
 
-/** Every projection of the service, in the features' order. */
-export const PROJECTIONS = FEATURES.flatMap((feature) => feature.projections);
+/** Every projection of the service, in the features' order, then the fan-out to webhooks. */
+export const PROJECTIONS = projectionsOf(FEATURES);

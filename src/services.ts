@@ -2,44 +2,32 @@ import { checkProjectionNames, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import { ReadReplicas } from './db/replicas.js';
 import { EventStore } from './eventStore/eventStore.js';
-import { createRateLimitStore, type RateLimitStore } from './graphql/security/rateLimitStores.js';
+import { createRateLimitStore } from './graphql/security/rateLimitStores.js';
 import { EventUpcasters } from './eventStore/upcasting.js';
 import type { EventStoreParts, FeatureModule, FeatureProcess } from './feature.js';
 import { LiveFeed, type ProjectionProgressSource } from './live/liveFeed.js';
 import type { Logger } from './logger.js';
+import type { GraphQLServerParts } from './graphql/yoga.js';
 import { memoryPersistedQueryStore, type PersistedQueryStore } from './graphql/persistedQueries.js';
 import { Metrics } from './observability/metrics.js';
+import { CHECKPOINT_POSITIONS } from './projections/checkpoints.js';
+import type { Projection } from './projections/projection.js';
 import type { ProjectionRunner } from './projections/runner.js';
 import { ReadSide } from './projections/readSide.js';
 import { IntegrationEvents } from './integrationEvents/integrationEvents.js';
 import { fanOutProjection } from './reactions/fanOutProjection.js';
 import { Reactions } from './reactions/reactions.js';
 
-/** The long-lived parts of a running server, shared by every request. */
-export interface Services {
-  config: Config;
-  logger: Logger;
-  /** The primary: commands, their loads, projections, deadlines and rebuilds. */
-  db: Database;
-  /** Streaming replicas serving queries and live-feed reads (none configured: the primary serves). */
-  replicas: ReadReplicas;
-  eventStore: EventStore;
-  readSide: ReadSide;
-  liveFeed: LiveFeed;
-  /** This server's Prometheus registry and the service's own metrics (`/metrics`). */
-  metrics: Metrics;
+/**
+ * The long-lived parts of a running server: what every request may use and the GraphQL server's own
+ * stores (declared by the layer that needs them, `graphql/context.ts` and `graphql/yoga.ts`), with
+ * the features the service is made of and their background processes.
+ */
+export interface Services extends GraphQLServerParts {
   /** The features the service is made of (their GraphQL makes the schema). */
   features: readonly FeatureModule<Services>[];
-  /** Where the mutation rate limit's buckets live, shared by every process (absent when off). */
-  rateLimits?: RateLimitStore;
   /** The features' background processes (started with the projections). */
   processes: readonly FeatureProcess[];
-  /** Texts registered by automatic persisted queries (shared through Redis when REDIS_URL is set). */
-  persistedQueryStore: PersistedQueryStore;
-  /** The features' integration events (the public form of the events other systems receive). */
-  integrationEvents: IntegrationEvents;
-  /** Deliveries of integration events to the features' reaction targets (started with the processes). */
-  reactions: Reactions;
 }
 
 /** Where projection progress is announced when PostgreSQL's NOTIFY is not the channel (Redis). */
@@ -64,23 +52,10 @@ export interface ServiceOptions {
  * way for the server, the tests and the benchmarks. Nothing is started: see `startServices`.
  */
 export function createServices({ config, logger, db, features, progressChannel, persistedQueryStore }: ServiceOptions): Services {
-  const integrationEvents = new IntegrationEvents(
-    features.flatMap((f) => f.integrationEvents ?? []),
-    config.eventsSource,
-  );
+  const integrationEvents = integrationEventsOf(features);
+  // A kind its settings leave off has no sender: its targets' messages wait (see ReactionTargetKind.configured).
   const targetKinds = features.flatMap((f) => f.reactionTargets ?? []).filter((kind) => kind.configured?.(config) ?? true);
-  // The fan-out to reaction targets is a projection like the features' (with none, there is nothing to fan out to).
-  const projections = [
-    ...features.flatMap((f) => f.projections),
-    ...(targetKinds.length > 0
-      ? [
-          fanOutProjection(
-            integrationEvents,
-            targetKinds.map((k) => k.kind),
-          ),
-        ]
-      : []),
-  ];
+  const projections = projectionsOf(features);
   checkProjectionNames(
     config,
     projections.map((p) => p.name),
@@ -102,6 +77,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
   metrics.followRebuilds(readSide.runners);
   const replicas = new ReadReplicas(db, config.readDatabaseUrls, {
     maxLagMs: config.readReplicaMaxLagMs,
+    replayedPositions: CHECKPOINT_POSITIONS,
     database: {
       poolSize: config.dbPoolSize,
       statementTimeoutMs: config.dbStatementTimeoutMs,
@@ -141,11 +117,25 @@ export function createServices({ config, logger, db, features, progressChannel, 
     notifier: eventStore.notifier,
     logger,
     registry: metrics.registry,
-    options: config.reactions,
+    options: { ...config.reactions, source: config.eventsSource },
     senders: new Map(targetKinds.map((kind) => [kind.kind, kind.createSender(services)])),
   });
   services.processes = [...features.flatMap((f) => f.processes ?? []).map((factory) => factory.create(services)), services.reactions];
   return services;
+}
+
+/** The features' integration event mappings as one registry. */
+export function integrationEventsOf(features: readonly FeatureModule[]): IntegrationEvents {
+  return new IntegrationEvents(features.flatMap((f) => f.integrationEvents ?? []));
+}
+
+/**
+ * Every projection of a service made of `features`: theirs, and the fan-out to reaction targets
+ * when a feature offers a kind of target (with none, there is nothing to fan out to).
+ */
+export function projectionsOf(features: readonly FeatureModule[]): Projection[] {
+  const kinds = features.flatMap((f) => f.reactionTargets ?? []).map((k) => k.kind);
+  return [...features.flatMap((f) => f.projections), ...(kinds.length > 0 ? [fanOutProjection(integrationEventsOf(features), kinds)] : [])];
 }
 
 /** The features' upcasters as one registry (for an event store opened outside createServices, e.g. by a script). */

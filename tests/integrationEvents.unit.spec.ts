@@ -4,10 +4,7 @@ import type { RecordedEvent } from '../src/eventStore/types.js';
 import { FEATURES } from '../src/features.js';
 import { IntegrationEvents } from '../src/integrationEvents/integrationEvents.js';
 
-const events = new IntegrationEvents(
-  FEATURES.flatMap((f) => f.integrationEvents ?? []),
-  'urn:ordersource',
-);
+const events = new IntegrationEvents(FEATURES.flatMap((f) => f.integrationEvents ?? []));
 const upcasters = new EventUpcasters(FEATURES.flatMap((f) => f.upcasters ?? []));
 const RECORDED_AT = new Date('2026-12-07T10:00:00.000Z');
 const ORDER = 'Order-0b9e3c2e-8a4e-4c1e-9d43-3f1f2f5b6a70';
@@ -31,7 +28,7 @@ function read(
     metadata: {},
     recordedAt: RECORDED_AT,
   };
-  return events.toCloudEvent(upcasters.upcast(stored));
+  return events.toCloudEvent(upcasters.upcast(stored), 'urn:ordersource');
 }
 
 /** The envelope every integration event has; `data` is each type's own. */

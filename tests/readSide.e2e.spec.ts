@@ -193,6 +193,7 @@ describe('read models', () => {
       'inventory',
       'orders',
       'paymentDeadlines',
+      'reactions',
       'sales',
       'search',
     ]);

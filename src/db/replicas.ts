@@ -18,9 +18,24 @@ export interface ReplicaStatus {
 export type ReadSource = string;
 export const PRIMARY = 'primary';
 
+/**
+ * How a replica tells how far it has replayed what reads wait on: a scalar SQL expression that
+ * evaluates to a JSON object `{ "name": "position" }`, asked in the same statement as the replay
+ * position. The read side provides it (the projections' checkpoints); this folder knows no table
+ * of theirs.
+ */
+export interface ReplayedPositionsQuery {
+  readonly sql: string;
+}
+
+/** Without a query of the read side's: no position is known, so no `consistentWith` read goes to a replica. */
+const NO_POSITIONS: ReplayedPositionsQuery = { sql: `'{}'::json` };
+
 export interface ReadReplicasOptions {
   /** A replica replaying more than this far behind the primary is skipped. */
   maxLagMs: number;
+  /** Where each replica has replayed the read models to (default: nowhere known). */
+  replayedPositions?: ReplayedPositionsQuery;
   /** Pool and heartbeat settings for each replica's pool (as for the primary's). */
   database?: DatabaseOptions;
   /** How often each replica is asked for its replay position and checkpoints (default 500 ms). */
@@ -105,11 +120,11 @@ interface Waiter {
 
 /**
  * The read replicas of the primary (`READ_DATABASE_URLS`): a pool per replica, their health and
- * lag, and where each has replayed the projection checkpoints to.
+ * lag, and where each has replayed the read models to.
  *
  * One poll for all readers: every `pollIntervalMs` (every `waitPollIntervalMs` while a read waits
  * for a replica) the primary is asked how far its WAL is flushed, and each replica how far it has
- * replayed and where its copy of `projection_checkpoints` stands, in one statement. A replica's
+ * replayed and where its copy of the read side's positions stands (`replayedPositions`), in one statement. A replica's
  * lag is the age of the oldest primary WAL position it has not replayed yet: it grows when the
  * replica stops receiving (a stopped walreceiver cannot tell it is behind, the primary can) as
  * well as when it stops applying. A replica that does not answer within `pollTimeoutMs`, or whose
@@ -378,8 +393,7 @@ export class ReadReplicas {
   private async pollReplica(replica: ReadReplica, pool: pg.Pool): Promise<void> {
     try {
       const { rows } = await pool.query<{ lsn: string | null; positions: Record<string, string> }>(
-        `SELECT pg_last_wal_replay_lsn()::text AS lsn,
-                (SELECT coalesce(json_object_agg(name, position::text), '{}') FROM projection_checkpoints) AS positions`,
+        `SELECT pg_last_wal_replay_lsn()::text AS lsn, ${(this.options.replayedPositions ?? NO_POSITIONS).sql} AS positions`,
       );
       const row = rows[0]!;
       replica.record({ lagMs: this.lagOf(row.lsn === null ? undefined : lsn(row.lsn)), positions: row.positions });

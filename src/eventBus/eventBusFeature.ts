@@ -1,5 +1,5 @@
 import type { FeatureModule } from '../feature.js';
-import { ensureConfiguredTarget } from '../reactions/configuredTarget.js';
+import { ensureConfiguredTarget, parkConfiguredTarget } from '../reactions/configuredTarget.js';
 import type { Services } from '../services.js';
 import { JetStreamSender } from './jetStreamSender.js';
 
@@ -28,6 +28,7 @@ export const eventBusFeature: FeatureModule<Services> = {
       name: 'event bus target',
       async run(services) {
         if (services.config.eventBus.url) await ensureConfiguredTarget(services.db.pool, EVENT_BUS_TARGET);
+        else await parkConfiguredTarget(services.db.pool, EVENT_BUS_TARGET, 'EVENT_BUS_URL is unset');
       },
     },
   ],

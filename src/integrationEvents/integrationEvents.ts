@@ -23,6 +23,18 @@ export interface CloudEvent {
   data: Record<string, unknown>;
 }
 
+/**
+ * An integration event as it is stored for delivery: everything but `source`, which is
+ * configuration (EVENTS_SOURCE) and is set when it is sent (see cloudEventOf).
+ */
+export type IntegrationMessage = Omit<CloudEvent, 'source'>;
+
+/** The CloudEvent of a stored message, with `source` in its place after `id`. */
+export function cloudEventOf(message: IntegrationMessage, source: string): CloudEvent {
+  const { specversion, id, ...rest } = message;
+  return { specversion, id, source, ...rest };
+}
+
 /** How one internal event type becomes an integration event. */
 export interface IntegrationEventMapping {
   /** The internal event type (in its current shape: the mapping runs after the upcasters). */
@@ -64,10 +76,7 @@ export const eventIdOf = (event: Pick<RecordedEvent, 'streamId' | 'version'>): s
 export class IntegrationEvents {
   private readonly byEventType: ReadonlyMap<string, IntegrationEventMapping>;
 
-  constructor(
-    mappings: readonly IntegrationEventMapping[],
-    private readonly source: string,
-  ) {
+  constructor(mappings: readonly IntegrationEventMapping[]) {
     const byEventType = new Map<string, IntegrationEventMapping>();
     for (const mapping of mappings) {
       if (byEventType.has(mapping.eventType)) throw new Error(`two integration event mappings for ${mapping.eventType}`);
@@ -86,14 +95,13 @@ export class IntegrationEvents {
     return [...new Set([...this.byEventType.values()].map((m) => m.type))];
   }
 
-  /** The event as an integration event; undefined when its type is not published. */
-  toCloudEvent(event: RecordedEvent): CloudEvent | undefined {
+  /** The event as an integration event (but its `source`); undefined when its type is not published. */
+  toMessage(event: RecordedEvent): IntegrationMessage | undefined {
     const mapping = this.byEventType.get(event.type);
     if (!mapping) return undefined;
     return {
       specversion: '1.0',
       id: eventIdOf(event),
-      source: this.source,
       type: mapping.type,
       subject: mapping.subject(event),
       time: event.recordedAt.toISOString(),
@@ -102,5 +110,11 @@ export class IntegrationEvents {
       ordersourceposition: event.position.toString(),
       data: mapping.data(event),
     };
+  }
+
+  /** The event as the CloudEvent receivers get; undefined when its type is not published. */
+  toCloudEvent(event: RecordedEvent, source: string): CloudEvent | undefined {
+    const message = this.toMessage(event);
+    return message && cloudEventOf(message, source);
   }
 }

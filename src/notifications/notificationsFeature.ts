@@ -1,7 +1,7 @@
 import type { FeatureModule } from '../feature.js';
 import { composeOrderEmail } from '../orders/orderEmailComposer.js';
 import { ORDER_EMAIL_TYPES } from '../orders/orderEmails.js';
-import { ensureConfiguredTarget } from '../reactions/configuredTarget.js';
+import { ensureConfiguredTarget, parkConfiguredTarget } from '../reactions/configuredTarget.js';
 import type { Services } from '../services.js';
 import { MailSender } from './mailSender.js';
 
@@ -33,6 +33,7 @@ export const notificationsFeature: FeatureModule<Services> = {
       name: 'email target',
       async run(services) {
         if (services.config.mail.smtpUrl) await ensureConfiguredTarget(services.db.pool, EMAIL_TARGET);
+        else await parkConfiguredTarget(services.db.pool, EMAIL_TARGET, 'SMTP_URL is unset');
       },
     },
   ],

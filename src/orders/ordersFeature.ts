@@ -5,11 +5,10 @@ import { orderLiveSource } from './orderChanges.js';
 import { ordersProjection } from './orderProjection.js';
 import { paymentDeadlinesProjection } from './paymentDeadlineProjection.js';
 import { paymentDeadlineTimer } from './paymentDeadlineTimer.js';
-// The orders slice's GraphQL: mutations, queries (and a customer's orders), subscriptions.
-import './orderMutations.js';
-import './orderQueries.js';
-import './customerOrders.js';
-import './orderSubscriptions.js';
+import { customerOrders } from './customerOrders.js';
+import { orderMutations } from './orderMutations.js';
+import { orderQueries } from './orderQueries.js';
+import { orderSubscriptions } from './orderSubscriptions.js';
 
 /**
  * Orders: the order aggregate's commands, the orders read model and its live changes, and the
@@ -17,6 +16,13 @@ import './orderSubscriptions.js';
  */
 export const ordersFeature: FeatureModule<Services> = {
   name: 'orders',
+  // Mutations, queries (and a customer's orders), subscriptions.
+  graphql: (builder) => {
+    orderMutations(builder);
+    orderQueries(builder);
+    customerOrders(builder);
+    orderSubscriptions(builder);
+  },
   projections: [ordersProjection, paymentDeadlinesProjection],
   integrationEvents: orderIntegrationEvents,
   liveSources: [orderLiveSource],

@@ -25,3 +25,12 @@ export async function ensureConfiguredTarget(pool: pg.Pool, target: ConfiguredTa
     [target.id, target.kind, target.eventTypes ?? null],
   );
 }
+
+/**
+ * Marks the target disabled, saying why, when its setting is no longer given: its messages keep
+ * being written (nothing is lost) and wait; giving the setting again sends them, in order. To drop
+ * them instead, delete the target's row (its deliveries go with it).
+ */
+export async function parkConfiguredTarget(pool: pg.Pool, target: ConfiguredTarget, reason: string): Promise<void> {
+  await pool.query('UPDATE reaction_targets SET enabled = false, disabled_reason = $2 WHERE id = $1 AND enabled', [target.id, reason]);
+}

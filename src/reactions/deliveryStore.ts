@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { CloudEvent } from '../integrationEvents/integrationEvents.js';
+import type { IntegrationMessage } from '../integrationEvents/integrationEvents.js';
 import type { AttemptResult } from './reaction.js';
 
 /** PENDING: not yet attempted (or redelivered); FAILED: a retry is due at `nextAttemptAt`; then DELIVERED or DEAD. */
@@ -10,7 +10,7 @@ export interface ClaimedDelivery {
   id: bigint;
   eventId: string;
   attempts: number;
-  message: CloudEvent;
+  message: IntegrationMessage;
   /** The trace context of the command that appended the event (when it was traced). */
   trace: Record<string, string> | null;
 }
@@ -108,7 +108,7 @@ export class DeliveryStore {
       id: string;
       event_id: string;
       attempts: number;
-      message: CloudEvent;
+      message: IntegrationMessage;
       trace: Record<string, string> | null;
     }>({
       name: 'reactions_claim',

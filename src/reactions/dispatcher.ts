@@ -1,3 +1,4 @@
+import { cloudEventOf } from '../integrationEvents/integrationEvents.js';
 import type { Logger } from '../logger.js';
 import { batchTraceContext, inSpan } from '../observability/tracing.js';
 import type { DueWork } from '../scheduler/dueWorkLoop.js';
@@ -14,6 +15,8 @@ export interface DispatchOptions {
   disableAfterMs: number;
   /** Streams of one target attempted at once. */
   concurrency: number;
+  /** The CloudEvents `source` of every message. */
+  source: string;
 }
 
 /**
@@ -105,7 +108,7 @@ export class ReactionDispatcher implements DueWork {
         targetId: target.id,
         eventId: delivery.eventId,
         attempt: delivery.attempts,
-        body: delivery.message,
+        body: cloudEventOf(delivery.message, this.options.source),
       });
     } catch (err) {
       return { outcome: 'failed', error: err instanceof Error ? err.message : String(err) };

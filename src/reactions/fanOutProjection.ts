@@ -10,8 +10,8 @@ export const FAN_OUT_PROJECTION = 'reactions';
  * target, in the batch's transaction, so a delivery exists exactly when the checkpoint has passed
  * its event. A target receives events after the position the log had when it was created.
  *
- * The message stored is the integration event, made here after the upcasters: it holds no personal
- * data, so redelivering an old message later sends nothing that was since forgotten.
+ * The message stored is the integration event (without its `source`, set when sent), made here
+ * after the upcasters: it holds no personal data, so redelivering an old message later sends nothing that was since forgotten.
  * `ON CONFLICT DO NOTHING` makes a replayed batch harmless.
  */
 export function fanOutProjection(events: IntegrationEvents, kinds: readonly string[]): Projection {
@@ -24,7 +24,7 @@ export function fanOutProjection(events: IntegrationEvents, kinds: readonly stri
     tables: [],
     async apply(tx, batch) {
       const messages = batch.flatMap((event) => {
-        const message = events.toCloudEvent(event);
+        const message = events.toMessage(event);
         return message ? [{ event, message }] : [];
       });
       if (messages.length === 0) return;

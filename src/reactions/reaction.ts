@@ -45,7 +45,8 @@ export interface ReactionTargetKind<S> {
   readonly kind: string;
   /**
    * Whether the settings turn this kind on (a broker or mail server configured); absent: always on.
-   * An off kind gets no deliveries and no sender, as if it were not there.
+   * An off kind gets no sender, so nothing is attempted for its targets (a kind whose target a
+   * setting creates has no target, and so no deliveries, until the setting is given).
    */
   configured?(config: Config): boolean;
   createSender(services: S): ReactionSender;

@@ -3,13 +3,17 @@ import type { Services } from '../services.js';
 import { WEBHOOK_KIND } from './webhookEndpoints.js';
 import { WebhookSender } from './webhookSender.js';
 import { webhooksOf } from './webhookServices.js';
-// The webhooks slice's GraphQL: endpoint administration, the delivery log, redelivery.
-import './webhookMutations.js';
-import './webhookQueries.js';
+import { webhookMutations } from './webhookMutations.js';
+import { webhookQueries } from './webhookQueries.js';
 
 /** Webhooks: integration events posted to HTTP endpoints, signed, in order per stream, retried. */
 export const webhooksFeature: FeatureModule<Services> = {
   name: 'webhooks',
+  // Endpoint administration, the delivery log, redelivery.
+  graphql: (builder) => {
+    webhookMutations(builder);
+    webhookQueries(builder);
+  },
   projections: [],
   liveSources: [],
   reactionTargets: [

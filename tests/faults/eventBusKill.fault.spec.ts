@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EVENT_BUS_TARGET } from '../../src/eventBus/eventBusFeature.js';
 import { FEATURES } from '../../src/features.js';
-import { IntegrationEvents } from '../../src/integrationEvents/integrationEvents.js';
+import { integrationEventsOf } from '../../src/services.js';
 import { outOfOrderSubjects, readBusStream, repeatedIds, type BusMessage } from '../support/busStream.js';
 import { startNatsServer, type NatsServer } from '../support/natsServer.js';
 import type { ServerProcess } from '../support/serverProcess.js';
@@ -56,10 +56,7 @@ async function publishedIds(url: string): Promise<string[]> {
 }
 
 // Every internal event type that has an integration event (the bus publishes those).
-const PUBLISHED_TYPES = new IntegrationEvents(
-  FEATURES.flatMap((f) => f.integrationEvents ?? []),
-  'urn:test',
-).eventTypes;
+const PUBLISHED_TYPES = integrationEventsOf(FEATURES).eventTypes;
 
 describe('the event bus through faults', () => {
   it('puts every event in the stream exactly once, in order per stream, through a broker stop and start and a kill -9 of the server', async () => {
