@@ -5,7 +5,7 @@ import type { EventReadTransform } from './eventStore/readTransforms.js';
 import type { Upcaster } from './eventStore/upcasting.js';
 import type { IntegrationEventMapping } from './integrationEvents/integrationEvents.js';
 import type { Logger } from './logger.js';
-import type { LiveSource } from './live/liveFeed.js';
+import type { LiveSource } from './live/liveSource.js';
 import type { Projection } from './projections/projection.js';
 import type { ReactionTargetKind } from './reactions/reaction.js';
 

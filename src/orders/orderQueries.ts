@@ -16,6 +16,8 @@ import { orderTypes } from './orderTypes.js';
 import { orderViewFromState, type OrderView } from './orderView.js';
 
 const ORDERS = ['orders'] as const;
+/** A list of orders also reads the counts per status (its totalCount). */
+const ORDER_LIST = ['orders', 'orderCounts'] as const;
 
 interface HistoryEntry {
   position: string;
@@ -170,7 +172,7 @@ export function orderQueries(builder: Builder): void {
         },
         resolve: async (_root, args, ctx) => {
           const actor = requireUser(ctx.auth);
-          await readConsistently(ctx, ORDERS, args.consistentWith);
+          await readConsistently(ctx, ORDER_LIST, args.consistentWith);
           const filter = scopedFilter(actor, { status: args.status ?? undefined, customerId: args.customerId ?? undefined });
           const { prisma } = readDbOf(ctx);
           return keysetConnection(

@@ -2,6 +2,7 @@ import type { FeatureModule } from '../feature.js';
 import { orderIntegrationEvents } from './orderIntegrationEvents.js';
 import type { Services } from '../services.js';
 import { orderLiveSource } from './orderChanges.js';
+import { orderCountsProjection } from './orderCountsProjection.js';
 import { ordersProjection } from './orderProjection.js';
 import { paymentDeadlinesProjection } from './paymentDeadlineProjection.js';
 import { paymentDeadlineTimer } from './paymentDeadlineTimer.js';
@@ -23,7 +24,7 @@ export const ordersFeature: FeatureModule<Services> = {
     customerOrders(builder);
     orderSubscriptions(builder);
   },
-  projections: [ordersProjection, paymentDeadlinesProjection],
+  projections: [ordersProjection, orderCountsProjection, paymentDeadlinesProjection],
   integrationEvents: orderIntegrationEvents,
   liveSources: [orderLiveSource],
   processes: [paymentDeadlineTimer],
