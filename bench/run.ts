@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { runEventAppendBench } from './eventAppend.bench.js';
+import { runEventBusBench } from './eventBus.bench.js';
 import { runFanoutBench } from './fanout.bench.js';
 import { closeBenchServer } from './lib/benchDatabase.js';
 import { benchOptions, positionalArgs } from './lib/measure.js';
@@ -29,6 +30,7 @@ const scenarios: [string, string, () => Promise<string[]>][] = [
   ['fanout', 'Subscription fan-out', runFanoutBench],
   ['readmodels', 'Read models at 100,000 orders', runReadModelsBench],
   ['replicas', 'Read replicas', runReplicasBench],
+  ['bus', 'Event bus (NATS JetStream)', runEventBusBench],
   ['webhooks', 'Webhooks', runWebhooksBench],
   ['scale', 'Scale of the log', runScaleBench],
 ];

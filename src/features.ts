@@ -1,7 +1,9 @@
 import { analyticsFeature } from './analytics/analyticsFeature.js';
+import { eventBusFeature } from './eventBus/eventBusFeature.js';
 import { customersFeature } from './customers/customersFeature.js';
 import type { FeatureModule } from './feature.js';
 import { ordersFeature } from './orders/ordersFeature.js';
+import { notificationsFeature } from './notifications/notificationsFeature.js';
 import { productsFeature } from './products/productsFeature.js';
 import { projectionsOf } from './services.js';
 import { searchFeature } from './search/searchFeature.js';
@@ -20,6 +22,8 @@ export const FEATURES: readonly FeatureModule[] = [
   searchFeature,
   systemFeature,
   webhooksFeature,
+  eventBusFeature,
+  notificationsFeature,
 ];
 
 /** Every projection of the service, in the features' order, then the fan-out to webhooks. */

@@ -54,7 +54,8 @@ export interface ServiceOptions {
  */
 export function createServices({ config, logger, db, features, progressChannel, persistedQueryStore }: ServiceOptions): Services {
   const integrationEvents = integrationEventsOf(features);
-  const targetKinds = features.flatMap((f) => f.reactionTargets ?? []);
+  // A kind its settings leave off has no sender: its targets' messages wait (see ReactionTargetKind.configured).
+  const targetKinds = features.flatMap((f) => f.reactionTargets ?? []).filter((kind) => kind.configured?.(config) ?? true);
   const projections = projectionsOf(features);
   checkProjectionNames(
     config,

@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { CloudEvent } from '../integrationEvents/integrationEvents.js';
 
 /** One message on its way to one target: the integration event of one event of the log. */
@@ -42,5 +43,11 @@ export interface ReactionSender {
  */
 export interface ReactionTargetKind<S> {
   readonly kind: string;
+  /**
+   * Whether the settings turn this kind on (a broker or mail server configured); absent: always on.
+   * An off kind gets no sender, so nothing is attempted for its targets (a kind whose target a
+   * setting creates has no target, and so no deliveries, until the setting is given).
+   */
+  configured?(config: Config): boolean;
   createSender(services: S): ReactionSender;
 }
