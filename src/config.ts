@@ -203,7 +203,7 @@ export const settings = z.object({
   RUN_PROJECTIONS: trueOrFalse
     .default('true')
     .describe(
-      '`false`: this process only serves (queries still wait on, and subscriptions still push, the projections another process runs; it fires no payment deadlines either)',
+      '`false`: this process only serves (queries still wait on, and subscriptions still push, the projections another process runs; it fires no payment deadlines and delivers no webhooks, bus messages or emails either)',
     ),
   PROJECTIONS: commaList
     .pipe(z.array(z.string()).min(1, 'must name at least one projection (leave it unset to run them all)'))
@@ -228,6 +228,12 @@ export const settings = z.object({
     .describe(
       'how long after submission an unpaid order expires and its stock is released (0 to 31536000); `0` turns payment deadlines off',
     ),
+  // Amounts are whole cents everywhere in the API; the currency only labels them on the dashboard.
+  CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR or USD')
+    .default('EUR')
+    .describe('the ISO 4217 currency the dashboard shows amounts in (the API itself speaks cents only)'),
   READY_MAX_PROJECTION_LAG: z.coerce
     .number()
     .int()
@@ -441,6 +447,7 @@ function toConfig(v: Settings) {
     projections: v.PROJECTIONS,
     redisUrl: v.REDIS_URL,
     maxBodyBytes: v.MAX_BODY_BYTES,
+    currency: v.CURRENCY,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     // Node requires headersTimeout <= requestTimeout.
     headersTimeoutMs: Math.min(v.HEADERS_TIMEOUT_MS, v.REQUEST_TIMEOUT_MS),

@@ -9,6 +9,7 @@ import { paymentDeadlineTimer } from './paymentDeadlineTimer.js';
 import { customerOrders } from './customerOrders.js';
 import { orderMutations } from './orderMutations.js';
 import { orderQueries } from './orderQueries.js';
+import { orderShipment } from './orderShipment.js';
 import { orderSubscriptions } from './orderSubscriptions.js';
 
 /**
@@ -21,6 +22,7 @@ export const ordersFeature: FeatureModule<Services> = {
   graphql: (builder) => {
     orderMutations(builder);
     orderQueries(builder);
+    orderShipment(builder);
     customerOrders(builder);
     orderSubscriptions(builder);
   },

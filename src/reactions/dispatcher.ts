@@ -32,6 +32,7 @@ export class ReactionDispatcher implements DueWork {
   /** Targets whose slots are being refilled now, and whether another refill was asked for meanwhile. */
   private readonly refilling = new Map<string, boolean>();
   private readonly kinds: string[];
+  private stopped = false;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -56,6 +57,11 @@ export class ReactionDispatcher implements DueWork {
     return this.store.nextDueAt(this.kinds);
   }
 
+  /** Claims nothing more (the service is stopping); attempts in flight still record their outcome. */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** Waits for the attempts in flight (on stop: their outcomes are recorded rather than left to their leases). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.running]);
@@ -66,6 +72,7 @@ export class ReactionDispatcher implements DueWork {
    * a time (a refill asked for meanwhile runs after it), so slots are not counted twice.
    */
   private async refill(target: DueTarget): Promise<void> {
+    if (this.stopped) return;
     if (this.refilling.has(target.id)) {
       this.refilling.set(target.id, true);
       return;

@@ -50,6 +50,7 @@ export class Reactions {
   async stop(): Promise<void> {
     this.unfollow?.();
     await this.loop.stop();
+    this.dispatcher.stop();
     // Senders abort what they have in flight, so a receiver that never answers does not hold up
     // the shutdown; those attempts are recorded as failed and retried.
     await Promise.all([...this.parts.senders.values()].map((sender) => sender.close?.()));
