@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { IntegrationMessage } from '../integrationEvents/integrationEvents.js';
+import { RECORD_DELIVERED, recordDeliveredValues, type DeliveredAttempt } from './deliveredRuns.js';
 import type { AttemptResult } from './reaction.js';
 
 /** PENDING: not yet attempted (or redelivered); FAILED: a retry is due at `nextAttemptAt`; then DELIVERED or DEAD. */
@@ -28,25 +29,37 @@ export interface DueTarget {
  * undelivered message can start a run: that keeps one stream's messages in log order, and a failing
  * message holds back its own stream and no other. The conditions are repeated on each locked row, so
  * that a row another process claimed meanwhile (re-read once that process commits) is left.
+ * The streams with undelivered messages are found by a skip scan of a partial index (one probe per
+ * stream) and each head and run by a probe of its own, so a claim costs in streams, not in backlog.
  */
 const CLAIM = `
-  WITH busy AS (
+  WITH RECURSIVE streams AS (
+    (SELECT stream_id FROM reaction_deliveries WHERE target_id = $1 AND status IN ('PENDING', 'FAILED') ORDER BY stream_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT d.stream_id FROM reaction_deliveries d WHERE d.target_id = $1 AND d.status IN ('PENDING', 'FAILED')
+              AND d.stream_id > s.stream_id ORDER BY d.stream_id LIMIT 1)
+    FROM streams s WHERE s.stream_id IS NOT NULL
+  ), busy AS (
     SELECT count(DISTINCT stream_id)::int AS n FROM reaction_deliveries WHERE target_id = $1 AND locked_until > now()
   ), heads AS (
-    SELECT DISTINCT ON (stream_id) stream_id, position, next_attempt_at, locked_until FROM reaction_deliveries
-    WHERE target_id = $1 AND status IN ('PENDING', 'FAILED') ORDER BY stream_id, position
+    SELECT h.stream_id, h.position, h.next_attempt_at, h.locked_until FROM streams s CROSS JOIN LATERAL (
+      SELECT d.stream_id, d.position, d.next_attempt_at, d.locked_until FROM reaction_deliveries d
+      WHERE d.target_id = $1 AND d.stream_id = s.stream_id AND d.status IN ('PENDING', 'FAILED') ORDER BY d.position LIMIT 1
+    ) h
   ), chosen AS (
     SELECT stream_id FROM heads WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
     ORDER BY position LIMIT greatest(0, $2 - (SELECT n FROM busy))
   ), runs AS (
-    SELECT d.id, row_number() OVER w AS n,
-           bool_and(d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until <= now())) OVER w AS due
-    FROM reaction_deliveries d JOIN chosen c ON c.stream_id = d.stream_id
-    WHERE d.target_id = $1 AND d.status IN ('PENDING', 'FAILED')
-    WINDOW w AS (PARTITION BY d.stream_id ORDER BY d.position ROWS UNBOUNDED PRECEDING)
+    SELECT r.id,
+           bool_and(r.next_attempt_at <= now() AND (r.locked_until IS NULL OR r.locked_until <= now())) OVER w AS due
+    FROM chosen c CROSS JOIN LATERAL (
+      SELECT d.id, d.stream_id, d.position, d.next_attempt_at, d.locked_until FROM reaction_deliveries d
+      WHERE d.target_id = $1 AND d.stream_id = c.stream_id AND d.status IN ('PENDING', 'FAILED') ORDER BY d.position LIMIT $4
+    ) r
+    WINDOW w AS (PARTITION BY r.stream_id ORDER BY r.position ROWS UNBOUNDED PRECEDING)
   ), due AS (
     SELECT d.id FROM reaction_deliveries d
-    WHERE d.id IN (SELECT id FROM runs WHERE due AND n <= $4)
+    WHERE d.id IN (SELECT id FROM runs WHERE due)
       AND d.status IN ('PENDING', 'FAILED') AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until <= now())
     FOR UPDATE SKIP LOCKED
   )
@@ -186,6 +199,12 @@ export class DeliveryStore {
       ],
     });
     return rows[0]?.enabled ?? true;
+  }
+
+  /** Stores the delivered attempts of a run (one statement for all of them). */
+  async recordDelivered(attempts: readonly DeliveredAttempt[]): Promise<void> {
+    if (attempts.length === 0) return;
+    await this.pool.query({ name: 'reactions_record_delivered', text: RECORD_DELIVERED, values: recordDeliveredValues(attempts) });
   }
 
   /** Puts a delivery back to PENDING with a fresh schedule. False when it does not exist or is being attempted now. */

@@ -2,6 +2,7 @@ import { cloudEventOf } from '../integrationEvents/integrationEvents.js';
 import type { Logger } from '../logger.js';
 import { batchTraceContext, inSpan } from '../observability/tracing.js';
 import type { DueWork } from '../scheduler/dueWorkLoop.js';
+import type { DeliveredAttempt } from './deliveredRuns.js';
 import type { ClaimedDelivery, DeliveryStore, DueTarget } from './deliveryStore.js';
 import type { ReactionMetrics } from './reactionMetrics.js';
 import type { AttemptResult, ReactionSender } from './reaction.js';
@@ -115,15 +116,37 @@ export class ReactionDispatcher implements DueWork {
     this.running.add(attempt);
   }
 
-  /** Attempts a run's messages in order; at the first that is not delivered, gives the rest back. */
+  /**
+   * Attempts a run's messages in order; at the first that is not delivered, gives the rest back.
+   * Deliveries are recorded together when the run ends (or before its failure is): the run's lease
+   * keeps its messages from anyone else meanwhile, and a process that dies before recording leaves
+   * them to be sent again once the lease runs out (at least once, as always).
+   */
   private async attemptRun(target: DueTarget, sender: ReactionSender, run: ClaimedDelivery[]): Promise<void> {
-    for (const [i, delivery] of run.entries()) {
-      if (this.stopped || !(await this.attempt(target, sender, delivery))) {
-        const rest = run.slice(this.stopped ? i : i + 1).map((d) => d.id);
-        await this.store.release(rest).catch((err: unknown) => this.logger.warn({ err, target: target.id }, 'could not release messages'));
-        return;
+    const delivered: DeliveredAttempt[] = [];
+    let next = 0;
+    while (next < run.length && !this.stopped) {
+      const delivery = run[next++]!;
+      const { result, latencyMs } = await this.attempt(target, sender, delivery);
+      if (result.outcome === 'delivered') {
+        delivered.push({ id: delivery.id, statusCode: result.statusCode, latencyMs, responseBody: result.responseBody });
+        continue;
       }
+      // The successes first: the failure then starts the target's failing time, not a success after it.
+      await this.recordDelivered(target, delivered.splice(0));
+      await this.recordFailure(target, delivery, result, latencyMs);
+      break;
     }
+    await this.recordDelivered(target, delivered);
+    const rest = run.slice(next).map((d) => d.id);
+    await this.store.release(rest).catch((err: unknown) => this.logger.warn({ err, target: target.id }, 'could not release messages'));
+  }
+
+  private async recordDelivered(target: DueTarget, delivered: readonly DeliveredAttempt[]): Promise<void> {
+    // Not recorded: the leases run out and the messages are attempted again (at least once).
+    await this.store
+      .recordDelivered(delivered)
+      .catch((err: unknown) => this.logger.warn({ err, target: target.id }, 'could not record delivered messages'));
   }
 
   private async send(target: DueTarget, sender: ReactionSender, delivery: ClaimedDelivery): Promise<AttemptResult> {
@@ -140,8 +163,12 @@ export class ReactionDispatcher implements DueWork {
     }
   }
 
-  /** One attempt, recorded; true when the message was delivered (and recorded so). */
-  private async attempt(target: DueTarget, sender: ReactionSender, delivery: ClaimedDelivery): Promise<boolean> {
+  /** One attempt, measured and traced (not yet recorded). */
+  private async attempt(
+    target: DueTarget,
+    sender: ReactionSender,
+    delivery: ClaimedDelivery,
+  ): Promise<{ result: AttemptResult; latencyMs: number }> {
     const started = performance.now();
     // The attempt joins the trace of the command that appended the event.
     const attributes = {
@@ -162,6 +189,12 @@ export class ReactionDispatcher implements DueWork {
     const latencyMs = performance.now() - started;
     const retryInMs = result.outcome === 'failed' ? retryDelayMs(this.options.retryScheduleMs, delivery.attempts) : undefined;
     this.metrics.recordAttempt(target.kind, target.id, result, result.outcome === 'failed' && retryInMs === undefined, latencyMs);
+    return { result, latencyMs };
+  }
+
+  /** Records an attempt that did not deliver: its retry, or its death, and the target's health. */
+  private async recordFailure(target: DueTarget, delivery: ClaimedDelivery, result: AttemptResult, latencyMs: number): Promise<void> {
+    const retryInMs = result.outcome === 'failed' ? retryDelayMs(this.options.retryScheduleMs, delivery.attempts) : undefined;
     try {
       const enabled = await this.store.record(
         delivery.id,
@@ -169,11 +202,9 @@ export class ReactionDispatcher implements DueWork {
         { retryInMs, disableAfterMs: this.options.disableAfterMs },
       );
       if (!enabled) this.logger.warn({ target: target.id, kind: target.kind, result }, 'reaction target disabled');
-      return result.outcome === 'delivered';
     } catch (err) {
       // Not recorded: the lease runs out and the message is attempted again (at least once).
       this.logger.warn({ err, target: target.id, delivery: delivery.id.toString() }, 'could not record a delivery attempt');
-      return false;
     }
   }
 }
