@@ -41,6 +41,8 @@ export class ReactionDispatcher implements DueWork {
   private readonly refilling = new Map<string, boolean>();
   private readonly kinds: string[];
   private stopped = false;
+  /** Rounds begun (each follows a wake-up: new deliveries, a redelivery, a settled attempt, a poll). */
+  private rounds = 0;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -54,6 +56,7 @@ export class ReactionDispatcher implements DueWork {
   }
 
   async runDue(): Promise<void> {
+    this.rounds++;
     if (this.kinds.length === 0) return;
     for (const target of await this.store.dueTargets(this.kinds)) await this.refill(target);
   }
@@ -93,14 +96,21 @@ export class ReactionDispatcher implements DueWork {
         const sender = this.senders.get(target.kind);
         if (free <= 0 || !sender) return;
         const runs = await this.store.claim(target.id, free, RUN_LENGTH, RUN_LENGTH * sender.attemptTimeoutMs + LEASE_MARGIN_MS);
-        for (const run of runs) this.launch(target, sender, run);
+        // Every free slot taken: other streams may be due still, to claim as slots free up.
+        const after = { round: this.rounds, slotsFilled: runs.length >= free };
+        for (const run of runs) this.launch(target, sender, run, after);
       } while (this.refilling.get(target.id));
     } finally {
       this.refilling.delete(target.id);
     }
   }
 
-  private launch(target: DueTarget, sender: ReactionSender, run: ClaimedDelivery[]): void {
+  private launch(
+    target: DueTarget,
+    sender: ReactionSender,
+    run: ClaimedDelivery[],
+    claimed: { round: number; slotsFilled: boolean },
+  ): void {
     this.inFlight.set(target.id, (this.inFlight.get(target.id) ?? 0) + 1);
     const attempt = this.attemptRun(target, sender, run).finally(() => {
       const left = (this.inFlight.get(target.id) ?? 1) - 1;
@@ -109,8 +119,11 @@ export class ReactionDispatcher implements DueWork {
       this.running.delete(attempt);
       // The stream's next message (or another stream's) may be due now: claim it for this target
       // at once. The scheduler's next round is needed only once nothing is in flight (to learn the
-      // next due time); until then each attempt that ends refills its own target.
-      this.refill(target).catch((err: unknown) => this.logger.warn({ err, target: target.id }, 'could not claim due messages'));
+      // next due time); until then each attempt that ends refills its own target. A short run of a
+      // claim that left slots free, with nothing new since (no round began), left nothing due
+      // behind it: no claim then, which spares a query per delivery when messages trickle in.
+      if (run.length === RUN_LENGTH || claimed.slotsFilled || this.rounds !== claimed.round)
+        this.refill(target).catch((err: unknown) => this.logger.warn({ err, target: target.id }, 'could not claim due messages'));
       if (this.running.size === 0) this.onSettled();
     });
     this.running.add(attempt);
