@@ -57,6 +57,8 @@ const schema = z.object({
   WS_SUBSCRIBES_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),
   WS_SUBSCRIBE_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
   WS_MAX_STARTING_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1_000).default(4),
+  WS_MAX_STARTING_SUBSCRIPTIONS_PER_PROCESS: z.coerce.number().int().min(1).max(1_000).default(8),
+  WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(50),
   RUN_PROJECTIONS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
   PROJECTIONS: z
     .string()
@@ -100,6 +102,12 @@ const schema = z.object({
     .max(31_536_000, 'must be at most 31536000 (a year)')
     .default(1_800),
   APQ_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  APQ_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(1024 * 1024 * 1024)
+    .default(5 * 1024 * 1024),
   APQ_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
   TRUSTED_DOCUMENTS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
   TRUSTED_DOCUMENTS_MANIFESTS: z.string().optional(),
@@ -139,8 +147,19 @@ export interface Config {
   consistencyMaxWaitsPerClient: number;
   /** A WebSocket with more than this many bytes waiting to be sent is a slow consumer and is closed (1013). */
   wsMaxBufferedBytes: number;
-  /** Per WebSocket: open subscriptions, subscribes a second (and at once), first reads in flight. */
-  wsSubscriptions: { maxSubscriptions: number; subscribesPerSecond: number; subscribeBurst: number; maxStarting: number };
+  /**
+   * Per WebSocket: open subscriptions, subscribes a second (and at once), first reads in flight;
+   * and first reads in flight across all the process's sockets.
+   */
+  wsSubscriptions: {
+    maxSubscriptions: number;
+    subscribesPerSecond: number;
+    subscribeBurst: number;
+    maxStarting: number;
+    maxStartingPerProcess: number;
+  };
+  /** Open WebSockets per client address; one more is closed with 4429. */
+  wsMaxConnectionsPerAddress: number;
   /** Whether this process competes to run the projections (false: it only serves; run them elsewhere). */
   runProjections: boolean;
   /**
@@ -169,8 +188,8 @@ export interface Config {
   readyMaxProjectionLag: number;
   /** How long after submission an unpaid order expires and its stock is released; 0 turns deadlines off. */
   paymentTimeoutSeconds: number;
-  /** Automatic persisted queries: texts kept per process (LRU), or for how long in Redis when REDIS_URL is set. */
-  apq: { maxEntries: number; ttlSeconds: number };
+  /** Automatic persisted queries: texts (and their bytes) kept per process (LRU), or for how long in Redis when REDIS_URL is set. */
+  apq: { maxEntries: number; maxBytes: number; ttlSeconds: number };
   /** Non-staff callers may run only operations from the manifests (the dashboard's, then these extra files). */
   trustedDocuments: { only: boolean; extraManifests: string[] };
 }
@@ -231,7 +250,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       subscribesPerSecond: v.WS_SUBSCRIBES_PER_SECOND,
       subscribeBurst: v.WS_SUBSCRIBE_BURST,
       maxStarting: v.WS_MAX_STARTING_SUBSCRIPTIONS,
+      maxStartingPerProcess: v.WS_MAX_STARTING_SUBSCRIPTIONS_PER_PROCESS,
     },
+    wsMaxConnectionsPerAddress: v.WS_MAX_CONNECTIONS_PER_ADDRESS,
     runProjections: v.RUN_PROJECTIONS === 'true',
     projections: v.PROJECTIONS,
     redisUrl: v.REDIS_URL,
@@ -252,7 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphiql: v.GRAPHIQL ? v.GRAPHIQL === 'true' : v.NODE_ENV === 'development',
     readyMaxProjectionLag: v.READY_MAX_PROJECTION_LAG,
     paymentTimeoutSeconds: v.PAYMENT_TIMEOUT_SECONDS,
-    apq: { maxEntries: v.APQ_MAX_ENTRIES, ttlSeconds: v.APQ_TTL_SECONDS },
+    apq: { maxEntries: v.APQ_MAX_ENTRIES, maxBytes: v.APQ_MAX_BYTES, ttlSeconds: v.APQ_TTL_SECONDS },
     trustedDocuments: {
       only: v.TRUSTED_DOCUMENTS === 'true',
       extraManifests: (v.TRUSTED_DOCUMENTS_MANIFESTS ?? '')

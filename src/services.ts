@@ -110,7 +110,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
     features,
     rateLimits,
     processes: [],
-    persistedQueryStore: persistedQueryStore ?? memoryPersistedQueryStore(config.apq.maxEntries),
+    persistedQueryStore: persistedQueryStore ?? memoryPersistedQueryStore(config.apq.maxEntries, config.apq.maxBytes),
   };
   services.processes = features.flatMap((f) => f.processes ?? []).map((factory) => factory.create(services));
   return services;

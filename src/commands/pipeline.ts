@@ -56,6 +56,7 @@ export interface CommandSuccessPayload<R> {
 export interface CommandRequest {
   auth: Authentication;
   services: Services;
+  /** Stored in the events' metadata as their correlation id: an id of ours, never a caller's text. */
   requestId: string;
 }
 
