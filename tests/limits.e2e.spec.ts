@@ -117,7 +117,7 @@ describe('operation limits (GraphQL Armor)', () => {
       defaults.app.url,
       {
         query:
-          '{ orders(first: 100) { totalCount edges { cursor node { id customerId status itemCount totalCents version createdAt updatedAt items { sku name quantity unitPriceCents lineTotalCents } history { position version type occurredAt data } } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }',
+          '{ orders(first: 100) { totalCount edges { cursor node { id customerId status itemCount totalCents version createdAt updatedAt items { sku name quantity unitPriceCents lineTotalCents } history(first: 10) { position version type occurredAt data } } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }',
       },
       { authorization: `Bearer ${token}` },
     );
