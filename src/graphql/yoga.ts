@@ -7,15 +7,25 @@ import { isDatabaseUnavailable, isStorageFull } from '../db/database.js';
 import { usePrometheusMetrics } from '../observability/prometheus.js';
 import { useReadinessCheck } from '../observability/readiness.js';
 import { useOperationSpans } from '../observability/tracing.js';
-import type { Services } from '../services.js';
 import { useReadRouting } from './readRouting.js';
-import type { GraphQLContext } from './context.js';
+import type { GraphQLContext, RequestServices } from './context.js';
 import { graphiqlOptions } from './graphiql.js';
-import { PERSISTED_QUERY_INVALID, usePersistedQueries, type TrustedDocuments } from './persistedQueries.js';
+import { PERSISTED_QUERY_INVALID, usePersistedQueries, type PersistedQueryStore, type TrustedDocuments } from './persistedQueries.js';
 import { securityPlugins } from './security/index.js';
+import type { RateLimitStore } from './security/rateLimitStores.js';
 import { useRequestBodyLimit } from './security/requestBodyLimit.js';
 import { UNEXPECTED_ERROR_MESSAGE } from './security/unexpectedErrors.js';
-import { buildSchema } from './schema.js';
+import { buildSchema, type SchemaPart } from './schema.js';
+
+/** What the GraphQL server is built from: the parts every request may use, its own stores, the schema's parts. */
+export interface GraphQLServerParts extends RequestServices {
+  /** The parts the schema is made of (the service's features). */
+  features: readonly SchemaPart[];
+  /** Where the mutation rate limit's buckets live, shared by every process (absent when off). */
+  rateLimits?: RateLimitStore;
+  /** Texts registered by automatic persisted queries. */
+  persistedQueryStore: PersistedQueryStore;
+}
 
 /**
  * Query fields return plain types rather than result unions, so an expected rejection there (an
@@ -77,7 +87,7 @@ export type ServerContext = { connectionParams?: Readonly<Record<string, unknown
  * errors are masked for clients and logged here with the request id; expected errors are results.
  */
 export function createGraphQLServer(
-  services: Services,
+  services: GraphQLServerParts,
   trustedDocuments: TrustedDocuments = new Map(),
 ): YogaServerInstance<ServerContext, GraphQLContext> {
   return createYoga<ServerContext, GraphQLContext>({
@@ -103,7 +113,7 @@ export function createGraphQLServer(
       const auth = await authenticate(authorization ?? undefined, services.config.jwt);
       // A caller's id is quoted back and logged beside ours, but only ours enters the event log.
       const log = services.logger.child(given ? { requestId: id, correlationId } : { requestId: id });
-      return { ...services, requestId: id, correlationId, log, auth };
+      return { services, requestId: id, correlationId, log, auth };
     },
     plugins: [
       // First: every other plugin sees the text the request runs, whether sent or named by hash.

@@ -66,7 +66,7 @@ export function historyLoader(ctx: GraphQLContext, page: Page = { after: 0n }): 
          ) page WHERE $3::int IS NULL OR n <= $3::int ORDER BY order_id, version`,
         [ids, page.after.toString(), page.limit ?? null],
       );
-      const { upcasters } = ctx.eventStore;
+      const { upcasters } = ctx.services.eventStore;
       const byOrder = new Map<string, HistoryEntry[]>(ids.map((id) => [id, []]));
       for (const row of rows) {
         byOrder.get(row.order_id)?.push({
