@@ -292,7 +292,7 @@ export const settings = z.object({
     .min(1)
     .default(50_000)
     .describe(
-      "the estimated cost (`src/graphql/security/operationCost.ts`: GraphQL Armor's weights, each connection multiplied by its `first`/`last`, by 20 when absent and by 100 when given by a variable without a default; `orderAt` adds 1,000 as it folds events; a full `orders(first: 100)` page with items and history is about 12,000): `QUERY_TOO_COSTLY`",
+      "the estimated cost (`src/graphql/security/operationCost.ts`: GraphQL Armor's weights, each connection and `Order.history` multiplied by its `first`/`last`, when absent by 20 (`Order.history`: by 100, the entries it returns unasked) and by 100 when given by a variable without a default; `orderAt` adds 1,000 as it folds events; a full `orders(first: 100)` page with items and `history(first: 10)` fits, the same page with each order's first 100 history entries does not): `QUERY_TOO_COSTLY`",
     ),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(30).describe('aliases per operation: `TOO_MANY_ALIASES`'),
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(10).default(5_000).describe('lexical tokens per document: `TOO_MANY_TOKENS`'),
