@@ -47,7 +47,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** The server under soak: `src/main.ts` as `npm start` runs it, with the inspector on. */
 async function startServer(dataDir: string) {
-  const server = await startServerProcess({ DATA_DIR: dataDir, JWT_SECRET: FAULT_JWT_SECRET }, { nodeArgs: ['--inspect=127.0.0.1:0'] });
+  const server = await startServerProcess(
+    // Every subscriber of the soak connects from this one address: the cap on sockets per address is for clients.
+    { DATA_DIR: dataDir, JWT_SECRET: FAULT_JWT_SECRET, WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000' },
+    { nodeArgs: ['--inspect=127.0.0.1:0'] },
+  );
   // Node prints the inspector's address before the server starts listening.
   const inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(server.output())?.[1];
   if (!inspectorUrl) throw new Error(`no inspector address in the server's output:\n${server.output()}`);

@@ -305,7 +305,7 @@ describe('trusted documents (TRUSTED_DOCUMENTS=true)', () => {
         await command(apiClient(server, staffToken), 'addProduct', { sku, name: 'Trusted', priceCents: 100, initialStock: 1 });
         expect((await pushed).data?.inventoryChanged.sku).toBe(sku);
       } finally {
-        await client.dispose();
+        await disposeClient(client);
       }
     },
   );
