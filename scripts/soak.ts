@@ -18,15 +18,14 @@
  * half vs second half) but not judged: the allocator keeps pages it no longer needs.
  * Prints one `SOAK RESULT {json}` line; exits 1 on failure.
  */
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { readPostmasterPid } from '../src/db/embeddedLocks.js';
-import { stopProcess } from '../tests/support/liveProcess.js';
-import { startServerProcess, type ServerProcess } from '../tests/support/serverProcess.js';
+import { startServerProcess } from '../tests/support/serverProcess.js';
+import { cleanUp, cleanUpWhateverEnds, failAndCleanUp, leftovers } from './soakCleanup.js';
 import { disposeClient } from '../tests/support/wsClient.js';
 import { FAULT_JWT_SECRET, LOAD_SKUS, prepareLoad, staffToken, startWriteLoad } from '../tests/faults/support/writeLoad.js';
 
@@ -188,46 +187,8 @@ function startSubscribers(wsUrl: string, token: string, n: number, orderIds: () 
   };
 }
 
-/**
- * What the soak leaves behind, released whatever ends the run: a failure, an error nobody awaited,
- * a signal from the test runner. The server is asked to stop (it stops its PostgreSQL), killed if
- * it does not, and a PostgreSQL it could not stop is killed by its pid file, before the data
- * folder goes.
- */
-const leftovers: { dataDir?: string; server?: ServerProcess; probe?: { close(): void } } = {};
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    leftovers.probe?.close();
-    await stopProcess(leftovers.server, 15_000).catch((error: unknown) => console.error('soak: stopping the server:', error));
-    if (leftovers.dataDir) {
-      const postmaster = await readPostmasterPid(path.join(leftovers.dataDir, 'pg'));
-      if (postmaster) {
-        try {
-          process.kill(postmaster, 'SIGKILL');
-        } catch {
-          // already gone: the server stopped it
-        }
-      }
-      await rm(leftovers.dataDir, { recursive: true, force: true });
-    }
-  })();
-  return cleaning;
-}
-
-async function failAndCleanUp(why: string, error?: unknown): Promise<never> {
-  console.error(`soak failed: ${why}`, error ?? '');
-  await cleanUp();
-  process.exit(1);
-}
-
-// A rejection nobody handled ends the soak as a failure, but only after the clean-up: the
-// default (exit at once) left a server and its PostgreSQL running after CI ended.
-process.on('unhandledRejection', (error) => void failAndCleanUp('unhandled rejection', error));
-process.on('uncaughtException', (error) => void failAndCleanUp('uncaught exception', error));
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void failAndCleanUp(`stopped by ${signal}`));
-
 async function main(): Promise<void> {
+  cleanUpWhateverEnds();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ordersource-soak-'));
   leftovers.dataDir = dataDir;
   await chmod(dataDir, 0o755); // run as root, the postgres user must reach the cluster inside

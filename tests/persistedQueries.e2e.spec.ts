@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,7 +8,6 @@ import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { pino } from 'pino';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { Redis } from 'ioredis';
 import { DASHBOARD_MANIFEST, redisPersistedQueryStore } from '../src/graphql/persistedQueries.js';
@@ -99,84 +97,6 @@ describe('automatic persisted queries', () => {
     expect(second.data).toEqual({ headPosition: '0' });
     expect(sent.length).toBe(3);
     expect(sent[2]).not.toHaveProperty('query');
-  });
-});
-
-describe('what the persisted-query store keeps', () => {
-  // Room for about one and a half of the padded documents below.
-  const server = useTestServer({ APQ_MAX_BYTES: '2048' });
-  const padded = (name: string) => `query ${name} { headPosition }\n# ${'x'.repeat(1_200)}`;
-
-  it.each([
-    ['text that is not GraphQL', `not graphql ${'z'.repeat(500)}`],
-    ['a document that fails validation', '{ noSuchField }'],
-  ])('should not store %s sent with its hash: the hash alone stays unknown', async (_what, query) => {
-    const hash = sha256(query);
-    const registered = await post(server, { query, extensions: persisted(hash) });
-    expect(registered.body.data).toBeUndefined();
-    expect(registered.body.errors).toHaveLength(1);
-    expect((await post(server, { extensions: persisted(hash) })).body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
-  });
-
-  it('should keep a document registered over graphql-ws, once it ran, for a request by hash over HTTP', async () => {
-    const query = 'query OverTheSocket { headPosition }';
-    const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
-    try {
-      const result = await new Promise((resolve, reject) => {
-        client.subscribe({ query, extensions: persisted(sha256(query)) }, { next: resolve, error: reject, complete: () => undefined });
-      });
-      expect(result).toEqual({ data: { headPosition: '0' } });
-    } finally {
-      await disposeClient(client);
-    }
-    expect((await post(server, { extensions: persisted(sha256(query)) })).body).toEqual({ data: { headPosition: '0' } });
-  });
-
-  it('should be bounded in bytes (APQ_MAX_BYTES): a new registration pushes out the least recently used text', async () => {
-    const [first, second] = [padded('First'), padded('Second')];
-    for (const query of [first, second]) expect((await post(server, { query, extensions: persisted(sha256(query)) })).status).toBe(200);
-    expect((await post(server, { extensions: persisted(sha256(first)) })).body.errors?.[0]?.extensions?.code).toBe(
-      'PERSISTED_QUERY_NOT_FOUND',
-    );
-    expect((await post(server, { extensions: persisted(sha256(second)) })).body).toEqual({ data: { headPosition: '0' } });
-  });
-
-  it('should store nothing larger than its whole bound', async () => {
-    const huge = `query Huge { headPosition }\n# ${'y'.repeat(3_000)}`;
-    expect((await post(server, { query: huge, extensions: persisted(sha256(huge)) })).status).toBe(200);
-    expect((await post(server, { extensions: persisted(sha256(huge)) })).body.errors?.[0]?.extensions?.code).toBe(
-      'PERSISTED_QUERY_NOT_FOUND',
-    );
-  });
-});
-
-describe('a persisted-query request whose query is not a string', () => {
-  const server = useTestServer();
-  const lines: Record<string, any>[] = [];
-  beforeAll(() => {
-    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) });
-    server.services.logger = pino({ level: 'info' }, sink);
-  });
-
-  it.each([123, { text: '{ headPosition }' }, ['{ headPosition }'], true])(
-    'should answer 400 PERSISTED_QUERY_INVALID with the request id, and log it (query: %j)',
-    async (query) => {
-      const requestId = `req-not-a-string-${JSON.stringify(query).length}-${typeof query}`;
-      const answer = await post(server, { query, extensions: persisted(sha256('{ headPosition }')) }, { 'x-request-id': requestId });
-      expect(answer.status).toBe(400);
-      expect(answer.body.errors).toEqual([
-        expect.objectContaining({ message: 'query must be a string', extensions: { code: 'PERSISTED_QUERY_INVALID', requestId } }),
-      ]);
-      expect(lines.some((line) => line.requestId === requestId && line.reason === 'query must be a string')).toBe(true);
-    },
-  );
-
-  it('should give a generated request id when the caller sent none', async () => {
-    const answer = await post(server, { query: 7, extensions: persisted(sha256('{ headPosition }')) });
-    expect(answer.status).toBe(400);
-    const requestId = answer.body.errors?.[0]?.extensions?.requestId;
-    expect(requestId).toEqual(expect.any(String));
-    expect(lines.some((line) => line.requestId === requestId)).toBe(true);
   });
 });
 
