@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replicaName } from '../src/db/replicas.js';
 import type { Readiness } from '../src/observability/readiness.js';
@@ -69,10 +70,21 @@ describe('read replicas', () => {
     await eventually('the replica to be up', async () => ((await replicaState())?.state === 'up' ? true : undefined));
     const before = await reads();
 
-    const { sku, position } = await addProduct();
-    await new Promise((r) => setTimeout(r, 300));
-    const plain = await staff.run(PRODUCT, { sku });
-    expect(plain.product).toBeNull(); // the replica has not applied the write yet
+    // The replica's replay paused while the write is read: stale by construction, not by a race
+    // with its 500 ms apply delay.
+    const replay = new pg.Client(pair.replica.url);
+    await replay.connect();
+    let sku: string;
+    let position: string;
+    try {
+      await replay.query('SELECT pg_wal_replay_pause()');
+      ({ sku, position } = await addProduct());
+      const plain = await staff.run(PRODUCT, { sku });
+      expect(plain.product).toBeNull(); // the replica has not applied the write yet
+    } finally {
+      await replay.query('SELECT pg_wal_replay_resume()');
+      await replay.end();
+    }
 
     const consistent = await staff.run(PRODUCT, { sku, p: position });
     expect(consistent.product).toEqual({ sku, onHand: 5 });
