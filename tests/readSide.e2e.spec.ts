@@ -190,8 +190,10 @@ describe('read models', () => {
     expect(projections.map((p: { name: string }) => p.name).sort()).toEqual([
       'customers',
       'inventory',
+      'orderCounts',
       'orders',
       'paymentDeadlines',
+      'reactions',
       'sales',
       'search',
     ]);

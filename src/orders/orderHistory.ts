@@ -1,11 +1,11 @@
 import DataLoader from 'dataloader';
 import { ValidationError } from '../domain/errors.js';
 import type { EventData } from '../eventStore/upcasting.js';
-import { builder } from '../graphql/builder.js';
+import { definedOnce, type Builder } from '../graphql/builder.js';
 import { parsePosition } from '../graphql/consistency.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { readDbOf, readPositionReached, waitForReadPosition } from '../graphql/readRouting.js';
-import { OrderType } from './orderTypes.js';
+import { orderTypes } from './orderTypes.js';
 
 const ORDERS = ['orders'] as const;
 
@@ -19,17 +19,6 @@ export interface HistoryEntry {
   occurredAt: Date;
   data: unknown;
 }
-
-export const OrderHistoryEntryType = builder.objectRef<HistoryEntry>('OrderHistoryEntry').implement({
-  description: "One event in an order's life.",
-  fields: (t) => ({
-    position: t.exposeString('position'),
-    version: t.exposeInt('version'),
-    type: t.exposeString('type'),
-    occurredAt: t.field({ type: 'DateTime', resolve: (e) => e.occurredAt }),
-    data: t.field({ type: 'JSON', resolve: (e) => e.data }),
-  }),
-});
 
 interface Page {
   /** Entries after this log position (0: from the first). */
@@ -84,26 +73,45 @@ export function historyLoader(ctx: GraphQLContext, page: Page = { after: 0n }): 
   return loader;
 }
 
-builder.objectField(OrderType, 'history', (t) =>
-  t.field({
-    type: [OrderHistoryEntryType],
-    description: `The order's events, oldest first (from the history read table), a page at a time: at most \`first\` (default and at most ${HISTORY_PAGE_SIZE}) after the entry at position \`after\` (the \`position\` of the last entry you have).`,
-    args: {
-      first: t.arg.int({ required: false, defaultValue: HISTORY_PAGE_SIZE }),
-      after: t.arg.string({ required: false }),
-    },
-    resolve: async (order, args, ctx) => {
-      const first = args.first ?? HISTORY_PAGE_SIZE;
-      if (first < 0 || first > HISTORY_PAGE_SIZE) {
-        throw new ValidationError([{ path: 'first', message: `must be between 0 and ${HISTORY_PAGE_SIZE}` }]);
-      }
-      const after = parsePosition(args.after, 'after') ?? 0n;
-      // An order straight from a command result may be ahead of the read side by a moment (and
-      // one from the primary ahead of a replica).
-      const position = order.position ? BigInt(order.position) : undefined;
-      if (position !== undefined && !readPositionReached(ctx, ORDERS, position)) await waitForReadPosition(ctx, ORDERS, position);
-      if (first === 0) return [];
-      return historyLoader(ctx, { after, limit: first }).load(order.id);
-    },
-  }),
-);
+/** An order's history entries, defined once per schema builder. */
+export const orderHistoryEntryType = definedOnce((builder) => {
+  return builder.objectRef<HistoryEntry>('OrderHistoryEntry').implement({
+    description: "One event in an order's life.",
+    fields: (t) => ({
+      position: t.exposeString('position'),
+      version: t.exposeInt('version'),
+      type: t.exposeString('type'),
+      occurredAt: t.field({ type: 'DateTime', resolve: (e) => e.occurredAt }),
+      data: t.field({ type: 'JSON', resolve: (e) => e.data }),
+    }),
+  });
+});
+
+/** Adds `Order.history` (paged) to a schema builder. */
+export function orderHistoryField(builder: Builder): void {
+  const { OrderType } = orderTypes(builder);
+  const OrderHistoryEntryType = orderHistoryEntryType(builder);
+  builder.objectField(OrderType, 'history', (t) =>
+    t.field({
+      type: [OrderHistoryEntryType],
+      description: `The order's events, oldest first (from the history read table), a page at a time: at most \`first\` (default and at most ${HISTORY_PAGE_SIZE}) after the entry at position \`after\` (the \`position\` of the last entry you have).`,
+      args: {
+        first: t.arg.int({ required: false, defaultValue: HISTORY_PAGE_SIZE }),
+        after: t.arg.string({ required: false }),
+      },
+      resolve: async (order, args, ctx) => {
+        const first = args.first ?? HISTORY_PAGE_SIZE;
+        if (first < 0 || first > HISTORY_PAGE_SIZE) {
+          throw new ValidationError([{ path: 'first', message: `must be between 0 and ${HISTORY_PAGE_SIZE}` }]);
+        }
+        const after = parsePosition(args.after, 'after') ?? 0n;
+        // An order straight from a command result may be ahead of the read side by a moment (and
+        // one from the primary ahead of a replica).
+        const position = order.position ? BigInt(order.position) : undefined;
+        if (position !== undefined && !readPositionReached(ctx, ORDERS, position)) await waitForReadPosition(ctx, ORDERS, position);
+        if (first === 0) return [];
+        return historyLoader(ctx, { after, limit: first }).load(order.id);
+      },
+    }),
+  );
+}
