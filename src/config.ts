@@ -32,6 +32,7 @@ const schema = z.object({
   READ_REPLICA_MAX_LAG_MS: z.coerce.number().int().min(1).max(3_600_000).default(5_000),
   DATA_DIR: z.string().min(1).default('./data'),
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
+  DB_BACKGROUND_POOL_SIZE: z.coerce.number().int().min(1).max(50).default(4),
   DB_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1_500),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   STATE_CACHE_STREAMS: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
@@ -118,6 +119,8 @@ export interface Config {
   readReplicaMaxLagMs: number;
   dataDir: string;
   dbPoolSize: number;
+  /** Connections of the background lane (projection runners' reads, live-feed reads), apart from the request pool. */
+  dbBackgroundPoolSize: number;
   /** The health gate closes when the database leaves its heartbeat unanswered this long. */
   dbHeartbeatTimeoutMs: number;
   /** PostgreSQL's `statement_timeout` on the server's pooled connections; 0 for none. */
@@ -209,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readReplicaMaxLagMs: v.READ_REPLICA_MAX_LAG_MS,
     dataDir: path.resolve(v.DATA_DIR),
     dbPoolSize: v.DB_POOL_SIZE,
+    dbBackgroundPoolSize: v.DB_BACKGROUND_POOL_SIZE,
     dbHeartbeatTimeoutMs: v.DB_HEARTBEAT_TIMEOUT_MS,
     dbStatementTimeoutMs: v.DB_STATEMENT_TIMEOUT_MS,
     stateCacheStreams: v.STATE_CACHE_STREAMS,

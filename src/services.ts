@@ -1,5 +1,6 @@
 import { checkProjectionNames, type Config } from './config.js';
 import type { Database } from './db/database.js';
+import { openBackgroundLane } from './db/backgroundLane.js';
 import { ReadReplicas } from './db/replicas.js';
 import { EventStore } from './eventStore/eventStore.js';
 import { createRateLimitStore, type RateLimitStore } from './graphql/security/rateLimitStores.js';
@@ -16,8 +17,10 @@ import { ReadSide } from './projections/readSide.js';
 export interface Services {
   config: Config;
   logger: Logger;
-  /** The primary: commands, their loads, projections, deadlines and rebuilds. */
+  /** The primary: commands, their loads, queries, deadlines and rebuilds. */
   db: Database;
+  /** A small pool on the primary that requests never take: the projection runners' reads and the live feed's. */
+  lane: Database;
   /** Streaming replicas serving queries and live-feed reads (none configured: the primary serves). */
   replicas: ReadReplicas;
   eventStore: EventStore;
@@ -71,8 +74,13 @@ export function createServices({ config, logger, db, features, progressChannel, 
     upcasters: upcastersOf(features),
     readTransforms: readTransformsOf(features, { db, config, logger }),
   });
+  const lane = openBackgroundLane(db, {
+    poolSize: config.dbBackgroundPoolSize,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+    onError: (err) => logger.warn({ err }, 'background pool connection error'),
+  });
   const readSide = new ReadSide(
-    { db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs },
+    { db, lane, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs },
     features.flatMap((f) => f.projections),
   );
   progressChannel?.publishFrom(readSide.runners);
@@ -90,7 +98,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
   });
   metrics.followReplicas(replicas);
   const liveFeed = new LiveFeed(
-    db,
+    lane,
     progressChannel ?? eventStore.notifier,
     logger,
     features.flatMap((f) => f.liveSources),
@@ -102,6 +110,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
     config,
     logger,
     db,
+    lane,
     replicas,
     eventStore,
     readSide,
@@ -148,4 +157,5 @@ export async function stopServices(services: Services): Promise<void> {
   await services.eventStore.stop();
   await services.replicas.stop();
   await services.rateLimits?.close?.();
+  await services.lane.close();
 }
