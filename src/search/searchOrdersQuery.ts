@@ -4,10 +4,9 @@ import { isStorableText } from '../eventStore/storableText.js';
 import { builder } from '../graphql/builder.js';
 import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
 import { keysetConnection } from '../graphql/cursors.js';
-import { orderViews } from '../orders/orderReads.js';
 import { OrderConnection } from '../orders/orderTypes.js';
 import type { OrderView } from '../orders/orderView.js';
-import { countMatches, findOrderIds, type SearchScope } from './searchReads.js';
+import { searchOrders, type SearchScope } from './searchReads.js';
 
 /** The longest search text taken: a search box's words, not a document. */
 export const MAX_QUERY_LENGTH = 200;
@@ -52,23 +51,20 @@ builder.queryField('searchOrders', (t) =>
       checkQuery(args.query);
       await readConsistently(ctx, SEARCH_READS, args.consistentWith);
       const scope: SearchScope = isStaff(actor) ? { all: true } : { customerId: actor.sub };
+      // The page's statement counts the matches too: totalCount asks again only without a page read.
+      let counted: Promise<number> | undefined;
       return keysetConnection<FoundOrder>(
         { first: args.first, after: args.after },
         foundCursorKey,
         async (page) => {
-          const found = await findOrderIds(ctx.db, args.query, scope, {
-            after: page.after as [number, string] | undefined,
-            limit: page.limit,
-          });
-          const summaries = await ctx.db.prisma.orderSummary.findMany({ where: { orderId: { in: found.map((f) => f.orderId) } } });
-          const views = new Map((await orderViews(ctx.db.prisma, summaries)).map((v) => [v.id, v]));
+          const found = searchOrders(ctx.db, args.query, scope, { after: page.after as [number, string] | undefined, limit: page.limit });
+          counted = found.then((p) => p.totalCount);
+          // Awaited by totalCount when asked; a failed read fails the page below either way.
+          counted.catch(() => {});
           // An order the orders read model has not reached yet (a read without consistentWith) is left out.
-          return found.flatMap(({ orderId, rank }) => {
-            const view = views.get(orderId);
-            return view ? [{ ...view, rank }] : [];
-          });
+          return (await found).found.flatMap(({ order, rank }) => (order ? [{ ...order, rank }] : []));
         },
-        () => countMatches(ctx.db, args.query, scope),
+        () => counted ?? searchOrders(ctx.db, args.query, scope, { limit: 0 }).then((p) => p.totalCount),
       );
     },
   }),
