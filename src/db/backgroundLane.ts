@@ -32,6 +32,8 @@ export function openBackgroundLane(db: Database, options: BackgroundLaneOptions)
     max: options.poolSize,
     connectionTimeoutMillis: LANE_CONNECT_TIMEOUT_MS,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    // No LLVM compilation of our short statements, as on the request pool (see connectDatabase).
+    onConnect: (client) => client.query('SET jit = off'),
   });
   const gate = db.pool instanceof GatedPool ? db.pool : undefined;
   pool.refusal = () => gate?.refusal();

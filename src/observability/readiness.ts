@@ -1,6 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
-import type { ReplicaStatus } from '../db/replicas.js';
-import type { Services } from '../services.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import type { ReadReplicas, ReplicaStatus } from '../db/replicas.js';
+import type { Logger } from '../logger.js';
 import { readProjectionProgress, withDeadline, type ProjectionProgress } from './projectionProgress.js';
 
 /** Why the server is not ready, one entry per failed check (machine-readable `code`). */
@@ -27,6 +29,15 @@ export interface Readiness {
   replicas?: ReplicaStatus[];
 }
 
+/** What readiness looks at: the primary and its health gate, the replicas, the projections' names. */
+export interface ReadinessSources {
+  config: Pick<Config, 'readyMaxProjectionLag'>;
+  logger: Logger;
+  db: Pick<Database, 'pool' | 'health'>;
+  replicas: Pick<ReadReplicas, 'configured' | 'status'>;
+  readSide: { readonly projections: readonly { readonly name: string }[] };
+}
+
 /** How long each readiness query may take: a probe must answer well within its own timeout. */
 export const READY_TIMEOUT_MS = 2_000;
 
@@ -39,12 +50,12 @@ export const READY_TIMEOUT_MS = 2_000;
  * balancer at once for the whole rebuild; the body names it under `rebuilding`. Projection errors stay out of the body (it is not
  * authenticated): staff read them with the `projections` query.
  */
-export async function checkReadiness(services: Pick<Services, 'db' | 'config' | 'logger' | 'readSide' | 'replicas'>): Promise<Readiness> {
+export async function checkReadiness(services: ReadinessSources): Promise<Readiness> {
   const readiness = await checkPrimary(services);
   return services.replicas.configured ? { ...readiness, replicas: services.replicas.status() } : readiness;
 }
 
-async function checkPrimary(services: Pick<Services, 'db' | 'config' | 'logger' | 'readSide'>): Promise<Readiness> {
+async function checkPrimary(services: Omit<ReadinessSources, 'replicas'>): Promise<Readiness> {
   const maxProjectionLag = services.config.readyMaxProjectionLag;
   // The health gate's verdict (a heartbeat unanswered, a recent out-of-space write) needs no query.
   const trouble = services.db.health.trouble();
@@ -111,7 +122,7 @@ function projectionFailures(p: ProjectionProgress, maxLag: number): ReadinessFai
 }
 
 /** `GET /ready`: 200 with the checks when ready, 503 with the failed checks otherwise. */
-export function useReadinessCheck(services: Services, endpoint = '/ready'): Plugin {
+export function useReadinessCheck(services: ReadinessSources, endpoint = '/ready'): Plugin {
   return {
     async onRequest({ url, request, fetchAPI, endResponse }) {
       if (url.pathname !== endpoint || (request.method !== 'GET' && request.method !== 'HEAD')) return;

@@ -57,14 +57,17 @@ builder.queryField('searchOrders', (t) =>
         { first: args.first, after: args.after },
         foundCursorKey,
         async (page) => {
-          const found = searchOrders(ctx.db, args.query, scope, { after: page.after as [number, string] | undefined, limit: page.limit });
+          const found = searchOrders(ctx.services.db, args.query, scope, {
+            after: page.after as [number, string] | undefined,
+            limit: page.limit,
+          });
           counted = found.then((p) => p.totalCount);
           // Awaited by totalCount when asked; a failed read fails the page below either way.
           counted.catch(() => {});
           // An order the orders read model has not reached yet (a read without consistentWith) is left out.
           return (await found).found.flatMap(({ order, rank }) => (order ? [{ ...order, rank }] : []));
         },
-        () => counted ?? searchOrders(ctx.db, args.query, scope, { limit: 0 }).then((p) => p.totalCount),
+        () => counted ?? searchOrders(ctx.services.db, args.query, scope, { limit: 0 }).then((p) => p.totalCount),
       );
     },
   }),
