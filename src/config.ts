@@ -198,6 +198,15 @@ export const settings = z.object({
     .describe(
       "order views each process keeps in memory for `order(id)` (and `orderHistory`'s visibility check); each is forgotten when an orders projection batch changes its order, and reads go to the read tables until this process has forgotten what every batch it heard of changed, so `consistentWith` holds; `0` turns this off",
     ),
+  SEARCH_CACHE_ENTRIES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(1_000)
+    .describe(
+      "`searchOrders` pages each process keeps in memory (per query, caller's scope and page); all are forgotten whenever a batch of the search or orders projection is heard of, so `consistentWith` holds; `0` turns this off",
+    ),
   RUN_PROJECTIONS: trueOrFalse
     .default('true')
     .describe(
@@ -347,6 +356,7 @@ function toConfig(v: Settings) {
     dbStatementTimeoutMs: v.DB_STATEMENT_TIMEOUT_MS,
     stateCacheStreams: v.STATE_CACHE_STREAMS,
     orderCacheEntries: v.ORDER_CACHE_ENTRIES,
+    searchCacheEntries: v.SEARCH_CACHE_ENTRIES,
     jwt: {
       secret: v.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
       isDevelopmentSecret: !v.JWT_SECRET,

@@ -6,7 +6,9 @@ import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
 import { keysetConnection } from '../graphql/cursors.js';
 import { OrderConnection } from '../orders/orderTypes.js';
 import type { OrderView } from '../orders/orderView.js';
-import { searchOrders, type SearchScope } from './searchReads.js';
+import type { RequestServices } from '../graphql/context.js';
+import { SearchPageCache } from './searchCache.js';
+import { searchOrders, type SearchPage, type SearchScope } from './searchReads.js';
 
 /** The longest search text taken: a search box's words, not a document. */
 export const MAX_QUERY_LENGTH = 200;
@@ -25,6 +27,27 @@ const foundCursorKey = {
   isValid: (key: unknown[]): boolean =>
     key.length === 2 && typeof key[0] === 'number' && Number.isFinite(key[0]) && key[0] >= 0 && typeof key[1] === 'string',
 };
+
+/** One cache per service (a test may run two servers in one Node process). */
+const caches = new WeakMap<object, SearchPageCache>();
+
+/** A page of a search: from this process's cache when it is on (`SEARCH_CACHE_ENTRIES` > 0), else from the tables. */
+function searchPage(
+  services: RequestServices,
+  query: string,
+  scope: SearchScope,
+  page: { after?: [number, string]; limit: number },
+): Promise<SearchPage> {
+  const read = () => searchOrders(services.db, query, scope, page);
+  if (services.config.searchCacheEntries === 0) return read();
+  const { consistency } = services.readSide;
+  let cache = caches.get(consistency);
+  if (!cache) {
+    const usable = () => services.eventStore.notifier.listening && !services.db.health.trouble();
+    caches.set(consistency, (cache = new SearchPageCache(services.readSide.consistency, usable, services.config.searchCacheEntries)));
+  }
+  return cache.page(JSON.stringify([query, scope, page.after ?? null, page.limit]), read);
+}
 
 function checkQuery(query: string): void {
   if (query.length > MAX_QUERY_LENGTH || !isStorableText(query)) {
@@ -57,7 +80,7 @@ builder.queryField('searchOrders', (t) =>
         { first: args.first, after: args.after },
         foundCursorKey,
         async (page) => {
-          const found = searchOrders(ctx.services.db, args.query, scope, {
+          const found = searchPage(ctx.services, args.query, scope, {
             after: page.after as [number, string] | undefined,
             limit: page.limit,
           });
@@ -67,7 +90,7 @@ builder.queryField('searchOrders', (t) =>
           // An order the orders read model has not reached yet (a read without consistentWith) is left out.
           return (await found).found.flatMap(({ order, rank }) => (order ? [{ ...order, rank }] : []));
         },
-        () => counted ?? searchOrders(ctx.services.db, args.query, scope, { limit: 0 }).then((p) => p.totalCount),
+        () => counted ?? searchPage(ctx.services, args.query, scope, { limit: 0 }).then((p) => p.totalCount),
       );
     },
   }),
