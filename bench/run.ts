@@ -13,7 +13,7 @@ import { runReplicasBench } from './replicas.bench.js';
 import { runScaleOutBench } from './scaleout.bench.js';
 import { runSnapshotBench } from './snapshot.bench.js';
 
-// `npm run bench [-- --quick] [-- --runs N] [-- --engine embedded|debian] [-- <scenario>]` (and `--events N` for `projection`): every scenario against its peer or baseline in the
+// `npm run bench [-- --quick] [-- --runs N] [-- --engine embedded|debian] [-- <scenario> ...]` (and `--events N` for `projection`): every scenario against its peer or baseline in the
 // same run; prints one Markdown section per scenario (medians and ratios side by side) to paste
 // into bench/RESULTS.md. A scenario that fails is reported and the others still run.
 //
@@ -22,7 +22,8 @@ import { runSnapshotBench } from './snapshot.bench.js';
 // as the package ships it (JIT on): what a user on a stock PostgreSQL gets. BENCH_DATABASE_URL
 // instead runs every scenario once, on that server.
 const { quick, runs, durationMs } = benchOptions();
-const only = positionalArgs()[0];
+/** The scenarios named (any number), or all. */
+const only = positionalArgs();
 const engineOption = optionValue(process.argv.slice(2), 'engine');
 /** The scenarios run on Debian's PostgreSQL too. */
 const BOTH_ENGINES = new Set(['mutation', 'query', 'fanout', 'projection']);
@@ -37,8 +38,9 @@ const scenarios: [string, string, () => Promise<string[]>][] = [
   ['readmodels', 'Read models at 100,000 orders', runReadModelsBench],
   ['replicas', 'Read replicas', runReplicasBench],
 ];
-if (only && !scenarios.some(([name]) => name === only)) {
-  console.error(`unknown scenario ${only}; one of ${scenarios.map(([name]) => name).join(', ')}`);
+const unknown = only.find((name) => !scenarios.some(([known]) => known === name));
+if (unknown) {
+  console.error(`unknown scenario ${unknown}; one of ${scenarios.map(([name]) => name).join(', ')}`);
   process.exit(2);
 }
 
@@ -48,7 +50,9 @@ let failed = 0;
 const engines = process.env.BENCH_DATABASE_URL ? ['external'] : engineOption ? [engineOption] : ['embedded', 'debian'];
 let debian: DebianCluster | undefined;
 for (const engine of engines) {
-  const selected = scenarios.filter(([name]) => (!only || only === name) && (engine !== 'debian' || BOTH_ENGINES.has(name)));
+  const selected = scenarios.filter(
+    ([name]) => (only.length === 0 || only.includes(name)) && (engine !== 'debian' || BOTH_ENGINES.has(name)),
+  );
   if (selected.length === 0) continue;
   let suffix = '';
   if (engine === 'debian') {
