@@ -61,7 +61,7 @@ describe('on a PostgreSQL with JIT enabled', () => {
       await command(staff, 'submitOrder', { orderId });
       position = (await command(staff, 'recordPayment', { orderId, amountCents: 1800, paymentRef: unique('pay') })).position;
     }
-    await command(staff, 'shipOrder', { orderId: orders[0], carrier: 'DHL', trackingNumber: 'JIT123' });
+    position = (await command(staff, 'shipOrder', { orderId: orders[0], carrier: 'DHL', trackingNumber: 'JIT123' })).position;
 
     const read = await staff.run(
       `query ($id: ID!, $p: String, $from: DateTime!, $to: DateTime!) {
