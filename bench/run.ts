@@ -10,10 +10,11 @@ import { runProjectionBench } from './projection.bench.js';
 import { runQueryBench } from './query.bench.js';
 import { runReadModelsBench } from './readmodels.bench.js';
 import { runReplicasBench } from './replicas.bench.js';
+import { runScaleBench } from './scale.bench.js';
 import { runScaleOutBench } from './scaleout.bench.js';
 import { runSnapshotBench } from './snapshot.bench.js';
 
-// `npm run bench [-- --quick] [-- --runs N] [-- --engine embedded|debian] [-- <scenario> ...]` (and `--events N` for `projection`): every scenario against its peer or baseline in the
+// `npm run bench [-- --quick] [-- --runs N] [-- --engine embedded|debian] [-- <scenario> ...]` (and `--events N` for `projection` and `scale`): every scenario against its peer or baseline in the
 // same run; prints one Markdown section per scenario (medians and ratios side by side) to paste
 // into bench/RESULTS.md. A scenario that fails is reported and the others still run.
 //
@@ -37,7 +38,10 @@ const scenarios: [string, string, () => Promise<string[]>][] = [
   ['fanout', 'Subscription fan-out', runFanoutBench],
   ['readmodels', 'Read models at 100,000 orders', runReadModelsBench],
   ['replicas', 'Read replicas', runReplicasBench],
+  ['scale', 'Scale of the log', runScaleBench],
 ];
+/** Scenarios run only when named: `scale` writes a log of ten million events (gigabytes, many minutes). */
+const ON_REQUEST = ['scale'];
 const unknown = only.find((name) => !scenarios.some(([known]) => known === name));
 if (unknown) {
   console.error(`unknown scenario ${unknown}; one of ${scenarios.map(([name]) => name).join(', ')}`);
@@ -51,7 +55,7 @@ const engines = process.env.BENCH_DATABASE_URL ? ['external'] : engineOption ? [
 let debian: DebianCluster | undefined;
 for (const engine of engines) {
   const selected = scenarios.filter(
-    ([name]) => (only.length === 0 || only.includes(name)) && (engine !== 'debian' || BOTH_ENGINES.has(name)),
+    ([name]) => (only.length === 0 ? !ON_REQUEST.includes(name) : only.includes(name)) && (engine !== 'debian' || BOTH_ENGINES.has(name)),
   );
   if (selected.length === 0) continue;
   let suffix = '';

@@ -217,7 +217,7 @@ export const settings = z.object({
     .optional()
     .meta({ unset: 'unset (all)' })
     .describe(
-      'comma-separated names of the projections this process competes to run (`orders`, `paymentDeadlines`, `customers`, `inventory`, `sales`, `search`); the others are left to processes that name them, so heavy read models can run in a process of their own (reads wait on whichever process runs the projection they need). An unknown name stops the start; not allowed with `RUN_PROJECTIONS=false`',
+      'comma-separated names of the projections this process competes to run (`orders`, `orderCounts`, `paymentDeadlines`, `customers`, `inventory`, `sales`, `search`); the others are left to processes that name them, so heavy read models can run in a process of their own (reads wait on whichever process runs the projection they need). An unknown name stops the start; not allowed with `RUN_PROJECTIONS=false`',
     ),
   REDIS_URL: z
     .string()
@@ -235,6 +235,12 @@ export const settings = z.object({
     .describe(
       'how long after submission an unpaid order expires and its stock is released (0 to 31536000); `0` turns payment deadlines off',
     ),
+  // Amounts are whole cents everywhere in the API; the currency only labels them on the dashboard.
+  CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR or USD')
+    .default('EUR')
+    .describe('the ISO 4217 currency the dashboard shows amounts in (the API itself speaks cents only)'),
   READY_MAX_PROJECTION_LAG: z.coerce
     .number()
     .int()
@@ -381,6 +387,7 @@ function toConfig(v: Settings) {
     projections: v.PROJECTIONS,
     redisUrl: v.REDIS_URL,
     maxBodyBytes: v.MAX_BODY_BYTES,
+    currency: v.CURRENCY,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     // Node requires headersTimeout <= requestTimeout.
     headersTimeoutMs: Math.min(v.HEADERS_TIMEOUT_MS, v.REQUEST_TIMEOUT_MS),

@@ -1,7 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 import type { Database } from './database.js';
-import { GatedPool } from './health.js';
+import { GatedPool } from './gatedPool.js';
 
 export interface BackgroundLaneOptions {
   /** Connections in the lane (the projection runners' reads and the live feed's share them). */

@@ -1,0 +1,251 @@
+import { execFileSync } from 'node:child_process';
+import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
+import { runLoad, startLoadGenerator, type LoadGenerator } from './lib/load.js';
+import { benchOptions, median, optionValue } from './lib/measure.js';
+import type { BenchProcess } from './lib/processes.js';
+import { appendOrders, catchUpTimes, diskUse, firstMessageMs, residentMb, waitUntilReady, type DiskUse } from './lib/scaleProbes.js';
+import { authHeaders, BUSY_MACHINE, createOrders, staffToken, startOurServer } from './lib/servers.js';
+import { buildSqlShop, EVENTS_PER_ORDER, type SqlShop } from './lib/sqlShop.js';
+import { PROJECTIONS } from '../src/features.js';
+
+const SMALL_EVENTS = 10_000;
+const CATCH_UP_EVENTS = 100_000;
+const CONNECTIONS = 8;
+const PAGE = '{ edges { node { id status totalCents customerName } } pageInfo { hasNextPage endCursor } }';
+const COUNTED = '{ totalCount edges { node { id status totalCents customerName } } }';
+
+interface Figures {
+  shop: SqlShop;
+  disk: DiskUse;
+  readyMs: number;
+  memoryIdleMb: number;
+  memoryAfterMb: number;
+  /** p50 latency (ms) and rate (/s) of each measured request kind, by name. */
+  requests: Map<string, { p50: number; rate: number }>;
+  firstMessageMs: number;
+  catchUpPerSecond: number;
+}
+
+/** One size of the shop: its database, what was written, and the server measured on it. */
+interface Size {
+  name: string;
+  url: string;
+  shop: SqlShop;
+  server?: BenchProcess;
+  figures: Figures;
+}
+
+/**
+ * The same shop at 10,000 events and at `--events` (10,000,000 by default), written by SQL
+ * (bench/lib/sqlShop.ts) into two databases of one PostgreSQL, then measured side by side so that
+ * both see the same machine: start-ups to `/ready` alternate, and with both servers up (pinned to
+ * core 0, the load generator to core 1) each request kind is loaded on the small one, then the
+ * large one, `runs` times (autocannon, 8 connections; p50 latency). Then a subscription's first
+ * message, memory, projection catch-up of 100,000 events appended while the servers were down,
+ * and bytes on disk per event.
+ */
+export async function runScaleBench(): Promise<string[]> {
+  const { runs, durationMs } = benchOptions();
+  const largeEvents = Number(optionValue(process.argv.slice(2), 'events') ?? 10_000_000);
+  const server = await startBenchServer();
+  const load = await startLoadGenerator(1);
+  const token = await staffToken();
+  const sizes: Size[] = [];
+  try {
+    // Start-up is measured as deployed: tsx's compiling of src/ at start would be most of it.
+    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { stdio: 'inherit' });
+    for (const [name, events] of [
+      ['small', SMALL_EVENTS],
+      ['large', largeEvents],
+    ] as const) {
+      const url = await createMigratedDatabase(server, `bench_scale_${name}`);
+      const started = performance.now();
+      const shop = await buildSqlShop(url, {
+        orders: Math.round(events / EVENTS_PER_ORDER),
+        onProgress: (step, ms) => console.log(`${name}: ${step} ${(ms / 1000).toFixed(1)} s`),
+      });
+      console.log(
+        `${name}: ${shop.events} events, ${shop.orders} orders written in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+      );
+      sizes.push({ name, url, shop, figures: emptyFigures(shop, await diskUse(url)) });
+    }
+    await measure(sizes, load, token, runs, durationMs);
+    return report(sizes[0]!.figures, sizes[1]!.figures);
+  } finally {
+    for (const size of sizes) await size.server?.stop();
+    await load.stop();
+    // The large database is gigabytes: nothing is kept.
+    for (const size of sizes) await server.dropDatabase(`bench_scale_${size.name}`).catch(() => {});
+    await server.close();
+  }
+}
+
+function emptyFigures(shop: SqlShop, disk: DiskUse): Figures {
+  return { shop, disk, readyMs: 0, memoryIdleMb: 0, memoryAfterMb: 0, requests: new Map(), firstMessageMs: 0, catchUpPerSecond: 0 };
+}
+
+/** The server as the container image runs it: `node dist/main.js` (built at the scenario's start). */
+const OPTIONS = { cpu: 0, env: BUSY_MACHINE, built: true };
+
+async function measure(sizes: Size[], load: LoadGenerator, token: string, runs: number, durationMs: number): Promise<void> {
+  // A first start of each warms the database's cache as a long-running server's would be; the
+  // restarts after it are measured, alternating between the sizes.
+  const ready: number[][] = sizes.map(() => []);
+  for (let round = 0; round < 3; round++) {
+    for (const [i, size] of sizes.entries()) {
+      const started = performance.now();
+      const ours = await startOurServer(size.url, OPTIONS);
+      const listening = performance.now() - started;
+      const at = await waitUntilReady(ours.url);
+      if (round > 0) ready[i]!.push(at - started);
+      console.log(
+        `${size.name}: start ${round}: listening after ${(listening / 1000).toFixed(2)} s, ready after ${((at - started) / 1000).toFixed(2)} s`,
+      );
+      await ours.stop();
+    }
+  }
+  for (const [i, size] of sizes.entries()) {
+    size.figures.readyMs = median(ready[i]!);
+    size.server = await startOurServer(size.url, OPTIONS);
+    await waitUntilReady(size.server.url);
+    await createOrders(size.server.url, token, size.shop.customerOf(0), ADD_ITEM_ORDERS);
+  }
+  await new Promise((r) => setTimeout(r, 2_000));
+  for (const size of sizes) size.figures.memoryIdleMb = residentMb(size.server!.pid);
+  for (const [name] of requestKinds(sizes[0]!.shop)) {
+    const samples = sizes.map(() => ({ p50: [] as number[], rates: [] as number[] }));
+    const target = (size: Size) => ({
+      targets: [{ url: size.server!.url, bodies: requestKinds(size.shop).find(([n]) => n === name)![1] }],
+      headers: authHeaders(token),
+      connections: CONNECTIONS,
+    });
+    for (const size of sizes) await runLoad(load, { ...target(size), durationMs: 1_000 });
+    for (let run = 0; run < runs; run++) {
+      for (const [i, size] of sizes.entries()) {
+        const r = await runLoad(load, { ...target(size), durationMs });
+        samples[i]!.p50.push(r.latencyP50Ms);
+        samples[i]!.rates.push(r.ok / r.seconds);
+      }
+    }
+    for (const [i, size] of sizes.entries()) {
+      size.figures.requests.set(name, { p50: median(samples[i]!.p50), rate: median(samples[i]!.rates) });
+    }
+    console.log(`${name}: p50 ${sizes.map((s) => s.figures.requests.get(name)!.p50.toFixed(1)).join(' / ')} ms`);
+  }
+  const firstMessages: number[][] = sizes.map(() => []);
+  for (let round = 0; round < 5; round++) {
+    for (const [i, size] of sizes.entries()) {
+      const ids = Array.from({ length: 4 }, (_, k) => size.shop.orderId(((round * 4 + k) * 7_919) % size.shop.orders));
+      firstMessages[i]!.push(await firstMessageMs(size.server!.url, token, ids));
+    }
+  }
+  for (const [i, size] of sizes.entries()) {
+    size.figures.firstMessageMs = median(firstMessages[i]!);
+    size.figures.memoryAfterMb = residentMb(size.server!.pid);
+    await size.server!.stop();
+    size.server = undefined;
+  }
+  // Catch-up: events appended while the server was down, then the time from its start until
+  // every projection has them.
+  for (const size of sizes) {
+    const head = await appendOrders(size.url, CATCH_UP_EVENTS, size.shop.customerOf(1), size.shop.sku, 'scale-catch-up');
+    const started = performance.now();
+    size.server = await startOurServer(size.url, OPTIONS);
+    const listening = performance.now() - started;
+    const times = await catchUpTimes(
+      size.url,
+      PROJECTIONS.map((p) => p.name),
+      head,
+    );
+    const all = performance.now() - started;
+    size.figures.catchUpPerSecond = CATCH_UP_EVENTS / (all / 1000);
+    console.log(
+      `${size.name}: catch-up ${(all / 1000).toFixed(1)} s from the start (listening after ${(listening / 1000).toFixed(1)} s); each projection at the head after ${[...times].map(([n, ms]) => `${n} ${((listening + ms) / 1000).toFixed(1)} s`).join(', ')}`,
+    );
+    await size.server.stop();
+    size.server = undefined;
+  }
+}
+
+const ADD_ITEM_ORDERS = Array.from({ length: 64 }, (_, i) => `scale-additem-${i}`);
+
+/** Each request kind measured: its name and the request bodies cycled through. */
+function requestKinds(shop: SqlShop): [string, string[]][] {
+  const pick = (count: number, from: number) => Array.from({ length: count }, (_, i) => (from + i * 7_919) % shop.orders);
+  const query = (text: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query: text, variables });
+  const day = { from: new Date(shop.end.getTime() - 86_400_000).toISOString(), to: shop.end.toISOString() };
+  const search = (q: string, selection: string) => query(`query($q: String!) { searchOrders(query: $q, first: 20) ${selection} }`, { q });
+  return [
+    [
+      'order(id), 1,000 orders cycled',
+      pick(1_000, 1).map((n) => query(`{ order(id: "${shop.orderId(n)}") { id status totalCents items { sku quantity } } }`)),
+    ],
+    ['orders(first: 20, status: PAID)', [query(`{ orders(first: 20, status: PAID) ${PAGE} }`)]],
+    ['orders(first: 20, status: PAID) with totalCount', [query(`{ orders(first: 20, status: PAID) ${COUNTED} }`)]],
+    [
+      "a customer's orders (first: 20)",
+      pick(200, 3).map((n) => query(`{ orders(first: 20, customerId: "${shop.customerOf(n)}") ${PAGE} }`)),
+    ],
+    ['searchOrders, a common surname', [search(shop.commonName, PAGE)]],
+    ['searchOrders, a common surname, with totalCount', [search(shop.commonName, COUNTED)]],
+    ['searchOrders, a rare surname', [search(shop.rareName, PAGE)]],
+    [
+      'salesStats, the last day by HOUR',
+      [
+        query(
+          `query($from: DateTime!, $to: DateTime!) { salesStats(from: $from, to: $to, bucket: HOUR) { start ordersPaid revenueCents } }`,
+          day,
+        ),
+      ],
+    ],
+    ['order.history', pick(500, 5).map((n) => query(`{ orderHistory(orderId: "${shop.orderId(n)}") { type position } }`))],
+    [
+      'addItem (64 draft orders)',
+      ADD_ITEM_ORDERS.map((o) => query(`mutation { addItem(input: {orderId: "${o}", sku: "${shop.sku}", quantity: 1}) { __typename } }`)),
+    ],
+    // Ids of their own per request: a repeated id would be refused, not created.
+    [
+      'createOrder (new ids)',
+      Array.from({ length: 50_000 }, (_, i) =>
+        query(
+          `mutation { createOrder(input: {customerId: "${shop.customerOf(i)}", orderId: "scale-new-${Date.now()}-${i}"}) { __typename } }`,
+        ),
+      ),
+    ],
+  ];
+}
+
+function report(small: Figures, large: Figures): string[] {
+  const n = (x: number) => x.toLocaleString('en');
+  const row = (name: string, s: number, l: number, unit: string, digits = 1, goal = '') =>
+    `| ${name} | ${s.toFixed(digits)} ${unit} | ${l.toFixed(digits)} ${unit} | ${(l / s).toFixed(2)}x | ${goal} |`;
+  const perEvent = (d: DiskUse, key: keyof DiskUse) => d[key] / d.events;
+  const lines = [
+    `Small: ${n(small.shop.events)} events (${n(small.shop.orders)} orders); large: ${n(large.shop.events)} events (${n(large.shop.orders)} orders, ${n(large.shop.customers)} customers, ${n(large.shop.products)} products). Latencies are p50 under load (${CONNECTIONS} connections).`,
+    '',
+    '| measure | small | large | large / small | goal |',
+    '|---|---|---|---|---|',
+    ...[...small.requests.keys()].map((k) => row(k, small.requests.get(k)!.p50, large.requests.get(k)!.p50, 'ms', 1, '1.2x')),
+    ...[...small.requests.keys()]
+      .filter((k) => k.startsWith('addItem') || k.startsWith('createOrder'))
+      .map((k) => row(`${k}: throughput`, small.requests.get(k)!.rate, large.requests.get(k)!.rate, '/s', 0)),
+    row("a new subscription's first message (median of 20)", small.firstMessageMs, large.firstMessageMs, 'ms', 1, '1.2x'),
+    row('start-up to /ready after a restart', small.readyMs / 1000, large.readyMs / 1000, 's', 2, '< 5 s'),
+    row('resident memory, idle after start', small.memoryIdleMb, large.memoryIdleMb, 'MB', 0, '1.5x'),
+    row('resident memory, after the loads', small.memoryAfterMb, large.memoryAfterMb, 'MB', 0, '1.5x'),
+    row(
+      `projection catch-up of ${n(CATCH_UP_EVENTS)} events (from a start)`,
+      small.catchUpPerSecond,
+      large.catchUpPerSecond,
+      'events/s',
+      0,
+      '1.2x',
+    ),
+    row('bytes per event: log (heap + TOAST)', perEvent(small.disk, 'log'), perEvent(large.disk, 'log'), 'B', 0),
+    row('bytes per event: log indexes', perEvent(small.disk, 'logIndexes'), perEvent(large.disk, 'logIndexes'), 'B', 0),
+    row('bytes per event: read models', perEvent(small.disk, 'readModels'), perEvent(large.disk, 'readModels'), 'B', 0),
+    row('bytes per event: read model indexes', perEvent(small.disk, 'readModelIndexes'), perEvent(large.disk, 'readModelIndexes'), 'B', 0),
+  ];
+  lines.forEach((l) => console.log(l));
+  return lines;
+}
