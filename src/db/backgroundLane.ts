@@ -31,6 +31,9 @@ export function openBackgroundLane(db: Database, options: BackgroundLaneOptions)
     connectionString: db.connectionString,
     max: options.poolSize,
     connectionTimeoutMillis: LANE_CONNECT_TIMEOUT_MS,
+    // The health gate cuts the request pool's connections in an outage, not these: TCP keep-alive
+    // ends one to a server gone silent, as on the runners' lock sessions.
+    keepAlive: true,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     // No LLVM compilation of our short statements, as on the request pool (see connectDatabase).
     onConnect: (client) => client.query('SET jit = off'),
