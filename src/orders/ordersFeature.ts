@@ -1,4 +1,5 @@
 import type { FeatureModule } from '../feature.js';
+import { orderIntegrationEvents } from './orderIntegrationEvents.js';
 import type { Services } from '../services.js';
 import { orderLiveSource } from './orderChanges.js';
 import { orderCountsProjection } from './orderCountsProjection.js';
@@ -26,6 +27,7 @@ export const ordersFeature: FeatureModule<Services> = {
     orderSubscriptions(builder);
   },
   projections: [ordersProjection, orderCountsProjection, paymentDeadlinesProjection],
+  integrationEvents: orderIntegrationEvents,
   liveSources: [orderLiveSource],
   processes: [paymentDeadlineTimer],
 };
