@@ -23,7 +23,8 @@ export interface DueTarget {
 }
 
 /**
- * Claims up to `$2` streams (fewer when the target's other streams are in flight, in any process)
+ * Claims up to `$2` streams (this process's free slots), and no more than `$5` less the target's
+ * streams in flight in any process (this one's among them, by their leases)
  * and, of each, a run of up to `$4` messages from its oldest undelivered one on, all due and
  * unleased: they are sent one after the other in log order by one process. Only a stream's oldest
  * undelivered message can start a run: that keeps one stream's messages in log order, and a failing
@@ -48,7 +49,7 @@ const CLAIM = `
     ) h
   ), chosen AS (
     SELECT stream_id FROM heads WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
-    ORDER BY position LIMIT greatest(0, $2 - (SELECT n FROM busy))
+    ORDER BY position LIMIT greatest(0, least($2, $5 - (SELECT n FROM busy)))
   ), runs AS (
     SELECT r.id,
            bool_and(r.next_attempt_at <= now() AND (r.locked_until IS NULL OR r.locked_until <= now())) OVER w AS due
@@ -127,9 +128,10 @@ export class DeliveryStore {
 
   /**
    * Claims runs of due messages (up to `runLength` each) of up to `slots` streams of a target, each
-   * message leased for `leaseMs`. Returns the runs, each in log order.
+   * message leased for `leaseMs`, keeping the target's streams in flight (all processes) within
+   * `concurrency`. Returns the runs, each in log order.
    */
-  async claim(targetId: string, slots: number, runLength: number, leaseMs: number): Promise<ClaimedDelivery[][]> {
+  async claim(targetId: string, slots: number, runLength: number, leaseMs: number, concurrency: number): Promise<ClaimedDelivery[][]> {
     const { rows } = await this.pool.query<{
       id: string;
       stream_id: string;
@@ -141,7 +143,7 @@ export class DeliveryStore {
     }>({
       name: 'reactions_claim',
       text: CLAIM,
-      values: [targetId, slots, leaseMs, runLength],
+      values: [targetId, slots, leaseMs, runLength, concurrency],
     });
     const runs = new Map<string, { position: bigint; delivery: ClaimedDelivery }[]>();
     for (const r of rows) {

@@ -95,7 +95,8 @@ export class ReactionDispatcher implements DueWork {
         const free = this.options.concurrency - (this.inFlight.get(target.id) ?? 0);
         const sender = this.senders.get(target.kind);
         if (free <= 0 || !sender) return;
-        const runs = await this.store.claim(target.id, free, RUN_LENGTH, RUN_LENGTH * sender.attemptTimeoutMs + LEASE_MARGIN_MS);
+        const lease = RUN_LENGTH * sender.attemptTimeoutMs + LEASE_MARGIN_MS;
+        const runs = await this.store.claim(target.id, free, RUN_LENGTH, lease, this.options.concurrency);
         // Every free slot taken: other streams may be due still, to claim as slots free up.
         const after = { round: this.rounds, slotsFilled: runs.length >= free };
         for (const run of runs) this.launch(target, sender, run, after);
