@@ -1,7 +1,8 @@
 /**
  * The example operations GraphiQL opens with in development: one tab for the order lifecycle
- * (every command, in order), one for queries, one for subscriptions. A unit test validates every
- * operation and its variables against the schema, so they cannot drift from the contract.
+ * (every command, in order), one for queries, one for subscriptions, one for the admin's dead
+ * letters. A unit test validates every operation and its variables against the schema, so they
+ * cannot drift from the contract.
  */
 export interface GraphiQLExample {
   title: string;
@@ -357,10 +358,100 @@ const subscriptions = /* GraphQL */ `
   }
 `;
 
+const deadLetters = /* GraphQL */ `
+  # Dead letters of every reaction target (webhook endpoints, the event bus, customer emails).
+  # Admin only: replace the header editor's staff token with an admin's
+  # (npm run token -- --role admin --sub you).
+  # Deliveries show their status and attempts, never the message or an address.
+
+  query ReactionTargets {
+    reactionTargets {
+      id
+      kind
+      enabled
+      disabledReason
+      lag
+      pendingCount
+      failedCount
+      deadCount
+    }
+  }
+
+  query DeadLetters($targetId: ID) {
+    reactionDeliveries(targetId: $targetId, status: DEAD, first: 20) {
+      totalCount
+      edges {
+        node {
+          id
+          kind
+          eventType
+          subject
+          attempts {
+            at
+            statusCode
+            error
+          }
+        }
+      }
+    }
+  }
+
+  mutation RedeliverReaction($deliveryId: ID!) {
+    redeliverReaction(input: { deliveryId: $deliveryId }) {
+      ... on RedeliverReactionSuccess {
+        delivery {
+          id
+          status
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+
+  mutation RedeliverDeadReactions($targetId: ID!) {
+    redeliverDeadReactions(input: { targetId: $targetId }) {
+      ... on RedeliverDeadReactionsSuccess {
+        count
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+
+  mutation EnableReactionTarget($targetId: ID!) {
+    enableReactionTarget(input: { targetId: $targetId }) {
+      ... on EnableReactionTargetSuccess {
+        target {
+          id
+          enabled
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`;
+
 const ids = { customerId: 'paste customer.id from RegisterCustomer', orderId: 'order-1', sku: 'BOOK-1' };
 
 export const GRAPHIQL_EXAMPLES: readonly GraphiQLExample[] = [
   { title: 'Order lifecycle', query: lifecycle.trimStart(), variables: JSON.stringify({ email: 'ada@example.com', ...ids }, null, 2) },
   { title: 'Queries', query: queries.trimStart(), variables: JSON.stringify({ ...ids, position: null }, null, 2) },
   { title: 'Subscriptions', query: subscriptions.trimStart(), variables: JSON.stringify({ orderId: ids.orderId, sku: ids.sku }, null, 2) },
+  {
+    title: 'Dead letters (admin)',
+    query: deadLetters.trimStart(),
+    variables: JSON.stringify(
+      { targetId: 'paste a target id from ReactionTargets', deliveryId: 'paste a delivery id from DeadLetters' },
+      null,
+      2,
+    ),
+  },
 ];
