@@ -135,17 +135,6 @@ describe('dead letters of every reaction target', () => {
     expect(smtp.received.find((m) => m.subject === `We received your order ${orderId}`)!.text).toContain('Dee Letter');
   });
 
-  it('enables a disabled target again, and says so', async () => {
-    await server.services.db.pool.query(
-      `UPDATE reaction_targets SET enabled = false, disabled_reason = 'every attempt failed' WHERE id = $1`,
-      [EMAIL_TARGET.id],
-    );
-    const before = (await asAdmin(TARGETS)).reactionTargets.find((t: any) => t.id === EMAIL_TARGET.id);
-    expect(before).toMatchObject({ enabled: false, disabledReason: 'every attempt failed' });
-    const { enableReactionTarget } = await asAdmin(ENABLE, { input: { targetId: EMAIL_TARGET.id } });
-    expect(enableReactionTarget).toMatchObject({ target: { id: EMAIL_TARGET.id, enabled: true, disabledReason: null } });
-  });
-
   it('answers NOT_FOUND for a target or delivery that does not exist', async () => {
     const missing = await asAdmin(REDELIVER_DEAD, { input: { targetId: '00000000-0000-4000-8000-000000000000' } });
     expect(missing.redeliverDeadReactions.code).toBe('NOT_FOUND');
@@ -169,9 +158,56 @@ describe('dead letters of every reaction target', () => {
     }
   });
 
+  it('answers INVALID_STATE to enabling a target whose kind is off in the settings', async () => {
+    const { rows } = await server.services.db.pool.query<{ id: string }>(
+      `INSERT INTO reaction_targets (id, kind, event_types, from_position, enabled, disabled_reason)
+       VALUES (gen_random_uuid(), 'pigeon', '{}', 0, false, 'PIGEON_URL is unset') RETURNING id`,
+    );
+    const { enableReactionTarget } = await asAdmin(ENABLE, { input: { targetId: rows[0]!.id } });
+    expect(enableReactionTarget.code).toBe('INVALID_STATE');
+  });
+
   it('shows no customer address in any answer', () => {
     const all = JSON.stringify(answers);
     expect(answers.length).toBeGreaterThan(5);
     expect(emails.filter((email) => all.includes(email))).toEqual([]);
+  });
+});
+
+describe('a target disabled after failing for REACTION_DISABLE_AFTER', () => {
+  // Attempts a second apart, the target disabled after a second of failures: long before its
+  // messages' schedule is spent, so they wait (FAILED) rather than die.
+  const failing = useTestServer(() => ({
+    SMTP_URL: smtp.url,
+    MAIL_FROM: 'Shop <orders@shop.example>',
+    REACTION_RETRY_SCHEDULE: Array(20).fill('1s').join(','),
+    REACTION_DISABLE_AFTER: '1s',
+  }));
+
+  it('says so, and once enabled resumes where it stopped', async () => {
+    const root = await clientAs(failing, 'admin', 'disable-admin');
+    const clerk = await clientAs(failing, 'staff', 'disable-staff');
+    const product = unique('OFF');
+    await command(clerk, 'addProduct', { sku: product, name: 'Jug', priceCents: 900, initialStock: 10 });
+    smtp.failNext(1_000);
+    const registered = await command(clerk, 'registerCustomer', { name: 'Eve Waiting', email: `${unique('off')}@example.com` });
+    const orderId = newOrderId();
+    await command(clerk, 'createOrder', { customerId: registered.customer.id, orderId });
+    await command(clerk, 'addItem', { orderId, sku: product, quantity: 1 });
+    await command(clerk, 'submitOrder', { orderId });
+
+    const emailTarget = async () => (await root.run(TARGETS)).reactionTargets.find((t: any) => t.id === EMAIL_TARGET.id);
+    await expect.poll(async () => (await emailTarget()).enabled, { timeout: 60_000, interval: 500 }).toBe(false);
+    const disabled = await emailTarget();
+    expect(disabled.disabledReason).toMatch(/^every attempt failed since /);
+    expect(disabled).toMatchObject({ deadCount: 0, lag: 1 });
+
+    smtp.failNext(0);
+    const { enableReactionTarget } = await root.run(ENABLE, { input: { targetId: EMAIL_TARGET.id } });
+    expect(enableReactionTarget).toMatchObject({ target: { id: EMAIL_TARGET.id, enabled: true, disabledReason: null } });
+    await expect
+      .poll(() => smtp.received.filter((m) => m.subject === `We received your order ${orderId}`).length, { timeout: 60_000 })
+      .toBe(1);
+    await expect.poll(async () => (await emailTarget()).lag, { timeout: 30_000 }).toBe(0);
   });
 });

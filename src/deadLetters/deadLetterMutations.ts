@@ -78,7 +78,11 @@ export function deadLetterMutations(builder: Builder): void {
       errors: errors('EnableReactionTargetResult'),
       resolve: async (_root, { input }, ctx) => {
         requireAdmin(ctx.auth);
-        const { id } = await targetOf(ctx, input.targetId);
+        const { id, kind } = await targetOf(ctx, input.targetId);
+        // Enabled without a sender it would say it delivers while nothing is sent; the next start
+        // without its setting would disable it again anyway.
+        if (!ctx.services.reactions.sends(kind))
+          throw new InvalidStateError(`targets of kind ${kind} are off in this service's settings: configure them, then restart`);
         await ctx.services.reactions.store.enable(id);
         ctx.services.reactions.poke();
         return { target: await targetOf(ctx, id) };

@@ -61,6 +61,11 @@ export class Reactions {
     await this.dispatcher.drain();
   }
 
+  /** Whether this service sends to targets of `kind` (a kind whose setting is unset has no sender). */
+  sends(kind: string): boolean {
+    return this.parts.senders.has(kind);
+  }
+
   /** Looks for due messages now (after a redelivery, an enabled target, a settled attempt). */
   poke(): void {
     this.loop.wakeUp();
