@@ -135,6 +135,17 @@ describe('dead letters of every reaction target', () => {
     expect(smtp.received.find((m) => m.subject === `We received your order ${orderId}`)!.text).toContain('Dee Letter');
   });
 
+  it('pages through the deliveries of every target, newest first, with first and after', async () => {
+    const PAGE = `query($after: String) { reactionDeliveries(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }`;
+    const first = (await asAdmin(PAGE)).reactionDeliveries;
+    const second = (await asAdmin(PAGE, { after: first.pageInfo.endCursor })).reactionDeliveries;
+    const ids = [...first.edges, ...second.edges].map((e: any) => BigInt(e.node.id));
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    expect(second.totalCount).toBe(first.totalCount);
+    expect(ids).toEqual([...ids].sort((a, b) => (a > b ? -1 : 1)));
+    expect(new Set(ids).size).toBe(4);
+  });
+
   it('answers NOT_FOUND for a target or delivery that does not exist', async () => {
     const missing = await asAdmin(REDELIVER_DEAD, { input: { targetId: '00000000-0000-4000-8000-000000000000' } });
     expect(missing.redeliverDeadReactions.code).toBe('NOT_FOUND');

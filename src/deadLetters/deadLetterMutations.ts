@@ -3,9 +3,8 @@ import { ForbiddenError, InvalidStateError, NotFoundError, UnauthenticatedError,
 import type { Builder } from '../graphql/builder.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { errorTypes } from '../graphql/errorTypes.js';
+import { isDeliveryId, isTargetId } from '../reactions/deliveryLog.js';
 import { deadLetterTypes } from './deadLetterTypes.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const errors = (name: string) => ({
   types: [ValidationError, NotFoundError, InvalidStateError, ForbiddenError, UnauthenticatedError],
@@ -15,7 +14,7 @@ const errors = (name: string) => ({
 
 /** The reaction target `id` names, or NOT_FOUND (also for an id that is no target id at all). */
 export async function targetOf(ctx: GraphQLContext, id: string | number) {
-  const [target] = UUID.test(String(id)) ? await ctx.services.reactions.log.targets(String(id)) : [];
+  const [target] = isTargetId(String(id)) ? await ctx.services.reactions.log.targets(String(id)) : [];
   if (!target) throw new NotFoundError(`no reaction target ${JSON.stringify(String(id).slice(0, 100))}`);
   return target;
 }
@@ -51,7 +50,7 @@ export function deadLetterMutations(builder: Builder): void {
         requireAdmin(ctx.auth);
         const id = String(input.deliveryId);
         const { log, store } = ctx.services.reactions;
-        const existing = /^\d{1,18}$/.test(id) ? await log.get(id) : undefined;
+        const existing = isDeliveryId(id) ? await log.get(id) : undefined;
         if (!existing) throw new NotFoundError(`no reaction delivery ${JSON.stringify(id.slice(0, 100))}`);
         if (!(await store.redeliver(BigInt(id)))) throw new InvalidStateError('the delivery is being attempted right now');
         ctx.services.reactions.poke();

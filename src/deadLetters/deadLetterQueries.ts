@@ -1,13 +1,9 @@
 import { requireAdmin } from '../auth/actor.js';
 import type { Builder } from '../graphql/builder.js';
 import { keysetConnection } from '../graphql/cursors.js';
+import { deliveryCursorKey } from '../reactions/deliveryLog.js';
 import { targetOf } from './deadLetterMutations.js';
 import { deadLetterTypes } from './deadLetterTypes.js';
-
-const deliveryCursorKey = {
-  of: (delivery: { id: string }) => [delivery.id],
-  isValid: (key: unknown[]) => key.length === 1 && typeof key[0] === 'string' && /^\d{1,18}$/.test(key[0]),
-};
 
 /** Adds the reaction targets and their delivery log to a schema builder (admin only). */
 export function deadLetterQueries(builder: Builder): void {

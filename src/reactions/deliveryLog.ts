@@ -45,6 +45,20 @@ export interface TargetView {
   dead: number;
 }
 
+const DELIVERY_ID = /^\d{1,18}$/;
+const TARGET_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `id` can be a delivery's id (a bigint): anything else names no delivery, without asking the database. */
+export const isDeliveryId = (id: string): boolean => DELIVERY_ID.test(id);
+/** Whether `id` can be a target's id (a UUID). */
+export const isTargetId = (id: string): boolean => TARGET_ID.test(id);
+
+/** The keyset of the delivery log's pages: the delivery's id (newest first). */
+export const deliveryCursorKey = {
+  of: (delivery: { id: string }) => [delivery.id],
+  isValid: (key: unknown[]) => key.length === 1 && typeof key[0] === 'string' && isDeliveryId(key[0]),
+};
+
 const WHERE = `($1::text IS NULL OR t.kind = $1) AND ($2::uuid IS NULL OR d.target_id = $2::uuid) AND ($3::text IS NULL OR d.status = $3)`;
 const filterValues = (filter: DeliveryFilter) => [filter.kind ?? null, filter.targetId ?? null, filter.status ?? null];
 
