@@ -397,7 +397,7 @@ export const settings = z.object({
   MAIL_FROM: z
     .string()
     .trim()
-    .min(3)
+    .regex(/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>$/, 'must be an address such as orders@shop.example or Shop <orders@shop.example>')
     .optional()
     .describe(
       "the From of customers' emails, e.g. `Shop <orders@shop.example>`; required with `SMTP_URL`; its domain ends every Message-ID",
