@@ -31,6 +31,8 @@ interface Size {
   name: string;
   url: string;
   shop: SqlShop;
+  /** The draft orders `addItem` is loaded on. */
+  addItemOrders?: string[];
   server?: BenchProcess;
   figures: Figures;
 }
@@ -108,14 +110,14 @@ async function measure(sizes: Size[], load: LoadGenerator, token: string, runs: 
     size.figures.readyMs = median(ready[i]!);
     size.server = await startOurServer(size.url, OPTIONS);
     await waitUntilReady(size.server.url);
-    await createOrders(size.server.url, token, size.shop.customerOf(0), ADD_ITEM_ORDERS);
+    size.addItemOrders = await draftOrders(size, token);
   }
   await new Promise((r) => setTimeout(r, 2_000));
   for (const size of sizes) size.figures.memoryIdleMb = residentMb(size.server!.pid);
-  for (const [name] of requestKinds(sizes[0]!.shop)) {
+  for (const [name] of requestKinds(sizes[0]!.shop, [])) {
     const samples = sizes.map(() => ({ p50: [] as number[], rates: [] as number[] }));
     const target = (size: Size) => ({
-      targets: [{ url: size.server!.url, bodies: requestKinds(size.shop).find(([n]) => n === name)![1] }],
+      targets: [{ url: size.server!.url, bodies: requestKinds(size.shop, size.addItemOrders!).find(([n]) => n === name)![1] }],
       headers: authHeaders(token),
       connections: CONNECTIONS,
     });
@@ -167,10 +169,27 @@ async function measure(sizes: Size[], load: LoadGenerator, token: string, runs: 
   }
 }
 
-const ADD_ITEM_ORDERS = Array.from({ length: 64 }, (_, i) => `scale-additem-${i}`);
+/**
+ * 64 draft orders for `addItem`. On a saturated machine the server's database heartbeat may go
+ * unanswered for a while and its health gate refuse requests (DATABASE_UNAVAILABLE): then again,
+ * with new ids, after a pause.
+ */
+async function draftOrders(size: Size, token: string): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    const ids = Array.from({ length: 64 }, (_, i) => `scale-additem-${attempt}-${i}`);
+    try {
+      await createOrders(size.server!.url, token, size.shop.customerOf(0), ids);
+      return ids;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      console.log(`${size.name}: creating draft orders failed (${String(error).slice(0, 160)}); again in 10 s`);
+      await new Promise((r) => setTimeout(r, 10_000));
+    }
+  }
+}
 
 /** Each request kind measured: its name and the request bodies cycled through. */
-function requestKinds(shop: SqlShop): [string, string[]][] {
+function requestKinds(shop: SqlShop, addItemOrders: string[]): [string, string[]][] {
   const pick = (count: number, from: number) => Array.from({ length: count }, (_, i) => (from + i * 7_919) % shop.orders);
   const query = (text: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query: text, variables });
   const day = { from: new Date(shop.end.getTime() - 86_400_000).toISOString(), to: shop.end.toISOString() };
@@ -201,7 +220,7 @@ function requestKinds(shop: SqlShop): [string, string[]][] {
     ['order.history', pick(500, 5).map((n) => query(`{ orderHistory(orderId: "${shop.orderId(n)}") { type position } }`))],
     [
       'addItem (64 draft orders)',
-      ADD_ITEM_ORDERS.map((o) => query(`mutation { addItem(input: {orderId: "${o}", sku: "${shop.sku}", quantity: 1}) { __typename } }`)),
+      addItemOrders.map((o) => query(`mutation { addItem(input: {orderId: "${o}", sku: "${shop.sku}", quantity: 1}) { __typename } }`)),
     ],
     // Ids of their own per request: a repeated id would be refused, not created.
     [
