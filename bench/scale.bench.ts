@@ -2,17 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
 import { runLoad, startLoadGenerator, type LoadGenerator } from './lib/load.js';
 import { benchOptions, median, optionValue } from './lib/measure.js';
-import type { BenchProcess } from './lib/processes.js';
+import { draftOrders, requestKinds, type Size as SizeOf } from './lib/scaleRequests.js';
 import { appendOrders, catchUpTimes, diskUse, firstMessageMs, residentMb, waitUntilReady, type DiskUse } from './lib/scaleProbes.js';
-import { authHeaders, BUSY_MACHINE, createOrders, staffToken, startOurServer } from './lib/servers.js';
+import { authHeaders, BUSY_MACHINE, staffToken, startOurServer } from './lib/servers.js';
 import { buildSqlShop, EVENTS_PER_ORDER, type SqlShop } from './lib/sqlShop.js';
 import { PROJECTIONS } from '../src/features.js';
 
 const SMALL_EVENTS = 10_000;
 const CATCH_UP_EVENTS = 100_000;
 const CONNECTIONS = 8;
-const PAGE = '{ edges { node { id status totalCents customerName } } pageInfo { hasNextPage endCursor } }';
-const COUNTED = '{ totalCount edges { node { id status totalCents customerName } } }';
+
+/** One size of the shop and what was measured on it. */
+type Size = SizeOf<Figures>;
 
 interface Figures {
   shop: SqlShop;
@@ -24,17 +25,6 @@ interface Figures {
   requests: Map<string, { p50: number; rate: number }>;
   firstMessageMs: number;
   catchUpPerSecond: number;
-}
-
-/** One size of the shop: its database, what was written, and the server measured on it. */
-interface Size {
-  name: string;
-  url: string;
-  shop: SqlShop;
-  /** The draft orders `addItem` is loaded on. */
-  addItemOrders?: string[];
-  server?: BenchProcess;
-  figures: Figures;
 }
 
 /**
@@ -167,71 +157,6 @@ async function measure(sizes: Size[], load: LoadGenerator, token: string, runs: 
     await size.server.stop();
     size.server = undefined;
   }
-}
-
-/**
- * 64 draft orders for `addItem`. On a saturated machine the server's database heartbeat may go
- * unanswered for a while and its health gate refuse requests (DATABASE_UNAVAILABLE): then again,
- * with new ids, after a pause.
- */
-async function draftOrders(size: Size, token: string): Promise<string[]> {
-  for (let attempt = 1; ; attempt++) {
-    const ids = Array.from({ length: 64 }, (_, i) => `scale-additem-${attempt}-${i}`);
-    try {
-      await createOrders(size.server!.url, token, size.shop.customerOf(0), ids);
-      return ids;
-    } catch (error) {
-      if (attempt >= 3) throw error;
-      console.log(`${size.name}: creating draft orders failed (${String(error).slice(0, 160)}); again in 10 s`);
-      await new Promise((r) => setTimeout(r, 10_000));
-    }
-  }
-}
-
-/** Each request kind measured: its name and the request bodies cycled through. */
-function requestKinds(shop: SqlShop, addItemOrders: string[]): [string, string[]][] {
-  const pick = (count: number, from: number) => Array.from({ length: count }, (_, i) => (from + i * 7_919) % shop.orders);
-  const query = (text: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query: text, variables });
-  const day = { from: new Date(shop.end.getTime() - 86_400_000).toISOString(), to: shop.end.toISOString() };
-  const search = (q: string, selection: string) => query(`query($q: String!) { searchOrders(query: $q, first: 20) ${selection} }`, { q });
-  return [
-    [
-      'order(id), 1,000 orders cycled',
-      pick(1_000, 1).map((n) => query(`{ order(id: "${shop.orderId(n)}") { id status totalCents items { sku quantity } } }`)),
-    ],
-    ['orders(first: 20, status: PAID)', [query(`{ orders(first: 20, status: PAID) ${PAGE} }`)]],
-    ['orders(first: 20, status: PAID) with totalCount', [query(`{ orders(first: 20, status: PAID) ${COUNTED} }`)]],
-    [
-      "a customer's orders (first: 20)",
-      pick(200, 3).map((n) => query(`{ orders(first: 20, customerId: "${shop.customerOf(n)}") ${PAGE} }`)),
-    ],
-    ['searchOrders, a common surname', [search(shop.commonName, PAGE)]],
-    ['searchOrders, a common surname, with totalCount', [search(shop.commonName, COUNTED)]],
-    ['searchOrders, a rare surname', [search(shop.rareName, PAGE)]],
-    [
-      'salesStats, the last day by HOUR',
-      [
-        query(
-          `query($from: DateTime!, $to: DateTime!) { salesStats(from: $from, to: $to, bucket: HOUR) { start ordersPaid revenueCents } }`,
-          day,
-        ),
-      ],
-    ],
-    ['order.history', pick(500, 5).map((n) => query(`{ orderHistory(orderId: "${shop.orderId(n)}") { type position } }`))],
-    [
-      'addItem (64 draft orders)',
-      addItemOrders.map((o) => query(`mutation { addItem(input: {orderId: "${o}", sku: "${shop.sku}", quantity: 1}) { __typename } }`)),
-    ],
-    // Ids of their own per request: a repeated id would be refused, not created.
-    [
-      'createOrder (new ids)',
-      Array.from({ length: 50_000 }, (_, i) =>
-        query(
-          `mutation { createOrder(input: {customerId: "${shop.customerOf(i)}", orderId: "scale-new-${Date.now()}-${i}"}) { __typename } }`,
-        ),
-      ),
-    ],
-  ];
 }
 
 function report(small: Figures, large: Figures): string[] {
