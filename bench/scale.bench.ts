@@ -3,7 +3,16 @@ import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js
 import { runLoad, startLoadGenerator, type LoadGenerator } from './lib/load.js';
 import { benchOptions, median, optionValue } from './lib/measure.js';
 import { draftOrders, requestKinds, type Size as SizeOf } from './lib/scaleRequests.js';
-import { appendOrders, catchUpTimes, diskUse, firstMessageMs, residentMb, waitUntilReady, type DiskUse } from './lib/scaleProbes.js';
+import {
+  appendOrders,
+  catchUpTimes,
+  cpuSeconds,
+  diskUse,
+  firstMessageMs,
+  residentMb,
+  waitUntilReady,
+  type DiskUse,
+} from './lib/scaleProbes.js';
 import { authHeaders, BUSY_MACHINE, staffToken, startOurServer } from './lib/servers.js';
 import { buildSqlShop, EVENTS_PER_ORDER, type SqlShop } from './lib/sqlShop.js';
 import { PROJECTIONS } from '../src/features.js';
@@ -19,6 +28,8 @@ interface Figures {
   shop: SqlShop;
   disk: DiskUse;
   readyMs: number;
+  /** CPU seconds the server used until ready. */
+  readyCpuSeconds: number;
   memoryIdleMb: number;
   memoryAfterMb: number;
   /** p50 latency (ms) and rate (/s) of each measured request kind, by name. */
@@ -73,7 +84,17 @@ export async function runScaleBench(): Promise<string[]> {
 }
 
 function emptyFigures(shop: SqlShop, disk: DiskUse): Figures {
-  return { shop, disk, readyMs: 0, memoryIdleMb: 0, memoryAfterMb: 0, requests: new Map(), firstMessageMs: 0, catchUpPerSecond: 0 };
+  return {
+    shop,
+    disk,
+    readyMs: 0,
+    readyCpuSeconds: 0,
+    memoryIdleMb: 0,
+    memoryAfterMb: 0,
+    requests: new Map(),
+    firstMessageMs: 0,
+    catchUpPerSecond: 0,
+  };
 }
 
 /** The server as the container image runs it: `node dist/main.js` (built at the scenario's start). */
@@ -83,13 +104,16 @@ async function measure(sizes: Size[], load: LoadGenerator, token: string, runs: 
   // A first start of each warms the database's cache as a long-running server's would be; the
   // restarts after it are measured, alternating between the sizes.
   const ready: number[][] = sizes.map(() => []);
+  const readyCpu: number[][] = sizes.map(() => []);
   for (let round = 0; round < 3; round++) {
     for (const [i, size] of sizes.entries()) {
       const started = performance.now();
       const ours = await startOurServer(size.url, OPTIONS);
       const listening = performance.now() - started;
       const at = await waitUntilReady(ours.url);
+      const cpu = cpuSeconds(ours.pid);
       if (round > 0) ready[i]!.push(at - started);
+      if (round > 0) readyCpu[i]!.push(cpu);
       console.log(
         `${size.name}: start ${round}: listening after ${(listening / 1000).toFixed(2)} s, ready after ${((at - started) / 1000).toFixed(2)} s`,
       );
@@ -98,6 +122,7 @@ async function measure(sizes: Size[], load: LoadGenerator, token: string, runs: 
   }
   for (const [i, size] of sizes.entries()) {
     size.figures.readyMs = median(ready[i]!);
+    size.figures.readyCpuSeconds = median(readyCpu[i]!);
     size.server = await startOurServer(size.url, OPTIONS);
     await waitUntilReady(size.server.url);
     size.addItemOrders = await draftOrders(size, token);
@@ -175,6 +200,7 @@ function report(small: Figures, large: Figures): string[] {
       .map((k) => row(`${k}: throughput`, small.requests.get(k)!.rate, large.requests.get(k)!.rate, '/s', 0)),
     row("a new subscription's first message (median of 20)", small.firstMessageMs, large.firstMessageMs, 'ms', 1, '1.2x'),
     row('start-up to /ready after a restart', small.readyMs / 1000, large.readyMs / 1000, 's', 2, '< 5 s'),
+    row('CPU used by the server until /ready', small.readyCpuSeconds, large.readyCpuSeconds, 's', 2),
     row('resident memory, idle after start', small.memoryIdleMb, large.memoryIdleMb, 'MB', 0, '1.5x'),
     row('resident memory, after the loads', small.memoryAfterMb, large.memoryAfterMb, 'MB', 0, '1.5x'),
     row(
