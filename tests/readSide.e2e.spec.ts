@@ -194,6 +194,7 @@ describe('read models', () => {
       'orderCounts',
       'orders',
       'paymentDeadlines',
+      'reactions',
       'sales',
       'search',
     ]);
