@@ -115,7 +115,7 @@ async function measure(sizes: Size[], load: LoadGenerator, token: string, runs: 
       if (round > 0) ready[i]!.push(at - started);
       if (round > 0) readyCpu[i]!.push(cpu);
       console.log(
-        `${size.name}: start ${round}: listening after ${(listening / 1000).toFixed(2)} s, ready after ${((at - started) / 1000).toFixed(2)} s`,
+        `${size.name}: start ${round}: listening after ${(listening / 1000).toFixed(2)} s, ready after ${((at - started) / 1000).toFixed(2)} s, ${cpu.toFixed(2)} s of CPU`,
       );
       await ours.stop();
     }
