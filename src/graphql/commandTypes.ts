@@ -101,7 +101,7 @@ export function commandMutation<I, R>(builder: Builder, options: CommandMutation
       args: { input: t.arg({ type: Input, required: true }) },
       errors: { types: [...options.errors, ...COMMON_COMMAND_ERRORS], union: { name: `${pascal}Result` } },
       resolve: (_root, args, ctx) =>
-        runCommand(options.definition, args.input, { auth: ctx.auth, services: ctx.services, requestId: ctx.requestId }),
+        runCommand(options.definition, args.input, { auth: ctx.auth, services: ctx.services, requestId: ctx.correlationId }),
     }),
   );
 }

@@ -1,5 +1,6 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { disposeClient } from './wsClient.js';
 
 /** A GraphQL response as the tests read it: HTTP status, headers and the parsed body. */
 export interface RawAnswer {
@@ -57,6 +58,6 @@ export async function wsOperation(
       );
     });
   } finally {
-    await client.dispose();
+    await disposeClient(client);
   }
 }
