@@ -122,6 +122,8 @@ describe('the webhooks page', () => {
     expect(disabledReason).toBeTruthy();
     expect(await row.textContent()).toContain(disabledReason);
 
+    // The receiver is back (answering 410 again would disable the endpoint again at once).
+    target.answerWith(() => 204);
     await row.getByRole('button', { name: 'Enable' }).click();
     await expect.poll(() => row.getAttribute('data-enabled'), { timeout: WAIT_MS }).toBe('true');
     await pages.close(page);
