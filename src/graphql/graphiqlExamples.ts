@@ -2,8 +2,9 @@ import { WEBHOOK_EXAMPLE } from './graphiqlWebhookExamples.js';
 
 /**
  * The example operations GraphiQL opens with in development: one tab for the order lifecycle
- * (every command, in order), one for queries, one for subscriptions, one for webhooks (admin). A unit test validates every
- * operation and its variables against the schema, so they cannot drift from the contract.
+ * (every command, in order), one for queries, one for subscriptions, one for webhooks (admin). A
+ * unit test validates every operation and its variables against the schema, so they cannot drift
+ * from the contract.
  */
 export interface GraphiQLExample {
   title: string;
