@@ -3,7 +3,7 @@ import { isStaff, requirePaymentRecorder, requireStaff, requireSystem, requireUs
 import { loadAggregate, planAppend, type Loaded, type PlannedAppend } from '../commands/loadAggregate.js';
 import type { CommandDefinition, CommandEnv, CommandPlan } from '../commands/pipeline.js';
 import { bounded } from '../commands/validation.js';
-import { customerAggregate, customerStreamId } from '../customers/customerDecider.js';
+import { customerAggregate, customerStreamId, requireCustomerMayAct } from '../customers/customerDecider.js';
 import {
   ForbiddenError,
   InsufficientStockError,
@@ -26,8 +26,20 @@ export function canSeeOrder(actor: Actor, order: { customerId: string }): boolea
   return isStaff(actor) || (actor.kind === 'user' && actor.role === 'customer' && actor.sub === order.customerId);
 }
 
+/** The customer whose own token runs this command (none for staff and services), refused once forgotten. */
+async function loadActingCustomer(env: CommandEnv) {
+  const { actor } = env;
+  if (actor.kind !== 'user' || actor.role !== 'customer') return undefined;
+  const customer = await loadAggregate(env.services.eventStore, customerStreamId(actor.sub), customerAggregate);
+  requireCustomerMayAct(customer.state);
+  return customer;
+}
+
 async function loadOrderFor(env: CommandEnv, orderId: string, visible = canSeeOrder): Promise<LoadedOrder> {
-  const order = await loadAggregate(env.services.eventStore, orderStreamId(orderId), orderAggregate);
+  const [order] = await Promise.all([
+    loadAggregate(env.services.eventStore, orderStreamId(orderId), orderAggregate),
+    loadActingCustomer(env),
+  ]);
   if (!order.state.exists || !visible(env.actor, order.state)) throw new NotFoundError('order not found');
   return order;
 }
@@ -110,10 +122,14 @@ export const createOrder: CommandDefinition<{ customerId: string; orderId?: stri
     }
     const customer = await loadAggregate(env.services.eventStore, customerStreamId(input.customerId), customerAggregate);
     if (!customer.state.exists) throw new NotFoundError('customer not found');
+    if (!isStaff(env.actor)) requireCustomerMayAct(customer.state);
     if (customer.state.forgotten) throw new InvalidStateError('the customer has been forgotten: they can create no new order');
     const id = input.orderId ?? env.newId();
     const order = await loadAggregate(env.services.eventStore, orderStreamId(id), orderAggregate);
-    return orderPlan(order, decideOrder({ type: 'CreateOrder', orderId: id, customerId: input.customerId }, order.state), env);
+    const events = decideOrder({ type: 'CreateOrder', orderId: id, customerId: input.customerId }, order.state);
+    // The customer's stream joins the append at the version read here, with no events of its own:
+    // a CustomerForgotten committed meanwhile is a conflict, and deciding again refuses the order.
+    return orderPlan(order, events, env, [planAppend(customer, [], env.now.toISOString())]);
   },
   replay: replayOrder,
 };
