@@ -91,6 +91,7 @@ const schema = z.object({
   RATE_LIMIT_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).default(6_000),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   GRAPHIQL: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(1_000),
   // Up to a year: beyond that a deadline is no deadline, and the timer's arithmetic stays exact.
   PAYMENT_TIMEOUT_SECONDS: z.coerce
@@ -165,6 +166,11 @@ export interface Config {
   introspection: boolean;
   /** GraphiQL at GET /graphql; on in development unless disabled. */
   graphiql: boolean;
+  /**
+   * In production, `/metrics` and the detail of `/ready` answer only `Authorization: Bearer <this>`;
+   * without it `/metrics` is not served there. Outside production both are open.
+   */
+  metricsToken?: string;
   /** `GET /ready` answers 503 while a projection is more than this many log positions behind the head. */
   readyMaxProjectionLag: number;
   /** How long after submission an unpaid order expires and its stock is released; 0 turns deadlines off. */
@@ -250,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitMutationsPerMinute: v.RATE_LIMIT_MUTATIONS_PER_MINUTE,
     introspection: v.GRAPHQL_INTROSPECTION ? v.GRAPHQL_INTROSPECTION === 'true' : v.NODE_ENV !== 'production',
     graphiql: v.GRAPHIQL ? v.GRAPHIQL === 'true' : v.NODE_ENV === 'development',
+    metricsToken: v.METRICS_TOKEN,
     readyMaxProjectionLag: v.READY_MAX_PROJECTION_LAG,
     paymentTimeoutSeconds: v.PAYMENT_TIMEOUT_SECONDS,
     apq: { maxEntries: v.APQ_MAX_ENTRIES, ttlSeconds: v.APQ_TTL_SECONDS },

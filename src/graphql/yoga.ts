@@ -4,7 +4,9 @@ import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { DomainError } from '../domain/errors.js';
 import { authenticate } from '../auth/tokens.js';
 import { isDatabaseUnavailable, isStorageFull } from '../db/database.js';
-import { usePrometheusMetrics } from '../observability/prometheus.js';
+import { OperationLabels } from '../observability/operationLabels.js';
+import { operatorAccess } from '../observability/operatorAccess.js';
+import { useMetricsEndpoint, usePrometheusMetrics } from '../observability/prometheus.js';
 import { useReadinessCheck } from '../observability/readiness.js';
 import { useOperationSpans } from '../observability/tracing.js';
 import type { Services } from '../services.js';
@@ -61,6 +63,7 @@ export function createGraphQLServer(
   services: Services,
   trustedDocuments: TrustedDocuments = new Map(),
 ): YogaServerInstance<ServerContext, GraphQLContext> {
+  const operatorsOnly = operatorAccess(services.config);
   return createYoga<ServerContext, GraphQLContext>({
     schema: buildSchema(services.features),
     graphqlEndpoint: '/graphql',
@@ -93,9 +96,10 @@ export function createGraphQLServer(
         trustedDocumentsOnly: services.config.trustedDocuments.only,
         authenticate: (request) => authenticate(request.headers.get('authorization') ?? undefined, services.config.jwt),
       }),
-      usePrometheusMetrics(services.metrics),
+      usePrometheusMetrics(services.metrics, new OperationLabels(trustedDocuments.values())),
+      useMetricsEndpoint(services.metrics, operatorsOnly, services.logger),
       useOperationSpans(),
-      useReadinessCheck(services),
+      useReadinessCheck(services, operatorsOnly),
       useReadRouting(),
       // Limits, CSRF, rate limit, timeouts, and masking with the request id (src/graphql/security/).
       ...securityPlugins(services, yogaMaskError),
