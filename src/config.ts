@@ -89,6 +89,7 @@ const schema = z.object({
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(10).default(5_000),
   GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(50),
   RATE_LIMIT_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).default(6_000),
+  SIGNUP_RATE_PER_HOUR: z.coerce.number().int().min(0).max(1_000_000).default(20),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   GRAPHIQL: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -160,8 +161,10 @@ export interface Config {
   executionTimeoutMs: number;
   /** Per-operation bounds enforced by GraphQL Armor during validation. */
   graphqlLimits: { maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number; maxDirectives: number };
-  /** Mutations per identity (JWT subject, or client address when anonymous) per minute; 0 disables. */
+  /** Mutations per minute per token subject, and as many per client address; 0 disables. */
   rateLimitMutationsPerMinute: number;
+  /** `registerCustomer` calls per client address per hour; 0 disables. */
+  signupRatePerHour: number;
   /** Schema introspection (and field suggestions in errors); off in production unless enabled. */
   introspection: boolean;
   /** GraphiQL at GET /graphql; on in development unless disabled. */
@@ -254,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDirectives: v.GRAPHQL_MAX_DIRECTIVES,
     },
     rateLimitMutationsPerMinute: v.RATE_LIMIT_MUTATIONS_PER_MINUTE,
+    signupRatePerHour: v.SIGNUP_RATE_PER_HOUR,
     introspection: v.GRAPHQL_INTROSPECTION ? v.GRAPHQL_INTROSPECTION === 'true' : v.NODE_ENV !== 'production',
     graphiql: v.GRAPHIQL ? v.GRAPHIQL === 'true' : v.NODE_ENV === 'development',
     metricsToken: v.METRICS_TOKEN,

@@ -29,6 +29,8 @@ export interface Services {
   features: readonly FeatureModule<Services>[];
   /** Where the mutation rate limit's buckets live, shared by every process (absent when off). */
   rateLimits?: RateLimitStore;
+  /** Where the sign-up limit's buckets (one per client address) live, shared by every process (absent when off). */
+  signupLimits?: RateLimitStore;
   /** The features' background processes (started with the projections). */
   processes: readonly FeatureProcess[];
   /** Texts registered by automatic persisted queries (shared through Redis when REDIS_URL is set). */
@@ -97,7 +99,12 @@ export function createServices({ config, logger, db, features, progressChannel, 
     replicas,
   );
   liveFeed.followLocal(readSide);
-  const rateLimits = createRateLimitStore(config, db.pool);
+  const rateLimits = createRateLimitStore(config, db.pool, {
+    scope: 'mutations',
+    capacity: config.rateLimitMutationsPerMinute,
+    windowMs: 60_000,
+  });
+  const signupLimits = createRateLimitStore(config, db.pool, { scope: 'signups', capacity: config.signupRatePerHour, windowMs: 3_600_000 });
   const services: Services = {
     config,
     logger,
@@ -109,6 +116,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
     metrics,
     features,
     rateLimits,
+    signupLimits,
     processes: [],
     persistedQueryStore: persistedQueryStore ?? memoryPersistedQueryStore(config.apq.maxEntries),
   };
@@ -147,5 +155,5 @@ export async function stopServices(services: Services): Promise<void> {
   await services.readSide.stop();
   await services.eventStore.stop();
   await services.replicas.stop();
-  await services.rateLimits?.close?.();
+  await Promise.all([services.rateLimits?.close?.(), services.signupLimits?.close?.()]);
 }

@@ -124,3 +124,14 @@ export class TooManyConsistencyWaitsError extends DomainError {
     super(`too many consistentWith waits at once: at most ${max} per ${scope}; retry once your earlier reads have answered`);
   }
 }
+
+/** More of something than a client may do in a while; `retryAfterSeconds` says when it may again. */
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}

@@ -2,6 +2,7 @@ import type { InputFieldBuilder, InputFieldRef, ObjectFieldsShape } from '@potho
 import { runCommand, type CommandDefinition, type CommandSuccessPayload } from '../commands/pipeline.js';
 import type { DomainError } from '../domain/errors.js';
 import { builder, type BuilderTypes } from './builder.js';
+import type { GraphQLContext } from './context.js';
 import { COMMON_COMMAND_ERRORS } from './errorTypes.js';
 
 type Payload = CommandSuccessPayload<unknown>;
@@ -47,6 +48,11 @@ export interface CommandMutationOptions<I, R> {
   success: CommandSuccessFields<R>;
   /** Rejections specific to this command (the common ones are always there). */
   errors: ErrorClass[];
+  /**
+   * Checked before the command runs, with the request's context (its client address, say): throws
+   * a DomainError (one of `errors`) to refuse the command.
+   */
+  admit?(context: GraphQLContext): Promise<void>;
 }
 
 /**
@@ -92,8 +98,10 @@ export function commandMutation<I, R>(options: CommandMutationOptions<I, R>): vo
       type: Success,
       args: { input: t.arg({ type: Input, required: true }) },
       errors: { types: [...options.errors, ...COMMON_COMMAND_ERRORS], union: { name: `${pascal}Result` } },
-      resolve: (_root, args, ctx) =>
-        runCommand(options.definition, args.input, { auth: ctx.auth, services: ctx, requestId: ctx.requestId }),
+      resolve: async (_root, args, ctx) => {
+        await options.admit?.(ctx);
+        return runCommand(options.definition, args.input, { auth: ctx.auth, services: ctx, requestId: ctx.requestId });
+      },
     }),
   );
 }

@@ -12,6 +12,7 @@ import {
   OrderEmptyError,
   PaymentMismatchError,
   PaymentRefTakenError,
+  RateLimitedError,
   SkuTakenError,
   UnauthenticatedError,
   ValidationError,
@@ -72,6 +73,12 @@ builder.objectFields(
   errorType(PaymentRefTakenError, 'PaymentRefTakenError', 'PAYMENT_REF_TAKEN: that paymentRef already paid another order.'),
   (t) => ({
     paymentRef: t.exposeString('paymentRef'),
+  }),
+);
+builder.objectFields(
+  errorType(RateLimitedError, 'RateLimitedError', 'RATE_LIMITED: too many of these from you for now; nothing was done.'),
+  (t) => ({
+    retryAfterSeconds: t.exposeInt('retryAfterSeconds', { description: 'When to try again.' }),
   }),
 );
 errorType(NotFoundError, 'NotFoundError', 'NOT_FOUND (also for what exists but is not yours).');
