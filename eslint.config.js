@@ -1,20 +1,42 @@
-// Lint: typescript-eslint's recommended rules, and the layering rule that keeps the generic
+// Lint: typescript-eslint's recommended rules, and the layer order that keeps the generic
 // modules generic. Formatting is prettier's (`npm run format`), not lint's.
 import js from '@eslint/js';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
-const FEATURES = [
-  './src/orders',
-  './src/products',
-  './src/customers',
-  './src/analytics',
-  './src/search',
-  './src/system',
-  './src/features.ts',
+/**
+ * The layer order, lowest first (README "Layout"). A file may import its own layer and the layers
+ * below it, never one above: the generic parts declare the narrow interfaces they need and the
+ * composition root (`services.ts`, `app.ts`, `main.ts`) passes implementations in. Specs in a
+ * folder obey its layer too; whole-service tests live in `tests/`.
+ */
+const LAYERS = [
+  ['config.ts', 'configTable.ts', 'logger.ts', 'retry.ts', 'domain'],
+  ['auth'],
+  ['db', 'generated'],
+  ['eventStore'],
+  ['observability'],
+  ['projections'],
+  ['live'],
+  ['commands'],
+  ['graphql', 'dashboard'],
+  // The contract a feature fills in, and the wiring of the generic parts from a list of features.
+  ['feature.ts', 'services.ts'],
+  ['orders', 'products', 'customers', 'analytics', 'search', 'system'],
+  // The composition root: the list of features, the HTTP/WebSocket server, the process.
+  ['features.ts', 'app.ts', 'main.ts'],
 ];
-const GENERIC = ['eventStore', 'projections', 'live', 'commands', 'graphql', 'db'];
+const src = (names) => names.map((name) => `./src/${name}`);
+const layerZones = LAYERS.slice(0, -1).map((layer, index) => ({
+  target: src(layer),
+  from: src(LAYERS.slice(index + 1).flat()),
+  message:
+    'imports against the layer order (LAYERS in eslint.config.js): declare the interface this layer needs and let the composition root pass it in',
+}));
+// A feature's own specs may start the whole service (its list of features) to exercise the feature.
+const FEATURE_LAYER = LAYERS.length - 2;
+const featureSpecZones = layerZones.map((zone, index) => (index === FEATURE_LAYER ? { ...zone, from: src(['app.ts', 'main.ts']) } : zone));
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'src/generated/', 'dashboard/dist/', 'dashboard/src/gql/', 'data/', 'bench/out/', '.scratch/', 'dist/'] },
@@ -31,25 +53,13 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
       ],
-      // A generic module that imports a feature is how cycles between folders start: features
-      // register themselves with the generic parts (see src/feature.ts), never the other way round.
-      'import-x/no-restricted-paths': [
-        'error',
-        {
-          zones: GENERIC.map((folder) => ({
-            target: `./src/${folder}`,
-            from: FEATURES,
-            except: [],
-            message: 'generic modules import no feature: let the feature register itself (src/feature.ts)',
-          })),
-        },
-      ],
+      // Layers point one way, so a folder cycle cannot start and the generic parts stay generic.
+      'import-x/no-restricted-paths': ['error', { zones: layerZones }],
     },
   },
   {
-    // Specs exercise the whole service, features included.
-    files: ['**/*.spec.ts'],
-    rules: { 'import-x/no-restricted-paths': 'off' },
+    files: LAYERS[FEATURE_LAYER].map((folder) => `src/${folder}/**/*.spec.ts`),
+    rules: { 'import-x/no-restricted-paths': ['error', { zones: featureSpecZones }] },
   },
   {
     // Tests, benchmarks and scripts read JSON answers off the wire, where `any` is the honest type.

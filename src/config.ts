@@ -1,5 +1,24 @@
+/**
+ * Every setting the server reads from its environment, declared once.
+ *
+ * To add a setting:
+ *   1. add one entry to `settings` below: its zod type, its `.default(...)` (or `.optional()`), and a
+ *      `.describe('...')` saying what it does, written for the README's reader. When the setting
+ *      has no plain default, `.meta({ unset: '...' })` says what happens without it;
+ *   2. read it in `toConfig` under the name the code uses (the `Config` type follows from there);
+ *   3. run `npm run config:table`, which rewrites the README's configuration table from `settings`
+ *      (`tests/configTable.unit.spec.ts` fails while the README's table is stale).
+ * Entries appear in the README in the order they are declared here.
+ */
 import path from 'node:path';
 import { z } from 'zod';
+
+declare module 'zod' {
+  interface GlobalMeta {
+    /** The README's "default" column for a setting without a plain default: what happens when it is unset. */
+    unset?: string;
+  }
+}
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -14,205 +33,317 @@ const postgresUrl = z
   .url('must be a URL such as postgres://user:password@host:5432/database')
   .refine((url) => /^postgres(ql)?:$/.test(new URL(url).protocol), 'must start with postgres:// or postgresql://');
 
-const schema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  DATABASE_URL: postgresUrl.optional(),
-  READ_DATABASE_URLS: z
-    .string()
-    .transform((list) =>
-      list
-        .split(',')
-        .map((url) => url.trim())
-        .filter(Boolean),
-    )
+const commaList = z.string().transform((list) =>
+  list
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+
+const trueOrFalse = z.enum(['true', 'false'], { message: 'must be true or false' });
+
+/** The environment variables, in the README's order. */
+export const settings = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000).describe('HTTP and WebSocket port (`0` picks a free one)'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('interface to listen on'),
+  DATABASE_URL: postgresUrl.optional().meta({ unset: '(unset: embedded)' }).describe('external PostgreSQL, `postgres://…`'),
+  READ_DATABASE_URLS: commaList
     .pipe(z.array(postgresUrl))
-    .optional(),
-  READ_REPLICA_MAX_LAG_MS: z.coerce.number().int().min(1).max(3_600_000).default(5_000),
-  DATA_DIR: z.string().min(1).default('./data'),
-  DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
-  DB_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1_500),
-  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
-  STATE_CACHE_STREAMS: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
-  ORDER_CACHE_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)').optional(),
-  JWT_ISSUER: z.string().min(1).optional(),
+    .optional()
+    .describe(
+      'comma-separated PostgreSQL streaming replicas of `DATABASE_URL`: queries and live-feed reads go to a healthy one (see [Read replicas](#read-replicas))',
+    ),
+  READ_REPLICA_MAX_LAG_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3_600_000)
+    .default(5_000)
+    .describe('a replica replaying further behind the primary than this is skipped until it catches up'),
+  DATA_DIR: z.string().min(1).default('./data').describe('where the embedded cluster lives'),
+  DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20).describe('connections in the pool'),
+  DB_HEARTBEAT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(1_500)
+    .describe(
+      'the health gate closes (requests answer `DATABASE_UNAVAILABLE` at once, pooled connections are cut) when the database leaves its heartbeat (`SELECT 1` every 500 ms, on a connection of its own) unanswered this long; keep it under 2.5 s for the 3 s promise',
+    ),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .default(60_000)
+    .describe(
+      "PostgreSQL `statement_timeout` on the server's pooled connections, a backstop for any statement that runs away (`EXECUTION_TIMEOUT` already cancels a request's own); `0` for none. The projection runners' own sessions, migrations and `npm run projections:rebuild` run without it",
+    ),
+  JWT_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters (HS256 key)')
+    .optional()
+    .meta({ unset: 'development secret (logged loudly)' })
+    .describe('HS256 key, 32+ characters; required when `NODE_ENV=production`'),
   DATA_KEY_SECRET: z
     .string()
     .min(32, "must be at least 32 characters (the master key of customers' data keys is derived from it)")
-    .optional(),
-  JWT_AUDIENCE: z.string().min(1).optional(),
-  LOG_LEVEL: z.enum(logLevels).default('info'),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
-  CONSISTENCY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
-  CONSISTENCY_MAX_WAITS_PER_REQUEST: z.coerce.number().int().min(1).max(10_000).default(10),
-  CONSISTENCY_MAX_WAITS_PER_CLIENT: z.coerce.number().int().min(1).max(1_000_000).default(200),
+    .optional()
+    .meta({ unset: 'development secret (logged loudly)' })
+    .describe(
+      "32+ characters; the master key that wraps every customer's data key is derived from it (HKDF-SHA256); required when `NODE_ENV=production`. A server started with another secret than the stored keys were wrapped with refuses to start",
+    ),
+  JWT_ISSUER: z.string().min(1).optional().describe("the tokens' issuer (`iss`), checked when set"),
+  JWT_AUDIENCE: z.string().min(1).optional().describe("the tokens' audience (`aud`), checked when set"),
+  LOG_LEVEL: z.enum(logLevels).default('info').describe('pino level (`silent` … `trace`)'),
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'])
+    .default('development')
+    .describe('`production` turns GraphiQL, introspection and "Did you mean …?" suggestions off'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10_000)
+    .describe('how long in-flight requests may take to finish on SIGTERM/SIGINT'),
+  CONSISTENCY_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(60_000)
+    .default(5_000)
+    .describe('how long a `consistentWith` read waits for the projections'),
+  CONSISTENCY_MAX_WAITS_PER_REQUEST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(10)
+    .describe(
+      'distinct `consistentWith` waits one operation may hold at once (every field of a request waiting on the same position shares one wait); beyond it the field answers `TOO_MANY_CONSISTENCY_WAITS` (`scope: request`)',
+    ),
+  CONSISTENCY_MAX_WAITS_PER_CLIENT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(200)
+    .describe(
+      '`consistentWith` waits one caller (token subject, or client address when anonymous) may hold at once, per process; beyond it the field answers `TOO_MANY_CONSISTENCY_WAITS` (`scope: client`) at once instead of queueing',
+    ),
   WS_MAX_BUFFERED_BYTES: z.coerce
     .number()
     .int()
     .min(1_024)
-    .default(4 * 1024 * 1024),
-  WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1_000_000).default(100),
-  WS_SUBSCRIBES_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),
-  WS_SUBSCRIBE_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
-  WS_MAX_STARTING_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1_000).default(4),
-  RUN_PROJECTIONS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
-  PROJECTIONS: z
-    .string()
-    .transform((list) =>
-      list
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    )
+    .default(4 * 1024 * 1024)
+    .describe('unsent bytes after which a WebSocket is closed as a slow consumer (1013)'),
+  WS_MAX_SUBSCRIPTIONS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(100)
+    .describe(
+      'subscriptions one WebSocket may hold open at once; beyond it a subscribe gets an error with `TOO_MANY_SUBSCRIPTIONS` (the socket and its other subscriptions go on)',
+    ),
+  WS_SUBSCRIBES_PER_SECOND: z.coerce
+    .number()
+    .positive()
+    .max(1_000_000)
+    .default(20)
+    .describe(
+      'subscribes per WebSocket: a token bucket of `WS_SUBSCRIBE_BURST` refilled at this rate (a client resubscribing its whole cap after a reconnect fits); beyond it `RATE_LIMITED` with `retryAfterSeconds`, whether or not the earlier ones were already completed',
+    ),
+  WS_SUBSCRIBE_BURST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(100)
+    .describe('subscribes one WebSocket may make at once before `WS_SUBSCRIBES_PER_SECOND` paces it'),
+  WS_MAX_STARTING_SUBSCRIPTIONS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(4)
+    .describe(
+      'subscriptions of one WebSocket reading their first state or replay at once (each takes a pool connection); the others wait their turn',
+    ),
+  STATE_CACHE_STREAMS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000_000)
+    .default(10_000)
+    .describe(
+      'folded stream states each process keeps in memory (the most recently used), so a command on a stream it has seen reads only the events since; `0` turns this off (every command reads snapshot and tail)',
+    ),
+  ORDER_CACHE_ENTRIES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000_000)
+    .default(10_000)
+    .describe(
+      "order views each process keeps in memory for `order(id)` (and `orderHistory`'s visibility check); each is forgotten when an orders projection batch changes its order, and reads go to the read tables until this process has forgotten what every batch it heard of changed, so `consistentWith` holds; `0` turns this off",
+    ),
+  RUN_PROJECTIONS: trueOrFalse
+    .default('true')
+    .describe(
+      '`false`: this process only serves (queries still wait on, and subscriptions still push, the projections another process runs; it fires no payment deadlines either)',
+    ),
+  PROJECTIONS: commaList
     .pipe(z.array(z.string()).min(1, 'must name at least one projection (leave it unset to run them all)'))
-    .optional(),
+    .optional()
+    .meta({ unset: 'unset (all)' })
+    .describe(
+      'comma-separated names of the projections this process competes to run (`orders`, `paymentDeadlines`, `customers`, `inventory`, `sales`, `search`); the others are left to processes that name them, so heavy read models can run in a process of their own (reads wait on whichever process runs the projection they need). An unknown name stops the start; not allowed with `RUN_PROJECTIONS=false`',
+    ),
   REDIS_URL: z
     .string()
     .url('must be a URL such as redis://127.0.0.1:6379')
     .refine((url) => /^rediss?:$/.test(new URL(url).protocol), 'must start with redis:// or rediss://')
-    .optional(),
-  // Protective limits (README "Configuration"): generous enough that an honest client never meets them.
-  MAX_BODY_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1_024)
-    .max(100 * 1024 * 1024)
-    .default(100 * 1024),
-  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
-  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
-  EXECUTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
-  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).max(1_000).default(12),
-  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(50_000),
-  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(30),
-  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(10).default(5_000),
-  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(50),
-  RATE_LIMIT_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).default(6_000),
-  SIGNUP_RATE_PER_HOUR: z.coerce.number().int().min(0).max(1_000_000).default(20),
-  GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
-  GRAPHIQL: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
-  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(1_000),
+    .optional()
+    .describe('`redis://…`: the live fan-out signal goes through Redis instead of PostgreSQL NOTIFY'),
   // Up to a year: beyond that a deadline is no deadline, and the timer's arithmetic stays exact.
   PAYMENT_TIMEOUT_SECONDS: z.coerce
     .number()
     .int('must be a whole number of seconds')
     .min(0, 'must be 0 (off) or more')
     .max(31_536_000, 'must be at most 31536000 (a year)')
-    .default(1_800),
-  APQ_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
-  APQ_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
-  TRUSTED_DOCUMENTS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
-  TRUSTED_DOCUMENTS_MANIFESTS: z.string().optional(),
+    .default(1_800)
+    .describe(
+      'how long after submission an unpaid order expires and its stock is released (0 to 31536000); `0` turns payment deadlines off',
+    ),
+  READY_MAX_PROJECTION_LAG: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(1_000)
+    .describe('`GET /ready` answers 503 while a projection is more log positions than this behind the head'),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .meta({ unset: 'unset (production: `/metrics` not served)' })
+    .describe(
+      'in production, `/metrics` and the detail of `/ready` answer only `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise; `/ready` without it answers `{"ready": true|false}` alone, for load balancers). Unset in production: `/metrics` answers 404. Outside production both are open',
+    ),
+  GRAPHQL_INTROSPECTION: trueOrFalse
+    .optional()
+    .meta({ unset: '`false` in production, else `true`' })
+    .describe(
+      'schema introspection (with it off, no error message suggests a schema name either: no field, argument, type, enum value or input field, from validation or from variables)',
+    ),
+  GRAPHIQL: trueOrFalse.optional().meta({ unset: '`true` in development, else `false`' }).describe('GraphiQL at `GET /graphql`'),
+  // Protective limits: generous enough that an honest client never meets them.
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(100 * 1024 * 1024)
+    .default(100 * 1024)
+    .describe(
+      'largest request body (413 `REQUEST_ENTITY_TOO_LARGE`, also for chunked bodies, with `Connection: close`) and WebSocket message (closed with 1009)',
+    ),
+  REQUEST_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(30_000)
+    .describe('time a client has to send its whole request (then 408)'),
+  HEADERS_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(10_000)
+    .describe('time a client has to send its headers (then 408); at most `REQUEST_TIMEOUT_MS`'),
+  EXECUTION_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(30_000)
+    .describe('a query or mutation still running after this answers `EXECUTION_TIMEOUT` (subscriptions are exempt)'),
+  GRAPHQL_MAX_DEPTH: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(12)
+    .describe('selection depth (fragments do not count as a level): `QUERY_TOO_DEEP`'),
+  GRAPHQL_MAX_COST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(50_000)
+    .describe(
+      "the estimated cost (`src/graphql/security/operationCost.ts`: GraphQL Armor's weights, each connection multiplied by its `first`/`last`, by 20 when absent and by 100 when given by a variable without a default; `orderAt` adds 1,000 as it folds events; a full `orders(first: 100)` page with items and history is about 12,000): `QUERY_TOO_COSTLY`",
+    ),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(30).describe('aliases per operation: `TOO_MANY_ALIASES`'),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(10).default(5_000).describe('lexical tokens per document: `TOO_MANY_TOKENS`'),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(50)
+    .describe('directives per operation: `TOO_MANY_DIRECTIVES`'),
+  RATE_LIMIT_MUTATIONS_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(6_000)
+    .describe(
+      "mutations per minute per client address, and as many per token subject (both count: fresh sign-ups bring no fresh allowance, and one subject gains nothing from many addresses): 100 a second sustained, bursts up to the whole minute's allowance, so a busy checkout client never meets it; past it `RATE_LIMITED` (HTTP 429). Behind a proxy every client has the proxy's address: raise it there. `0` turns it off. Shared by every server process: the buckets live in Redis when `REDIS_URL` is set (one atomic script per mutation), else in PostgreSQL (one UPSERT on the UNLOGGED `rate_limit_buckets`); if that store cannot answer, the mutation is let through and a warning logged",
+    ),
+  SIGNUP_RATE_PER_HOUR: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(20)
+    .describe(
+      '`registerCustomer` calls per client address per hour (a burst of that many, refilled over the hour); past it `RATE_LIMITED` (a `RateLimitedError` with `retryAfterSeconds`). Kept where the mutation limit keeps its buckets; `0` turns it off',
+    ),
+  APQ_MAX_ENTRIES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(1_000)
+    .describe('automatic persisted queries: texts each process keeps (least recently used dropped first)'),
+  APQ_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(86_400)
+    .describe('with `REDIS_URL`: the texts live in Redis, shared by every process, for this long after their last registration'),
+  TRUSTED_DOCUMENTS: trueOrFalse
+    .default('false')
+    .describe(
+      '`true`: callers that are not staff may run only operations from the manifests, by hash (`TRUSTED_DOCUMENT_REQUIRED` otherwise)',
+    ),
+  TRUSTED_DOCUMENTS_MANIFESTS: z
+    .string()
+    .optional()
+    .describe("comma-separated paths of more manifests (a frontend team's), added to the dashboard's"),
 });
 
-/** Validated configuration; see README "Configuration". */
-export interface Config {
-  env: 'development' | 'production' | 'test';
-  port: number;
-  host: string;
-  /** External PostgreSQL; when absent the server starts its embedded one in `dataDir`. */
-  databaseUrl?: string;
-  /** Streaming replicas of the primary that serve queries and live-feed reads (none: the primary serves). */
-  readDatabaseUrls: string[];
-  /** A replica replaying more than this far behind the primary is skipped until it catches up. */
-  readReplicaMaxLagMs: number;
-  dataDir: string;
-  dbPoolSize: number;
-  /** The health gate closes when the database leaves its heartbeat unanswered this long. */
-  dbHeartbeatTimeoutMs: number;
-  /** PostgreSQL's `statement_timeout` on the server's pooled connections; 0 for none. */
-  dbStatementTimeoutMs: number;
-  /** Folded stream states kept in memory per process (most recently used); 0 turns the cache off. */
-  stateCacheStreams: number;
-  /** Order views (`order(id)`) kept in memory per process, forgotten as batches change them; 0 turns the cache off. */
-  orderCacheEntries: number;
-  jwt: { secret: string; isDevelopmentSecret: boolean; issuer?: string; audience?: string };
-  /** Where the master key that wraps each customer's data key comes from (personal data is encrypted under those). */
-  dataKeys: { secret: string; isDevelopmentSecret: boolean };
-  logLevel: (typeof logLevels)[number];
-  shutdownTimeoutMs: number;
-  /** How long a `consistentWith` read waits for the projections before CONSISTENCY_TIMEOUT. */
-  consistencyTimeoutMs: number;
-  /** Distinct `consistentWith` waits one request may hold at once (aliases of one position share a wait). */
-  consistencyMaxWaitsPerRequest: number;
-  /** `consistentWith` waits one caller (token subject, or address when anonymous) may hold at once, per process. */
-  consistencyMaxWaitsPerClient: number;
-  /** A WebSocket with more than this many bytes waiting to be sent is a slow consumer and is closed (1013). */
-  wsMaxBufferedBytes: number;
-  /** Per WebSocket: open subscriptions, subscribes a second (and at once), first reads in flight. */
-  wsSubscriptions: { maxSubscriptions: number; subscribesPerSecond: number; subscribeBurst: number; maxStarting: number };
-  /** Whether this process competes to run the projections (false: it only serves; run them elsewhere). */
-  runProjections: boolean;
-  /**
-   * The projections this process competes to run (unset: all of them); the others are left to
-   * processes that name them. Checked against the service's projections by `checkProjectionNames`.
-   */
-  projections?: string[];
-  /** With it, projection progress (the live fan-out signal) travels through Redis instead of NOTIFY. */
-  redisUrl?: string;
-  /** Largest HTTP request body (413 beyond it) and WebSocket message (closed with 1009 beyond it). */
-  maxBodyBytes: number;
-  /** Node's `requestTimeout` (whole request received) and `headersTimeout`; then 408. */
-  requestTimeoutMs: number;
-  headersTimeoutMs: number;
-  /** A query or mutation still running after this is answered EXECUTION_TIMEOUT. */
-  executionTimeoutMs: number;
-  /** Per-operation bounds enforced by GraphQL Armor during validation. */
-  graphqlLimits: { maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number; maxDirectives: number };
-  /** Mutations per minute per token subject, and as many per client address; 0 disables. */
-  rateLimitMutationsPerMinute: number;
-  /** `registerCustomer` calls per client address per hour; 0 disables. */
-  signupRatePerHour: number;
-  /** Schema introspection (and field suggestions in errors); off in production unless enabled. */
-  introspection: boolean;
-  /** GraphiQL at GET /graphql; on in development unless disabled. */
-  graphiql: boolean;
-  /**
-   * In production, `/metrics` and the detail of `/ready` answer only `Authorization: Bearer <this>`;
-   * without it `/metrics` is not served there. Outside production both are open.
-   */
-  metricsToken?: string;
-  /** `GET /ready` answers 503 while a projection is more than this many log positions behind the head. */
-  readyMaxProjectionLag: number;
-  /** How long after submission an unpaid order expires and its stock is released; 0 turns deadlines off. */
-  paymentTimeoutSeconds: number;
-  /** Automatic persisted queries: texts kept per process (LRU), or for how long in Redis when REDIS_URL is set. */
-  apq: { maxEntries: number; ttlSeconds: number };
-  /** Non-staff callers may run only operations from the manifests (the dashboard's, then these extra files). */
-  trustedDocuments: { only: boolean; extraManifests: string[] };
-}
+/** The parsed environment, before it takes the shape the code reads. */
+type Settings = z.output<typeof settings>;
 
-/** Thrown with one line per invalid variable, so a bad deployment says exactly what to fix. */
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-/** Parses the environment (empty strings count as unset). */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
-  const v = parsed.data;
-  if (v.PROJECTIONS && v.RUN_PROJECTIONS === 'false') {
-    throw new ConfigError(['PROJECTIONS: names projections to run, but RUN_PROJECTIONS=false runs none: set one or the other']);
-  }
-  if (v.NODE_ENV === 'production' && !v.JWT_SECRET) {
-    throw new ConfigError(['JWT_SECRET: is required when NODE_ENV=production']);
-  }
-  if (v.NODE_ENV === 'production' && !v.DATA_KEY_SECRET) {
-    throw new ConfigError(['DATA_KEY_SECRET: is required when NODE_ENV=production']);
-  }
+/** The shape the code reads: grouped where settings belong together, with the defaults that depend on others filled in. */
+function toConfig(v: Settings) {
   return {
     env: v.NODE_ENV,
     port: v.PORT,
     host: v.HOST,
+    /** Unset: the server starts its embedded PostgreSQL in `dataDir`. */
     databaseUrl: v.DATABASE_URL,
     readDatabaseUrls: v.READ_DATABASE_URLS ?? [],
     readReplicaMaxLagMs: v.READ_REPLICA_MAX_LAG_MS,
@@ -242,6 +373,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxStarting: v.WS_MAX_STARTING_SUBSCRIPTIONS,
     },
     runProjections: v.RUN_PROJECTIONS === 'true',
+    /** Unset: all of them. Checked against the service's projections by `checkProjectionNames`. */
     projections: v.PROJECTIONS,
     redisUrl: v.REDIS_URL,
     maxBodyBytes: v.MAX_BODY_BYTES,
@@ -257,11 +389,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDirectives: v.GRAPHQL_MAX_DIRECTIVES,
     },
     rateLimitMutationsPerMinute: v.RATE_LIMIT_MUTATIONS_PER_MINUTE,
+    /** `registerCustomer` calls per client address per hour; 0 turns the limit off. */
     signupRatePerHour: v.SIGNUP_RATE_PER_HOUR,
     introspection: v.GRAPHQL_INTROSPECTION ? v.GRAPHQL_INTROSPECTION === 'true' : v.NODE_ENV !== 'production',
     graphiql: v.GRAPHIQL ? v.GRAPHIQL === 'true' : v.NODE_ENV === 'development',
-    metricsToken: v.METRICS_TOKEN,
     readyMaxProjectionLag: v.READY_MAX_PROJECTION_LAG,
+    /** In production, what `/metrics` and the detail of `/ready` require as a bearer token (unset: not served). */
+    metricsToken: v.METRICS_TOKEN,
     paymentTimeoutSeconds: v.PAYMENT_TIMEOUT_SECONDS,
     apq: { maxEntries: v.APQ_MAX_ENTRIES, ttlSeconds: v.APQ_TTL_SECONDS },
     trustedDocuments: {
@@ -273,6 +407,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .map((file) => path.resolve(file)),
     },
   };
+}
+
+/** Fields that may be `undefined` become optional ones, so a test can write a config part without them. */
+type OptionalWhenUndefined<T> = T extends readonly unknown[] | string | number | boolean
+  ? T
+  : { [K in keyof T as undefined extends T[K] ? K : never]?: OptionalWhenUndefined<Exclude<T[K], undefined>> } & {
+      [K in keyof T as undefined extends T[K] ? never : K]: OptionalWhenUndefined<T[K]>;
+    };
+
+/** Validated configuration: what each field means is the `.describe()` of the setting it is read from. */
+export type Config = OptionalWhenUndefined<ReturnType<typeof toConfig>>;
+
+/** Thrown with one line per invalid variable, so a bad deployment says exactly what to fix. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment (empty strings count as unset). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = settings.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const v = parsed.data;
+  if (v.PROJECTIONS && v.RUN_PROJECTIONS === 'false') {
+    throw new ConfigError(['PROJECTIONS: names projections to run, but RUN_PROJECTIONS=false runs none: set one or the other']);
+  }
+  if (v.NODE_ENV === 'production' && !v.JWT_SECRET) {
+    throw new ConfigError(['JWT_SECRET: is required when NODE_ENV=production']);
+  }
+  if (v.NODE_ENV === 'production' && !v.DATA_KEY_SECRET) {
+    throw new ConfigError(['DATA_KEY_SECRET: is required when NODE_ENV=production']);
+  }
+  return toConfig(v);
 }
 
 /**

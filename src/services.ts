@@ -2,39 +2,27 @@ import { checkProjectionNames, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import { ReadReplicas } from './db/replicas.js';
 import { EventStore } from './eventStore/eventStore.js';
-import { createRateLimitStore, type RateLimitStore } from './graphql/security/rateLimitStores.js';
+import { createRateLimitStore } from './graphql/security/rateLimitStores.js';
 import { EventUpcasters } from './eventStore/upcasting.js';
 import type { EventStoreParts, FeatureModule, FeatureProcess } from './feature.js';
 import { LiveFeed, type ProjectionProgressSource } from './live/liveFeed.js';
 import type { Logger } from './logger.js';
+import type { GraphQLServerParts } from './graphql/yoga.js';
 import { memoryPersistedQueryStore, type PersistedQueryStore } from './graphql/persistedQueries.js';
 import { Metrics } from './observability/metrics.js';
 import type { ProjectionRunner } from './projections/runner.js';
 import { ReadSide } from './projections/readSide.js';
 
-/** The long-lived parts of a running server, shared by every request. */
-export interface Services {
-  config: Config;
-  logger: Logger;
-  /** The primary: commands, their loads, projections, deadlines and rebuilds. */
-  db: Database;
-  /** Streaming replicas serving queries and live-feed reads (none configured: the primary serves). */
-  replicas: ReadReplicas;
-  eventStore: EventStore;
-  readSide: ReadSide;
-  liveFeed: LiveFeed;
-  /** This server's Prometheus registry and the service's own metrics (`/metrics`). */
-  metrics: Metrics;
+/**
+ * The long-lived parts of a running server: what every request may use and the GraphQL server's own
+ * stores (declared by the layer that needs them, `graphql/context.ts` and `graphql/yoga.ts`), with
+ * the features the service is made of and their background processes.
+ */
+export interface Services extends GraphQLServerParts {
   /** The features the service is made of (their GraphQL makes the schema). */
   features: readonly FeatureModule<Services>[];
-  /** Where the mutation rate limit's buckets live, shared by every process (absent when off). */
-  rateLimits?: RateLimitStore;
-  /** Where the sign-up limit's buckets (one per client address) live, shared by every process (absent when off). */
-  signupLimits?: RateLimitStore;
   /** The features' background processes (started with the projections). */
   processes: readonly FeatureProcess[];
-  /** Texts registered by automatic persisted queries (shared through Redis when REDIS_URL is set). */
-  persistedQueryStore: PersistedQueryStore;
 }
 
 /** Where projection progress is announced when PostgreSQL's NOTIFY is not the channel (Redis). */

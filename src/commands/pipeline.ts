@@ -5,18 +5,33 @@ import { ConcurrencyConflictError, DomainError, IdempotencyKeyReusedError } from
 import { ConcurrencyError } from '../eventStore/errors.js';
 import type { AppendOutcome } from '../eventStore/types.js';
 import { inSpan, traceCarrier } from '../observability/tracing.js';
-import type { Services } from '../services.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import type { EventStore } from '../eventStore/eventStore.js';
+import type { Logger } from '../logger.js';
 import { commandInputHash } from './inputHash.js';
 import type { PlannedAppend } from './loadAggregate.js';
 import { retry } from '../retry.js';
 import { parseCommandInput } from './validation.js';
 
-/** What a command's plan needs besides its input: who, when, fresh ids. */
+/**
+ * The parts of the service a command runs on: the store it loads from and appends to, the database
+ * its repeats are looked up in, where outcomes are counted. The composition root passes them in.
+ */
+export interface CommandServices {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  eventStore: EventStore;
+  metrics: { recordCommand(command: string, outcome: string): void };
+}
+
+/** What a command's plan needs besides its input: who, when, fresh ids, the parts it runs on. */
 export interface CommandEnv {
   actor: Actor;
   now: Date;
   newId(): string;
-  services: Services;
+  services: CommandServices;
 }
 
 /** A command's decision: what to append (the target stream first) and the entity to answer with. */
@@ -55,7 +70,7 @@ export interface CommandSuccessPayload<R> {
 
 export interface CommandRequest {
   auth: Authentication;
-  services: Services;
+  services: CommandServices;
   requestId: string;
 }
 
@@ -218,7 +233,7 @@ async function answerRepeat<I, R>(
 async function rememberStates(
   appends: PlannedAppend[],
   outcome: AppendOutcome,
-  services: Services,
+  services: CommandServices,
   trust: number | undefined,
 ): Promise<void> {
   for (const append of appends) {

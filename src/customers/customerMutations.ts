@@ -11,7 +11,7 @@ import { CustomerType } from './customerTypes.js';
  * A store that cannot answer lets the sign-up through (the limit must not become an outage).
  */
 async function admitSignup(context: GraphQLContext): Promise<void> {
-  const store = context.signupLimits;
+  const store = context.services.signupLimits;
   if (!store) return;
   const verdict = await Promise.resolve(store.take(`address:${clientAddress(context)}`, 1)).catch((err: unknown) => {
     context.log.warn({ err }, 'sign-up limit store unavailable; not limiting this sign-up');
@@ -19,7 +19,7 @@ async function admitSignup(context: GraphQLContext): Promise<void> {
   });
   if (verdict.allowed) return;
   const retryAfterSeconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
-  const perHour = context.config.signupRatePerHour;
+  const perHour = context.services.config.signupRatePerHour;
   throw new RateLimitedError(
     `too many sign-ups: at most ${perHour} an hour per client address; retry in ${retryAfterSeconds} s`,
     retryAfterSeconds,

@@ -45,6 +45,13 @@ export function connectDatabase(connectionString: string, options: DatabaseOptio
     // once the database is back (a connection broken by the outage is discarded on release).
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    // Every statement we run is short and planned from guessed row counts (jsonb arrays, unnested
+    // ids), and those guesses push costs over jit_above_cost: a server with JIT on (Debian's and
+    // most managed services') then spends tens of milliseconds compiling each with LLVM. A plain SET
+    // on each new connection rather than a startup `options` parameter, because connection poolers
+    // such as PgBouncer refuse that parameter; the append and load functions also switch it off
+    // themselves, for a pooler in transaction mode that does not keep a session's settings.
+    onConnect: (client) => client.query('SET jit = off'),
   });
   pool.on('error', (error) => options.onError?.(error));
   const adapter = new PrismaPg(pool, { onPoolError: options.onError });

@@ -100,7 +100,7 @@ export function commandMutation<I, R>(options: CommandMutationOptions<I, R>): vo
       errors: { types: [...options.errors, ...COMMON_COMMAND_ERRORS], union: { name: `${pascal}Result` } },
       resolve: async (_root, args, ctx) => {
         await options.admit?.(ctx);
-        return runCommand(options.definition, args.input, { auth: ctx.auth, services: ctx, requestId: ctx.requestId });
+        return runCommand(options.definition, args.input, { auth: ctx.auth, services: ctx.services, requestId: ctx.requestId });
       },
     }),
   );

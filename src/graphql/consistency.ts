@@ -65,10 +65,10 @@ async function startWait(
   projections: readonly string[],
   position: bigint,
 ): Promise<void> {
-  const { consistencyMaxWaitsPerRequest: perRequest, consistencyMaxWaitsPerClient: perClient } = ctx.config;
+  const { consistencyMaxWaitsPerRequest: perRequest, consistencyMaxWaitsPerClient: perClient } = ctx.services.config;
   if (request.active >= perRequest) throw new TooManyConsistencyWaitsError('request', perRequest);
-  let clients = clientWaits.get(ctx.readSide);
-  if (!clients) clientWaits.set(ctx.readSide, (clients = new Map()));
+  let clients = clientWaits.get(ctx.services.readSide);
+  if (!clients) clientWaits.set(ctx.services.readSide, (clients = new Map()));
   const caller = callerOf(ctx);
   const held = clients.get(caller) ?? 0;
   if (held >= perClient) throw new TooManyConsistencyWaitsError('client', perClient);
@@ -78,7 +78,7 @@ async function startWait(
     // The API only ever returns committed positions: one past the log's head was made up, and
     // waiting for it would only hold the caller for the whole timeout. Retrying cannot help, so
     // it is a validation error, not CONSISTENCY_TIMEOUT.
-    if (!(await ctx.readSide.consistency.logReaches(position))) {
+    if (!(await ctx.services.readSide.consistency.logReaches(position))) {
       throw new ValidationError([
         { path: 'consistentWith', message: 'is beyond the end of the event log: must be a `position` returned by the API' },
       ]);

@@ -2,7 +2,7 @@ import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Database } from '../db/database.js';
 import { PRIMARY, type ReadReplica } from '../db/replicas.js';
-import type { Services } from '../services.js';
+import type { RequestServices } from './context.js';
 
 /** Where one request reads the read models: a replica, or the primary. */
 interface Route {
@@ -10,7 +10,8 @@ interface Route {
   replica?: ReadReplica;
 }
 
-type RoutedContext = Pick<Services, 'db' | 'replicas' | 'readSide'>;
+/** A request's context, as far as routing reads needs it (the route is kept per request). */
+type RoutedContext = { services: Pick<RequestServices, 'db' | 'replicas' | 'readSide'> };
 
 /**
  * Each request reads from one database, chosen at its first read: a healthy replica (in turn), or
@@ -30,26 +31,26 @@ export const REPLICA_CATCH_UP_MS = 1_000;
 /** Sets the request's database; a query's counts as one read served by it. */
 function fix(ctx: RoutedContext, route: Route, counted = true): Route {
   routes.set(ctx, route);
-  if (counted) ctx.replicas.noteRead(route.replica?.name ?? PRIMARY, 'query');
+  if (counted) ctx.services.replicas.noteRead(route.replica?.name ?? PRIMARY, 'query');
   return route;
 }
 
 function primaryRoute(ctx: RoutedContext): Route {
-  return { db: ctx.db };
+  return { db: ctx.services.db };
 }
 
 /** The database this request reads the read models from (chosen on first use). */
 export function readDbOf(ctx: RoutedContext): Database {
   const route = routes.get(ctx);
   if (route) return route.db;
-  if (!ctx.replicas.configured) return ctx.db;
-  const replica = ctx.replicas.pick();
+  if (!ctx.services.replicas.configured) return ctx.services.db;
+  const replica = ctx.services.replicas.pick();
   return fix(ctx, replica ? { db: replica.db, replica } : primaryRoute(ctx)).db;
 }
 
 /** This request reads from the primary (a mutation's answer, which must not wait for a replica). */
 export function readFromPrimary(ctx: RoutedContext): void {
-  if (!ctx.replicas.configured) return;
+  if (!ctx.services.replicas.configured) return;
   const route = routes.get(ctx);
   if (!route || route.replica) fix(ctx, primaryRoute(ctx), false);
 }
@@ -59,11 +60,11 @@ export function readFromPrimary(ctx: RoutedContext): void {
  * wait: a request that has not read yet is given a replica that has them, if one is healthy).
  */
 export function readPositionReached(ctx: RoutedContext, names: readonly string[], position: bigint): boolean {
-  const onPrimary = () => ctx.readSide.consistency.reached(names, position);
-  if (!ctx.replicas.configured) return onPrimary();
+  const onPrimary = () => ctx.services.readSide.consistency.reached(names, position);
+  if (!ctx.services.replicas.configured) return onPrimary();
   const route = routes.get(ctx);
   if (route) return route.replica ? route.replica.reached(names, position) : onPrimary();
-  const replica = ctx.replicas.pickReached(names, position);
+  const replica = ctx.services.replicas.pickReached(names, position);
   if (!replica) return false;
   fix(ctx, { db: replica.db, replica });
   return true;
@@ -83,7 +84,7 @@ export function readPositionReached(ctx: RoutedContext, names: readonly string[]
  * primary would).
  */
 export async function waitForReadPosition(ctx: RoutedContext, names: readonly string[], position: bigint): Promise<void> {
-  const { replicas, readSide } = ctx;
+  const { replicas, readSide } = ctx.services;
   let route = routes.get(ctx);
   if (!replicas.configured || (route && !route.replica)) return readSide.waitFor(names, position);
   const among = route?.replica ? [route.replica] : undefined;

@@ -9,15 +9,25 @@ import { operatorAccess } from '../observability/operatorAccess.js';
 import { useMetricsEndpoint, usePrometheusMetrics } from '../observability/prometheus.js';
 import { useReadinessCheck } from '../observability/readiness.js';
 import { useOperationSpans } from '../observability/tracing.js';
-import type { Services } from '../services.js';
 import { useReadRouting } from './readRouting.js';
-import type { GraphQLContext } from './context.js';
+import type { GraphQLContext, RequestServices } from './context.js';
 import { graphiqlOptions } from './graphiql.js';
-import { usePersistedQueries, type TrustedDocuments } from './persistedQueries.js';
+import { usePersistedQueries, type PersistedQueryStore, type TrustedDocuments } from './persistedQueries.js';
 import { securityPlugins } from './security/index.js';
+import type { RateLimitStore } from './security/rateLimitStores.js';
 import { useRequestBodyLimit } from './security/requestBodyLimit.js';
 import { UNEXPECTED_ERROR_MESSAGE } from './security/unexpectedErrors.js';
-import { buildSchema } from './schema.js';
+import { buildSchema, type SchemaPart } from './schema.js';
+
+/** What the GraphQL server is built from: the parts every request may use, its own stores, the schema's parts. */
+export interface GraphQLServerParts extends RequestServices {
+  /** The parts the schema is made of (the service's features). */
+  features: readonly SchemaPart[];
+  /** Where the mutation rate limit's buckets live, shared by every process (absent when off). */
+  rateLimits?: RateLimitStore;
+  /** Texts registered by automatic persisted queries. */
+  persistedQueryStore: PersistedQueryStore;
+}
 
 /**
  * Query fields return plain types rather than result unions, so an expected rejection there (an
@@ -60,7 +70,7 @@ export type ServerContext = { connectionParams?: Readonly<Record<string, unknown
  * errors are masked for clients and logged here with the request id; expected errors are results.
  */
 export function createGraphQLServer(
-  services: Services,
+  services: GraphQLServerParts,
   trustedDocuments: TrustedDocuments = new Map(),
 ): YogaServerInstance<ServerContext, GraphQLContext> {
   const operatorsOnly = operatorAccess(services.config);
@@ -86,7 +96,7 @@ export function createGraphQLServer(
       const id = request?.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
       const authorization = request ? request.headers.get('authorization') : connectionParams?.authorization;
       const auth = await authenticate(authorization ?? undefined, services.config.jwt);
-      return { ...services, requestId: id, log: services.logger.child({ requestId: id }), auth };
+      return { services, requestId: id, log: services.logger.child({ requestId: id }), auth };
     },
     plugins: [
       // First: every other plugin sees the text the request runs, whether sent or named by hash.

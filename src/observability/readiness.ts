@@ -1,6 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
-import type { ReplicaStatus } from '../db/replicas.js';
-import type { Services } from '../services.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import type { ReadReplicas, ReplicaStatus } from '../db/replicas.js';
+import type { Logger } from '../logger.js';
 import type { OperatorAccess } from './operatorAccess.js';
 import { readProjectionProgress, withDeadline, type ProjectionProgress } from './projectionProgress.js';
 
@@ -28,6 +30,15 @@ export interface Readiness {
   replicas?: ReplicaStatus[];
 }
 
+/** What readiness looks at: the primary and its health gate, the replicas, the projections' names. */
+export interface ReadinessSources {
+  config: Pick<Config, 'readyMaxProjectionLag'>;
+  logger: Logger;
+  db: Pick<Database, 'pool' | 'health'>;
+  replicas: Pick<ReadReplicas, 'configured' | 'status'>;
+  readSide: { readonly projections: readonly { readonly name: string }[] };
+}
+
 /** How long each readiness query may take: a probe must answer well within its own timeout. */
 export const READY_TIMEOUT_MS = 2_000;
 
@@ -40,12 +51,12 @@ export const READY_TIMEOUT_MS = 2_000;
  * balancer at once for the whole rebuild; the body names it under `rebuilding`. Projection errors stay out of the body (it is not
  * authenticated): staff read them with the `projections` query.
  */
-export async function checkReadiness(services: Pick<Services, 'db' | 'config' | 'logger' | 'readSide' | 'replicas'>): Promise<Readiness> {
+export async function checkReadiness(services: ReadinessSources): Promise<Readiness> {
   const readiness = await checkPrimary(services);
   return services.replicas.configured ? { ...readiness, replicas: services.replicas.status() } : readiness;
 }
 
-async function checkPrimary(services: Pick<Services, 'db' | 'config' | 'logger' | 'readSide'>): Promise<Readiness> {
+async function checkPrimary(services: Omit<ReadinessSources, 'replicas'>): Promise<Readiness> {
   const maxProjectionLag = services.config.readyMaxProjectionLag;
   // The health gate's verdict (a heartbeat unanswered, a recent out-of-space write) needs no query.
   const trouble = services.db.health.trouble();
@@ -112,7 +123,7 @@ function projectionFailures(p: ProjectionProgress, maxLag: number): ReadinessFai
 }
 
 /** A readiness check that itself failed: not ready, and the reason goes to the log, not the answer. */
-async function checkReadinessSafely(services: Pick<Services, 'db' | 'config' | 'logger' | 'readSide' | 'replicas'>): Promise<Readiness> {
+async function checkReadinessSafely(services: ReadinessSources): Promise<Readiness> {
   try {
     return await checkReadiness(services);
   } catch (err) {
@@ -126,7 +137,7 @@ async function checkReadinessSafely(services: Pick<Services, 'db' | 'config' | '
  * `GET /ready`: 200 when ready, 503 otherwise. Requests `access` grants get the checks (positions,
  * lag, replicas, failures); the others, load balancers among them, `{"ready": true|false}` alone.
  */
-export function useReadinessCheck(services: Services, access: (request: Request) => OperatorAccess, endpoint = '/ready'): Plugin {
+export function useReadinessCheck(services: ReadinessSources, access: (request: Request) => OperatorAccess, endpoint = '/ready'): Plugin {
   return {
     async onRequest({ url, request, fetchAPI, endResponse }) {
       if (url.pathname !== endpoint || (request.method !== 'GET' && request.method !== 'HEAD')) return;

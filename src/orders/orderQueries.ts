@@ -46,7 +46,7 @@ function historyLoader(ctx: GraphQLContext): DataLoader<string, HistoryEntry[]> 
         where: { orderId: { in: [...ids] } },
         orderBy: [{ orderId: 'asc' }, { version: 'asc' }],
       });
-      const { upcasters } = ctx.eventStore;
+      const { upcasters } = ctx.services.eventStore;
       return ids.map((id) =>
         rows
           .filter((r) => r.orderId === id)
@@ -82,7 +82,7 @@ function nameLoader(ctx: GraphQLContext): DataLoader<string, string | null> {
   let loader = nameLoaders.get(ctx);
   if (!loader) {
     loader = new DataLoader(async (ids: readonly string[]) => {
-      const names = await customerNames(ctx.db, ids);
+      const names = await customerNames(ctx.services.db, ids);
       return ids.map((id) => names.get(id) ?? null);
     });
     nameLoaders.set(ctx, loader);
@@ -117,11 +117,11 @@ function orderAsItWas(ctx: GraphQLContext, streamId: string, version: number | u
   return shared(`${streamId}@${version ?? ''}@${asOf?.toISOString() ?? ''}`, async () => {
     let upTo = version;
     if (asOf) {
-      const at = await shared(`${streamId}@asOf:${asOf.toISOString()}`, () => ctx.eventStore.versionAt(streamId, asOf));
+      const at = await shared(`${streamId}@asOf:${asOf.toISOString()}`, () => ctx.services.eventStore.versionAt(streamId, asOf));
       if (at === 0) return null;
       upTo = Math.min(upTo ?? at, at);
     }
-    return shared(`${streamId}@v:${upTo ?? 'latest'}`, () => loadAggregate(ctx.eventStore, streamId, orderAggregate, upTo));
+    return shared(`${streamId}@v:${upTo ?? 'latest'}`, () => loadAggregate(ctx.services.eventStore, streamId, orderAggregate, upTo));
   });
 }
 
@@ -131,7 +131,8 @@ async function visibleOrder(ctx: GraphQLContext, id: string): Promise<OrderView 
   // The view may come from this process's cache; whether this caller may see it is decided here,
   // every time. The cache is invalidated by the primary's projection progress, so with read
   // replicas the read goes where the replica routing sends it instead.
-  const order = ctx.config.readDatabaseUrls.length > 0 ? await findOrder(readDbOf(ctx), id) : await readOrderView(ctx, id);
+  const order =
+    ctx.services.config.readDatabaseUrls.length > 0 ? await findOrder(readDbOf(ctx), id) : await readOrderView(ctx.services, id);
   return order && canSeeOrder(actor, order) ? order : null;
 }
 

@@ -60,14 +60,14 @@ function memoizeByChange<R>(map: (change: OrderChange) => R): (change: OrderChan
 function statusChanges(ctx: GraphQLContext, orderId: string, after: bigint | undefined) {
   const initial = async (): Promise<StatusChange[]> => {
     if (after !== undefined) {
-      const rows = await ctx.db.prisma.orderHistoryEntry.findMany({
+      const rows = await ctx.services.db.prisma.orderHistoryEntry.findMany({
         where: { orderId, position: { gt: after } },
         orderBy: { position: 'asc' },
       });
-      return rows.flatMap((row) => statusChangeOf(orderChangeFrom(row, ctx.db)) ?? []);
+      return rows.flatMap((row) => statusChangeOf(orderChangeFrom(row, ctx.services.db)) ?? []);
     }
     // No resume point: the first payload is the order as it is now (later changes only, after it).
-    const order = await findOrder(ctx.db, orderId);
+    const order = await findOrder(ctx.services.db, orderId);
     if (!order) return [];
     return [
       {
@@ -83,7 +83,7 @@ function statusChanges(ctx: GraphQLContext, orderId: string, after: bigint | und
   };
   // Listen first, then read: a change committed in between waits in the stream's queue.
   return changeStream<OrderChange, StatusChange>({
-    feed: ctx.liveFeed,
+    feed: ctx.services.liveFeed,
     event: `order:${orderId}`,
     field: 'orderStatusChanged',
     initial,
@@ -104,7 +104,7 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => {
       const actor = requireUser(ctx.auth);
       const after = parsePosition(args.after, 'after');
-      const order = await findOrder(ctx.db, String(args.orderId));
+      const order = await findOrder(ctx.services.db, String(args.orderId));
       if (!order || !canSeeOrder(actor, order)) throw new NotFoundError('order not found');
       return statusChanges(ctx, order.id, after);
     },
@@ -169,7 +169,7 @@ function orderWhileDatabaseReturns(change: OrderChange): Promise<OrderView | nul
 
 function feedChanges(ctx: GraphQLContext, status: OrderStatus | undefined) {
   return changeStream<OrderChange, FeedEvent>({
-    feed: ctx.liveFeed,
+    feed: ctx.services.liveFeed,
     event: 'order',
     field: 'orderFeed',
     initial: async () => [],

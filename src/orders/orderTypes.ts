@@ -34,7 +34,7 @@ export const OrderType = builder.objectRef<OrderView>('Order').implement({
       nullable: true,
       description:
         'While SUBMITTED: when the order expires (and its stock is released) unless paid by then. Null otherwise, or with deadlines off.',
-      resolve: (o, _args, ctx) => paymentDueAt(o, ctx.config.paymentTimeoutSeconds),
+      resolve: (o, _args, ctx) => paymentDueAt(o, ctx.services.config.paymentTimeoutSeconds),
     }),
   }),
 });

@@ -10,12 +10,12 @@ function inventoryChanges(ctx: GraphQLContext, sku: string | undefined) {
   // With a sku, the first payload is the product as it is now (the live pattern); then each change.
   // It is read inside `initial`, after the stream listens, so no change falls in between.
   const initial = async (): Promise<InventoryChange[]> => {
-    const row = sku ? await ctx.db.prisma.inventoryItem.findUnique({ where: { sku } }) : null;
+    const row = sku ? await ctx.services.db.prisma.inventoryItem.findUnique({ where: { sku } }) : null;
     return row ? [{ sku: row.sku, position: row.lastPosition, product: productViewFromRow(row) }] : [];
   };
   // The feed's change object is the payload itself, the same for every subscriber.
   return changeStream<InventoryChange, InventoryChange>({
-    feed: ctx.liveFeed,
+    feed: ctx.services.liveFeed,
     event: sku ? `product:${sku}` : 'product',
     field: 'inventoryChanged',
     initial,

@@ -56,19 +56,19 @@ builder.queryField('searchOrders', (t) =>
         { first: args.first, after: args.after },
         foundCursorKey,
         async (page) => {
-          const found = await findOrderIds(ctx.db, args.query, scope, {
+          const found = await findOrderIds(ctx.services.db, args.query, scope, {
             after: page.after as [number, string] | undefined,
             limit: page.limit,
           });
-          const summaries = await ctx.db.prisma.orderSummary.findMany({ where: { orderId: { in: found.map((f) => f.orderId) } } });
-          const views = new Map((await orderViews(ctx.db.prisma, summaries)).map((v) => [v.id, v]));
+          const summaries = await ctx.services.db.prisma.orderSummary.findMany({ where: { orderId: { in: found.map((f) => f.orderId) } } });
+          const views = new Map((await orderViews(ctx.services.db.prisma, summaries)).map((v) => [v.id, v]));
           // An order the orders read model has not reached yet (a read without consistentWith) is left out.
           return found.flatMap(({ orderId, rank }) => {
             const view = views.get(orderId);
             return view ? [{ ...view, rank }] : [];
           });
         },
-        () => countMatches(ctx.db, args.query, scope),
+        () => countMatches(ctx.services.db, args.query, scope),
       );
     },
   }),

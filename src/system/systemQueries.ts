@@ -4,6 +4,6 @@ builder.queryField('headPosition', (t) =>
   t.string({
     description:
       'The global position of the newest event in the log ("0" when empty). Pass it as `consistentWith` to read everything written so far.',
-    resolve: async (_root, _args, ctx) => (await ctx.eventStore.headPosition()).toString(),
+    resolve: async (_root, _args, ctx) => (await ctx.services.eventStore.headPosition()).toString(),
   }),
 );

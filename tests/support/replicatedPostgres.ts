@@ -53,9 +53,13 @@ const PASSWORD = 'replica-test-password';
  * Makes a primary (wal_level=replica, a `replicator` role allowed to replicate from 127.0.0.1),
  * migrates its `ordersource` database, clones a standby with `pg_basebackup -R` and starts it with
  * `replicaSettings` (e.g. `recovery_min_apply_delay`); `count` standbys, each cloned on its own (a
- * benchmark compares one with two). Run as root, they all run as the `postgres` user.
+ * benchmark compares one with two; none for a lone Debian server). `primarySettings` go to the primary. Run as root, they all run as the `postgres` user.
  */
-export async function startReplicatedPostgres(replicaSettings: Record<string, string> = {}, count = 1): Promise<ReplicatedPostgres> {
+export async function startReplicatedPostgres(
+  replicaSettings: Record<string, string> = {},
+  count = 1,
+  primarySettings: Record<string, string> = {},
+): Promise<ReplicatedPostgres> {
   const bin = debianPostgresBin();
   if (!bin) throw new Error('Debian PostgreSQL is not installed (apt-get install postgresql): the replica tests need pg_basebackup');
   const runAs = process.getuid?.() === 0 ? ensurePostgresUser() : undefined;
@@ -80,7 +84,14 @@ export async function startReplicatedPostgres(replicaSettings: Record<string, st
       bin,
       primaryDir,
       await findFreePort(),
-      ['-c', 'wal_level=replica', '-c', 'max_wal_senders=5', ...common],
+      [
+        '-c',
+        'wal_level=replica',
+        '-c',
+        'max_wal_senders=5',
+        ...common,
+        ...Object.entries(primarySettings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+      ],
       runAs,
     );
     nodes.push(primary);

@@ -1,9 +1,12 @@
 import type { Plugin } from 'graphql-yoga';
-import type { Services } from '../../services.js';
+import type { Config } from '../../config.js';
+import type { Database } from '../../db/database.js';
+import type { Logger } from '../../logger.js';
 import { useArgumentBounds } from './argumentBounds.js';
 import { useCsrfPrevention } from './csrfPrevention.js';
 import { useExecutionTimeout } from './executionTimeout.js';
 import { useMutationRateLimit } from './mutationRateLimit.js';
+import type { RateLimitStore } from './rateLimitStores.js';
 import { operationLimitPlugins } from './operationLimits.js';
 import { useUnexpectedErrorMasking } from './unexpectedErrors.js';
 
@@ -14,7 +17,7 @@ import { useUnexpectedErrorMasking } from './unexpectedErrors.js';
  * Bounds come from config (README "Configuration").
  */
 export function securityPlugins(
-  { config, logger, db, rateLimits }: Pick<Services, 'config' | 'logger' | 'db' | 'rateLimits'>,
+  { config, logger, db, rateLimits }: { config: Config; logger: Logger; db: Pick<Database, 'pool'>; rateLimits?: RateLimitStore },
   maskError: (error: unknown) => Error,
 ): Plugin[] {
   return [

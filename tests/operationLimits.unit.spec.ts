@@ -8,12 +8,12 @@ import {
 } from 'graphql';
 import { envelop, useSchema, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import * as dashboardDocuments from '../../../dashboard/src/gql/graphql.js';
-import { loadConfig } from '../../config.js';
-import { GRAPHIQL_EXAMPLES } from '../graphiqlExamples.js';
-import { FEATURES } from '../../features.js';
-import { buildSchema } from '../schema.js';
-import { LIMIT_CODES, operationLimitPlugins } from './operationLimits.js';
+import * as dashboardDocuments from '../dashboard/src/gql/graphql.js';
+import { loadConfig } from '../src/config.js';
+import { GRAPHIQL_EXAMPLES } from '../src/graphql/graphiqlExamples.js';
+import { FEATURES } from '../src/features.js';
+import { buildSchema } from '../src/graphql/schema.js';
+import { LIMIT_CODES, operationLimitPlugins } from '../src/graphql/security/operationLimits.js';
 
 const schema = buildSchema(FEATURES);
 

@@ -1,12 +1,12 @@
 import { Kind, parse, validate, type OperationDefinitionNode } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values.js';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../config.js';
-import { verifyAccessToken } from '../auth/tokens.js';
-import { graphiqlOptions } from './graphiql.js';
-import { GRAPHIQL_EXAMPLES } from './graphiqlExamples.js';
-import { FEATURES } from '../features.js';
-import { buildSchema } from './schema.js';
+import { loadConfig } from '../src/config.js';
+import { verifyAccessToken } from '../src/auth/tokens.js';
+import { graphiqlOptions } from '../src/graphql/graphiql.js';
+import { GRAPHIQL_EXAMPLES } from '../src/graphql/graphiqlExamples.js';
+import { FEATURES } from '../src/features.js';
+import { buildSchema } from '../src/graphql/schema.js';
 
 const schema = buildSchema(FEATURES);
 

@@ -9,19 +9,19 @@ import {
   runShop,
   sleep,
   type World,
-} from '../../tests/fixtures/projectionWorld.js';
-import { clientAs, command } from '../../tests/support/api.js';
-import { startTestServer, type TestServer } from '../../tests/support/testServer.js';
-import { registerCustomer } from '../customers/customerCommands.js';
-import { ConsistencyTimeoutError } from '../domain/errors.js';
-import { appendToStreams } from '../eventStore/append.js';
-import { addItem, createOrder, recordPayment, submitOrder } from '../orders/orderCommands.js';
-import { addProduct, restockProduct } from '../products/productCommands.js';
-import { PROJECTIONS } from '../features.js';
-import { CheckpointSkips } from './skipBatch.js';
-import { AdvisoryLockSession } from '../db/advisoryLockSession.js';
-import { EventStore } from '../eventStore/eventStore.js';
-import { CommitNotifier } from '../eventStore/notifications.js';
+} from './fixtures/projectionWorld.js';
+import { clientAs, command } from './support/api.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+import { registerCustomer } from '../src/customers/customerCommands.js';
+import { ConsistencyTimeoutError } from '../src/domain/errors.js';
+import { appendToStreams } from '../src/eventStore/append.js';
+import { addItem, createOrder, recordPayment, submitOrder } from '../src/orders/orderCommands.js';
+import { addProduct, restockProduct } from '../src/products/productCommands.js';
+import { PROJECTIONS } from '../src/features.js';
+import { CheckpointSkips } from '../src/projections/skipBatch.js';
+import { AdvisoryLockSession } from '../src/db/advisoryLockSession.js';
+import { EventStore } from '../src/eventStore/eventStore.js';
+import { CommitNotifier } from '../src/eventStore/notifications.js';
 
 let world: World | undefined;
 let server: TestServer | undefined;

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, openWorld, type World } from '../../tests/fixtures/projectionWorld.js';
-import { createLogger } from '../logger.js';
-import { inventoryLiveSource } from '../products/inventoryChanges.js';
-import { addProduct, restockProduct } from '../products/productCommands.js';
-import { LiveFeed, type ProjectionProgressSource } from './liveFeed.js';
+import { eventually, openWorld, type World } from './fixtures/projectionWorld.js';
+import { createLogger } from '../src/logger.js';
+import { inventoryLiveSource } from '../src/products/inventoryChanges.js';
+import { addProduct, restockProduct } from '../src/products/productCommands.js';
+import { LiveFeed, type ProjectionProgressSource } from '../src/live/liveFeed.js';
 
 let world: World | undefined;
 afterEach(async () => {

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../tests/support/testDatabase.js';
-import type { Authentication } from '../auth/actor.js';
-import { loadConfig } from '../config.js';
-import { EventStore } from '../eventStore/eventStore.js';
-import { FEATURES } from '../features.js';
-import { createLogger } from '../logger.js';
-import { productAggregate, productStreamId } from '../products/productDecider.js';
-import { addProduct, restockProduct } from '../products/productCommands.js';
-import { createServices, type Services } from '../services.js';
-import { loadAggregate } from './loadAggregate.js';
-import { runCommand } from './pipeline.js';
+import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
+import type { Authentication } from '../src/auth/actor.js';
+import { loadConfig } from '../src/config.js';
+import { EventStore } from '../src/eventStore/eventStore.js';
+import { FEATURES } from '../src/features.js';
+import { createLogger } from '../src/logger.js';
+import { productAggregate, productStreamId } from '../src/products/productDecider.js';
+import { addProduct, restockProduct } from '../src/products/productCommands.js';
+import { createServices, type Services } from '../src/services.js';
+import { loadAggregate } from '../src/commands/loadAggregate.js';
+import { runCommand } from '../src/commands/pipeline.js';
 
 // A process that has been the only writer skips loading the streams whose states it keeps. These
 // tests run two listening event stores on one database, as two server processes.

@@ -1,7 +1,7 @@
 import { requireStaff, type Authentication } from '../auth/actor.js';
 import { ForbiddenError, InvalidStateError, NotFoundError, UnauthenticatedError } from '../domain/errors.js';
-import { builder } from '../graphql/builder.js';
-import type { GraphQLContext } from '../graphql/context.js';
+import { builder } from './builder.js';
+import type { GraphQLContext } from './context.js';
 
 interface ProjectionStatusView {
   name: string;
@@ -24,7 +24,7 @@ const ProjectionStatusType = builder.objectRef<ProjectionStatusView>('Projection
     lag: t.int({
       description: 'Events it handles that are in the log but not yet applied.',
       resolve: async (p, _args, ctx) => {
-        const [row] = await ctx.db.pool
+        const [row] = await ctx.services.db.pool
           .query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE position > $1 AND type = ANY($2::text[])', [
             p.position.toString(),
             [...p.eventTypes],
@@ -42,10 +42,10 @@ const ProjectionStatusType = builder.objectRef<ProjectionStatusView>('Projection
 });
 
 async function statusOf(ctx: GraphQLContext, name: string): Promise<ProjectionStatusView> {
-  const projection = ctx.readSide.projection(name);
+  const projection = ctx.services.readSide.projection(name);
   // Only the known names exist; the echo is cut so a huge name does not come back in the answer.
   if (!projection) throw new NotFoundError(`no projection named ${JSON.stringify(name.slice(0, 100))}`);
-  const row = await ctx.db.prisma.projectionCheckpoint.findUnique({ where: { name } });
+  const row = await ctx.services.db.prisma.projectionCheckpoint.findUnique({ where: { name } });
   return {
     name,
     version: row?.version ?? projection.version,
@@ -68,7 +68,7 @@ builder.queryField('projections', (t) =>
     description: "Every projection's progress (staff).",
     resolve: (_root, _args, ctx) => {
       requireStaff(ctx.auth);
-      return Promise.all(ctx.readSide.projections.map((p) => statusOf(ctx, p.name)));
+      return Promise.all(ctx.services.readSide.projections.map((p) => statusOf(ctx, p.name)));
     },
   }),
 );
@@ -88,8 +88,11 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       requireAdmin(ctx.auth);
       if ((await statusOf(ctx, input.name)).status !== 'FAILED') throw new InvalidStateError(`projection ${input.name} is not failed`);
-      await ctx.db.prisma.projectionCheckpoint.update({ where: { name: input.name }, data: { status: 'RUNNING', lastError: null } });
-      ctx.readSide.poke(input.name);
+      await ctx.services.db.prisma.projectionCheckpoint.update({
+        where: { name: input.name },
+        data: { status: 'RUNNING', lastError: null },
+      });
+      ctx.services.readSide.poke(input.name);
       return statusOf(ctx, input.name);
     },
   }),
@@ -102,13 +105,13 @@ builder.mutationFields((t) => ({
       requireAdmin(ctx.auth);
       const status = await statusOf(ctx, input.name);
       if (status.status !== 'FAILED') throw new InvalidStateError(`projection ${input.name} is not failed`);
-      const [poison] = await ctx.eventStore.readAll(status.position, 1, { types: [...status.eventTypes] });
-      await ctx.db.prisma.projectionCheckpoint.update({
+      const [poison] = await ctx.services.eventStore.readAll(status.position, 1, { types: [...status.eventTypes] });
+      await ctx.services.db.prisma.projectionCheckpoint.update({
         where: { name: input.name },
         data: { status: 'RUNNING', lastError: null, position: poison?.position ?? status.position },
       });
       ctx.log.warn({ projection: input.name, skipped: poison?.position.toString() }, 'an admin skipped an event for a projection');
-      ctx.readSide.poke(input.name);
+      ctx.services.readSide.poke(input.name);
       return statusOf(ctx, input.name);
     },
   }),

@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { dumpTables, eventually, openWorld, runShop, type World } from '../../tests/fixtures/projectionWorld.js';
-import { EventStore } from '../eventStore/eventStore.js';
-import { FEATURES } from '../features.js';
-import { createLogger } from '../logger.js';
-import { ordersProjection } from '../orders/orderProjection.js';
-import { inventoryProjection } from '../products/inventoryProjection.js';
-import { upcastersOf } from '../services.js';
-import type { Projection } from './projection.js';
-import { ReadSide } from './readSide.js';
+import { dumpTables, eventually, openWorld, runShop, type World } from './fixtures/projectionWorld.js';
+import { EventStore } from '../src/eventStore/eventStore.js';
+import { FEATURES } from '../src/features.js';
+import { createLogger } from '../src/logger.js';
+import { ordersProjection } from '../src/orders/orderProjection.js';
+import { inventoryProjection } from '../src/products/inventoryProjection.js';
+import { upcastersOf } from '../src/services.js';
+import type { Projection } from '../src/projections/projection.js';
+import { ReadSide } from '../src/projections/readSide.js';
 
 let world: World | undefined;
 const opened: { readSide: ReadSide; store: EventStore }[] = [];
