@@ -6,6 +6,10 @@ import {
   OrderEmptyError,
   PaymentMismatchError,
   PaymentRefTakenError,
+  TooManyChangesError,
+  TooManyLinesError,
+  TooManyOpenOrdersError,
+  TooManyReservedUnitsError,
 } from '../domain/errors.js';
 import { commandMutation, entityAtPosition, type CommandSuccessFields } from '../graphql/commandTypes.js';
 import { addItem, cancelOrder, createOrder, deliverOrder, recordPayment, removeItem, shipOrder, submitOrder } from './orderCommands.js';
@@ -33,7 +37,7 @@ commandMutation({
   onExistingAggregate: true,
   input: (t) => ({ orderId: t.id({ required: true }), sku: t.string({ required: true }), quantity: t.int({ required: true }) }),
   success,
-  errors: [NotFoundError, InvalidStateError],
+  errors: [NotFoundError, InvalidStateError, TooManyLinesError, TooManyChangesError],
 });
 
 commandMutation({
@@ -43,7 +47,7 @@ commandMutation({
   onExistingAggregate: true,
   input: (t) => ({ orderId: t.id({ required: true }), sku: t.string({ required: true }), quantity: t.int({ required: false }) }),
   success,
-  errors: [NotFoundError, InvalidStateError],
+  errors: [NotFoundError, InvalidStateError, TooManyChangesError],
 });
 
 commandMutation({
@@ -53,7 +57,7 @@ commandMutation({
   onExistingAggregate: true,
   input: (t) => ({ orderId: t.id({ required: true }) }),
   success,
-  errors: [NotFoundError, InvalidStateError, OrderEmptyError, InsufficientStockError],
+  errors: [NotFoundError, InvalidStateError, OrderEmptyError, InsufficientStockError, TooManyOpenOrdersError, TooManyReservedUnitsError],
 });
 
 commandMutation({
