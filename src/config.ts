@@ -299,7 +299,7 @@ export const settings = z.object({
     .min(0)
     .default(6_000)
     .describe(
-      "mutations per minute per client address, and as many per token subject (both count: fresh sign-ups bring no fresh allowance, and one subject gains nothing from many addresses): 100 a second sustained, bursts up to the whole minute's allowance, so a busy checkout client never meets it; past it `RATE_LIMITED` (HTTP 429). Behind a proxy every client has the proxy's address: raise it there. `0` turns it off. Shared by every server process: the buckets live in Redis when `REDIS_URL` is set (one atomic script per mutation), else in PostgreSQL (one UPSERT on the UNLOGGED `rate_limit_buckets`); if that store cannot answer, the mutation is let through and a warning logged",
+      "mutations per minute per token subject and, for anonymous and customer callers (identities anyone can make by signing up), as many per client address too, so fresh sign-ups bring no fresh allowance (staff, admin and payments tokens count per subject only): 100 a second sustained, bursts up to the whole minute's allowance, so a busy checkout client never meets it; past it `RATE_LIMITED` (HTTP 429). Behind a proxy every client has the proxy's address: raise it there. `0` turns it off. Shared by every server process: the buckets live in Redis when `REDIS_URL` is set (one atomic script per mutation), else in PostgreSQL (one UPSERT on the UNLOGGED `rate_limit_buckets`); if that store cannot answer, the mutation is let through and a warning logged",
     ),
   MAX_OPEN_ORDERS_PER_CUSTOMER: z.coerce
     .number()

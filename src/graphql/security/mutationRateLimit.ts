@@ -6,19 +6,22 @@ import { clientAddress } from './clientAddress.js';
 import type { RateLimitStore, RateVerdict } from './rateLimitStores.js';
 
 /**
- * Whom a mutation is counted against: the client's address, and the token's subject too. Both:
- * per subject alone, each sign-up would bring a fresh allowance to the same client; per address
- * alone, one subject could spread its mutations over many addresses.
+ * Whom a mutation is counted against: the client's address, and the token's subject too. Both for
+ * anonymous and customer callers, whose identities anyone can make (signing up hands out a customer
+ * token): per subject alone, each sign-up would bring a fresh allowance to the same client. Tokens
+ * of the other roles come only from the operators, so those count per subject alone, and a back
+ * office or payment service behind one address is not throttled by its neighbours.
  */
 function identitiesOf(context: GraphQLContext): string[] {
   const actor = context.auth?.actor;
   const address = `address:${clientAddress(context)}`;
-  return actor?.kind === 'user' ? [address, `user:${actor.sub}`] : [address];
+  if (actor?.kind !== 'user') return [address];
+  return actor.role === 'customer' ? [address, `user:${actor.sub}`] : [`user:${actor.sub}`];
 }
 
 /**
- * Limits mutations per client address and per token subject (RATE_LIMIT_MUTATIONS_PER_MINUTE each;
- * 0 turns it off). Each root mutation field costs one token, so aliasing many mutations into one
+ * Limits mutations per client address and per token subject, as {@link identitiesOf} counts them
+ * (RATE_LIMIT_MUTATIONS_PER_MINUTE each; 0 turns it off). Each root mutation field costs one token, so aliasing many mutations into one
  * operation counts them all; an operation refused by one bucket may still have taken from the other.
  * A refused operation executes nothing and answers RATE_LIMITED with `retryAfterSeconds` (and, over
  * HTTP, status 429 with `Retry-After`).
