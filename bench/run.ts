@@ -9,10 +9,11 @@ import { runProjectionBench } from './projection.bench.js';
 import { runQueryBench } from './query.bench.js';
 import { runReadModelsBench } from './readmodels.bench.js';
 import { runReplicasBench } from './replicas.bench.js';
+import { runScaleBench } from './scale.bench.js';
 import { runScaleOutBench } from './scaleout.bench.js';
 import { runSnapshotBench } from './snapshot.bench.js';
 
-// `npm run bench [-- --quick] [-- --runs N] [-- <scenario>]` (and `--events N` for `projection`): every scenario against its peer or baseline in the
+// `npm run bench [-- --quick] [-- --runs N] [-- <scenario>]` (and `--events N` for `projection` and `scale`): every scenario against its peer or baseline in the
 // same run; prints one Markdown section per scenario (medians and ratios side by side) to paste
 // into bench/RESULTS.md. A scenario that fails is reported and the others still run.
 const { quick, runs, durationMs } = benchOptions();
@@ -27,7 +28,10 @@ const scenarios: [string, string, () => Promise<string[]>][] = [
   ['fanout', 'Subscription fan-out', runFanoutBench],
   ['readmodels', 'Read models at 100,000 orders', runReadModelsBench],
   ['replicas', 'Read replicas', runReplicasBench],
+  ['scale', 'Scale of the log', runScaleBench],
 ];
+/** Scenarios run only when named: `scale` writes a log of ten million events (gigabytes, many minutes). */
+const ON_REQUEST = ['scale'];
 if (only && !scenarios.some(([name]) => name === only)) {
   console.error(`unknown scenario ${only}; one of ${scenarios.map(([name]) => name).join(', ')}`);
   process.exit(2);
@@ -37,7 +41,7 @@ const started = performance.now();
 const sections: string[] = [];
 let failed = 0;
 for (const [name, title, run] of scenarios) {
-  if (only && only !== name) continue;
+  if (only ? only !== name : ON_REQUEST.includes(name)) continue;
   console.log(`\n== ${name}`);
   const scenarioStarted = performance.now();
   try {

@@ -199,7 +199,7 @@ export const settings = z.object({
     .optional()
     .meta({ unset: 'unset (all)' })
     .describe(
-      'comma-separated names of the projections this process competes to run (`orders`, `paymentDeadlines`, `customers`, `inventory`, `sales`, `search`); the others are left to processes that name them, so heavy read models can run in a process of their own (reads wait on whichever process runs the projection they need). An unknown name stops the start; not allowed with `RUN_PROJECTIONS=false`',
+      'comma-separated names of the projections this process competes to run (`orders`, `orderCounts`, `paymentDeadlines`, `customers`, `inventory`, `sales`, `search`); the others are left to processes that name them, so heavy read models can run in a process of their own (reads wait on whichever process runs the projection they need). An unknown name stops the start; not allowed with `RUN_PROJECTIONS=false`',
     ),
   REDIS_URL: z
     .string()

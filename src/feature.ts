@@ -1,9 +1,10 @@
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import type { Builder } from './graphql/builder.js';
 import type { EventReadTransform } from './eventStore/readTransforms.js';
 import type { Upcaster } from './eventStore/upcasting.js';
 import type { Logger } from './logger.js';
-import type { LiveSource } from './live/liveFeed.js';
+import type { LiveSource } from './live/liveSource.js';
 import type { Projection } from './projections/projection.js';
 
 /**
@@ -33,12 +34,13 @@ export interface FeatureProcessFactory<S> {
  * root (`features.ts`) lists them and `createServices` wires them into the generic parts (the
  * projection runner, the live feed, the GraphQL schema), which never import a feature themselves.
  *
- * A feature's GraphQL types and fields register on the shared Pothos builder when its module is
- * loaded (the module imports its mutation, query and subscription files), so listing the module is
- * what puts it in the schema.
+ * A feature exports its API: nothing registers itself by being imported, and the schema is built
+ * from the features it is given (`buildSchema`), so a schema can hold one feature alone.
  */
 export interface FeatureModule<S = unknown> {
   name: string;
+  /** Its GraphQL: adds its types, queries, mutations and subscriptions to the schema's builder. */
+  graphql?: (builder: Builder) => void;
   /** The read models it keeps from the log. */
   projections: readonly Projection[];
   /** The changes its projections' committed batches push to live subscribers. */

@@ -5,11 +5,13 @@ import { EventStore } from './eventStore/eventStore.js';
 import { createRateLimitStore } from './graphql/security/rateLimitStores.js';
 import { EventUpcasters } from './eventStore/upcasting.js';
 import type { EventStoreParts, FeatureModule, FeatureProcess } from './feature.js';
-import { LiveFeed, type ProjectionProgressSource } from './live/liveFeed.js';
+import { LiveFeed } from './live/liveFeed.js';
+import type { ProjectionProgressSource } from './live/liveSource.js';
 import type { Logger } from './logger.js';
 import type { GraphQLServerParts } from './graphql/yoga.js';
 import { memoryPersistedQueryStore, type PersistedQueryStore } from './graphql/persistedQueries.js';
 import { Metrics } from './observability/metrics.js';
+import { CHECKPOINT_POSITIONS } from './projections/checkpoints.js';
 import type { ProjectionRunner } from './projections/runner.js';
 import { ReadSide } from './projections/readSide.js';
 
@@ -71,6 +73,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
   metrics.followRebuilds(readSide.runners);
   const replicas = new ReadReplicas(db, config.readDatabaseUrls, {
     maxLagMs: config.readReplicaMaxLagMs,
+    replayedPositions: CHECKPOINT_POSITIONS,
     database: {
       poolSize: config.dbPoolSize,
       statementTimeoutMs: config.dbStatementTimeoutMs,

@@ -3,7 +3,8 @@ import { eventually, openWorld, type World } from './fixtures/projectionWorld.js
 import { createLogger } from '../src/logger.js';
 import { inventoryLiveSource } from '../src/products/inventoryChanges.js';
 import { addProduct, restockProduct } from '../src/products/productCommands.js';
-import { LiveFeed, type ProjectionProgressSource } from '../src/live/liveFeed.js';
+import { LiveFeed } from '../src/live/liveFeed.js';
+import type { ProjectionProgressSource } from '../src/live/liveSource.js';
 
 let world: World | undefined;
 afterEach(async () => {

@@ -61,7 +61,7 @@ describe('a process started with PROJECTIONS', () => {
 
   it('refuses to start with a name that is no projection of the service', async () => {
     await expect(startTestServer({ PROJECTIONS: 'orders,serach' }, { database })).rejects.toThrow(
-      /PROJECTIONS: unknown projection "serach"; the projections are orders, paymentDeadlines, customers, inventory, sales, search/,
+      /PROJECTIONS: unknown projection "serach"; the projections are orders, orderCounts, paymentDeadlines, customers, inventory, sales, search/,
     );
   });
 });

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PRIMARY, type ReadSource } from '../src/db/replicas.js';
+import { PRIMARY, type ReadSource } from '../src/db/readReplica.js';
 import { clientAs, command, unique, type ApiClient } from './support/api.js';
 import { eventually } from './support/liveProcess.js';
 import { primaryTestDatabase, startReplicatedPostgres, type ReplicatedPostgres } from './support/replicatedPostgres.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replicaName } from '../src/db/replicas.js';
+import { replicaName } from '../src/db/readReplica.js';
 import type { Readiness } from '../src/observability/readiness.js';
 import { clientAs, command, unique, type ApiClient } from './support/api.js';
 import { eventually } from './support/liveProcess.js';

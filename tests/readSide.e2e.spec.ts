@@ -192,6 +192,7 @@ describe('read models', () => {
     expect(projections.map((p: { name: string }) => p.name).sort()).toEqual([
       'customers',
       'inventory',
+      'orderCounts',
       'orders',
       'paymentDeadlines',
       'sales',

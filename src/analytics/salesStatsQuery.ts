@@ -1,6 +1,6 @@
 import { requireStaff } from '../auth/actor.js';
 import { ValidationError } from '../domain/errors.js';
-import { builder } from '../graphql/builder.js';
+import type { Builder } from '../graphql/builder.js';
 import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
 import { readDbOf } from '../graphql/readRouting.js';
 
@@ -20,25 +20,6 @@ interface SalesBucket {
   revenueCents: number;
   refundsCents: number;
 }
-
-const StatsBucketEnum = builder.enumType('StatsBucket', {
-  description: 'The width of a `salesStats` bucket (UTC).',
-  values: ['MINUTE', 'HOUR', 'DAY'] as const,
-});
-
-const SalesBucketType = builder.objectRef<SalesBucket>('SalesBucket').implement({
-  description: 'What happened to orders in one bucket of time: each event counts in the bucket it occurred in.',
-  fields: (t) => ({
-    start: t.field({ type: 'DateTime', resolve: (b) => b.start }),
-    ordersCreated: t.exposeInt('ordersCreated'),
-    ordersSubmitted: t.exposeInt('ordersSubmitted'),
-    ordersPaid: t.exposeInt('ordersPaid'),
-    ordersCancelled: t.exposeInt('ordersCancelled'),
-    ordersExpired: t.exposeInt('ordersExpired'),
-    revenueCents: t.exposeFloat('revenueCents', { description: 'Payments recorded, in cents (a Float: sums pass the 32-bit Int range).' }),
-    refundsCents: t.exposeFloat('refundsCents', { description: 'Refunds recorded, in cents.' }),
-  }),
-});
 
 /**
  * The starts of the buckets that cover `from` up to `to` (the first one aligned down to its width,
@@ -72,27 +53,51 @@ const SALES_STATS_SQL = `
   LEFT JOIN sales_minutes m ON m.minute >= b.start AND m.minute < b.start + $2::interval
   GROUP BY b.start ORDER BY b.start`;
 
-builder.queryField('salesStats', (t) =>
-  t.field({
-    type: [SalesBucketType],
-    description: 'Orders and money per bucket of time from `from` to `to` (staff), kept by the `sales` projection.',
-    args: {
-      from: t.arg({ type: 'DateTime', required: true }),
-      to: t.arg({ type: 'DateTime', required: true }),
-      bucket: t.arg({ type: StatsBucketEnum, required: false, defaultValue: 'HOUR' }),
-      consistentWith: t.arg.string(consistentWithArg),
-    },
-    resolve: async (_root, args, ctx) => {
-      requireStaff(ctx.auth);
-      const bucket = args.bucket ?? 'HOUR';
-      const starts = bucketStarts(args.from, args.to, bucket);
-      await readConsistently(ctx, ['sales'], args.consistentWith);
-      const { rows } = await readDbOf(ctx).pool.query<SalesBucket>({
-        name: 'sales-stats',
-        text: SALES_STATS_SQL,
-        values: [starts.map((s) => s.toISOString()), `${BUCKET_MS[bucket]} milliseconds`],
-      });
-      return rows;
-    },
-  }),
-);
+/** Adds this slice's GraphQL to a schema builder. */
+export function salesStatsQuery(builder: Builder): void {
+  const StatsBucketEnum = builder.enumType('StatsBucket', {
+    description: 'The width of a `salesStats` bucket (UTC).',
+    values: ['MINUTE', 'HOUR', 'DAY'] as const,
+  });
+
+  const SalesBucketType = builder.objectRef<SalesBucket>('SalesBucket').implement({
+    description: 'What happened to orders in one bucket of time: each event counts in the bucket it occurred in.',
+    fields: (t) => ({
+      start: t.field({ type: 'DateTime', resolve: (b) => b.start }),
+      ordersCreated: t.exposeInt('ordersCreated'),
+      ordersSubmitted: t.exposeInt('ordersSubmitted'),
+      ordersPaid: t.exposeInt('ordersPaid'),
+      ordersCancelled: t.exposeInt('ordersCancelled'),
+      ordersExpired: t.exposeInt('ordersExpired'),
+      revenueCents: t.exposeFloat('revenueCents', {
+        description: 'Payments recorded, in cents (a Float: sums pass the 32-bit Int range).',
+      }),
+      refundsCents: t.exposeFloat('refundsCents', { description: 'Refunds recorded, in cents.' }),
+    }),
+  });
+
+  builder.queryField('salesStats', (t) =>
+    t.field({
+      type: [SalesBucketType],
+      description: 'Orders and money per bucket of time from `from` to `to` (staff), kept by the `sales` projection.',
+      args: {
+        from: t.arg({ type: 'DateTime', required: true }),
+        to: t.arg({ type: 'DateTime', required: true }),
+        bucket: t.arg({ type: StatsBucketEnum, required: false, defaultValue: 'HOUR' }),
+        consistentWith: t.arg.string(consistentWithArg),
+      },
+      resolve: async (_root, args, ctx) => {
+        requireStaff(ctx.auth);
+        const bucket = args.bucket ?? 'HOUR';
+        const starts = bucketStarts(args.from, args.to, bucket);
+        await readConsistently(ctx, ['sales'], args.consistentWith);
+        const { rows } = await readDbOf(ctx).pool.query<SalesBucket>({
+          name: 'sales-stats',
+          text: SALES_STATS_SQL,
+          values: [starts.map((s) => s.toISOString()), `${BUCKET_MS[bucket]} milliseconds`],
+        });
+        return rows;
+      },
+    }),
+  );
+}

@@ -5,13 +5,17 @@ import { completeInterruptedErasures } from './customerErasure.js';
 import { customerUpcasters } from './customerUpcasters.js';
 import { dataKeysOf } from './dataKeys.js';
 import { personalDataReads } from './personalDataReads.js';
-// The customers slice's GraphQL: registration, forgetting and the customer queries.
-import './customerMutations.js';
-import './customerQueries.js';
+import { customerMutations } from './customerMutations.js';
+import { customerQueries } from './customerQueries.js';
 
 /** Customers: registration, forgetting (crypto-shredding) and the customers read model (order counts and spend). */
 export const customersFeature: FeatureModule<Services> = {
   name: 'customers',
+  // Registration, forgetting and the customer queries.
+  graphql: (builder) => {
+    customerMutations(builder);
+    customerQueries(builder);
+  },
   projections: [customersProjection],
   liveSources: [],
   upcasters: customerUpcasters,

@@ -1,29 +1,35 @@
 import type { InputFieldBuilder, InputFieldRef, ObjectFieldsShape } from '@pothos/core';
 import { runCommand, type CommandDefinition, type CommandSuccessPayload } from '../commands/pipeline.js';
 import type { DomainError } from '../domain/errors.js';
-import { builder, type BuilderTypes } from './builder.js';
+import { definedOnce, type Builder, type BuilderTypes } from './builder.js';
+import { COMMON_COMMAND_ERRORS, errorTypes } from './errorTypes.js';
 import type { GraphQLContext } from './context.js';
-import { COMMON_COMMAND_ERRORS } from './errorTypes.js';
 
 type Payload = CommandSuccessPayload<unknown>;
 
-const EventInfo = builder.objectRef<Payload['events'][number]>('EventInfo').implement({
-  description: 'An event the command appended.',
-  fields: (t) => ({
-    type: t.exposeString('type'),
-    version: t.exposeInt('version', { description: 'Its version within its stream.' }),
-    position: t.exposeString('position', { description: 'Its global position (a consistency token).' }),
-  }),
-});
+/** What every mutation's success type builds on; defined once per builder. */
+const commandTypes = definedOnce((builder) => {
+  const EventInfo = builder.objectRef<Payload['events'][number]>('EventInfo').implement({
+    description: 'An event the command appended.',
+    fields: (t) => ({
+      type: t.exposeString('type'),
+      version: t.exposeInt('version', { description: 'Its version within its stream.' }),
+      position: t.exposeString('position', { description: 'Its global position (a consistency token).' }),
+    }),
+  });
 
-/** `interface CommandSuccess`: what every successful mutation answers: the aggregate, its new version and the consistency token. */
-export const CommandSuccess = builder.interfaceRef<Payload>('CommandSuccess').implement({
-  fields: (t) => ({
-    aggregateId: t.exposeID('aggregateId', { description: 'The order id, the new customer id, or the sku.' }),
-    version: t.exposeInt('version', { description: 'The aggregate version after the command: pass it as expectedVersion next time.' }),
-    position: t.exposeString('position', { description: 'Opaque consistency token: pass it as `consistentWith` to read your own write.' }),
-    events: t.field({ type: [EventInfo], resolve: (p) => p.events }),
-  }),
+  /** `interface CommandSuccess`: what every successful mutation answers: the aggregate, its new version and the consistency token. */
+  const CommandSuccess = builder.interfaceRef<Payload>('CommandSuccess').implement({
+    fields: (t) => ({
+      aggregateId: t.exposeID('aggregateId', { description: 'The order id, the new customer id, or the sku.' }),
+      version: t.exposeInt('version', { description: 'The aggregate version after the command: pass it as expectedVersion next time.' }),
+      position: t.exposeString('position', {
+        description: 'Opaque consistency token: pass it as `consistentWith` to read your own write.',
+      }),
+      events: t.field({ type: [EventInfo], resolve: (p) => p.events }),
+    }),
+  });
+  return { CommandSuccess };
 });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- error classes take different constructor arguments
@@ -68,7 +74,9 @@ export const entityAtPosition = <R>(payload: CommandSuccessPayload<R>): R & { po
  * Declares one command as a mutation: `name(input: NameInput!): NameResult!`, where `NameResult`
  * is a union of `NameSuccess` (implements CommandSuccess, adds the entity field) and the error types.
  */
-export function commandMutation<I, R>(options: CommandMutationOptions<I, R>): void {
+export function commandMutation<I, R>(builder: Builder, options: CommandMutationOptions<I, R>): void {
+  const { CommandSuccess } = commandTypes(builder);
+  errorTypes(builder);
   const pascal = options.name[0]!.toUpperCase() + options.name.slice(1);
   const Input = builder.inputRef<CommandInput>(`${pascal}Input`).implement({
     fields: (t) => ({

@@ -1,7 +1,7 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Database } from '../db/database.js';
-import { PRIMARY, type ReadReplica } from '../db/replicas.js';
+import { PRIMARY, type ReadReplica } from '../db/readReplica.js';
 import type { RequestServices } from './context.js';
 
 /** Where one request reads the read models: a replica, or the primary. */

@@ -1,23 +1,33 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { builder } from './builder.js';
-import './errorTypes.js';
-import './projectionQueries.js';
-
-let built: GraphQLSchema | undefined;
+import { createBuilder, type Builder } from './builder.js';
+import { errorTypes } from './errorTypes.js';
+import { projectionQueries } from './projectionQueries.js';
 
 /** A part of the schema (a feature), as far as building the schema needs it. */
 export interface SchemaPart {
   readonly name: string;
+  /** Adds the part's types, queries, mutations and subscriptions to the builder. */
+  readonly graphql?: (builder: Builder) => void;
 }
 
+/** Built once per list of parts: every server of a process built from the same list shares it. */
+const built = new WeakMap<readonly SchemaPart[], GraphQLSchema>();
+
 /**
- * The executable schema: the shared types above plus every feature's. A feature registers its
- * types on the builder when its module is loaded, so the features are passed in: having them in
- * hand means they were loaded. Built once per process (the builder is shared).
+ * The executable schema of the parts given: the generic types (rejections, projection admin) and
+ * what each part adds, on a builder of its own.
  */
-export function buildSchema(features: readonly SchemaPart[]): GraphQLSchema {
-  if (features.length === 0) throw new Error('a schema needs at least one feature');
-  return (built ??= builder.toSchema());
+export function buildSchema(parts: readonly SchemaPart[]): GraphQLSchema {
+  if (parts.length === 0) throw new Error('a schema needs at least one feature');
+  let schema = built.get(parts);
+  if (!schema) {
+    const builder = createBuilder();
+    errorTypes(builder);
+    projectionQueries(builder);
+    for (const part of parts) part.graphql?.(builder);
+    built.set(parts, (schema = builder.toSchema()));
+  }
+  return schema;
 }
 
 /** The SDL checked in as schema.graphql (sorted, so the file diffs cleanly). */

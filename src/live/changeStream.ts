@@ -1,7 +1,7 @@
 import type { Authentication } from '../auth/actor.js';
 import { DomainError, UnauthenticatedError } from '../domain/errors.js';
 import type { LiveDelivery } from './liveDelivery.js';
-import type { ChangeSource } from './liveFeed.js';
+import type { ChangeSource } from './liveSource.js';
 
 /** A subscriber fell so far behind that its queue filled up. */
 export class SubscriberTooSlowError extends DomainError {

@@ -1,67 +1,13 @@
 import type { Database } from '../db/database.js';
-import { DatabaseGateClosedError } from '../db/health.js';
-import { PRIMARY, type ReadReplicas } from '../db/replicas.js';
-import { readTraceCarriers } from '../eventStore/read.js';
+import { PRIMARY } from '../db/readReplica.js';
+import type { ReadReplicas } from '../db/replicas.js';
 import type { Logger } from '../logger.js';
-import { recordSpan, tracingEnabled } from '../observability/tracing.js';
-
-/** A change a live source read, emitted as `<kind>` and `<kind>:<key>`. */
-export interface LiveChange<C = unknown> {
-  /** The read row's key (an order id, a sku): subscribers to one row listen to `<kind>:<key>`. */
-  key: string;
-  /** The position of the event behind it (whose trace context the live push span links to). */
-  position: bigint;
-  change: C;
-}
-
-/**
- * Where a feature's live changes come from: the rows its projection committed in a batch, read
- * once per batch for every subscriber of this process.
- */
-export interface LiveSource<C = unknown> {
-  /** The projection whose committed batches carry these changes. */
-  projection: string;
-  /** The event-name prefix its changes are emitted under (`order`, `product`). */
-  kind: string;
-  /** The changes the projection committed after `after` up to `upTo`, in position order. */
-  read(db: Database, after: bigint, upTo: bigint): Promise<LiveChange<C>[]>;
-}
-
-/**
- * Where the live feed hears that a projection committed a batch: PostgreSQL's NOTIFY (the commit
- * notifier, by default) or Redis (redisProgress.ts, with REDIS_URL).
- */
-export interface ProjectionProgressSource {
-  onProjectionProgress(listener: (name: string, position: bigint) => void): () => void;
-  /** Signals sent while the source was disconnected were missed: re-read where things stand. */
-  onReconnect(listener: () => void): () => void;
-}
-
-/** Where a subscriber listens for live changes (the live feed; any EventEmitter in unit tests). */
-export interface ChangeSource {
-  /** `field`: the subscription field the listener serves (named on the live push span). */
-  on<C>(event: string, listener: (change: C) => void, field?: string): unknown;
-  off<C>(event: string, listener: (change: C) => void): unknown;
-  /**
-   * Calls `listener` when the source can no longer vouch for a gap-free stream (the database has
-   * been away too long), so that subscribers end with that error; returns how to stop listening.
-   */
-  onFailure?(listener: (error: Error) => void): () => void;
-}
-
-/**
- * How long the database may stay away before live subscriptions end with DATABASE_UNAVAILABLE. A
- * shorter outage (a freeze, a restart) only delays their changes: the feed reads what was
- * committed meanwhile once it is back. Longer, a client is better told, to resubscribe (with
- * `after` where the subscription has it) when the service is ready again, than left waiting.
- */
-export const LIVE_OUTAGE_LIMIT_MS = 10_000;
-const OUTAGE_CHECK_MS = 500;
+import { tracingEnabled } from '../observability/tracing.js';
+import { LiveOutageWatch } from './liveOutage.js';
+import { recordPushSpan } from './livePushSpan.js';
+import type { ChangeSource, LiveChange, LiveSource, ProjectionProgressSource } from './liveSource.js';
 
 type Listener = (change: unknown) => void;
-
-/** The most events a live push span links to (the SDK's default limit on links). */
-const MAX_TRACED_EVENTS = 128;
 
 /**
  * Live changes for this process's subscribers, taken from the read tables after the projection
@@ -89,10 +35,8 @@ export class LiveFeed implements ChangeSource {
   private readonly listeners = new Map<string, Map<Listener, string | undefined>>();
   /** Listeners per kind (the event name up to its `:`). */
   private readonly listening = new Map<string, number>();
-  private readonly failureListeners = new Set<(error: Error) => void>();
-  private outageTimer?: NodeJS.Timeout;
-  /** When the database was last seen going away (undefined while it answers), and whether subscribers were told. */
-  private outage?: { since: number; told: boolean };
+  /** Ends the subscriptions when the database stays away too long. */
+  private readonly outage: LiveOutageWatch;
 
   constructor(
     private readonly db: Database,
@@ -103,6 +47,7 @@ export class LiveFeed implements ChangeSource {
     private readonly replicas?: ReadReplicas,
   ) {
     for (const source of sources) this.sources.set(source.projection, source);
+    this.outage = new LiveOutageWatch(db, logger);
   }
 
   /** Calls `listener` with each change emitted as `event` (`<kind>` or `<kind>:<key>`). */
@@ -122,29 +67,7 @@ export class LiveFeed implements ChangeSource {
   }
 
   onFailure(listener: (error: Error) => void): () => void {
-    this.failureListeners.add(listener);
-    return () => this.failureListeners.delete(listener);
-  }
-
-  /** Ends every live subscription once the health gate has been closed for LIVE_OUTAGE_LIMIT_MS. */
-  private checkOutage(): void {
-    // The gate closed, whatever the reason (a disk full for a few seconds while PostgreSQL still
-    // answers is no outage; a postmaster that cannot start for lack of space is one).
-    const closed = this.db.health.closed();
-    if (!closed) {
-      this.outage = undefined;
-      return;
-    }
-    const now = Date.now();
-    this.outage ??= { since: now, told: false };
-    if (this.outage.told || now - this.outage.since < LIVE_OUTAGE_LIMIT_MS) return;
-    this.outage.told = true;
-    const error = new DatabaseGateClosedError(
-      `the database has been unavailable for over ${LIVE_OUTAGE_LIMIT_MS / 1000} s: subscribe again once the service is ready (with \`after\` where the subscription has it)`,
-      closed.code,
-    );
-    this.logger.warn({ subscriptions: this.failureListeners.size }, 'ending live subscriptions: the database has been away too long');
-    for (const listener of [...this.failureListeners]) listener(error);
+    return this.outage.onFailure(listener);
   }
 
   listenerCount(event: string): number {
@@ -195,8 +118,7 @@ export class LiveFeed implements ChangeSource {
     this.unsubscribe = this.notifier.onProjectionProgress(heard);
     this.unsubscribeLocal = this.localSources.map((source) => source.onProjectionProgress(heard));
     this.unsubscribeReconnect = this.notifier.onReconnect(() => this.enqueue(() => this.catchUp()));
-    this.outageTimer = setInterval(() => this.checkOutage(), OUTAGE_CHECK_MS);
-    this.outageTimer.unref();
+    this.outage.start();
   }
 
   stop(): void {
@@ -204,7 +126,7 @@ export class LiveFeed implements ChangeSource {
     for (const unsubscribe of this.unsubscribeLocal) unsubscribe();
     this.unsubscribeLocal = [];
     this.unsubscribeReconnect?.();
-    clearInterval(this.outageTimer);
+    this.outage.stop();
   }
 
   /**
@@ -259,25 +181,8 @@ export class LiveFeed implements ChangeSource {
       this.emit(source.kind, change, reached);
       if (heard) pushed.push(at);
     }
-    const endTime = Date.now();
-    if (pushed.length === 0) return;
-    const attributes: Record<string, string | number | string[]> = {
-      'ordersource.projection': source.projection,
-      'ordersource.live.kind': source.kind,
-      'ordersource.position.after': cursor.toString(),
-      'ordersource.position': position.toString(),
-      'ordersource.live.positions': pushed.slice(0, MAX_TRACED_EVENTS).map(String),
-      'ordersource.live.changes': pushed.length,
-      'ordersource.live.subscribers': reached.size,
-    };
-    const byField = new Map<string, number>();
-    for (const field of reached.values()) byField.set(field ?? 'unknown', (byField.get(field ?? 'unknown') ?? 0) + 1);
-    attributes['graphql.subscription.fields'] = [...byField.keys()];
-    for (const [field, count] of byField) attributes[`ordersource.live.subscribers.${field}`] = count;
-    void readTraceCarriers(this.db.pool, pushed.slice(0, MAX_TRACED_EVENTS)).then(
-      (carriers) => recordSpan('live.push', attributes, carriers, startTime, endTime),
-      (err: unknown) => this.logger.debug({ err }, 'live push span: could not read the trace context of its events'),
-    );
+    if (pushed.length > 0)
+      recordPushSpan(this.db.pool, this.logger, { source, cursor, position, pushed, fields: reached.values(), startTime });
   }
 
   /**

@@ -3,7 +3,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { ProjectionRunner } from '../projections/runner.js';
-import type { ProjectionProgressSource } from './liveFeed.js';
+import type { ProjectionProgressSource } from './liveSource.js';
 
 /** The Redis channel that carries `{ name, position }` after each committed projection batch. */
 export const REDIS_PROGRESS_TOPIC = 'ordersource:projection-progress';

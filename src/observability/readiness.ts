@@ -1,7 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
-import type { ReadReplicas, ReplicaStatus } from '../db/replicas.js';
+import type { ReplicaStatus } from '../db/readReplica.js';
+import type { ReadReplicas } from '../db/replicas.js';
 import type { Logger } from '../logger.js';
 import type { OperatorAccess } from './operatorAccess.js';
 import { readProjectionProgress, withDeadline, type ProjectionProgress } from './projectionProgress.js';

@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import type { LiveSource } from '../live/liveFeed.js';
+import type { LiveSource } from '../live/liveSource.js';
 import { findOrder } from './orderReads.js';
 import type { OrderView } from './orderView.js';
 

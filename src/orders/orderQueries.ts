@@ -3,7 +3,7 @@ import { isStaff, requireUser, type Actor } from '../auth/actor.js';
 import { loadAggregate } from '../commands/loadAggregate.js';
 import { ValidationError } from '../domain/errors.js';
 import type { EventData } from '../eventStore/upcasting.js';
-import { builder } from '../graphql/builder.js';
+import type { Builder } from '../graphql/builder.js';
 import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { readDbOf, readPositionReached, waitForReadPosition } from '../graphql/readRouting.js';
@@ -12,10 +12,12 @@ import { canSeeOrder } from './orderCommands.js';
 import { orderAggregate, orderStreamId } from './orderDecider.js';
 import { readOrderView } from './orderCache.js';
 import { countOrders, customerNames, findOrder, orderCursorKey, pageOfOrders, type OrderFilter } from './orderReads.js';
-import { OrderConnection, OrderStatusEnum, OrderType } from './orderTypes.js';
+import { orderTypes } from './orderTypes.js';
 import { orderViewFromState, type OrderView } from './orderView.js';
 
 const ORDERS = ['orders'] as const;
+/** A list of orders also reads the counts per status (its totalCount). */
+const ORDER_LIST = ['orders', 'orderCounts'] as const;
 
 interface HistoryEntry {
   position: string;
@@ -24,17 +26,6 @@ interface HistoryEntry {
   occurredAt: Date;
   data: unknown;
 }
-
-const OrderHistoryEntryType = builder.objectRef<HistoryEntry>('OrderHistoryEntry').implement({
-  description: "One event in an order's life.",
-  fields: (t) => ({
-    position: t.exposeString('position'),
-    version: t.exposeInt('version'),
-    type: t.exposeString('type'),
-    occurredAt: t.field({ type: 'DateTime', resolve: (e) => e.occurredAt }),
-    data: t.field({ type: 'JSON', resolve: (e) => e.data }),
-  }),
-});
 
 /** One history query per request for all the orders whose history is asked for. */
 const historyLoaders = new WeakMap<object, DataLoader<string, HistoryEntry[]>>();
@@ -62,20 +53,6 @@ function historyLoader(ctx: GraphQLContext): DataLoader<string, HistoryEntry[]> 
   return loader;
 }
 
-builder.objectField(OrderType, 'history', (t) =>
-  t.field({
-    type: [OrderHistoryEntryType],
-    description: 'Every event of the order, oldest first (from the history read table).',
-    resolve: async (order, _args, ctx) => {
-      // An order straight from a command result may be ahead of the read side by a moment (and
-      // one from the primary ahead of a replica).
-      const position = order.position ? BigInt(order.position) : undefined;
-      if (position !== undefined && !readPositionReached(ctx, ORDERS, position)) await waitForReadPosition(ctx, ORDERS, position);
-      return historyLoader(ctx).load(order.id);
-    },
-  }),
-);
-
 /** One name query per request for the orders that did not come from the read tables. */
 const nameLoaders = new WeakMap<object, DataLoader<string, string | null>>();
 function nameLoader(ctx: GraphQLContext): DataLoader<string, string | null> {
@@ -89,15 +66,6 @@ function nameLoader(ctx: GraphQLContext): DataLoader<string, string | null> {
   }
   return loader;
 }
-
-builder.objectField(OrderType, 'customerName', (t) =>
-  t.string({
-    nullable: true,
-    description:
-      "The customer's current name (kept in the orders read model from the customer's events); null once the customer is forgotten.",
-    resolve: (order, _args, ctx) => (order.customerName !== undefined ? order.customerName : nameLoader(ctx).load(order.customerId)),
-  }),
-);
 
 /**
  * Time travel, shared by the fields of one request: aliases asking for the same order at the same
@@ -144,67 +112,109 @@ function scopedFilter(actor: Actor, filter: OrderFilter): OrderFilter | null {
   return { ...filter, customerId: actor.sub };
 }
 
-builder.queryFields((t) => ({
-  order: t.field({
-    type: OrderType,
-    nullable: true,
-    description: 'An order (customers: only their own; null otherwise).',
-    args: { id: t.arg.id({ required: true }), consistentWith: t.arg.string(consistentWithArg) },
-    resolve: async (_root, args, ctx) => {
-      requireUser(ctx.auth);
-      await readConsistently(ctx, ORDERS, args.consistentWith);
-      return visibleOrder(ctx, String(args.id));
-    },
-  }),
-  orders: t.connection(
-    {
+/** Adds this slice's GraphQL to a schema builder. */
+export function orderQueries(builder: Builder): void {
+  const { OrderConnection, OrderStatusEnum, OrderType } = orderTypes(builder);
+  const OrderHistoryEntryType = builder.objectRef<HistoryEntry>('OrderHistoryEntry').implement({
+    description: "One event in an order's life.",
+    fields: (t) => ({
+      position: t.exposeString('position'),
+      version: t.exposeInt('version'),
+      type: t.exposeString('type'),
+      occurredAt: t.field({ type: 'DateTime', resolve: (e) => e.occurredAt }),
+      data: t.field({ type: 'JSON', resolve: (e) => e.data }),
+    }),
+  });
+
+  builder.objectField(OrderType, 'history', (t) =>
+    t.field({
+      type: [OrderHistoryEntryType],
+      description: 'Every event of the order, oldest first (from the history read table).',
+      resolve: async (order, _args, ctx) => {
+        // An order straight from a command result may be ahead of the read side by a moment (and
+        // one from the primary ahead of a replica).
+        const position = order.position ? BigInt(order.position) : undefined;
+        if (position !== undefined && !readPositionReached(ctx, ORDERS, position)) await waitForReadPosition(ctx, ORDERS, position);
+        return historyLoader(ctx).load(order.id);
+      },
+    }),
+  );
+
+  builder.objectField(OrderType, 'customerName', (t) =>
+    t.string({
+      nullable: true,
+      description:
+        "The customer's current name (kept in the orders read model from the customer's events); null once the customer is forgotten.",
+      resolve: (order, _args, ctx) => (order.customerName !== undefined ? order.customerName : nameLoader(ctx).load(order.customerId)),
+    }),
+  );
+
+  builder.queryFields((t) => ({
+    order: t.field({
       type: OrderType,
-      description: 'Orders, newest first (customers: only their own).',
+      nullable: true,
+      description: 'An order (customers: only their own; null otherwise).',
+      args: { id: t.arg.id({ required: true }), consistentWith: t.arg.string(consistentWithArg) },
+      resolve: async (_root, args, ctx) => {
+        requireUser(ctx.auth);
+        await readConsistently(ctx, ORDERS, args.consistentWith);
+        return visibleOrder(ctx, String(args.id));
+      },
+    }),
+    orders: t.connection(
+      {
+        type: OrderType,
+        description: 'Orders, newest first (customers: only their own).',
+        args: {
+          status: t.arg({ type: OrderStatusEnum, required: false }),
+          customerId: t.arg.id({ required: false }),
+          consistentWith: t.arg.string(consistentWithArg),
+        },
+        resolve: async (_root, args, ctx) => {
+          const actor = requireUser(ctx.auth);
+          await readConsistently(ctx, ORDER_LIST, args.consistentWith);
+          const filter = scopedFilter(actor, { status: args.status ?? undefined, customerId: args.customerId ?? undefined });
+          const { prisma } = readDbOf(ctx);
+          return keysetConnection(
+            args,
+            orderCursorKey,
+            (page) => (filter ? pageOfOrders(prisma, filter, page) : Promise.resolve([])),
+            () => (filter ? countOrders(prisma, filter) : Promise.resolve(0)),
+          );
+        },
+      },
+      OrderConnection,
+    ),
+    orderHistory: t.field({
+      type: [OrderHistoryEntryType],
+      description: 'Every event of an order, oldest first (empty for an order you cannot see).',
+      args: { orderId: t.arg.id({ required: true }), consistentWith: t.arg.string(consistentWithArg) },
+      resolve: async (_root, args, ctx) => {
+        requireUser(ctx.auth);
+        await readConsistently(ctx, ORDERS, args.consistentWith);
+        const order = await visibleOrder(ctx, String(args.orderId));
+        return order ? historyLoader(ctx).load(order.id) : [];
+      },
+    }),
+    orderAt: t.field({
+      type: OrderType,
+      nullable: true,
+      description: 'Time travel: the order as it was at a version or a moment, folded from its events.',
       args: {
-        status: t.arg({ type: OrderStatusEnum, required: false }),
-        customerId: t.arg.id({ required: false }),
-        consistentWith: t.arg.string(consistentWithArg),
+        id: t.arg.id({ required: true }),
+        version: t.arg.int({ required: false }),
+        asOf: t.arg({ type: 'DateTime', required: false }),
       },
       resolve: async (_root, args, ctx) => {
         const actor = requireUser(ctx.auth);
-        await readConsistently(ctx, ORDERS, args.consistentWith);
-        const filter = scopedFilter(actor, { status: args.status ?? undefined, customerId: args.customerId ?? undefined });
-        const { prisma } = readDbOf(ctx);
-        return keysetConnection(
-          args,
-          orderCursorKey,
-          (page) => (filter ? pageOfOrders(prisma, filter, page) : Promise.resolve([])),
-          () => (filter ? countOrders(prisma, filter) : Promise.resolve(0)),
-        );
+        if (args.version !== null && args.version !== undefined && args.version < 1) {
+          throw new ValidationError([{ path: 'version', message: 'must be at least 1' }]);
+        }
+        const order = await orderAsItWas(ctx, orderStreamId(String(args.id)), args.version ?? undefined, args.asOf ?? undefined);
+        if (!order) return null;
+        if (!order.state.exists || !canSeeOrder(actor, order.state)) return null;
+        return orderViewFromState(order.state, order.version);
       },
-    },
-    OrderConnection,
-  ),
-  orderHistory: t.field({
-    type: [OrderHistoryEntryType],
-    description: 'Every event of an order, oldest first (empty for an order you cannot see).',
-    args: { orderId: t.arg.id({ required: true }), consistentWith: t.arg.string(consistentWithArg) },
-    resolve: async (_root, args, ctx) => {
-      requireUser(ctx.auth);
-      await readConsistently(ctx, ORDERS, args.consistentWith);
-      const order = await visibleOrder(ctx, String(args.orderId));
-      return order ? historyLoader(ctx).load(order.id) : [];
-    },
-  }),
-  orderAt: t.field({
-    type: OrderType,
-    nullable: true,
-    description: 'Time travel: the order as it was at a version or a moment, folded from its events.',
-    args: { id: t.arg.id({ required: true }), version: t.arg.int({ required: false }), asOf: t.arg({ type: 'DateTime', required: false }) },
-    resolve: async (_root, args, ctx) => {
-      const actor = requireUser(ctx.auth);
-      if (args.version !== null && args.version !== undefined && args.version < 1) {
-        throw new ValidationError([{ path: 'version', message: 'must be at least 1' }]);
-      }
-      const order = await orderAsItWas(ctx, orderStreamId(String(args.id)), args.version ?? undefined, args.asOf ?? undefined);
-      if (!order) return null;
-      if (!order.state.exists || !canSeeOrder(actor, order.state)) return null;
-      return orderViewFromState(order.state, order.version);
-    },
-  }),
-}));
+    }),
+  }));
+}

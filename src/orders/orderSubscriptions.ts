@@ -1,7 +1,7 @@
 import { requireStaff, requireUser } from '../auth/actor.js';
 import { isDatabaseUnavailable } from '../db/database.js';
 import { NotFoundError } from '../domain/errors.js';
-import { builder } from '../graphql/builder.js';
+import { subscriptionRoot, type Builder } from '../graphql/builder.js';
 import { parsePosition } from '../graphql/consistency.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { changeStream } from '../live/changeStream.js';
@@ -11,7 +11,7 @@ import { canSeeOrder } from './orderCommands.js';
 import type { OrderStatus } from './orderEvents.js';
 import { findOrder } from './orderReads.js';
 import { transitionOf } from './orderStatus.js';
-import { OrderStatusEnum, OrderType } from './orderTypes.js';
+import { orderTypes } from './orderTypes.js';
 import type { OrderView } from './orderView.js';
 
 interface StatusChange {
@@ -24,19 +24,6 @@ interface StatusChange {
   position: bigint;
   occurredAt: Date;
 }
-
-const OrderStatusChangeType = builder.objectRef<StatusChange>('OrderStatusChange').implement({
-  description: "An order's status, when it subscribes and at each change after. `position` can be passed as `after` to resume.",
-  fields: (t) => ({
-    orderId: t.exposeID('orderId'),
-    status: t.field({ type: OrderStatusEnum, resolve: (c) => c.status }),
-    previousStatus: t.field({ type: OrderStatusEnum, nullable: true, resolve: (c) => c.previousStatus }),
-    version: t.exposeInt('version'),
-    position: t.string({ resolve: (c) => c.position.toString() }),
-    occurredAt: t.field({ type: 'DateTime', resolve: (c) => c.occurredAt }),
-    order: t.field({ type: OrderType, description: 'The order as the read side has it now.', resolve: async (c) => (await c.order())! }),
-  }),
-});
 
 /** The status change an order change makes, if any; one object per change, shared by all subscribers. */
 const statusChangeOf = memoizeByChange((change: OrderChange): StatusChange | undefined => {
@@ -93,46 +80,6 @@ function statusChanges(ctx: GraphQLContext, orderId: string, after: bigint | und
   });
 }
 
-builder.subscriptionType({});
-
-builder.subscriptionFields((t) => ({
-  orderStatusChanged: t.field({
-    type: OrderStatusChangeType,
-    description:
-      "The order's current status, then each change. With `after`, every change after that position first, then live: no gap, no duplicate.",
-    args: { orderId: t.arg.id({ required: true }), after: t.arg.string({ required: false }) },
-    subscribe: async (_root, args, ctx) => {
-      const actor = requireUser(ctx.auth);
-      const after = parsePosition(args.after, 'after');
-      const order = await findOrder(ctx.services.db, String(args.orderId));
-      if (!order || !canSeeOrder(actor, order)) throw new NotFoundError('order not found');
-      return statusChanges(ctx, order.id, after);
-    },
-    resolve: (change) => change,
-  }),
-  orderFeed: t.field({
-    type: builder.objectRef<FeedEvent>('OrderFeedEvent').implement({
-      description: 'One change of any order (staff dashboards).',
-      fields: (f) => ({
-        orderId: f.id({ resolve: (e) => e.change.orderId }),
-        type: f.string({ description: 'The event type.', resolve: (e) => e.change.type }),
-        status: f.field({ type: OrderStatusEnum, description: "The order's status now.", resolve: (e) => e.status }),
-        version: f.int({ resolve: (e) => e.change.version }),
-        position: f.string({ resolve: (e) => e.change.position.toString() }),
-        occurredAt: f.field({ type: 'DateTime', resolve: (e) => e.change.occurredAt }),
-        order: f.field({ type: OrderType, resolve: async (e) => (await e.change.order())! }),
-      }),
-    }),
-    description: 'Every order change as it happens (staff); optionally only orders now in `status`.',
-    args: { status: t.arg({ type: OrderStatusEnum, required: false }) },
-    subscribe: (_root, args, ctx) => {
-      requireStaff(ctx.auth);
-      return feedChanges(ctx, args.status ?? undefined);
-    },
-    resolve: (event) => event,
-  }),
-}));
-
 interface FeedEvent {
   change: OrderChange;
   status: OrderStatus;
@@ -177,4 +124,61 @@ function feedChanges(ctx: GraphQLContext, status: OrderStatus | undefined) {
     auth: ctx.auth,
     delivery: ctx.liveDelivery,
   });
+}
+
+/** Adds this slice's GraphQL to a schema builder. */
+export function orderSubscriptions(builder: Builder): void {
+  const { OrderStatusEnum, OrderType } = orderTypes(builder);
+  const OrderStatusChangeType = builder.objectRef<StatusChange>('OrderStatusChange').implement({
+    description: "An order's status, when it subscribes and at each change after. `position` can be passed as `after` to resume.",
+    fields: (t) => ({
+      orderId: t.exposeID('orderId'),
+      status: t.field({ type: OrderStatusEnum, resolve: (c) => c.status }),
+      previousStatus: t.field({ type: OrderStatusEnum, nullable: true, resolve: (c) => c.previousStatus }),
+      version: t.exposeInt('version'),
+      position: t.string({ resolve: (c) => c.position.toString() }),
+      occurredAt: t.field({ type: 'DateTime', resolve: (c) => c.occurredAt }),
+      order: t.field({ type: OrderType, description: 'The order as the read side has it now.', resolve: async (c) => (await c.order())! }),
+    }),
+  });
+
+  subscriptionRoot(builder);
+
+  builder.subscriptionFields((t) => ({
+    orderStatusChanged: t.field({
+      type: OrderStatusChangeType,
+      description:
+        "The order's current status, then each change. With `after`, every change after that position first, then live: no gap, no duplicate.",
+      args: { orderId: t.arg.id({ required: true }), after: t.arg.string({ required: false }) },
+      subscribe: async (_root, args, ctx) => {
+        const actor = requireUser(ctx.auth);
+        const after = parsePosition(args.after, 'after');
+        const order = await findOrder(ctx.services.db, String(args.orderId));
+        if (!order || !canSeeOrder(actor, order)) throw new NotFoundError('order not found');
+        return statusChanges(ctx, order.id, after);
+      },
+      resolve: (change) => change,
+    }),
+    orderFeed: t.field({
+      type: builder.objectRef<FeedEvent>('OrderFeedEvent').implement({
+        description: 'One change of any order (staff dashboards).',
+        fields: (f) => ({
+          orderId: f.id({ resolve: (e) => e.change.orderId }),
+          type: f.string({ description: 'The event type.', resolve: (e) => e.change.type }),
+          status: f.field({ type: OrderStatusEnum, description: "The order's status now.", resolve: (e) => e.status }),
+          version: f.int({ resolve: (e) => e.change.version }),
+          position: f.string({ resolve: (e) => e.change.position.toString() }),
+          occurredAt: f.field({ type: 'DateTime', resolve: (e) => e.change.occurredAt }),
+          order: f.field({ type: OrderType, resolve: async (e) => (await e.change.order())! }),
+        }),
+      }),
+      description: 'Every order change as it happens (staff); optionally only orders now in `status`.',
+      args: { status: t.arg({ type: OrderStatusEnum, required: false }) },
+      subscribe: (_root, args, ctx) => {
+        requireStaff(ctx.auth);
+        return feedChanges(ctx, args.status ?? undefined);
+      },
+      resolve: (event) => event,
+    }),
+  }));
 }

@@ -1,14 +1,14 @@
 import type { FeatureModule } from '../feature.js';
 import type { Services } from '../services.js';
 import { orderLiveSource } from './orderChanges.js';
+import { orderCountsProjection } from './orderCountsProjection.js';
 import { ordersProjection } from './orderProjection.js';
 import { paymentDeadlinesProjection } from './paymentDeadlineProjection.js';
 import { paymentDeadlineTimer } from './paymentDeadlineTimer.js';
-// The orders slice's GraphQL: mutations, queries (and a customer's orders), subscriptions.
-import './orderMutations.js';
-import './orderQueries.js';
-import './customerOrders.js';
-import './orderSubscriptions.js';
+import { customerOrders } from './customerOrders.js';
+import { orderMutations } from './orderMutations.js';
+import { orderQueries } from './orderQueries.js';
+import { orderSubscriptions } from './orderSubscriptions.js';
 
 /**
  * Orders: the order aggregate's commands, the orders read model and its live changes, and the
@@ -16,7 +16,14 @@ import './orderSubscriptions.js';
  */
 export const ordersFeature: FeatureModule<Services> = {
   name: 'orders',
-  projections: [ordersProjection, paymentDeadlinesProjection],
+  // Mutations, queries (and a customer's orders), subscriptions.
+  graphql: (builder) => {
+    orderMutations(builder);
+    orderQueries(builder);
+    customerOrders(builder);
+    orderSubscriptions(builder);
+  },
+  projections: [ordersProjection, orderCountsProjection, paymentDeadlinesProjection],
   liveSources: [orderLiveSource],
   processes: [paymentDeadlineTimer],
 };

@@ -1,4 +1,4 @@
-import type { LiveSource } from '../live/liveFeed.js';
+import type { LiveSource } from '../live/liveSource.js';
 import { productViewFromRow, type ProductView } from './productView.js';
 
 /** A product whose stock or catalog entry changed, as the inventory read table now has it. */

@@ -1,9 +1,9 @@
 import { requireNoRefusedToken } from '../auth/actor.js';
-import { builder } from '../graphql/builder.js';
+import { subscriptionRoot, type Builder } from '../graphql/builder.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { changeStream } from '../live/changeStream.js';
 import type { InventoryChange } from './inventoryChanges.js';
-import { ProductType } from './productTypes.js';
+import { productTypes } from './productTypes.js';
 import { productViewFromRow } from './productView.js';
 
 function inventoryChanges(ctx: GraphQLContext, sku: string | undefined) {
@@ -25,15 +25,20 @@ function inventoryChanges(ctx: GraphQLContext, sku: string | undefined) {
   });
 }
 
-builder.subscriptionField('inventoryChanged', (t) =>
-  t.field({
-    type: ProductType,
-    description: "A product's stock as it changes (with `sku`: that product, starting with its current state; without: every product).",
-    args: { sku: t.arg.string({ required: false }) },
-    subscribe: (_root, args, ctx) => {
-      requireNoRefusedToken(ctx.auth);
-      return inventoryChanges(ctx, args.sku ?? undefined);
-    },
-    resolve: (change) => change.product,
-  }),
-);
+/** Adds this slice's GraphQL to a schema builder. */
+export function inventorySubscriptions(builder: Builder): void {
+  const { ProductType } = productTypes(builder);
+  subscriptionRoot(builder);
+  builder.subscriptionField('inventoryChanged', (t) =>
+    t.field({
+      type: ProductType,
+      description: "A product's stock as it changes (with `sku`: that product, starting with its current state; without: every product).",
+      args: { sku: t.arg.string({ required: false }) },
+      subscribe: (_root, args, ctx) => {
+        requireNoRefusedToken(ctx.auth);
+        return inventoryChanges(ctx, args.sku ?? undefined);
+      },
+      resolve: (change) => change.product,
+    }),
+  );
+}

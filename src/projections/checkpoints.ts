@@ -14,6 +14,14 @@ export interface Checkpoint {
   version: number;
 }
 
+/**
+ * Every projection's checkpoint as one JSON object `{ name: position }`: how a read replica tells
+ * how far it has replayed each read model (`ReadReplicas`'s `replayedPositions`).
+ */
+export const CHECKPOINT_POSITIONS = {
+  sql: `(SELECT coalesce(json_object_agg(name, position::text), '{}') FROM projection_checkpoints)`,
+} as const;
+
 /** The checkpoint moved under a batch (another process took over): the batch must not be applied. */
 export class CheckpointMovedError extends Error {}
 

@@ -1,11 +1,11 @@
 import { isStaff, requireUser } from '../auth/actor.js';
 import { ValidationError } from '../domain/errors.js';
 import { isStorableText } from '../eventStore/storableText.js';
-import { builder } from '../graphql/builder.js';
+import type { Builder } from '../graphql/builder.js';
 import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
 import { keysetConnection } from '../graphql/cursors.js';
 import { orderViews } from '../orders/orderReads.js';
-import { OrderConnection } from '../orders/orderTypes.js';
+import { orderTypes } from '../orders/orderTypes.js';
 import type { OrderView } from '../orders/orderView.js';
 import { countMatches, findOrderIds, type SearchScope } from './searchReads.js';
 
@@ -35,41 +35,48 @@ function checkQuery(query: string): void {
 
 // A plain field rather than `t.connection`: it pages forward only (`first`, `after`), as best-match
 // order has no natural "before".
-builder.queryField('searchOrders', (t) =>
-  t.field({
-    type: OrderConnection,
-    description:
-      'Orders whose customer name or email, order id, skus or product names match `query` (web search syntax: words, "a phrase", or, -word), ' +
-      'best match first (customers: only their own). Kept by the `search` projection.',
-    args: {
-      query: t.arg.string({ required: true }),
-      first: t.arg.int({ required: false }),
-      after: t.arg.string({ required: false }),
-      consistentWith: t.arg.string(consistentWithArg),
-    },
-    resolve: async (_root, args, ctx) => {
-      const actor = requireUser(ctx.auth);
-      checkQuery(args.query);
-      await readConsistently(ctx, SEARCH_READS, args.consistentWith);
-      const scope: SearchScope = isStaff(actor) ? { all: true } : { customerId: actor.sub };
-      return keysetConnection<FoundOrder>(
-        { first: args.first, after: args.after },
-        foundCursorKey,
-        async (page) => {
-          const found = await findOrderIds(ctx.services.db, args.query, scope, {
-            after: page.after as [number, string] | undefined,
-            limit: page.limit,
-          });
-          const summaries = await ctx.services.db.prisma.orderSummary.findMany({ where: { orderId: { in: found.map((f) => f.orderId) } } });
-          const views = new Map((await orderViews(ctx.services.db.prisma, summaries)).map((v) => [v.id, v]));
-          // An order the orders read model has not reached yet (a read without consistentWith) is left out.
-          return found.flatMap(({ orderId, rank }) => {
-            const view = views.get(orderId);
-            return view ? [{ ...view, rank }] : [];
-          });
-        },
-        () => countMatches(ctx.services.db, args.query, scope),
-      );
-    },
-  }),
-);
+
+/** Adds this slice's GraphQL to a schema builder. */
+export function searchOrdersQuery(builder: Builder): void {
+  const { OrderConnection } = orderTypes(builder);
+  builder.queryField('searchOrders', (t) =>
+    t.field({
+      type: OrderConnection,
+      description:
+        'Orders whose customer name or email, order id, skus or product names match `query` (web search syntax: words, "a phrase", or, -word), ' +
+        'best match first (customers: only their own). Kept by the `search` projection.',
+      args: {
+        query: t.arg.string({ required: true }),
+        first: t.arg.int({ required: false }),
+        after: t.arg.string({ required: false }),
+        consistentWith: t.arg.string(consistentWithArg),
+      },
+      resolve: async (_root, args, ctx) => {
+        const actor = requireUser(ctx.auth);
+        checkQuery(args.query);
+        await readConsistently(ctx, SEARCH_READS, args.consistentWith);
+        const scope: SearchScope = isStaff(actor) ? { all: true } : { customerId: actor.sub };
+        return keysetConnection<FoundOrder>(
+          { first: args.first, after: args.after },
+          foundCursorKey,
+          async (page) => {
+            const found = await findOrderIds(ctx.services.db, args.query, scope, {
+              after: page.after as [number, string] | undefined,
+              limit: page.limit,
+            });
+            const summaries = await ctx.services.db.prisma.orderSummary.findMany({
+              where: { orderId: { in: found.map((f) => f.orderId) } },
+            });
+            const views = new Map((await orderViews(ctx.services.db.prisma, summaries)).map((v) => [v.id, v]));
+            // An order the orders read model has not reached yet (a read without consistentWith) is left out.
+            return found.flatMap(({ orderId, rank }) => {
+              const view = views.get(orderId);
+              return view ? [{ ...view, rank }] : [];
+            });
+          },
+          () => countMatches(ctx.services.db, args.query, scope),
+        );
+      },
+    }),
+  );
+}

@@ -1,5 +1,5 @@
 import type { FeatureModule } from '../feature.js';
-import './systemQueries.js';
+import { systemQueries } from './systemQueries.js';
 
 /** Questions about the service itself (the log's head), not about a domain. */
-export const systemFeature: FeatureModule = { name: 'system', projections: [], liveSources: [] };
+export const systemFeature: FeatureModule = { name: 'system', graphql: systemQueries, projections: [], liveSources: [] };
