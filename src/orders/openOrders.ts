@@ -50,27 +50,32 @@ export interface CustomerCaps {
 const UNPAID: readonly OrderStatus[] = ['SUBMITTED'];
 const RESERVING: readonly OrderStatus[] = ['SUBMITTED', 'PAID'];
 
+/** Whether a submission takes a hold at all: not by staff (not bound), nor with both caps off. */
+export function takesHold(byStaff: boolean, caps: CustomerCaps): boolean {
+  return !byStaff && (caps.maxOpenOrders > 0 || caps.maxReservedUnits > 0);
+}
+
 /**
  * Decides taking a hold for a submission of `units` units: refused with TOO_MANY_OPEN_ORDERS when
  * the customer already has `maxOpenOrders` unpaid submitted orders, or TOO_MANY_RESERVED_UNITS when
- * their reserved units would pass `maxReservedUnits`. Staff submitting for a customer are not bound.
- * `statusOf` gives each open order's current status (read when deciding).
+ * their reserved units would pass `maxReservedUnits`. Staff submitting for a customer are neither
+ * bound nor counted (a back office placing many orders for one customer would otherwise contend on
+ * one stream and read every open order per submission), and with both caps off nothing is counted:
+ * no hold. `statusOf` gives each open order's current status (read when deciding).
  */
 export function decideHold(
   command: { orderId: string; units: number; byStaff: boolean; caps: CustomerCaps },
   state: OpenOrdersState,
   statusOf: (orderId: string) => OrderStatus | undefined,
 ): OpenOrdersEvent[] {
+  if (!takesHold(command.byStaff, command.caps)) return [];
   const held = state.orders.filter((o) => o.orderId !== command.orderId);
   const holding = held.filter((o) => RESERVING.includes(statusOf(o.orderId) ?? 'CANCELLED'));
   const settled = held.filter((o) => !holding.includes(o)).map((o) => o.orderId);
   const { maxOpenOrders, maxReservedUnits } = command.caps;
-  if (!command.byStaff) {
-    const unpaid = holding.filter((o) => UNPAID.includes(statusOf(o.orderId)!)).length;
-    if (maxOpenOrders > 0 && unpaid >= maxOpenOrders) throw new TooManyOpenOrdersError(maxOpenOrders);
-    const reserved = holding.reduce((sum, o) => sum + o.units, 0);
-    if (maxReservedUnits > 0 && reserved + command.units > maxReservedUnits)
-      throw new TooManyReservedUnitsError(maxReservedUnits, reserved);
-  }
+  const unpaid = holding.filter((o) => UNPAID.includes(statusOf(o.orderId)!)).length;
+  if (maxOpenOrders > 0 && unpaid >= maxOpenOrders) throw new TooManyOpenOrdersError(maxOpenOrders);
+  const reserved = holding.reduce((sum, o) => sum + o.units, 0);
+  if (maxReservedUnits > 0 && reserved + command.units > maxReservedUnits) throw new TooManyReservedUnitsError(maxReservedUnits, reserved);
   return [{ type: 'OrderHoldTaken', data: { orderId: command.orderId, units: command.units, settled } }];
 }

@@ -45,15 +45,18 @@ describe('decideHold', () => {
     expect(decideHold({ orderId: 'c', units: 2, byStaff: false, caps }, state, statuses({ a: 'PAID' }))).toHaveLength(1);
   });
 
-  it('does not bind staff, and 0 turns a cap off', () => {
+  it('neither binds nor counts staff, and takes no hold with both caps off; 0 turns one cap off', () => {
     const state = given([
       ['a', 9],
       ['b', 9],
     ]);
     const open = statuses({ a: 'SUBMITTED', b: 'SUBMITTED' });
-    expect(decideHold({ orderId: 'c', units: 9, byStaff: true, caps }, state, open)).toHaveLength(1);
+    expect(decideHold({ orderId: 'c', units: 9, byStaff: true, caps }, state, open)).toEqual([]);
+    expect(decideHold({ orderId: 'c', units: 9, byStaff: false, caps: { maxOpenOrders: 0, maxReservedUnits: 0 } }, state, open)).toEqual(
+      [],
+    );
     expect(
-      decideHold({ orderId: 'c', units: 9, byStaff: false, caps: { maxOpenOrders: 0, maxReservedUnits: 0 } }, state, open),
+      decideHold({ orderId: 'c', units: 9, byStaff: false, caps: { maxOpenOrders: 3, maxReservedUnits: 0 } }, state, open),
     ).toHaveLength(1);
   });
 });

@@ -17,7 +17,7 @@ import type { ProductCommand } from '../products/productEvents.js';
 import { decideOrder, orderAggregate, orderStreamId, paymentRefAggregate, paymentRefStreamId } from './orderDecider.js';
 import { MAX_LINE_QUANTITY, type OrderCommand, type OrderEvent, type OrderState } from './orderEvents.js';
 import { orderViewFromState, type OrderView } from './orderView.js';
-import { decideHold, openOrdersAggregate, openOrdersStreamId } from './openOrders.js';
+import { decideHold, openOrdersAggregate, openOrdersStreamId, takesHold } from './openOrders.js';
 import { paymentDueAt } from './paymentDeadline.js';
 
 type LoadedOrder = Loaded<OrderState, OrderEvent>;
@@ -172,17 +172,21 @@ export const submitOrder: CommandDefinition<{ orderId: string }, OrderView> = {
       planStockChanges(env, order.state, (quantity) => ({ type: 'ReserveStock', orderId: input.orderId, quantity })),
       planHold(env, order.state),
     ]);
-    return orderPlan(order, events, env, [...reservations, hold]);
+    return orderPlan(order, events, env, [...reservations, ...hold]);
   },
   replay: replayOrder,
 };
 
 /**
  * The submitted order's hold among its customer's open orders, within the per-customer caps
- * (staff are not bound by them). The open orders' statuses are read now: one paid or ended since
+ * (none for staff, nor with both caps off: see {@link takesHold}). The open orders' statuses are read now: one paid or ended since
  * its hold was taken counts as such.
  */
-async function planHold(env: CommandEnv, order: OrderState): Promise<PlannedAppend> {
+async function planHold(env: CommandEnv, order: OrderState): Promise<PlannedAppend[]> {
+  const { maxOpenOrdersPerCustomer: maxOpenOrders, maxReservedUnitsPerCustomer: maxReservedUnits } = env.services.config;
+  const caps = { maxOpenOrders, maxReservedUnits };
+  const byStaff = isStaff(env.actor);
+  if (!takesHold(byStaff, caps)) return [];
   const store = env.services.eventStore;
   const openOrders = await loadAggregate(store, openOrdersStreamId(order.customerId), openOrdersAggregate);
   const held = await Promise.all(
@@ -190,13 +194,8 @@ async function planHold(env: CommandEnv, order: OrderState): Promise<PlannedAppe
   );
   const statuses = new Map(held.map((o) => [o.id, o.status]));
   const units = order.lines.reduce((sum, l) => sum + l.quantity, 0);
-  const { maxOpenOrdersPerCustomer: maxOpenOrders, maxReservedUnitsPerCustomer: maxReservedUnits } = env.services.config;
-  const events = decideHold(
-    { orderId: order.id, units, byStaff: isStaff(env.actor), caps: { maxOpenOrders, maxReservedUnits } },
-    openOrders.state,
-    (orderId) => statuses.get(orderId),
-  );
-  return planAppend(openOrders, events, env.now.toISOString());
+  const events = decideHold({ orderId: order.id, units, byStaff, caps }, openOrders.state, (orderId) => statuses.get(orderId));
+  return [planAppend(openOrders, events, env.now.toISOString())];
 }
 
 /**
