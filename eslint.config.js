@@ -18,12 +18,15 @@ const LAYERS = [
   ['eventStore'],
   ['observability'],
   ['projections'],
+  // Effects outside the database: integration events, the durable scheduler, reactions.
+  ['integrationEvents', 'scheduler'],
+  ['reactions'],
   ['live'],
   ['commands'],
   ['graphql', 'dashboard'],
   // The contract a feature fills in, and the wiring of the generic parts from a list of features.
   ['feature.ts', 'services.ts'],
-  ['orders', 'products', 'customers', 'analytics', 'search', 'system'],
+  ['orders', 'products', 'customers', 'analytics', 'search', 'system', 'webhooks', 'eventBus', 'notifications'],
   // The composition root: the list of features, the HTTP/WebSocket server, the process.
   ['features.ts', 'app.ts', 'main.ts'],
 ];

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { runEventAppendBench } from './eventAppend.bench.js';
+import { runEventBusBench } from './eventBus.bench.js';
 import { runFanoutBench } from './fanout.bench.js';
 import { closeBenchServer } from './lib/benchDatabase.js';
 import { benchOptions, positionalArgs } from './lib/measure.js';
@@ -12,6 +13,7 @@ import { runReplicasBench } from './replicas.bench.js';
 import { runScaleBench } from './scale.bench.js';
 import { runScaleOutBench } from './scaleout.bench.js';
 import { runSnapshotBench } from './snapshot.bench.js';
+import { runWebhooksBench } from './webhooks.bench.js';
 
 // `npm run bench [-- --quick] [-- --runs N] [-- <scenario>]` (and `--events N` for `projection` and `scale`): every scenario against its peer or baseline in the
 // same run; prints one Markdown section per scenario (medians and ratios side by side) to paste
@@ -28,6 +30,8 @@ const scenarios: [string, string, () => Promise<string[]>][] = [
   ['fanout', 'Subscription fan-out', runFanoutBench],
   ['readmodels', 'Read models at 100,000 orders', runReadModelsBench],
   ['replicas', 'Read replicas', runReplicasBench],
+  ['bus', 'Event bus (NATS JetStream)', runEventBusBench],
+  ['webhooks', 'Webhooks', runWebhooksBench],
   ['scale', 'Scale of the log', runScaleBench],
 ];
 /** Scenarios run only when named: `scale` writes a log of ten million events (gigabytes, many minutes). */

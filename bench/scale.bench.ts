@@ -1,9 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
 import { runLoad, startLoadGenerator, type LoadGenerator } from './lib/load.js';
-import { benchOptions, formatRate, median, optionValue } from './lib/measure.js';
+import { benchOptions, median, optionValue } from './lib/measure.js';
 import type { BenchProcess } from './lib/processes.js';
-import { appendOrders, diskUse, firstMessageMs, residentMb, waitUntilReady, type DiskUse } from './lib/scaleProbes.js';
-import { waitForProjections } from './lib/seedShop.js';
+import { appendOrders, catchUpTimes, diskUse, firstMessageMs, residentMb, waitUntilReady, type DiskUse } from './lib/scaleProbes.js';
 import { authHeaders, BUSY_MACHINE, createOrders, staffToken, startOurServer } from './lib/servers.js';
 import { buildSqlShop, EVENTS_PER_ORDER, type SqlShop } from './lib/sqlShop.js';
 import { PROJECTIONS } from '../src/features.js';
@@ -26,12 +26,23 @@ interface Figures {
   catchUpPerSecond: number;
 }
 
+/** One size of the shop: its database, what was written, and the server measured on it. */
+interface Size {
+  name: string;
+  url: string;
+  shop: SqlShop;
+  server?: BenchProcess;
+  figures: Figures;
+}
+
 /**
  * The same shop at 10,000 events and at `--events` (10,000,000 by default), written by SQL
- * (bench/lib/sqlShop.ts), measured one after the other on one PostgreSQL: start-up to `/ready`,
- * memory, request latencies under load (autocannon, 8 connections; server pinned to core 0, load
- * generator to core 1), a subscription's first message, projection catch-up of 100,000 events
- * appended while the server was down, and bytes on disk per event.
+ * (bench/lib/sqlShop.ts) into two databases of one PostgreSQL, then measured side by side so that
+ * both see the same machine: start-ups to `/ready` alternate, and with both servers up (pinned to
+ * core 0, the load generator to core 1) each request kind is loaded on the small one, then the
+ * large one, `runs` times (autocannon, 8 connections; p50 latency). Then a subscription's first
+ * message, memory, projection catch-up of 100,000 events appended while the servers were down,
+ * and bytes on disk per event.
  */
 export async function runScaleBench(): Promise<string[]> {
   const { runs, durationMs } = benchOptions();
@@ -39,13 +50,14 @@ export async function runScaleBench(): Promise<string[]> {
   const server = await startBenchServer();
   const load = await startLoadGenerator(1);
   const token = await staffToken();
+  const sizes: Size[] = [];
   try {
-    const sizes: [string, number][] = [
+    // Start-up is measured as deployed: tsx's compiling of src/ at start would be most of it.
+    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { stdio: 'inherit' });
+    for (const [name, events] of [
       ['small', SMALL_EVENTS],
       ['large', largeEvents],
-    ];
-    const figures: Figures[] = [];
-    for (const [name, events] of sizes) {
+    ] as const) {
       const url = await createMigratedDatabase(server, `bench_scale_${name}`);
       const started = performance.now();
       const shop = await buildSqlShop(url, {
@@ -55,33 +67,115 @@ export async function runScaleBench(): Promise<string[]> {
       console.log(
         `${name}: ${shop.events} events, ${shop.orders} orders written in ${((performance.now() - started) / 1000).toFixed(0)} s`,
       );
-      figures.push(await measure(url, shop, load, token, runs, durationMs));
-      // The large database is gigabytes: dropped once measured (the small one too, for symmetry).
-      await server.dropDatabase(`bench_scale_${name}`);
+      sizes.push({ name, url, shop, figures: emptyFigures(shop, await diskUse(url)) });
     }
-    return report(figures[0]!, figures[1]!);
+    await measure(sizes, load, token, runs, durationMs);
+    return report(sizes[0]!.figures, sizes[1]!.figures);
   } finally {
+    for (const size of sizes) await size.server?.stop();
     await load.stop();
+    // The large database is gigabytes: nothing is kept.
+    for (const size of sizes) await server.dropDatabase(`bench_scale_${size.name}`).catch(() => {});
     await server.close();
   }
 }
 
-async function measure(url: string, shop: SqlShop, load: LoadGenerator, token: string, runs: number, durationMs: number): Promise<Figures> {
-  const options = { cpu: 0, env: BUSY_MACHINE };
-  // A first start warms the database's cache as a long-running server's would be; the second,
-  // after a restart, is the one measured.
-  let ours: BenchProcess = await startOurServer(url, options);
-  await waitUntilReady(ours.url);
-  await ours.stop();
-  let started = performance.now();
-  ours = await startOurServer(url, options);
-  const readyMs = (await waitUntilReady(ours.url)) - started;
-  const memoryIdleMb = residentMb(ours.pid);
-  const requests = new Map<string, { p50: number; rate: number }>();
+function emptyFigures(shop: SqlShop, disk: DiskUse): Figures {
+  return { shop, disk, readyMs: 0, memoryIdleMb: 0, memoryAfterMb: 0, requests: new Map(), firstMessageMs: 0, catchUpPerSecond: 0 };
+}
+
+/** The server as the container image runs it: `node dist/main.js` (built at the scenario's start). */
+const OPTIONS = { cpu: 0, env: BUSY_MACHINE, built: true };
+
+async function measure(sizes: Size[], load: LoadGenerator, token: string, runs: number, durationMs: number): Promise<void> {
+  // A first start of each warms the database's cache as a long-running server's would be; the
+  // restarts after it are measured, alternating between the sizes.
+  const ready: number[][] = sizes.map(() => []);
+  for (let round = 0; round < 3; round++) {
+    for (const [i, size] of sizes.entries()) {
+      const started = performance.now();
+      const ours = await startOurServer(size.url, OPTIONS);
+      const listening = performance.now() - started;
+      const at = await waitUntilReady(ours.url);
+      if (round > 0) ready[i]!.push(at - started);
+      console.log(
+        `${size.name}: start ${round}: listening after ${(listening / 1000).toFixed(2)} s, ready after ${((at - started) / 1000).toFixed(2)} s`,
+      );
+      await ours.stop();
+    }
+  }
+  for (const [i, size] of sizes.entries()) {
+    size.figures.readyMs = median(ready[i]!);
+    size.server = await startOurServer(size.url, OPTIONS);
+    await waitUntilReady(size.server.url);
+    await createOrders(size.server.url, token, size.shop.customerOf(0), ADD_ITEM_ORDERS);
+  }
+  await new Promise((r) => setTimeout(r, 2_000));
+  for (const size of sizes) size.figures.memoryIdleMb = residentMb(size.server!.pid);
+  for (const [name] of requestKinds(sizes[0]!.shop)) {
+    const samples = sizes.map(() => ({ p50: [] as number[], rates: [] as number[] }));
+    const target = (size: Size) => ({
+      targets: [{ url: size.server!.url, bodies: requestKinds(size.shop).find(([n]) => n === name)![1] }],
+      headers: authHeaders(token),
+      connections: CONNECTIONS,
+    });
+    for (const size of sizes) await runLoad(load, { ...target(size), durationMs: 1_000 });
+    for (let run = 0; run < runs; run++) {
+      for (const [i, size] of sizes.entries()) {
+        const r = await runLoad(load, { ...target(size), durationMs });
+        samples[i]!.p50.push(r.latencyP50Ms);
+        samples[i]!.rates.push(r.ok / r.seconds);
+      }
+    }
+    for (const [i, size] of sizes.entries()) {
+      size.figures.requests.set(name, { p50: median(samples[i]!.p50), rate: median(samples[i]!.rates) });
+    }
+    console.log(`${name}: p50 ${sizes.map((s) => s.figures.requests.get(name)!.p50.toFixed(1)).join(' / ')} ms`);
+  }
+  const firstMessages: number[][] = sizes.map(() => []);
+  for (let round = 0; round < 5; round++) {
+    for (const [i, size] of sizes.entries()) {
+      const ids = Array.from({ length: 4 }, (_, k) => size.shop.orderId(((round * 4 + k) * 7_919) % size.shop.orders));
+      firstMessages[i]!.push(await firstMessageMs(size.server!.url, token, ids));
+    }
+  }
+  for (const [i, size] of sizes.entries()) {
+    size.figures.firstMessageMs = median(firstMessages[i]!);
+    size.figures.memoryAfterMb = residentMb(size.server!.pid);
+    await size.server!.stop();
+    size.server = undefined;
+  }
+  // Catch-up: events appended while the server was down, then the time from its start until
+  // every projection has them.
+  for (const size of sizes) {
+    const head = await appendOrders(size.url, CATCH_UP_EVENTS, size.shop.customerOf(1), size.shop.sku, 'scale-catch-up');
+    const started = performance.now();
+    size.server = await startOurServer(size.url, OPTIONS);
+    const listening = performance.now() - started;
+    const times = await catchUpTimes(
+      size.url,
+      PROJECTIONS.map((p) => p.name),
+      head,
+    );
+    const all = performance.now() - started;
+    size.figures.catchUpPerSecond = CATCH_UP_EVENTS / (all / 1000);
+    console.log(
+      `${size.name}: catch-up ${(all / 1000).toFixed(1)} s from the start (listening after ${(listening / 1000).toFixed(1)} s); each projection at the head after ${[...times].map(([n, ms]) => `${n} ${((listening + ms) / 1000).toFixed(1)} s`).join(', ')}`,
+    );
+    await size.server.stop();
+    size.server = undefined;
+  }
+}
+
+const ADD_ITEM_ORDERS = Array.from({ length: 64 }, (_, i) => `scale-additem-${i}`);
+
+/** Each request kind measured: its name and the request bodies cycled through. */
+function requestKinds(shop: SqlShop): [string, string[]][] {
   const pick = (count: number, from: number) => Array.from({ length: count }, (_, i) => (from + i * 7_919) % shop.orders);
   const query = (text: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query: text, variables });
   const day = { from: new Date(shop.end.getTime() - 86_400_000).toISOString(), to: shop.end.toISOString() };
-  const kinds: [string, string[]][] = [
+  const search = (q: string, selection: string) => query(`query($q: String!) { searchOrders(query: $q, first: 20) ${selection} }`, { q });
+  return [
     [
       'order(id), 1,000 orders cycled',
       pick(1_000, 1).map((n) => query(`{ order(id: "${shop.orderId(n)}") { id status totalCents items { sku quantity } } }`)),
@@ -92,15 +186,9 @@ async function measure(url: string, shop: SqlShop, load: LoadGenerator, token: s
       "a customer's orders (first: 20)",
       pick(200, 3).map((n) => query(`{ orders(first: 20, customerId: "${shop.customerOf(n)}") ${PAGE} }`)),
     ],
-    [
-      'searchOrders, a common surname',
-      [query(`query($q: String!) { searchOrders(query: $q, first: 20) ${PAGE} }`, { q: shop.commonName })],
-    ],
-    [
-      'searchOrders, a common surname, with totalCount',
-      [query(`query($q: String!) { searchOrders(query: $q, first: 20) ${COUNTED} }`, { q: shop.commonName })],
-    ],
-    ['searchOrders, a rare surname', [query(`query($q: String!) { searchOrders(query: $q, first: 20) ${PAGE} }`, { q: shop.rareName })]],
+    ['searchOrders, a common surname', [search(shop.commonName, PAGE)]],
+    ['searchOrders, a common surname, with totalCount', [search(shop.commonName, COUNTED)]],
+    ['searchOrders, a rare surname', [search(shop.rareName, PAGE)]],
     [
       'salesStats, the last day by HOUR',
       [
@@ -111,57 +199,20 @@ async function measure(url: string, shop: SqlShop, load: LoadGenerator, token: s
       ],
     ],
     ['order.history', pick(500, 5).map((n) => query(`{ orderHistory(orderId: "${shop.orderId(n)}") { type position } }`))],
-  ];
-  const orderIds = Array.from({ length: 64 }, (_, i) => `scale-additem-${i}`);
-  await createOrders(ours.url, token, shop.customerOf(0), orderIds);
-  const createBodies = Array.from({ length: 50_000 }, (_, i) =>
-    query(`mutation { createOrder(input: {customerId: "${shop.customerOf(i)}", orderId: "scale-new-${i}"}) { __typename } }`),
-  );
-  kinds.push(
     [
       'addItem (64 draft orders)',
-      orderIds.map((o) => query(`mutation { addItem(input: {orderId: "${o}", sku: "${shop.sku}", quantity: 1}) { __typename } }`)),
+      ADD_ITEM_ORDERS.map((o) => query(`mutation { addItem(input: {orderId: "${o}", sku: "${shop.sku}", quantity: 1}) { __typename } }`)),
     ],
-    ['createOrder (new ids)', createBodies],
-  );
-  for (const [name, bodies] of kinds) {
-    const target = { targets: [{ url: ours.url, bodies }], headers: authHeaders(token), connections: CONNECTIONS };
-    await runLoad(load, { ...target, durationMs: 1_000 });
-    const p50: number[] = [];
-    const rates: number[] = [];
-    for (let run = 0; run < runs; run++) {
-      const r = await runLoad(load, { ...target, durationMs });
-      p50.push(r.latencyP50Ms);
-      rates.push(r.ok / r.seconds);
-    }
-    requests.set(name, { p50: median(p50), rate: median(rates) });
-    console.log(`${shop.events} events: ${name}: p50 ${median(p50).toFixed(1)} ms, ${formatRate(median(rates))}/s`);
-  }
-  const firstMessage = await firstMessageMs(ours.url, token, pick(20, 11).map(shop.orderId));
-  const memoryAfterMb = residentMb(ours.pid);
-  await ours.stop();
-
-  // Catch-up: events appended while the server was down, then the time until every projection has them.
-  await appendOrders(url, CATCH_UP_EVENTS, shop.customerOf(1), shop.sku, 'scale-catch-up');
-  started = performance.now();
-  ours = await startOurServer(url, options);
-  await waitForProjections(
-    url,
-    PROJECTIONS.map((p) => p.name),
-  );
-  const catchUpMs = performance.now() - started;
-  await ours.stop();
-  const disk = await diskUse(url);
-  return {
-    shop,
-    disk,
-    readyMs,
-    memoryIdleMb,
-    memoryAfterMb,
-    requests,
-    firstMessageMs: firstMessage,
-    catchUpPerSecond: CATCH_UP_EVENTS / (catchUpMs / 1000),
-  };
+    // Ids of their own per request: a repeated id would be refused, not created.
+    [
+      'createOrder (new ids)',
+      Array.from({ length: 50_000 }, (_, i) =>
+        query(
+          `mutation { createOrder(input: {customerId: "${shop.customerOf(i)}", orderId: "scale-new-${Date.now()}-${i}"}) { __typename } }`,
+        ),
+      ),
+    ],
+  ];
 }
 
 function report(small: Figures, large: Figures): string[] {

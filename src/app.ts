@@ -68,7 +68,7 @@ export async function startApp(services: Services, listen: { port: number; host:
   const trustedDocuments = await loadTrustedDocuments([...dashboardManifest, ...(trustedDocumentsOnly ? extraManifests : [])]);
   const yoga = createGraphQLServer(services, trustedDocuments);
   // /dashboard is the built dashboard's static files; everything else is Yoga's.
-  const dashboard = createDashboardHandler({ logger: services.logger });
+  const dashboard = createDashboardHandler({ logger: services.logger, settings: { currency: services.config.currency } });
   const { requestTimeoutMs, headersTimeoutMs, maxBodyBytes } = services.config;
   // A client must deliver its whole request within requestTimeout (headers within headersTimeout),
   // else 408: slow senders cannot hold sockets. Responses (SSE streams) are not bounded by it.

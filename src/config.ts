@@ -40,6 +40,17 @@ const commaList = z.string().transform((list) =>
     .filter(Boolean),
 );
 
+/** `250ms`, `5s`, `2m`, `1h`, `3d` in milliseconds (a whole number and one unit). */
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const duration = z
+  .string()
+  .trim()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 250ms, 5s, 2m, 1h or 3d')
+  .transform((text) => {
+    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(text)!;
+    return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+  });
+
 const trueOrFalse = z.enum(['true', 'false'], { message: 'must be true or false' });
 
 /** The environment variables, in the README's order. */
@@ -192,14 +203,14 @@ export const settings = z.object({
   RUN_PROJECTIONS: trueOrFalse
     .default('true')
     .describe(
-      '`false`: this process only serves (queries still wait on, and subscriptions still push, the projections another process runs; it fires no payment deadlines either)',
+      '`false`: this process only serves (queries still wait on, and subscriptions still push, the projections another process runs; it fires no payment deadlines and delivers no webhooks, bus messages or emails either)',
     ),
   PROJECTIONS: commaList
     .pipe(z.array(z.string()).min(1, 'must name at least one projection (leave it unset to run them all)'))
     .optional()
     .meta({ unset: 'unset (all)' })
     .describe(
-      'comma-separated names of the projections this process competes to run (`orders`, `orderCounts`, `paymentDeadlines`, `customers`, `inventory`, `sales`, `search`); the others are left to processes that name them, so heavy read models can run in a process of their own (reads wait on whichever process runs the projection they need). An unknown name stops the start; not allowed with `RUN_PROJECTIONS=false`',
+      'comma-separated names of the projections this process competes to run (`orders`, `orderCounts`, `paymentDeadlines`, `customers`, `inventory`, `sales`, `search`, and `reactions`, the fan-out to webhooks, the event bus and customer emails); the others are left to processes that name them, so heavy read models can run in a process of their own (reads wait on whichever process runs the projection they need). An unknown name stops the start; not allowed with `RUN_PROJECTIONS=false`',
     ),
   REDIS_URL: z
     .string()
@@ -217,6 +228,12 @@ export const settings = z.object({
     .describe(
       'how long after submission an unpaid order expires and its stock is released (0 to 31536000); `0` turns payment deadlines off',
     ),
+  // Amounts are whole cents everywhere in the API; the currency only labels them on the dashboard.
+  CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR or USD')
+    .default('EUR')
+    .describe('the ISO 4217 currency the dashboard shows amounts in (the API itself speaks cents only)'),
   READY_MAX_PROJECTION_LAG: z.coerce
     .number()
     .int()
@@ -350,6 +367,76 @@ export const settings = z.object({
     .string()
     .optional()
     .describe("comma-separated paths of more manifests (a frontend team's), added to the dashboard's"),
+  EVENTS_SOURCE: z.string().min(1).default('urn:ordersource').describe('the CloudEvents `source` of every integration event'),
+  REACTION_RETRY_SCHEDULE: z
+    .string()
+    .default('5s,30s,2m,10m,30m,1h,2h,4h,8h,8h')
+    .transform((list) => list.split(','))
+    .pipe(z.array(duration).max(100, 'must list at most 100 delays'))
+    .describe(
+      'delays between the attempts of one message (`ms`, `s`, `m`, `h`, `d`): the first attempt, then one retry after each (each spread by up to a fifth either way), then it is `DEAD`; the default spans about a day',
+    ),
+  REACTION_DISABLE_AFTER: z
+    .string()
+    .default('3d')
+    .pipe(duration)
+    .describe(
+      'a target (webhook endpoint) that has failed every attempt for this long is disabled, with `disabledReason`; enabling it resumes where it stopped',
+    ),
+  REACTION_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(8)
+    .describe(
+      "streams of one target attempted at once (each process claims at most this many, and no more than the target's free slots across processes)",
+    ),
+  WEBHOOK_ALLOWED_HOSTS: commaList
+    .pipe(z.array(z.string().toLowerCase()))
+    .optional()
+    .describe(
+      'comma-separated hosts or addresses a webhook endpoint may use although they are loopback or private, and over `http` even in production (how tests and private networks opt in)',
+    ),
+  WEBHOOK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(120_000)
+    .default(10_000)
+    .describe('an attempt at a webhook not answered within this long fails and is retried'),
+  EVENT_BUS_URL: z
+    .string()
+    .url('must be a URL such as nats://127.0.0.1:4222')
+    .refine((url) => new URL(url).protocol === 'nats:', 'must start with nats://')
+    .optional()
+    .meta({ unset: 'unset (bus off)' })
+    .describe(
+      '`nats://host:port`: publish every integration event to a NATS JetStream stream (see [Event bus](#event-bus-nats-jetstream))',
+    ),
+  // A JetStream stream name: no spaces, dots, wildcards or path separators.
+  EVENT_BUS_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -')
+    .default('ORDERSOURCE')
+    .describe('the JetStream stream published to; created with subjects `ordersource.>` when absent'),
+  SMTP_URL: z
+    .string()
+    .url('must be a URL such as smtp://user:password@mail.example.com:587')
+    .refine((url) => /^smtps?:$/.test(new URL(url).protocol), 'must start with smtp:// or smtps://')
+    .optional()
+    .meta({ unset: 'unset (emails off)' })
+    .describe(
+      '`smtp://user:password@host:port` or `smtps://…`: email customers about their orders (see [Customer emails](#customer-emails))',
+    ),
+  MAIL_FROM: z
+    .string()
+    .trim()
+    .min(3)
+    .optional()
+    .describe(
+      "the From of customers' emails, e.g. `Shop <orders@shop.example>`; required with `SMTP_URL`; its domain ends every Message-ID",
+    ),
 });
 
 /** The parsed environment, before it takes the shape the code reads. */
@@ -395,6 +482,7 @@ function toConfig(v: Settings) {
     projections: v.PROJECTIONS,
     redisUrl: v.REDIS_URL,
     maxBodyBytes: v.MAX_BODY_BYTES,
+    currency: v.CURRENCY,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     // Node requires headersTimeout <= requestTimeout.
     headersTimeoutMs: Math.min(v.HEADERS_TIMEOUT_MS, v.REQUEST_TIMEOUT_MS),
@@ -427,6 +515,17 @@ function toConfig(v: Settings) {
         .filter(Boolean)
         .map((file) => path.resolve(file)),
     },
+    eventsSource: v.EVENTS_SOURCE,
+    reactions: {
+      retryScheduleMs: v.REACTION_RETRY_SCHEDULE,
+      disableAfterMs: v.REACTION_DISABLE_AFTER,
+      concurrency: v.REACTION_CONCURRENCY,
+    },
+    webhooks: { allowedHosts: v.WEBHOOK_ALLOWED_HOSTS ?? [], timeoutMs: v.WEBHOOK_TIMEOUT_MS },
+    /** With `url`, every integration event is published to the JetStream stream `stream` (created when absent). */
+    eventBus: { url: v.EVENT_BUS_URL, stream: v.EVENT_BUS_STREAM },
+    /** With `smtpUrl`, customers are emailed about their orders, from `from`. */
+    mail: { smtpUrl: v.SMTP_URL, from: v.MAIL_FROM },
   };
 }
 
@@ -464,6 +563,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (v.NODE_ENV === 'production' && !v.DATA_KEY_SECRET) {
     throw new ConfigError(['DATA_KEY_SECRET: is required when NODE_ENV=production']);
+  }
+  if (v.SMTP_URL && !v.MAIL_FROM) {
+    throw new ConfigError(["MAIL_FROM: is required when SMTP_URL is set (the address customers' emails come from)"]);
   }
   return toConfig(v);
 }

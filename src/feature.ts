@@ -3,9 +3,11 @@ import type { Database } from './db/database.js';
 import type { Builder } from './graphql/builder.js';
 import type { EventReadTransform } from './eventStore/readTransforms.js';
 import type { Upcaster } from './eventStore/upcasting.js';
+import type { IntegrationEventMapping } from './integrationEvents/integrationEvents.js';
 import type { Logger } from './logger.js';
 import type { LiveSource } from './live/liveSource.js';
 import type { Projection } from './projections/projection.js';
+import type { ReactionTargetKind } from './reactions/reaction.js';
 
 /**
  * A long-running part of a feature that acts on its own (a timer, a process manager), as opposed
@@ -50,6 +52,10 @@ export interface FeatureModule<S = unknown> {
    * event type's current schema version is one past its last upcaster; none means version 1.
    */
   upcasters?: readonly Upcaster[];
+  /** How its events are published to other systems (one mapping per published event type). */
+  integrationEvents?: readonly IntegrationEventMapping[];
+  /** The kinds of reaction target it offers (webhook endpoints, a broker): where published events go. */
+  reactionTargets?: readonly ReactionTargetKind<S>[];
   /** Its background processes, each made from the service's parts. */
   processes?: readonly FeatureProcessFactory<S>[];
   /**

@@ -12,8 +12,12 @@ import type { GraphQLServerParts } from './graphql/yoga.js';
 import { memoryPersistedQueryStore, type PersistedQueryStore } from './graphql/persistedQueries.js';
 import { Metrics } from './observability/metrics.js';
 import { CHECKPOINT_POSITIONS } from './projections/checkpoints.js';
+import type { Projection } from './projections/projection.js';
 import type { ProjectionRunner } from './projections/runner.js';
 import { ReadSide } from './projections/readSide.js';
+import { IntegrationEvents } from './integrationEvents/integrationEvents.js';
+import { fanOutProjection } from './reactions/fanOutProjection.js';
+import { Reactions } from './reactions/reactions.js';
 
 /**
  * The long-lived parts of a running server: what every request may use and the GraphQL server's own
@@ -49,24 +53,25 @@ export interface ServiceOptions {
  * way for the server, the tests and the benchmarks. Nothing is started: see `startServices`.
  */
 export function createServices({ config, logger, db, features, progressChannel, persistedQueryStore }: ServiceOptions): Services {
+  const integrationEvents = integrationEventsOf(features);
+  // A kind its settings leave off has no sender: its targets' messages wait (see ReactionTargetKind.configured).
+  const targetKinds = features.flatMap((f) => f.reactionTargets ?? []).filter((kind) => kind.configured?.(config) ?? true);
+  const projections = projectionsOf(features);
   checkProjectionNames(
     config,
-    features.flatMap((f) => f.projections).map((p) => p.name),
+    projections.map((p) => p.name),
   );
   const metrics = new Metrics(
     db.pool,
     logger,
-    features.flatMap((f) => f.projections).map((p) => p.name),
+    projections.map((p) => p.name),
   );
   const eventStore = new EventStore(db, (err) => logger.warn({ err }, 'commit listener error'), metrics.observeAppend, {
     stateCacheStreams: config.stateCacheStreams,
     upcasters: upcastersOf(features),
     readTransforms: readTransformsOf(features, { db, config, logger }),
   });
-  const readSide = new ReadSide(
-    { db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs },
-    features.flatMap((f) => f.projections),
-  );
+  const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs }, projections);
   progressChannel?.publishFrom(readSide.runners);
   // Read-your-writes waits hear progress on the same channel as the live feed.
   if (progressChannel) readSide.consistency.follow(progressChannel);
@@ -110,9 +115,34 @@ export function createServices({ config, logger, db, features, progressChannel, 
     signupLimits,
     processes: [],
     persistedQueryStore: persistedQueryStore ?? memoryPersistedQueryStore(config.apq.maxEntries),
+    integrationEvents,
+    // Set below: its senders are made from the finished services.
+    reactions: undefined as unknown as Reactions,
   };
-  services.processes = features.flatMap((f) => f.processes ?? []).map((factory) => factory.create(services));
+  services.reactions = new Reactions({
+    db,
+    notifier: eventStore.notifier,
+    logger,
+    registry: metrics.registry,
+    options: { ...config.reactions, source: config.eventsSource },
+    senders: new Map(targetKinds.map((kind) => [kind.kind, kind.createSender(services)])),
+  });
+  services.processes = [...features.flatMap((f) => f.processes ?? []).map((factory) => factory.create(services)), services.reactions];
   return services;
+}
+
+/** The features' integration event mappings as one registry. */
+export function integrationEventsOf(features: readonly FeatureModule[]): IntegrationEvents {
+  return new IntegrationEvents(features.flatMap((f) => f.integrationEvents ?? []));
+}
+
+/**
+ * Every projection of a service made of `features`: theirs, and the fan-out to reaction targets
+ * when a feature offers a kind of target (with none, there is nothing to fan out to).
+ */
+export function projectionsOf(features: readonly FeatureModule[]): Projection[] {
+  const kinds = features.flatMap((f) => f.reactionTargets ?? []).map((k) => k.kind);
+  return [...features.flatMap((f) => f.projections), ...(kinds.length > 0 ? [fanOutProjection(integrationEventsOf(features), kinds)] : [])];
 }
 
 /** The features' upcasters as one registry (for an event store opened outside createServices, e.g. by a script). */

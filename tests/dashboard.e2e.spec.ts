@@ -1,125 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type ElementHandle, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ElementHandle, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../src/auth/tokens.js';
-import { DEFAULT_DASHBOARD_DIR } from '../src/dashboard/serveDashboard.js';
-import { DASHBOARD_MANIFEST } from '../src/graphql/persistedQueries.js';
 import { apiClient, clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
+import { useBrowser, WAIT_MS } from './support/browser.js';
+import { feedSubscribers as feedSubscribersOf, stillSameDocument, useDashboardPages } from './support/dashboardPage.js';
 import { useTestServer } from './support/testServer.js';
 
 // The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core, against
 // a real server. Orders are changed over HTTP by other clients; the page must show them live.
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const WAIT_MS = 15_000;
-
 let staff: ApiClient;
 let staffToken: string;
-let userDataDir: string;
-let browser: BrowserContext;
-let dashboardUrl: string;
-
-beforeAll(() => {
-  // Missing prerequisites are failures with the fix, never a silent skip.
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does this).`);
-  if (!existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html')))
-    throw new Error('The dashboard is not built: run `npm run dashboard:build` (npm ci does this).');
-});
 const server = useTestServer();
+const browser = useBrowser();
+const pages = useDashboardPages(server, browser);
 beforeAll(async () => {
   staff = await clientAs(server, 'staff', 'dashboard-e2e');
   staffToken = staff.token!;
-  dashboardUrl = new URL('/dashboard', server.app.url).href;
-  userDataDir = mkdtempSync(join(tmpdir(), 'ordersource-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1400, height: 900 },
-  });
-});
-afterAll(async () => {
-  await browser?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
 
-/** Subscribers the server's live feed holds for every order change (the dashboard's orderFeed). */
-const feedSubscribers = () => server.services.liveFeed.listenerCount('order');
-
-/** What a page sent to the API: operations named by a manifest hash alone, and anything else. */
-const operationsSent = new WeakMap<Page, { hashed: number; notHashed: string[] }>();
-
-/**
- * Watches every operation a page sends, over HTTP and over graphql-ws: each must name a hash from
- * the dashboard's trusted-documents manifest and carry no query text.
- */
-function watchOperations(page: Page): void {
-  const manifest = new Set(
-    Object.keys(JSON.parse(readFileSync(DASHBOARD_MANIFEST, 'utf8')) as object).map((key) => key.replace(/^sha256:/, '')),
-  );
-  const sent = { hashed: 0, notHashed: [] as string[] };
-  operationsSent.set(page, sent);
-  const note = (body: string) => {
-    const message = JSON.parse(body) as { type?: string; payload?: unknown };
-    // graphql-ws messages have a type (only `subscribe` carries an operation); HTTP bodies are the operation.
-    const operation = (message.type === undefined ? message : message.type === 'subscribe' ? message.payload : undefined) as
-      { query?: string; extensions?: { persistedQuery?: { sha256Hash?: string } } } | undefined;
-    if (!operation) return;
-    const hash = operation.extensions?.persistedQuery?.sha256Hash;
-    if (!operation.query && hash && manifest.has(hash)) sent.hashed++;
-    else sent.notHashed.push(body);
-  };
-  page.on('request', (request) => {
-    const url = new URL(request.url());
-    if (url.pathname !== '/graphql') return;
-    if (request.method() === 'POST') note(request.postData() ?? '{}');
-    else sent.notHashed.push(request.url());
-  });
-  page.on('websocket', (socket) => socket.on('framesent', ({ payload }) => note(payload.toString())));
-}
-
+const dashboardUrl = () => new URL('/dashboard', server.app.url).href;
+const feedSubscribers = () => feedSubscribersOf(server);
 /** Opens the dashboard signed in as staff (or with `token`), and waits until its live feed is subscribed on the server. */
-async function openDashboard(path = '', token = staffToken): Promise<Page> {
-  const before = feedSubscribers();
-  const page = await browser.newPage();
-  watchOperations(page);
-  page.on('pageerror', (error) => {
-    throw new Error(`the page threw: ${error.message}`);
-  });
-  await page.goto(`${dashboardUrl}${path}?token=${token}`);
-  await page.waitForSelector('[data-testid="connection"][data-state="connected"]', { timeout: WAIT_MS });
-  await expect.poll(feedSubscribers, { timeout: WAIT_MS }).toBeGreaterThan(before);
-  // Marks this document: if the page reloaded or navigated away, the mark would be gone.
-  await page.evaluate(() => Object.assign(window, { sameDocument: true }));
-  return page;
-}
-
-/** Closes a page (checking it sent every operation by hash) and waits until the server has let go of its subscriptions. */
-async function close(page: Page): Promise<void> {
-  const sent = operationsSent.get(page);
-  if (sent) {
-    // The dashboard sends hashes, never text (so it works with TRUSTED_DOCUMENTS=true and leaks no query).
-    expect(sent.notHashed).toEqual([]);
-    expect(sent.hashed).toBeGreaterThan(0);
-  }
-  await page.close();
-  await expect.poll(() => feedSubscribers() + server.services.liveFeed.listenerCount('product'), { timeout: WAIT_MS }).toBe(0);
-}
-
-const stillSameDocument = (page: Page) => page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument === true);
+const openDashboard = (path = '', token = staffToken) => pages.open(path, token);
+const close = (page: Page) => pages.close(page);
 
 /** A registered customer with a submitted order for one unit of a fresh product. */
 async function submittedOrder(): Promise<{ customer: ApiClient; orderId: string; sku: string }> {
@@ -343,8 +248,8 @@ describe('the live dashboard in a browser', () => {
       { sub: 'mallory', role: 'staff' },
       { ...server.services.config.jwt, secret: 'not-the-server-secret-but-long-enough-to-sign' },
     );
-    const page = await browser.newPage();
-    await page.goto(`${dashboardUrl}?token=${forged}`);
+    const page = await browser().newPage();
+    await page.goto(`${dashboardUrl()}?token=${forged}`);
     const reason = await page.waitForSelector('[data-testid="sign-in-reason"]', { timeout: WAIT_MS });
     expect(await reason.textContent()).toBe('The server refused this token: UNAUTHENTICATED: the token is not valid');
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
@@ -356,12 +261,12 @@ describe('the live dashboard in a browser', () => {
     await close(page);
   });
 
-  it('turns a customer token away before asking the server', async () => {
-    const page = await browser.newPage();
-    const customerToken = (await clientAs(server, 'customer', 'cust-dashboard')).token!;
-    await page.goto(`${dashboardUrl}?token=${customerToken}`);
+  it('turns a token with no dashboard role (payments) away before asking the server', async () => {
+    const page = await browser().newPage();
+    const paymentsToken = (await clientAs(server, 'payments', 'psp-dashboard')).token!;
+    await page.goto(`${dashboardUrl()}?token=${paymentsToken}`);
     const reason = await page.waitForSelector('[data-testid="sign-in-reason"]', { timeout: WAIT_MS });
-    expect(await reason.textContent()).toContain('needs a staff or admin token');
+    expect(await reason.textContent()).toContain('needs a staff, admin or customer token');
     await close(page);
   });
 });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useExecutionTimeout } from '../src/graphql/security/executionTimeout.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { connectDatabase, isDatabaseUnavailable, isStorageFull, type Database } from '../src/db/database.js';
-import { cancelDatabaseWork, DatabaseWork, runWithDatabaseWork, type DatabaseTrouble } from '../src/db/health.js';
+import { cancelDatabaseWork, DatabaseWork, runWithDatabaseWork } from '../src/db/gatedPool.js';
+import type { DatabaseTrouble } from '../src/db/health.js';
 
 let testDb: TestDatabase;
 let db: Database;

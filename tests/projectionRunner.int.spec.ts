@@ -61,7 +61,9 @@ describe('a projection runner on PostgreSQL', () => {
     const client = await world.db.pool.connect();
     try {
       await client.query('BEGIN');
-      for (const projection of PROJECTIONS) {
+      // The fan-out to reaction targets owns no read tables (its deliveries are no read model to
+      // rebuild); its repeats are dropped by its own unique key, which the webhook tests exercise.
+      for (const projection of PROJECTIONS.filter((p) => p.tables.length > 0)) {
         const batch = events.filter((e) => projection.eventTypes.includes(e.type));
         const before = await dumpTables(client, projection.tables);
         await projection.apply(client, batch);

@@ -195,6 +195,7 @@ describe('read models', () => {
       'orderCounts',
       'orders',
       'paymentDeadlines',
+      'reactions',
       'sales',
       'search',
     ]);

@@ -5,6 +5,7 @@ import { signAccessToken } from '../src/auth/tokens.js';
 import { startTracing, type Tracing } from '../src/observability/tracing.js';
 import { apiClient, command, unique } from './support/api.js';
 import { useTestServer } from './support/testServer.js';
+import { WebhookReceiver } from './support/webhookReceiver.js';
 import { subscribe } from './support/wsClient.js';
 
 type ExportedSpan = {
@@ -134,7 +135,7 @@ beforeAll(async () => {
 });
 afterAll(() => receiver.close());
 // The tracer is looked up on every span, so the server may start before tracing does.
-const server = useTestServer();
+const server = useTestServer({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
 
 describe.each(['http/json', 'http/protobuf'])('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT, %s)', (protocol) => {
   let tracing: Tracing;
@@ -152,6 +153,39 @@ describe.each(['http/json', 'http/protobuf'])('OpenTelemetry tracing (OTEL_EXPOR
   afterAll(async () => {
     await tracing.shutdown();
     for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_SERVICE_NAME']) delete process.env[name];
+  });
+
+  it('continues the trace of a command in each webhook attempt its events cause', async () => {
+    const admin = apiClient(server, await signAccessToken({ sub: 'root', role: 'admin' }, server.services.config.jwt));
+    const staff = apiClient(server, await signAccessToken({ sub: 'alice', role: 'staff' }, server.services.config.jwt));
+    const hooks = await new WebhookReceiver().start();
+    try {
+      const { createWebhookEndpoint } = await admin.run(
+        `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { ... on CreateWebhookEndpointSuccess { secret endpoint { id } } } }`,
+        { input: { url: hooks.url, eventTypes: ['ordersource.product.added.v1'] } },
+      );
+      hooks.secret = createWebhookEndpoint.secret;
+      const sku = unique('HOOKED');
+      await command(staff, 'addProduct', { sku, name: 'Hooked', priceCents: 100, initialStock: 1 });
+      await expect.poll(() => hooks.accepted.some((m) => m.body.subject === sku), { timeout: 15_000 }).toBe(true);
+      const attempt = async () => {
+        await tracing.flush();
+        return receiver.spans.find(
+          (span) => span.name === 'reaction webhook attempt' && span.attributes['ordersource.event'] === `Product-${sku}:1`,
+        );
+      };
+      await expect.poll(attempt, { timeout: 15_000 }).toBeDefined();
+      const span = (await attempt())!;
+      const append = receiver.spans.find((s) => s.traceId === span.traceId && s.name === 'append');
+      expect(span.parentSpanId).toBe(append?.spanId);
+      expect(span.attributes).toMatchObject({ 'ordersource.reaction.kind': 'webhook', 'ordersource.reaction.outcome': 'delivered' });
+      await admin.run(`mutation { deleteWebhookEndpoint(input: { endpointId: "${createWebhookEndpoint.endpoint.id}" }) { __typename } }`);
+    } finally {
+      await hooks.stop();
+      // The next test looks for its own command's spans among what the collector received.
+      await tracing.flush();
+      receiver.spans.length = 0;
+    }
   });
 
   it('should follow one mutation from its HTTP request through the pipeline and the append to the projection batch and the live push it caused, in one trace', async () => {

@@ -21,7 +21,8 @@ export async function startBenchProcess(
   const port = await findFreePort();
   // BENCH_PROFILE_DIR=<dir> writes a CPU profile of every benchmarked server there (profile, then fix).
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const args = [...profile, '--import', 'tsx', script];
+  // Compiled JavaScript (dist/) runs on plain node, as the container image runs it.
+  const args = [...profile, ...(script.endsWith('.js') ? [] : ['--import', 'tsx']), script];
   const [command, argv] = cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(cpu), process.execPath, ...args]];
   const child: ChildProcess = spawn(command, argv, {
     env: { ...process.env, ...env, PORT: String(port) },

@@ -155,3 +155,32 @@ export async function appendOrders(url: string, events: number, customerId: stri
   }
   return head;
 }
+
+/** Ms from now until each projection's checkpoint reached `head`, by name (polled every 100 ms). */
+export async function catchUpTimes(
+  url: string,
+  names: readonly string[],
+  head: bigint,
+  timeoutMs = 1_800_000,
+): Promise<Map<string, number>> {
+  const client = new pg.Client(url);
+  await client.connect();
+  const started = performance.now();
+  const reached = new Map<string, number>();
+  try {
+    while (reached.size < names.length) {
+      if (performance.now() - started > timeoutMs)
+        throw new Error(`projections not at ${head}: ${names.filter((n) => !reached.has(n)).join(', ')}`);
+      const { rows } = await client.query<{ name: string; position: string }>(
+        'SELECT name, position::text FROM projection_checkpoints WHERE name = ANY($1)',
+        [names],
+      );
+      for (const row of rows)
+        if (!reached.has(row.name) && BigInt(row.position) >= head) reached.set(row.name, performance.now() - started);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return reached;
+  } finally {
+    await client.end();
+  }
+}

@@ -13,12 +13,12 @@ export const DATA_KEY_SECRET = 'benchmark-data-key-secret-0123456789-abcdef';
 export const BUSY_MACHINE = { DB_HEARTBEAT_TIMEOUT_MS: '15000' };
 
 /**
- * Starts our server (`src/main.ts`) on `databaseUrl`. The per-identity mutation rate limit is off:
+ * Starts our server (`src/main.ts`, or with `built` the compiled `dist/main.js` of `npm run build`) on `databaseUrl`. The per-identity mutation rate limit is off:
  * a benchmark is one identity sending far more than an honest client would.
  */
 export function startOurServer(
   databaseUrl: string,
-  options: { runProjections?: boolean; cpu?: number; env?: Record<string, string>; root?: string } = {},
+  options: { runProjections?: boolean; cpu?: number; env?: Record<string, string>; root?: string; built?: boolean } = {},
 ): Promise<BenchProcess> {
   const env = {
     DATABASE_URL: databaseUrl,
@@ -30,7 +30,8 @@ export function startOurServer(
     RUN_PROJECTIONS: String(options.runProjections ?? true),
     ...options.env,
   };
-  return startBenchProcess(options.root ? `${options.root}/src/main.ts` : 'src/main.ts', env, 'Ordersource is listening', options.cpu);
+  const script = options.built ? 'dist/main.js' : 'src/main.ts';
+  return startBenchProcess(options.root ? `${options.root}/${script}` : script, env, 'Ordersource is listening', options.cpu);
 }
 
 /** The plain Yoga + `pg` baseline server (bench/baseline/plainYogaServer.ts). */

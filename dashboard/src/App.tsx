@@ -1,5 +1,6 @@
 import { ApolloProvider } from '@apollo/client/react';
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { CustomerOrders } from './CustomerOrders.js';
 import { createDashboardClient, type ConnectionStore, type DashboardClient } from './client.js';
 import { InventoryTable } from './InventoryTable.js';
 import { OrderSearch } from './OrderSearch.js';
@@ -19,11 +20,12 @@ export function App() {
     setToken(null);
     setReason(why);
   }, []);
-  // The role is read here only to say early that a customer token will not do; the server decides.
+  // The role picks the screens (staff's back office, or a customer's own orders) and turns away a
+  // token that has neither early; what the token may do is still the server's to decide.
   const role = token ? readClaims(token)?.role : undefined;
   const refusal =
-    token && role !== 'staff' && role !== 'admin'
-      ? `This token's role is ${role ?? 'missing'}: the dashboard needs a staff or admin token.`
+    token && role !== 'staff' && role !== 'admin' && role !== 'customer'
+      ? `This token's role is ${role ?? 'missing'}: the dashboard needs a staff, admin or customer token.`
       : undefined;
   useEffect(() => {
     if (refusal) signOut(refusal);
@@ -41,10 +43,10 @@ export function App() {
       />
     );
   }
-  return <Dashboard key={token} token={token} onSignOut={signOut} />;
+  return <Dashboard key={token} token={token} customer={role === 'customer'} onSignOut={signOut} />;
 }
 
-function Dashboard({ token, onSignOut }: { token: string; onSignOut: (reason?: string) => void }) {
+function Dashboard({ token, customer, onSignOut }: { token: string; customer: boolean; onSignOut: (reason?: string) => void }) {
   // Created in an effect (not during render) so each client is disposed exactly once, also under
   // StrictMode's double mount.
   const [client, setClient] = useState<DashboardClient>();
@@ -56,9 +58,19 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut: (reason?: s
   const [route, navigate] = useRoute();
   if (!client) return null;
 
+  if (customer) {
+    return (
+      <ApolloProvider client={client.apollo}>
+        <Header token={token} connection={client.connection} onSignOut={() => onSignOut()} />
+        <main className="content">
+          <CustomerOrders onRefused={onSignOut} />
+        </main>
+      </ApolloProvider>
+    );
+  }
   return (
     <ApolloProvider client={client.apollo}>
-      <Header token={token} route={route} navigate={navigate} connection={client.connection} onSignOut={() => onSignOut()} />
+      <Header token={token} screens={{ route, navigate }} connection={client.connection} onSignOut={() => onSignOut()} />
       <main className={route.screen === 'orders' && route.orderId ? 'content split' : 'content'}>
         {route.screen === 'inventory' ? (
           <InventoryTable onRefused={onSignOut} />
@@ -71,7 +83,9 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut: (reason?: s
               <OrderSearch navigate={navigate} onRefused={onSignOut} />
               <OrdersTable selectedId={route.orderId} navigate={navigate} onRefused={onSignOut} />
             </div>
-            {route.orderId && <OrderTimeline key={route.orderId} orderId={route.orderId} navigate={navigate} onRefused={onSignOut} />}
+            {route.orderId && (
+              <OrderTimeline key={route.orderId} orderId={route.orderId} actions navigate={navigate} onRefused={onSignOut} />
+            )}
           </>
         )}
       </main>
@@ -83,14 +97,13 @@ const CONNECTION_LABEL = { connecting: 'connecting…', connected: 'live', recon
 
 function Header({
   token,
-  route,
-  navigate,
+  screens,
   connection,
   onSignOut,
 }: {
   token: string;
-  route: Route;
-  navigate: (route: Route) => void;
+  /** Staff's screens, linked in the header (a customer has one screen). */
+  screens?: { route: Route; navigate: (route: Route) => void };
   connection: ConnectionStore;
   onSignOut: () => void;
 }) {
@@ -99,17 +112,7 @@ function Header({
   return (
     <header className="topbar">
       <span className="brand">Ordersource</span>
-      <nav>
-        <a {...linkProps({ screen: 'orders' }, navigate)} aria-current={route.screen === 'orders' ? 'page' : undefined}>
-          Orders
-        </a>
-        <a {...linkProps({ screen: 'inventory' }, navigate)} aria-current={route.screen === 'inventory' ? 'page' : undefined}>
-          Inventory
-        </a>
-        <a {...linkProps({ screen: 'projections' }, navigate)} aria-current={route.screen === 'projections' ? 'page' : undefined}>
-          Projections
-        </a>
-      </nav>
+      {screens && <StaffNav {...screens} />}
       <span className={`connection connection-${state}`} data-testid="connection" data-state={state}>
         {CONNECTION_LABEL[state]}
       </span>
@@ -120,5 +123,21 @@ function Header({
         Sign out
       </button>
     </header>
+  );
+}
+
+function StaffNav({ route, navigate }: { route: Route; navigate: (route: Route) => void }) {
+  return (
+    <nav>
+      <a {...linkProps({ screen: 'orders' }, navigate)} aria-current={route.screen === 'orders' ? 'page' : undefined}>
+        Orders
+      </a>
+      <a {...linkProps({ screen: 'inventory' }, navigate)} aria-current={route.screen === 'inventory' ? 'page' : undefined}>
+        Inventory
+      </a>
+      <a {...linkProps({ screen: 'projections' }, navigate)} aria-current={route.screen === 'projections' ? 'page' : undefined}>
+        Projections
+      </a>
+    </nav>
   );
 }

@@ -3,6 +3,7 @@ import { useMemo, useState } from 'react';
 import { ErrorNotice } from './ErrorNotice.js';
 import { formatCents } from './format.js';
 import { InventorySubscription, ProductRowFields, ProductsQuery } from './operations.js';
+import { AddProductForm, RestockForm } from './ProductForms.js';
 
 const PAGE_SIZE = 100;
 
@@ -33,6 +34,7 @@ export function InventoryTable({ onRefused }: { onRefused: (reason: string) => v
         <h2 id="inventory-title">Inventory</h2>
         <span className="muted">{data ? `${skus.length} products` : ''}</span>
       </header>
+      <AddProductForm />
       {error && <ErrorNotice what="the catalog" error={error} onRefused={onRefused} />}
       {feed.error && <ErrorNotice what="live stock changes" error={feed.error} onRefused={onRefused} />}
       {loading && !data ? (
@@ -49,6 +51,7 @@ export function InventoryTable({ onRefused }: { onRefused: (reason: string) => v
               <th className="num">On hand</th>
               <th className="num">Reserved</th>
               <th className="num">Available</th>
+              <th>Restock</th>
             </tr>
           </thead>
           <tbody>
@@ -80,6 +83,9 @@ function ProductRow({ sku, pushes }: { sku: string; pushes?: number }) {
       <td className="num">{product.reserved}</td>
       <td className="num">
         <span className={stock ? `stock stock-${stock}` : undefined}>{product.available}</span>
+      </td>
+      <td>
+        <RestockForm sku={product.sku} />
       </td>
     </tr>
   );

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { ErrorNotice } from './ErrorNotice.js';
 import { formatCents, formatTime } from './format.js';
 import { OrderStatusSubscription, OrderTimelineQuery } from './operations.js';
+import { OrderActions } from './OrderActions.js';
 import { linkProps, type Route } from './router.js';
 import { StatusBadge } from './StatusBadge.js';
 
@@ -14,10 +15,13 @@ import { StatusBadge } from './StatusBadge.js';
  */
 export function OrderTimeline({
   orderId,
+  actions,
   navigate,
   onRefused,
 }: {
   orderId: string;
+  /** Offer staff's actions (payment, shipping, delivery, cancelling). */
+  actions: boolean;
   navigate: (route: Route) => void;
   onRefused: (reason: string) => void;
 }) {
@@ -63,10 +67,20 @@ export function OrderTimeline({
               <StatusBadge status={data.order.status} />
             </dd>
             <dt>Customer</dt>
-            <dd className="mono">{data.order.customerId}</dd>
+            <dd title={data.order.customerId}>{data.order.customerName ?? <span className="mono">{data.order.customerId}</span>}</dd>
             <dt>Total</dt>
             <dd>{formatCents(data.order.totalCents)}</dd>
+            {data.order.shipment && (
+              <>
+                <dt>Shipment</dt>
+                <dd data-testid="shipment">
+                  {data.order.shipment.carrier} <span className="mono">{data.order.shipment.trackingNumber}</span>{' '}
+                  <span className="muted">{formatTime(data.order.shipment.shippedAt)}</span>
+                </dd>
+              </>
+            )}
           </dl>
+          {actions && <OrderActions order={data.order} />}
           {data.order.items.length > 0 && (
             <table className="table compact">
               <tbody>

@@ -119,8 +119,8 @@ function OrderRow({
           {order.id}
         </a>
       </td>
-      <td className="mono muted" title={order.customerId}>
-        {shortId(order.customerId)}
+      <td title={order.customerId} data-testid="order-customer">
+        {order.customerName ?? <span className="mono muted">{shortId(order.customerId)}</span>}
       </td>
       <td>
         <StatusBadge status={order.status} />

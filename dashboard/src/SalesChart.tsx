@@ -132,7 +132,11 @@ export function SalesChart({ onRefused }: { onRefused: (reason: string) => void 
         </div>
       </dl>
       <Suspense fallback={<div className="chart-placeholder" />}>
-        <SalesPlot points={points} description={`Revenue and paid orders, ${SPANS[span].label.toLowerCase()} by ${bucket.toLowerCase()}`} />
+        <SalesPlot
+          points={points}
+          description={`Revenue and paid orders, ${SPANS[span].label.toLowerCase()} by ${bucket.toLowerCase()}`}
+          timeAxis={`Time (by ${bucket.toLowerCase()}, local)`}
+        />
       </Suspense>
       <details className="figures">
         <summary>The figures as a table</summary>

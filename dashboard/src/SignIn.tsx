@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { normaliseToken, readClaims } from './session.js';
 
-/** Paste a staff token. Shape is checked here; whether it is valid is for the server to say. */
+/** Paste a staff or customer token. Shape is checked here; whether it is valid is for the server to say. */
 export function SignIn({ onToken, reason }: { onToken: (token: string) => void; reason?: string }) {
   const [value, setValue] = useState('');
   const [problem, setProblem] = useState<string>();
@@ -21,15 +21,15 @@ export function SignIn({ onToken, reason }: { onToken: (token: string) => void; 
       <form className="panel" onSubmit={submit}>
         <h1>Ordersource dashboard</h1>
         <p className="muted">
-          Paste a staff token. Make one with <code>npm run token -- --role staff --sub alice</code>, or open <code>/dashboard?token=…</code>
-          . It is kept for this tab only.
+          Paste a staff token (the back office) or a customer's (their own orders). Make one with{' '}
+          <code>npm run token -- --role staff --sub alice</code>, or open <code>/dashboard?token=…</code>. It is kept for this tab only.
         </p>
         {reason && (
           <div className="notice notice-error" role="alert" data-testid="sign-in-reason">
             {reason}
           </div>
         )}
-        <label htmlFor="token">Staff token</label>
+        <label htmlFor="token">Token</label>
         <textarea
           id="token"
           name="token"

@@ -1,6 +1,17 @@
-// Amounts are cents with no currency in the contract, so they are shown as plain decimals.
-const money = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+// Amounts are cents in the API; the server's CURRENCY setting (read once at start, see main.tsx)
+// says which currency they are in. Until it is known they are plain decimals.
+let money = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+let currencyCode: string | undefined;
 const time = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+/** Shows amounts in `code` (ISO 4217) from now on. */
+export function setCurrency(code: string): void {
+  currencyCode = code;
+  money = new Intl.NumberFormat(undefined, { style: 'currency', currency: code });
+}
+
+/** The currency amounts are shown in (`EUR`), once the server has said. */
+export const currency = (): string | undefined => currencyCode;
 
 export const formatCents = (cents: number): string => money.format(cents / 100);
 

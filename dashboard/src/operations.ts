@@ -7,12 +7,21 @@ export const OrderRowFields = graphql(`
   fragment OrderRow on Order {
     id
     customerId
+    customerName
     status
     itemCount
     totalCents
     version
     createdAt
     updatedAt
+  }
+`);
+
+export const ShipmentFields = graphql(`
+  fragment ShipmentFields on Shipment {
+    carrier
+    trackingNumber
+    shippedAt
   }
 `);
 
@@ -63,6 +72,9 @@ export const OrderTimelineQuery = graphql(`
   query DashboardOrderTimeline($orderId: ID!, $consistentWith: String) {
     order(id: $orderId, consistentWith: $consistentWith) {
       ...OrderRow
+      shipment {
+        ...ShipmentFields
+      }
       items {
         sku
         name
@@ -93,6 +105,9 @@ export const OrderStatusSubscription = graphql(`
       occurredAt
       order {
         ...OrderRow
+        shipment {
+          ...ShipmentFields
+        }
       }
     }
   }
@@ -204,7 +219,6 @@ export const SearchOrdersQuery = graphql(`
       edges {
         node {
           ...OrderRow
-          customerName
         }
       }
     }

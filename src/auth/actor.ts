@@ -46,6 +46,13 @@ export function requireStaff(auth: Authentication): Extract<Actor, { kind: 'user
   return user;
 }
 
+/** Admin only; staff and customers are FORBIDDEN (or UNAUTHENTICATED without a valid token). */
+export function requireAdmin(auth: Authentication): Extract<Actor, { kind: 'user' }> {
+  const user = requireStaff(auth);
+  if (user.role !== 'admin') throw new ForbiddenError('this needs the admin role');
+  return user;
+}
+
 /** Staff, admin or the payment service (`payments`); a customer is FORBIDDEN. */
 export function requirePaymentRecorder(auth: Authentication): Extract<Actor, { kind: 'user' }> {
   const user = requireToken(auth);

@@ -4,7 +4,7 @@ import { streamIds } from '../domain/streamIds.js';
 import type { CustomerCommand, CustomerEmailEvent, CustomerEvent, CustomerState } from './customerEvents.js';
 import { normaliseEmail } from './personalDataCipher.js';
 
-const CUSTOMER_STREAMS = streamIds('Customer');
+export const CUSTOMER_STREAMS = streamIds('Customer');
 /** An email's claim: one stream per address, so that two registrations of it conflict. */
 const EMAIL_STREAMS = streamIds('CustomerEmail');
 

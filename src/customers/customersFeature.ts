@@ -1,4 +1,5 @@
 import type { FeatureModule } from '../feature.js';
+import { customerIntegrationEvents } from './customerIntegrationEvents.js';
 import type { Services } from '../services.js';
 import { customersProjection } from './customerProjection.js';
 import { completeInterruptedErasures } from './customerErasure.js';
@@ -17,6 +18,7 @@ export const customersFeature: FeatureModule<Services> = {
     customerQueries(builder);
   },
   projections: [customersProjection],
+  integrationEvents: customerIntegrationEvents,
   liveSources: [],
   upcasters: customerUpcasters,
   eventReadTransforms: [personalDataReads],

@@ -29,6 +29,14 @@ const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
 };
 
+/** What the dashboard reads from the server before it draws anything: `GET /dashboard/settings.json`. */
+export interface DashboardSettings {
+  /** ISO 4217: the currency amounts (cents in the API) are shown in. */
+  currency: string;
+}
+
+const SETTINGS_PATH = `${DASHBOARD_PATH}/settings.json`;
+
 /** Serves the built dashboard at /dashboard: static files, with index.html for client-side routes. */
 export interface DashboardHandler {
   /** True for `/dashboard` and everything under it. */
@@ -42,7 +50,16 @@ export interface DashboardHandler {
  * index.html changes, so `npm run dashboard:build` next to a running server takes effect on reload;
  * without a build, `/dashboard` answers 503 saying how to build it.
  */
-export function createDashboardHandler({ dir = DEFAULT_DASHBOARD_DIR, logger }: { dir?: string; logger: Logger }): DashboardHandler {
+export function createDashboardHandler({
+  dir = DEFAULT_DASHBOARD_DIR,
+  logger,
+  settings,
+}: {
+  dir?: string;
+  logger: Logger;
+  settings: DashboardSettings;
+}): DashboardHandler {
+  const settingsJson = JSON.stringify(settings);
   const indexFile = join(dir, 'index.html');
   let current: { builtAt: number; app: ReturnType<typeof sirv>; assets: ReturnType<typeof sirv> } | undefined;
 
@@ -73,6 +90,10 @@ export function createDashboardHandler({ dir = DEFAULT_DASHBOARD_DIR, logger }: 
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.setHeader('allow', 'GET, HEAD');
         return plain(res, 405, 'Method not allowed.\n');
+      }
+      if (req.url === SETTINGS_PATH) {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache', ...SECURITY_HEADERS });
+        return void res.end(req.method === 'HEAD' ? undefined : settingsJson);
       }
       const stamp = builtAt();
       if (stamp === undefined) return plain(res, 503, NOT_BUILT);

@@ -21,7 +21,7 @@ beforeAll(async () => {
   dist = join(root, 'dist');
   writeFileSync(join(root, 'secret.txt'), 'outside the build');
   const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
-  const dashboard = createDashboardHandler({ dir: dist, logger });
+  const dashboard = createDashboardHandler({ dir: dist, logger, settings: { currency: 'EUR' } });
   server = http.createServer((req, res) => {
     if (dashboard.handles(req.url)) return dashboard.handle(req, res);
     res.writeHead(418).end('not the dashboard');
@@ -55,6 +55,13 @@ function get(path: string, method = 'GET'): Promise<{ status: number; headers: h
 }
 
 describe('the dashboard file server', () => {
+  it("answers the dashboard's settings (the currency amounts are shown in), built or not", async () => {
+    const res = await get('/dashboard/settings.json');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(res.body)).toEqual({ currency: 'EUR' });
+  });
+
   it('warns at start and answers 503 with the build command while there is no build', async () => {
     expect(warnings.join('')).toContain('npm run dashboard:build');
     const res = await get('/dashboard');

@@ -1,7 +1,8 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import type pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { DatabaseHealth, DEFAULT_HEARTBEAT, GatedPool, type DatabaseTrouble, type HeartbeatOptions, type ServerTrouble } from './health.js';
+import { GatedPool } from './gatedPool.js';
+import { DatabaseHealth, DEFAULT_HEARTBEAT, type DatabaseTrouble, type HeartbeatOptions, type ServerTrouble } from './health.js';
 
 /** One pool shared by Prisma (through `@prisma/adapter-pg`) and the few raw `pg` calls. */
 export interface Database {

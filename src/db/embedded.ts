@@ -1,13 +1,13 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { ensurePostgresUser, resolvePostgresBinaries, type RunAs } from './embeddedBinaries.js';
 import { claimDataDir, readPostmasterPid, isProcessAlive } from './embeddedLocks.js';
-import { findFreePort } from './freePort.js';
 import type { DatabaseTrouble } from './health.js';
+import { LOG_FILE, sizeOf, storageShortage } from './postgresLog.js';
+import { spawnPostmaster, stopChild, stopLeftoverPostmaster, SUPERUSER } from './postmaster.js';
 
 /** The few logger methods this module uses (pino satisfies it). */
 export interface EmbeddedLogger {
@@ -36,7 +36,6 @@ export interface EmbeddedPostgres {
   trouble(): DatabaseTrouble | undefined;
 }
 
-const SUPERUSER = 'postgres';
 const silent: EmbeddedLogger = { info() {}, warn() {}, debug() {} };
 
 /**
@@ -149,49 +148,6 @@ export async function runningEmbeddedPostgres(dataDir: string, database = 'postg
   return `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
 
-const LOG_FILE = 'postgres.log';
-/** How much of the log, at most, is searched for why the postmaster stopped (its last lines say). */
-const LOG_TAIL_BYTES = 64 * 1024;
-/** PostgreSQL's words for a write that found no space (SQLSTATE 53100, and the PANIC of a WAL write). */
-const OUT_OF_SPACE_LOG = /No space left on device|could not extend file|Check free disk space/;
-/**
- * Free space below which a postmaster that stopped or failed to start is taken to have done so
- * for lack of it: one WAL segment, which its end-of-recovery checkpoint may need to create. (On a
- * full disk the log itself may be unwritable, so its words cannot be relied on alone.)
- */
-const MIN_FREE_BYTES = 16 * 1024 * 1024;
-
-async function sizeOf(file: string): Promise<number> {
-  return (await fs.stat(file).catch(() => undefined))?.size ?? 0;
-}
-
-/**
- * Why PostgreSQL could not run for lack of space, if it could not: its out-of-space words in the
- * log written since `logFrom`, or too little free space where the cluster lives.
- */
-export async function storageShortage(logPath: string, logFrom: number, clusterDir: string): Promise<string | undefined> {
-  const logged = await readLogTail(logPath, logFrom).catch(() => '');
-  const line = logged.split('\n').find((l) => OUT_OF_SPACE_LOG.test(l));
-  if (line) return line.trim();
-  const stats = await fs.statfs(clusterDir).catch(() => undefined);
-  if (stats && stats.bavail * stats.bsize < MIN_FREE_BYTES) return `${stats.bavail * stats.bsize} bytes free in ${clusterDir}`;
-  return undefined;
-}
-
-async function readLogTail(logPath: string, logFrom: number): Promise<string> {
-  const handle = await fs.open(logPath, 'r');
-  try {
-    const size = (await handle.stat()).size;
-    const from = Math.max(logFrom, size - LOG_TAIL_BYTES);
-    if (from >= size) return '';
-    const buffer = Buffer.alloc(size - from);
-    await handle.read(buffer, 0, buffer.length, from);
-    return buffer.toString('utf8');
-  } finally {
-    await handle.close();
-  }
-}
-
 async function prepareClusterDir(clusterDir: string, runAs: RunAs | undefined): Promise<void> {
   await fs.mkdir(clusterDir, { recursive: true, mode: 0o700 });
   if (!runAs) return;
@@ -234,96 +190,4 @@ async function initCluster(initdb: string, clusterDir: string, password: string,
   } finally {
     await fs.rm(pwFile, { force: true });
   }
-}
-
-/**
- * A postmaster whose owner was killed keeps running: shut it down cleanly before starting ours.
- * One that was killed too may linger as a zombie that PostgreSQL's own stale-lock check takes for
- * a live server, so its lock file is removed (crash recovery then runs on start).
- */
-async function stopLeftoverPostmaster(pgCtl: string, clusterDir: string, runAs: RunAs | undefined, logger: EmbeddedLogger) {
-  const pid = await readPostmasterPid(clusterDir);
-  if (pid === undefined) return;
-  if (!isProcessAlive(pid)) {
-    logger.warn({ pid }, 'the previous PostgreSQL died without shutting down; it will recover from its log');
-    await fs.rm(path.join(clusterDir, 'postmaster.pid'), { force: true });
-    return;
-  }
-  logger.warn({ pid }, 'found a PostgreSQL left running by a previous process; stopping it cleanly');
-  const result = spawnSync(pgCtl, ['stop', '-D', clusterDir, '-m', 'fast', '-w', '-t', '60'], {
-    ...runAs,
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) throw new Error(`could not stop the leftover PostgreSQL (pid ${pid}): ${result.stderr}`);
-}
-
-async function spawnPostmaster(
-  postgresBin: string,
-  dataDir: string,
-  clusterDir: string,
-  password: string,
-  runAs: RunAs | undefined,
-  /** The port to use (a restart keeps the one clients know); a free one when not given. */
-  fixedPort?: number,
-): Promise<{ child: ChildProcess; port: number }> {
-  const logFile = await fs.open(path.join(dataDir, LOG_FILE), 'a');
-  try {
-    for (let attempt = 1; ; attempt++) {
-      const port = fixedPort ?? (await findFreePort());
-      // Same process group as Node on purpose: stopping the group stops the database with it.
-      const child = spawn(
-        postgresBin,
-        [
-          '-D',
-          clusterDir,
-          '-p',
-          String(port),
-          '-c',
-          'listen_addresses=127.0.0.1',
-          '-c',
-          'unix_socket_directories=',
-          '-c',
-          'max_connections=300',
-        ],
-        { ...runAs, stdio: ['ignore', logFile.fd, logFile.fd], env: { ...process.env, LC_MESSAGES: 'C' } },
-      );
-      try {
-        await waitUntilAccepting(child, port, password);
-        return { child, port };
-      } catch (error) {
-        await stopChild(child);
-        if (attempt >= 3) throw error;
-      }
-    }
-  } finally {
-    await logFile.close();
-  }
-}
-
-async function waitUntilAccepting(child: ChildProcess, port: number, password: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`embedded PostgreSQL exited during start-up (see postgres.log in the data folder)`);
-    const client = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, password, database: 'postgres' });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      await client.end();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error('embedded PostgreSQL did not accept connections within 60 s');
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGINT'); // PostgreSQL's "fast" shutdown
-  const timer = setTimeout(() => child.kill('SIGQUIT'), 30_000);
-  await exited;
-  clearTimeout(timer);
 }

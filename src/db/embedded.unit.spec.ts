@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { storageShortage } from './embedded.js';
+import { storageShortage } from './postgresLog.js';
 
 let dir: string;
 beforeEach(async () => {

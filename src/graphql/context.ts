@@ -3,11 +3,13 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { ReadReplicas } from '../db/replicas.js';
 import type { EventStore } from '../eventStore/eventStore.js';
+import type { IntegrationEvents } from '../integrationEvents/integrationEvents.js';
 import type { LiveDelivery } from '../live/liveDelivery.js';
 import type { LiveFeed } from '../live/liveFeed.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ReadSide } from '../projections/readSide.js';
+import type { Reactions } from '../reactions/reactions.js';
 import type { RateLimitStore } from './security/rateLimitStores.js';
 
 /**
@@ -26,6 +28,10 @@ export interface RequestServices {
   liveFeed: LiveFeed;
   /** This server's Prometheus registry and the service's own metrics (`/metrics`). */
   metrics: Metrics;
+  /** The features' integration events (the public form of the events other systems receive). */
+  integrationEvents: IntegrationEvents;
+  /** Deliveries to the reaction targets: what their admin API redelivers, enables and pokes. */
+  reactions: Reactions;
   /** Where the sign-up limit's buckets (one per client address) live, shared by every process (absent when off). */
   signupLimits?: RateLimitStore;
 }

@@ -31,6 +31,9 @@ export function graphiqlOptions(config: Config): false | (() => Promise<GraphiQL
       headers,
       defaultHeaders: headers,
       defaultQuery: GRAPHIQL_EXAMPLES[0]!.query,
+      // The first tab's variables again: GraphiQL fills the open tab's variable editor from this
+      // option alone, and leaves it empty when only the tab carries them.
+      variables: GRAPHIQL_EXAMPLES[0]!.variables,
       defaultTabs: GRAPHIQL_EXAMPLES.map(({ query, variables }) => ({ query, variables, headers })),
       defaultEditorToolsVisibility: true,
     };

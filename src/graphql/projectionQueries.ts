@@ -1,4 +1,4 @@
-import { requireStaff, type Authentication } from '../auth/actor.js';
+import { requireAdmin, requireStaff } from '../auth/actor.js';
 import { ForbiddenError, InvalidStateError, NotFoundError, UnauthenticatedError } from '../domain/errors.js';
 import type { Builder } from './builder.js';
 import type { GraphQLContext } from './context.js';
@@ -25,12 +25,6 @@ async function statusOf(ctx: GraphQLContext, name: string): Promise<ProjectionSt
     lastError: row?.lastError ?? null,
     eventTypes: projection.eventTypes,
   };
-}
-
-function requireAdmin(auth: Authentication) {
-  const user = requireStaff(auth);
-  if (user.role !== 'admin') throw new ForbiddenError('this needs the admin role');
-  return user;
 }
 
 const adminErrors = () => ({

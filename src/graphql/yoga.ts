@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { DomainError } from '../domain/errors.js';
@@ -80,6 +81,9 @@ export function createGraphQLServer(
     healthCheckEndpoint: '/health',
     landingPage: false,
     graphiql: graphiqlOptions(services.config),
+    // GraphiQL's script, styles and editor workers inlined in the page rather than fetched from a
+    // CDN: the playground then works on a machine or network without internet access.
+    renderGraphiQL,
     logging: false,
     maskedErrors: {
       isDev: false,

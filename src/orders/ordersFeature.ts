@@ -1,4 +1,5 @@
 import type { FeatureModule } from '../feature.js';
+import { orderIntegrationEvents } from './orderIntegrationEvents.js';
 import type { Services } from '../services.js';
 import { orderLiveSource } from './orderChanges.js';
 import { orderCountsProjection } from './orderCountsProjection.js';
@@ -8,6 +9,7 @@ import { paymentDeadlineTimer } from './paymentDeadlineTimer.js';
 import { customerOrders } from './customerOrders.js';
 import { orderMutations } from './orderMutations.js';
 import { orderQueries } from './orderQueries.js';
+import { orderShipment } from './orderShipment.js';
 import { orderSubscriptions } from './orderSubscriptions.js';
 
 /**
@@ -20,10 +22,12 @@ export const ordersFeature: FeatureModule<Services> = {
   graphql: (builder) => {
     orderMutations(builder);
     orderQueries(builder);
+    orderShipment(builder);
     customerOrders(builder);
     orderSubscriptions(builder);
   },
   projections: [ordersProjection, orderCountsProjection, paymentDeadlinesProjection],
+  integrationEvents: orderIntegrationEvents,
   liveSources: [orderLiveSource],
   processes: [paymentDeadlineTimer],
 };

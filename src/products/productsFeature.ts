@@ -1,4 +1,5 @@
 import type { FeatureModule } from '../feature.js';
+import { productIntegrationEvents } from './productIntegrationEvents.js';
 import { inventoryLiveSource } from './inventoryChanges.js';
 import { inventoryProjection } from './inventoryProjection.js';
 import { inventorySubscriptions } from './inventorySubscriptions.js';
@@ -15,5 +16,6 @@ export const productsFeature: FeatureModule = {
     inventorySubscriptions(builder);
   },
   projections: [inventoryProjection],
+  integrationEvents: productIntegrationEvents,
   liveSources: [inventoryLiveSource],
 };

@@ -1,7 +1,7 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type pg from 'pg';
-import { cancelDatabaseWork, DatabaseWork, runWithDatabaseWork } from '../../db/health.js';
+import { cancelDatabaseWork, DatabaseWork, runWithDatabaseWork } from '../../db/gatedPool.js';
 
 /**
  * Answers a query or mutation that is still executing after `timeoutMs` with EXECUTION_TIMEOUT, so

@@ -1,0 +1,163 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { readBusStream } from '../tests/support/busStream.js';
+import { startNatsServer, type NatsServer } from '../tests/support/natsServer.js';
+import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
+import { benchPostmasters, coresUsed } from './lib/cpu.js';
+import { runLoad, startLoadGenerator } from './lib/load.js';
+import { benchOptions, formatRate, median } from './lib/measure.js';
+import type { BenchProcess } from './lib/processes.js';
+import { addItemBodies, authHeaders, createOrders, seedCatalog, staffToken, startOurServer } from './lib/servers.js';
+import { count } from './mutation.bench.js';
+
+const ORDERS = 64;
+const CONNECTIONS = 16;
+const SKU = 'BENCH-BUS';
+const ITEMS_ADDED = `SELECT count(*) AS n FROM events WHERE type = 'ItemAdded'`;
+/** What the bus may cost an `addItem`, and how close its publishing should come to a bare client's. */
+const ADD_ITEM_GOAL = 0.95;
+const PUBLISH_GOAL = 0.8;
+/** The bare loop publishes with as many messages in flight as the reaction sends streams at once (REACTION_CONCURRENCY). */
+const BARE_IN_FLIGHT = 8;
+
+/**
+ * The event bus: `addItem` (autocannon, 16 connections) on our server with EVENT_BUS_URL and without
+ * (each its own database, projections in process, pinned to core 0), CPU per mutation beside; and
+ * how fast our reactions publish a backlog to JetStream (a broker stopped while the load wrote, then
+ * started: the rate between the first and last message JetStream stored) against a bare loop that
+ * publishes the same bodies with the same client and `Nats-Msg-Id`, 8 in flight and one at a time.
+ */
+export async function runEventBusBench(): Promise<string[]> {
+  const { runs, durationMs } = benchOptions();
+  const server = await startBenchServer();
+  const load = await startLoadGenerator(1);
+  const token = await staffToken();
+  const nats: NatsServer = await startNatsServer();
+  const processes: BenchProcess[] = [];
+  const variants = [
+    { name: 'bus off', database: 'bench_bus_off', env: {} as Record<string, string> },
+    { name: 'bus on', database: 'bench_bus_on', env: { EVENT_BUS_URL: nats.url, REACTION_RETRY_SCHEDULE: Array(20).fill('1s').join(',') } },
+  ].map((v) => ({
+    ...v,
+    url: '',
+    process: undefined as unknown as BenchProcess,
+    customerId: '',
+    rates: [] as number[],
+    cores: [] as number[],
+  }));
+  const drainRates: number[] = [];
+  const bareRates: { inFlight: number[]; oneAtATime: number[] } = { inFlight: [], oneAtATime: [] };
+  try {
+    for (const v of variants) {
+      v.url = await createMigratedDatabase(server, v.database);
+      v.process = await startOurServer(v.url, { cpu: 0, env: v.env });
+      processes.push(v.process);
+      v.customerId = await seedCatalog(v.process.url, token, SKU);
+    }
+    for (let run = 0; run < runs; run++) {
+      const orderIds = Array.from({ length: ORDERS }, (_, i) => `bus-${run}-${i}`);
+      const bodies = addItemBodies(orderIds, SKU);
+      for (const v of variants) {
+        await createOrders(v.process.url, token, v.customerId, orderIds);
+        const before = await count(v.url, ITEMS_ADDED);
+        const { result, cores } = await coresUsed([[v.process.pid], benchPostmasters()], () =>
+          runLoad(load, {
+            targets: [{ url: v.process.url, bodies: bodies.ours }],
+            headers: authHeaders(token),
+            connections: CONNECTIONS,
+            durationMs,
+          }),
+        );
+        v.rates.push(((await count(v.url, ITEMS_ADDED)) - before) / result.seconds);
+        v.cores.push(cores[0]!);
+      }
+      // A backlog: the broker is down while a load writes, then back.
+      const on = variants[1]!;
+      const stored = (await readBusStream(nats.url, 'ORDERSOURCE')).length;
+      await nats.stop();
+      await runLoad(load, {
+        targets: [{ url: on.process.url, bodies: bodies.ours }],
+        headers: authHeaders(token),
+        connections: CONNECTIONS,
+        durationMs,
+      });
+      const expected = stored + (await undelivered(on.url));
+      await nats.restart();
+      drainRates.push(await drainRate(nats.url, stored, expected));
+      const backlog = (await readBusStream(nats.url, 'ORDERSOURCE'))
+        .slice(stored)
+        .map((m) => ({ subject: m.subject, body: JSON.stringify(m.body), id: m.body.id }));
+      bareRates.inFlight.push(await bareRate(nats.url, `BARE_${run}_A`, backlog, BARE_IN_FLIGHT));
+      bareRates.oneAtATime.push(await bareRate(nats.url, `BARE_${run}_B`, backlog, 1));
+    }
+  } finally {
+    for (const p of processes) await p.stop();
+    await load.stop();
+    await nats.destroy();
+    await server.close();
+  }
+  const [off, on] = variants.map((v) => ({ rate: median(v.rates), cpuMs: (1000 * median(v.cores)) / median(v.rates) }));
+  const ratio = on!.rate / off!.rate;
+  const ours = median(drainRates);
+  const bare = median(bareRates.inFlight);
+  const lines = [
+    '| measure | bus on | bus off / bare client | ratio | goal |',
+    '|---|---|---|---|---|',
+    `| addItem over HTTP, ${CONNECTIONS} connections | ${formatRate(on!.rate)} mutations/s (server CPU ${on!.cpuMs.toFixed(2)} ms each) | ${formatRate(off!.rate)} mutations/s (${off!.cpuMs.toFixed(2)} ms) | ${ratio.toFixed(2)}x | >= ${ADD_ITEM_GOAL}x: ${ratio >= ADD_ITEM_GOAL ? 'met' : 'missed'} |`,
+    `| publishing a backlog to JetStream | ${formatRate(ours)} events/s | ${formatRate(bare)} events/s (${BARE_IN_FLIGHT} in flight), ${formatRate(median(bareRates.oneAtATime))} one at a time | ${(ours / bare).toFixed(2)}x | >= ${PUBLISH_GOAL}x: ${ours / bare >= PUBLISH_GOAL ? 'met' : 'missed'} |`,
+  ];
+  lines.forEach((l) => console.log(l));
+  return lines;
+}
+
+/** Deliveries of the bus target not yet delivered. */
+function undelivered(url: string): Promise<number> {
+  return count(
+    url,
+    `SELECT count(*) AS n FROM reaction_deliveries d JOIN reaction_targets t ON t.id = d.target_id WHERE t.kind = 'eventBus' AND d.status <> 'DELIVERED'`,
+  );
+}
+
+/** Waits until the stream holds `expected` messages; the rate between the first and last stored after `stored`. */
+async function drainRate(url: string, stored: number, expected: number): Promise<number> {
+  const connection = await connect({ servers: url });
+  try {
+    const manager = await jetstreamManager(connection);
+    const deadline = Date.now() + 300_000;
+    while ((await manager.streams.info('ORDERSOURCE')).state.messages < expected) {
+      if (Date.now() > deadline) throw new Error('the bus did not catch up within 5 minutes');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const first = await manager.streams.getMessage('ORDERSOURCE', { seq: stored + 1 });
+    const last = await manager.streams.getMessage('ORDERSOURCE', { seq: expected });
+    const seconds = (last!.time.getTime() - first!.time.getTime()) / 1000;
+    return (expected - stored - 1) / seconds;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Publishes the messages to a stream of their own with the same client, `inFlight` at a time, each awaited; events/s. */
+async function bareRate(
+  url: string,
+  stream: string,
+  messages: { subject: string; body: string; id: string }[],
+  inFlight: number,
+): Promise<number> {
+  const connection = await connect({ servers: url });
+  try {
+    const prefix = stream.toLowerCase();
+    await (await jetstreamManager(connection)).streams.add({ name: stream, subjects: [`${prefix}.>`] });
+    const js = jetstream(connection);
+    const queue = [...messages];
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        for (let m = queue.shift(); m; m = queue.shift()) await js.publish(`${prefix}.${m.subject}`, m.body, { msgID: m.id });
+      }),
+    );
+    return messages.length / ((performance.now() - started) / 1000);
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,201 @@
+import { Agent, request } from 'undici';
+import { signAccessToken } from '../src/auth/tokens.js';
+import { signedHeaders } from '../src/webhooks/webhookSecrets.js';
+import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
+import { BenchReceiver } from './lib/benchReceiver.js';
+import { runLoad, startLoadGenerator } from './lib/load.js';
+import { benchOptions, formatRate, median } from './lib/measure.js';
+import type { BenchProcess } from './lib/processes.js';
+import {
+  addItemBodies,
+  authHeaders,
+  BUSY_MACHINE,
+  createOrders,
+  JWT_SECRET,
+  post,
+  seedCatalog,
+  staffToken,
+  startOurServer,
+} from './lib/servers.js';
+import { count } from './mutation.bench.js';
+
+const SKU = 'HOOK-1';
+const CONCURRENCIES = [1, 8, 64];
+const ENV = { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', REACTION_CONCURRENCY: '64', ...BUSY_MACHINE };
+const ITEM_TYPES = ['ordersource.order.item_added.v1'];
+const CREATE = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { ... on CreateWebhookEndpointSuccess { secret endpoint { id } } } }`;
+const LAG = '{ webhookEndpoints { id enabled lag } }';
+const ITEMS_ADDED = `SELECT count(*) AS n FROM events WHERE type = 'ItemAdded'`;
+
+const adminToken = () => signAccessToken({ sub: 'bench-admin', role: 'admin' }, { secret: JWT_SECRET, isDevelopmentSecret: false });
+const until = async (check: () => Promise<boolean> | boolean, timeoutMs = 300_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('benchmark condition not reached in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
+
+/**
+ * Webhooks: (1) deliveries/s from a backlog of `addItem` messages spread over 1, 8 and 64 orders
+ * (the endpoint is held back with a 410, the backlog built, then the endpoint enabled and timed until
+ * the receiver has every message), beside a bare undici loop posting the same signed bodies at the
+ * same concurrency (one loop per order, each in order) to the same receiver; (2) commit-to-receipt
+ * latency on a quiet endpoint (receipt time minus the CloudEvent's `time`, the commit's clock);
+ * (3) `addItem` throughput over HTTP with 0, 1 and 10 endpoints configured (each its own database),
+ * deliveries running in the server process as they do in production.
+ */
+export async function runWebhooksBench(): Promise<string[]> {
+  const { runs, durationMs, quick } = benchOptions();
+  const messages = quick ? 128 : 512;
+  const server = await startBenchServer();
+  const receiver = await new BenchReceiver().start();
+  const processes: BenchProcess[] = [];
+  const [staff, admin] = [await staffToken(), await adminToken()];
+  const lines: string[] = [];
+  try {
+    // (1) Throughput from a backlog.
+    const url = await createMigratedDatabase(server, 'bench_webhooks_throughput');
+    const ours = await startOurServer(url, { cpu: 0, env: ENV });
+    processes.push(ours);
+    const customerId = await seedCatalog(ours.url, staff, SKU);
+    const agent = new Agent({ connections: 64 });
+    for (const concurrency of CONCURRENCIES) {
+      const rates: number[] = [];
+      const bare: number[] = [];
+      for (let run = 0; run < runs; run++) {
+        const path = `/c${concurrency}-r${run}`;
+        receiver.gone.add(path);
+        const created = (await post(ours.url, admin, CREATE, { input: { url: receiver.url(path), eventTypes: ITEM_TYPES } })).data
+          .createWebhookEndpoint;
+        const orderIds = Array.from({ length: concurrency }, (_, i) => `hook-${concurrency}-${run}-${i}`);
+        await createOrders(ours.url, staff, customerId, orderIds);
+        // A first message, refused with 410, disables the endpoint: the rest piles up behind it.
+        await post(ours.url, staff, `mutation { addItem(input: {orderId: "${orderIds[0]}", sku: "${SKU}", quantity: 1}) { __typename } }`);
+        const endpoint = async () =>
+          (await post(ours.url, admin, LAG)).data.webhookEndpoints.find((e: any) => e.id === created.endpoint.id);
+        await until(async () => !(await endpoint()).enabled);
+        await Promise.all(
+          orderIds.map(async (orderId, i) => {
+            for (let n = i === 0 ? 1 : 0; n < messages / concurrency; n++)
+              await post(
+                ours.url,
+                staff,
+                `mutation { addItem(input: {orderId: "${orderId}", sku: "${SKU}", quantity: 1}) { __typename } }`,
+              );
+          }),
+        );
+        await until(async () => (await endpoint()).lag === messages);
+        receiver.gone.delete(path);
+        const started = Date.now();
+        await post(ours.url, admin, `mutation { enableWebhookEndpoint(input: {endpointId: "${created.endpoint.id}"}) { __typename } }`);
+        await until(() => receiver.received(path).length === messages);
+        rates.push(messages / ((receiver.received(path).at(-1)!.at - started) / 1000));
+        await post(ours.url, admin, `mutation { deleteWebhookEndpoint(input: {endpointId: "${created.endpoint.id}"}) { __typename } }`);
+
+        // The same signed bodies, posted by a bare loop per order.
+        const byOrder = new Map<string, string[]>();
+        for (const r of receiver.received(path)) {
+          const subject = (JSON.parse(r.body) as { subject: string }).subject;
+          byOrder.set(subject, [...(byOrder.get(subject) ?? []), r.body]);
+        }
+        const barePath = `${path}-bare`;
+        const bareStarted = Date.now();
+        await Promise.all(
+          [...byOrder.values()].map(async (bodies) => {
+            for (const body of bodies) {
+              const id = (JSON.parse(body) as { id: string }).id;
+              const answer = await request(receiver.url(barePath), {
+                method: 'POST',
+                dispatcher: agent,
+                headers: { 'content-type': 'application/cloudevents+json', ...signedHeaders(id, body, [created.secret]) },
+                body,
+              });
+              await answer.body.dump();
+            }
+          }),
+        );
+        bare.push(messages / ((Date.now() - bareStarted) / 1000));
+      }
+      const [r, b] = [median(rates), median(bare)];
+      lines.push(
+        `| deliveries from a backlog over ${concurrency} order(s) | ${formatRate(r)}/s | ${formatRate(b)}/s | ${(r / b).toFixed(2)}x | goal >= 0.8x: ${r / b >= 0.8 ? 'met' : 'missed'} |`,
+      );
+      console.log(lines.at(-1));
+    }
+    await agent.close();
+
+    // (2) Commit-to-receipt on a quiet endpoint.
+    const quietPath = '/quiet';
+    await post(ours.url, admin, CREATE, { input: { url: receiver.url(quietPath), eventTypes: ITEM_TYPES } });
+    const quietOrder = `hook-quiet`;
+    await createOrders(ours.url, staff, customerId, [quietOrder]);
+    const samples = quick ? 50 : 200;
+    for (let i = 0; i < samples; i++) {
+      await post(ours.url, staff, `mutation { addItem(input: {orderId: "${quietOrder}", sku: "${SKU}", quantity: 1}) { __typename } }`);
+      await until(() => receiver.received(quietPath).length === i + 1, 30_000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const latencies = receiver.received(quietPath).map((r) => r.at - Date.parse((JSON.parse(r.body) as { time: string }).time));
+    lines.push(
+      `| commit-to-receipt on a quiet endpoint (${samples} addItems one at a time) | p50 ${percentile(latencies, 50)} ms | p99 ${percentile(latencies, 99)} ms | | goal p99 < 100 ms: ${percentile(latencies, 99) < 100 ? 'met' : 'missed'} |`,
+    );
+    console.log(lines.at(-1));
+    await ours.stop();
+    processes.pop();
+
+    // (3) addItem with 0, 1 and 10 endpoints.
+    lines.push(...(await addItemOverhead(server, receiver, processes, { runs, durationMs, staff, admin })));
+  } finally {
+    for (const p of processes) await p.stop();
+    await receiver.stop();
+    await server.close();
+  }
+  return ['| scenario | ours | bare undici / other | ratio | goal |', '|---|---|---|---|---|', ...lines];
+}
+
+async function addItemOverhead(
+  server: Awaited<ReturnType<typeof startBenchServer>>,
+  receiver: BenchReceiver,
+  processes: BenchProcess[],
+  options: { runs: number; durationMs: number; staff: string; admin: string },
+): Promise<string[]> {
+  const load = await startLoadGenerator(1);
+  try {
+    const setups = [];
+    for (const endpoints of [0, 1, 10]) {
+      const url = await createMigratedDatabase(server, `bench_webhooks_additem_${endpoints}`);
+      const process = await startOurServer(url, { cpu: 0, env: ENV });
+      processes.push(process);
+      const customerId = await seedCatalog(process.url, options.staff, SKU);
+      for (let e = 0; e < endpoints; e++)
+        await post(process.url, options.admin, CREATE, { input: { url: receiver.url(`/load-${endpoints}-${e}`) } });
+      setups.push({ endpoints, url, process, customerId, rates: [] as number[] });
+    }
+    for (let run = 0; run < options.runs; run++)
+      for (const s of setups) {
+        const orderIds = Array.from({ length: 64 }, (_, i) => `load-${run}-${i}`);
+        await createOrders(s.process.url, options.staff, s.customerId, orderIds);
+        const before = await count(s.url, ITEMS_ADDED);
+        const result = await runLoad(load, {
+          targets: [{ url: s.process.url, bodies: addItemBodies(orderIds, SKU).ours }],
+          headers: authHeaders(options.staff),
+          connections: 16,
+          durationMs: options.durationMs,
+        });
+        s.rates.push(((await count(s.url, ITEMS_ADDED)) - before) / result.seconds);
+      }
+    const none = median(setups[0]!.rates);
+    return setups.slice(1).map((s) => {
+      const rate = median(s.rates);
+      const overhead = (1 - rate / none) * 100;
+      const line = `| addItem over HTTP, 16 connections, ${s.endpoints} endpoint(s) vs none | ${formatRate(rate)} mutations/s | ${formatRate(none)} mutations/s | ${(rate / none).toFixed(2)}x (${overhead.toFixed(1)} % slower) | goal < 5 %: ${overhead < 5 ? 'met' : 'missed'} |`;
+      console.log(line);
+      return line;
+    });
+  } finally {
+    await load.stop();
+  }
+}

@@ -1,0 +1,194 @@
+import type pg from 'pg';
+import type { IntegrationMessage } from '../integrationEvents/integrationEvents.js';
+import type { AttemptResult } from './reaction.js';
+
+/** PENDING: not yet attempted (or redelivered); FAILED: a retry is due at `nextAttemptAt`; then DELIVERED or DEAD. */
+export type DeliveryStatus = 'PENDING' | 'FAILED' | 'DELIVERED' | 'DEAD';
+
+/** A delivery claimed for one attempt by this process. */
+export interface ClaimedDelivery {
+  id: bigint;
+  eventId: string;
+  attempts: number;
+  message: IntegrationMessage;
+  /** The trace context of the command that appended the event (when it was traced). */
+  trace: Record<string, string> | null;
+}
+
+/** A target with messages due now. */
+export interface DueTarget {
+  id: string;
+  kind: string;
+}
+
+/**
+ * A message is a candidate only while it is the oldest undelivered one of its stream for its
+ * target (`heads`): that is what keeps one stream's messages in log order, and what lets a failing
+ * message hold back its own stream and no other. The conditions are repeated on the locked row so
+ * that a row another process claimed meanwhile (it re-reads it after that process commits) is left.
+ */
+const CLAIM = `
+  WITH busy AS (
+    SELECT count(*)::int AS n FROM reaction_deliveries WHERE target_id = $1 AND locked_until > now()
+  ), heads AS (
+    SELECT DISTINCT ON (stream_id) id, next_attempt_at, locked_until FROM reaction_deliveries
+    WHERE target_id = $1 AND status IN ('PENDING', 'FAILED') ORDER BY stream_id, position
+  ), due AS (
+    SELECT d.id FROM reaction_deliveries d
+    WHERE d.id IN (SELECT id FROM heads WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now()))
+      AND d.status IN ('PENDING', 'FAILED') AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until <= now())
+    ORDER BY d.position LIMIT greatest(0, $2 - (SELECT n FROM busy))
+    FOR UPDATE SKIP LOCKED
+  )
+  UPDATE reaction_deliveries d SET locked_until = now() + make_interval(secs => $3::float8 / 1000), attempts = d.attempts + 1
+  FROM due WHERE d.id = due.id
+  RETURNING d.id::text, d.event_id, d.attempts, d.message, d.trace`;
+
+/**
+ * Records an attempt, moves the delivery on, and keeps the target's health in one statement: a
+ * success clears `failing_since`; a failure starts it, and disables the target once it has failed
+ * every attempt for `$8` ms; `gone` disables it at once. Only the attempt's own lease is released
+ * (a redelivery that changed the row meanwhile is not overwritten: it holds no lease).
+ */
+const RECORD = `
+  WITH d AS (
+    UPDATE reaction_deliveries SET status = $2, locked_until = NULL,
+      next_attempt_at = now() + make_interval(secs => $3::float8 / 1000),
+      delivered_at = CASE WHEN $2 = 'DELIVERED' THEN now() ELSE delivered_at END
+    WHERE id = $1 AND locked_until IS NOT NULL RETURNING id, target_id
+  ), a AS (
+    INSERT INTO reaction_attempts (delivery_id, status_code, latency_ms, error, response_body)
+    SELECT id, $4, $5, $6, $7 FROM d
+  )
+  UPDATE reaction_targets t SET
+    failing_since = CASE WHEN $9 = 'delivered' THEN NULL ELSE coalesce(t.failing_since, now()) END,
+    enabled = CASE
+      WHEN $9 = 'gone' THEN false
+      WHEN $9 = 'failed' AND coalesce(t.failing_since, now()) <= now() - make_interval(secs => $8::float8 / 1000) THEN false
+      ELSE t.enabled END,
+    disabled_reason = CASE
+      WHEN $9 = 'gone' THEN 'the target answered 410 Gone'
+      WHEN $9 = 'failed' AND coalesce(t.failing_since, now()) <= now() - make_interval(secs => $8::float8 / 1000)
+        THEN 'every attempt failed since ' || to_char(t.failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+      ELSE t.disabled_reason END
+  FROM d WHERE t.id = d.target_id AND ($9 <> 'delivered' OR t.failing_since IS NOT NULL)
+  RETURNING t.enabled`;
+
+/** The reactions' deliveries in PostgreSQL: claims, outcomes, redeliveries. */
+export class DeliveryStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Enabled targets of these kinds with a message due now. */
+  async dueTargets(kinds: readonly string[]): Promise<DueTarget[]> {
+    const { rows } = await this.pool.query<DueTarget>({
+      name: 'reactions_due_targets',
+      text: `SELECT t.id, t.kind FROM reaction_targets t WHERE t.enabled AND t.kind = ANY($1::text[]) AND EXISTS (
+               SELECT 1 FROM reaction_deliveries d WHERE d.target_id = t.id AND d.status IN ('PENDING', 'FAILED')
+                 AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until <= now()))`,
+      values: [kinds],
+    });
+    return rows;
+  }
+
+  /** When the next message of an enabled target falls due (a retry, or a lease running out). */
+  async nextDueAt(kinds: readonly string[]): Promise<Date | undefined> {
+    const { rows } = await this.pool.query<{ at: Date | null }>({
+      name: 'reactions_next_due',
+      text: `SELECT min(greatest(d.next_attempt_at, coalesce(d.locked_until, d.next_attempt_at))) AS at
+             FROM reaction_deliveries d JOIN reaction_targets t ON t.id = d.target_id
+             WHERE t.enabled AND t.kind = ANY($1::text[]) AND d.status IN ('PENDING', 'FAILED')`,
+      values: [kinds],
+    });
+    return rows[0]?.at ?? undefined;
+  }
+
+  /** Claims up to `slots` due stream heads of a target for one attempt each, leased for `leaseMs`. */
+  async claim(targetId: string, slots: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+    const { rows } = await this.pool.query<{
+      id: string;
+      event_id: string;
+      attempts: number;
+      message: IntegrationMessage;
+      trace: Record<string, string> | null;
+    }>({
+      name: 'reactions_claim',
+      text: CLAIM,
+      values: [targetId, slots, leaseMs],
+    });
+    return rows.map((r) => ({ id: BigInt(r.id), eventId: r.event_id, attempts: r.attempts, message: r.message, trace: r.trace }));
+  }
+
+  /**
+   * Stores what an attempt ended with; `retryInMs` is when the next attempt is due (undefined when
+   * the schedule is spent: the message is DEAD). Returns false when the attempt disabled its target.
+   */
+  async record(
+    id: bigint,
+    result: AttemptResult & { latencyMs: number },
+    options: { retryInMs: number | undefined; disableAfterMs: number },
+  ): Promise<boolean> {
+    const status: DeliveryStatus =
+      result.outcome === 'delivered'
+        ? 'DELIVERED'
+        : result.outcome === 'gone'
+          ? 'FAILED'
+          : options.retryInMs === undefined
+            ? 'DEAD'
+            : 'FAILED';
+    // A message refused with 410 waits for its target to be enabled again, not for a retry time.
+    const nextInMs = result.outcome === 'failed' ? (options.retryInMs ?? 0) : 0;
+    const { rows } = await this.pool.query<{ enabled: boolean }>({
+      name: 'reactions_record',
+      text: RECORD,
+      values: [
+        id.toString(),
+        status,
+        nextInMs,
+        result.statusCode ?? null,
+        Math.round(result.latencyMs),
+        result.error?.slice(0, 1_000) ?? null,
+        result.responseBody ?? null,
+        options.disableAfterMs,
+        result.outcome,
+      ],
+    });
+    return rows[0]?.enabled ?? true;
+  }
+
+  /** Puts a delivery back to PENDING with a fresh schedule. False when it does not exist or is being attempted now. */
+  async redeliver(id: bigint, targetIds?: readonly string[]): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE reaction_deliveries SET status = 'PENDING', attempts = 0, next_attempt_at = now()
+       WHERE id = $1 AND ($2::uuid[] IS NULL OR target_id = ANY($2::uuid[])) AND (locked_until IS NULL OR locked_until <= now())`,
+      [id.toString(), targetIds ?? null],
+    );
+    return rowCount === 1;
+  }
+
+  /** Puts every DEAD delivery of a target back to PENDING; returns how many. */
+  async redeliverDead(targetId: string): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE reaction_deliveries SET status = 'PENDING', attempts = 0, next_attempt_at = now() WHERE target_id = $1 AND status = 'DEAD'`,
+      [targetId],
+    );
+    return rowCount ?? 0;
+  }
+
+  /** Enables a target again; its messages resume where they stopped. */
+  async enable(targetId: string): Promise<void> {
+    await this.pool.query('UPDATE reaction_targets SET enabled = true, disabled_reason = NULL, failing_since = NULL WHERE id = $1', [
+      targetId,
+    ]);
+  }
+
+  /** Undelivered messages per target (the lag each target has to catch up). */
+  async lagByTarget(targetIds?: readonly string[]): Promise<Map<string, { kind: string; lag: number }>> {
+    const { rows } = await this.pool.query<{ id: string; kind: string; lag: number }>(
+      `SELECT t.id, t.kind, count(d.id)::int AS lag FROM reaction_targets t
+       LEFT JOIN reaction_deliveries d ON d.target_id = t.id AND d.status IN ('PENDING', 'FAILED')
+       WHERE $1::uuid[] IS NULL OR t.id = ANY($1::uuid[]) GROUP BY t.id, t.kind`,
+      [targetIds ?? null],
+    );
+    return new Map(rows.map((r) => [r.id, { kind: r.kind, lag: r.lag }]));
+  }
+}

@@ -1,0 +1,64 @@
+import type { Registry } from 'prom-client';
+import type { Database } from '../db/database.js';
+import type { CommitNotifier } from '../eventStore/notifications.js';
+import type { Logger } from '../logger.js';
+import { DueWorkLoop } from '../scheduler/dueWorkLoop.js';
+import { DeliveryStore } from './deliveryStore.js';
+import { ReactionDispatcher, type DispatchOptions } from './dispatcher.js';
+import { FAN_OUT_PROJECTION } from './fanOutProjection.js';
+import { ReactionMetrics } from './reactionMetrics.js';
+import type { ReactionSender } from './reaction.js';
+
+export interface ReactionsParts {
+  db: Database;
+  notifier: CommitNotifier;
+  logger: Logger;
+  registry: Registry;
+  options: DispatchOptions;
+  /** The sender of each target kind the service has. */
+  senders: ReadonlyMap<string, ReactionSender>;
+}
+
+/**
+ * The reactions of one service: the delivery store (for the features' admin API) and the
+ * scheduler that attempts due messages. Started with the projections, in every process that runs
+ * them: processes share the work through their claims. The fan-out that writes the deliveries is a
+ * projection (fanOutProjection.ts) and runs with the others.
+ */
+export class Reactions {
+  readonly name = 'reactions';
+  readonly store: DeliveryStore;
+  private readonly dispatcher: ReactionDispatcher;
+  private readonly loop: DueWorkLoop;
+  private unfollow?: () => void;
+
+  constructor(private readonly parts: ReactionsParts) {
+    this.store = new DeliveryStore(parts.db.pool);
+    const metrics = new ReactionMetrics(parts.registry, () => this.store.lagByTarget(), parts.logger);
+    this.dispatcher = new ReactionDispatcher(this.store, parts.senders, parts.options, metrics, parts.logger, () => this.poke());
+    this.loop = new DueWorkLoop('reactions', this.dispatcher, parts.logger);
+  }
+
+  start(): void {
+    // New deliveries are written by the fan-out projection, in whichever process runs it.
+    this.unfollow = this.parts.notifier.onProjectionProgress((name) => {
+      if (name === FAN_OUT_PROJECTION) this.loop.wakeUp();
+    });
+    this.loop.start();
+  }
+
+  async stop(): Promise<void> {
+    this.unfollow?.();
+    await this.loop.stop();
+    this.dispatcher.stop();
+    // Senders abort what they have in flight, so a receiver that never answers does not hold up
+    // the shutdown; those attempts are recorded as failed and retried.
+    await Promise.all([...this.parts.senders.values()].map((sender) => sender.close?.()));
+    await this.dispatcher.drain();
+  }
+
+  /** Looks for due messages now (after a redelivery, an enabled target, a settled attempt). */
+  poke(): void {
+    this.loop.wakeUp();
+  }
+}

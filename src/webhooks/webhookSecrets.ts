@@ -1,0 +1,60 @@
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { open, seal } from '../customers/personalDataCipher.js';
+
+/** How long a rotated-out secret keeps signing beside the new one, so receivers can switch over. */
+export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
+
+/** A signing secret as stored: sealed, and when it stops signing (none: the current one). */
+export interface StoredSecret {
+  sealed: string;
+  expiresAt: string | null;
+}
+
+/** A fresh Standard Webhooks secret: `whsec_` and 32 random bytes in base64. */
+export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
+
+/**
+ * Seals and opens endpoints' signing secrets. They are kept encrypted (AES-256-GCM, the same
+ * envelope as customers' personal data) under a key derived from DATA_KEY_SECRET for this purpose
+ * alone, so a database dump does not let anyone sign messages our receivers would trust.
+ */
+export class WebhookSecretBox {
+  private readonly key: Buffer;
+
+  constructor(dataKeySecret: string) {
+    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(dataKeySecret, 'utf8'), 'ordersource', 'webhook signing secrets', 32));
+  }
+
+  seal(endpointId: string, secret: string, expiresAt: Date | null = null): StoredSecret {
+    return {
+      sealed: seal(this.key, Buffer.from(secret, 'utf8'), `webhook secret of ${endpointId}`),
+      expiresAt: expiresAt?.toISOString() ?? null,
+    };
+  }
+
+  /** The secrets that sign now (the current one, and one rotated out less than a day ago). */
+  signingSecrets(endpointId: string, stored: readonly StoredSecret[], now = new Date()): string[] {
+    return stored
+      .filter((s) => s.expiresAt === null || Date.parse(s.expiresAt) > now.getTime())
+      .map((s) => open(this.key, s.sealed, `webhook secret of ${endpointId}`).toString('utf8'));
+  }
+
+  /** The stored secrets after a rotation: the new one first, the others signing for one more day at most. */
+  rotate(endpointId: string, stored: readonly StoredSecret[], newSecret: string, now = new Date()): StoredSecret[] {
+    const overlapEnd = new Date(now.getTime() + ROTATION_OVERLAP_MS);
+    const kept = stored
+      .filter((s) => s.expiresAt === null || Date.parse(s.expiresAt) > now.getTime())
+      .map((s) => ({ sealed: s.sealed, expiresAt: s.expiresAt ?? overlapEnd.toISOString() }));
+    return [this.seal(endpointId, newSecret), ...kept];
+  }
+}
+
+/** The Standard Webhooks headers of one message: a `v1,` signature per secret, space-separated. */
+export function signedHeaders(messageId: string, body: string, secrets: readonly string[], at = new Date()): Record<string, string> {
+  return {
+    'webhook-id': messageId,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1_000)),
+    'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(messageId, at, body)).join(' '),
+  };
+}
