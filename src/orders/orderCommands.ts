@@ -17,7 +17,7 @@ import type { ProductCommand } from '../products/productEvents.js';
 import { decideOrder, orderAggregate, orderStreamId, paymentRefAggregate, paymentRefStreamId } from './orderDecider.js';
 import { MAX_LINE_QUANTITY, type OrderCommand, type OrderEvent, type OrderState } from './orderEvents.js';
 import { orderViewFromState, type OrderView } from './orderView.js';
-import { decideHold, openOrdersAggregate, openOrdersStreamId, takesHold } from './openOrders.js';
+import { loadActingCustomer, planHold } from './customerLimits.js';
 import { paymentDueAt } from './paymentDeadline.js';
 
 type LoadedOrder = Loaded<OrderState, OrderEvent>;
@@ -25,15 +25,6 @@ type LoadedOrder = Loaded<OrderState, OrderEvent>;
 /** Staff see every order; a customer only their own. Anything else looks exactly like a missing order. */
 export function canSeeOrder(actor: Actor, order: { customerId: string }): boolean {
   return isStaff(actor) || (actor.kind === 'user' && actor.role === 'customer' && actor.sub === order.customerId);
-}
-
-/** The customer whose own token runs this command (none for staff and services), refused once forgotten. */
-async function loadActingCustomer(env: CommandEnv) {
-  const { actor } = env;
-  if (actor.kind !== 'user' || actor.role !== 'customer') return undefined;
-  const customer = await loadAggregate(env.services.eventStore, customerStreamId(actor.sub), customerAggregate);
-  requireCustomerMayAct(customer.state);
-  return customer;
 }
 
 async function loadOrderFor(env: CommandEnv, orderId: string, visible = canSeeOrder): Promise<LoadedOrder> {
@@ -176,27 +167,6 @@ export const submitOrder: CommandDefinition<{ orderId: string }, OrderView> = {
   },
   replay: replayOrder,
 };
-
-/**
- * The submitted order's hold among its customer's open orders, within the per-customer caps
- * (none for staff, nor with both caps off: see {@link takesHold}). The open orders' statuses are read now: one paid or ended since
- * its hold was taken counts as such.
- */
-async function planHold(env: CommandEnv, order: OrderState): Promise<PlannedAppend[]> {
-  const { maxOpenOrdersPerCustomer: maxOpenOrders, maxReservedUnitsPerCustomer: maxReservedUnits } = env.services.config;
-  const caps = { maxOpenOrders, maxReservedUnits };
-  const byStaff = isStaff(env.actor);
-  if (!takesHold(byStaff, caps)) return [];
-  const store = env.services.eventStore;
-  const openOrders = await loadAggregate(store, openOrdersStreamId(order.customerId), openOrdersAggregate);
-  const held = await Promise.all(
-    openOrders.state.orders.map((o) => loadAggregate(store, orderStreamId(o.orderId), orderAggregate).then((l) => l.state)),
-  );
-  const statuses = new Map(held.map((o) => [o.id, o.status]));
-  const units = order.lines.reduce((sum, l) => sum + l.quantity, 0);
-  const events = decideHold({ orderId: order.id, units, byStaff, caps }, openOrders.state, (orderId) => statuses.get(orderId));
-  return [planAppend(openOrders, events, env.now.toISOString())];
-}
 
 /**
  * Staff or the payment service record a payment. One reference pays one order: the payment also
