@@ -387,6 +387,8 @@ export async function runFanoutBench(): Promise<string[]> {
         // Opening thousands of subscriptions on a loaded 2-core machine can hold the heartbeat past
         // its production bound, which then refuses subscribes as DATABASE_UNAVAILABLE mid-setup.
         DB_HEARTBEAT_TIMEOUT_MS: '10000',
+        // Every subscriber connects from this one address: the cap on sockets per address is for clients.
+        WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
       },
       'Ordersource is listening',
       0,

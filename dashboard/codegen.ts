@@ -25,6 +25,13 @@ const config: CodegenConfig = {
         avoidOptionals: { field: true, inputValue: false, object: true },
       },
     },
+    // Which object types implement each interface and belong to each union (the mutations' result
+    // unions, `Error`): Apollo's cache needs it to match `... on Error` against `InvalidStateError`,
+    // or it drops a refusal's code and message.
+    'dashboard/src/gql/possibleTypes.ts': {
+      plugins: ['fragment-matcher'],
+      config: { apolloClientVersion: 3, useExplicitTyping: true },
+    },
   },
 };
 

@@ -18,13 +18,15 @@
  * half vs second half) but not judged: the allocator keeps pages it no longer needs.
  * Prints one `SOAK RESULT {json}` line; exits 1 on failure.
  */
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startServerProcess } from '../tests/support/serverProcess.js';
+import { cleanUp, cleanUpWhateverEnds, failAndCleanUp, leftovers } from './soakCleanup.js';
+import { disposeClient } from '../tests/support/wsClient.js';
 import { FAULT_JWT_SECRET, LOAD_SKUS, prepareLoad, staffToken, startWriteLoad } from '../tests/faults/support/writeLoad.js';
 
 const { values: args } = parseArgs({
@@ -44,7 +46,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** The server under soak: `src/main.ts` as `npm start` runs it, with the inspector on. */
 async function startServer(dataDir: string) {
-  const server = await startServerProcess({ DATA_DIR: dataDir, JWT_SECRET: FAULT_JWT_SECRET }, { nodeArgs: ['--inspect=127.0.0.1:0'] });
+  const server = await startServerProcess(
+    // Every subscriber of the soak connects from this one address: the cap on sockets per address is for clients.
+    { DATA_DIR: dataDir, JWT_SECRET: FAULT_JWT_SECRET, WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000' },
+    { nodeArgs: ['--inspect=127.0.0.1:0'] },
+  );
   // Node prints the inspector's address before the server starts listening.
   const inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(server.output())?.[1];
   if (!inspectorUrl) throw new Error(`no inspector address in the server's output:\n${server.output()}`);
@@ -170,22 +176,26 @@ function startSubscribers(wsUrl: string, token: string, n: number, orderIds: () 
       });
       await Promise.race([ended, sleep(2_000 + Math.random() * 4_000)]);
       open.delete(client);
-      await client.dispose();
+      await disposeClient(client);
     }
   };
   const done = Promise.all(Array.from({ length: n }, (_, i) => subscriber(i)));
   return async () => {
     running = false;
-    await Promise.all([...open].map((c) => c.dispose()));
+    await Promise.all([...open].map(disposeClient));
     await done;
   };
 }
 
 async function main(): Promise<void> {
+  cleanUpWhateverEnds();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ordersource-soak-'));
+  leftovers.dataDir = dataDir;
   await chmod(dataDir, 0o755); // run as root, the postgres user must reach the cluster inside
   const server = await startServer(dataDir);
+  leftovers.server = server;
   const probe = await heapProbe(server.inspectorUrl);
+  leftovers.probe = probe;
   let failed = true;
   try {
     const customerId = await prepareLoad(server.url);
@@ -258,15 +268,9 @@ async function main(): Promise<void> {
     console.log(`SOAK RESULT ${JSON.stringify(result)}`);
     failed = result.problems.length > 0;
   } finally {
-    probe.close();
-    server.child.kill('SIGTERM');
-    await server.exited;
-    await rm(dataDir, { recursive: true, force: true });
+    await cleanUp();
   }
   process.exit(failed ? 1 : 0);
 }
 
-main().catch((error: unknown) => {
-  console.error('soak failed:', error);
-  process.exit(1);
-});
+main().catch((error: unknown) => failAndCleanUp('error', error));

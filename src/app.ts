@@ -12,6 +12,8 @@ import { DASHBOARD_MANIFEST, loadTrustedDocuments, resolvePersistedQuery } from 
 import { createGraphQLServer, yogaMaskError } from './graphql/yoga.js';
 import { closeIfTooSlow, wsDelivery } from './live/liveDelivery.js';
 import { SocketSubscriptions } from './live/socketSubscriptions.js';
+import { limitSocketsPerAddress } from './live/socketsPerAddress.js';
+import { Turns } from './live/turns.js';
 import { inHttpSpan } from './observability/tracing.js';
 import type { Services } from './services.js';
 
@@ -84,11 +86,14 @@ export async function startApp(services: Services, listen: { port: number; host:
   });
   // A WebSocket message beyond MAX_BODY_BYTES closes the socket with 1009 (message too big).
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: maxBodyBytes });
+  limitSocketsPerAddress(wsServer, services.config.wsMaxConnectionsPerAddress);
 
   const socketSubscriptions = new WeakMap<WebSocket, SocketSubscriptions>();
+  const firstReads = new Turns(services.config.wsSubscriptions.maxStartingPerProcess);
   const subscriptionsOf = (socket: WebSocket): SocketSubscriptions => {
     let subscriptions = socketSubscriptions.get(socket);
-    if (!subscriptions) socketSubscriptions.set(socket, (subscriptions = new SocketSubscriptions(services.config.wsSubscriptions)));
+    if (!subscriptions)
+      socketSubscriptions.set(socket, (subscriptions = new SocketSubscriptions(services.config.wsSubscriptions, Date.now, firstReads)));
     return subscriptions;
   };
 

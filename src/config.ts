@@ -182,6 +182,24 @@ export const settings = z.object({
     .describe(
       'subscriptions of one WebSocket reading their first state or replay at once (each takes a pool connection); the others wait their turn',
     ),
+  WS_MAX_STARTING_SUBSCRIPTIONS_PER_PROCESS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(8)
+    .describe(
+      "subscriptions reading their first state or replay at once across all of a process's WebSockets, so that many sockets together (one client's or many) cannot take the pool; the others wait their turn",
+    ),
+  WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(50)
+    .describe(
+      "WebSockets one client address may hold open at once; one more is closed with code `4429`. The address is the peer's: behind a proxy, the proxy's",
+    ),
   STATE_CACHE_STREAMS: z.coerce
     .number()
     .int()
@@ -299,7 +317,7 @@ export const settings = z.object({
     .min(1)
     .default(50_000)
     .describe(
-      "the estimated cost (`src/graphql/security/operationCost.ts`: GraphQL Armor's weights, each connection multiplied by its `first`/`last`, by 20 when absent and by 100 when given by a variable without a default; `orderAt` adds 1,000 as it folds events; a full `orders(first: 100)` page with items and history is about 12,000): `QUERY_TOO_COSTLY`",
+      "the estimated cost (`src/graphql/security/operationCost.ts`: GraphQL Armor's weights, each connection and `Order.history` multiplied by its `first`/`last`, when absent by 20 (`Order.history`: by 100, the entries it returns unasked) and by 100 when given by a variable without a default; `orderAt` adds 1,000 as it folds events; a full `orders(first: 100)` page with items and `history(first: 10)` fits, the same page with each order's first 100 history entries does not): `QUERY_TOO_COSTLY`",
     ),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(30).describe('aliases per operation: `TOO_MANY_ALIASES`'),
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(10).default(5_000).describe('lexical tokens per document: `TOO_MANY_TOKENS`'),
@@ -352,6 +370,15 @@ export const settings = z.object({
     .max(1_000_000)
     .default(1_000)
     .describe('automatic persisted queries: texts each process keeps (least recently used dropped first)'),
+  APQ_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(1024 * 1024 * 1024)
+    .default(5 * 1024 * 1024)
+    .describe(
+      'automatic persisted queries: bytes of text each process keeps (least recently used dropped first; a text larger than this is not kept). Only texts that parsed and passed validation are kept',
+    ),
   APQ_TTL_SECONDS: z.coerce
     .number()
     .int()
@@ -432,7 +459,7 @@ export const settings = z.object({
   MAIL_FROM: z
     .string()
     .trim()
-    .min(3)
+    .regex(/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>$/, 'must be an address such as orders@shop.example or Shop <orders@shop.example>')
     .optional()
     .describe(
       "the From of customers' emails, e.g. `Shop <orders@shop.example>`; required with `SMTP_URL`; its domain ends every Message-ID",
@@ -476,7 +503,9 @@ function toConfig(v: Settings) {
       subscribesPerSecond: v.WS_SUBSCRIBES_PER_SECOND,
       subscribeBurst: v.WS_SUBSCRIBE_BURST,
       maxStarting: v.WS_MAX_STARTING_SUBSCRIPTIONS,
+      maxStartingPerProcess: v.WS_MAX_STARTING_SUBSCRIPTIONS_PER_PROCESS,
     },
+    wsMaxConnectionsPerAddress: v.WS_MAX_CONNECTIONS_PER_ADDRESS,
     runProjections: v.RUN_PROJECTIONS === 'true',
     /** Unset: all of them. Checked against the service's projections by `checkProjectionNames`. */
     projections: v.PROJECTIONS,
@@ -506,7 +535,7 @@ function toConfig(v: Settings) {
     /** In production, what `/metrics` and the detail of `/ready` require as a bearer token (unset: not served). */
     metricsToken: v.METRICS_TOKEN,
     paymentTimeoutSeconds: v.PAYMENT_TIMEOUT_SECONDS,
-    apq: { maxEntries: v.APQ_MAX_ENTRIES, ttlSeconds: v.APQ_TTL_SECONDS },
+    apq: { maxEntries: v.APQ_MAX_ENTRIES, maxBytes: v.APQ_MAX_BYTES, ttlSeconds: v.APQ_TTL_SECONDS },
     trustedDocuments: {
       only: v.TRUSTED_DOCUMENTS === 'true',
       extraManifests: (v.TRUSTED_DOCUMENTS_MANIFESTS ?? '')

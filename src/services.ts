@@ -114,7 +114,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
     rateLimits,
     signupLimits,
     processes: [],
-    persistedQueryStore: persistedQueryStore ?? memoryPersistedQueryStore(config.apq.maxEntries),
+    persistedQueryStore: persistedQueryStore ?? memoryPersistedQueryStore(config.apq.maxEntries, config.apq.maxBytes),
     integrationEvents,
     // Set below: its senders are made from the finished services.
     reactions: undefined as unknown as Reactions,

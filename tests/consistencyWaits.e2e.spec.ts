@@ -24,18 +24,27 @@ function aliasedWaits(orderId: string, position: string): string {
   return `{ ${fields.join(' ')} }`;
 }
 
-/** The 95th percentile of an honest client's order reads, taken while `attack` is in flight. */
-async function honestLatencyDuring(attack: Promise<unknown>, read: () => Promise<unknown>): Promise<{ p95: number; samples: number }> {
+/**
+ * An honest client's order reads, one after the other while `attack` is in flight (and at least
+ * ten): how many were answered before the attack was over (a starved reader gets none in), and
+ * their 95th percentile in ms, for the log only (a loaded machine makes any bound on it flaky).
+ */
+async function honestReadsDuring(
+  attack: Promise<unknown>,
+  read: () => Promise<unknown>,
+): Promise<{ during: number; p95: number; samples: number }> {
   let over = false;
   void attack.finally(() => (over = true));
   const times: number[] = [];
+  let during = 0;
   while (!over || times.length < 10) {
     const started = performance.now();
     await read();
     times.push(performance.now() - started);
+    if (!over) during++;
   }
   times.sort((a, b) => a - b);
-  return { p95: times[Math.floor(times.length * 0.95)]!, samples: times.length };
+  return { during, p95: times[Math.floor(times.length * 0.95)]!, samples: times.length };
 }
 
 /** Pool connections checked out and callers queueing for one, sampled until `attack` settles. */
@@ -54,12 +63,6 @@ async function poolUseDuring(attack: Promise<unknown>): Promise<{ maxBusy: numbe
   }
   return { maxBusy, maxQueued, maxWaits };
 }
-
-/**
- * The honest reader's p95 while an attack runs: about 10-100 ms on a quiet 2-core machine (the
- * numbers are logged); the bound leaves room for a CI machine running other test files at once.
- */
-const HONEST_P95_MS = 1_000;
 
 async function ownOrder() {
   const registered = await command(staff, 'registerCustomer', { name: 'Honest', email: `${unique('h')}@example.com` });
@@ -80,30 +83,25 @@ describe('consistentWith under attack', () => {
 
     // 10 connections sending the aliased read back to back for two seconds.
     const answers: Awaited<ReturnType<TestServer['graphql']>>[] = [];
-    const slowest = { ms: 0 };
     const until = Date.now() + 2_000;
     const attack = Promise.all(
       Array.from({ length: 10 }, async () => {
-        while (Date.now() < until) {
-          const started = performance.now();
-          answers.push(await server.graphql(aliasedWaits(honest.orderId, '999999999'), {}, headers));
-          slowest.ms = Math.max(slowest.ms, performance.now() - started);
-        }
+        while (Date.now() < until) answers.push(await server.graphql(aliasedWaits(honest.orderId, '999999999'), {}, headers));
       }),
     );
     const [, latency, pool] = await Promise.all([
       attack,
-      honestLatencyDuring(attack, () => honest.client.run(`query($id: ID!) { order(id: $id) { id status } }`, { id: honest.orderId })),
+      honestReadsDuring(attack, () => honest.client.run(`query($id: ID!) { order(id: $id) { id status } }`, { id: honest.orderId })),
       poolUseDuring(attack),
     ]);
     console.info(
-      `past-head attack: ${answers.length} requests, slowest ${Math.round(slowest.ms)} ms; honest p95 ${latency.p95.toFixed(1)} ms over ${latency.samples} reads; pool busy max ${pool.maxBusy}, queued max ${pool.maxQueued}`,
+      `past-head attack: ${answers.length} requests; honest reads during it ${latency.during}, p95 ${latency.p95.toFixed(1)} ms over ${latency.samples} reads; pool busy max ${pool.maxBusy}, queued max ${pool.maxQueued}`,
     );
 
     // Had any of them waited, it would have answered CONSISTENCY_TIMEOUT after 1.5 s.
     for (const answer of answers) expect(new Set(codesOf(answer))).toEqual(new Set(['VALIDATION_FAILED']));
-    expect(slowest.ms).toBeLessThan(1_500);
-    expect(latency.p95).toBeLessThan(HONEST_P95_MS);
+    // The honest reader is served between the attacker's requests, never queued behind them.
+    expect(latency.during).toBeGreaterThan(0);
     expect(pool.maxQueued).toBe(0);
   });
 
@@ -122,7 +120,7 @@ describe('consistentWith under attack', () => {
       const attack = Promise.all(Array.from({ length: 200 }, () => server.graphql(aliasedWaits(honest.orderId, later), {}, headers)));
       const [answers, latency, pool] = await Promise.all([
         attack,
-        honestLatencyDuring(attack, () => honest.client.run(`query($id: ID!) { order(id: $id) { id status } }`, { id: honest.orderId })),
+        honestReadsDuring(attack, () => honest.client.run(`query($id: ID!) { order(id: $id) { id status } }`, { id: honest.orderId })),
         poolUseDuring(attack),
         (async () => {
           await new Promise((resolve) => setTimeout(resolve, 300));
@@ -133,7 +131,7 @@ describe('consistentWith under attack', () => {
         })(),
       ]);
       console.info(
-        `unreached-position attack: waits held max ${pool.maxWaits}; honest p95 ${latency.p95.toFixed(1)} ms over ${latency.samples} reads; pool busy max ${pool.maxBusy}, queued max ${pool.maxQueued}`,
+        `unreached-position attack: waits held max ${pool.maxWaits}; honest reads during it ${latency.during}, p95 ${latency.p95.toFixed(1)} ms over ${latency.samples} reads; pool busy max ${pool.maxBusy}, queued max ${pool.maxQueued}`,
       );
 
       const codes = answers.map((answer) => [...new Set(codesOf(answer))]);
@@ -147,7 +145,8 @@ describe('consistentWith under attack', () => {
       // that timed out frees its place): on a loaded machine fewer overlap.
       expect(refused).toBeGreaterThan(0);
       expect(timedOut + refused).toBe(200);
-      expect(latency.p95).toBeLessThan(HONEST_P95_MS);
+      // While 200 requests wait, the honest reader is answered (its reads take no turn behind them).
+      expect(latency.during).toBeGreaterThan(0);
       expect(pool.maxQueued).toBe(0);
       expect(pool.maxBusy).toBeLessThan(5);
 

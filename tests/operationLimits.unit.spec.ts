@@ -118,6 +118,14 @@ describe('query cost', () => {
     expect(check(query('$n', '($n: Int)'))[0]?.extensions).toMatchObject({ code: LIMIT_CODES.cost, max: 50_000 });
   });
 
+  it("weighs an order's history by the entries it can return: 100 when not asked for fewer", () => {
+    const history = (args: string) => costOf(`{ order(id: "o") { id history${args} { type data } } }`);
+    const one = history('(first: 1)');
+    expect(history('')).toBe(history('(first: 100)'));
+    expect(history('')).toBeGreaterThan(50 * one);
+    expect(history('(first: 10)')).toBeLessThan(history(''));
+  });
+
   it('counts orderAt as an expensive field', () => {
     const plain = costOf('{ order(id: "o") { id status } }');
     const timeTravel = costOf('{ orderAt(id: "o", version: 1) { id status } }');

@@ -70,7 +70,8 @@ describe('payment deadlines across processes', () => {
       20_000,
     );
     expect(standby.output()).toContain(FIRING);
-    expect(Date.parse(expired.occurredAt) - Date.parse(order.paymentDueAt), 'ms late').toBeLessThan(2_000);
+    // Expired by the standby's timer for that deadline, never before it.
+    expect(Date.parse(expired.occurredAt), 'expired at').toBeGreaterThanOrEqual(Date.parse(order.paymentDueAt));
     await new Promise((r) => setTimeout(r, 1_500));
     const { orderHistory } = await staff.run<{ orderHistory: { type: string }[] }>(
       'query($id: ID!) { orderHistory(orderId: $id) { type } }',

@@ -12,6 +12,7 @@ import { signAccessToken } from '../src/auth/tokens.js';
 import { Redis } from 'ioredis';
 import { DASHBOARD_MANIFEST, redisPersistedQueryStore } from '../src/graphql/persistedQueries.js';
 import { startRedisServer } from './support/redisServer.js';
+import { disposeClient } from './support/wsClient.js';
 import { apiClient, command, unique } from './support/api.js';
 import { type TestServer, useTestServer } from './support/testServer.js';
 
@@ -224,7 +225,7 @@ describe('trusted documents (TRUSTED_DOCUMENTS=true)', () => {
         await command(apiClient(server, staffToken), 'addProduct', { sku, name: 'Trusted', priceCents: 100, initialStock: 1 });
         expect((await pushed).data?.inventoryChanged.sku).toBe(sku);
       } finally {
-        await client.dispose();
+        await disposeClient(client);
       }
     },
   );

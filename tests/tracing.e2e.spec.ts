@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { startTracing, type Tracing } from '../src/observability/tracing.js';
 import { apiClient, command, unique } from './support/api.js';
@@ -250,5 +250,53 @@ describe.each(['http/json', 'http/protobuf'])('OpenTelemetry tracing (OTEL_EXPOR
       'ordersource.live.subscribers.inventoryChanged': 1,
     });
     expect(push.attributes['ordersource.live.positions']).toEqual([push.attributes['ordersource.position']]);
+  });
+
+  it("should trace a request in a trace of its own even when the caller's traceparent says not sampled, linking the caller's, and store no tracestate", async () => {
+    const token = await signAccessToken({ sub: 'alice', role: 'staff' }, server.services.config.jwt);
+    const sku = unique('UNSAMPLED');
+    const [callerTrace, callerSpan] = ['0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331'];
+    const response = await fetch(server.app.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        traceparent: `00-${callerTrace}-${callerSpan}-00`,
+        tracestate: `vendor=${'s'.repeat(200)}`,
+      },
+      body: JSON.stringify({
+        query: 'mutation($input: AddProductInput!) { addProduct(input: $input) { __typename } }',
+        variables: { input: { sku, name: 'Unsampled', priceCents: 100, initialStock: 1 } },
+      }),
+    });
+    expect(((await response.json()) as { data: { addProduct: { __typename: string } } }).data.addProduct.__typename).toBe(
+      'AddProductSuccess',
+    );
+
+    let request: ExportedSpan | undefined;
+    await vi.waitFor(
+      async () => {
+        await tracing.flush();
+        request = receiver.spans.find((span) => span.links.some((link) => link.traceId === callerTrace));
+        expect(request).toBeDefined();
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+    expect(request!.name).toBe('POST /graphql');
+    expect(request!.traceId).not.toBe(callerTrace);
+    expect(request!.parentSpanId).toBeUndefined();
+    expect(request!.links).toEqual([{ traceId: callerTrace, spanId: callerSpan }]);
+    await vi.waitFor(async () => {
+      await tracing.flush();
+      expect(receiver.spans.filter((span) => span.traceId === request!.traceId).map((span) => span.name)).toEqual(
+        expect.arrayContaining(['graphql.mutation', 'command addProduct', 'append']),
+      );
+    });
+
+    const stored = await server.services.db.pool.query<{ metadata: { trace?: Record<string, string> } }>(
+      `SELECT metadata FROM events WHERE data->>'sku' = $1`,
+      [sku],
+    );
+    expect(stored.rows.map((row) => row.metadata.trace)).toEqual([{ traceparent: expect.stringContaining(request!.traceId) }]);
   });
 });

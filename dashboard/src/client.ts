@@ -3,6 +3,7 @@ import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { OperationTypeNode, type DocumentNode } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
+import introspection from './gql/possibleTypes.js';
 
 /** Where the WebSocket stands, shown in the header. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
@@ -106,6 +107,9 @@ export function createDashboardClient(token: string): DashboardClient {
   const apollo = new ApolloClient({
     link,
     cache: new InMemoryCache({
+      // The members of every result union and of `Error` (generated from the schema), so a typed
+      // refusal read through the cache keeps the fields its `... on Error` fragment asked for.
+      possibleTypes: introspection.possibleTypes,
       // Products are identified by sku and projections by name (neither has an `id`), so a pushed
       // product or a retried projection updates its row.
       typePolicies: { Product: { keyFields: ['sku'] }, ProjectionStatus: { keyFields: ['name'] } },

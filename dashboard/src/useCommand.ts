@@ -29,10 +29,7 @@ export function describeRefusal(result: CommandResult): string {
  * same way, so a form always says what happened.
  */
 export function useCommand<TData, TVariables extends OperationVariables>(document: TypedDocumentNode<TData, TVariables>) {
-  // The answer is read as sent, not through the cache: the cache cannot tell that a result type
-  // (InvalidStateError) implements the `Error` interface the refusal fragment selects on, and would
-  // drop its code and message. The screens change by their live subscriptions, not by this answer.
-  const [mutate, { loading }] = useMutation(document, { fetchPolicy: 'no-cache' });
+  const [mutate, { loading }] = useMutation(document);
   const [outcome, setOutcome] = useState<CommandOutcome>();
   const run = useCallback(
     async (variables: TVariables, doneText: string): Promise<boolean> => {

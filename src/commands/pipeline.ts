@@ -71,6 +71,7 @@ export interface CommandSuccessPayload<R> {
 export interface CommandRequest {
   auth: Authentication;
   services: CommandServices;
+  /** Stored in the events' metadata as their correlation id: an id of ours, never a caller's text. */
   requestId: string;
 }
 

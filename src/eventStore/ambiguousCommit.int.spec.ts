@@ -164,12 +164,9 @@ describe('a mutation sent without a commandId whose connection drops after its a
   it('answers success (the server resolves it by its own command id) and its events exist exactly once', async () => {
     const sku = unique('ambiguous-sku');
     proxy.armNextAppend();
-    const started = performance.now();
     const result = await command(staff, 'addProduct', { sku, name: 'Ambiguous', priceCents: 100, initialStock: 3 });
-    const seconds = (performance.now() - started) / 1000;
     expect(result.__typename).toBe('AddProductSuccess');
     expect(result.product).toMatchObject({ sku, onHand: 3 });
-    expect(seconds).toBeLessThan(3);
     await new Promise((r) => setTimeout(r, 600));
     expect(await eventsOf(sku, 'sku')).toBe(1);
   });

@@ -289,11 +289,11 @@ describe('snapshots', () => {
 describe('commit notification', () => {
   it('wakes a waiter when an append at or past its position commits', async () => {
     const head = await store.headPosition();
-    const waiting = store.notifier.waitFor(head + 1n, 10_000);
-    const started = Date.now();
+    // A wait's timeout also resolves it: this one is longer than the test may run, so only the
+    // commit's notification can end it.
+    const waiting = store.notifier.waitFor(head + 1n, 3_600_000);
     await store.append({ streams: [{ streamId: newId('o'), streamType: 'Order', events: [event('A')] }] });
     await waiting;
-    expect(Date.now() - started).toBeLessThan(5_000);
     expect(store.notifier.latest).toBeGreaterThanOrEqual(head + 1n);
   });
 });

@@ -108,7 +108,7 @@ export function commandMutation<I, R>(builder: Builder, options: CommandMutation
       errors: { types: [...options.errors, ...COMMON_COMMAND_ERRORS], union: { name: `${pascal}Result` } },
       resolve: async (_root, args, ctx) => {
         await options.admit?.(ctx);
-        return runCommand(options.definition, args.input, { auth: ctx.auth, services: ctx.services, requestId: ctx.requestId });
+        return runCommand(options.definition, args.input, { auth: ctx.auth, services: ctx.services, requestId: ctx.correlationId });
       },
     }),
   );

@@ -39,7 +39,10 @@ export interface RequestServices {
 /** What every resolver receives: the request's logger and id, who calls, and the shared services. */
 export interface GraphQLContext {
   services: RequestServices;
+  /** Quoted in answers and logs: the caller's `x-request-id` (capped), else `correlationId`. */
   requestId: string;
+  /** Ours, never the caller's: what the events this request appends carry as their correlation id. */
+  correlationId: string;
   log: Logger;
   /** Who is calling (from `Authorization` or graphql-ws `connectionParams.authorization`). */
   auth: Authentication;

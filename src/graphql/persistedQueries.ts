@@ -27,9 +27,16 @@ export interface PersistedQueryStore {
   set(hash: string, query: string): Promise<void>;
 }
 
-/** A bounded in-process store: the least recently used texts go first. */
-export function memoryPersistedQueryStore(maxEntries: number): PersistedQueryStore {
-  const cache = new LRUCache<string, string>({ max: maxEntries });
+/**
+ * A bounded in-process store, by count and by bytes (a hash and its text): the least recently used
+ * texts go first, and a text larger than the whole bound is not kept at all.
+ */
+export function memoryPersistedQueryStore(maxEntries: number, maxBytes: number = Number.MAX_SAFE_INTEGER): PersistedQueryStore {
+  const cache = new LRUCache<string, string>({
+    max: maxEntries,
+    maxSize: maxBytes,
+    sizeCalculation: (query, hash) => Buffer.byteLength(query) + hash.length,
+  });
   return {
     get: async (hash) => cache.get(hash),
     set: async (hash, query) => void cache.set(hash, query),
@@ -89,6 +96,7 @@ const withoutAlgorithm = (hash: string): string => (hash.startsWith('sha256:') ?
 /** The error codes of this file (public contract, see the README). */
 export const PERSISTED_QUERY_NOT_FOUND = 'PERSISTED_QUERY_NOT_FOUND';
 export const TRUSTED_DOCUMENT_REQUIRED = 'TRUSTED_DOCUMENT_REQUIRED';
+export const PERSISTED_QUERY_INVALID = 'PERSISTED_QUERY_INVALID';
 
 // Apollo's clients recognise the message (older ones) or the code (newer ones) and retry with the text.
 const notFound = () => new GraphQLError('PersistedQueryNotFound', { extensions: { code: PERSISTED_QUERY_NOT_FOUND } });
@@ -99,8 +107,7 @@ const trustedOnly = () =>
       extensions: { code: TRUSTED_DOCUMENT_REQUIRED, http: { status: 403 } },
     },
   );
-const badRequest = (message: string) =>
-  new GraphQLError(message, { extensions: { code: 'PERSISTED_QUERY_INVALID', http: { status: 400 } } });
+const badRequest = (message: string) => new GraphQLError(message, { extensions: { code: PERSISTED_QUERY_INVALID, http: { status: 400 } } });
 
 /** The hash a request names, if it names one. */
 export function persistedQueryHash(extensions: unknown): string | undefined {
@@ -120,6 +127,8 @@ export interface PersistedQueriesOptions {
   trustedDocumentsOnly: boolean;
   /** The caller of a request (only asked in trusted-documents mode). */
   authenticate(request: Request): Promise<Authentication>;
+  /** Gives a refusal its request id and logs it (the context, which does that later, is not built yet). */
+  refused?(request: Request, error: unknown): unknown;
 }
 
 /**
@@ -128,9 +137,10 @@ export interface PersistedQueriesOptions {
  */
 export async function resolvePersistedQuery(
   options: Omit<PersistedQueriesOptions, 'authenticate'>,
-  params: { query?: string; extensions?: unknown },
+  params: { query?: unknown; extensions?: unknown },
   auth: () => Promise<Authentication>,
 ): Promise<string | undefined> {
+  if (params.query !== undefined && params.query !== null && typeof params.query !== 'string') throw badRequest('query must be a string');
   const hash = persistedQueryHash(params.extensions);
   if (options.trustedDocumentsOnly && !isStaff((await auth()).actor)) {
     if (params.query || hash === undefined) throw trustedOnly();
@@ -138,10 +148,10 @@ export async function resolvePersistedQuery(
     if (trusted === undefined) throw notFound();
     return trusted;
   }
-  if (hash === undefined) return params.query;
+  if (hash === undefined) return params.query ?? undefined;
   if (params.query) {
     if (sha256(params.query) !== hash) throw badRequest('extensions.persistedQuery.sha256Hash is not the sha256 of the query');
-    await options.store.set(hash, params.query);
+    // Not stored yet: only once it has parsed and passed validation (see registerValidated).
     return params.query;
   }
   const known = options.trustedDocuments.get(hash) ?? (await options.store.get(hash));
@@ -149,12 +159,52 @@ export async function resolvePersistedQuery(
   return known;
 }
 
-/** The Yoga plugin: resolves every HTTP request's text before Yoga parses it. */
-export function usePersistedQueries(options: PersistedQueriesOptions): Plugin {
+/**
+ * Stores a text sent with its hash, once validation has passed: the store never keeps text that is
+ * not a valid operation (anyone may register, so junk would only crowd out real clients' entries).
+ * The hash was checked against the text when the request's text was resolved.
+ */
+async function registerValidated(store: PersistedQueryStore, params: { query?: unknown; extensions?: unknown } | undefined) {
+  if (typeof params?.query !== 'string') return;
+  const hash = persistedQueryHash(params.extensions);
+  if (hash !== undefined && sha256(params.query) === hash) await store.set(hash, params.query);
+}
+
+/**
+ * The Yoga plugin: resolves every HTTP request's text before Yoga parses it, and stores a
+ * registration once its document is valid, over HTTP and graphql-ws alike (both validate through
+ * Yoga's envelop with `params` in the context). A refused request is a 400 that carries the
+ * request id, which is logged with the reason.
+ */
+export function usePersistedQueries(options: PersistedQueriesOptions): Plugin<{ params?: { query?: unknown; extensions?: unknown } }> {
+  // Stored before the operation runs, so the answer to a registration means the hash now works.
+  // Keyed by the request's params: the one object validation and execution both see, per transport.
+  const registering = new WeakMap<object, Promise<void>>();
+  const registered = async (context: unknown) => {
+    const params = (context as { params?: object } | undefined)?.params;
+    if (params) await registering.get(params);
+  };
   return {
     async onParams({ params, request, setParams }) {
-      const query = await resolvePersistedQuery(options, params, () => options.authenticate(request));
+      let query: string | undefined;
+      try {
+        query = await resolvePersistedQuery(options, params, () => options.authenticate(request));
+      } catch (error) {
+        throw options.refused?.(request, error) ?? error;
+      }
       if (query !== params.query) setParams({ ...params, query });
     },
+    onValidate:
+      ({ context }) =>
+      ({ valid }) => {
+        // A store that fails (Redis away) costs the client a resend of its text, not its answer.
+        if (valid && context.params)
+          registering.set(
+            context.params,
+            registerValidated(options.store, context.params).catch(() => {}),
+          );
+      },
+    onExecute: ({ args }) => registered(args.contextValue),
+    onSubscribe: ({ args }) => registered(args.contextValue),
   };
 }

@@ -13,7 +13,7 @@ import { useOperationSpans } from '../observability/tracing.js';
 import { useReadRouting } from './readRouting.js';
 import type { GraphQLContext, RequestServices } from './context.js';
 import { graphiqlOptions } from './graphiql.js';
-import { usePersistedQueries, type PersistedQueryStore, type TrustedDocuments } from './persistedQueries.js';
+import { PERSISTED_QUERY_INVALID, usePersistedQueries, type PersistedQueryStore, type TrustedDocuments } from './persistedQueries.js';
 import { securityPlugins } from './security/index.js';
 import type { RateLimitStore } from './security/rateLimitStores.js';
 import { useRequestBodyLimit } from './security/requestBodyLimit.js';
@@ -60,6 +60,25 @@ function exposeDomainErrors(error: unknown, message: string, isDev?: boolean): E
   return maskError(error, message, isDev);
 }
 
+/** The longest `x-request-id` kept (the rest is cut off): it is the caller's text in our logs. */
+export const MAX_REQUEST_ID_LENGTH = 64;
+
+const idsOfRequests = new WeakMap<Request, { requestId: string; correlationId: string; given: boolean }>();
+
+/**
+ * A request's ids, the same whoever asks first (a refusal before the context exists, or the
+ * context). Over graphql-ws there is no Fetch request: each operation gets its own.
+ */
+function requestIds(request: Request | undefined): { requestId: string; correlationId: string; given: boolean } {
+  const known = request && idsOfRequests.get(request);
+  if (known) return known;
+  const given = request?.headers.get('x-request-id')?.slice(0, MAX_REQUEST_ID_LENGTH);
+  const correlationId = randomUUID();
+  const ids = { requestId: given || correlationId, correlationId, given: Boolean(given) };
+  if (request) idsOfRequests.set(request, ids);
+  return ids;
+}
+
 /** The masking Yoga applies to every result, for results sent outside Yoga (live delivery). */
 export const yogaMaskError = (error: unknown): Error => exposeDomainErrors(error, UNEXPECTED_ERROR_MESSAGE, false);
 
@@ -96,11 +115,12 @@ export function createGraphQLServer(
     // 413 beyond MAX_BODY_BYTES comes from useRequestBodyLimit (a cheaper equivalent), below.
     maxRequestBodySize: false,
     context: async ({ request, connectionParams }): Promise<GraphQLContext> => {
-      // Over graphql-ws there is no Fetch request; each operation gets its own id.
-      const id = request?.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
+      const { requestId: id, correlationId, given } = requestIds(request);
       const authorization = request ? request.headers.get('authorization') : connectionParams?.authorization;
       const auth = await authenticate(authorization ?? undefined, services.config.jwt);
-      return { services, requestId: id, log: services.logger.child({ requestId: id }), auth };
+      // A caller's id is quoted back and logged beside ours, but only ours enters the event log.
+      const log = services.logger.child(given ? { requestId: id, correlationId } : { requestId: id });
+      return { services, requestId: id, correlationId, log, auth };
     },
     plugins: [
       // First: every other plugin sees the text the request runs, whether sent or named by hash.
@@ -109,6 +129,12 @@ export function createGraphQLServer(
         trustedDocuments,
         trustedDocumentsOnly: services.config.trustedDocuments.only,
         authenticate: (request) => authenticate(request.headers.get('authorization') ?? undefined, services.config.jwt),
+        refused: (request, error) => {
+          if (!(error instanceof GraphQLError) || error.extensions.code !== PERSISTED_QUERY_INVALID) return error;
+          const { requestId } = requestIds(request);
+          services.logger.warn({ requestId, reason: error.message }, 'refused a persisted-query request');
+          return new GraphQLError(error.message, { extensions: { ...error.extensions, requestId } });
+        },
       }),
       usePrometheusMetrics(services.metrics, new OperationLabels(trustedDocuments.values())),
       useMetricsEndpoint(services.metrics, operatorsOnly, services.logger),

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { Turns } from './turns.js';
 
 /** Per-socket bounds on subscriptions (README "Configuration"). */
 export interface SocketSubscriptionLimits {
@@ -31,15 +32,20 @@ export class SocketSubscriptions {
   private readonly open = new Map<string, Entry>();
   private tokens: number;
   private refilledAt: number;
-  private starting = 0;
-  private readonly waitingToStart: (() => void)[] = [];
+  private readonly startingTurns: Turns;
   private readonly ending: (() => Promise<unknown>)[] = [];
   private endingScheduled = false;
 
+  /**
+   * `processTurns`: first reads in flight across every socket of the process, taken after this
+   * socket's own turn, so that many sockets (one client's or many) together cannot take the pool.
+   */
   constructor(
     private readonly limits: SocketSubscriptionLimits,
     private readonly now: () => number = Date.now,
+    private readonly processTurns?: Turns,
   ) {
+    this.startingTurns = new Turns(limits.maxStarting);
     this.tokens = limits.subscribeBurst;
     this.refilledAt = now();
   }
@@ -70,20 +76,19 @@ export class SocketSubscriptions {
 
   /**
    * Waits until the subscription may read its first state (at most `maxStarting` of this socket's
-   * do at once, so one socket holds at most that many pool connections for them), and returns
-   * what gives the turn back: call it once the first read is done (or the subscription ended).
+   * do at once, so one socket holds at most that many pool connections for them, and no more than
+   * the process's turns across sockets), and returns what gives the turns back: call it once the
+   * first read is done (or the subscription ended).
    */
   async turnToStart(id: string, payload: object): Promise<() => void> {
-    // A turn given back goes straight to the next in line, so none is taken twice meanwhile.
-    if (this.starting < this.limits.maxStarting) this.starting++;
-    else await new Promise<void>((resolve) => this.waitingToStart.push(resolve));
+    const socketTurn = await this.startingTurns.take();
+    const processTurn = this.processTurns && this.open.get(id)?.payload === payload ? await this.processTurns.take() : undefined;
     let done = false;
     const started = () => {
       if (done) return;
       done = true;
-      const next = this.waitingToStart.shift();
-      if (next) next();
-      else this.starting--;
+      processTurn?.();
+      socketTurn();
     };
     const entry = this.open.get(id);
     if (entry?.payload === payload) entry.started = started;

@@ -21,5 +21,10 @@ describe('customer email settings and Message-IDs', () => {
     expect(() => loadConfig({ EVENT_BUS_STREAM: 'ORDER.SOURCE' })).toThrow(/EVENT_BUS_STREAM/);
     expect(loadConfig({ EVENT_BUS_URL: 'nats://bus:4222' }).eventBus).toEqual({ url: 'nats://bus:4222', stream: 'ORDERSOURCE' });
     expect(loadConfig({}).mail).toEqual({ smtpUrl: undefined, from: undefined });
+    expect(() => loadConfig({ SMTP_URL: 'smtp://mail:587', MAIL_FROM: 'Shop' })).toThrow(/MAIL_FROM: must be an address/);
+    expect(loadConfig({ SMTP_URL: 'smtp://mail:587', MAIL_FROM: 'Shop <orders@shop.example>' }).mail.from).toBe(
+      'Shop <orders@shop.example>',
+    );
+    expect(loadConfig({ SMTP_URL: 'smtp://mail:587', MAIL_FROM: 'orders@shop.example' }).mail.from).toBe('orders@shop.example');
   });
 });

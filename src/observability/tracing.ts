@@ -11,6 +11,7 @@ import {
   type Link,
   type Span,
   INVALID_SPAN_CONTEXT,
+  isSpanContextValid,
 } from '@opentelemetry/api';
 import { Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -112,12 +113,15 @@ export async function inSpan<T>(
   });
 }
 
-/** The active trace context as W3C headers (`traceparent`), to keep in an event's metadata. */
+/**
+ * The active trace context as its W3C `traceparent` alone, to keep in an event's metadata. Never
+ * `tracestate`: that is vendor text, possibly a caller's, and the log keeps it for ever.
+ */
 export function traceCarrier(): Record<string, string> | undefined {
   if (!tracingOn) return undefined;
   const carrier: Record<string, string> = {};
   propagation.inject(context.active(), carrier);
-  return carrier.traceparent ? carrier : undefined;
+  return carrier.traceparent ? { traceparent: carrier.traceparent } : undefined;
 }
 
 /**
@@ -154,22 +158,32 @@ export function recordSpan(
   tracer().startSpan(name, { attributes, links, startTime }, parent).end(endTime);
 }
 
-/** Serves one HTTP request inside a server span that continues the caller's `traceparent`. */
+/**
+ * Serves one HTTP request inside a server span of a trace of our own, linked to the caller's
+ * `traceparent` when it sends one. Not its child: a remote parent would choose the trace id and,
+ * with its sampled flag off, switch tracing off for the request and every command, append and
+ * projection batch it causes.
+ */
 export function inHttpSpan(req: IncomingMessage, res: ServerResponse, serve: () => void): void {
   if (!tracingOn) return serve();
-  const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+  const remote = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, { traceparent: req.headers.traceparent }));
   const path = (req.url ?? '/').split('?')[0];
   const span = tracer().startSpan(
     `${req.method} ${path}`,
-    { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': path } },
-    parent,
+    {
+      kind: SpanKind.SERVER,
+      root: true,
+      attributes: { 'http.request.method': req.method, 'url.path': path },
+      links: remote && isSpanContextValid(remote) ? [{ context: remote }] : [],
+    },
+    ROOT_CONTEXT,
   );
   res.once('close', () => {
     span.setAttribute('http.response.status_code', res.statusCode);
     if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
   });
-  context.with(trace.setSpan(parent, span), serve);
+  context.with(trace.setSpan(ROOT_CONTEXT, span), serve);
 }
 
 /** A span per GraphQL operation (its type and name), the resolvers running inside it. */

@@ -1,12 +1,12 @@
 import DataLoader from 'dataloader';
+import { historyLoader, orderHistoryEntryType, orderHistoryField } from './orderHistory.js';
 import { isStaff, requireUser, type Actor } from '../auth/actor.js';
 import { loadAggregate } from '../commands/loadAggregate.js';
 import { ValidationError } from '../domain/errors.js';
-import type { EventData } from '../eventStore/upcasting.js';
 import type { Builder } from '../graphql/builder.js';
 import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { readDbOf, readPositionReached, waitForReadPosition } from '../graphql/readRouting.js';
+import { readDbOf } from '../graphql/readRouting.js';
 import { keysetConnection } from '../graphql/cursors.js';
 import { canSeeOrder } from './orderCommands.js';
 import { orderAggregate, orderStreamId } from './orderDecider.js';
@@ -18,40 +18,6 @@ import { orderViewFromState, type OrderView } from './orderView.js';
 const ORDERS = ['orders'] as const;
 /** A list of orders also reads the counts per status (its totalCount). */
 const ORDER_LIST = ['orders', 'orderCounts'] as const;
-
-interface HistoryEntry {
-  position: string;
-  version: number;
-  type: string;
-  occurredAt: Date;
-  data: unknown;
-}
-
-/** One history query per request for all the orders whose history is asked for. */
-const historyLoaders = new WeakMap<object, DataLoader<string, HistoryEntry[]>>();
-function historyLoader(ctx: GraphQLContext): DataLoader<string, HistoryEntry[]> {
-  let loader = historyLoaders.get(ctx);
-  if (!loader) {
-    loader = new DataLoader(async (ids: readonly string[]) => {
-      const rows = await readDbOf(ctx).prisma.orderHistoryEntry.findMany({
-        where: { orderId: { in: [...ids] } },
-        orderBy: [{ orderId: 'asc' }, { version: 'asc' }],
-      });
-      const { upcasters } = ctx.services.eventStore;
-      return ids.map((id) =>
-        rows
-          .filter((r) => r.orderId === id)
-          .map(({ schemaVersion, ...r }) => ({
-            ...r,
-            position: r.position.toString(),
-            data: upcasters.upcastData(r.type, schemaVersion, r.data as EventData),
-          })),
-      );
-    });
-    historyLoaders.set(ctx, loader);
-  }
-  return loader;
-}
 
 /** One name query per request for the orders that did not come from the read tables. */
 const nameLoaders = new WeakMap<object, DataLoader<string, string | null>>();
@@ -115,30 +81,8 @@ function scopedFilter(actor: Actor, filter: OrderFilter): OrderFilter | null {
 /** Adds this slice's GraphQL to a schema builder. */
 export function orderQueries(builder: Builder): void {
   const { OrderConnection, OrderStatusEnum, OrderType } = orderTypes(builder);
-  const OrderHistoryEntryType = builder.objectRef<HistoryEntry>('OrderHistoryEntry').implement({
-    description: "One event in an order's life.",
-    fields: (t) => ({
-      position: t.exposeString('position'),
-      version: t.exposeInt('version'),
-      type: t.exposeString('type'),
-      occurredAt: t.field({ type: 'DateTime', resolve: (e) => e.occurredAt }),
-      data: t.field({ type: 'JSON', resolve: (e) => e.data }),
-    }),
-  });
-
-  builder.objectField(OrderType, 'history', (t) =>
-    t.field({
-      type: [OrderHistoryEntryType],
-      description: 'Every event of the order, oldest first (from the history read table).',
-      resolve: async (order, _args, ctx) => {
-        // An order straight from a command result may be ahead of the read side by a moment (and
-        // one from the primary ahead of a replica).
-        const position = order.position ? BigInt(order.position) : undefined;
-        if (position !== undefined && !readPositionReached(ctx, ORDERS, position)) await waitForReadPosition(ctx, ORDERS, position);
-        return historyLoader(ctx).load(order.id);
-      },
-    }),
-  );
+  const OrderHistoryEntryType = orderHistoryEntryType(builder);
+  orderHistoryField(builder);
 
   builder.objectField(OrderType, 'customerName', (t) =>
     t.string({

@@ -22,27 +22,37 @@ export interface DueTarget {
 }
 
 /**
- * A message is a candidate only while it is the oldest undelivered one of its stream for its
- * target (`heads`): that is what keeps one stream's messages in log order, and what lets a failing
- * message hold back its own stream and no other. The conditions are repeated on the locked row so
- * that a row another process claimed meanwhile (it re-reads it after that process commits) is left.
+ * Claims up to `$2` streams (fewer when the target's other streams are in flight, in any process)
+ * and, of each, a run of up to `$4` messages from its oldest undelivered one on, all due and
+ * unleased: they are sent one after the other in log order by one process. Only a stream's oldest
+ * undelivered message can start a run: that keeps one stream's messages in log order, and a failing
+ * message holds back its own stream and no other. The conditions are repeated on each locked row, so
+ * that a row another process claimed meanwhile (re-read once that process commits) is left.
  */
 const CLAIM = `
   WITH busy AS (
-    SELECT count(*)::int AS n FROM reaction_deliveries WHERE target_id = $1 AND locked_until > now()
+    SELECT count(DISTINCT stream_id)::int AS n FROM reaction_deliveries WHERE target_id = $1 AND locked_until > now()
   ), heads AS (
-    SELECT DISTINCT ON (stream_id) id, next_attempt_at, locked_until FROM reaction_deliveries
+    SELECT DISTINCT ON (stream_id) stream_id, position, next_attempt_at, locked_until FROM reaction_deliveries
     WHERE target_id = $1 AND status IN ('PENDING', 'FAILED') ORDER BY stream_id, position
+  ), chosen AS (
+    SELECT stream_id FROM heads WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
+    ORDER BY position LIMIT greatest(0, $2 - (SELECT n FROM busy))
+  ), runs AS (
+    SELECT d.id, row_number() OVER w AS n,
+           bool_and(d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until <= now())) OVER w AS due
+    FROM reaction_deliveries d JOIN chosen c ON c.stream_id = d.stream_id
+    WHERE d.target_id = $1 AND d.status IN ('PENDING', 'FAILED')
+    WINDOW w AS (PARTITION BY d.stream_id ORDER BY d.position ROWS UNBOUNDED PRECEDING)
   ), due AS (
     SELECT d.id FROM reaction_deliveries d
-    WHERE d.id IN (SELECT id FROM heads WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now()))
+    WHERE d.id IN (SELECT id FROM runs WHERE due AND n <= $4)
       AND d.status IN ('PENDING', 'FAILED') AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until <= now())
-    ORDER BY d.position LIMIT greatest(0, $2 - (SELECT n FROM busy))
     FOR UPDATE SKIP LOCKED
   )
   UPDATE reaction_deliveries d SET locked_until = now() + make_interval(secs => $3::float8 / 1000), attempts = d.attempts + 1
   FROM due WHERE d.id = due.id
-  RETURNING d.id::text, d.event_id, d.attempts, d.message, d.trace`;
+  RETURNING d.id::text, d.stream_id, d.position::text, d.event_id, d.attempts, d.message, d.trace`;
 
 /**
  * Records an attempt, moves the delivery on, and keeps the target's health in one statement: a
@@ -102,10 +112,15 @@ export class DeliveryStore {
     return rows[0]?.at ?? undefined;
   }
 
-  /** Claims up to `slots` due stream heads of a target for one attempt each, leased for `leaseMs`. */
-  async claim(targetId: string, slots: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  /**
+   * Claims runs of due messages (up to `runLength` each) of up to `slots` streams of a target, each
+   * message leased for `leaseMs`. Returns the runs, each in log order.
+   */
+  async claim(targetId: string, slots: number, runLength: number, leaseMs: number): Promise<ClaimedDelivery[][]> {
     const { rows } = await this.pool.query<{
       id: string;
+      stream_id: string;
+      position: string;
       event_id: string;
       attempts: number;
       message: IntegrationMessage;
@@ -113,9 +128,27 @@ export class DeliveryStore {
     }>({
       name: 'reactions_claim',
       text: CLAIM,
-      values: [targetId, slots, leaseMs],
+      values: [targetId, slots, leaseMs, runLength],
     });
-    return rows.map((r) => ({ id: BigInt(r.id), eventId: r.event_id, attempts: r.attempts, message: r.message, trace: r.trace }));
+    const runs = new Map<string, { position: bigint; delivery: ClaimedDelivery }[]>();
+    for (const r of rows) {
+      const run = runs.get(r.stream_id) ?? [];
+      run.push({
+        position: BigInt(r.position),
+        delivery: { id: BigInt(r.id), eventId: r.event_id, attempts: r.attempts, message: r.message, trace: r.trace },
+      });
+      runs.set(r.stream_id, run);
+    }
+    return [...runs.values()].map((run) => run.sort((a, b) => (a.position < b.position ? -1 : 1)).map((m) => m.delivery));
+  }
+
+  /** Gives back claimed messages not attempted after all (their run stopped at a failure before them). */
+  async release(ids: readonly bigint[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.query(
+      `UPDATE reaction_deliveries SET locked_until = NULL, attempts = attempts - 1 WHERE id = ANY($1::bigint[]) AND locked_until IS NOT NULL`,
+      [ids.map(String)],
+    );
   }
 
   /**

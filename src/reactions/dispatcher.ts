@@ -7,8 +7,14 @@ import type { ReactionMetrics } from './reactionMetrics.js';
 import type { AttemptResult, ReactionSender } from './reaction.js';
 import { retryDelayMs } from './retrySchedule.js';
 
-/** A claim outlives the attempt's own timeout by this much before another process may take it over. */
+/** A claim outlives the attempts' own timeouts by this much before another process may take it over. */
 const LEASE_MARGIN_MS = 5_000;
+/**
+ * Messages of one stream claimed and sent in a row: one claim for several messages when a stream
+ * has a backlog. A run's lease covers all of its attempts, so a process killed mid-run leaves its
+ * messages to others after at most this many timeouts.
+ */
+const RUN_LENGTH = 5;
 
 export interface DispatchOptions {
   retryScheduleMs: readonly number[];
@@ -20,9 +26,10 @@ export interface DispatchOptions {
 }
 
 /**
- * Claims the due messages of every enabled target and attempts each once, without waiting for one
- * target before the next: every target has its own `concurrency` slots, so a target that never
- * answers fills only its own slots (until its attempts time out) and holds back no other target.
+ * Claims the due messages of every enabled target and attempts them, without waiting for one
+ * target before the next: every target has its own `concurrency` slots (one stream's run each), so
+ * a target that never answers fills only its own slots (until its attempts time out) and holds back
+ * no other target.
  * Attempts run beside the scheduler's rounds; each one that settles records its outcome and claims
  * what became due for its target.
  */
@@ -84,17 +91,17 @@ export class ReactionDispatcher implements DueWork {
         const free = this.options.concurrency - (this.inFlight.get(target.id) ?? 0);
         const sender = this.senders.get(target.kind);
         if (free <= 0 || !sender) return;
-        const claimed = await this.store.claim(target.id, free, sender.attemptTimeoutMs + LEASE_MARGIN_MS);
-        for (const delivery of claimed) this.launch(target, sender, delivery);
+        const runs = await this.store.claim(target.id, free, RUN_LENGTH, RUN_LENGTH * sender.attemptTimeoutMs + LEASE_MARGIN_MS);
+        for (const run of runs) this.launch(target, sender, run);
       } while (this.refilling.get(target.id));
     } finally {
       this.refilling.delete(target.id);
     }
   }
 
-  private launch(target: DueTarget, sender: ReactionSender, delivery: ClaimedDelivery): void {
+  private launch(target: DueTarget, sender: ReactionSender, run: ClaimedDelivery[]): void {
     this.inFlight.set(target.id, (this.inFlight.get(target.id) ?? 0) + 1);
-    const attempt = this.attempt(target, sender, delivery).finally(() => {
+    const attempt = this.attemptRun(target, sender, run).finally(() => {
       const left = (this.inFlight.get(target.id) ?? 1) - 1;
       if (left === 0) this.inFlight.delete(target.id);
       else this.inFlight.set(target.id, left);
@@ -106,6 +113,17 @@ export class ReactionDispatcher implements DueWork {
       if (this.running.size === 0) this.onSettled();
     });
     this.running.add(attempt);
+  }
+
+  /** Attempts a run's messages in order; at the first that is not delivered, gives the rest back. */
+  private async attemptRun(target: DueTarget, sender: ReactionSender, run: ClaimedDelivery[]): Promise<void> {
+    for (const [i, delivery] of run.entries()) {
+      if (this.stopped || !(await this.attempt(target, sender, delivery))) {
+        const rest = run.slice(this.stopped ? i : i + 1).map((d) => d.id);
+        await this.store.release(rest).catch((err: unknown) => this.logger.warn({ err, target: target.id }, 'could not release messages'));
+        return;
+      }
+    }
   }
 
   private async send(target: DueTarget, sender: ReactionSender, delivery: ClaimedDelivery): Promise<AttemptResult> {
@@ -122,7 +140,8 @@ export class ReactionDispatcher implements DueWork {
     }
   }
 
-  private async attempt(target: DueTarget, sender: ReactionSender, delivery: ClaimedDelivery): Promise<void> {
+  /** One attempt, recorded; true when the message was delivered (and recorded so). */
+  private async attempt(target: DueTarget, sender: ReactionSender, delivery: ClaimedDelivery): Promise<boolean> {
     const started = performance.now();
     // The attempt joins the trace of the command that appended the event.
     const attributes = {
@@ -150,9 +169,11 @@ export class ReactionDispatcher implements DueWork {
         { retryInMs, disableAfterMs: this.options.disableAfterMs },
       );
       if (!enabled) this.logger.warn({ target: target.id, kind: target.kind, result }, 'reaction target disabled');
+      return result.outcome === 'delivered';
     } catch (err) {
       // Not recorded: the lease runs out and the message is attempted again (at least once).
       this.logger.warn({ err, target: target.id, delivery: delivery.id.toString() }, 'could not record a delivery attempt');
+      return false;
     }
   }
 }

@@ -14,7 +14,10 @@ describe('the soak', () => {
       let output = '';
       child.stdout.on('data', (c: Buffer) => (output += c.toString()));
       child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      // Past its own time the soak is asked to stop (it then stops its server and PostgreSQL), so a
+      // stuck run fails this test instead of leaving processes behind.
+      const overdue = setTimeout(() => child.kill('SIGTERM'), (SOAK_SECONDS + 90) * 1_000);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve)).finally(() => clearTimeout(overdue));
       const line = /SOAK RESULT (.*)/.exec(output)?.[1];
       console.log(`[fault] soak: ${line ?? output.slice(-4_000)}`);
       expect(line, output.slice(-4_000)).toBeDefined();

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { disposeClient } from './wsClient.js';
 
 /** A GraphQL response as the tests read it: HTTP status, headers and the parsed body. */
 export interface RawAnswer {
@@ -58,7 +59,7 @@ export async function wsOperation(
       );
     });
   } finally {
-    await client.dispose();
+    await disposeClient(client);
   }
 }
 

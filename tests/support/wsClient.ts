@@ -2,6 +2,21 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { conditions } from './conditions.js';
 
+/**
+ * Closes a graphql-ws client. graphql-ws 6 rejects `dispose()` with the close event when the socket
+ * closed while it was still connecting (the server refused it, or it was shutting down): there is
+ * then nothing left to close, so that rejection is not an error for whoever is leaving.
+ */
+export async function disposeClient(client: Client): Promise<void> {
+  try {
+    await client.dispose();
+  } catch (error) {
+    if (!isCloseEvent(error)) throw error;
+  }
+}
+
+const isCloseEvent = (value: unknown): boolean => typeof value === 'object' && value !== null && 'code' in value && 'reason' in value;
+
 /** A graphql-ws subscription collecting payloads, with a bounded wait for the next ones. */
 export interface Subscription<T> {
   received: T[];
@@ -57,7 +72,7 @@ export function subscribe<T = Record<string, any>>(
     },
     async close() {
       dispose();
-      await client.dispose();
+      await disposeClient(client);
     },
   };
 }

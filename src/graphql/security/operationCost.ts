@@ -29,7 +29,9 @@ export const EXPENSIVE_FIELD_COST: Readonly<Record<string, number>> = { orderAt:
 /**
  * How many items a field returns at most: `first`/`last` on a field that takes them (a literal,
  * else a variable's default, else the largest page, since a variable's value is not known during
- * validation), the default page size when neither is given; 1 for any other field.
+ * validation); when neither is given, the default its schema declares for `first` (a list paged
+ * without a connection, such as an order's history), else the default page size; 1 for any other
+ * field.
  */
 function pageSize(
   field: FieldNode,
@@ -48,8 +50,10 @@ function pageSize(
     const n = value.kind === Kind.INT ? Number.parseInt(value.value, 10) : value.kind === Kind.NULL ? undefined : MAX_PAGE_SIZE;
     if (n !== undefined) size = Math.max(size ?? 0, n);
   }
+  const declared = definition.args.find((a) => a.name === 'first')?.defaultValue;
+  const unasked = typeof declared === 'number' ? declared : DEFAULT_PAGE_SIZE;
   // `first: 0` still costs its selection once: the connection's own fields are resolved.
-  return Math.max(1, Math.min(size ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE));
+  return Math.max(1, Math.min(size ?? unasked, MAX_PAGE_SIZE));
 }
 
 /**
