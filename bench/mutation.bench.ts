@@ -4,7 +4,16 @@ import { benchPostmasters, coresUsed } from './lib/cpu.js';
 import { startLoadGenerator, runLoad } from './lib/load.js';
 import type { BenchProcess } from './lib/processes.js';
 import { benchOptions, formatRate, median } from './lib/measure.js';
-import { addItemBodies, authHeaders, createOrders, seedCatalog, staffToken, startOurServer, startPlainServer } from './lib/servers.js';
+import {
+  addItemBodies,
+  authHeaders,
+  createOrders,
+  seedCatalog,
+  staffToken,
+  startCrudServer,
+  startOurServer,
+  startPlainServer,
+} from './lib/servers.js';
 
 const ORDERS = 64;
 const CONNECTIONS = 16;
@@ -13,6 +22,21 @@ const GOAL = 1.0;
 const SKU = 'BENCH-1';
 const ITEMS_ADDED = `SELECT count(*) AS n FROM events WHERE type = 'ItemAdded'`;
 const PLAIN_ITEMS = 'SELECT count(*) AS n FROM plain_items';
+const CRUD_ITEMS = `SELECT count(*) AS n FROM crud_history WHERE type = 'ItemAdded'`;
+/** Against the CRUD peer, which keeps the same tables in each request's transaction: at least even, 1.5x the aim. */
+const CRUD_GOAL = 1.0;
+const CRUD_AIM = 1.5;
+
+/** Runs `sql` once on `url`. */
+async function execute(url: string, sql: string, values: unknown[] = []): Promise<void> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    await client.query(sql, values);
+  } finally {
+    await client.end();
+  }
+}
 
 /** One value from a `SELECT count(*) AS n ...`. */
 export async function count(url: string, sql: string): Promise<number> {
@@ -29,7 +53,9 @@ export async function count(url: string, sql: string): Promise<number> {
  * process (the default) and once with RUN_PROJECTIONS=false, vs a plain Yoga server whose resolver
  * does one `pg` insert transaction; and once more with the projections in a second process on the
  * same core (what each part costs). Each server has its own database; servers pinned to core 0,
- * the load generator to core 1. Successful mutations/s, counted in the database afterwards.
+ * the load generator to core 1. Successful mutations/s, counted in the database afterwards. Ours as
+ * shipped is also set against the fair peer (bench/baseline/crudServer.ts): a CRUD server keeping
+ * the same tables (order summary, lines, history) in each request's transaction.
  */
 export async function runMutationBench(): Promise<string[]> {
   const { runs, durationMs } = benchOptions();
@@ -75,6 +101,8 @@ export async function runMutationBench(): Promise<string[]> {
   }));
   const plainRates: number[] = [];
   const plainCores: { server: number[]; postgres: number[] } = { server: [], postgres: [] };
+  const crudRates: number[] = [];
+  const crudCores: { server: number[]; postgres: number[] } = { server: [], postgres: [] };
   try {
     for (const o of ours) {
       o.url = await createMigratedDatabase(server, o.database, o.root);
@@ -84,6 +112,9 @@ export async function runMutationBench(): Promise<string[]> {
     }
     const plainUrl = await server.createDatabase('bench_mutation_plain');
     const plain = await started(startPlainServer(plainUrl, 0));
+    const crudUrl = await server.createDatabase('bench_mutation_crud');
+    const crud = await started(startCrudServer(crudUrl, 0));
+    await execute(crudUrl, `INSERT INTO crud_products (sku, name, price_cents) VALUES ($1, 'Bench', 100)`, [SKU]);
     for (let run = 0; run < runs; run++) {
       // Fresh orders each run, so no order line nears its 1000-unit bound.
       const orderIds = Array.from({ length: ORDERS }, (_, i) => `bench-${run}-${i}`);
@@ -117,6 +148,22 @@ export async function runMutationBench(): Promise<string[]> {
       plainRates.push(((await count(plainUrl, PLAIN_ITEMS)) - before) / result.seconds);
       plainCores.server.push(cores[0]!);
       plainCores.postgres.push(cores[1]!);
+
+      await execute(crudUrl, `INSERT INTO crud_orders (order_id, customer_id, status) SELECT unnest($1::text[]), 'bench', 'DRAFT'`, [
+        orderIds,
+      ]);
+      const crudBefore = await count(crudUrl, CRUD_ITEMS);
+      const crudRun = await coresUsed([[crud.pid], benchPostmasters()], () =>
+        runLoad(load, {
+          targets: [{ url: crud.url, bodies: bodies.plain }],
+          headers: authHeaders(token),
+          connections: CONNECTIONS,
+          durationMs,
+        }),
+      );
+      crudRates.push(((await count(crudUrl, CRUD_ITEMS)) - crudBefore) / crudRun.result.seconds);
+      crudCores.server.push(crudRun.cores[0]!);
+      crudCores.postgres.push(crudRun.cores[1]!);
     }
   } finally {
     for (const p of processes) await p.stop();
@@ -134,10 +181,23 @@ export async function runMutationBench(): Promise<string[]> {
     const cores = `server ${server} / ${perMutation(plainCores.server, plainRates)}, PostgreSQL ${perMutation(o.postgresCores, o.rates)} / ${perMutation(plainCores.postgres, plainRates)}`;
     return `| addItem over HTTP, ${CONNECTIONS} connections, ${o.name} | ${formatRate(rate)} mutations/s | ${formatRate(p)} mutations/s | ${(rate / p).toFixed(2)}x | ${rate / p >= GOAL ? 'met' : 'missed'} | ${cores} |`;
   });
+  const shipped = ours[0]!;
+  const c = median(crudRates);
+  const vsCrud = median(shipped.rates) / c;
+  const perMutation = (cores: number[], rates: number[]) => `${((1000 * median(cores)) / median(rates)).toFixed(2)}`;
+  const crudLine =
+    `| addItem over HTTP, ${CONNECTIONS} connections, as shipped vs the CRUD peer | ${formatRate(median(shipped.rates))} mutations/s | ${formatRate(c)} mutations/s | ` +
+    `${vsCrud.toFixed(2)}x | ${vsCrud >= CRUD_AIM ? 'aim met' : vsCrud >= CRUD_GOAL ? 'met' : 'missed'} | ` +
+    `server ${perMutation(shipped.serverCores, shipped.rates)} / ${perMutation(crudCores.server, crudRates)}, PostgreSQL ${perMutation(shipped.postgresCores, shipped.rates)} / ${perMutation(crudCores.postgres, crudRates)} |`;
   lines.forEach((l) => console.log(l));
+  console.log(crudLine);
   return [
     `| scenario | ours | plain Yoga + pg | ours / plain | goal (>= ${GOAL.toFixed(1)}x) | CPU ms per mutation, ours / plain |`,
     '|---|---|---|---|---|---|',
     ...lines,
+    '',
+    `| scenario | ours | CRUD Yoga + pg (same tables, one transaction per request) | ours / CRUD | goal (>= ${CRUD_GOAL.toFixed(1)}x, aim ${CRUD_AIM.toFixed(1)}x) | CPU ms per mutation, ours / CRUD |`,
+    '|---|---|---|---|---|---|',
+    crudLine,
   ];
 }

@@ -4,7 +4,8 @@ import { runEventAppendBench } from './eventAppend.bench.js';
 import { runEventBusBench } from './eventBus.bench.js';
 import { runFanoutBench } from './fanout.bench.js';
 import { closeBenchServer } from './lib/benchDatabase.js';
-import { benchOptions, positionalArgs } from './lib/measure.js';
+import { startDebianCluster, type DebianCluster } from './lib/debianPostgres.js';
+import { benchOptions, optionValue, positionalArgs } from './lib/measure.js';
 import { runMutationBench } from './mutation.bench.js';
 import { runProjectionBench } from './projection.bench.js';
 import { runQueryBench } from './query.bench.js';
@@ -15,11 +16,20 @@ import { runScaleOutBench } from './scaleout.bench.js';
 import { runSnapshotBench } from './snapshot.bench.js';
 import { runWebhooksBench } from './webhooks.bench.js';
 
-// `npm run bench [-- --quick] [-- --runs N] [-- <scenario>]` (and `--events N` for `projection` and `scale`): every scenario against its peer or baseline in the
+// `npm run bench [-- --quick] [-- --runs N] [-- --engine embedded|debian] [-- <scenario> ...]` (and `--events N` for `projection` and `scale`): every scenario against its peer or baseline in the
 // same run; prints one Markdown section per scenario (medians and ratios side by side) to paste
 // into bench/RESULTS.md. A scenario that fails is reported and the others still run.
+//
+// Two engines: the embedded PostgreSQL (what `npm start` runs), then, for the scenarios users feel
+// most (mutation, query, fan-out, rebuild), Debian's PostgreSQL in a temporary cluster configured
+// as the package ships it (JIT on): what a user on a stock PostgreSQL gets. BENCH_DATABASE_URL
+// instead runs every scenario once, on that server.
 const { quick, runs, durationMs } = benchOptions();
-const only = positionalArgs()[0];
+/** The scenarios named (any number), or all. */
+const only = positionalArgs();
+const engineOption = optionValue(process.argv.slice(2), 'engine');
+/** The scenarios run on Debian's PostgreSQL too. */
+const BOTH_ENGINES = new Set(['mutation', 'query', 'fanout', 'projection']);
 const scenarios: [string, string, () => Promise<string[]>][] = [
   ['append', 'Event append', runEventAppendBench],
   ['mutation', 'Mutation end to end', runMutationBench],
@@ -36,31 +46,56 @@ const scenarios: [string, string, () => Promise<string[]>][] = [
 ];
 /** Scenarios run only when named: `scale` writes a log of ten million events (gigabytes, many minutes). */
 const ON_REQUEST = ['scale'];
-if (only && !scenarios.some(([name]) => name === only)) {
-  console.error(`unknown scenario ${only}; one of ${scenarios.map(([name]) => name).join(', ')}`);
+const unknown = only.find((name) => !scenarios.some(([known]) => known === name));
+if (unknown) {
+  console.error(`unknown scenario ${unknown}; one of ${scenarios.map(([name]) => name).join(', ')}`);
   process.exit(2);
 }
 
 const started = performance.now();
 const sections: string[] = [];
 let failed = 0;
-for (const [name, title, run] of scenarios) {
-  if (only ? only !== name : ON_REQUEST.includes(name)) continue;
-  console.log(`\n== ${name}`);
-  const scenarioStarted = performance.now();
-  try {
-    sections.push('', `### ${title}`, '', ...(await run()));
-  } catch (error) {
-    failed++;
-    console.error(error);
-    sections.push('', `### ${title}`, '', `FAILED: ${String(error).split('\n')[0]}`);
+const engines = process.env.BENCH_DATABASE_URL ? ['external'] : engineOption ? [engineOption] : ['embedded', 'debian'];
+let debian: DebianCluster | undefined;
+for (const engine of engines) {
+  const selected = scenarios.filter(
+    ([name]) => (only.length === 0 ? !ON_REQUEST.includes(name) : only.includes(name)) && (engine !== 'debian' || BOTH_ENGINES.has(name)),
+  );
+  if (selected.length === 0) continue;
+  let suffix = '';
+  if (engine === 'debian') {
+    try {
+      debian = await startDebianCluster();
+    } catch (error) {
+      sections.push('', `### Debian's PostgreSQL`, '', `NOT RUN: ${String(error).split('\n')[0]}`);
+      continue;
+    }
+    // Every scenario's databases on the cluster from now on (the shared server is opened on first use).
+    await closeBenchServer();
+    process.env.BENCH_DATABASE_URL = debian.url;
+    suffix = ` (${debian.version}, JIT on as shipped)`;
+  } else if (engines.length > 1) suffix = ' (embedded PostgreSQL)';
+  for (const [name, title, run] of selected) {
+    console.log(`\n== ${name}${suffix}`);
+    const scenarioStarted = performance.now();
+    try {
+      sections.push('', `### ${title}${suffix}`, '', ...(await run()));
+    } catch (error) {
+      failed++;
+      console.error(error);
+      sections.push('', `### ${title}${suffix}`, '', `FAILED: ${String(error).split('\n')[0]}`);
+    }
+    console.log(`(${name}: ${((performance.now() - scenarioStarted) / 1000).toFixed(0)} s)`);
   }
-  console.log(`(${name}: ${((performance.now() - scenarioStarted) / 1000).toFixed(0)} s)`);
 }
 
 await closeBenchServer();
+if (debian) {
+  await debian.stop();
+  delete process.env.BENCH_DATABASE_URL;
+}
 const header = [
-  `Run ${new Date().toISOString()}${quick ? ' (quick)' : ''}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${postgresVersion()};`,
+  `Run ${new Date().toISOString()}${quick ? ' (quick)' : ''}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${postgresVersion()}${debian ? ` and ${debian.version}` : ''};`,
   `median of ${runs} runs of ${durationMs / 1000} s each (load scenarios); ${((performance.now() - started) / 1000).toFixed(0)} s in all; load average at the end ${os
     .loadavg()
     .map((l) => l.toFixed(1))

@@ -73,6 +73,15 @@ export const settings = z.object({
     .describe('a replica replaying further behind the primary than this is skipped until it catches up'),
   DATA_DIR: z.string().min(1).default('./data').describe('where the embedded cluster lives'),
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20).describe('connections in the pool'),
+  DB_BACKGROUND_POOL_SIZE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(50)
+    .default(4)
+    .describe(
+      "connections of a second pool that requests never take: the projection runners' reads (log, checkpoints) and the live feed's reads of what it pushes, so that a load holding every connection of the request pool stalls neither the read models nor the pushes (each runner also applies its batches on its own session)",
+    ),
   DB_HEARTBEAT_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -217,6 +226,15 @@ export const settings = z.object({
     .default(10_000)
     .describe(
       "order views each process keeps in memory for `order(id)` (and `orderHistory`'s visibility check); each is forgotten when an orders projection batch changes its order, and reads go to the read tables until this process has forgotten what every batch it heard of changed, so `consistentWith` holds; `0` turns this off",
+    ),
+  SEARCH_CACHE_ENTRIES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(1_000)
+    .describe(
+      "`searchOrders` pages each process keeps in memory (per query, caller's scope and page); all are forgotten whenever a batch of the search or orders projection is heard of, so `consistentWith` holds; `0` turns this off",
     ),
   RUN_PROJECTIONS: trueOrFalse
     .default('true')
@@ -481,10 +499,13 @@ function toConfig(v: Settings) {
     readReplicaMaxLagMs: v.READ_REPLICA_MAX_LAG_MS,
     dataDir: path.resolve(v.DATA_DIR),
     dbPoolSize: v.DB_POOL_SIZE,
+    /** Connections of the background lane (projection runners' reads, live-feed reads), apart from the request pool. */
+    dbBackgroundPoolSize: v.DB_BACKGROUND_POOL_SIZE,
     dbHeartbeatTimeoutMs: v.DB_HEARTBEAT_TIMEOUT_MS,
     dbStatementTimeoutMs: v.DB_STATEMENT_TIMEOUT_MS,
     stateCacheStreams: v.STATE_CACHE_STREAMS,
     orderCacheEntries: v.ORDER_CACHE_ENTRIES,
+    searchCacheEntries: v.SEARCH_CACHE_ENTRIES,
     jwt: {
       secret: v.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
       isDevelopmentSecret: !v.JWT_SECRET,

@@ -1,5 +1,6 @@
 import { checkProjectionNames, type Config } from './config.js';
 import type { Database } from './db/database.js';
+import { openBackgroundLane } from './db/backgroundLane.js';
 import { ReadReplicas } from './db/replicas.js';
 import { EventStore } from './eventStore/eventStore.js';
 import { createRateLimitStore } from './graphql/security/rateLimitStores.js';
@@ -25,6 +26,8 @@ import { Reactions } from './reactions/reactions.js';
  * the features the service is made of and their background processes.
  */
 export interface Services extends GraphQLServerParts {
+  /** A small pool on the primary that requests never take: the projection runners' reads and the live feed's. */
+  lane: Database;
   /** The features the service is made of (their GraphQL makes the schema). */
   features: readonly FeatureModule<Services>[];
   /** The features' background processes (started with the projections). */
@@ -71,7 +74,12 @@ export function createServices({ config, logger, db, features, progressChannel, 
     upcasters: upcastersOf(features),
     readTransforms: readTransformsOf(features, { db, config, logger }),
   });
-  const readSide = new ReadSide({ db, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs }, projections);
+  const lane = openBackgroundLane(db, {
+    poolSize: config.dbBackgroundPoolSize,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+    onError: (err) => logger.warn({ err }, 'background pool connection error'),
+  });
+  const readSide = new ReadSide({ db, lane, eventStore, logger, consistencyTimeoutMs: config.consistencyTimeoutMs }, projections);
   progressChannel?.publishFrom(readSide.runners);
   // Read-your-writes waits hear progress on the same channel as the live feed.
   if (progressChannel) readSide.consistency.follow(progressChannel);
@@ -88,7 +96,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
   });
   metrics.followReplicas(replicas);
   const liveFeed = new LiveFeed(
-    db,
+    lane,
     progressChannel ?? eventStore.notifier,
     logger,
     features.flatMap((f) => f.liveSources),
@@ -105,6 +113,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
     config,
     logger,
     db,
+    lane,
     replicas,
     eventStore,
     readSide,
@@ -177,4 +186,5 @@ export async function stopServices(services: Services): Promise<void> {
   await services.eventStore.stop();
   await services.replicas.stop();
   await Promise.all([services.rateLimits?.close?.(), services.signupLimits?.close?.()]);
+  await services.lane.close();
 }

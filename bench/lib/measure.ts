@@ -33,7 +33,7 @@ export function benchOptions(argv = process.argv.slice(2)) {
 }
 
 /** Options that take a value (`--name value` or `--name=value`). */
-export const VALUE_OPTIONS = ['runs', 'events'];
+export const VALUE_OPTIONS = ['runs', 'events', 'engine'];
 
 /** The value of `--name value` or `--name=value`, if given. */
 export function optionValue(argv: string[], name: string): string | undefined {

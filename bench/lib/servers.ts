@@ -41,6 +41,11 @@ export function startPlainServer(databaseUrl: string, cpu?: number): Promise<Ben
   return startBenchProcess('bench/baseline/plainYogaServer.ts', { DATABASE_URL: databaseUrl }, 'Plain Yoga is listening', cpu);
 }
 
+/** The CRUD peer (bench/baseline/crudServer.ts): the same tables kept in each request's transaction. */
+export function startCrudServer(databaseUrl: string, cpu?: number): Promise<BenchProcess> {
+  return startBenchProcess('bench/baseline/crudServer.ts', { DATABASE_URL: databaseUrl }, 'CRUD Yoga is listening', cpu);
+}
+
 export function staffToken(): Promise<string> {
   return signAccessToken({ sub: 'bench', role: 'staff' }, { secret: JWT_SECRET, isDevelopmentSecret: false });
 }

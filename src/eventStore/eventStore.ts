@@ -141,12 +141,13 @@ export class EventStore {
     return versionAt(this.db.prisma, streamId, at);
   }
 
-  readAll(after: bigint, limit?: number, options?: ReadAllOptions): Promise<RecordedEvent[]> {
-    return readAll(this.db.pool, after, limit, options).then(this.readable);
+  /** `on`: whose connections read (the projections' own lane; by default the store's pool). */
+  readAll(after: bigint, limit?: number, options?: ReadAllOptions, on: Pick<Database, 'pool'> = this.db): Promise<RecordedEvent[]> {
+    return readAll(on.pool, after, limit, options).then(this.readable);
   }
 
-  headPosition(): Promise<bigint> {
-    return headPosition(this.db.prisma);
+  headPosition(on: Pick<Database, 'prisma'> = this.db): Promise<bigint> {
+    return headPosition(on.prisma);
   }
 
   /**

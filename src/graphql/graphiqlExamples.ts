@@ -1,7 +1,8 @@
 /**
  * The example operations GraphiQL opens with in development: one tab for the order lifecycle
- * (every command, in order), one for queries, one for subscriptions. A unit test validates every
- * operation and its variables against the schema, so they cannot drift from the contract.
+ * (every command, in order), one for queries, one for subscriptions, one for webhook endpoints. A
+ * unit test validates every operation and its variables against the schema, so they cannot drift
+ * from the contract.
  */
 export interface GraphiQLExample {
   title: string;
@@ -357,10 +358,108 @@ const subscriptions = /* GraphQL */ `
   }
 `;
 
+const webhooks = /* GraphQL */ `
+  # Webhook endpoints (admin): the header editor's development token is staff, so these answer
+  # FORBIDDEN until you paste an admin token. After CreateWebhookEndpoint, copy endpoint.id into
+  # the "endpointId" variable; the secret is shown this once.
+
+  mutation CreateWebhookEndpoint($url: String!) {
+    createWebhookEndpoint(input: { url: $url, description: "Shop frontend", eventTypes: ["order.submitted"] }) {
+      ... on CreateWebhookEndpointSuccess {
+        endpoint {
+          id
+          url
+          enabled
+        }
+        secret
+      }
+      ...Failure
+    }
+  }
+
+  mutation UpdateWebhookEndpoint($endpointId: ID!) {
+    updateWebhookEndpoint(input: { endpointId: $endpointId, eventTypes: ["order.submitted", "order.paid"] }) {
+      ... on UpdateWebhookEndpointSuccess {
+        endpoint {
+          id
+          eventTypes
+        }
+      }
+      ...Failure
+    }
+  }
+
+  mutation RotateWebhookSecret($endpointId: ID!) {
+    rotateWebhookSecret(input: { endpointId: $endpointId }) {
+      ... on RotateWebhookSecretSuccess {
+        secret
+      }
+      ...Failure
+    }
+  }
+
+  mutation EnableWebhookEndpoint($endpointId: ID!) {
+    enableWebhookEndpoint(input: { endpointId: $endpointId }) {
+      ... on EnableWebhookEndpointSuccess {
+        endpoint {
+          id
+          enabled
+        }
+      }
+      ...Failure
+    }
+  }
+
+  mutation RedeliverWebhook($deliveryId: ID!) {
+    redeliverWebhook(input: { deliveryId: $deliveryId }) {
+      ... on RedeliverWebhookSuccess {
+        delivery {
+          id
+          status
+        }
+      }
+      ...Failure
+    }
+  }
+
+  mutation RedeliverDeadWebhooks($endpointId: ID!) {
+    redeliverDeadWebhooks(input: { endpointId: $endpointId }) {
+      ... on RedeliverDeadWebhooksSuccess {
+        count
+      }
+      ...Failure
+    }
+  }
+
+  mutation DeleteWebhookEndpoint($endpointId: ID!) {
+    deleteWebhookEndpoint(input: { endpointId: $endpointId }) {
+      ... on DeleteWebhookEndpointSuccess {
+        endpointId
+      }
+      ...Failure
+    }
+  }
+
+  fragment Failure on Error {
+    __typename
+    code
+    message
+  }
+`;
+
 const ids = { customerId: 'paste customer.id from RegisterCustomer', orderId: 'order-1', sku: 'BOOK-1' };
 
 export const GRAPHIQL_EXAMPLES: readonly GraphiQLExample[] = [
   { title: 'Order lifecycle', query: lifecycle.trimStart(), variables: JSON.stringify({ email: 'ada@example.com', ...ids }, null, 2) },
   { title: 'Queries', query: queries.trimStart(), variables: JSON.stringify({ ...ids, position: null }, null, 2) },
   { title: 'Subscriptions', query: subscriptions.trimStart(), variables: JSON.stringify({ orderId: ids.orderId, sku: ids.sku }, null, 2) },
+  {
+    title: 'Webhooks',
+    query: webhooks.trimStart(),
+    variables: JSON.stringify(
+      { url: 'https://shop.example.com/webhooks', endpointId: 'paste endpoint.id from CreateWebhookEndpoint', deliveryId: 'a delivery id' },
+      null,
+      2,
+    ),
+  },
 ];

@@ -46,7 +46,11 @@ export async function orderViews(prisma: PrismaClient, summaries: Summary[]): Pr
 export async function findOrder(db: Pick<Database, 'pool'>, orderId: string): Promise<OrderView | null> {
   const { rows } = await db.pool.query<OrderRow>({ name: 'find-order', text: FIND_ORDER, values: [orderId] });
   const row = rows[0];
-  if (!row) return null;
+  return row ? orderViewOf(row) : null;
+}
+
+/** The API view of an order row (from `pg`, or from JSON, whose timestamps are text). */
+export function orderViewOf(row: OrderRow): OrderView {
   return {
     id: row.order_id,
     customerId: row.customer_id,
@@ -55,8 +59,8 @@ export async function findOrder(db: Pick<Database, 'pool'>, orderId: string): Pr
     itemCount: row.item_count,
     totalCents: row.total_cents,
     version: row.version,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
     customerName: row.customer_name,
     position: row.last_position,
   };
@@ -70,15 +74,16 @@ const FIND_ORDER = `
                    FROM order_lines l WHERE l.order_id = s.order_id), '[]') AS items
   FROM order_summaries s WHERE s.order_id = $1`;
 
-interface OrderRow {
+/** An order summary with its lines, as FIND_ORDER reads it. */
+export interface OrderRow {
   order_id: string;
   customer_id: string;
   status: string;
   item_count: number;
   total_cents: number;
   version: number;
-  created_at: Date;
-  updated_at: Date;
+  created_at: Date | string;
+  updated_at: Date | string;
   customer_name: string | null;
   last_position: string;
   items: { sku: string; name: string; quantity: number; unitPriceCents: number }[];

@@ -6,7 +6,14 @@ import type { Projection } from './projection.js';
 import { ProjectionRunner } from './runner.js';
 import { CheckpointSkips } from './skipBatch.js';
 
-export type ProjectionDeps = { db: Database; eventStore: EventStore; logger: Logger; consistencyTimeoutMs?: number };
+export type ProjectionDeps = {
+  db: Database;
+  eventStore: EventStore;
+  logger: Logger;
+  consistencyTimeoutMs?: number;
+  /** The connections the runners read on, out of the requests' reach (see openBackgroundLane); default `db`. */
+  lane?: Database;
+};
 
 /**
  * The read side of one process: a runner per projection (each active in one process at a time)

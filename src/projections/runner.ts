@@ -51,7 +51,14 @@ export class ProjectionRunner extends EventEmitter {
 
   constructor(
     readonly projection: Projection,
-    private readonly services: { db: Database; eventStore: EventStore; logger: Logger; skips?: CheckpointSkips },
+    private readonly services: {
+      db: Database;
+      eventStore: EventStore;
+      logger: Logger;
+      skips?: CheckpointSkips;
+      /** Where the runner's reads go (the background lane), so that no request load starves them; default `db`. */
+      lane?: Database;
+    },
   ) {
     super();
     this.lock = new AdvisoryLockSession(services.db.connectionString, {
@@ -63,6 +70,10 @@ export class ProjectionRunner extends EventEmitter {
       // synchronously as always. Saves a flush per batch.
       onConnect: (client) => client.query('SET synchronous_commit = off').then(() => undefined),
     });
+  }
+
+  private get lane(): Database {
+    return this.services.lane ?? this.services.db;
   }
 
   /** True while this process holds the projection's lock. */
@@ -122,13 +133,13 @@ export class ProjectionRunner extends EventEmitter {
    */
   private async step(): Promise<StepOutcome> {
     if (!this.checkpoint || this.checkpoint.failed) {
-      const stored = await readCheckpoint(this.services.db.prisma, this.projection.name);
+      const stored = await readCheckpoint(this.lane.prisma, this.projection.name);
       if (await this.settleVersion(stored)) return 'more';
       this.checkpoint = { position: stored.position, failed: stored.status === 'FAILED' };
     }
     if (this.checkpoint.failed) return 'idle';
     // Fixed for this step: notifications may raise the schedule's head while we read.
-    const head = await this.schedule.headForStep(() => this.services.eventStore.headPosition());
+    const head = await this.schedule.headForStep(() => this.services.eventStore.headPosition(this.lane));
     const from = this.checkpoint.position;
     if (head <= from) return 'idle';
     // A projection that had nothing to apply last time (most commits are not its business) first
@@ -137,7 +148,12 @@ export class ProjectionRunner extends EventEmitter {
       this.checkpoint = { position: head, failed: false };
       return 'caughtUp';
     }
-    const events = await this.services.eventStore.readAll(from, BATCH_SIZE, { types: [...this.projection.eventTypes], upTo: head });
+    const events = await this.services.eventStore.readAll(
+      from,
+      BATCH_SIZE,
+      { types: [...this.projection.eventTypes], upTo: head },
+      this.lane,
+    );
     // A short batch means nothing else this projection handles exists up to the head.
     const next = events.length === BATCH_SIZE ? events.at(-1)!.position : head;
     this.skippedLast = events.length === 0;
@@ -155,7 +171,7 @@ export class ProjectionRunner extends EventEmitter {
         projection: this.projection.name,
         logger: this.services.logger,
         applyOne: (position, event) => this.applyBatch(position, [event], event.position),
-        markFailed: (position, failure) => markFailed(this.services.db.prisma, this.projection.name, position, failure),
+        markFailed: (position, failure) => markFailed(this.lane.prisma, this.projection.name, position, failure),
       });
       return 'more';
     }
@@ -169,7 +185,7 @@ export class ProjectionRunner extends EventEmitter {
    * release (during a rolling upgrade): this process stands by rather than rebuild them back.
    */
   private async settleVersion(stored: Checkpoint): Promise<boolean> {
-    const { prisma } = this.services.db;
+    const { prisma } = this.lane;
     const name = this.projection.name;
     if (stored.version === this.projection.version) {
       // A rebuild abandoned by a process that died: these tables are current, carry on.
@@ -263,7 +279,7 @@ export class ProjectionRunner extends EventEmitter {
   private async holdLock(): Promise<boolean> {
     if (this.lock.isHeld) return true;
     if (!(await this.lock.tryAcquire())) return false;
-    await ensureCheckpoint(this.services.db.prisma, this.projection.name, this.projection.version);
+    await ensureCheckpoint(this.lane.prisma, this.projection.name, this.projection.version);
     this.checkpoint = undefined;
     this.schedule.forgetHead();
     this.services.logger.info({ projection: this.projection.name }, 'running projection');

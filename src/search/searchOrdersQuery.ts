@@ -4,10 +4,11 @@ import { isStorableText } from '../eventStore/storableText.js';
 import type { Builder } from '../graphql/builder.js';
 import { consistentWithArg, readConsistently } from '../graphql/consistency.js';
 import { keysetConnection } from '../graphql/cursors.js';
-import { orderViews } from '../orders/orderReads.js';
 import { orderTypes } from '../orders/orderTypes.js';
 import type { OrderView } from '../orders/orderView.js';
-import { countMatches, findOrderIds, type SearchScope } from './searchReads.js';
+import type { RequestServices } from '../graphql/context.js';
+import { SearchPageCache } from './searchCache.js';
+import { searchOrders, type SearchPage, type SearchScope } from './searchReads.js';
 
 /** The longest search text taken: a search box's words, not a document. */
 export const MAX_QUERY_LENGTH = 200;
@@ -26,6 +27,27 @@ const foundCursorKey = {
   isValid: (key: unknown[]): boolean =>
     key.length === 2 && typeof key[0] === 'number' && Number.isFinite(key[0]) && key[0] >= 0 && typeof key[1] === 'string',
 };
+
+/** One cache per service (a test may run two servers in one Node process). */
+const caches = new WeakMap<object, SearchPageCache>();
+
+/** A page of a search: from this process's cache when it is on (`SEARCH_CACHE_ENTRIES` > 0), else from the tables. */
+function searchPage(
+  services: RequestServices,
+  query: string,
+  scope: SearchScope,
+  page: { after?: [number, string]; limit: number },
+): Promise<SearchPage> {
+  const read = () => searchOrders(services.db, query, scope, page);
+  if (services.config.searchCacheEntries === 0) return read();
+  const { consistency } = services.readSide;
+  let cache = caches.get(consistency);
+  if (!cache) {
+    const usable = () => services.eventStore.notifier.listening && !services.db.health.trouble();
+    caches.set(consistency, (cache = new SearchPageCache(services.readSide.consistency, usable, services.config.searchCacheEntries)));
+  }
+  return cache.page(JSON.stringify([query, scope, page.after ?? null, page.limit]), read);
+}
 
 function checkQuery(query: string): void {
   if (query.length > MAX_QUERY_LENGTH || !isStorableText(query)) {
@@ -56,25 +78,23 @@ export function searchOrdersQuery(builder: Builder): void {
         checkQuery(args.query);
         await readConsistently(ctx, SEARCH_READS, args.consistentWith);
         const scope: SearchScope = isStaff(actor) ? { all: true } : { customerId: actor.sub };
+        // The page's statement counts the matches too: totalCount asks again only without a page read.
+        let counted: Promise<number> | undefined;
         return keysetConnection<FoundOrder>(
           { first: args.first, after: args.after },
           foundCursorKey,
           async (page) => {
-            const found = await findOrderIds(ctx.services.db, args.query, scope, {
+            const found = searchPage(ctx.services, args.query, scope, {
               after: page.after as [number, string] | undefined,
               limit: page.limit,
             });
-            const summaries = await ctx.services.db.prisma.orderSummary.findMany({
-              where: { orderId: { in: found.map((f) => f.orderId) } },
-            });
-            const views = new Map((await orderViews(ctx.services.db.prisma, summaries)).map((v) => [v.id, v]));
+            counted = found.then((p) => p.totalCount);
+            // Awaited by totalCount when asked; a failed read fails the page below either way.
+            counted.catch(() => {});
             // An order the orders read model has not reached yet (a read without consistentWith) is left out.
-            return found.flatMap(({ orderId, rank }) => {
-              const view = views.get(orderId);
-              return view ? [{ ...view, rank }] : [];
-            });
+            return (await found).found.flatMap(({ order, rank }) => (order ? [{ ...order, rank }] : []));
           },
-          () => countMatches(ctx.services.db, args.query, scope),
+          () => counted ?? searchPage(ctx.services, args.query, scope, { limit: 0 }).then((p) => p.totalCount),
         );
       },
     }),
