@@ -1,7 +1,10 @@
+import { DEAD_LETTERS_EXAMPLE } from './graphiqlDeadLetterExamples.js';
+import { WEBHOOK_EXAMPLE } from './graphiqlWebhookExamples.js';
+
 /**
  * The example operations GraphiQL opens with in development: one tab for the order lifecycle
- * (every command, in order), one for queries, one for subscriptions, one for webhook endpoints,
- * one for every reaction target's dead letters. A unit test validates every operation and its
+ * (every command, in order), one for queries, one for subscriptions, one for webhooks (admin), one
+ * for every reaction target's dead letters (admin). A unit test validates every operation and its
  * variables against the schema, so they cannot drift from the contract.
  */
 export interface GraphiQLExample {
@@ -358,198 +361,12 @@ const subscriptions = /* GraphQL */ `
   }
 `;
 
-const webhooks = /* GraphQL */ `
-  # Webhook endpoints (admin): the header editor's development token is staff, so these answer
-  # FORBIDDEN until you paste an admin token. After CreateWebhookEndpoint, copy endpoint.id into
-  # the "endpointId" variable; the secret is shown this once.
-
-  mutation CreateWebhookEndpoint($url: String!) {
-    createWebhookEndpoint(input: { url: $url, description: "Shop frontend", eventTypes: ["order.submitted"] }) {
-      ... on CreateWebhookEndpointSuccess {
-        endpoint {
-          id
-          url
-          enabled
-        }
-        secret
-      }
-      ...Failure
-    }
-  }
-
-  mutation UpdateWebhookEndpoint($endpointId: ID!) {
-    updateWebhookEndpoint(input: { endpointId: $endpointId, eventTypes: ["order.submitted", "order.paid"] }) {
-      ... on UpdateWebhookEndpointSuccess {
-        endpoint {
-          id
-          eventTypes
-        }
-      }
-      ...Failure
-    }
-  }
-
-  mutation RotateWebhookSecret($endpointId: ID!) {
-    rotateWebhookSecret(input: { endpointId: $endpointId }) {
-      ... on RotateWebhookSecretSuccess {
-        secret
-      }
-      ...Failure
-    }
-  }
-
-  mutation EnableWebhookEndpoint($endpointId: ID!) {
-    enableWebhookEndpoint(input: { endpointId: $endpointId }) {
-      ... on EnableWebhookEndpointSuccess {
-        endpoint {
-          id
-          enabled
-        }
-      }
-      ...Failure
-    }
-  }
-
-  mutation RedeliverWebhook($deliveryId: ID!) {
-    redeliverWebhook(input: { deliveryId: $deliveryId }) {
-      ... on RedeliverWebhookSuccess {
-        delivery {
-          id
-          status
-        }
-      }
-      ...Failure
-    }
-  }
-
-  mutation RedeliverDeadWebhooks($endpointId: ID!) {
-    redeliverDeadWebhooks(input: { endpointId: $endpointId }) {
-      ... on RedeliverDeadWebhooksSuccess {
-        count
-      }
-      ...Failure
-    }
-  }
-
-  mutation DeleteWebhookEndpoint($endpointId: ID!) {
-    deleteWebhookEndpoint(input: { endpointId: $endpointId }) {
-      ... on DeleteWebhookEndpointSuccess {
-        endpointId
-      }
-      ...Failure
-    }
-  }
-
-  fragment Failure on Error {
-    __typename
-    code
-    message
-  }
-`;
-
-const deadLetters = /* GraphQL */ `
-  # Dead letters of every reaction target (webhook endpoints, the event bus, customer emails).
-  # Admin only: replace the header editor's staff token with an admin's
-  # (npm run token -- --role admin --sub you).
-  # Deliveries show their status and attempts, never the message or an address.
-
-  query ReactionTargets {
-    reactionTargets {
-      id
-      kind
-      enabled
-      disabledReason
-      lag
-      pendingCount
-      failedCount
-      deadCount
-    }
-  }
-
-  query DeadLetters($targetId: ID) {
-    reactionDeliveries(targetId: $targetId, status: DEAD, first: 20) {
-      totalCount
-      edges {
-        node {
-          id
-          kind
-          eventType
-          subject
-          attempts {
-            at
-            statusCode
-            error
-          }
-        }
-      }
-    }
-  }
-
-  mutation RedeliverReaction($deliveryId: ID!) {
-    redeliverReaction(input: { deliveryId: $deliveryId }) {
-      ... on RedeliverReactionSuccess {
-        delivery {
-          id
-          status
-        }
-      }
-      ... on Error {
-        code
-        message
-      }
-    }
-  }
-
-  mutation RedeliverDeadReactions($targetId: ID!) {
-    redeliverDeadReactions(input: { targetId: $targetId }) {
-      ... on RedeliverDeadReactionsSuccess {
-        count
-      }
-      ... on Error {
-        code
-        message
-      }
-    }
-  }
-
-  mutation EnableReactionTarget($targetId: ID!) {
-    enableReactionTarget(input: { targetId: $targetId }) {
-      ... on EnableReactionTargetSuccess {
-        target {
-          id
-          enabled
-        }
-      }
-      ... on Error {
-        code
-        message
-      }
-    }
-  }
-`;
-
 const ids = { customerId: 'paste customer.id from RegisterCustomer', orderId: 'order-1', sku: 'BOOK-1' };
 
 export const GRAPHIQL_EXAMPLES: readonly GraphiQLExample[] = [
   { title: 'Order lifecycle', query: lifecycle.trimStart(), variables: JSON.stringify({ email: 'ada@example.com', ...ids }, null, 2) },
   { title: 'Queries', query: queries.trimStart(), variables: JSON.stringify({ ...ids, position: null }, null, 2) },
   { title: 'Subscriptions', query: subscriptions.trimStart(), variables: JSON.stringify({ orderId: ids.orderId, sku: ids.sku }, null, 2) },
-  {
-    title: 'Webhooks',
-    query: webhooks.trimStart(),
-    variables: JSON.stringify(
-      { url: 'https://shop.example.com/webhooks', endpointId: 'paste endpoint.id from CreateWebhookEndpoint', deliveryId: 'a delivery id' },
-      null,
-      2,
-    ),
-  },
-  {
-    title: 'Dead letters (admin)',
-    query: deadLetters.trimStart(),
-    variables: JSON.stringify(
-      { targetId: 'paste a target id from ReactionTargets', deliveryId: 'paste a delivery id from DeadLetters' },
-      null,
-      2,
-    ),
-  },
+  WEBHOOK_EXAMPLE,
+  DEAD_LETTERS_EXAMPLE,
 ];
