@@ -26,7 +26,7 @@ const LAYERS = [
   ['graphql', 'dashboard'],
   // The contract a feature fills in, and the wiring of the generic parts from a list of features.
   ['feature.ts', 'services.ts'],
-  ['orders', 'products', 'customers', 'analytics', 'search', 'system', 'webhooks', 'eventBus', 'notifications'],
+  ['orders', 'products', 'customers', 'analytics', 'search', 'system', 'webhooks', 'eventBus', 'notifications', 'deadLetters'],
   // The composition root: the list of features, the HTTP/WebSocket server, the process.
   ['features.ts', 'app.ts', 'main.ts'],
 ];

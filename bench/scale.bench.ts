@@ -2,37 +2,40 @@ import { execFileSync } from 'node:child_process';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
 import { runLoad, startLoadGenerator, type LoadGenerator } from './lib/load.js';
 import { benchOptions, median, optionValue } from './lib/measure.js';
-import type { BenchProcess } from './lib/processes.js';
-import { appendOrders, catchUpTimes, diskUse, firstMessageMs, residentMb, waitUntilReady, type DiskUse } from './lib/scaleProbes.js';
-import { authHeaders, BUSY_MACHINE, createOrders, staffToken, startOurServer } from './lib/servers.js';
+import { draftOrders, requestKinds, type Size as SizeOf } from './lib/scaleRequests.js';
+import {
+  appendOrders,
+  catchUpTimes,
+  cpuSeconds,
+  diskUse,
+  firstMessageMs,
+  residentMb,
+  waitUntilReady,
+  type DiskUse,
+} from './lib/scaleProbes.js';
+import { authHeaders, BUSY_MACHINE, staffToken, startOurServer } from './lib/servers.js';
 import { buildSqlShop, EVENTS_PER_ORDER, type SqlShop } from './lib/sqlShop.js';
 import { PROJECTIONS } from '../src/features.js';
 
 const SMALL_EVENTS = 10_000;
 const CATCH_UP_EVENTS = 100_000;
 const CONNECTIONS = 8;
-const PAGE = '{ edges { node { id status totalCents customerName } } pageInfo { hasNextPage endCursor } }';
-const COUNTED = '{ totalCount edges { node { id status totalCents customerName } } }';
+
+/** One size of the shop and what was measured on it. */
+type Size = SizeOf<Figures>;
 
 interface Figures {
   shop: SqlShop;
   disk: DiskUse;
   readyMs: number;
+  /** CPU seconds the server used until ready. */
+  readyCpuSeconds: number;
   memoryIdleMb: number;
   memoryAfterMb: number;
   /** p50 latency (ms) and rate (/s) of each measured request kind, by name. */
   requests: Map<string, { p50: number; rate: number }>;
   firstMessageMs: number;
   catchUpPerSecond: number;
-}
-
-/** One size of the shop: its database, what was written, and the server measured on it. */
-interface Size {
-  name: string;
-  url: string;
-  shop: SqlShop;
-  server?: BenchProcess;
-  figures: Figures;
 }
 
 /**
@@ -81,7 +84,17 @@ export async function runScaleBench(): Promise<string[]> {
 }
 
 function emptyFigures(shop: SqlShop, disk: DiskUse): Figures {
-  return { shop, disk, readyMs: 0, memoryIdleMb: 0, memoryAfterMb: 0, requests: new Map(), firstMessageMs: 0, catchUpPerSecond: 0 };
+  return {
+    shop,
+    disk,
+    readyMs: 0,
+    readyCpuSeconds: 0,
+    memoryIdleMb: 0,
+    memoryAfterMb: 0,
+    requests: new Map(),
+    firstMessageMs: 0,
+    catchUpPerSecond: 0,
+  };
 }
 
 /** The server as the container image runs it: `node dist/main.js` (built at the scenario's start). */
@@ -91,31 +104,35 @@ async function measure(sizes: Size[], load: LoadGenerator, token: string, runs: 
   // A first start of each warms the database's cache as a long-running server's would be; the
   // restarts after it are measured, alternating between the sizes.
   const ready: number[][] = sizes.map(() => []);
+  const readyCpu: number[][] = sizes.map(() => []);
   for (let round = 0; round < 3; round++) {
     for (const [i, size] of sizes.entries()) {
       const started = performance.now();
       const ours = await startOurServer(size.url, OPTIONS);
       const listening = performance.now() - started;
       const at = await waitUntilReady(ours.url);
+      const cpu = cpuSeconds(ours.pid);
       if (round > 0) ready[i]!.push(at - started);
+      if (round > 0) readyCpu[i]!.push(cpu);
       console.log(
-        `${size.name}: start ${round}: listening after ${(listening / 1000).toFixed(2)} s, ready after ${((at - started) / 1000).toFixed(2)} s`,
+        `${size.name}: start ${round}: listening after ${(listening / 1000).toFixed(2)} s, ready after ${((at - started) / 1000).toFixed(2)} s, ${cpu.toFixed(2)} s of CPU`,
       );
       await ours.stop();
     }
   }
   for (const [i, size] of sizes.entries()) {
     size.figures.readyMs = median(ready[i]!);
+    size.figures.readyCpuSeconds = median(readyCpu[i]!);
     size.server = await startOurServer(size.url, OPTIONS);
     await waitUntilReady(size.server.url);
-    await createOrders(size.server.url, token, size.shop.customerOf(0), ADD_ITEM_ORDERS);
+    size.addItemOrders = await draftOrders(size, token);
   }
   await new Promise((r) => setTimeout(r, 2_000));
   for (const size of sizes) size.figures.memoryIdleMb = residentMb(size.server!.pid);
-  for (const [name] of requestKinds(sizes[0]!.shop)) {
+  for (const [name] of requestKinds(sizes[0]!.shop, [])) {
     const samples = sizes.map(() => ({ p50: [] as number[], rates: [] as number[] }));
     const target = (size: Size) => ({
-      targets: [{ url: size.server!.url, bodies: requestKinds(size.shop).find(([n]) => n === name)![1] }],
+      targets: [{ url: size.server!.url, bodies: requestKinds(size.shop, size.addItemOrders!).find(([n]) => n === name)![1] }],
       headers: authHeaders(token),
       connections: CONNECTIONS,
     });
@@ -167,54 +184,6 @@ async function measure(sizes: Size[], load: LoadGenerator, token: string, runs: 
   }
 }
 
-const ADD_ITEM_ORDERS = Array.from({ length: 64 }, (_, i) => `scale-additem-${i}`);
-
-/** Each request kind measured: its name and the request bodies cycled through. */
-function requestKinds(shop: SqlShop): [string, string[]][] {
-  const pick = (count: number, from: number) => Array.from({ length: count }, (_, i) => (from + i * 7_919) % shop.orders);
-  const query = (text: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query: text, variables });
-  const day = { from: new Date(shop.end.getTime() - 86_400_000).toISOString(), to: shop.end.toISOString() };
-  const search = (q: string, selection: string) => query(`query($q: String!) { searchOrders(query: $q, first: 20) ${selection} }`, { q });
-  return [
-    [
-      'order(id), 1,000 orders cycled',
-      pick(1_000, 1).map((n) => query(`{ order(id: "${shop.orderId(n)}") { id status totalCents items { sku quantity } } }`)),
-    ],
-    ['orders(first: 20, status: PAID)', [query(`{ orders(first: 20, status: PAID) ${PAGE} }`)]],
-    ['orders(first: 20, status: PAID) with totalCount', [query(`{ orders(first: 20, status: PAID) ${COUNTED} }`)]],
-    [
-      "a customer's orders (first: 20)",
-      pick(200, 3).map((n) => query(`{ orders(first: 20, customerId: "${shop.customerOf(n)}") ${PAGE} }`)),
-    ],
-    ['searchOrders, a common surname', [search(shop.commonName, PAGE)]],
-    ['searchOrders, a common surname, with totalCount', [search(shop.commonName, COUNTED)]],
-    ['searchOrders, a rare surname', [search(shop.rareName, PAGE)]],
-    [
-      'salesStats, the last day by HOUR',
-      [
-        query(
-          `query($from: DateTime!, $to: DateTime!) { salesStats(from: $from, to: $to, bucket: HOUR) { start ordersPaid revenueCents } }`,
-          day,
-        ),
-      ],
-    ],
-    ['order.history', pick(500, 5).map((n) => query(`{ orderHistory(orderId: "${shop.orderId(n)}") { type position } }`))],
-    [
-      'addItem (64 draft orders)',
-      ADD_ITEM_ORDERS.map((o) => query(`mutation { addItem(input: {orderId: "${o}", sku: "${shop.sku}", quantity: 1}) { __typename } }`)),
-    ],
-    // Ids of their own per request: a repeated id would be refused, not created.
-    [
-      'createOrder (new ids)',
-      Array.from({ length: 50_000 }, (_, i) =>
-        query(
-          `mutation { createOrder(input: {customerId: "${shop.customerOf(i)}", orderId: "scale-new-${Date.now()}-${i}"}) { __typename } }`,
-        ),
-      ),
-    ],
-  ];
-}
-
 function report(small: Figures, large: Figures): string[] {
   const n = (x: number) => x.toLocaleString('en');
   const row = (name: string, s: number, l: number, unit: string, digits = 1, goal = '') =>
@@ -231,6 +200,7 @@ function report(small: Figures, large: Figures): string[] {
       .map((k) => row(`${k}: throughput`, small.requests.get(k)!.rate, large.requests.get(k)!.rate, '/s', 0)),
     row("a new subscription's first message (median of 20)", small.firstMessageMs, large.firstMessageMs, 'ms', 1, '1.2x'),
     row('start-up to /ready after a restart', small.readyMs / 1000, large.readyMs / 1000, 's', 2, '< 5 s'),
+    row('CPU used by the server until /ready', small.readyCpuSeconds, large.readyCpuSeconds, 's', 2),
     row('resident memory, idle after start', small.memoryIdleMb, large.memoryIdleMb, 'MB', 0, '1.5x'),
     row('resident memory, after the loads', small.memoryAfterMb, large.memoryAfterMb, 'MB', 0, '1.5x'),
     row(

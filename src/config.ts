@@ -276,6 +276,14 @@ export const settings = z.object({
     .min(0)
     .default(1_000)
     .describe('`GET /ready` answers 503 while a projection is more log positions than this behind the head'),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .meta({ unset: 'unset (production: `/metrics` not served)' })
+    .describe(
+      'in production, `/metrics` and the detail of `/ready` answer only `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise; `/ready` without it answers `{"ready": true|false}` alone, for load balancers). Unset in production: `/metrics` answers 404. Outside production both are open',
+    ),
   GRAPHQL_INTROSPECTION: trueOrFalse
     .optional()
     .meta({ unset: '`false` in production, else `true`' })
@@ -344,7 +352,34 @@ export const settings = z.object({
     .min(0)
     .default(6_000)
     .describe(
-      "mutations per identity (token subject, or client address when anonymous) per minute: 100 a second sustained, bursts up to the whole minute's allowance, so a busy checkout client never meets it; `0` turns it off. Shared by every server process: the buckets live in Redis when `REDIS_URL` is set (one atomic script per mutation), else in PostgreSQL (one UPSERT on the UNLOGGED `rate_limit_buckets`); if that store cannot answer, the mutation is let through and a warning logged",
+      "mutations per minute per token subject and, for anonymous and customer callers (identities anyone can make by signing up), as many per client address too, so fresh sign-ups bring no fresh allowance (staff, admin and payments tokens count per subject only): 100 a second sustained, bursts up to the whole minute's allowance, so a busy checkout client never meets it; past it `RATE_LIMITED` (HTTP 429). Behind a proxy every client has the proxy's address: raise it there. `0` turns it off. Shared by every server process: the buckets live in Redis when `REDIS_URL` is set (one atomic script per mutation), else in PostgreSQL (one UPSERT on the UNLOGGED `rate_limit_buckets`); if that store cannot answer, the mutation is let through and a warning logged",
+    ),
+  MAX_OPEN_ORDERS_PER_CUSTOMER: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(5)
+    .describe(
+      'unpaid submitted orders one customer may have at once; one more `submitOrder` answers `TOO_MANY_OPEN_ORDERS` (staff submitting are not bound); `0` turns the cap off',
+    ),
+  MAX_RESERVED_UNITS_PER_CUSTOMER: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000_000)
+    .default(1_000)
+    .describe(
+      "units one customer's submitted orders (unpaid, or paid and not yet shipped) may hold reserved at once; a `submitOrder` that would pass it answers `TOO_MANY_RESERVED_UNITS` (staff submitting are not bound); `0` turns the cap off",
+    ),
+  SIGNUP_RATE_PER_HOUR: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(20)
+    .describe(
+      '`registerCustomer` calls per client address per hour (a burst of that many, refilled over the hour); past it `RATE_LIMITED` (a `RateLimitedError` with `retryAfterSeconds`). Kept where the mutation limit keeps its buckets; `0` turns it off',
     ),
   APQ_MAX_ENTRIES: z.coerce
     .number()
@@ -510,9 +545,16 @@ function toConfig(v: Settings) {
       maxDirectives: v.GRAPHQL_MAX_DIRECTIVES,
     },
     rateLimitMutationsPerMinute: v.RATE_LIMIT_MUTATIONS_PER_MINUTE,
+    /** `registerCustomer` calls per client address per hour; 0 turns the limit off. */
+    signupRatePerHour: v.SIGNUP_RATE_PER_HOUR,
+    /** Per customer (0: no cap): unpaid submitted orders, and units their submitted orders hold reserved. */
+    maxOpenOrdersPerCustomer: v.MAX_OPEN_ORDERS_PER_CUSTOMER,
+    maxReservedUnitsPerCustomer: v.MAX_RESERVED_UNITS_PER_CUSTOMER,
     introspection: v.GRAPHQL_INTROSPECTION ? v.GRAPHQL_INTROSPECTION === 'true' : v.NODE_ENV !== 'production',
     graphiql: v.GRAPHIQL ? v.GRAPHIQL === 'true' : v.NODE_ENV === 'development',
     readyMaxProjectionLag: v.READY_MAX_PROJECTION_LAG,
+    /** In production, what `/metrics` and the detail of `/ready` require as a bearer token (unset: not served). */
+    metricsToken: v.METRICS_TOKEN,
     paymentTimeoutSeconds: v.PAYMENT_TIMEOUT_SECONDS,
     apq: { maxEntries: v.APQ_MAX_ENTRIES, maxBytes: v.APQ_MAX_BYTES, ttlSeconds: v.APQ_TTL_SECONDS },
     trustedDocuments: {

@@ -1,4 +1,5 @@
 import { analyticsFeature } from './analytics/analyticsFeature.js';
+import { deadLettersFeature } from './deadLetters/deadLettersFeature.js';
 import { eventBusFeature } from './eventBus/eventBusFeature.js';
 import { customersFeature } from './customers/customersFeature.js';
 import type { FeatureModule } from './feature.js';
@@ -24,6 +25,7 @@ export const FEATURES: readonly FeatureModule[] = [
   webhooksFeature,
   eventBusFeature,
   notificationsFeature,
+  deadLettersFeature,
 ];
 
 /** Every projection of the service, in the features' order, then the fan-out to webhooks. */

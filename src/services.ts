@@ -103,7 +103,12 @@ export function createServices({ config, logger, db, features, progressChannel, 
     replicas,
   );
   liveFeed.followLocal(readSide);
-  const rateLimits = createRateLimitStore(config, db.pool);
+  const rateLimits = createRateLimitStore(config, db.pool, {
+    scope: 'mutations',
+    capacity: config.rateLimitMutationsPerMinute,
+    windowMs: 60_000,
+  });
+  const signupLimits = createRateLimitStore(config, db.pool, { scope: 'signups', capacity: config.signupRatePerHour, windowMs: 3_600_000 });
   const services: Services = {
     config,
     logger,
@@ -116,6 +121,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
     metrics,
     features,
     rateLimits,
+    signupLimits,
     processes: [],
     persistedQueryStore: persistedQueryStore ?? memoryPersistedQueryStore(config.apq.maxEntries, config.apq.maxBytes),
     integrationEvents,
@@ -179,6 +185,6 @@ export async function stopServices(services: Services): Promise<void> {
   await services.readSide.stop();
   await services.eventStore.stop();
   await services.replicas.stop();
-  await services.rateLimits?.close?.();
+  await Promise.all([services.rateLimits?.close?.(), services.signupLimits?.close?.()]);
   await services.lane.close();
 }

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { LIMIT_CODES } from '../src/graphql/security/operationLimits.js';
 import { clientAs, commandMutation, unique, type ApiClient } from './support/api.js';
-import { codesOf, postRaw, wsOperation } from './support/hardening.js';
+import { codesOf, postFrom, postRaw, wsOperation } from './support/hardening.js';
 import { startTestServer, useTestServer, useTestServers } from './support/testServer.js';
 
 // Protective limits, each configured low on one server so a test can cross it, and the
@@ -282,21 +282,23 @@ describe('request timeouts', () => {
 describe('mutation rate limit', () => {
   const server = useTestServer({ RATE_LIMIT_MUTATIONS_PER_MINUTE: '3' });
 
-  const addProduct = (authorization?: string) =>
-    postRaw(
+  // Each identity calls from an address of its own: the limit counts per address as well.
+  const addProduct = (authorization: string, from: string) =>
+    postFrom(
+      from,
       server.app.url,
       {
         query: commandMutation('addProduct'),
         variables: { input: { sku: unique('RL'), name: 'Limited', priceCents: 1, initialStock: 1 } },
       },
-      authorization ? { authorization } : {},
+      { authorization },
     );
 
   it('refuses the mutation past the allowance with RATE_LIMITED, HTTP 429 and a retry-after hint; others are unaffected', async () => {
     const alice = `Bearer ${(await clientAs(server, 'staff', 'rl-alice')).token}`;
     const bob = `Bearer ${(await clientAs(server, 'staff', 'rl-bob')).token}`;
-    for (let i = 0; i < 3; i++) expect((await addProduct(alice)).body.data?.addProduct.__typename).toBe('AddProductSuccess');
-    const refused = await addProduct(alice);
+    for (let i = 0; i < 3; i++) expect((await addProduct(alice, '127.0.0.11')).body.data?.addProduct.__typename).toBe('AddProductSuccess');
+    const refused = await addProduct(alice, '127.0.0.11');
     expect(refused.status).toBe(429);
     expect(refused.body.data).toBeUndefined();
     expect(refused.body.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
@@ -304,20 +306,20 @@ describe('mutation rate limit', () => {
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(20);
     expect(refused.headers.get('retry-after')).toBe(String(retryAfter));
-    // Another identity has its own allowance, and queries are never limited.
-    expect((await addProduct(bob)).body.data?.addProduct.__typename).toBe('AddProductSuccess');
-    expect((await postRaw(server.app.url, { query: '{ headPosition }' }, { authorization: alice })).status).toBe(200);
+    // Another identity from another address has its own allowance, and queries are never limited.
+    expect((await addProduct(bob, '127.0.0.12')).body.data?.addProduct.__typename).toBe('AddProductSuccess');
+    expect((await postFrom('127.0.0.11', server.app.url, { query: '{ headPosition }' }, { authorization: alice })).status).toBe(200);
   });
 
   it('counts every aliased mutation in one operation', async () => {
     const carol = `Bearer ${(await clientAs(server, 'staff', 'rl-carol')).token}`;
     const input = () => `{ sku: "${unique('RL')}", name: "n", priceCents: 1, initialStock: 1 }`;
     const four = `mutation { ${[1, 2, 3, 4].map((i) => `m${i}: addProduct(input: ${input()}) { __typename }`).join(' ')} }`;
-    const answer = await postRaw(server.app.url, { query: four }, { authorization: carol });
+    const answer = await postFrom('127.0.0.13', server.app.url, { query: four }, { authorization: carol });
     expect(codesOf(answer.body)).toEqual(['RATE_LIMITED']);
     // Nothing ran: carol's allowance of 3 is intact.
     const three = `mutation { ${[1, 2, 3].map((i) => `m${i}: addProduct(input: ${input()}) { __typename }`).join(' ')} }`;
-    expect((await postRaw(server.app.url, { query: three }, { authorization: carol })).body.data).toEqual({
+    expect((await postFrom('127.0.0.13', server.app.url, { query: three }, { authorization: carol })).body.data).toEqual({
       m1: { __typename: 'AddProductSuccess' },
       m2: { __typename: 'AddProductSuccess' },
       m3: { __typename: 'AddProductSuccess' },

@@ -253,6 +253,7 @@ describe('submitOrder rejections', () => {
       'StockReserved',
       'StockReserved',
       'StockReserved',
+      'OrderHoldTaken',
     ]);
     expect(await stockAfterRestockingOne(plenty)).toEqual({ sku: plenty, onHand: 52, reserved: 5, available: 47 });
   });

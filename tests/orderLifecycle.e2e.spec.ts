@@ -50,7 +50,12 @@ describe('the order lifecycle over HTTP', () => {
 
     const submitted = await command(customer, 'submitOrder', { orderId });
     expect(submitted.order.status).toBe('SUBMITTED');
-    expect(submitted.events.map((e: { type: string }) => e.type)).toEqual(['OrderSubmitted', 'StockReserved', 'StockReserved']);
+    expect(submitted.events.map((e: { type: string }) => e.type)).toEqual([
+      'OrderSubmitted',
+      'StockReserved',
+      'StockReserved',
+      'OrderHoldTaken',
+    ]);
     expect(BigInt(submitted.position)).toBe(BigInt(submitted.events.at(-1).position));
     expect(await command(staff, 'restockProduct', { sku: 'BOOK-1', quantity: 1 })).toMatchObject({
       product: { onHand: 6, reserved: 2, available: 4 },

@@ -18,6 +18,16 @@ export function residentMb(pid: number): number {
   return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024;
 }
 
+/**
+ * CPU seconds (user + system) the process has used: what a start costs apart from waiting for a
+ * core, which on a shared machine is most of the wall time.
+ */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of the line (11 and 12 after the command's closing paren), in clock ticks.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Polls `/ready` until it answers 200; returns when (performance.now()). */
 export async function waitUntilReady(graphqlUrl: string, timeoutMs = 600_000): Promise<number> {
   const url = graphqlUrl.replace(/\/graphql$/, '/ready');

@@ -11,6 +11,7 @@ import { linkProps, useRoute, type Route } from './router.js';
 import { SalesChart } from './SalesChart.js';
 import { forgetToken, initialToken, readClaims, saveToken } from './session.js';
 import { SignIn } from './SignIn.js';
+import { WebhooksPage } from './WebhooksPage.js';
 
 export function App() {
   const [token, setToken] = useState(initialToken);
@@ -57,6 +58,7 @@ function Dashboard({ token, customer, onSignOut }: { token: string; customer: bo
   }, [token]);
   const [route, navigate] = useRoute();
   if (!client) return null;
+  const isAdmin = readClaims(token)?.role === 'admin';
 
   if (customer) {
     return (
@@ -70,12 +72,20 @@ function Dashboard({ token, customer, onSignOut }: { token: string; customer: bo
   }
   return (
     <ApolloProvider client={client.apollo}>
-      <Header token={token} screens={{ route, navigate }} connection={client.connection} onSignOut={() => onSignOut()} />
+      <Header token={token} screens={{ route, navigate, isAdmin }} connection={client.connection} onSignOut={() => onSignOut()} />
       <main className={route.screen === 'orders' && route.orderId ? 'content split' : 'content'}>
         {route.screen === 'inventory' ? (
           <InventoryTable onRefused={onSignOut} />
         ) : route.screen === 'projections' ? (
-          <ProjectionsPanel isAdmin={readClaims(token)?.role === 'admin'} onRefused={onSignOut} />
+          <ProjectionsPanel isAdmin={isAdmin} onRefused={onSignOut} />
+        ) : route.screen === 'webhooks' ? (
+          isAdmin ? (
+            <WebhooksPage onRefused={onSignOut} />
+          ) : (
+            <p className="notice" data-testid="admin-only">
+              Webhooks are managed with an admin token.
+            </p>
+          )
         ) : (
           <>
             <SalesChart onRefused={onSignOut} />
@@ -103,7 +113,7 @@ function Header({
 }: {
   token: string;
   /** Staff's screens, linked in the header (a customer has one screen). */
-  screens?: { route: Route; navigate: (route: Route) => void };
+  screens?: { route: Route; navigate: (route: Route) => void; isAdmin: boolean };
   connection: ConnectionStore;
   onSignOut: () => void;
 }) {
@@ -126,7 +136,7 @@ function Header({
   );
 }
 
-function StaffNav({ route, navigate }: { route: Route; navigate: (route: Route) => void }) {
+function StaffNav({ route, navigate, isAdmin }: { route: Route; navigate: (route: Route) => void; isAdmin: boolean }) {
   return (
     <nav>
       <a {...linkProps({ screen: 'orders' }, navigate)} aria-current={route.screen === 'orders' ? 'page' : undefined}>
@@ -138,6 +148,11 @@ function StaffNav({ route, navigate }: { route: Route; navigate: (route: Route) 
       <a {...linkProps({ screen: 'projections' }, navigate)} aria-current={route.screen === 'projections' ? 'page' : undefined}>
         Projections
       </a>
+      {isAdmin && (
+        <a {...linkProps({ screen: 'webhooks' }, navigate)} aria-current={route.screen === 'webhooks' ? 'page' : undefined}>
+          Webhooks
+        </a>
+      )}
     </nav>
   );
 }

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState, type MouseEvent } from 'react';
 // A few screens do not need a router library: the path under the base is the route, links push
 // history entries, and the server answers index.html for every path under /dashboard.
 
-export type Route = { screen: 'orders'; orderId?: string } | { screen: 'inventory' } | { screen: 'projections' };
+export type Route = { screen: 'orders'; orderId?: string } | { screen: 'inventory' } | { screen: 'projections' } | { screen: 'webhooks' };
 
 const BASE = import.meta.env.BASE_URL.replace(/\/$/, '');
 
@@ -12,6 +12,7 @@ export function parseRoute(pathname: string): Route {
   const [screen, id] = path.split('/').filter(Boolean);
   if (screen === 'inventory') return { screen: 'inventory' };
   if (screen === 'projections') return { screen: 'projections' };
+  if (screen === 'webhooks') return { screen: 'webhooks' };
   if (screen === 'orders' && id) return { screen: 'orders', orderId: decodeURIComponent(id) };
   return { screen: 'orders' };
 }
@@ -19,6 +20,7 @@ export function parseRoute(pathname: string): Route {
 export function routeHref(route: Route): string {
   if (route.screen === 'inventory') return `${BASE}/inventory`;
   if (route.screen === 'projections') return `${BASE}/projections`;
+  if (route.screen === 'webhooks') return `${BASE}/webhooks`;
   return route.orderId ? `${BASE}/orders/${encodeURIComponent(route.orderId)}` : `${BASE}/`;
 }
 

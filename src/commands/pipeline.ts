@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { commandInputHash } from './inputHash.js';
 import type { PlannedAppend } from './loadAggregate.js';
 import { retry } from '../retry.js';
+import { rememberStates } from './rememberStates.js';
 import { parseCommandInput } from './validation.js';
 
 /**
@@ -78,7 +79,6 @@ export interface CommandRequest {
 // Without an expectedVersion, a conflict means someone else got there first: decide again on
 // fresh state. Bounded, with a growing jittered pause, so a hot stream cannot spin forever.
 const MAX_ATTEMPTS = 40;
-const SNAPSHOT_EVERY = 100;
 
 /**
  * The one command pipeline: authorize, validate, (repeat check), load + decide, append with the
@@ -221,49 +221,4 @@ async function answerRepeat<I, R>(
   const version = outcome.streams[0]?.version ?? 0;
   const fields = successFields(aggregateId, outcome.streams[0]?.streamId ?? '', outcome);
   return { ...fields, entity: await definition.replay(aggregateId, version, env) };
-}
-
-/**
- * Keeps loading cheap: each appended stream's new state goes to the state cache, so the next
- * command on it in this process reads no events at all; and once the tail since the last stored
- * snapshot is 100 events, a snapshot is stored too (for other processes and after a restart), as
- * it is at once when the stored one holds an older state shape (loads ignore it).
- * Written before answering (one write per 100 commands), so the next command already loads from
- * it; a failure only costs a longer load and is logged, never failing the committed command.
- */
-async function rememberStates(
-  appends: PlannedAppend[],
-  outcome: AppendOutcome,
-  services: CommandServices,
-  trust: number | undefined,
-): Promise<void> {
-  for (const append of appends) {
-    const version = outcome.streams.find((s) => s.streamId === append.streamId)?.version ?? 0;
-    // stateAfter is the state at expectedVersion + its events; anything else is not that state.
-    if (version !== append.expectedVersion + append.events.length) continue;
-    let snapshotVersion = append.snapshotVersion;
-    if (append.replaceSnapshot || version - append.snapshotVersion >= SNAPSHOT_EVERY) {
-      const saved = await services.eventStore
-        .saveSnapshot({
-          streamId: append.streamId,
-          streamType: append.streamType,
-          version,
-          state: append.stateAfter,
-          schemaVersion: append.snapshotSchemaVersion,
-        })
-        .then(() => true)
-        .catch((err: unknown) => {
-          services.logger.warn({ err, streamId: append.streamId }, 'could not save a snapshot');
-          return false;
-        });
-      if (saved) snapshotVersion = version;
-    }
-    services.eventStore.states.put(append.streamId, {
-      version,
-      schemaVersion: append.snapshotSchemaVersion,
-      state: append.stateAfter,
-      snapshotVersion,
-      trust,
-    });
-  }
 }

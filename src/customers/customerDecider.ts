@@ -1,5 +1,5 @@
 import { assertNever, type Aggregate } from '../domain/aggregate.js';
-import { EmailTakenError, NotFoundError } from '../domain/errors.js';
+import { EmailTakenError, ForbiddenError, NotFoundError } from '../domain/errors.js';
 import { streamIds } from '../domain/streamIds.js';
 import type { CustomerCommand, CustomerEmailEvent, CustomerEvent, CustomerState } from './customerEvents.js';
 import { normaliseEmail } from './personalDataCipher.js';
@@ -93,4 +93,12 @@ export function decideForget(
     customer: [{ type: 'CustomerForgotten', data: { customerId } }],
     emailClaim: emailClaim.claimedBy === customerId ? [{ type: 'CustomerEmailReleased', data: { customerId } }] : [],
   };
+}
+
+/**
+ * A customer's own token acts only while the customer is not forgotten: forgetting ends what the
+ * account can change (its tokens may live on until they expire), and leaves it only reading.
+ */
+export function requireCustomerMayAct(customer: Pick<CustomerState, 'forgotten'>): void {
+  if (customer.forgotten) throw new ForbiddenError('this customer has been forgotten: their token can only read');
 }

@@ -1,14 +1,38 @@
-import { EmailTakenError, NotFoundError } from '../domain/errors.js';
+import { EmailTakenError, NotFoundError, RateLimitedError } from '../domain/errors.js';
 import { commandMutation, entityAtPosition } from '../graphql/commandTypes.js';
 import type { Builder } from '../graphql/builder.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { clientAddress } from '../graphql/security/clientAddress.js';
 import { forgetCustomer, registerCustomer } from './customerCommands.js';
 import { customerTypes } from './customerTypes.js';
+
+/**
+ * Sign-ups per client address (SIGNUP_RATE_PER_HOUR): every account brings its own allowance of
+ * mutations and its own share of the stock a customer may hold, so accounts must not come for free.
+ * A store that cannot answer lets the sign-up through (the limit must not become an outage).
+ */
+async function admitSignup(context: GraphQLContext): Promise<void> {
+  const store = context.services.signupLimits;
+  if (!store) return;
+  const verdict = await Promise.resolve(store.take(`address:${clientAddress(context)}`, 1)).catch((err: unknown) => {
+    context.log.warn({ err }, 'sign-up limit store unavailable; not limiting this sign-up');
+    return { allowed: true as const };
+  });
+  if (verdict.allowed) return;
+  const retryAfterSeconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+  const perHour = context.services.config.signupRatePerHour;
+  throw new RateLimitedError(
+    `too many sign-ups: at most ${perHour} an hour per client address; retry in ${retryAfterSeconds} s`,
+    retryAfterSeconds,
+  );
+}
 
 /** Adds this slice's GraphQL to a schema builder. */
 export function customerMutations(builder: Builder): void {
   const { CustomerType } = customerTypes(builder);
   commandMutation(builder, {
     name: 'registerCustomer',
+    admit: admitSignup,
     description:
       'Registers a customer (anyone may). The first answer carries a customer token for the new customer; a repeat of the same command (same commandId and input) answers with `token: null`.',
     definition: registerCustomer,
@@ -23,7 +47,7 @@ export function customerMutations(builder: Builder): void {
         resolve: (p) => p.entity.token,
       }),
     }),
-    errors: [EmailTakenError],
+    errors: [EmailTakenError, RateLimitedError],
   });
 
   commandMutation(builder, {

@@ -124,3 +124,49 @@ export class TooManyConsistencyWaitsError extends DomainError {
     super(`too many consistentWith waits at once: at most ${max} per ${scope}; retry once your earlier reads have answered`);
   }
 }
+
+/** More of something than a client may do in a while; `retryAfterSeconds` says when it may again. */
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The customer already has `max` unpaid submitted orders: pay or cancel one first. */
+export class TooManyOpenOrdersError extends DomainError {
+  readonly code = 'TOO_MANY_OPEN_ORDERS';
+  constructor(readonly max: number) {
+    super(`a customer may have at most ${max} unpaid submitted orders: pay or cancel one first`);
+  }
+}
+
+/** Submitting would hold more than `max` units reserved for the customer at once. */
+export class TooManyReservedUnitsError extends DomainError {
+  readonly code = 'TOO_MANY_RESERVED_UNITS';
+  constructor(
+    readonly max: number,
+    readonly reserved: number,
+  ) {
+    super(`a customer may hold at most ${max} units reserved at once; ${reserved} are already reserved for their orders`);
+  }
+}
+
+/** An order holds at most `max` lines. */
+export class TooManyLinesError extends DomainError {
+  readonly code = 'TOO_MANY_LINES';
+  constructor(readonly max: number) {
+    super(`an order holds at most ${max} lines`);
+  }
+}
+
+/** A draft order takes at most `max` item changes (adds and removes). */
+export class TooManyChangesError extends DomainError {
+  readonly code = 'TOO_MANY_CHANGES';
+  constructor(readonly max: number) {
+    super(`a draft order takes at most ${max} item changes: submit it, or start a new order`);
+  }
+}

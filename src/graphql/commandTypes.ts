@@ -3,6 +3,7 @@ import { runCommand, type CommandDefinition, type CommandSuccessPayload } from '
 import type { DomainError } from '../domain/errors.js';
 import { definedOnce, type Builder, type BuilderTypes } from './builder.js';
 import { COMMON_COMMAND_ERRORS, errorTypes } from './errorTypes.js';
+import type { GraphQLContext } from './context.js';
 
 type Payload = CommandSuccessPayload<unknown>;
 
@@ -53,6 +54,11 @@ export interface CommandMutationOptions<I, R> {
   success: CommandSuccessFields<R>;
   /** Rejections specific to this command (the common ones are always there). */
   errors: ErrorClass[];
+  /**
+   * Checked before the command runs, with the request's context (its client address, say): throws
+   * a DomainError (one of `errors`) to refuse the command.
+   */
+  admit?(context: GraphQLContext): Promise<void>;
 }
 
 /**
@@ -100,8 +106,10 @@ export function commandMutation<I, R>(builder: Builder, options: CommandMutation
       type: Success,
       args: { input: t.arg({ type: Input, required: true }) },
       errors: { types: [...options.errors, ...COMMON_COMMAND_ERRORS], union: { name: `${pascal}Result` } },
-      resolve: (_root, args, ctx) =>
-        runCommand(options.definition, args.input, { auth: ctx.auth, services: ctx.services, requestId: ctx.correlationId }),
+      resolve: async (_root, args, ctx) => {
+        await options.admit?.(ctx);
+        return runCommand(options.definition, args.input, { auth: ctx.auth, services: ctx.services, requestId: ctx.correlationId });
+      },
     }),
   );
 }

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ReadSide } from '../projections/readSide.js';
 import type { Reactions } from '../reactions/reactions.js';
+import type { RateLimitStore } from './security/rateLimitStores.js';
 
 /**
  * The long-lived parts a request may use. The composition root (`src/services.ts`) builds them;
@@ -31,6 +32,8 @@ export interface RequestServices {
   integrationEvents: IntegrationEvents;
   /** Deliveries to the reaction targets: what their admin API redelivers, enables and pokes. */
   reactions: Reactions;
+  /** Where the sign-up limit's buckets (one per client address) live, shared by every process (absent when off). */
+  signupLimits?: RateLimitStore;
 }
 
 /** What every resolver receives: the request's logger and id, who calls, and the shared services. */

@@ -12,7 +12,12 @@ import {
   OrderEmptyError,
   PaymentMismatchError,
   PaymentRefTakenError,
+  RateLimitedError,
   SkuTakenError,
+  TooManyChangesError,
+  TooManyLinesError,
+  TooManyOpenOrdersError,
+  TooManyReservedUnitsError,
   UnauthenticatedError,
   ValidationError,
   type FieldError,
@@ -74,6 +79,37 @@ export const errorTypes = definedOnce((builder) => {
     (t) => ({
       paymentRef: t.exposeString('paymentRef'),
     }),
+  );
+  builder.objectFields(
+    errorType(RateLimitedError, 'RateLimitedError', 'RATE_LIMITED: too many of these from you for now; nothing was done.'),
+    (t) => ({
+      retryAfterSeconds: t.exposeInt('retryAfterSeconds', { description: 'When to try again.' }),
+    }),
+  );
+  builder.objectFields(
+    errorType(TooManyOpenOrdersError, 'TooManyOpenOrdersError', 'TOO_MANY_OPEN_ORDERS: pay or cancel an unpaid order first.'),
+    (t) => ({ max: t.exposeInt('max', { description: 'Unpaid submitted orders a customer may have at once.' }) }),
+  );
+  builder.objectFields(
+    errorType(
+      TooManyReservedUnitsError,
+      'TooManyReservedUnitsError',
+      "TOO_MANY_RESERVED_UNITS: the customer's orders hold enough stock already.",
+    ),
+    (t) => ({
+      max: t.exposeInt('max', { description: 'Units a customer may hold reserved at once.' }),
+      reserved: t.exposeInt('reserved', { description: "Units the customer's other orders hold reserved now." }),
+    }),
+  );
+  builder.objectFields(
+    errorType(TooManyLinesError, 'TooManyLinesError', 'TOO_MANY_LINES: the order has all the lines it may have.'),
+    (t) => ({
+      max: t.exposeInt('max', { description: 'Lines an order may have.' }),
+    }),
+  );
+  builder.objectFields(
+    errorType(TooManyChangesError, 'TooManyChangesError', 'TOO_MANY_CHANGES: the draft has taken all the item changes it may.'),
+    (t) => ({ max: t.exposeInt('max', { description: 'Item changes (adds and removes) a draft order takes.' }) }),
   );
   errorType(NotFoundError, 'NotFoundError', 'NOT_FOUND (also for what exists but is not yours).');
   errorType(InvalidStateError, 'InvalidStateError', 'INVALID_STATE: not allowed in the current status.');

@@ -1,7 +1,11 @@
+import { DEAD_LETTERS_EXAMPLE } from './graphiqlDeadLetterExamples.js';
+import { WEBHOOK_EXAMPLE } from './graphiqlWebhookExamples.js';
+
 /**
  * The example operations GraphiQL opens with in development: one tab for the order lifecycle
- * (every command, in order), one for queries, one for subscriptions. A unit test validates every
- * operation and its variables against the schema, so they cannot drift from the contract.
+ * (every command, in order), one for queries, one for subscriptions, one for webhooks (admin), one
+ * for every reaction target's dead letters (admin). A unit test validates every operation and its
+ * variables against the schema, so they cannot drift from the contract.
  */
 export interface GraphiQLExample {
   title: string;
@@ -363,4 +367,6 @@ export const GRAPHIQL_EXAMPLES: readonly GraphiQLExample[] = [
   { title: 'Order lifecycle', query: lifecycle.trimStart(), variables: JSON.stringify({ email: 'ada@example.com', ...ids }, null, 2) },
   { title: 'Queries', query: queries.trimStart(), variables: JSON.stringify({ ...ids, position: null }, null, 2) },
   { title: 'Subscriptions', query: subscriptions.trimStart(), variables: JSON.stringify({ orderId: ids.orderId, sku: ids.sku }, null, 2) },
+  WEBHOOK_EXAMPLE,
+  DEAD_LETTERS_EXAMPLE,
 ];

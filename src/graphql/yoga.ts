@@ -5,7 +5,9 @@ import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { DomainError } from '../domain/errors.js';
 import { authenticate } from '../auth/tokens.js';
 import { isDatabaseUnavailable, isStorageFull } from '../db/database.js';
-import { usePrometheusMetrics } from '../observability/prometheus.js';
+import { OperationLabels } from '../observability/operationLabels.js';
+import { operatorAccess } from '../observability/operatorAccess.js';
+import { useMetricsEndpoint, usePrometheusMetrics } from '../observability/prometheus.js';
 import { useReadinessCheck } from '../observability/readiness.js';
 import { useOperationSpans } from '../observability/tracing.js';
 import { useReadRouting } from './readRouting.js';
@@ -91,6 +93,7 @@ export function createGraphQLServer(
   services: GraphQLServerParts,
   trustedDocuments: TrustedDocuments = new Map(),
 ): YogaServerInstance<ServerContext, GraphQLContext> {
+  const operatorsOnly = operatorAccess(services.config);
   return createYoga<ServerContext, GraphQLContext>({
     schema: buildSchema(services.features),
     graphqlEndpoint: '/graphql',
@@ -133,9 +136,10 @@ export function createGraphQLServer(
           return new GraphQLError(error.message, { extensions: { ...error.extensions, requestId } });
         },
       }),
-      usePrometheusMetrics(services.metrics),
+      usePrometheusMetrics(services.metrics, new OperationLabels(trustedDocuments.values())),
+      useMetricsEndpoint(services.metrics, operatorsOnly, services.logger),
       useOperationSpans(),
-      useReadinessCheck(services),
+      useReadinessCheck(services, operatorsOnly),
       useReadRouting(),
       // Limits, CSRF, rate limit, timeouts, and masking with the request id (src/graphql/security/).
       ...securityPlugins(services, yogaMaskError),

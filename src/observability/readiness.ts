@@ -4,6 +4,7 @@ import type { Database } from '../db/database.js';
 import type { ReplicaStatus } from '../db/readReplica.js';
 import type { ReadReplicas } from '../db/replicas.js';
 import type { Logger } from '../logger.js';
+import type { OperatorAccess } from './operatorAccess.js';
 import { readProjectionProgress, withDeadline, type ProjectionProgress } from './projectionProgress.js';
 
 /** Why the server is not ready, one entry per failed check (machine-readable `code`). */
@@ -122,14 +123,29 @@ function projectionFailures(p: ProjectionProgress, maxLag: number): ReadinessFai
   return [];
 }
 
-/** `GET /ready`: 200 with the checks when ready, 503 with the failed checks otherwise. */
-export function useReadinessCheck(services: ReadinessSources, endpoint = '/ready'): Plugin {
+/** A readiness check that itself failed: not ready, and the reason goes to the log, not the answer. */
+async function checkReadinessSafely(services: ReadinessSources): Promise<Readiness> {
+  try {
+    return await checkReadiness(services);
+  } catch (err) {
+    services.logger.error({ err }, 'readiness: the check failed');
+    const message = 'the readiness check failed; see the server log';
+    return { ready: false, failures: [{ check: 'database', code: 'DATABASE_UNAVAILABLE', message }], maxProjectionLag: 0 };
+  }
+}
+
+/**
+ * `GET /ready`: 200 when ready, 503 otherwise. Requests `access` grants get the checks (positions,
+ * lag, replicas, failures); the others, load balancers among them, `{"ready": true|false}` alone.
+ */
+export function useReadinessCheck(services: ReadinessSources, access: (request: Request) => OperatorAccess, endpoint = '/ready'): Plugin {
   return {
     async onRequest({ url, request, fetchAPI, endResponse }) {
       if (url.pathname !== endpoint || (request.method !== 'GET' && request.method !== 'HEAD')) return;
-      const readiness = await checkReadiness(services);
+      const readiness = await checkReadinessSafely(services);
+      const body = access(request) === 'granted' ? readiness : { ready: readiness.ready };
       endResponse(
-        new fetchAPI.Response(JSON.stringify(readiness), {
+        new fetchAPI.Response(JSON.stringify(body), {
           status: readiness.ready ? 200 : 503,
           headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
         }),

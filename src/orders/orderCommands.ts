@@ -3,7 +3,7 @@ import { isStaff, requirePaymentRecorder, requireStaff, requireSystem, requireUs
 import { loadAggregate, planAppend, type Loaded, type PlannedAppend } from '../commands/loadAggregate.js';
 import type { CommandDefinition, CommandEnv, CommandPlan } from '../commands/pipeline.js';
 import { bounded } from '../commands/validation.js';
-import { customerAggregate, customerStreamId } from '../customers/customerDecider.js';
+import { customerAggregate, customerStreamId, requireCustomerMayAct } from '../customers/customerDecider.js';
 import {
   ForbiddenError,
   InsufficientStockError,
@@ -17,6 +17,7 @@ import type { ProductCommand } from '../products/productEvents.js';
 import { decideOrder, orderAggregate, orderStreamId, paymentRefAggregate, paymentRefStreamId } from './orderDecider.js';
 import { MAX_LINE_QUANTITY, type OrderCommand, type OrderEvent, type OrderState } from './orderEvents.js';
 import { orderViewFromState, type OrderView } from './orderView.js';
+import { loadActingCustomer, planHold } from './customerLimits.js';
 import { paymentDueAt } from './paymentDeadline.js';
 
 type LoadedOrder = Loaded<OrderState, OrderEvent>;
@@ -27,7 +28,10 @@ export function canSeeOrder(actor: Actor, order: { customerId: string }): boolea
 }
 
 async function loadOrderFor(env: CommandEnv, orderId: string, visible = canSeeOrder): Promise<LoadedOrder> {
-  const order = await loadAggregate(env.services.eventStore, orderStreamId(orderId), orderAggregate);
+  const [order] = await Promise.all([
+    loadAggregate(env.services.eventStore, orderStreamId(orderId), orderAggregate),
+    loadActingCustomer(env),
+  ]);
   if (!order.state.exists || !visible(env.actor, order.state)) throw new NotFoundError('order not found');
   return order;
 }
@@ -110,10 +114,14 @@ export const createOrder: CommandDefinition<{ customerId: string; orderId?: stri
     }
     const customer = await loadAggregate(env.services.eventStore, customerStreamId(input.customerId), customerAggregate);
     if (!customer.state.exists) throw new NotFoundError('customer not found');
+    if (!isStaff(env.actor)) requireCustomerMayAct(customer.state);
     if (customer.state.forgotten) throw new InvalidStateError('the customer has been forgotten: they can create no new order');
     const id = input.orderId ?? env.newId();
     const order = await loadAggregate(env.services.eventStore, orderStreamId(id), orderAggregate);
-    return orderPlan(order, decideOrder({ type: 'CreateOrder', orderId: id, customerId: input.customerId }, order.state), env);
+    const events = decideOrder({ type: 'CreateOrder', orderId: id, customerId: input.customerId }, order.state);
+    // The customer's stream joins the append at the version read here, with no events of its own:
+    // a CustomerForgotten committed meanwhile is a conflict, and deciding again refuses the order.
+    return orderPlan(order, events, env, [planAppend(customer, [], env.now.toISOString())]);
   },
   replay: replayOrder,
 };
@@ -151,12 +159,11 @@ export const submitOrder: CommandDefinition<{ orderId: string }, OrderView> = {
   async plan(input, env) {
     const order = await loadOrderFor(env, input.orderId);
     const events = decideOrder({ type: 'SubmitOrder' }, order.state);
-    const reservations = await planStockChanges(env, order.state, (quantity) => ({
-      type: 'ReserveStock',
-      orderId: input.orderId,
-      quantity,
-    }));
-    return orderPlan(order, events, env, reservations);
+    const [reservations, hold] = await Promise.all([
+      planStockChanges(env, order.state, (quantity) => ({ type: 'ReserveStock', orderId: input.orderId, quantity })),
+      planHold(env, order.state),
+    ]);
+    return orderPlan(order, events, env, [...reservations, ...hold]);
   },
   replay: replayOrder,
 };

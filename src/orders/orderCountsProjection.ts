@@ -24,27 +24,51 @@ export const orderCountsProjection: Projection = {
     const fresh = events.filter((e) => e.position > counted);
     if (fresh.length === 0) return;
     const changes = statusCountChanges(fresh);
+    const touched = lastPositionPerStatus(fresh);
     await tx.query({
       name: 'order-counts-add',
       text: `INSERT INTO order_status_counts (status, orders, last_position)
-             SELECT status, change, $3::bigint FROM unnest($1::text[], $2::bigint[]) AS c(status, change)
+             SELECT status, change, last FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS c(status, change, last)
              ON CONFLICT (status) DO UPDATE SET orders = order_status_counts.orders + EXCLUDED.orders, last_position = EXCLUDED.last_position`,
-      values: [[...changes.keys()], [...changes.values()], fresh.at(-1)!.position.toString()],
+      values: [[...changes.keys()], [...changes.values()], [...changes.keys()].map((status) => touched.get(status)!.toString())],
     });
   },
 };
+
+/** The statuses one event moves an order between (none for an event that changes no status). */
+function statusMove(event: Pick<RecordedEvent, 'type' | 'data'>): { from?: string; to: string } | undefined {
+  const transition = transitionOf(event.type);
+  if (!transition) return undefined;
+  // A cancellation records the status it left; every other transition leaves exactly one.
+  const from = event.type === 'OrderCancelled' ? (event.data as { previousStatus?: string }).previousStatus : transition.from[0];
+  return { from, to: transition.to };
+}
 
 /** Each status's change in count over `events`: +1 where an order arrives, -1 where it leaves. */
 export function statusCountChanges(events: readonly Pick<RecordedEvent, 'type' | 'data'>[]): Map<string, number> {
   const changes = new Map<string, number>();
   const add = (status: string, by: number) => changes.set(status, (changes.get(status) ?? 0) + by);
   for (const event of events) {
-    const transition = transitionOf(event.type);
-    if (!transition) continue;
-    // A cancellation records the status it left; every other transition leaves exactly one.
-    const from = event.type === 'OrderCancelled' ? (event.data as { previousStatus?: string }).previousStatus : transition.from[0];
-    if (from) add(from, -1);
-    add(transition.to, 1);
+    const move = statusMove(event);
+    if (!move) continue;
+    if (move.from) add(move.from, -1);
+    add(move.to, 1);
   }
   return changes;
+}
+
+/**
+ * The position of the last event that moved an order into or out of each status. A row keeps its
+ * own (not its batch's last position), so the rows are the same however the log was cut into
+ * batches: applied live a few events at a time, or rebuilt in one pass.
+ */
+function lastPositionPerStatus(events: readonly RecordedEvent[]): Map<string, bigint> {
+  const last = new Map<string, bigint>();
+  for (const event of events) {
+    const move = statusMove(event);
+    if (!move) continue;
+    if (move.from) last.set(move.from, event.position);
+    last.set(move.to, event.position);
+  }
+  return last;
 }

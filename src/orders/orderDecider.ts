@@ -7,18 +7,29 @@ import {
   OrderEmptyError,
   PaymentMismatchError,
   PaymentRefTakenError,
+  TooManyChangesError,
+  TooManyLinesError,
   ValidationError,
 } from '../domain/errors.js';
 import { MAX_INT32 } from '../domain/limits.js';
 import { ORDER_STREAMS, streamIds } from '../domain/streamIds.js';
-import { MAX_LINE_QUANTITY, type OrderCommand, type OrderEvent, type OrderState, type PaymentRefEvent } from './orderEvents.js';
+import {
+  MAX_DRAFT_CHANGES,
+  MAX_LINE_QUANTITY,
+  MAX_ORDER_LINES,
+  type OrderCommand,
+  type OrderEvent,
+  type OrderState,
+  type PaymentRefEvent,
+} from './orderEvents.js';
 import { addToLines, orderTotalCents, removeFromLines } from './orderLines.js';
 import { ORDER_TRANSITIONS, statusAfter, type StatusTransition } from './orderStatus.js';
 
 /** The Order aggregate: `decide` and `evolve` are pure; time, ids and prices come in as arguments. */
 export const orderAggregate: Aggregate<OrderState, OrderEvent> = {
   streamType: ORDER_STREAMS.type,
-  snapshotSchemaVersion: 1,
+  // 2: `draftChanges` added; states folded before it lack it.
+  snapshotSchemaVersion: 2,
   initialState: () => ({
     exists: false,
     id: '',
@@ -27,6 +38,7 @@ export const orderAggregate: Aggregate<OrderState, OrderEvent> = {
     lines: [],
     paymentRef: null,
     paidCents: 0,
+    draftChanges: 0,
     createdAt: '',
     updatedAt: '',
   }),
@@ -54,8 +66,13 @@ function requireStatus(state: OrderState, transition: StatusTransition, action: 
   }
 }
 
-/** Item changes are allowed while the order is being put together. */
+/** Item changes are allowed while the order is being put together, up to {@link MAX_DRAFT_CHANGES} of them. */
 const EDITABLE: StatusTransition = { from: ['DRAFT'], to: 'DRAFT' };
+
+function requireEditable(state: OrderState, action: string): void {
+  requireStatus(state, EDITABLE, action);
+  if (state.draftChanges >= MAX_DRAFT_CHANGES) throw new TooManyChangesError(MAX_DRAFT_CHANGES);
+}
 
 /**
  * Decides what a command does to an order: the events to append, or a typed rejection (thrown).
@@ -70,8 +87,9 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
   if (!state.exists) throw new NotFoundError('order not found');
   switch (command.type) {
     case 'AddItem': {
-      requireStatus(state, EDITABLE, 'add items to');
+      requireEditable(state, 'add items to');
       const line = state.lines.find((l) => l.sku === command.sku);
+      if (!line && state.lines.length >= MAX_ORDER_LINES) throw new TooManyLinesError(MAX_ORDER_LINES);
       if ((line?.quantity ?? 0) + command.quantity > MAX_LINE_QUANTITY) {
         throw new ValidationError([{ path: 'input.quantity', message: `a line holds at most ${MAX_LINE_QUANTITY} units` }]);
       }
@@ -83,7 +101,7 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
       return [{ type: 'ItemAdded', data: { sku: command.sku, name, quantity: command.quantity, unitPriceCents: priceCents } }];
     }
     case 'RemoveItem': {
-      requireStatus(state, EDITABLE, 'remove items from');
+      requireEditable(state, 'remove items from');
       const line = state.lines.find((l) => l.sku === command.sku);
       if (!line) throw new NotFoundError(`the order has no line for sku ${command.sku}`);
       const quantity = Math.min(command.quantity ?? line.quantity, line.quantity);
@@ -142,10 +160,11 @@ export function evolveOrder(state: OrderState, event: OrderEvent, { occurredAt }
       return { ...next, exists: true, id: event.data.orderId, customerId: event.data.customerId, createdAt: occurredAt };
     case 'ItemAdded': {
       const { sku, name, quantity, unitPriceCents } = event.data;
-      return { ...next, lines: addToLines(state.lines, sku, quantity, () => ({ sku, name, quantity, unitPriceCents })) };
+      const lines = addToLines(state.lines, sku, quantity, () => ({ sku, name, quantity, unitPriceCents }));
+      return { ...next, lines, draftChanges: state.draftChanges + 1 };
     }
     case 'ItemRemoved':
-      return { ...next, lines: removeFromLines(state.lines, event.data.sku, event.data.quantity) };
+      return { ...next, lines: removeFromLines(state.lines, event.data.sku, event.data.quantity), draftChanges: state.draftChanges + 1 };
     case 'PaymentRecorded':
       return { ...next, paymentRef: event.data.paymentRef, paidCents: event.data.amountCents };
     case 'OrderSubmitted':

@@ -563,6 +563,7 @@ describe('evolveOrder', () => {
       lines: [],
       paymentRef: null,
       paidCents: 0,
+      draftChanges: 0,
       createdAt: '',
       updatedAt: '',
     });
@@ -579,6 +580,7 @@ describe('evolveOrder', () => {
       lines: [],
       paymentRef: null,
       paidCents: 0,
+      draftChanges: 0,
       createdAt: occurredAt(0),
       updatedAt: occurredAt(0),
     });

@@ -52,9 +52,20 @@ export interface OrderState {
   lines: OrderLine[];
   paymentRef: string | null;
   paidCents: number;
+  /** Item changes (adds and removes) made while DRAFT, bounded by {@link MAX_DRAFT_CHANGES}. */
+  draftChanges: number;
   createdAt: string;
   updatedAt: string;
 }
 
 /** The most one order line may hold (and one addItem may add). */
 export const MAX_LINE_QUANTITY = 1000;
+
+/** The most lines one order may have. */
+export const MAX_ORDER_LINES = 100;
+
+/**
+ * The most item changes (adds and removes) a draft takes: every change is an event kept for ever
+ * in the order's history, so one order must not grow without bound.
+ */
+export const MAX_DRAFT_CHANGES = 500;

@@ -6,6 +6,10 @@ import {
   OrderEmptyError,
   PaymentMismatchError,
   PaymentRefTakenError,
+  TooManyChangesError,
+  TooManyLinesError,
+  TooManyOpenOrdersError,
+  TooManyReservedUnitsError,
 } from '../domain/errors.js';
 import { commandMutation, entityAtPosition, type CommandSuccessFields } from '../graphql/commandTypes.js';
 import type { Builder } from '../graphql/builder.js';
@@ -36,7 +40,7 @@ export function orderMutations(builder: Builder): void {
     onExistingAggregate: true,
     input: (t) => ({ orderId: t.id({ required: true }), sku: t.string({ required: true }), quantity: t.int({ required: true }) }),
     success,
-    errors: [NotFoundError, InvalidStateError],
+    errors: [NotFoundError, InvalidStateError, TooManyLinesError, TooManyChangesError],
   });
 
   commandMutation(builder, {
@@ -46,7 +50,7 @@ export function orderMutations(builder: Builder): void {
     onExistingAggregate: true,
     input: (t) => ({ orderId: t.id({ required: true }), sku: t.string({ required: true }), quantity: t.int({ required: false }) }),
     success,
-    errors: [NotFoundError, InvalidStateError],
+    errors: [NotFoundError, InvalidStateError, TooManyChangesError],
   });
 
   commandMutation(builder, {
@@ -56,7 +60,7 @@ export function orderMutations(builder: Builder): void {
     onExistingAggregate: true,
     input: (t) => ({ orderId: t.id({ required: true }) }),
     success,
-    errors: [NotFoundError, InvalidStateError, OrderEmptyError, InsufficientStockError],
+    errors: [NotFoundError, InvalidStateError, OrderEmptyError, InsufficientStockError, TooManyOpenOrdersError, TooManyReservedUnitsError],
   });
 
   commandMutation(builder, {

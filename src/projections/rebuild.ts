@@ -2,7 +2,9 @@ import type pg from 'pg';
 import type { EventStore } from '../eventStore/eventStore.js';
 import { PROJECTIONS_CHANNEL } from '../eventStore/notifications.js';
 import type { Logger } from '../logger.js';
+import { inTransaction, withoutStatementTimeout } from '../db/sessions.js';
 import { lockCheckpoint } from './checkpoints.js';
+import { dropIndexes } from './shadowIndexes.js';
 import type { Projection } from './projection.js';
 
 const BATCH = 5_000;
@@ -194,64 +196,5 @@ export async function rebuildProjection(
     await client.query('RESET search_path').catch(() => {});
     client.off('error', ignore);
     client.release();
-  }
-}
-
-/**
- * Drops every index of the tables in `schema` (primary keys and unique constraints included),
- * returning, by table, the statements that make them again under the same names.
- */
-async function dropIndexes(client: pg.ClientBase, schema: string): Promise<Map<string, string[]>> {
-  const { rows } = await client.query<{ table: string; drop: string; create: string }>(
-    `SELECT t.relname AS table,
-            CASE WHEN c.conname IS NULL THEN format('DROP INDEX %I.%I', n.nspname, ic.relname)
-                 ELSE format('ALTER TABLE %I.%I DROP CONSTRAINT %I', n.nspname, t.relname, c.conname) END AS drop,
-            CASE WHEN c.conname IS NULL THEN pg_get_indexdef(i.indexrelid)
-                 ELSE format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, t.relname, c.conname, pg_get_constraintdef(c.oid)) END AS create
-     FROM pg_index i
-     JOIN pg_class ic ON ic.oid = i.indexrelid
-     JOIN pg_class t ON t.oid = i.indrelid
-     JOIN pg_namespace n ON n.oid = t.relnamespace
-     LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
-     WHERE n.nspname = $1
-     ORDER BY c.conname IS NULL, ic.relname`,
-    [schema],
-  );
-  const byTable = new Map<string, string[]>();
-  for (const { table, drop, create } of rows) {
-    await client.query(drop);
-    byTable.set(table, [...(byTable.get(table) ?? []), create]);
-  }
-  return byTable;
-}
-
-/**
- * Runs `fn` on a pooled connection without the pool's statement timeout (a backstop for requests):
- * indexing a whole table may take longer, and is no runaway.
- */
-async function withoutStatementTimeout<T>(pool: pg.Pool, fn: (session: pg.ClientBase) => Promise<T>): Promise<T> {
-  const session = await pool.connect();
-  const ignore = () => {};
-  session.on('error', ignore);
-  let broken = false;
-  try {
-    await session.query('SET statement_timeout = 0');
-    return await fn(session);
-  } finally {
-    await session.query('RESET statement_timeout').catch(() => (broken = true));
-    session.off('error', ignore);
-    session.release(broken);
-  }
-}
-
-async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    const result = await fn();
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
   }
 }

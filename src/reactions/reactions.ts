@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js';
 import type { CommitNotifier } from '../eventStore/notifications.js';
 import type { Logger } from '../logger.js';
 import { DueWorkLoop } from '../scheduler/dueWorkLoop.js';
+import { DeliveryLog } from './deliveryLog.js';
 import { DeliveryStore } from './deliveryStore.js';
 import { ReactionDispatcher, type DispatchOptions } from './dispatcher.js';
 import { FAN_OUT_PROJECTION } from './fanOutProjection.js';
@@ -28,12 +29,15 @@ export interface ReactionsParts {
 export class Reactions {
   readonly name = 'reactions';
   readonly store: DeliveryStore;
+  /** The deliveries of every target with their attempts, for the admin API. */
+  readonly log: DeliveryLog;
   private readonly dispatcher: ReactionDispatcher;
   private readonly loop: DueWorkLoop;
   private unfollow?: () => void;
 
   constructor(private readonly parts: ReactionsParts) {
     this.store = new DeliveryStore(parts.db.pool);
+    this.log = new DeliveryLog(parts.db.pool);
     const metrics = new ReactionMetrics(parts.registry, () => this.store.lagByTarget(), parts.logger);
     this.dispatcher = new ReactionDispatcher(this.store, parts.senders, parts.options, metrics, parts.logger, () => this.poke());
     this.loop = new DueWorkLoop('reactions', this.dispatcher, parts.logger);
@@ -55,6 +59,11 @@ export class Reactions {
     // the shutdown; those attempts are recorded as failed and retried.
     await Promise.all([...this.parts.senders.values()].map((sender) => sender.close?.()));
     await this.dispatcher.drain();
+  }
+
+  /** Whether this service sends to targets of `kind` (a kind whose setting is unset has no sender). */
+  sends(kind: string): boolean {
+    return this.parts.senders.has(kind);
   }
 
   /** Looks for due messages now (after a redelivery, an enabled target, a settled attempt). */

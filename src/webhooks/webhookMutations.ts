@@ -2,13 +2,13 @@ import { requireAdmin } from '../auth/actor.js';
 import { ForbiddenError, InvalidStateError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors.js';
 import type { Builder } from '../graphql/builder.js';
 import { errorTypes } from '../graphql/errorTypes.js';
+import { isDeliveryId, isTargetId } from '../reactions/deliveryLog.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { webhookTypes } from './webhookTypes.js';
 import { webhooksOf } from './webhookServices.js';
 import { checkEndpointUrl } from './webhookUrls.js';
 
 const MAX_DESCRIPTION = 500;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const errors = (name: string) => ({
   types: [ValidationError, NotFoundError, InvalidStateError, ForbiddenError, UnauthenticatedError],
@@ -18,7 +18,7 @@ const errors = (name: string) => ({
 
 /** The endpoint `id` names, or NOT_FOUND (also for an id that is no endpoint id at all). */
 export async function endpointOf(ctx: GraphQLContext, id: string | number) {
-  const endpoint = UUID.test(String(id)) ? await webhooksOf(ctx.services).endpoints.get(String(id)) : undefined;
+  const endpoint = isTargetId(String(id)) ? await webhooksOf(ctx.services).endpoints.get(String(id)) : undefined;
   if (!endpoint) throw new NotFoundError(`no webhook endpoint ${JSON.stringify(String(id).slice(0, 100))}`);
   return endpoint;
 }
@@ -180,7 +180,7 @@ export function webhookMutations(builder: Builder): void {
         requireAdmin(ctx.auth);
         const id = String(input.deliveryId);
         const { deliveries } = webhooksOf(ctx.services);
-        const existing = /^\d{1,18}$/.test(id) ? await deliveries.get(id) : undefined;
+        const existing = isDeliveryId(id) ? await deliveries.get(id) : undefined;
         if (!existing) throw new NotFoundError(`no webhook delivery ${JSON.stringify(id.slice(0, 100))}`);
         if (!(await ctx.services.reactions.store.redeliver(BigInt(id))))
           throw new InvalidStateError('the delivery is being attempted right now');

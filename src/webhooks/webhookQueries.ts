@@ -1,14 +1,10 @@
 import { requireAdmin } from '../auth/actor.js';
 import type { Builder } from '../graphql/builder.js';
 import { keysetConnection } from '../graphql/cursors.js';
+import { deliveryCursorKey } from '../reactions/deliveryLog.js';
 import { endpointOf } from './webhookMutations.js';
 import { webhookTypes } from './webhookTypes.js';
 import { webhooksOf } from './webhookServices.js';
-
-const deliveryCursorKey = {
-  of: (delivery: { id: string }) => [delivery.id],
-  isValid: (key: unknown[]) => key.length === 1 && typeof key[0] === 'string' && /^\d{1,18}$/.test(key[0]),
-};
 
 /** Adds the webhook endpoints' queries to a schema builder (admin only). */
 export function webhookQueries(builder: Builder): void {

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { disposeClient } from './wsClient.js';
@@ -60,4 +61,34 @@ export async function wsOperation(
   } finally {
     await disposeClient(client);
   }
+}
+
+/**
+ * POSTs a GraphQL operation from another loopback address (`127.0.0.2` ...): on Linux every
+ * 127.x.y.z is the machine itself, so one test can be several clients as the server tells them apart.
+ */
+export function postFrom(localAddress: string, url: string, body: unknown, headers: Record<string, string> = {}): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      {
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const responseHeaders = new Headers();
+          for (const [name, value] of Object.entries(response.headers)) if (typeof value === 'string') responseHeaders.set(name, value);
+          resolve({ status: response.statusCode ?? 0, headers: responseHeaders, body: text ? JSON.parse(text) : {} });
+        });
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(JSON.stringify(body));
+  });
 }

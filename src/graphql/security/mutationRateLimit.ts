@@ -5,15 +5,24 @@ import type { GraphQLContext } from '../context.js';
 import { clientAddress } from './clientAddress.js';
 import type { RateLimitStore, RateVerdict } from './rateLimitStores.js';
 
-/** Who a mutation is counted against: the token's subject, or the client's address when anonymous. */
-function identityOf(context: GraphQLContext): string {
+/**
+ * Whom a mutation is counted against: the client's address, and the token's subject too. Both for
+ * anonymous and customer callers, whose identities anyone can make (signing up hands out a customer
+ * token): per subject alone, each sign-up would bring a fresh allowance to the same client. Tokens
+ * of the other roles come only from the operators, so those count per subject alone, and a back
+ * office or payment service behind one address is not throttled by its neighbours.
+ */
+function identitiesOf(context: GraphQLContext): string[] {
   const actor = context.auth?.actor;
-  return actor?.kind === 'user' ? `user:${actor.sub}` : `address:${clientAddress(context)}`;
+  const address = `address:${clientAddress(context)}`;
+  if (actor?.kind !== 'user') return [address];
+  return actor.role === 'customer' ? [address, `user:${actor.sub}`] : [`user:${actor.sub}`];
 }
 
 /**
- * Limits mutations per identity (RATE_LIMIT_MUTATIONS_PER_MINUTE; 0 turns it off). Each root
- * mutation field costs one token, so aliasing many mutations into one operation counts them all.
+ * Limits mutations per client address and per token subject, as {@link identitiesOf} counts them
+ * (RATE_LIMIT_MUTATIONS_PER_MINUTE each; 0 turns it off). Each root mutation field costs one token, so aliasing many mutations into one
+ * operation counts them all; an operation refused by one bucket may still have taken from the other.
  * A refused operation executes nothing and answers RATE_LIMITED with `retryAfterSeconds` (and, over
  * HTTP, status 429 with `Retry-After`).
  */
@@ -25,9 +34,12 @@ export function useMutationRateLimit(perMinute: number, store: RateLimitStore | 
       if (operation?.operation !== 'mutation') return;
       const cost = operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && s.name.value !== '__typename').length;
       if (cost === 0) return;
-      let verdict: RateVerdict;
+      let verdict: RateVerdict = { allowed: true };
       try {
-        verdict = await store.take(identityOf(args.contextValue as unknown as GraphQLContext), cost);
+        for (const identity of identitiesOf(args.contextValue as unknown as GraphQLContext)) {
+          verdict = await store.take(identity, cost);
+          if (!verdict.allowed) break;
+        }
       } catch (err) {
         // The limit protects the service; it must not become an outage of its own. When the store
         // cannot answer, let the mutation through (it meets the database's own state next).
@@ -38,13 +50,16 @@ export function useMutationRateLimit(perMinute: number, store: RateLimitStore | 
       const retryAfterSeconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
       setResultAndStopExecution({
         errors: [
-          new GraphQLError(`too many mutations: at most ${perMinute} a minute per caller; retry in ${retryAfterSeconds} s`, {
-            extensions: {
-              code: 'RATE_LIMITED',
-              retryAfterSeconds,
-              http: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } },
+          new GraphQLError(
+            `too many mutations: at most ${perMinute} a minute per caller and per client address; retry in ${retryAfterSeconds} s`,
+            {
+              extensions: {
+                code: 'RATE_LIMITED',
+                retryAfterSeconds,
+                http: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } },
+              },
             },
-          }),
+          ),
         ],
       });
     },

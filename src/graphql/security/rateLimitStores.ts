@@ -9,18 +9,25 @@ const MAX_BUCKETS = 100_000;
 export type RateVerdict = { allowed: true } | { allowed: false; retryAfterMs: number };
 
 /**
- * Where the token buckets live. All stores share one rule: `perMinute` tokens per identity,
- * refilled continuously, so an identity may burst up to a minute's allowance and then sustains
- * `perMinute / 60` mutations a second; a refused take takes nothing.
+ * One limit's rule: `capacity` tokens per identity, refilled continuously over `windowMs`, so an
+ * identity may burst up to a window's allowance and then sustains `capacity / windowMs`. `scope`
+ * keeps the buckets of different limits apart where they share a table or a Redis.
  */
+export interface RateRule {
+  scope: string;
+  capacity: number;
+  windowMs: number;
+}
+
+/** Where the token buckets live. Every store applies one {@link RateRule}; a refused take takes nothing. */
 export interface RateLimitStore {
   take(identity: string, cost: number): RateVerdict | Promise<RateVerdict>;
   close?(): Promise<void>;
 }
 
-const retryAfter = (perMinute: number, cost: number, tokens: number): RateVerdict => ({
+const retryAfter = (rule: RateRule, cost: number, tokens: number): RateVerdict => ({
   allowed: false,
-  retryAfterMs: Math.ceil((Math.min(cost, perMinute) - tokens) / (perMinute / 60_000)),
+  retryAfterMs: Math.ceil((Math.min(cost, rule.capacity) - tokens) / (rule.capacity / rule.windowMs)),
 });
 
 /**
@@ -32,20 +39,21 @@ export class MutationRateLimiter implements RateLimitStore {
   private readonly perMs: number;
 
   constructor(
-    private readonly perMinute: number,
+    private readonly capacity: number,
     private readonly now: () => number = Date.now,
+    windowMs = 60_000,
   ) {
-    this.perMs = perMinute / 60_000;
+    this.perMs = capacity / windowMs;
   }
 
   /** Takes `cost` tokens for `identity`; when there are not enough, takes none and says when to retry. */
   take(identity: string, cost: number): RateVerdict {
     const now = this.now();
     const previous = this.buckets.get(identity);
-    const tokens = previous ? Math.min(this.perMinute, previous.tokens + (now - previous.at) * this.perMs) : this.perMinute;
+    const tokens = previous ? Math.min(this.capacity, previous.tokens + (now - previous.at) * this.perMs) : this.capacity;
     if (tokens < cost) {
       this.buckets.set(identity, { tokens, at: now });
-      return retryAfter(this.perMinute, cost, tokens);
+      return { allowed: false, retryAfterMs: Math.ceil((Math.min(cost, this.capacity) - tokens) / this.perMs) };
     }
     this.buckets.delete(identity); // re-inserted last: the Map's order is least recently used first
     this.buckets.set(identity, { tokens: tokens - cost, at: now });
@@ -57,8 +65,7 @@ export class MutationRateLimiter implements RateLimitStore {
     for (const [identity, bucket] of this.buckets) {
       if (this.buckets.size <= MAX_BUCKETS * 0.9) return;
       // Full buckets are forgotten at no cost; if too few are full, the least recently used go.
-      if (bucket.tokens + (now - bucket.at) * this.perMs >= this.perMinute || this.buckets.size > MAX_BUCKETS)
-        this.buckets.delete(identity);
+      if (bucket.tokens + (now - bucket.at) * this.perMs >= this.capacity || this.buckets.size > MAX_BUCKETS) this.buckets.delete(identity);
     }
   }
 }
@@ -79,7 +86,7 @@ export class PostgresRateLimitStore implements RateLimitStore {
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly perMinute: number,
+    private readonly rule: RateRule,
   ) {}
 
   async take(identity: string, cost: number): Promise<RateVerdict> {
@@ -92,18 +99,23 @@ export class PostgresRateLimitStore implements RateLimitStore {
                allowed = ${REFILLED} >= $3::float8,
                refilled_at = now()
              RETURNING b.tokens, b.allowed`,
-      values: [identity, this.perMinute, cost, this.perMinute / 60_000],
+      values: [`${this.rule.scope}:${identity}`, this.rule.capacity, cost, this.rule.capacity / this.rule.windowMs],
     });
     this.sweep();
     const { tokens, allowed } = rows[0]!;
-    return allowed ? { allowed: true } : retryAfter(this.perMinute, cost, tokens);
+    return allowed ? { allowed: true } : retryAfter(this.rule, cost, tokens);
   }
 
-  /** A bucket untouched for a minute is full again, the same as no row: drop those, once a minute. */
+  /** A bucket untouched for a whole window is full again, the same as no row: drop those of this scope, once a minute. */
   private sweep(): void {
     if (Date.now() - this.lastSweep < 60_000) return;
     this.lastSweep = Date.now();
-    this.pool.query(`DELETE FROM rate_limit_buckets WHERE refilled_at < now() - interval '1 minute'`).catch(() => {});
+    this.pool
+      .query(
+        `DELETE FROM rate_limit_buckets WHERE starts_with(identity, $1) AND refilled_at < now() - $2::float8 * interval '1 millisecond'`,
+        [`${this.rule.scope}:`, this.rule.windowMs],
+      )
+      .catch(() => {});
   }
 }
 
@@ -126,19 +138,20 @@ return { allowed, tostring(tokens) }`;
 export class RedisRateLimitStore implements RateLimitStore {
   constructor(
     private readonly redis: Redis,
-    private readonly perMinute: number,
+    private readonly rule: RateRule,
   ) {}
 
   async take(identity: string, cost: number): Promise<RateVerdict> {
+    const { scope, capacity, windowMs } = this.rule;
     const [allowed, tokens] = (await this.redis.eval(
       REDIS_TAKE,
       1,
-      `ordersource:rate-limit:${identity}`,
-      this.perMinute,
-      this.perMinute / 60_000,
+      `ordersource:rate-limit:${scope}:${identity}`,
+      capacity,
+      capacity / windowMs,
       cost,
     )) as [number, string];
-    return allowed === 1 ? { allowed: true } : retryAfter(this.perMinute, cost, Number(tokens));
+    return allowed === 1 ? { allowed: true } : retryAfter(this.rule, cost, Number(tokens));
   }
 
   async close(): Promise<void> {
@@ -146,14 +159,10 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 }
 
-/** The shared store for the mutation limit: Redis when REDIS_URL is set, else PostgreSQL. */
-export function createRateLimitStore(
-  config: Pick<Config, 'redisUrl' | 'rateLimitMutationsPerMinute'>,
-  pool: pg.Pool,
-): RateLimitStore | undefined {
-  const perMinute = config.rateLimitMutationsPerMinute;
-  if (perMinute === 0) return undefined;
+/** A shared store for `rule` (none when its capacity is 0: the limit is off): Redis when REDIS_URL is set, else PostgreSQL. */
+export function createRateLimitStore(config: Pick<Config, 'redisUrl'>, pool: pg.Pool, rule: RateRule): RateLimitStore | undefined {
+  if (rule.capacity === 0) return undefined;
   if (config.redisUrl)
-    return new RedisRateLimitStore(new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }), perMinute);
-  return new PostgresRateLimitStore(pool, perMinute);
+    return new RedisRateLimitStore(new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }), rule);
+  return new PostgresRateLimitStore(pool, rule);
 }
