@@ -26,7 +26,7 @@ describe('GraphiQL served by the server itself', () => {
     await page.goto(server.app.url);
     await page.waitForSelector('.graphiql-container .graphiql-tab', { timeout: WAIT_MS });
     const tabs = await page.$$eval('.graphiql-tab .graphiql-tab-button', (buttons) => buttons.map((b) => b.textContent));
-    expect(tabs).toEqual(['RegisterCustomer', 'Order', 'OrderStatus']);
+    expect(tabs).toEqual(['RegisterCustomer', 'Order', 'OrderStatus', 'CreateWebhookEndpoint', 'ReactionTargets']);
 
     // The lifecycle tab holds every command; the run button asks which one, and it runs with the
     // tab's variables and the development staff token from the header editor.
