@@ -36,9 +36,13 @@ describe('PostgreSQL frozen (postmaster and backends stopped with SIGSTOP)', () 
     ({ owned, server } = run);
     const { url, token, staff, customerId } = run;
     await command(staff, 'createOrder', { customerId, orderId: 'freeze-1' });
-    await command(staff, 'addItem', { orderId: 'freeze-1', sku: LOAD_SKUS[0], quantity: 1 });
+    const added = await command(staff, 'addItem', { orderId: 'freeze-1', sku: LOAD_SKUS[0], quantity: 1 });
     // Warm pooled connections: a frozen server leaves them open, and a statement sent on one hangs.
-    await Promise.all(Array.from({ length: 5 }, () => staff.run('{ order(id: "freeze-1") { status } }')));
+    // Read as of the last write, so the subscription below finds the order (a loaded CI run
+    // subscribed before the orders projection had applied it, and got NOT_FOUND).
+    await Promise.all(
+      Array.from({ length: 5 }, () => staff.run(`{ order(id: "freeze-1", consistentWith: "${added.position}") { status } }`)),
+    );
     const { status, feed } = watchOrder(url, token, 'freeze-1');
     subscriptions.push(status, feed);
     await status.waitFor(1);
