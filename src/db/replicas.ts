@@ -197,7 +197,11 @@ export class ReadReplicas {
     return this.wal.flushes;
   }
 
-  /** `soon`: the replicas may have replayed something a read waits for; poll after the short delay. */
+  /**
+   * `soon`: the replicas may have replayed something a read waits for; poll after the short delay.
+   * Not a retry loop (no p-retry here): a poll that runs as long as the service, its pace set by
+   * the reads waiting on it, and a failed poll only marks a replica unusable until the next one.
+   */
   private schedule(soon = false): void {
     if (this.stopped) return;
     // A poll in flight may have asked the replicas before the flush: the next one follows it.
