@@ -2,7 +2,6 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRIMARY, type ReadSource } from '../src/db/readReplica.js';
 import { clientAs, command, unique, type ApiClient } from './support/api.js';
-import { eventually } from './support/liveProcess.js';
 import { primaryTestDatabase, startReplicatedPostgres, type ReplicatedPostgres } from './support/replicatedPostgres.js';
 import type { TestDatabase } from './support/testDatabase.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
@@ -36,7 +35,9 @@ beforeAll(async () => {
     if (reader === 'query') served.push(source);
   });
   staff = await clientAs(server, 'staff', 'catch-up-tester');
-  await eventually('the replica to be up', async () => (server.services.replicas.replicas[0]!.healthy ? true : undefined));
+  await expect
+    .poll(async () => server.services.replicas.replicas[0]!.healthy, { timeout: 10_000, message: 'the replica to be up' })
+    .toBe(true);
 });
 
 afterAll(async () => {
