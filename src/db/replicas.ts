@@ -199,8 +199,7 @@ export class ReadReplicas {
 
   /**
    * `soon`: the replicas may have replayed something a read waits for; poll after the short delay.
-   * Not a retry loop (no p-retry here): a poll that runs as long as the service, its pace set by
-   * the reads waiting on it, and a failed poll only marks a replica unusable until the next one.
+   * A poll for the service's life, paced by the reads waiting on it: no retry loop for p-retry.
    */
   private schedule(soon = false): void {
     if (this.stopped) return;
