@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PRIMARY, type ReadSource } from '../src/db/readReplica.js';
 import { clientAs, command, unique, type ApiClient } from './support/api.js';
 import { primaryTestDatabase, startReplicatedPostgres, type ReplicatedPostgres } from './support/replicatedPostgres.js';
@@ -35,9 +35,7 @@ beforeAll(async () => {
     if (reader === 'query') served.push(source);
   });
   staff = await clientAs(server, 'staff', 'catch-up-tester');
-  await expect
-    .poll(async () => server.services.replicas.replicas[0]!.healthy, { timeout: 10_000, message: 'the replica to be up' })
-    .toBe(true);
+  await vi.waitFor(() => expect(server.services.replicas.replicas[0]!.healthy, 'the replica to be up').toBe(true), { timeout: 10_000 });
 });
 
 afterAll(async () => {
