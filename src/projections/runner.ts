@@ -3,24 +3,13 @@ import { isStorageFull, type Database } from '../db/database.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { RecordedEvent } from '../eventStore/types.js';
 import type { Logger } from '../logger.js';
-import { batchTraceContext, inSpan } from '../observability/tracing.js';
-import {
-  advanceCheckpointAndCommit,
-  beginAndLockCheckpoint,
-  CheckpointMovedError,
-  ensureCheckpoint,
-  markFailed,
-  markFailedWith,
-  messageOf,
-  readCheckpoint,
-  setStatus,
-  skipCheckpoint,
-  type Checkpoint,
-} from './checkpoints.js';
+import { CheckpointMovedError, ensureCheckpoint, markFailed, readCheckpoint, setStatus, type Checkpoint } from './checkpoints.js';
 import { AdvisoryLockSession } from '../db/advisoryLockSession.js';
+import { ProjectionBatches } from './projectionBatches.js';
 import { isolatePoisonEvent, isTransient } from './poison.js';
 import type { Projection } from './projection.js';
-import { rebuildProjection, RebuildStoppedError } from './rebuild.js';
+import { RebuildStoppedError } from './rebuild.js';
+import { rebuildForItsVersion } from './versionRebuild.js';
 import { RunnerSchedule, type StepOutcome } from './scheduling.js';
 import type { CheckpointSkips } from './skipBatch.js';
 
@@ -41,6 +30,7 @@ const PROJECTION_LOCKS = 20260;
 export class ProjectionRunner extends EventEmitter {
   private running = false;
   private readonly lock: AdvisoryLockSession;
+  private readonly batches: ProjectionBatches;
   private readonly schedule = new RunnerSchedule();
   private loop?: Promise<void>;
   /** Where this runner's checkpoint stands, known while it holds the lock (re-read when in doubt). */
@@ -70,6 +60,7 @@ export class ProjectionRunner extends EventEmitter {
       // synchronously as always. Saves a flush per batch.
       onConnect: (client) => client.query('SET synchronous_commit = off').then(() => undefined),
     });
+    this.batches = new ProjectionBatches(projection, this.lock, services.skips);
   }
 
   private get lane(): Database {
@@ -203,27 +194,17 @@ export class ProjectionRunner extends EventEmitter {
       return true;
     }
     if (stored.status === 'FAILED') return false;
-    await setStatus(prisma, name, 'REBUILDING');
-    this.services.logger.info(
-      { projection: name, from: stored.version, to: this.projection.version },
-      'rebuilding projection for its new version',
-    );
     this.rebuilding = true;
     try {
-      const { position, events, ms } = await rebuildProjection(this.services.db.pool, this.services.eventStore, this.projection, {
+      const position = await rebuildForItsVersion(this.projection, stored.version, {
+        pool: this.services.db.pool,
+        prisma,
+        eventStore: this.services.eventStore,
         logger: this.services.logger,
         shouldStop: () => !this.running,
         onProgress: (at) => this.emit('rebuildProgress', at),
       });
-      this.services.logger.info(
-        { projection: name, version: this.projection.version, events, ms: Math.round(ms) },
-        'projection rebuilt and swapped in',
-      );
-      this.emit('progress', position);
-    } catch (error) {
-      if (error instanceof RebuildStoppedError || isTransient(error)) throw error;
-      await markFailedWith(prisma, name, `rebuilding version ${this.projection.version}: ${messageOf(error)}`);
-      this.services.logger.error({ err: error, projection: name }, 'rebuild of the projection failed; the old tables keep serving');
+      if (position !== undefined) this.emit('progress', position);
     } finally {
       this.rebuilding = false;
     }
@@ -238,42 +219,14 @@ export class ProjectionRunner extends EventEmitter {
 
   /** Moves the checkpoint from `from` to `to` if nothing in between is for this projection (see skipCheckpoint). */
   private async trySkip(from: bigint, to: bigint): Promise<boolean> {
-    const { name, eventTypes: types } = this.projection;
-    const { skips } = this.services;
-    const moved = skips
-      ? await skips.skip(this.lock.session(), { name, types, from, to })
-      : await skipCheckpoint(this.lock.session(), name, types, from, to);
+    const moved = await this.batches.trySkip(from, to);
     if (moved) this.emit('progress', to);
     return moved;
   }
 
   private async applyBatch(from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
-    // The batch joins the trace of the mutation whose events it applies (linked to each of several).
-    const attributes = {
-      'ordersource.projection': this.projection.name,
-      'ordersource.events': events.length,
-      'ordersource.position': to.toString(),
-    };
-    await inSpan(
-      `projection ${this.projection.name} batch`,
-      attributes,
-      () => this.applyBatchInTransaction(from, events, to),
-      batchTraceContext(events.map((event) => event.metadata.trace)),
-    );
+    await this.batches.apply(from, events, to);
     this.emit('progress', to);
-  }
-
-  private async applyBatchInTransaction(from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
-    const tx = this.lock.session();
-    try {
-      const locked = await beginAndLockCheckpoint(tx, this.projection.name);
-      if (locked.position !== from || locked.status !== 'RUNNING') throw new CheckpointMovedError();
-      if (events.length > 0) await this.projection.apply(tx, events);
-      await advanceCheckpointAndCommit(tx, this.projection.name, to);
-    } catch (error) {
-      await tx.query('ROLLBACK').catch(() => {});
-      throw error;
-    }
   }
 
   private async holdLock(): Promise<boolean> {
