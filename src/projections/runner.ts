@@ -3,13 +3,21 @@ import { isStorageFull, type Database } from '../db/database.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { RecordedEvent } from '../eventStore/types.js';
 import type { Logger } from '../logger.js';
-import { CheckpointMovedError, ensureCheckpoint, markFailed, readCheckpoint, setStatus, type Checkpoint } from './checkpoints.js';
+import { batchTraceContext, inSpan } from '../observability/tracing.js';
+import {
+  advanceCheckpointAndCommit,
+  beginAndLockCheckpoint,
+  CheckpointMovedError,
+  ensureCheckpoint,
+  markFailed,
+  readCheckpoint,
+  skipCheckpoint,
+} from './checkpoints.js';
 import { AdvisoryLockSession } from '../db/advisoryLockSession.js';
-import { ProjectionBatches } from './projectionBatches.js';
 import { isolatePoisonEvent, isTransient } from './poison.js';
 import type { Projection } from './projection.js';
 import { RebuildStoppedError } from './rebuild.js';
-import { rebuildForItsVersion } from './versionRebuild.js';
+import { settleVersion } from './versionRebuild.js';
 import { RunnerSchedule, type StepOutcome } from './scheduling.js';
 import type { CheckpointSkips } from './skipBatch.js';
 
@@ -30,7 +38,6 @@ const PROJECTION_LOCKS = 20260;
 export class ProjectionRunner extends EventEmitter {
   private running = false;
   private readonly lock: AdvisoryLockSession;
-  private readonly batches: ProjectionBatches;
   private readonly schedule = new RunnerSchedule();
   private loop?: Promise<void>;
   /** Where this runner's checkpoint stands, known while it holds the lock (re-read when in doubt). */
@@ -60,7 +67,6 @@ export class ProjectionRunner extends EventEmitter {
       // synchronously as always. Saves a flush per batch.
       onConnect: (client) => client.query('SET synchronous_commit = off').then(() => undefined),
     });
-    this.batches = new ProjectionBatches(projection, this.lock, services.skips);
   }
 
   private get lane(): Database {
@@ -125,7 +131,22 @@ export class ProjectionRunner extends EventEmitter {
   private async step(): Promise<StepOutcome> {
     if (!this.checkpoint || this.checkpoint.failed) {
       const stored = await readCheckpoint(this.lane.prisma, this.projection.name);
-      if (await this.settleVersion(stored)) return 'more';
+      const settled = await settleVersion(this.projection, stored, {
+        pool: this.services.db.pool,
+        prisma: this.lane.prisma,
+        eventStore: this.services.eventStore,
+        logger: this.services.logger,
+        shouldStop: () => !this.running,
+        onProgress: (at) => this.emit('rebuildProgress', at),
+        onSwappedIn: (position) => this.emit('progress', position),
+        rebuilding: (on) => (this.rebuilding = on),
+        standBy: async () => {
+          await this.lock.release();
+          await this.schedule.standBy(LOCK_RETRY_MS * 5);
+        },
+      });
+      if (settled === 'rebuilt') this.schedule.forgetHead();
+      if (settled !== 'current') return 'more';
       this.checkpoint = { position: stored.position, failed: stored.status === 'FAILED' };
     }
     if (this.checkpoint.failed) return 'idle';
@@ -168,50 +189,6 @@ export class ProjectionRunner extends EventEmitter {
     }
   }
 
-  /**
-   * Brings the serving tables to this code's version of the projection: true when it did anything
-   * (the caller re-reads the checkpoint). Tables of an older version are rebuilt beside the
-   * serving ones and swapped in; a FAILED projection waits for an admin's retry first, so a
-   * rebuild that fails is not repeated in a loop. Tables of a newer version are left to the newer
-   * release (during a rolling upgrade): this process stands by rather than rebuild them back.
-   */
-  private async settleVersion(stored: Checkpoint): Promise<boolean> {
-    const { prisma } = this.lane;
-    const name = this.projection.name;
-    if (stored.version === this.projection.version) {
-      // A rebuild abandoned by a process that died: these tables are current, carry on.
-      if (stored.status !== 'REBUILDING') return false;
-      await setStatus(prisma, name, 'RUNNING');
-      return true;
-    }
-    if (stored.version > this.projection.version) {
-      this.services.logger.warn(
-        { projection: name, stored: stored.version, mine: this.projection.version },
-        'a newer release built this projection; standing by',
-      );
-      await this.lock.release();
-      await this.schedule.standBy(LOCK_RETRY_MS * 5);
-      return true;
-    }
-    if (stored.status === 'FAILED') return false;
-    this.rebuilding = true;
-    try {
-      const position = await rebuildForItsVersion(this.projection, stored.version, {
-        pool: this.services.db.pool,
-        prisma,
-        eventStore: this.services.eventStore,
-        logger: this.services.logger,
-        shouldStop: () => !this.running,
-        onProgress: (at) => this.emit('rebuildProgress', at),
-      });
-      if (position !== undefined) this.emit('progress', position);
-    } finally {
-      this.rebuilding = false;
-    }
-    this.schedule.forgetHead();
-    return true;
-  }
-
   /** Moves the checkpoint over events this projection does not handle. */
   private async skipTo(from: bigint, to: bigint): Promise<void> {
     if (!(await this.trySkip(from, to))) throw new CheckpointMovedError();
@@ -219,14 +196,42 @@ export class ProjectionRunner extends EventEmitter {
 
   /** Moves the checkpoint from `from` to `to` if nothing in between is for this projection (see skipCheckpoint). */
   private async trySkip(from: bigint, to: bigint): Promise<boolean> {
-    const moved = await this.batches.trySkip(from, to);
+    const { name, eventTypes: types } = this.projection;
+    const { skips } = this.services;
+    const moved = skips
+      ? await skips.skip(this.lock.session(), { name, types, from, to })
+      : await skipCheckpoint(this.lock.session(), name, types, from, to);
     if (moved) this.emit('progress', to);
     return moved;
   }
 
   private async applyBatch(from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
-    await this.batches.apply(from, events, to);
+    // The batch joins the trace of the mutation whose events it applies (linked to each of several).
+    const attributes = {
+      'ordersource.projection': this.projection.name,
+      'ordersource.events': events.length,
+      'ordersource.position': to.toString(),
+    };
+    await inSpan(
+      `projection ${this.projection.name} batch`,
+      attributes,
+      () => this.applyBatchInTransaction(from, events, to),
+      batchTraceContext(events.map((event) => event.metadata.trace)),
+    );
     this.emit('progress', to);
+  }
+
+  private async applyBatchInTransaction(from: bigint, events: RecordedEvent[], to: bigint): Promise<void> {
+    const tx = this.lock.session();
+    try {
+      const locked = await beginAndLockCheckpoint(tx, this.projection.name);
+      if (locked.position !== from || locked.status !== 'RUNNING') throw new CheckpointMovedError();
+      if (events.length > 0) await this.projection.apply(tx, events);
+      await advanceCheckpointAndCommit(tx, this.projection.name, to);
+    } catch (error) {
+      await tx.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
   }
 
   private async holdLock(): Promise<boolean> {
