@@ -86,7 +86,7 @@ export class PaymentDeadlineTimer implements FeatureProcess, DueItemSource<DueDe
     }
     // A deadline scheduled while none was pending may be the earliest: look again. While one is
     // pending, every new one falls due after it; a standby has nothing to look at.
-    this.unfollow = this.services.eventStore.notifier.onProjectionProgress((name) => {
+    this.unfollow = this.services.readSide.notifications.onProjectionProgress((name) => {
       if (name === PAYMENT_DEADLINES_PROJECTION && this.scheduler.isActive && !this.scheduler.hasPending) {
         this.scheduler.wakeUpWithin(Math.min(LOOK_AGAIN_MS, this.timeoutSeconds * 250));
       }
