@@ -8,7 +8,8 @@ import { median } from './lib/measure.js';
 // `PG_URL=postgres://user@host:port npx tsx bench/abAddItem.ts <rounds> <seconds> '<json env A>' '<json env B>' … [crud]`:
 // addItem as shipped (16 connections) on one server per settings variant (and the CRUD peer last),
 // interleaved round by round on PG_URL's server, so that a shared machine's load swings hit every
-// variant alike; prints each round and the medians. For a change that is not a setting, compare
+// variant alike; prints each round and the medians. A variant's `BENCH_ROOT` runs another checkout
+// (its node_modules and src/generated in place, same migrations) with the rest of its settings. For a change that is not a setting, compare
 // whole checkouts with `BENCH_COMPARE_ROOT` and `npm run bench -- mutation` instead.
 const base = process.env.PG_URL;
 if (!base) throw new Error('PG_URL (a PostgreSQL server, without a database name) is required');
@@ -28,7 +29,8 @@ for (const [i, env] of envs.entries()) {
   await admin.query(`CREATE DATABASE ${db}`);
   const url = `${base}/${db}`;
   await applyMigrations(url);
-  const server = await startOurServer(url, { cpu: 0, env });
+  const { BENCH_ROOT: root, ...settings } = env;
+  const server = await startOurServer(url, { cpu: 0, env: settings, root });
   const customer = await seedCatalog(server.url, token, 'BENCH-1');
   await createOrders(server.url, token, customer, orderIds);
   targets.push({ name: JSON.stringify(env), ...server, bodies: addItemBodies(orderIds, 'BENCH-1').ours, rates: [], cpu: [] });
