@@ -6,7 +6,10 @@ const END = '<!-- config-table:end -->';
 
 /** What the README shows as a setting's default: its zod default, else what happens when it is unset. */
 function defaultText(schema: z.ZodType): string {
-  if (schema instanceof z.ZodDefault) return `\`${String(schema.def.defaultValue)}\``;
+  // A setting parsed further (`.default(...).pipe(duration)`) holds its default on the pipe's input.
+  let inner: z.ZodType = schema;
+  while (inner instanceof z.ZodPipe) inner = inner.def.in as z.ZodType;
+  if (inner instanceof z.ZodDefault) return `\`${String(inner.def.defaultValue)}\``;
   return z.globalRegistry.get(schema)?.unset ?? 'unset';
 }
 

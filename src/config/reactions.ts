@@ -17,7 +17,7 @@ export const reactionSettings = {
     .default('3d')
     .pipe(duration)
     .describe(
-      'a target (webhook endpoint) that has failed every attempt for this long is disabled, with `disabledReason`; enabling it resumes where it stopped',
+      'a reaction target (a webhook endpoint, the event bus, customer emails) that has failed every attempt for this long is disabled, with `disabledReason`; enabling it resumes where it stopped',
     ),
   REACTION_CONCURRENCY: z.coerce
     .number()
