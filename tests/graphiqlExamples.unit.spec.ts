@@ -15,6 +15,16 @@ const operationsOf = (query: string) =>
   parse(query).definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
 
 describe('GraphiQL example operations', () => {
+  it("are the features' five tabs, in the order the page shows them", () => {
+    expect(GRAPHIQL_EXAMPLES.map((e) => e.title)).toEqual([
+      'Order lifecycle',
+      'Queries',
+      'Subscriptions',
+      'Webhooks (admin)',
+      'Dead letters (admin)',
+    ]);
+  });
+
   it.each(GRAPHIQL_EXAMPLES.map((e) => [e.title, e] as const))('the %s tab validates against the schema', (_title, example) => {
     expect(validate(schema, parse(example.query)).map((e) => e.message)).toEqual([]);
   });

@@ -77,9 +77,11 @@ export interface CommandRequest {
 }
 
 // Without an expectedVersion, a conflict means someone else got there first: decide again on
-// fresh state. Bounded, with a growing jittered pause (1 ms doubling up to 20 ms, times 1 to 2),
-// so a hot stream cannot spin forever and racing commands do not retry in step.
-const CONFLICT_RETRIES = { retries: 39, minTimeout: 1, factor: 2, maxTimeout: 20, randomize: true };
+// fresh state. Bounded, so a hot stream cannot spin forever. The pause is drawn uniformly from 0 up
+// to min(2 x attempt, 20) ms, so racing commands do not retry in step; p-retry's own backoff caps
+// after its random factor (every late pause would be exactly its maximum), so it pauses itself.
+const CONFLICT_RETRIES = { retries: 39, minTimeout: 0, maxTimeout: 0 };
+const conflictPause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 * attempt, 20)));
 
 /**
  * The one command pipeline: authorize, validate, (repeat check), load + decide, append with the
@@ -196,7 +198,11 @@ async function decideAndAppendAs<I, R>(
       ...CONFLICT_RETRIES,
       // Only a conflict found by the append is worth deciding again, and not on the stream the
       // caller pinned with expectedVersion: that one answers CONCURRENCY_CONFLICT.
-      shouldRetry: ({ error }) => error instanceof ConcurrencyError && !(userExpected !== undefined && error.streamId === target?.streamId),
+      shouldRetry: async ({ error, attemptNumber }) => {
+        const retry = error instanceof ConcurrencyError && !(userExpected !== undefined && error.streamId === target?.streamId);
+        if (retry) await conflictPause(attemptNumber);
+        return retry;
+      },
     },
   );
 }

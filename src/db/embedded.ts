@@ -114,7 +114,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
           } catch (err) {
             await explain(logFrom);
             logger.warn({ err, attempt, trouble: trouble?.code }, 'embedded PostgreSQL did not restart yet; trying again');
-            throw err;
+            // p-retry gives up at once on a TypeError (it takes one for a programming error); here
+            // every failure is worth another try until we are stopped.
+            throw err instanceof TypeError || !(err instanceof Error) ? new Error(String(err), { cause: err }) : err;
           }
         },
         { retries: Infinity, minTimeout: 250, factor: 2, maxTimeout: 5_000, unref: true },

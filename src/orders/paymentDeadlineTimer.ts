@@ -80,6 +80,8 @@ export class PaymentDeadlineTimer implements FeatureProcess, DueItemSource<DueDe
   }
 
   start(): void {
+    // Started already: a second listener would outlive stop().
+    if (this.unfollow) return;
     if (this.timeoutSeconds === 0) {
       this.services.logger.info('PAYMENT_TIMEOUT_SECONDS=0: payment deadlines are off; submitted orders never expire');
       return;

@@ -99,7 +99,9 @@ describe('PostgreSQL stopped for a while', () => {
     });
     expect(paid.__typename).toBe('RecordPaymentSuccess');
     // Pushes travel on LISTEN/NOTIFY: these changes reaching the subscriptions show that the
-    // listener reconnected and the projection runner took its lock again.
+    // listener reconnected and the projection runner took its lock again. Both within one deadline.
+    const pushDeadline = Date.now() + PUSH_RECOVERY_MS;
+    const untilPushDeadline = () => Math.max(1_000, pushDeadline - Date.now());
     await expect
       .poll(
         () =>
@@ -107,12 +109,12 @@ describe('PostgreSQL stopped for a while', () => {
             .map((c) => c.status)
             .join()
             .endsWith('SUBMITTED,PAID'),
-        { timeout: PUSH_RECOVERY_MS, message: 'the status subscription to push SUBMITTED then PAID' },
+        { timeout: untilPushDeadline(), message: 'the status subscription to push SUBMITTED then PAID' },
       )
       .toBe(true);
     await expect
       .poll(() => liveFeed.received.some((c) => c.orderId === 'outage-1' && c.type === 'PaymentRecorded'), {
-        timeout: PUSH_RECOVERY_MS,
+        timeout: untilPushDeadline(),
         message: `the feed to push PaymentRecorded (at ${paid.position})`,
       })
       .toBe(true)
