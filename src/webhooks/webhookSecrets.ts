@@ -50,11 +50,20 @@ export class WebhookSecretBox {
   }
 }
 
-/** The Standard Webhooks headers of one message: a `v1,` signature per secret, space-separated. */
-export function signedHeaders(messageId: string, body: string, secrets: readonly string[], at = new Date()): Record<string, string> {
-  return {
+/** Signs messages with some secrets: the Standard Webhooks headers of one message. */
+export type WebhookSigner = (messageId: string, body: string, at?: Date) => Record<string, string>;
+
+/** A signer for these secrets (each decoded once, for every message it then signs). */
+export function webhookSigner(secrets: readonly string[]): WebhookSigner {
+  const keys = secrets.map((secret) => new Webhook(secret));
+  return (messageId, body, at = new Date()) => ({
     'webhook-id': messageId,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1_000)),
-    'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(messageId, at, body)).join(' '),
-  };
+    'webhook-signature': keys.map((key) => key.sign(messageId, at, body)).join(' '),
+  });
+}
+
+/** The Standard Webhooks headers of one message: a `v1,` signature per secret, space-separated. */
+export function signedHeaders(messageId: string, body: string, secrets: readonly string[], at = new Date()): Record<string, string> {
+  return webhookSigner(secrets)(messageId, body, at);
 }
