@@ -10,11 +10,16 @@ import { retryDelayMs } from './retrySchedule.js';
 /** A claim outlives the attempts' own timeouts by this much before another process may take it over. */
 const LEASE_MARGIN_MS = 5_000;
 /**
- * Messages of one stream claimed and sent in a row (unless the sender says otherwise): one claim for
- * several messages when a stream has a backlog. A run's lease covers all of its attempts, so a
- * process killed mid-run leaves its messages to others after at most this many timeouts.
+ * Messages of one stream claimed and sent in a row (unless the sender says otherwise): one claim
+ * and one record for several messages when a stream has a backlog.
  */
-const RUN_LENGTH = 5;
+const RUN_LENGTH = 25;
+/**
+ * A run sent in turn is leased for this many attempts' timeouts, renewed as it goes (whenever an
+ * attempt's timeout has passed since the last renewal, so the lease never runs out under an
+ * attempt): a process killed mid-run leaves its messages to others after at most this long.
+ */
+const LEASED_ATTEMPTS = 2;
 
 export interface DispatchOptions {
   retryScheduleMs: readonly number[];
@@ -99,8 +104,7 @@ export class ReactionDispatcher implements DueWork {
         const free = concurrency - (this.inFlight.get(target.id) ?? 0);
         if (free <= 0) return;
         const runLength = sender.runLength ?? RUN_LENGTH;
-        // A pipelined run's attempts all run at once: its lease is one attempt's.
-        const lease = (sender.pipelined ? 1 : runLength) * sender.attemptTimeoutMs + LEASE_MARGIN_MS;
+        const lease = this.leaseMs(sender);
         const runs = await this.store.claim(target.id, free, runLength, lease, concurrency);
         // Every free slot taken: other streams may be due still, to claim as slots free up.
         const after = { round: this.rounds, slotsFilled: runs.length >= free };
@@ -143,9 +147,9 @@ export class ReactionDispatcher implements DueWork {
    */
   private async attemptRun(target: DueTarget, sender: ReactionSender, run: ClaimedDelivery[]): Promise<void> {
     const send = await this.attempts.sendOf(target, sender);
-    const outcomes = sender.pipelined
-      ? await this.attempts.atOnce(target, send, run)
-      : await this.attempts.inTurn(target, send, run, () => this.stopped);
+    const { outcomes, leaseLost } = sender.pipelined
+      ? { outcomes: await this.attempts.atOnce(target, send, run), leaseLost: false }
+      : await this.attempts.inTurn(target, send, run, { stopped: () => this.stopped, keep: this.leaseKeeper(target, sender) });
     const failedAt = outcomes.findIndex((o) => o.result.outcome !== 'delivered');
     const delivered = (failedAt < 0 ? outcomes : outcomes.slice(0, failedAt)).map(({ result, latencyMs }, i): DeliveredAttempt => ({
       id: run[i]!.id,
@@ -167,9 +171,34 @@ export class ReactionDispatcher implements DueWork {
           'a target accepted messages after refusing an earlier one of their stream',
         );
     }
+    // Another process may have claimed what is left: it is theirs now.
+    if (leaseLost) return;
     // Not attempted, or attempted after the failure: sent again after the failed message, in order.
     const rest = run.slice(failedAt < 0 ? outcomes.length : failedAt + 1).map((d) => d.id);
     await this.store.release(rest).catch((err: unknown) => this.logger.warn({ err, target: target.id }, 'could not release messages'));
+  }
+
+  /** A pipelined run's attempts all run at once: its lease is one attempt's; others are renewed as they go. */
+  private leaseMs(sender: ReactionSender): number {
+    return (sender.pipelined ? 1 : LEASED_ATTEMPTS) * sender.attemptTimeoutMs + LEASE_MARGIN_MS;
+  }
+
+  /** Renews a run's lease on what is left of it whenever an attempt's timeout has passed since the last renewal. */
+  private leaseKeeper(target: DueTarget, sender: ReactionSender): (rest: readonly ClaimedDelivery[]) => Promise<boolean> {
+    let leasedAt = performance.now();
+    return async (rest) => {
+      if (performance.now() - leasedAt < sender.attemptTimeoutMs) return true;
+      leasedAt = performance.now();
+      try {
+        return await this.store.renew(
+          rest.map((d) => d.id),
+          this.leaseMs(sender),
+        );
+      } catch (err) {
+        this.logger.warn({ err, target: target.id }, 'could not renew the lease of a run');
+        return false;
+      }
+    };
   }
 
   private async recordDelivered(target: DueTarget, delivered: readonly DeliveredAttempt[]): Promise<void> {

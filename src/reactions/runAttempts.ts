@@ -32,16 +32,25 @@ export class RunAttempts {
     }
   }
 
-  /** One message after the other, each once the one before was delivered. */
-  async inTurn(target: DueTarget, send: SendOne, run: readonly ClaimedDelivery[], stopped: () => boolean): Promise<Outcome[]> {
+  /**
+   * One message after the other, each once the one before was delivered. Before each, `keep` may
+   * renew the lease of what is left; false (the lease was lost) ends the run there.
+   */
+  async inTurn(
+    target: DueTarget,
+    send: SendOne,
+    run: readonly ClaimedDelivery[],
+    go: { stopped: () => boolean; keep: (rest: readonly ClaimedDelivery[]) => Promise<boolean> },
+  ): Promise<{ outcomes: Outcome[]; leaseLost: boolean }> {
     const outcomes: Outcome[] = [];
-    for (const delivery of run) {
-      if (stopped()) break;
+    for (const [i, delivery] of run.entries()) {
+      if (go.stopped()) break;
+      if (!(await go.keep(run.slice(i)))) return { outcomes, leaseLost: true };
       const outcome = await this.attempt(target, send, delivery);
       outcomes.push(outcome);
       if (outcome.result.outcome !== 'delivered') break;
     }
-    return outcomes;
+    return { outcomes, leaseLost: false };
   }
 
   /**
