@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import pg from 'pg';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
 import { runLoad, startLoadGenerator, type LoadGenerator } from './lib/load.js';
 import { benchOptions, median, optionValue } from './lib/measure.js';
@@ -36,6 +37,8 @@ interface Figures {
   requests: Map<string, { p50: number; rate: number }>;
   firstMessageMs: number;
   catchUpPerSecond: number;
+  /** A new version of the search read model built while the server serves `order(id)`. */
+  searchBuild: SearchBuild;
 }
 
 /**
@@ -94,6 +97,7 @@ function emptyFigures(shop: SqlShop, disk: DiskUse): Figures {
     requests: new Map(),
     firstMessageMs: 0,
     catchUpPerSecond: 0,
+    searchBuild: { seconds: 0, orderP50During: 0, orderP50After: 0 },
   };
 }
 
@@ -182,6 +186,73 @@ async function measure(sizes: Size[], load: LoadGenerator, token: string, runs: 
     await size.server.stop();
     size.server = undefined;
   }
+  for (const size of sizes) {
+    size.figures.searchBuild = await searchBuild(size, load, token);
+    console.log(`${size.name}: search built anew in ${size.figures.searchBuild.seconds.toFixed(1)} s`);
+  }
+}
+
+/**
+ * A new version of a read model on a big log builds beside the tables that serve (the runner
+ * rebuilds a projection whose stored version is older than the code's): the search checkpoint is
+ * set one version back, the server started, and `order(id)` loaded in slices of 2 s until the
+ * rebuild has swapped in; then once more after it. Seconds from the start to the swap.
+ */
+async function searchBuild(size: Size, load: LoadGenerator, token: string): Promise<SearchBuild> {
+  const client = new pg.Client(size.url);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ version: number }>(
+      "UPDATE projection_checkpoints SET version = version - 1 WHERE name = 'search' RETURNING version + 1 AS version",
+    );
+    const version = rows[0]!.version;
+    const started = performance.now();
+    size.server = await startOurServer(size.url, OPTIONS);
+    await waitUntilReady(size.server.url);
+    const bodies = requestKinds(size.shop, [])[0]![1];
+    const slice = () =>
+      runLoad(load, {
+        targets: [{ url: size.server!.url, bodies }],
+        headers: authHeaders(token),
+        connections: CONNECTIONS,
+        durationMs: 2_000,
+      });
+    const built = async () =>
+      (
+        await client.query<{ done: boolean }>(
+          "SELECT status = 'RUNNING' AND version = $1 AS done FROM projection_checkpoints WHERE name = 'search'",
+          [version],
+        )
+      ).rows[0]!.done;
+    // Polled apart from the load, so the swap is timed to a quarter of a second, not to a slice.
+    let seconds: number | undefined;
+    const swapped = (async () => {
+      try {
+        while (!(await built())) {
+          if (performance.now() - started > 3_600_000) throw new Error(`${size.name}: search not rebuilt within an hour`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      } finally {
+        // Also on a failure, so the load below stops.
+        seconds = (performance.now() - started) / 1000;
+      }
+    })();
+    const during: number[] = [];
+    while (seconds === undefined) during.push((await slice()).latencyP50Ms);
+    await swapped;
+    const after = (await slice()).latencyP50Ms;
+    return { seconds: seconds!, orderP50During: during.length > 0 ? median(during) : Number.NaN, orderP50After: after };
+  } finally {
+    await size.server?.stop();
+    size.server = undefined;
+    await client.end();
+  }
+}
+
+interface SearchBuild {
+  seconds: number;
+  orderP50During: number;
+  orderP50After: number;
 }
 
 function report(small: Figures, large: Figures): string[] {
@@ -215,6 +286,9 @@ function report(small: Figures, large: Figures): string[] {
     row('bytes per event: log indexes', perEvent(small.disk, 'logIndexes'), perEvent(large.disk, 'logIndexes'), 'B', 0),
     row('bytes per event: read models', perEvent(small.disk, 'readModels'), perEvent(large.disk, 'readModels'), 'B', 0),
     row('bytes per event: read model indexes', perEvent(small.disk, 'readModelIndexes'), perEvent(large.disk, 'readModelIndexes'), 'B', 0),
+    row('search read model built anew while serving (from the start)', small.searchBuild.seconds, large.searchBuild.seconds, 's', 1),
+    row('order(id) p50 while search builds', small.searchBuild.orderP50During, large.searchBuild.orderP50During, 'ms', 1),
+    row('order(id) p50 after the build', small.searchBuild.orderP50After, large.searchBuild.orderP50After, 'ms', 1),
   ];
   lines.forEach((l) => console.log(l));
   return lines;

@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import { settings } from './config.js';
 
-const START = '<!-- config-table:start (generated from src/config.ts by `npm run config:table`) -->';
+const START = '<!-- config-table:start (generated from src/config/ by `npm run config:table`) -->';
 const END = '<!-- config-table:end -->';
 
 /** What the README shows as a setting's default: its zod default, else what happens when it is unset. */
 function defaultText(schema: z.ZodType): string {
-  if (schema instanceof z.ZodDefault) return `\`${String(schema.def.defaultValue)}\``;
+  // A setting parsed further (`.default(...).pipe(duration)`) holds its default on the pipe's input.
+  let inner: z.ZodType = schema;
+  while (inner instanceof z.ZodPipe) inner = inner.def.in as z.ZodType;
+  if (inner instanceof z.ZodDefault) return `\`${String(inner.def.defaultValue)}\``;
   return z.globalRegistry.get(schema)?.unset ?? 'unset';
 }
 
@@ -14,7 +17,7 @@ function defaultText(schema: z.ZodType): string {
 export function configTable(): string {
   const rows = Object.entries(settings.shape).map(([name, schema]) => {
     const description = z.globalRegistry.get(schema)?.description;
-    if (!description) throw new Error(`${name}: has no .describe() in src/config.ts`);
+    if (!description) throw new Error(`${name}: has no .describe() in src/config/`);
     return `| \`${name}\` | ${defaultText(schema)} | ${description} |`;
   });
   return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');

@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Builder } from './graphql/builder.js';
+import type { GraphiQLExample } from './graphql/graphiql.js';
 import type { EventReadTransform } from './eventStore/readTransforms.js';
 import type { Upcaster } from './eventStore/upcasting.js';
 import type { IntegrationEventMapping } from './integrationEvents/integrationEvents.js';
@@ -43,6 +44,8 @@ export interface FeatureModule<S = unknown> {
   name: string;
   /** Its GraphQL: adds its types, queries, mutations and subscriptions to the schema's builder. */
   graphql?: (builder: Builder) => void;
+  /** Its GraphiQL tabs (development): example operations of its API, validated against the schema by a test. */
+  examples?: readonly GraphiQLExample[];
   /** The read models it keeps from the log. */
   projections: readonly Projection[];
   /** The changes its projections' committed batches push to live subscribers. */

@@ -97,7 +97,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
   metrics.followReplicas(replicas);
   const liveFeed = new LiveFeed(
     lane,
-    progressChannel ?? eventStore.notifier,
+    progressChannel ?? readSide.notifications,
     logger,
     features.flatMap((f) => f.liveSources),
     replicas,
@@ -130,7 +130,7 @@ export function createServices({ config, logger, db, features, progressChannel, 
   };
   services.reactions = new Reactions({
     db,
-    notifier: eventStore.notifier,
+    progress: readSide.notifications,
     logger,
     registry: metrics.registry,
     options: { ...config.reactions, source: config.eventsSource },

@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -226,17 +227,30 @@ describe('registration tokens', () => {
 });
 
 describe('npm run token', () => {
-  const runTokenScript = (args: string[], jwtSecret: string) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'scripts/token.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, JWT_SECRET: jwtSecret, JWT_ISSUER: '', JWT_AUDIENCE: '', NODE_ENV: 'test' },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+  // Run without blocking: the server under test lives in this process, and a blocked event loop
+  // lets its keep-alive timer close the client's idle socket just as the next request reuses it.
+  const runTokenScript = async (args: string[], jwtSecret: string) => {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/token.ts', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, JWT_SECRET: jwtSecret, JWT_ISSUER: '', JWT_AUDIENCE: '', NODE_ENV: 'test' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      return { status: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code?: number | string; stdout?: string; stderr?: string };
+      return {
+        status: typeof failed.code === 'number' ? failed.code : null,
+        stdout: failed.stdout ?? '',
+        stderr: failed.stderr ?? String(error),
+      };
+    }
+  };
 
   it('prints an HS256 token for the given role and subject, signed with JWT_SECRET', async () => {
     const scriptSecret = `script-secret-${'s'.repeat(32)}`;
-    const run = runTokenScript(['--role', 'staff', '--sub', 'alice'], scriptSecret);
+    const run = await runTokenScript(['--role', 'staff', '--sub', 'alice'], scriptSecret);
     expect(run.status, run.stderr).toBe(0);
     const token = run.stdout.trim();
     expect(decodeProtectedHeader(token).alg).toBe('HS256');
@@ -248,14 +262,14 @@ describe('npm run token', () => {
   });
 
   it('prints a token the server accepts when both share the secret', async () => {
-    const run = runTokenScript(['--role', 'admin', '--sub', 'root'], server.services.config.jwt.secret);
+    const run = await runTokenScript(['--role', 'admin', '--sub', 'root'], server.services.config.jwt.secret);
     expect(run.status, run.stderr).toBe(0);
     const answer = await post(`Bearer ${run.stdout.trim()}`, 'addProduct', productInput(), PRODUCT);
     expect(answer.result).toMatchObject({ __typename: 'AddProductSuccess' });
   });
 
   it('prints a payments token the server accepts for recordPayment alone', async () => {
-    const run = runTokenScript(['--role', 'payments', '--sub', 'psp'], server.services.config.jwt.secret);
+    const run = await runTokenScript(['--role', 'payments', '--sub', 'psp'], server.services.config.jwt.secret);
     expect(run.status, run.stderr).toBe(0);
     const { payload } = await jwtVerify(run.stdout.trim(), secret, { algorithms: ['HS256'] });
     expect(payload).toMatchObject({ sub: 'psp', role: 'payments' });
@@ -263,11 +277,11 @@ describe('npm run token', () => {
     expect(answer.result).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
   });
 
-  it('exits with status 2 and a usage line for an unknown role or a missing subject', () => {
-    const badRole = runTokenScript(['--role', 'superuser', '--sub', 'alice'], 'x'.repeat(40));
+  it('exits with status 2 and a usage line for an unknown role or a missing subject', async () => {
+    const badRole = await runTokenScript(['--role', 'superuser', '--sub', 'alice'], 'x'.repeat(40));
     expect(badRole.status).toBe(2);
     expect(badRole.stdout).toBe('');
     expect(badRole.stderr).toMatch(/usage/i);
-    expect(runTokenScript(['--role', 'staff'], 'x'.repeat(40)).status).toBe(2);
+    expect((await runTokenScript(['--role', 'staff'], 'x'.repeat(40))).status).toBe(2);
   });
 });

@@ -4,11 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { verifyAccessToken } from '../src/auth/tokens.js';
 import { graphiqlOptions } from '../src/graphql/graphiql.js';
-import { GRAPHIQL_EXAMPLES } from '../src/graphql/graphiqlExamples.js';
 import { FEATURES } from '../src/features.js';
 import { buildSchema } from '../src/graphql/schema.js';
 
 const schema = buildSchema(FEATURES);
+// Every feature's GraphiQL tabs, in the order the page shows them.
+const GRAPHIQL_EXAMPLES = FEATURES.flatMap((feature) => feature.examples ?? []);
 
 const operationsOf = (query: string) =>
   parse(query).definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
@@ -45,16 +46,16 @@ describe('GraphiQL example operations', () => {
 describe('GraphiQL options', () => {
   it('are off outside development unless GRAPHIQL=true, and then carry no token', async () => {
     const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATA_KEY_SECRET: 'y'.repeat(32) };
-    expect(graphiqlOptions(loadConfig(production))).toBe(false);
-    expect(graphiqlOptions(loadConfig({ NODE_ENV: 'test' }))).toBe(false);
-    const enabled = graphiqlOptions(loadConfig({ ...production, GRAPHIQL: 'true' }));
+    expect(graphiqlOptions(loadConfig(production), GRAPHIQL_EXAMPLES)).toBe(false);
+    expect(graphiqlOptions(loadConfig({ NODE_ENV: 'test' }), GRAPHIQL_EXAMPLES)).toBe(false);
+    const enabled = graphiqlOptions(loadConfig({ ...production, GRAPHIQL: 'true' }), GRAPHIQL_EXAMPLES);
     if (!enabled) throw new Error('GRAPHIQL=true did not enable GraphiQL');
     expect(await enabled()).toMatchObject({ headers: '{}', defaultHeaders: '{}' });
   });
 
   it('prefill a staff token signed with the configured secret in development, with the examples as tabs', async () => {
     const config = loadConfig({ NODE_ENV: 'development', JWT_SECRET: 'y'.repeat(32) });
-    const factory = graphiqlOptions(config);
+    const factory = graphiqlOptions(config, GRAPHIQL_EXAMPLES);
     if (!factory) throw new Error('GraphiQL is off in development');
     const options = await factory();
     const authorization = (JSON.parse(options.headers!) as { Authorization: string }).Authorization;

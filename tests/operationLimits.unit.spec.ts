@@ -10,12 +10,13 @@ import { envelop, useSchema, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import * as dashboardDocuments from '../dashboard/src/gql/graphql.js';
 import { loadConfig } from '../src/config.js';
-import { GRAPHIQL_EXAMPLES } from '../src/graphql/graphiqlExamples.js';
 import { FEATURES } from '../src/features.js';
 import { buildSchema } from '../src/graphql/schema.js';
 import { LIMIT_CODES, operationLimitPlugins } from '../src/graphql/security/operationLimits.js';
 
 const schema = buildSchema(FEATURES);
+// Every feature's GraphiQL tabs, in the order the page shows them.
+const GRAPHIQL_EXAMPLES = FEATURES.flatMap((feature) => feature.examples ?? []);
 
 /** Parses and validates `source` with the limit plugins of a configuration, as Yoga would. */
 function check(source: string, env: Record<string, string> = {}) {

@@ -314,7 +314,7 @@ describe('checkpoint moves over commits a projection does not handle', () => {
     await w.db.prisma.projectionCheckpoint.update({ where: { name: 'skip-moved' }, data: { position: head } });
     await w.db.prisma.projectionCheckpoint.update({ where: { name: 'skip-failed' }, data: { status: 'FAILED' } });
     const announced: string[] = [];
-    w.services.eventStore.notifier.onProjectionProgress((name, position) => announced.push(`${name}:${position}`));
+    w.services.readSide.notifications.onProjectionProgress((name, position) => announced.push(`${name}:${position}`));
     const from = BigInt(product);
     const skips = new CheckpointSkips();
     const session = await w.db.pool.connect();

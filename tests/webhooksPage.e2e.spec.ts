@@ -66,7 +66,7 @@ describe('the webhooks page', () => {
     expect(await deliveryOf(page, sku).getByTestId('webhook-attempt').getAttribute('data-status-code')).toBe('204');
     await expect.poll(() => page.getAttribute(`tr[data-endpoint-id="${endpointId}"]`, 'data-lag'), { timeout: WAIT_MS }).toBe('0');
     expect(target.unverified).toBe(0);
-    // The other targets' lag comes from /metrics: neither the event bus nor email is configured here.
+    // The other targets come from the admin API: neither the event bus nor email is configured here.
     await page.waitForSelector('[data-testid="reaction-target"][data-kind="eventBus"]', { timeout: WAIT_MS });
     expect(await page.getByTestId('reaction-targets').textContent()).toContain('Customer emails: off');
     await pages.close(page);

@@ -1,66 +1,71 @@
-import { useEffect, useState } from 'react';
+import { useQuery } from '@apollo/client/react';
+import { CommandNotice } from './CommandNotice.js';
+import { ErrorNotice } from './ErrorNotice.js';
+import type { ReactionTargetRowFragment } from './gql/graphql.js';
+import { useCommand } from './useCommand.js';
+import { EnableReactionTargetMutation, ReactionTargetsQuery, RedeliverDeadReactionsMutation } from './webhookOperations.js';
 
-// The other reaction targets (the event bus, customer emails) have no GraphQL query: their lag is
-// read from the server's Prometheus metrics, which carry a count per target and nothing else (no
-// message, no address).
-const METRIC = 'ordersource_reaction_lag_messages';
-const POLL_MS = 5_000;
+// Lag and health change with every event; a short poll keeps the panel current.
+const POLL_MS = 2_000;
+/** The targets other than webhook endpoints (those have their own table above), in the order shown. */
 const LABELS: Record<string, string> = { eventBus: 'Event bus (NATS JetStream)', email: 'Customer emails' };
 
-/** Lag per target kind other than webhooks, from `/metrics` in Prometheus text format. */
-export function parseReactionLags(metrics: string): Map<string, number> {
-  const lags = new Map<string, number>();
-  for (const line of metrics.split('\n')) {
-    if (!line.startsWith(`${METRIC}{`)) continue;
-    const kind = /kind="([^"]*)"/.exec(line)?.[1];
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (kind && kind in LABELS && Number.isFinite(value)) lags.set(kind, (lags.get(kind) ?? 0) + value);
-  }
-  return lags;
-}
-
-/** The event bus's and the email target's lag (status only), or why it cannot be read. */
-export function ReactionTargets() {
-  const [lags, setLags] = useState<Map<string, number>>();
-  const [unavailable, setUnavailable] = useState<string>();
-  useEffect(() => {
-    let stopped = false;
-    const read = async () => {
-      try {
-        const response = await fetch(new URL('/metrics', window.location.origin));
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        const text = await response.text();
-        if (!stopped) {
-          setLags(parseReactionLags(text));
-          setUnavailable(undefined);
-        }
-      } catch (error) {
-        if (!stopped) setUnavailable((error as Error).message);
-      }
-    };
-    void read();
-    const timer = setInterval(() => void read(), POLL_MS);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, []);
+/**
+ * The event bus's and the email target's health, lag and dead letters, from the admin API (the same
+ * counts `/metrics` carries, without needing the metrics token). A kind whose setting is unset has
+ * no target: it shows as off.
+ */
+export function ReactionTargets({ onRefused }: { onRefused: (reason: string) => void }) {
+  const { data, error } = useQuery(ReactionTargetsQuery, { pollInterval: POLL_MS, notifyOnNetworkStatusChange: false });
   return (
     <section className="panel" aria-labelledby="targets-title" data-testid="reaction-targets">
       <header className="panel-header">
         <h2 id="targets-title">Other targets</h2>
-        <span className="muted">messages not yet delivered, from /metrics</span>
+        <span className="muted">messages not yet delivered</span>
       </header>
-      {unavailable && <p className="muted">The server's metrics could not be read ({unavailable}).</p>}
-      {lags && (
+      {error && <ErrorNotice what="the reaction targets" error={error} onRefused={onRefused} />}
+      {data && (
         <ul className="targets">
-          {Object.entries(LABELS).map(([kind, label]) => (
-            <li key={kind} data-testid="reaction-target" data-kind={kind} data-lag={lags.get(kind) ?? ''}>
-              {label}: {lags.has(kind) ? `lag ${lags.get(kind)}` : <span className="muted">off</span>}
-            </li>
-          ))}
+          {Object.entries(LABELS).map(([kind, label]) => {
+            const target = data.reactionTargets.find((t) => t.kind === kind);
+            return target ? (
+              <TargetItem key={kind} label={label} target={target} />
+            ) : (
+              <li key={kind} data-testid="reaction-target" data-kind={kind} data-lag="">
+                {label}: <span className="muted">off</span>
+              </li>
+            );
+          })}
         </ul>
       )}
     </section>
+  );
+}
+
+function TargetItem({ label, target }: { label: string; target: ReactionTargetRowFragment }) {
+  const { id, kind, enabled, disabledReason, lag, failedCount, deadCount } = target;
+  const enable = useCommand(EnableReactionTargetMutation);
+  const redeliverDead = useCommand(RedeliverDeadReactionsMutation);
+  return (
+    <li data-testid="reaction-target" data-kind={kind} data-lag={lag} data-enabled={enabled} data-dead={deadCount}>
+      {label}: lag {lag}, failed {failedCount}, dead {deadCount}{' '}
+      <span className={`badge ${enabled ? 'badge-delivery-delivered' : 'badge-delivery-dead'}`}>{enabled ? 'enabled' : 'disabled'}</span>
+      {disabledReason && <span className="muted"> {disabledReason}</span>}
+      <span className="actions">
+        {!enabled && (
+          <button type="button" disabled={enable.busy} onClick={() => void enable.run({ targetId: id }, 'Enabled.')}>
+            Enable
+          </button>
+        )}
+        <button
+          type="button"
+          disabled={redeliverDead.busy || deadCount === 0}
+          onClick={() => void redeliverDead.run({ targetId: id }, 'Dead letters on their way again.')}
+        >
+          Redeliver all dead
+        </button>
+      </span>
+      <CommandNotice outcome={enable.outcome ?? redeliverDead.outcome} />
+    </li>
   );
 }

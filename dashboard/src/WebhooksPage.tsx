@@ -60,7 +60,7 @@ export function WebhooksPage({ onRefused }: { onRefused: (reason: string) => voi
           </table>
         )}
       </section>
-      <ReactionTargets />
+      <ReactionTargets onRefused={onRefused} />
       <WebhookDeliveries endpointId={selected} onRefused={onRefused} />
     </div>
   );

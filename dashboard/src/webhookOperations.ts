@@ -110,3 +110,50 @@ export const RedeliverDeadWebhooksMutation = graphql(`
     }
   }
 `);
+
+export const ReactionTargetFields = graphql(`
+  fragment ReactionTargetRow on ReactionTarget {
+    id
+    kind
+    enabled
+    disabledReason
+    lag
+    failedCount
+    deadCount
+  }
+`);
+
+/** Every reaction target (webhook endpoints, the event bus, customer emails) with its counts. */
+export const ReactionTargetsQuery = graphql(`
+  query DashboardReactionTargets {
+    reactionTargets {
+      ...ReactionTargetRow
+    }
+  }
+`);
+
+export const EnableReactionTargetMutation = graphql(`
+  mutation DashboardEnableReactionTarget($targetId: ID!) {
+    enableReactionTarget(input: { targetId: $targetId }) {
+      __typename
+      ... on EnableReactionTargetSuccess {
+        target {
+          ...ReactionTargetRow
+        }
+      }
+      ...Refusal
+    }
+  }
+`);
+
+export const RedeliverDeadReactionsMutation = graphql(`
+  mutation DashboardRedeliverDeadReactions($targetId: ID!) {
+    redeliverDeadReactions(input: { targetId: $targetId }) {
+      __typename
+      ... on RedeliverDeadReactionsSuccess {
+        count
+      }
+      ...Refusal
+    }
+  }
+`);

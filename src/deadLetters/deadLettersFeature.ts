@@ -1,5 +1,6 @@
 import type { FeatureModule } from '../feature.js';
 import type { Services } from '../services.js';
+import { deadLetterExample } from './deadLetterExample.js';
 import { deadLetterMutations } from './deadLetterMutations.js';
 import { deadLetterQueries } from './deadLetterQueries.js';
 
@@ -14,6 +15,7 @@ export const deadLettersFeature: FeatureModule<Services> = {
     deadLetterQueries(builder);
     deadLetterMutations(builder);
   },
+  examples: [deadLetterExample],
   projections: [],
   liveSources: [],
 };

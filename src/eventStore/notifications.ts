@@ -1,22 +1,28 @@
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pRetry from 'p-retry';
 import pg from 'pg';
 
 export const EVENTS_CHANNEL = 'ordersource_events';
-/** Projectors announce `name:position` here after each batch commits. */
-export const PROJECTIONS_CHANNEL = 'ordersource_projections';
+
+/** The pause after a lost connection, and between failed attempts to listen again. */
+const RECONNECT_DELAY_MS = 1_000;
 
 /**
  * Listens for the commit notification that every append sends (`pg_notify` inside the append
- * transaction, delivered only on commit) and the projectors' progress notifications, and lets
- * readers wait for a position. One dedicated connection per process; it reconnects after the
- * database goes away.
+ * transaction, delivered only on commit), and lets readers wait for a position. One dedicated
+ * connection per process; it reconnects after the database goes away. Layers above hear their own
+ * channels on the same connection (`listen`), so a process holds one listening connection.
  */
 export class CommitNotifier {
   private readonly emitter = new EventEmitter();
   private client?: pg.Client;
   private stopped = false;
-  private reconnectTimer?: NodeJS.Timeout;
+  private readonly stopping = new AbortController();
+  private reconnecting = false;
   private listenedBefore = false;
+  /** Channels besides the commits' that layers above asked to hear. */
+  private readonly channels = new Set<string>();
   /** The highest position announced so far. */
   latest = 0n;
   private listeningNow = false;
@@ -39,13 +45,13 @@ export class CommitNotifier {
     const client = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: 2_000, keepAlive: true });
     client.on('notification', (message) => {
       if (message.channel === EVENTS_CHANNEL) this.announce(BigInt(message.payload ?? '0'));
-      else this.announceProjection(message.payload ?? '');
+      else this.emitter.emit(`channel:${message.channel}`, message.payload ?? '');
     });
     // Only the current connection may trigger a reconnect; a dead one's late events are ignored.
     const lost = () => {
       if (this.client !== client) return;
       this.listeningNow = false;
-      this.scheduleReconnect();
+      this.reconnect();
     };
     client.on('error', (error) => {
       this.onError(error);
@@ -55,7 +61,7 @@ export class CommitNotifier {
     this.client = client;
     try {
       await client.connect();
-      await client.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${PROJECTIONS_CHANNEL}`);
+      await client.query([EVENTS_CHANNEL, ...this.channels].map((channel) => `LISTEN ${channel}`).join('; '));
     } catch (error) {
       this.client = undefined;
       await client.end().catch(() => {});
@@ -78,10 +84,20 @@ export class CommitNotifier {
     return () => this.emitter.off('reconnect', listener);
   }
 
-  /** Calls `listener` when a projection commits a batch (in any process); returns the unsubscribe. */
-  onProjectionProgress(listener: (name: string, position: bigint) => void): () => void {
-    this.emitter.on('projection', listener);
-    return () => this.emitter.off('projection', listener);
+  /**
+   * Calls `listener` with the payload of each notification on `channel` (a name of letters, digits
+   * and underscores), heard on this connection from now on and again after each reconnect; returns
+   * the unsubscribe.
+   */
+  listen(channel: string, listener: (payload: string) => void): () => void {
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+    if (!this.channels.has(channel)) {
+      this.channels.add(channel);
+      // Already connected (or connecting: pg queues it): listen now. Listening twice is harmless.
+      this.client?.query(`LISTEN ${channel}`).catch((error: Error) => this.onError(error));
+    }
+    this.emitter.on(`channel:${channel}`, listener);
+    return () => this.emitter.off(`channel:${channel}`, listener);
   }
 
   /** Calls `listener` with each committed position; returns the unsubscribe. */
@@ -113,7 +129,7 @@ export class CommitNotifier {
   async stop(): Promise<void> {
     this.stopped = true;
     this.listeningNow = false;
-    clearTimeout(this.reconnectTimer);
+    this.stopping.abort();
     this.emitter.emit('wake');
     const client = this.client;
     this.client = undefined;
@@ -125,21 +141,29 @@ export class CommitNotifier {
     this.emitter.emit('commit', position);
   }
 
-  private announceProjection(payload: string): void {
-    const at = payload.lastIndexOf(':');
-    if (at > 0) this.emitter.emit('projection', payload.slice(0, at), BigInt(payload.slice(at + 1) || '0'));
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped || this.reconnectTimer) return;
+  /** Listens again after the connection was lost: after a pause, then every second until it works or `stop`. */
+  private reconnect(): void {
+    if (this.stopped || this.reconnecting) return;
+    this.reconnecting = true;
     this.client = undefined;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      this.start().catch((error: Error) => {
-        this.onError(error);
-        this.client = undefined;
-        this.scheduleReconnect();
+    const { signal } = this.stopping;
+    const attempts = async () => {
+      await sleep(RECONNECT_DELAY_MS, undefined, { signal });
+      await pRetry(() => this.start(), {
+        retries: Infinity,
+        factor: 1,
+        minTimeout: RECONNECT_DELAY_MS,
+        randomize: false,
+        signal,
+        onFailedAttempt: ({ error }) => this.onError(error),
       });
-    }, 1_000);
+    };
+    attempts()
+      .catch(() => {}) // stopped meanwhile
+      .finally(() => {
+        this.reconnecting = false;
+        // Lost again while the last attempt was succeeding: that loss found a reconnect under way.
+        if (!this.listeningNow) this.reconnect();
+      });
   }
 }

@@ -12,7 +12,7 @@ import { useReadinessCheck } from '../observability/readiness.js';
 import { useOperationSpans } from '../observability/tracing.js';
 import { useReadRouting } from './readRouting.js';
 import type { GraphQLContext, RequestServices } from './context.js';
-import { graphiqlOptions } from './graphiql.js';
+import { graphiqlOptions, type GraphiQLExample } from './graphiql.js';
 import { PERSISTED_QUERY_INVALID, usePersistedQueries, type PersistedQueryStore, type TrustedDocuments } from './persistedQueries.js';
 import { securityPlugins } from './security/index.js';
 import type { RateLimitStore } from './security/rateLimitStores.js';
@@ -22,8 +22,8 @@ import { buildSchema, type SchemaPart } from './schema.js';
 
 /** What the GraphQL server is built from: the parts every request may use, its own stores, the schema's parts. */
 export interface GraphQLServerParts extends RequestServices {
-  /** The parts the schema is made of (the service's features). */
-  features: readonly SchemaPart[];
+  /** The parts the schema is made of (the service's features), with the GraphiQL tabs each offers. */
+  features: readonly (SchemaPart & { readonly examples?: readonly GraphiQLExample[] })[];
   /** Where the mutation rate limit's buckets live, shared by every process (absent when off). */
   rateLimits?: RateLimitStore;
   /** Texts registered by automatic persisted queries. */
@@ -99,7 +99,10 @@ export function createGraphQLServer(
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    graphiql: graphiqlOptions(services.config),
+    graphiql: graphiqlOptions(
+      services.config,
+      services.features.flatMap((feature) => feature.examples ?? []),
+    ),
     // GraphiQL's script, styles and editor workers inlined in the page rather than fetched from a
     // CDN: the playground then works on a machine or network without internet access.
     renderGraphiQL,

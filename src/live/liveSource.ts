@@ -23,8 +23,8 @@ export interface LiveSource<C = unknown> {
 }
 
 /**
- * Where the live feed hears that a projection committed a batch: PostgreSQL's NOTIFY (the commit
- * notifier, by default) or Redis (redisProgress.ts, with REDIS_URL).
+ * Where the live feed hears that a projection committed a batch: PostgreSQL's NOTIFY (the
+ * projections' notifications, by default) or Redis (redisProgress.ts, with REDIS_URL).
  */
 export interface ProjectionProgressSource {
   onProjectionProgress(listener: (name: string, position: bigint) => void): () => void;

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { CommitNotifier } from '../eventStore/notifications.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { createLogger } from '../logger.js';
 import { ReadModelConsistency } from '../projections/consistency.js';
@@ -68,9 +67,9 @@ function fakeReadSide(maxEntries = 100) {
     latest: 0n,
     onProjectionProgress: (listener: typeof progress) => ((progress = listener), () => {}),
     onReconnect: (listener: typeof reconnect) => ((reconnect = listener), () => {}),
-  } as unknown as CommitNotifier;
+  };
   const prisma = { projectionCheckpoint: { findMany: async () => [] } } as unknown as PrismaClient;
-  const consistency = new ReadModelConsistency(prisma, notifier);
+  const consistency = new ReadModelConsistency(prisma, notifier, notifier);
   let head = 0n;
   return {
     cache: new OrderViewCache(

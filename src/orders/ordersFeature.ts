@@ -2,6 +2,8 @@ import type { FeatureModule } from '../feature.js';
 import { orderIntegrationEvents } from './orderIntegrationEvents.js';
 import type { Services } from '../services.js';
 import { orderLiveSource } from './orderChanges.js';
+import { orderLifecycleExample } from './orderLifecycleExample.js';
+import { orderQueriesExample, orderSubscriptionsExample } from './orderReadExamples.js';
 import { orderCountsProjection } from './orderCountsProjection.js';
 import { ordersProjection } from './orderProjection.js';
 import { paymentDeadlinesProjection } from './paymentDeadlineProjection.js';
@@ -26,6 +28,8 @@ export const ordersFeature: FeatureModule<Services> = {
     customerOrders(builder);
     orderSubscriptions(builder);
   },
+  // The walk through every command, then reads and live changes (the customer and product it needs included).
+  examples: [orderLifecycleExample, orderQueriesExample, orderSubscriptionsExample],
   projections: [ordersProjection, orderCountsProjection, paymentDeadlinesProjection],
   integrationEvents: orderIntegrationEvents,
   liveSources: [orderLiveSource],

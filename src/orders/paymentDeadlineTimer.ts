@@ -94,7 +94,7 @@ export class PaymentDeadlineTimer implements FeatureProcess {
     // pending, every new one falls due after it.
     // A standby (another process holds the lock) has nothing to look at: it only tries for the lock
     // every LOCK_RETRY_MS, not on every move of the projection as well.
-    const unsubscribe = this.services.eventStore.notifier.onProjectionProgress((name) => {
+    const unsubscribe = this.services.readSide.notifications.onProjectionProgress((name) => {
       if (name === PAYMENT_DEADLINES_PROJECTION && !this.nextDueAt && this.lock.isHeld) this.lookSoon();
     });
     this.loop = this.run().finally(unsubscribe);

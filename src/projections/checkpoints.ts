@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { PROJECTIONS_CHANNEL } from '../eventStore/notifications.js';
+import { PROJECTIONS_CHANNEL } from './projectionNotifications.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 
 /** `REBUILDING`: a new version of the projection is being built beside the tables that serve. */

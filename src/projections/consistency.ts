@@ -2,7 +2,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { ConsistencyTimeoutError } from '../domain/errors.js';
 import type { CommitNotifier } from '../eventStore/notifications.js';
 
-/** Something that announces committed projection batches: the commit notifier, Redis, a runner. */
+/** Something that announces committed projection batches: PostgreSQL's NOTIFY, Redis, a runner. */
 export interface ProgressSignal {
   onProjectionProgress(listener: (name: string, position: bigint) => void): () => void;
   /** Signals sent while the source was disconnected were missed. */
@@ -38,10 +38,11 @@ export class ReadModelConsistency {
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly notifier: CommitNotifier,
+    private readonly notifier: Pick<CommitNotifier, 'latest'>,
+    progress: ProgressSignal,
     private readonly refreshIntervalMs = 250,
   ) {
-    this.follow(notifier);
+    this.follow(progress);
   }
 
   /** Also learns progress from `source` (the runners of this process, Redis). */

@@ -2,6 +2,7 @@ import type { Database } from '../db/database.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { Logger } from '../logger.js';
 import { ReadModelConsistency } from './consistency.js';
+import { ProjectionNotifications } from './projectionNotifications.js';
 import type { Projection } from './projection.js';
 import { ProjectionRunner } from './runner.js';
 import { CheckpointSkips } from './skipBatch.js';
@@ -22,6 +23,8 @@ export type ProjectionDeps = {
 export class ReadSide {
   readonly runners: ProjectionRunner[];
   readonly consistency: ReadModelConsistency;
+  /** Every process's committed batches, as PostgreSQL announces them. */
+  readonly notifications: ProjectionNotifications;
   /** The runners' checkpoint moves over commits that are not their business, gathered per turn. */
   readonly skips = new CheckpointSkips();
   private readonly timeoutMs: number;
@@ -32,7 +35,8 @@ export class ReadSide {
   ) {
     this.timeoutMs = deps.consistencyTimeoutMs ?? 5_000;
     this.runners = projections.map((p) => new ProjectionRunner(p, { ...deps, skips: this.skips }));
-    this.consistency = new ReadModelConsistency(deps.db.prisma, deps.eventStore.notifier);
+    this.notifications = new ProjectionNotifications(deps.eventStore.notifier);
+    this.consistency = new ReadModelConsistency(deps.db.prisma, deps.eventStore.notifier, this.notifications);
     // A batch committed here is known at once, before its NOTIFY makes the round trip.
     this.consistency.follow({ onProjectionProgress: (listener) => this.onProjectionProgress(listener) });
   }

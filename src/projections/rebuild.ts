@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { EventStore } from '../eventStore/eventStore.js';
-import { PROJECTIONS_CHANNEL } from '../eventStore/notifications.js';
+import { PROJECTIONS_CHANNEL } from './projectionNotifications.js';
 import type { Logger } from '../logger.js';
 import { inTransaction, withoutStatementTimeout } from '../db/sessions.js';
 import { lockCheckpoint } from './checkpoints.js';

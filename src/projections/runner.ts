@@ -10,17 +10,14 @@ import {
   CheckpointMovedError,
   ensureCheckpoint,
   markFailed,
-  markFailedWith,
-  messageOf,
   readCheckpoint,
-  setStatus,
   skipCheckpoint,
-  type Checkpoint,
 } from './checkpoints.js';
 import { AdvisoryLockSession } from '../db/advisoryLockSession.js';
 import { isolatePoisonEvent, isTransient } from './poison.js';
 import type { Projection } from './projection.js';
-import { rebuildProjection, RebuildStoppedError } from './rebuild.js';
+import { RebuildStoppedError } from './rebuild.js';
+import { settleVersion } from './versionRebuild.js';
 import { RunnerSchedule, type StepOutcome } from './scheduling.js';
 import type { CheckpointSkips } from './skipBatch.js';
 
@@ -134,7 +131,22 @@ export class ProjectionRunner extends EventEmitter {
   private async step(): Promise<StepOutcome> {
     if (!this.checkpoint || this.checkpoint.failed) {
       const stored = await readCheckpoint(this.lane.prisma, this.projection.name);
-      if (await this.settleVersion(stored)) return 'more';
+      const settled = await settleVersion(this.projection, stored, {
+        pool: this.services.db.pool,
+        prisma: this.lane.prisma,
+        eventStore: this.services.eventStore,
+        logger: this.services.logger,
+        shouldStop: () => !this.running,
+        onProgress: (at) => this.emit('rebuildProgress', at),
+        onSwappedIn: (position) => this.emit('progress', position),
+        rebuilding: (on) => (this.rebuilding = on),
+        standBy: async () => {
+          await this.lock.release();
+          await this.schedule.standBy(LOCK_RETRY_MS * 5);
+        },
+      });
+      if (settled === 'rebuilt') this.schedule.forgetHead();
+      if (settled !== 'current') return 'more';
       this.checkpoint = { position: stored.position, failed: stored.status === 'FAILED' };
     }
     if (this.checkpoint.failed) return 'idle';
@@ -175,60 +187,6 @@ export class ProjectionRunner extends EventEmitter {
       });
       return 'more';
     }
-  }
-
-  /**
-   * Brings the serving tables to this code's version of the projection: true when it did anything
-   * (the caller re-reads the checkpoint). Tables of an older version are rebuilt beside the
-   * serving ones and swapped in; a FAILED projection waits for an admin's retry first, so a
-   * rebuild that fails is not repeated in a loop. Tables of a newer version are left to the newer
-   * release (during a rolling upgrade): this process stands by rather than rebuild them back.
-   */
-  private async settleVersion(stored: Checkpoint): Promise<boolean> {
-    const { prisma } = this.lane;
-    const name = this.projection.name;
-    if (stored.version === this.projection.version) {
-      // A rebuild abandoned by a process that died: these tables are current, carry on.
-      if (stored.status !== 'REBUILDING') return false;
-      await setStatus(prisma, name, 'RUNNING');
-      return true;
-    }
-    if (stored.version > this.projection.version) {
-      this.services.logger.warn(
-        { projection: name, stored: stored.version, mine: this.projection.version },
-        'a newer release built this projection; standing by',
-      );
-      await this.lock.release();
-      await this.schedule.standBy(LOCK_RETRY_MS * 5);
-      return true;
-    }
-    if (stored.status === 'FAILED') return false;
-    await setStatus(prisma, name, 'REBUILDING');
-    this.services.logger.info(
-      { projection: name, from: stored.version, to: this.projection.version },
-      'rebuilding projection for its new version',
-    );
-    this.rebuilding = true;
-    try {
-      const { position, events, ms } = await rebuildProjection(this.services.db.pool, this.services.eventStore, this.projection, {
-        logger: this.services.logger,
-        shouldStop: () => !this.running,
-        onProgress: (at) => this.emit('rebuildProgress', at),
-      });
-      this.services.logger.info(
-        { projection: name, version: this.projection.version, events, ms: Math.round(ms) },
-        'projection rebuilt and swapped in',
-      );
-      this.emit('progress', position);
-    } catch (error) {
-      if (error instanceof RebuildStoppedError || isTransient(error)) throw error;
-      await markFailedWith(prisma, name, `rebuilding version ${this.projection.version}: ${messageOf(error)}`);
-      this.services.logger.error({ err: error, projection: name }, 'rebuild of the projection failed; the old tables keep serving');
-    } finally {
-      this.rebuilding = false;
-    }
-    this.schedule.forgetHead();
-    return true;
   }
 
   /** Moves the checkpoint over events this projection does not handle. */

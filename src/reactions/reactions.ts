@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/database.js';
-import type { CommitNotifier } from '../eventStore/notifications.js';
 import type { Logger } from '../logger.js';
+import type { ProgressSignal } from '../projections/consistency.js';
 import { DueWorkLoop } from '../scheduler/dueWorkLoop.js';
 import { DeliveryLog } from './deliveryLog.js';
 import { DeliveryStore } from './deliveryStore.js';
@@ -12,7 +12,8 @@ import type { ReactionSender } from './reaction.js';
 
 export interface ReactionsParts {
   db: Database;
-  notifier: CommitNotifier;
+  /** Where it hears that the fan-out projection committed a batch (in any process). */
+  progress: ProgressSignal;
   logger: Logger;
   registry: Registry;
   options: DispatchOptions;
@@ -45,7 +46,7 @@ export class Reactions {
 
   start(): void {
     // New deliveries are written by the fan-out projection, in whichever process runs it.
-    this.unfollow = this.parts.notifier.onProjectionProgress((name) => {
+    this.unfollow = this.parts.progress.onProjectionProgress((name) => {
       if (name === FAN_OUT_PROJECTION) this.loop.wakeUp();
     });
     this.loop.start();

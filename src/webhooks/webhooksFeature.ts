@@ -1,5 +1,6 @@
 import type { FeatureModule } from '../feature.js';
 import type { Services } from '../services.js';
+import { webhookExample } from './webhookExample.js';
 import { WEBHOOK_KIND } from './webhookEndpoints.js';
 import { WebhookSender } from './webhookSender.js';
 import { webhooksOf } from './webhookServices.js';
@@ -14,6 +15,7 @@ export const webhooksFeature: FeatureModule<Services> = {
     webhookMutations(builder);
     webhookQueries(builder);
   },
+  examples: [webhookExample],
   projections: [],
   liveSources: [],
   reactionTargets: [

@@ -1,3 +1,5 @@
+import type { GraphiQLExample } from '../graphql/graphiql.js';
+
 // Its own tab because these operations are admin-only: the development token GraphiQL prefills is
 // staff's, so they answer FORBIDDEN until the header holds an admin token.
 const deadLetters = /* GraphQL */ `
@@ -80,8 +82,8 @@ const deadLetters = /* GraphQL */ `
   }
 `;
 
-/** The tab, as `GraphiQLExample` has it (not imported: that module lists this one). */
-export const DEAD_LETTERS_EXAMPLE = {
+/** The feature's GraphiQL tab. */
+export const deadLetterExample: GraphiQLExample = {
   title: 'Dead letters (admin)',
   query: deadLetters.trimStart(),
   variables: JSON.stringify(

@@ -1,3 +1,5 @@
+import type { GraphiQLExample } from '../graphql/graphiql.js';
+
 // Its own tab because the webhook operations are admin-only: the development token GraphiQL
 // prefills is staff's, so these answer FORBIDDEN until the header holds an admin token.
 const webhooks = /* GraphQL */ `
@@ -134,8 +136,8 @@ const webhooks = /* GraphQL */ `
   }
 `;
 
-/** The tab, as `GraphiQLExample` has it (not imported: that module lists this one). */
-export const WEBHOOK_EXAMPLE = {
+/** The feature's GraphiQL tab. */
+export const webhookExample: GraphiQLExample = {
   title: 'Webhooks (admin)',
   query: webhooks.trimStart(),
   variables: JSON.stringify(

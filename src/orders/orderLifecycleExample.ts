@@ -1,19 +1,10 @@
-import { DEAD_LETTERS_EXAMPLE } from './graphiqlDeadLetterExamples.js';
-import { WEBHOOK_EXAMPLE } from './graphiqlWebhookExamples.js';
+import type { GraphiQLExample } from '../graphql/graphiql.js';
 
-/**
- * The example operations GraphiQL opens with in development: one tab for the order lifecycle
- * (every command, in order), one for queries, one for subscriptions, one for webhooks (admin), one
- * for every reaction target's dead letters (admin). A unit test validates every operation and its
- * variables against the schema, so they cannot drift from the contract.
- */
-export interface GraphiQLExample {
-  title: string;
-  query: string;
-  /** JSON-encoded variables for the tab (shared by the tab's operations). */
-  variables: string;
-}
+/** The ids the orders' GraphiQL tabs share, so an order made in one tab is read and watched in the others. */
+export const EXAMPLE_IDS = { customerId: 'paste customer.id from RegisterCustomer', orderId: 'order-1', sku: 'BOOK-1' };
 
+// The whole walk in one tab, the customer and product it needs included, so a newcomer runs every
+// command in order without switching tabs.
 const lifecycle = /* GraphQL */ `
   # The whole order lifecycle, one command per operation: pick one with the run button (▶) in order.
   # The header editor holds a development staff token. After RegisterCustomer, copy customer.id into
@@ -217,156 +208,9 @@ const lifecycle = /* GraphQL */ `
   }
 `;
 
-const queries = /* GraphQL */ `
-  # Queries read the projections' tables. Pass a mutation's "position" as consistentWith to wait
-  # until the read side has caught up with it (read your own writes).
-
-  query Order($orderId: ID!, $position: String) {
-    order(id: $orderId, consistentWith: $position) {
-      id
-      status
-      totalCents
-      version
-      items {
-        sku
-        name
-        quantity
-        unitPriceCents
-        lineTotalCents
-      }
-      history {
-        type
-        version
-        position
-        occurredAt
-      }
-    }
-  }
-
-  query Orders {
-    orders(first: 10, status: SUBMITTED) {
-      totalCount
-      edges {
-        cursor
-        node {
-          id
-          customerId
-          status
-          totalCents
-          updatedAt
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-    }
-  }
-
-  query OrderAtVersion($orderId: ID!) {
-    orderAt(id: $orderId, version: 2) {
-      status
-      items {
-        sku
-        quantity
-      }
-      totalCents
-      version
-    }
-  }
-
-  query Customer($customerId: ID!) {
-    customer(id: $customerId) {
-      name
-      email
-      orderCount
-      totalSpentCents
-      orders(first: 5) {
-        edges {
-          node {
-            id
-            status
-          }
-        }
-      }
-    }
-  }
-
-  query Catalog {
-    products(first: 20) {
-      totalCount
-      edges {
-        node {
-          sku
-          name
-          priceCents
-          onHand
-          reserved
-          available
-        }
-      }
-    }
-  }
-
-  query Projections {
-    headPosition
-    projections {
-      name
-      position
-      lag
-      status
-      lastError
-    }
-  }
-`;
-
-const subscriptions = /* GraphQL */ `
-  # Subscriptions push read-model changes after the projection has committed them. Start one, then
-  # run mutations in another tab. "after" (any position the API returned) replays what came since.
-
-  subscription OrderStatus($orderId: ID!) {
-    orderStatusChanged(orderId: $orderId) {
-      status
-      previousStatus
-      version
-      position
-      occurredAt
-      order {
-        totalCents
-      }
-    }
-  }
-
-  subscription OrderFeed {
-    orderFeed {
-      orderId
-      type
-      status
-      position
-      order {
-        customerId
-        totalCents
-        itemCount
-      }
-    }
-  }
-
-  subscription Inventory($sku: String) {
-    inventoryChanged(sku: $sku) {
-      sku
-      onHand
-      reserved
-      available
-    }
-  }
-`;
-
-const ids = { customerId: 'paste customer.id from RegisterCustomer', orderId: 'order-1', sku: 'BOOK-1' };
-
-export const GRAPHIQL_EXAMPLES: readonly GraphiQLExample[] = [
-  { title: 'Order lifecycle', query: lifecycle.trimStart(), variables: JSON.stringify({ email: 'ada@example.com', ...ids }, null, 2) },
-  { title: 'Queries', query: queries.trimStart(), variables: JSON.stringify({ ...ids, position: null }, null, 2) },
-  { title: 'Subscriptions', query: subscriptions.trimStart(), variables: JSON.stringify({ orderId: ids.orderId, sku: ids.sku }, null, 2) },
-  WEBHOOK_EXAMPLE,
-  DEAD_LETTERS_EXAMPLE,
-];
+/** GraphiQL's first tab: every command of an order's life, in order. */
+export const orderLifecycleExample: GraphiQLExample = {
+  title: 'Order lifecycle',
+  query: lifecycle.trimStart(),
+  variables: JSON.stringify({ email: 'ada@example.com', ...EXAMPLE_IDS }, null, 2),
+};
