@@ -12,7 +12,7 @@ import tseslint from 'typescript-eslint';
  * folder obey its layer too; whole-service tests live in `tests/`.
  */
 const LAYERS = [
-  ['config.ts', 'config', 'configTable.ts', 'logger.ts', 'retry.ts', 'domain'],
+  ['config.ts', 'config', 'configTable.ts', 'logger.ts', 'domain'],
   ['auth'],
   ['db', 'generated'],
   ['eventStore'],

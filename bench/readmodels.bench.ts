@@ -22,6 +22,8 @@ const STATS = '{ start ordersCreated ordersSubmitted ordersPaid ordersCancelled 
 interface QueryKind {
   name: string;
   bodies: string[];
+  /** Asked of the second server, whose search cache is off (every search ranks its matches in PostgreSQL). */
+  uncached?: boolean;
   /** Checks one answer (a sample of each kind is asked once before the load). */
   check(data: Record<string, any>): void;
 }
@@ -66,6 +68,20 @@ function queryKinds(shop: SeededShop): QueryKind[] {
       bodies: searches(shop.fullName),
       check: found,
     },
+    // The cache answers a search asked again while the index stands still; these are what a search
+    // never asked before costs (the same 50 terms, SEARCH_CACHE_ENTRIES=0 on a second server).
+    {
+      name: `searchOrders, a surname, SEARCH_CACHE_ENTRIES=0 (each search ranked in PostgreSQL)`,
+      bodies: searches(shop.surname),
+      check: found,
+      uncached: true,
+    },
+    {
+      name: `searchOrders, a full name, SEARCH_CACHE_ENTRIES=0`,
+      bodies: searches(shop.fullName),
+      check: found,
+      uncached: true,
+    },
     { name: 'salesStats, last day by HOUR (25 buckets)', bodies: [stats(24, 'HOUR')], check: buckets(24) },
     { name: 'salesStats, last hour by MINUTE (61 buckets)', bodies: [stats(1, 'MINUTE')], check: buckets(60) },
   ];
@@ -102,8 +118,8 @@ export async function runReadModelsBench(): Promise<string[]> {
   const load = await startLoadGenerator(1);
   const token = await staffToken();
   const processes = new Set<BenchProcess>();
-  const start = async (url: string, projections?: readonly string[]) => {
-    const options = { cpu: 0, env: { ...BUSY_MACHINE, ...(projections ? { PROJECTIONS: projections.join(',') } : {}) } };
+  const start = async (url: string, projections?: readonly string[], env: Record<string, string> = {}) => {
+    const options = { cpu: 0, env: { ...BUSY_MACHINE, ...(projections ? { PROJECTIONS: projections.join(',') } : {}), ...env } };
     // On a busy shared machine a start may miss its database heartbeat: one more try before failing.
     const p = await startOurServer(url, options).catch((error: Error) => {
       console.log(`a server did not start (${error.message.split('\n')[1] ?? error.message}); trying once more`);
@@ -131,13 +147,16 @@ export async function runReadModelsBench(): Promise<string[]> {
       `seeded ${ORDERS} orders in ${seedSeconds.toFixed(0)} s; every projection caught up with ${head} events in ${catchUpSeconds.toFixed(0)} s`,
     );
 
+    // The second server reads the same caught-up tables and runs no projection (nothing to compete with the first).
+    const uncached = await start(url, undefined, { RUN_PROJECTIONS: 'false', SEARCH_CACHE_ENTRIES: '0' });
     const kinds = queryKinds(shop);
+    const serverOf = (kind: QueryKind) => (kind.uncached ? uncached : ours);
     for (const kind of kinds)
-      kind.check((await post(ours.url, token, JSON.parse(kind.bodies[0]!).query, JSON.parse(kind.bodies[0]!).variables)).data);
+      kind.check((await post(serverOf(kind).url, token, JSON.parse(kind.bodies[0]!).query, JSON.parse(kind.bodies[0]!).variables)).data);
     // Warm-up (not counted): a fresh process compiles its hot paths under the first load.
     for (const kind of kinds)
       await runLoad(load, {
-        targets: [{ url: ours.url, bodies: kind.bodies }],
+        targets: [{ url: serverOf(kind).url, bodies: kind.bodies }],
         headers: authHeaders(token),
         connections: CONNECTIONS,
         durationMs: 1_000,
@@ -146,7 +165,7 @@ export async function runReadModelsBench(): Promise<string[]> {
     for (let run = 0; run < runs; run++) {
       for (const [i, kind] of kinds.entries()) {
         const r = await runLoad(load, {
-          targets: [{ url: ours.url, bodies: kind.bodies }],
+          targets: [{ url: serverOf(kind).url, bodies: kind.bodies }],
           headers: authHeaders(token),
           connections: CONNECTIONS,
           durationMs,
@@ -157,6 +176,7 @@ export async function runReadModelsBench(): Promise<string[]> {
       }
     }
     await stop(ours);
+    await stop(uncached);
     const orderRate = median(measured[0]!.rates);
     lines.push(
       `Seeded ${ORDERS.toLocaleString('en')} orders (${head.toLocaleString('en')} events) in ${seedSeconds.toFixed(0)} s; the ${ALL.length} projections caught up from 0 in ${catchUpSeconds.toFixed(0)} s.`,
@@ -187,7 +207,7 @@ async function addItemCost(
   shop: SeededShop,
   runs: number,
   durationMs: number,
-  start: (url: string, projections?: readonly string[]) => Promise<BenchProcess>,
+  start: (url: string, projections?: readonly string[], env?: Record<string, string>) => Promise<BenchProcess>,
   stop: (p: BenchProcess) => Promise<void>,
 ): Promise<string[]> {
   const variants = [

@@ -22,14 +22,8 @@ async function sleepingBackends(): Promise<number> {
   return rows[0]!.n;
 }
 
-async function eventuallyZero(check: () => Promise<number>): Promise<void> {
-  // Half the 30 s the statements sleep: gone before it, they were stopped.
-  const deadline = Date.now() + 15_000;
-  while ((await check()) !== 0) {
-    if (Date.now() > deadline) throw new Error('statements still running');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+// Half the 30 s the statements sleep: gone before it, they were stopped.
+const STOPPED_WITHIN = { timeout: 15_000, message: 'statements still running' };
 
 describe('cancelling the database work of an execution', () => {
   it('stops its running statements in PostgreSQL, both through the pool and through Prisma, and refuses its later ones', async () => {
@@ -46,7 +40,7 @@ describe('cancelling the database work of an execution', () => {
     // Stopped, not finished: both fail, and their 30 s sleeps are gone from PostgreSQL.
     await expect(viaPool).rejects.toThrow();
     await expect(viaPrisma).rejects.toThrow();
-    await eventuallyZero(sleepingBackends);
+    await expect.poll(sleepingBackends, STOPPED_WITHIN).toBe(0);
     await expect(runWithDatabaseWork(work, () => db.pool.query('SELECT 1'))).rejects.toMatchObject({ code: '57014' });
     // Work outside the cancelled execution is untouched.
     expect((await db.pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
@@ -61,7 +55,7 @@ describe('cancelling the database work of an execution', () => {
     } as never);
     const result = (await execute!({})) as { errors: { extensions: { code: string } }[] };
     expect(result.errors[0]!.extensions.code).toBe('EXECUTION_TIMEOUT');
-    await eventuallyZero(sleepingBackends);
+    await expect.poll(sleepingBackends, STOPPED_WITHIN).toBe(0);
   });
 });
 

@@ -1,9 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { defineUpcaster } from '../src/eventStore/upcasting.js';
 import type { FeatureModule } from '../src/feature.js';
 import { FEATURES } from '../src/features.js';
 import { rebuildProjection } from '../src/projections/rebuild.js';
-import { eventually } from './fixtures/projectionWorld.js';
 import { clientAs, command, ORDER_FIELDS, unique, type ApiClient } from './support/api.js';
 import { useTestServer } from './support/testServer.js';
 
@@ -87,10 +86,14 @@ describe('events stored in older shapes', () => {
 
   it('feeds the projections current shapes: the customer reads with the name and email it registered with', async () => {
     const read = () => staff.run(`query($id: ID!) { customer(id: $id) { id name email orderCount totalSpentCents } }`, { id: customerId });
-    const { customer } = await eventually(async () => {
-      const answer = await read();
-      return answer.customer?.totalSpentCents === 1400 ? answer : undefined;
-    });
+    const { customer } = await vi.waitFor(
+      async () => {
+        const answer = await read();
+        expect(answer.customer?.totalSpentCents).toBe(1400);
+        return answer;
+      },
+      { timeout: 10_000 },
+    );
     expect(customer).toEqual({ id: customerId, name: 'Old Ada', email, orderCount: 1, totalSpentCents: 1400 });
   });
 
@@ -147,10 +150,14 @@ describe('events stored in older shapes', () => {
       ).rows,
       history: (await services.db.pool.query(`SELECT type, data FROM order_history WHERE order_id = $1 ORDER BY version`, [orderId])).rows,
     });
-    const before = await eventually(async () => {
-      const now = await tables();
-      return now.customer[0]?.order_count === 2 ? now : undefined;
-    });
+    const before = await vi.waitFor(
+      async () => {
+        const now = await tables();
+        expect(now.customer[0]?.order_count).toBe(2);
+        return now;
+      },
+      { timeout: 10_000 },
+    );
     for (const projection of services.readSide.projections) await rebuildProjection(services.db.pool, services.eventStore, projection);
     expect(await tables()).toEqual(before);
     expect(before.customer).toEqual([{ name: 'Old Ada', email, order_count: 2 }]);

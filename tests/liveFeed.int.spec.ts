@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, openWorld, type World } from './fixtures/projectionWorld.js';
+import { openWorld, type World } from './fixtures/projectionWorld.js';
 import { createLogger } from '../src/logger.js';
 import { inventoryLiveSource } from '../src/products/inventoryChanges.js';
 import { addProduct, restockProduct } from '../src/products/productCommands.js';
@@ -29,7 +29,7 @@ describe('the live feed', () => {
     feed.on('product:LF-1', (change) => changes.push(change));
     try {
       await world.run(restockProduct, { sku: 'LF-1', quantity: 2 });
-      await eventually(() => changes.length > 0, 5_000, 'the pushed change');
+      await expect.poll(() => changes.length > 0, { timeout: 5_000, message: 'the pushed change' }).toBe(true);
       expect(changes).toEqual([expect.objectContaining({ sku: 'LF-1', product: expect.objectContaining({ onHand: 7 }) })]);
     } finally {
       feed.stop();

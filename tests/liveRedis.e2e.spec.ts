@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { REDIS_PROGRESS_TOPIC } from '../src/live/redisProgress.js';
 import { command, newOrderId, unique } from './support/api.js';
-import { eventually, processClient, stopProcess } from './support/liveProcess.js';
+import { processClient, stopProcess } from './support/liveProcess.js';
 import { startRedisServer, type RedisServer } from './support/redisServer.js';
 import { startServerProcess, type ServerProcess } from './support/serverProcess.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
@@ -62,20 +62,30 @@ describe('live fan-out through Redis (REDIS_URL)', () => {
     // orderFeed sends nothing until a change: create orders until both feeds have pushed one.
     const asCustomer = processClient(b.url, customer.token);
     const orderIds: string[] = [];
-    await eventually('both orderFeed subscriptions to be live', async () => {
-      if (orderIds.some((id) => seen(0, id) && seen(1, id))) return true;
-      const orderId = newOrderId();
-      orderIds.push(orderId);
-      await command(asCustomer, 'createOrder', { customerId: customer.id, orderId });
-      await new Promise((r) => setTimeout(r, 200));
-      return undefined;
-    });
+    await expect
+      .poll(
+        async () => {
+          if (orderIds.some((id) => seen(0, id) && seen(1, id))) return true;
+          const orderId = newOrderId();
+          orderIds.push(orderId);
+          await command(asCustomer, 'createOrder', { customerId: customer.id, orderId });
+          await new Promise((r) => setTimeout(r, 200));
+          return false;
+        },
+        { timeout: 10_000, message: 'both orderFeed subscriptions to be live' },
+      )
+      .toBe(true);
     const created = await command(asCustomer, 'createOrder', { customerId: customer.id, orderId: newOrderId() });
-    await eventually('the order to reach both feeds', () => (seen(0, created.order.id) && seen(1, created.order.id) ? true : undefined));
+    await expect
+      .poll(() => seen(0, created.order.id) && seen(1, created.order.id), { timeout: 10_000, message: 'the order to reach both feeds' })
+      .toBe(true);
     // The projection's holder announced that batch on the Redis channel.
-    await eventually('a Redis signal covering the order', () =>
-      signals.some((s) => s.name === 'orders' && BigInt(s.position) >= BigInt(created.position)) ? true : undefined,
-    );
+    await expect
+      .poll(() => signals.some((s) => s.name === 'orders' && BigInt(s.position) >= BigInt(created.position)), {
+        timeout: 10_000,
+        message: 'a Redis signal covering the order',
+      })
+      .toBe(true);
   });
 
   it('delivers what was committed while Redis was down once it is back, and commands never depended on it', async () => {
@@ -90,15 +100,19 @@ describe('live fan-out through Redis (REDIS_URL)', () => {
 
     await redis.restart();
     // Both processes reconnect, re-read where the projections stand, and push what they missed.
-    await eventually(
-      'the change made during the outage to reach both feeds',
-      () => (seen(0, during.order.id) && seen(1, during.order.id) ? true : undefined),
-      20_000,
-    );
+    await expect
+      .poll(() => seen(0, during.order.id) && seen(1, during.order.id), {
+        timeout: 20_000,
+        message: 'the change made during the outage to reach both feeds',
+      })
+      .toBe(true);
     const after = await command(asCustomer, 'createOrder', { customerId: customer.id, orderId: newOrderId() });
-    await eventually('a change after the outage to reach both feeds', () =>
-      seen(0, after.order.id) && seen(1, after.order.id) ? true : undefined,
-    );
+    await expect
+      .poll(() => seen(0, after.order.id) && seen(1, after.order.id), {
+        timeout: 10_000,
+        message: 'a change after the outage to reach both feeds',
+      })
+      .toBe(true);
     for (const i of [0, 1]) expect(feedOf(i).errors, `feed ${i} errors`).toEqual([]);
   });
 });

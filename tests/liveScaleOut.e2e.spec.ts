@@ -1,8 +1,8 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { command, newOrderId, unique, type ApiClient } from './support/api.js';
-import { eventually, processClient, projectionsTakenOver, stopProcess } from './support/liveProcess.js';
+import { processClient, projectionsTakenOver, stopProcess } from './support/liveProcess.js';
 import { startServerProcess, type ServerProcess } from './support/serverProcess.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { subscribe, type Subscription } from './support/wsClient.js';
@@ -92,15 +92,15 @@ async function projectionsOf(node: Node): Promise<ProjectionRow[]> {
 
 /** Resolves with the projections once `node` reports every one RUNNING with lag 0 and `orders` at or past `ordersAt`. */
 function caughtUp(node: Node, ordersAt: bigint, timeoutMs = 10_000): Promise<ProjectionRow[]> {
-  return eventually(
-    `process ${node.name} to report the projections caught up to ${ordersAt}`,
+  return vi.waitFor(
     async () => {
       const rows = await projectionsOf(node);
       const orders = rows.find((r) => r.name === 'orders');
       const done = rows.every((r) => r.lag === 0 && r.status === 'RUNNING') && orders !== undefined && BigInt(orders.position) >= ordersAt;
-      return done ? rows : undefined;
+      expect(done, `process ${node.name} to report the projections caught up to ${ordersAt}`).toBe(true);
+      return rows;
     },
-    timeoutMs,
+    { timeout: timeoutMs },
   );
 }
 
@@ -148,10 +148,17 @@ const feedFor = (sub: Subscription<FeedPayload>, id: string) => sub.received.fil
 
 describe('two server processes on one PostgreSQL database', () => {
   it('runs each projection in exactly one of the processes, and both report the read side caught up (lag 0)', async () => {
-    const holders = await eventually('every projection to be taken by a process', () => {
-      const found = projectionHolders([nodeA, nodeB]);
-      return [...found.values()].every((nodes) => nodes.length > 0) ? found : undefined;
-    });
+    const holders = await vi.waitFor(
+      () => {
+        const found = projectionHolders([nodeA, nodeB]);
+        expect(
+          [...found.values()].every((nodes) => nodes.length > 0),
+          'every projection to be taken by a process',
+        ).toBe(true);
+        return found;
+      },
+      { timeout: 10_000 },
+    );
     for (const [name, nodes] of holders)
       expect(
         nodes.map((n) => n.name),
@@ -195,14 +202,19 @@ describe('two server processes on one PostgreSQL database', () => {
     // orderFeed sends nothing until a change: open warm-up orders until both feeds have pushed one.
     const asCustomerB = processClient(nodeB.server.url, customer.token);
     const warmUps = new Set<string>();
-    await eventually('both orderFeed subscriptions to be live', async () => {
-      if ([...feed.values()].every((s) => s.received.some((e) => warmUps.has(e.orderId)))) return true;
-      const warmUp = newOrderId();
-      warmUps.add(warmUp);
-      await command(asCustomerB, 'createOrder', { customerId: customer.id, orderId: warmUp });
-      await new Promise((r) => setTimeout(r, 200));
-      return undefined;
-    });
+    await expect
+      .poll(
+        async () => {
+          if ([...feed.values()].every((s) => s.received.some((e) => warmUps.has(e.orderId)))) return true;
+          const warmUp = newOrderId();
+          warmUps.add(warmUp);
+          await command(asCustomerB, 'createOrder', { customerId: customer.id, orderId: warmUp });
+          await new Promise((r) => setTimeout(r, 200));
+          return false;
+        },
+        { timeout: 10_000, message: 'both orderFeed subscriptions to be live' },
+      )
+      .toBe(true);
 
     for (const node of [nodeA, nodeB])
       status.set(node, track(subscribe<StatusPayload>(node.wsUrl, customer.token, STATUS, { id: orderId })));
@@ -223,10 +235,17 @@ describe('two server processes on one PostgreSQL database', () => {
         position: submittedAt,
         order: { status: 'SUBMITTED' },
       });
-      const events = await eventually(`orderFeed on ${node.name} to push OrderSubmitted`, () => {
-        const seen = feedFor(feed.get(node)!, orderId);
-        return seen.some((e) => e.type === 'OrderSubmitted') ? seen : undefined;
-      });
+      const events = await vi.waitFor(
+        () => {
+          const seen = feedFor(feed.get(node)!, orderId);
+          expect(
+            seen.map((e) => e.type),
+            `orderFeed on ${node.name} to push OrderSubmitted`,
+          ).toContain('OrderSubmitted');
+          return seen;
+        },
+        { timeout: 10_000 },
+      );
       expect(
         events.filter((e) => e.type === 'OrderSubmitted'),
         `feed on ${node.name}`,
@@ -244,14 +263,12 @@ describe('two server processes on one PostgreSQL database', () => {
 
     // No writes meanwhile (a commit would wake the survivor's runners at once): this is the plain
     // takeover, the survivor retrying the locks every 2 s once PostgreSQL has ended the dead sessions.
-    await eventually(
-      `process ${survivor.name} to take over every projection`,
-      () => {
-        const holders = projectionHolders([survivor], since);
-        return [...holders.values()].every((nodes) => nodes.length === 1) ? true : undefined;
-      },
-      30_000,
-    );
+    await expect
+      .poll(() => [...projectionHolders([survivor], since).values()].every((nodes) => nodes.length === 1), {
+        timeout: 30_000,
+        message: `process ${survivor.name} to take over every projection`,
+      })
+      .toBe(true);
     expect(await projectionLocks()).toEqual(ONE_HOLDER_EACH);
 
     // The killed process's subscribers lost their connection; the survivor's did not.
@@ -276,10 +293,17 @@ describe('two server processes on one PostgreSQL database', () => {
       ['PAID', 'SHIPPED', 5, positionOf(shipped, 'OrderShipped')],
     ]);
     expect(survivorStatus.errors).toEqual([]);
-    const feedEvents = await eventually(`orderFeed on ${survivor.name} to push OrderShipped`, () => {
-      const seen = feedFor(survivorFeed, orderId);
-      return seen.some((e) => e.type === 'OrderShipped') ? seen : undefined;
-    });
+    const feedEvents = await vi.waitFor(
+      () => {
+        const seen = feedFor(survivorFeed, orderId);
+        expect(
+          seen.map((e) => e.type),
+          `orderFeed on ${survivor.name} to push OrderShipped`,
+        ).toContain('OrderShipped');
+        return seen;
+      },
+      { timeout: 10_000 },
+    );
     // Every change of the order since the feed opened, once each, in log order: none lost in the takeover.
     expect(feedEvents.map((e) => [e.type, e.position])).toEqual([
       ['OrderSubmitted', status.get(survivor)!.received[1]!.position],

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { command, unique } from './support/api.js';
-import { eventually, processClient, stopProcess } from './support/liveProcess.js';
+import { processClient, stopProcess } from './support/liveProcess.js';
 import { startServerProcess, type ServerProcess } from './support/serverProcess.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 
@@ -35,7 +35,14 @@ afterAll(async () => {
 
 describe('payment deadlines across processes', () => {
   it('after kill -9 of the process firing deadlines, the standby expires the order, once and on time', async () => {
-    const holder = await eventually('a process to fire deadlines', () => servers.find((s) => s.output().includes(FIRING)));
+    const holder = await vi.waitFor(
+      () => {
+        const firing = servers.find((s) => s.output().includes(FIRING));
+        expect(firing, 'a process to fire deadlines').toBeDefined();
+        return firing!;
+      },
+      { timeout: 10_000 },
+    );
     const standby = servers.find((s) => s !== holder)!;
     expect(standby.output()).not.toContain(FIRING);
 
@@ -58,16 +65,17 @@ describe('payment deadlines across processes', () => {
     holder.child.kill('SIGKILL');
     expect(await holder.exited).toBe('SIGKILL');
 
-    const expired = await eventually(
-      'the standby to expire the order',
+    const expired = await vi.waitFor(
       async () => {
         const { orderHistory } = await staff.run<{ orderHistory: { type: string; occurredAt: string }[] }>(
           'query($id: ID!) { orderHistory(orderId: $id) { type occurredAt } }',
           { id: orderId },
         );
-        return orderHistory.find((h) => h.type === 'OrderExpired');
+        const expiry = orderHistory.find((h) => h.type === 'OrderExpired');
+        expect(expiry, 'the standby to expire the order').toBeDefined();
+        return expiry!;
       },
-      20_000,
+      { timeout: 20_000 },
     );
     expect(standby.output()).toContain(FIRING);
     // Expired by the standby's timer for that deadline, never before it.
@@ -78,11 +86,19 @@ describe('payment deadlines across processes', () => {
       { id: orderId },
     );
     expect(orderHistory.filter((h) => h.type === 'OrderExpired')).toHaveLength(1);
-    await eventually('the stock to be available again', async () => {
-      const { product } = await staff.run<{ product: { available: number } }>('query($sku: String!) { product(sku: $sku) { available } }', {
-        sku,
-      });
-      return product.available === 4 ? true : undefined;
-    });
+    await expect
+      .poll(
+        async () => {
+          const { product } = await staff.run<{ product: { available: number } }>(
+            'query($sku: String!) { product(sku: $sku) { available } }',
+            {
+              sku,
+            },
+          );
+          return product.available;
+        },
+        { timeout: 10_000, message: 'the stock to be available again' },
+      )
+      .toBe(4);
   });
 });

@@ -68,17 +68,16 @@ describe('payment deadlines', () => {
     } finally {
       await Promise.all([status.close(), feed.close()]);
     }
-    const released = await eventuallyEqual(async () => (await staff.run(PRODUCT, { sku })).product, {
-      onHand: 5,
-      reserved: 0,
-      available: 5,
-    });
-    expect(released).toBe(true);
+    await expect
+      .poll(async () => (await staff.run(PRODUCT, { sku })).product, { timeout: 10_000, interval: 100 })
+      .toEqual({ onHand: 5, reserved: 0, available: 5 });
   });
 
   it('refuses a payment and a cancellation on an expired order with INVALID_STATE', async () => {
     const { customer, orderId } = await submittedOrder();
-    await eventuallyEqual(async () => (await customer.run(ORDER, { id: orderId })).order?.status, 'EXPIRED');
+    await expect
+      .poll(async () => (await customer.run(ORDER, { id: orderId })).order?.status, { timeout: 10_000, interval: 100 })
+      .toBe('EXPIRED');
     const paid = await command(staff, 'recordPayment', { orderId, amountCents: 3000, paymentRef: unique('pay') });
     expect(paid).toMatchObject({ code: 'INVALID_STATE' });
     expect(paid.message).toContain('EXPIRED');
@@ -88,7 +87,9 @@ describe('payment deadlines', () => {
   it('expires each order exactly once with two server processes on one database', async () => {
     const orders = await Promise.all(Array.from({ length: 6 }, (_, i) => submittedOrder(i % 2 ? other : server)));
     for (const { customer, orderId } of orders) {
-      await eventuallyEqual(async () => (await customer.run(ORDER, { id: orderId })).order?.status, 'EXPIRED');
+      await expect
+        .poll(async () => (await customer.run(ORDER, { id: orderId })).order?.status, { timeout: 10_000, interval: 100 })
+        .toBe('EXPIRED');
     }
     await new Promise((r) => setTimeout(r, 1_500));
     for (const { orderId } of orders) {
@@ -104,14 +105,3 @@ describe('payment deadlines', () => {
     expect(projections).toContainEqual({ name: 'paymentDeadlines', status: 'RUNNING', lag: expect.any(Number) });
   });
 });
-
-/** Polls until `read` deep-equals `expected` (10 s at most); resolves true, or fails with the last value. */
-async function eventuallyEqual<T>(read: () => Promise<T>, expected: T): Promise<true> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await read();
-    if (JSON.stringify(value) === JSON.stringify(expected)) return true;
-    if (Date.now() > deadline) expect(value).toEqual(expected);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

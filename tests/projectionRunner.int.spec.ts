@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ALL_PROJECTIONS,
   dumpTables,
-  eventually,
   expectReadModelsToMatchLog,
   openWorld,
   readShop,
@@ -176,7 +175,7 @@ describe('a projection runner on PostgreSQL', () => {
     world = await openWorld();
     const [a, b] = [await world.readSide(), await world.readSide()];
     a.start();
-    await eventually(() => a.runners.every((r) => r.isActive), 10_000, 'a active');
+    await expect.poll(() => a.runners.every((r) => r.isActive), { timeout: 10_000, message: 'a active' }).toBe(true);
     b.start();
     for (let sample = 0; sample < 10; sample++) {
       // spans b's first attempt and its retry after 2 s
@@ -189,7 +188,7 @@ describe('a projection runner on PostgreSQL', () => {
       await a.stop();
       expect(a.runners.some((r) => r.isActive)).toBe(false);
       // On its next retry (every 2 s); the bound is only how long the test waits for it.
-      await eventually(() => b.runners.every((r) => r.isActive), 20_000, 'b took over');
+      await expect.poll(() => b.runners.every((r) => r.isActive), { timeout: 20_000, message: 'b took over' }).toBe(true);
     });
     await b.waitFor(ALL_PROJECTIONS, await world.head(), 15_000);
     expect(await readShop(world.db, 'ha')).toEqual(expected);
@@ -200,7 +199,7 @@ describe('a projection runner on PostgreSQL', () => {
     await world.run(addProduct, { sku: 'STANDBY-1', name: 'Standby', priceCents: 100, initialStock: 10 });
     const [a, b] = [await world.readSide(), await world.readSide()];
     a.start();
-    await eventually(() => a.runners.every((r) => r.isActive), 10_000, 'a active');
+    await expect.poll(() => a.runners.every((r) => r.isActive), { timeout: 10_000, message: 'a active' }).toBe(true);
     b.start();
     // b's first try for each lock, which fails (a holds them all).
     await sleep(300);
@@ -334,7 +333,7 @@ describe('checkpoint moves over commits a projection does not handle', () => {
       (await w.db.prisma.projectionCheckpoint.findMany({ where: { name: { in: names } } })).map((c) => [c.name, c.position]),
     );
     expect(positions).toEqual({ 'skip-clear': head, 'skip-handles': from, 'skip-moved': head, 'skip-failed': from });
-    await eventually(() => announced.includes(`skip-clear:${head}`), 5_000, 'the move announced');
+    await expect.poll(() => announced.includes(`skip-clear:${head}`), { timeout: 5_000, message: 'the move announced' }).toBe(true);
     expect(announced.filter((a) => a.startsWith('skip-'))).toEqual([`skip-clear:${head}`]);
   });
 });
@@ -367,10 +366,13 @@ describe('a poison event', () => {
     type Status = { name: string; position: string; status: string; lastError: string | null };
     const statuses = async (): Promise<Record<string, Status>> =>
       Object.fromEntries(((await admin.run(STATUS)).projections as Status[]).map((p) => [p.name, p]));
-    const failed = await eventually(
-      async () => ((await statuses()).orders!.status === 'FAILED' ? statuses() : undefined),
-      10_000,
-      'orders FAILED',
+    const failed = await vi.waitFor(
+      async () => {
+        const now = await statuses();
+        expect(now.orders!.status, 'orders FAILED').toBe('FAILED');
+        return now;
+      },
+      { timeout: 10_000 },
     );
     expect(failed.orders).toMatchObject({ status: 'FAILED', position: lastGood.toString() });
     expect(failed.orders!.lastError).toContain(`event at position ${poison}`);
@@ -382,10 +384,13 @@ describe('a poison event', () => {
 
     const retried = (await admin.run(`mutation { retryProjection(input: { name: "orders" }) ${ADMIN_RESULT} }`)).retryProjection;
     expect(retried).toMatchObject({ __typename: 'ProjectionStatus', status: 'RUNNING' });
-    const refailed = await eventually(
-      async () => ((await statuses()).orders!.status === 'FAILED' ? statuses() : undefined),
-      10_000,
-      'orders FAILED again',
+    const refailed = await vi.waitFor(
+      async () => {
+        const now = await statuses();
+        expect(now.orders!.status, 'orders FAILED again').toBe('FAILED');
+        return now;
+      },
+      { timeout: 10_000 },
     );
     expect(refailed.orders).toMatchObject({ position: lastGood.toString() });
     expect(refailed.orders!.lastError).toContain(`event at position ${poison}`);

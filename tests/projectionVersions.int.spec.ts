@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { dumpTables, eventually, openWorld, runShop, type World } from './fixtures/projectionWorld.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { dumpTables, openWorld, runShop, type World } from './fixtures/projectionWorld.js';
 import { EventStore } from '../src/eventStore/eventStore.js';
 import { FEATURES } from '../src/features.js';
 import { createLogger } from '../src/logger.js';
@@ -65,7 +65,9 @@ describe('projection versions', () => {
 
     const next = gatedOrders(CURRENT + 1);
     const [a, b] = [await startReadSide(world, [next.projection]), await startReadSide(world, [next.projection])];
-    await eventually(async () => (await checkpoint(world!, 'orders')).status === 'REBUILDING', 10_000, 'REBUILDING');
+    await expect
+      .poll(async () => (await checkpoint(world!, 'orders')).status === 'REBUILDING', { timeout: 10_000, message: 'REBUILDING' })
+      .toBe(true);
     // The old tables keep serving, untouched, and only one process rebuilds.
     expect(await dumpTables(world.db.pool, ordersProjection.tables)).toEqual(served);
     expect([a, b].filter((side) => side.runners[0]!.isRebuilding)).toHaveLength(1);
@@ -73,7 +75,12 @@ describe('projection versions', () => {
     await a.waitFor(['orders'], before.position, 1_000);
 
     next.open();
-    await eventually(async () => (await checkpoint(world!, 'orders')).version === CURRENT + 1, 15_000, 'the next version swapped in');
+    await expect
+      .poll(async () => (await checkpoint(world!, 'orders')).version === CURRENT + 1, {
+        timeout: 15_000,
+        message: 'the next version swapped in',
+      })
+      .toBe(true);
     expect(await checkpoint(world, 'orders')).toMatchObject({ status: 'RUNNING', position: before.position, lastError: null });
     expect(await dumpTables(world.db.pool, ordersProjection.tables)).toEqual(served);
 
@@ -128,13 +135,13 @@ describe('projection versions', () => {
       },
     };
     await startReadSide(world, [broken]);
-    const failed = await eventually(
+    const failed = await vi.waitFor(
       async () => {
         const row = await checkpoint(world!, 'orders');
-        return row.status === 'FAILED' ? row : undefined;
+        expect(row.status).toBe('FAILED');
+        return row;
       },
-      10_000,
-      'FAILED',
+      { timeout: 10_000 },
     );
     expect(failed).toMatchObject({ version: CURRENT, lastError: `rebuilding version ${CURRENT + 1}: cannot fold this` });
     const tried = attempts;

@@ -1,8 +1,7 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PRIMARY, type ReadSource } from '../src/db/readReplica.js';
 import { clientAs, command, unique, type ApiClient } from './support/api.js';
-import { eventually } from './support/liveProcess.js';
 import { primaryTestDatabase, startReplicatedPostgres, type ReplicatedPostgres } from './support/replicatedPostgres.js';
 import type { TestDatabase } from './support/testDatabase.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
@@ -36,7 +35,7 @@ beforeAll(async () => {
     if (reader === 'query') served.push(source);
   });
   staff = await clientAs(server, 'staff', 'catch-up-tester');
-  await eventually('the replica to be up', async () => (server.services.replicas.replicas[0]!.healthy ? true : undefined));
+  await vi.waitFor(() => expect(server.services.replicas.replicas[0]!.healthy, 'the replica to be up').toBe(true), { timeout: 10_000 });
 });
 
 afterAll(async () => {

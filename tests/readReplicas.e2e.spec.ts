@@ -1,9 +1,8 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { replicaName } from '../src/db/readReplica.js';
 import type { Readiness } from '../src/observability/readiness.js';
 import { clientAs, command, unique, type ApiClient } from './support/api.js';
-import { eventually } from './support/liveProcess.js';
 import { primaryTestDatabase, startReplicatedPostgres, type ReplicatedPostgres } from './support/replicatedPostgres.js';
 import type { TestDatabase } from './support/testDatabase.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
@@ -67,7 +66,7 @@ async function addProduct(stock = 5): Promise<{ sku: string; position: string }>
 
 describe('read replicas', () => {
   it('serves queries from the replica, stale right after a write, while consistentWith always returns the write', async () => {
-    await eventually('the replica to be up', async () => ((await replicaState())?.state === 'up' ? true : undefined));
+    await expect.poll(async () => (await replicaState())?.state === 'up', { timeout: 10_000, message: 'the replica to be up' }).toBe(true);
     const before = await reads();
 
     // The replica's replay paused while the write is read: stale by construction, not by a race
@@ -143,13 +142,13 @@ describe('read replicas', () => {
     pair.replica.signal('SIGSTOP', /walreceiver/);
     try {
       const { sku } = await addProduct(3);
-      const lagging = await eventually(
-        'the replica to be reported lagging',
+      const lagging = await vi.waitFor(
         async () => {
           const state = await replicaState();
-          return state?.state === 'lagging' ? state : undefined;
+          expect(state?.state, 'the replica to be reported lagging').toBe('lagging');
+          return state!;
         },
-        MAX_LAG_MS + 3_000,
+        { timeout: MAX_LAG_MS + 3_000 },
       );
       expect(lagging.lagMs).toBeGreaterThan(MAX_LAG_MS);
       expect((await ready()).ready).toBe(true); // the primary serves: the server stays in rotation
@@ -160,7 +159,9 @@ describe('read replicas', () => {
     } finally {
       pair.replica.signal('SIGCONT', /walreceiver/);
     }
-    await eventually('the replica to be up again', async () => ((await replicaState())?.state === 'up' ? true : undefined), 10_000);
+    await expect
+      .poll(async () => (await replicaState())?.state === 'up', { timeout: 10_000, message: 'the replica to be up again' })
+      .toBe(true);
   });
 
   it('falls back to the primary once the replica stops, and /ready shows it down', async () => {
@@ -168,16 +169,17 @@ describe('read replicas', () => {
     await staff.run(PRODUCT, { sku, p: (await addProduct(1)).position });
     await pair.replica.stop();
     try {
-      await eventually(
-        'reads to go to the primary',
-        async () => {
-          const before = await reads();
-          const read = await server.graphql<{ product: unknown }>(PRODUCT, { sku }, { authorization: `Bearer ${staff.token}` });
-          const after = await reads();
-          return !read.errors && (after['primary/query'] ?? 0) > (before['primary/query'] ?? 0) ? read.data : undefined;
-        },
-        20_000,
-      );
+      await expect
+        .poll(
+          async () => {
+            const before = await reads();
+            const read = await server.graphql<{ product: unknown }>(PRODUCT, { sku }, { authorization: `Bearer ${staff.token}` });
+            const after = await reads();
+            return !read.errors && (after['primary/query'] ?? 0) > (before['primary/query'] ?? 0);
+          },
+          { timeout: 20_000, message: 'reads to go to the primary' },
+        )
+        .toBe(true);
       const state = await replicaState();
       expect(state?.state).toBe('down');
       expect(state?.error).toBeTruthy();
@@ -187,6 +189,8 @@ describe('read replicas', () => {
     } finally {
       await pair.replica.start();
     }
-    await eventually('the replica to be up again', async () => ((await replicaState())?.state === 'up' ? true : undefined), 15_000);
+    await expect
+      .poll(async () => (await replicaState())?.state === 'up', { timeout: 15_000, message: 'the replica to be up again' })
+      .toBe(true);
   });
 });

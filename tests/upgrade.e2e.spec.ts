@@ -4,7 +4,6 @@ import { signAccessToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { openScratchServer, type ScratchServer } from '../src/db/scratchServer.js';
 import { PROJECTIONS } from '../src/features.js';
-import { eventually } from './fixtures/projectionWorld.js';
 import { command, ORDER_FIELDS, PAYMENT_MISMATCH, PRODUCT_FIELDS, type ApiClient } from './support/api.js';
 import { checkOutPreviousRelease } from './support/previousRelease.js';
 import { startServerProcess, type ServerProcess } from './support/serverProcess.js';
@@ -136,14 +135,15 @@ describe('upgrading a database the previous release wrote', () => {
     const versions = Object.fromEntries(PROJECTIONS.map((p) => [p.name, p.version]));
     type Status = { name: string; version: number; status: string; lag: number };
     let projections: Status[] = [];
-    await eventually(
-      async () => {
-        ({ projections } = await staff.run<{ projections: Status[] }>('{ projections { name version status lag } }'));
-        return projections.every((p) => p.status === 'RUNNING' && p.version === versions[p.name] && p.lag === 0);
-      },
-      60_000,
-      'every projection RUNNING at its version',
-    );
+    await expect
+      .poll(
+        async () => {
+          ({ projections } = await staff.run<{ projections: Status[] }>('{ projections { name version status lag } }'));
+          return projections.every((p) => p.status === 'RUNNING' && p.version === versions[p.name] && p.lag === 0);
+        },
+        { timeout: 60_000, message: 'every projection RUNNING at its version' },
+      )
+      .toBe(true);
     expect(Object.fromEntries(projections.map((p) => [p.name, p.version]))).toEqual({
       ...Object.fromEntries(PROJECTIONS.map((p) => [p.name, 1])),
       orders: 2,

@@ -1,3 +1,4 @@
+import pRetry from 'p-retry';
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { describeActor, type Actor, type Authentication } from '../auth/actor.js';
@@ -11,7 +12,6 @@ import type { EventStore } from '../eventStore/eventStore.js';
 import type { Logger } from '../logger.js';
 import { commandInputHash } from './inputHash.js';
 import type { PlannedAppend } from './loadAggregate.js';
-import { retry } from '../retry.js';
 import { rememberStates } from './rememberStates.js';
 import { parseCommandInput } from './validation.js';
 
@@ -77,8 +77,9 @@ export interface CommandRequest {
 }
 
 // Without an expectedVersion, a conflict means someone else got there first: decide again on
-// fresh state. Bounded, with a growing jittered pause, so a hot stream cannot spin forever.
-const MAX_ATTEMPTS = 40;
+// fresh state. Bounded, with a growing jittered pause (1 ms doubling up to 20 ms, times 1 to 2),
+// so a hot stream cannot spin forever and racing commands do not retry in step.
+const CONFLICT_RETRIES = { retries: 39, minTimeout: 1, factor: 2, maxTimeout: 20, randomize: true };
 
 /**
  * The one command pipeline: authorize, validate, (repeat check), load + decide, append with the
@@ -150,7 +151,7 @@ async function decideAndAppendAs<I, R>(
   // is new for every request, so a request repeated without a commandId is a new command.
   const commandId = id ?? randomUUID();
   let target: PlannedAppend | undefined;
-  return retry(
+  return pRetry(
     async (attempt) => {
       if (attempt > 1) env.now = new Date();
       let plan: CommandPlan<R>;
@@ -192,11 +193,10 @@ async function decideAndAppendAs<I, R>(
       return { ...successFields(plan.aggregateId, target.streamId, outcome), entity: plan.entity };
     },
     {
-      attempts: MAX_ATTEMPTS,
+      ...CONFLICT_RETRIES,
       // Only a conflict found by the append is worth deciding again, and not on the stream the
       // caller pinned with expectedVersion: that one answers CONCURRENCY_CONFLICT.
-      retryIf: (error) => error instanceof ConcurrencyError && !(userExpected !== undefined && error.streamId === target?.streamId),
-      delayMs: (attempt) => Math.random() * Math.min(2 * attempt, 20),
+      shouldRetry: ({ error }) => error instanceof ConcurrencyError && !(userExpected !== undefined && error.streamId === target?.streamId),
     },
   );
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import pRetry from 'p-retry';
 import { ensurePostgresUser, resolvePostgresBinaries, type RunAs } from './embeddedBinaries.js';
 import { claimDataDir, readPostmasterPid, isProcessAlive } from './embeddedLocks.js';
 import type { DatabaseTrouble } from './health.js';
@@ -95,26 +96,29 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         logger.warn({ code, signal }, 'embedded PostgreSQL exited unexpectedly: restarting it');
         void explain(logMark).then(restart);
       });
-    const restart = async () => {
-      for (let attempt = 1; !stopping; attempt++) {
-        const logFrom = await sizeOf(logPath);
-        try {
-          // Until its orphaned backends notice and exit, the old shared memory blocks a new start.
-          const restarted = await spawnPostmaster(binaries.postgres, dataDir, clusterDir, password, runAs, port);
-          if (stopping) return void (await stopChild(restarted.child));
-          child = restarted.child;
-          logMark = logFrom;
-          trouble = undefined;
-          supervise(child);
-          logger.info({ port, attempt }, 'embedded PostgreSQL restarted');
-          return;
-        } catch (err) {
-          await explain(logFrom);
-          logger.warn({ err, attempt, trouble: trouble?.code }, 'embedded PostgreSQL did not restart yet; trying again');
-          await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 250 * attempt)));
-        }
-      }
-    };
+    // Until stopped, with a growing pause (the disk may stay full for a while).
+    const restart = () =>
+      pRetry(
+        async (attempt) => {
+          if (stopping) return;
+          const logFrom = await sizeOf(logPath);
+          try {
+            // Until its orphaned backends notice and exit, the old shared memory blocks a new start.
+            const restarted = await spawnPostmaster(binaries.postgres, dataDir, clusterDir, password, runAs, port);
+            if (stopping) return void (await stopChild(restarted.child));
+            child = restarted.child;
+            logMark = logFrom;
+            trouble = undefined;
+            supervise(child);
+            logger.info({ port, attempt }, 'embedded PostgreSQL restarted');
+          } catch (err) {
+            await explain(logFrom);
+            logger.warn({ err, attempt, trouble: trouble?.code }, 'embedded PostgreSQL did not restart yet; trying again');
+            throw err;
+          }
+        },
+        { retries: Infinity, minTimeout: 250, factor: 2, maxTimeout: 5_000, unref: true },
+      ).catch((err: unknown) => logger.warn({ err }, 'embedded PostgreSQL could not be restarted; restart the server'));
     supervise(child);
 
     const url = (database = 'postgres') => `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;

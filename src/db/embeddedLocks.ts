@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import pRetry, { AbortError } from 'p-retry';
 
 /**
  * True when a process with this pid exists and is not a zombie. An orphaned postmaster that has
@@ -38,18 +39,23 @@ export async function readPostmasterPid(clusterDir: string): Promise<number | un
  */
 export async function claimDataDir(dataDir: string): Promise<() => Promise<void>> {
   const ownerFile = path.join(dataDir, 'owner.pid');
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      await fs.writeFile(ownerFile, String(process.pid), { flag: 'wx' });
-      return () => fs.rm(ownerFile, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const owner = Number((await fs.readFile(ownerFile, 'utf8').catch(() => '')).trim());
-    if (owner && owner !== process.pid && isProcessAlive(owner)) {
-      throw new Error(`${dataDir} is in use by another Ordersource process (pid ${owner}); stop it or set DATA_DIR`);
-    }
-    await fs.rm(ownerFile, { force: true });
-  }
-  throw new Error(`could not claim ${dataDir}`);
+  // Another process starting beside us may take a stale claim over between our look and our
+  // write: then look again, a few times, with no pause (the race is settled by the exclusive create).
+  return pRetry(
+    async () => {
+      try {
+        await fs.writeFile(ownerFile, String(process.pid), { flag: 'wx' });
+        return () => fs.rm(ownerFile, { force: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new AbortError(error as Error);
+        const owner = Number((await fs.readFile(ownerFile, 'utf8').catch(() => '')).trim());
+        if (owner && owner !== process.pid && isProcessAlive(owner)) {
+          throw new AbortError(new Error(`${dataDir} is in use by another Ordersource process (pid ${owner}); stop it or set DATA_DIR`));
+        }
+        await fs.rm(ownerFile, { force: true });
+        throw new Error(`could not claim ${dataDir}`, { cause: error });
+      }
+    },
+    { retries: 4, minTimeout: 0 },
+  );
 }

@@ -197,7 +197,10 @@ export class ReadReplicas {
     return this.wal.flushes;
   }
 
-  /** `soon`: the replicas may have replayed something a read waits for; poll after the short delay. */
+  /**
+   * `soon`: the replicas may have replayed something a read waits for; poll after the short delay.
+   * A poll for the service's life, paced by the reads waiting on it: no retry loop for p-retry.
+   */
   private schedule(soon = false): void {
     if (this.stopped) return;
     // A poll in flight may have asked the replicas before the flush: the next one follows it.

@@ -1,7 +1,7 @@
+import pRetry from 'p-retry';
 import type pg from 'pg';
 import { IdempotencyKeyReusedError } from '../domain/errors.js';
 import { ConcurrencyError, InvalidAppendError } from './errors.js';
-import { retry } from '../retry.js';
 import { holdsUnstorableText } from './storableText.js';
 import type { AppendOutcome, AppendRequest } from './types.js';
 
@@ -39,7 +39,7 @@ export async function appendBatch(db: Queryable, requests: AppendRequest[]): Pro
  */
 export async function appendToStreams(db: Queryable, request: AppendRequest): Promise<AppendOutcome> {
   validateAppend(request);
-  return retry(
+  return pRetry(
     async () => {
       const [result] = await appendBatch(db, [request]);
       if (result instanceof Error) throw result;
@@ -48,7 +48,7 @@ export async function appendToStreams(db: Queryable, request: AppendRequest): Pr
     // A unique violation means a concurrent append with the same command id committed first;
     // running again reads its stored outcome (or reports the key reuse). Not inside a caller's
     // transaction (a pool client), which the failed statement has aborted.
-    { attempts: 2, retryIf: (error) => isUniqueViolation(error) && !('release' in db) },
+    { retries: 1, minTimeout: 0, shouldRetry: ({ error }) => isUniqueViolation(error) && !('release' in db) },
   );
 }
 

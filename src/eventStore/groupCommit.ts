@@ -25,6 +25,10 @@ export class GroupCommitter {
 
   constructor(
     private readonly pool: pg.Pool,
+    // Two batches in flight: the second waits for the position lock inside PostgreSQL, so it starts
+    // the moment the first commits, without a round trip to this process in between. One at a
+    // time carried more addItem/s on Debian's PostgreSQL 15 and fewer on the embedded 18 (both
+    // measured interleaved on a busy 2-core machine): kept at two.
     private readonly options: { maxInFlight: number; maxBatchEvents: number } = { maxInFlight: 2, maxBatchEvents: 2_000 },
   ) {
     this.recovery = new LostAnswerRecovery(pool, (pending, outcome) => this.resolve(pending, outcome));

@@ -1,12 +1,12 @@
+import pRetry from 'p-retry';
 import type pg from 'pg';
 import { isDatabaseUnavailable } from '../db/database.js';
 import { DatabaseGateClosedError } from '../db/health.js';
-import { retry } from '../retry.js';
 import { appendToStreams } from './append.js';
 import type { AppendedEvent, AppendOutcome, AppendRequest } from './types.js';
 
-/** An append whose answer was lost is sent again at once, then after each of these pauses (ms). */
-const AMBIGUOUS_RECHECK_PAUSES_MS = [250, 750];
+/** A look for (or a resend of) an append whose answer was lost is tried again twice, after 250 then 750 ms. */
+const AMBIGUOUS_RECHECK_RETRIES = { retries: 2, minTimeout: 250, factor: 3 };
 
 /** How often an append found not committed after a lost answer is sent again before answering DATABASE_UNAVAILABLE. */
 const MAX_RESENDS = 2;
@@ -89,10 +89,9 @@ export class LostAnswerRecovery {
     if (session.pid === undefined || lost instanceof DatabaseGateClosedError) return pending.reject(lost);
     let committed: AppendOutcome | undefined;
     try {
-      committed = await retry(() => this.committedOutcome(pending.request, session.pid!), {
-        attempts: AMBIGUOUS_RECHECK_PAUSES_MS.length + 1,
-        retryIf: (error) => isDatabaseUnavailable(error) && !(error instanceof DatabaseGateClosedError),
-        delayMs: (attempt) => AMBIGUOUS_RECHECK_PAUSES_MS[attempt - 1]!,
+      committed = await pRetry(() => this.committedOutcome(pending.request, session.pid!), {
+        ...AMBIGUOUS_RECHECK_RETRIES,
+        shouldRetry: ({ error }) => isDatabaseUnavailable(error) && !(error instanceof DatabaseGateClosedError),
       });
     } catch (error) {
       return pending.reject(isDatabaseUnavailable(error) ? lost : error);
@@ -166,11 +165,10 @@ export class LostAnswerRecovery {
     try {
       this.answer(
         pending,
-        await retry(() => appendToStreams(this.pool, pending.request), {
-          attempts: AMBIGUOUS_RECHECK_PAUSES_MS.length + 1,
+        await pRetry(() => appendToStreams(this.pool, pending.request), {
+          ...AMBIGUOUS_RECHECK_RETRIES,
           // The heartbeat saying the database is away (the gate) ends it: waiting would only delay the answer.
-          retryIf: (error) => isDatabaseUnavailable(error) && !(error instanceof DatabaseGateClosedError),
-          delayMs: (attempt) => AMBIGUOUS_RECHECK_PAUSES_MS[attempt - 1]!,
+          shouldRetry: ({ error }) => isDatabaseUnavailable(error) && !(error instanceof DatabaseGateClosedError),
         }),
       );
     } catch (error) {

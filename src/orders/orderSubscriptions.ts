@@ -1,3 +1,4 @@
+import pRetry from 'p-retry';
 import { requireStaff, requireUser } from '../auth/actor.js';
 import { isDatabaseUnavailable } from '../db/database.js';
 import { NotFoundError } from '../domain/errors.js';
@@ -5,7 +6,6 @@ import { subscriptionRoot, type Builder } from '../graphql/builder.js';
 import { parsePosition } from '../graphql/consistency.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { changeStream } from '../live/changeStream.js';
-import { retry } from '../retry.js';
 import { orderChangeFrom, type OrderChange } from './orderChanges.js';
 import { canSeeOrder } from './orderCommands.js';
 import type { OrderStatus } from './orderEvents.js';
@@ -102,8 +102,7 @@ function feedEventOf(change: OrderChange, status: OrderStatus | undefined): Prom
 }
 
 /** How long a feed event waits for the database to come back before its subscribers' streams end. */
-const ORDER_READ_RETRY_MS = 250;
-const ORDER_READ_ATTEMPTS = 40;
+const ORDER_READ_RETRIES = { retries: 39, minTimeout: 250, factor: 1 };
 
 /**
  * The order a change leaves, waiting out a short database outage: orderFeed has no `after` to
@@ -111,7 +110,7 @@ const ORDER_READ_ATTEMPTS = 40;
  * DATABASE_UNAVAILABLE) only when the database stays away for about ten seconds.
  */
 function orderWhileDatabaseReturns(change: OrderChange): Promise<OrderView | null> {
-  return retry(() => change.order(), { attempts: ORDER_READ_ATTEMPTS, retryIf: isDatabaseUnavailable, delayMs: () => ORDER_READ_RETRY_MS });
+  return pRetry(() => change.order(), { ...ORDER_READ_RETRIES, shouldRetry: ({ error }) => isDatabaseUnavailable(error) });
 }
 
 function feedChanges(ctx: GraphQLContext, status: OrderStatus | undefined) {

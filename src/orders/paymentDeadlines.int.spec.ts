@@ -10,7 +10,7 @@ import { createLogger } from '../logger.js';
 import { addProduct } from '../products/productCommands.js';
 import { productStreamId } from '../products/productDecider.js';
 import { createServices, startServices, stopServices, type Services } from '../services.js';
-import { eventually, sleep } from '../../tests/fixtures/projectionWorld.js';
+import { sleep } from '../../tests/fixtures/projectionWorld.js';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/testDatabase.js';
 import { addItem, cancelOrder, createOrder, expireOrder, recordPayment, submitOrder } from './orderCommands.js';
 import { orderStreamId } from './orderDecider.js';
@@ -61,6 +61,16 @@ async function submittedOrder(services: Services, tag: string): Promise<{ orderI
 const eventsOf = async (services: Services, orderId: string) => services.eventStore.readStream(orderStreamId(orderId));
 const expiries = async (services: Services, orderId: string) =>
   (await eventsOf(services, orderId)).filter((e) => e.type === 'OrderExpired');
+/** The order's OrderExpired event, once it has one. */
+const expiryOf = (services: Services, orderId: string) =>
+  vi.waitFor(
+    async () => {
+      const [expired] = await expiries(services, orderId);
+      expect(expired, 'the expiry').toBeDefined();
+      return expired!;
+    },
+    { timeout: 10_000 },
+  );
 const reservedOf = async (services: Services, sku: string) => {
   const events = await services.eventStore.readStream(productStreamId(sku));
   const sum = (type: string) => events.filter((e) => e.type === type).reduce((n, e) => n + (e.data.quantity as number), 0);
@@ -84,14 +94,10 @@ describe('payment deadlines', () => {
     const node = await startNode();
     const { orderId, sku, submittedAt } = await submittedOrder(node, 'once');
     expect(await reservedOf(node, sku)).toBe(3);
-    const [expired] = await eventually(
-      async () => ((await expiries(node, orderId)).length > 0 ? expiries(node, orderId) : undefined),
-      10_000,
-      'the expiry',
-    );
+    const expired = await expiryOf(node, orderId);
     // Never before the deadline; how late after it is measured by bench/deadlineLateness.ts.
-    expect(Date.parse(expired!.metadata.occurredAt!)).toBeGreaterThanOrEqual(submittedAt + TIMEOUT_SECONDS * 1000);
-    expect(expired!.metadata.actor).toBe('system:payment-deadlines');
+    expect(Date.parse(expired.metadata.occurredAt!)).toBeGreaterThanOrEqual(submittedAt + TIMEOUT_SECONDS * 1000);
+    expect(expired.metadata.actor).toBe('system:payment-deadlines');
     expect(await reservedOf(node, sku)).toBe(0);
     // Nothing fires it again, however long we wait.
     await sleep(1_500);
@@ -127,13 +133,15 @@ describe('payment deadlines', () => {
     await stopNode(writer);
     const node = await startNode();
     // With no commit after the start to wake it: the timer's first look finds the passed deadline.
-    await eventually(async () => (await expiries(node, orderId)).length === 1, 20_000, 'the expiry after the restart');
+    await expect
+      .poll(async () => (await expiries(node, orderId)).length, { timeout: 20_000, message: 'the expiry after the restart' })
+      .toBe(1);
   });
 
   it('looks for new deadlines once per burst of commits, not once per commit, and still expires on time', async () => {
     const node = await startNode();
     const timer = node.processes[0] as PaymentDeadlineTimer;
-    await eventually(() => timer.isActive, 10_000, 'the timer holding its lock');
+    await expect.poll(() => timer.isActive, { timeout: 10_000, message: 'the timer holding its lock' }).toBe(true);
     await run(node, addProduct, { sku: 'lull-sku', name: 'Lull', priceCents: 100, initialStock: 10 });
     await node.readSide.waitFor(['paymentDeadlines'], await node.eventStore.headPosition(), 5_000);
     await sleep(400);
@@ -146,25 +154,14 @@ describe('payment deadlines', () => {
     }
     expect(timer.looks - before).toBeLessThan(commits / 3);
     const { orderId, submittedAt } = await submittedOrder(node, 'burst');
-    const [expired] = await eventually(
-      async () => ((await expiries(node, orderId)).length > 0 ? expiries(node, orderId) : undefined),
-      10_000,
-      'the expiry',
-    );
-    expect(Date.parse(expired!.metadata.occurredAt!)).toBeGreaterThanOrEqual(submittedAt + TIMEOUT_SECONDS * 1000);
+    const expired = await expiryOf(node, orderId);
+    expect(Date.parse(expired.metadata.occurredAt!)).toBeGreaterThanOrEqual(submittedAt + TIMEOUT_SECONDS * 1000);
   });
 
   it('expires each order once when two processes run the timer on one database', async () => {
     const [a, b] = [await startNode(), await startNode()];
     const orders = await Promise.all(Array.from({ length: 10 }, (_, i) => submittedOrder(i % 2 ? a : b, `pair-${i}`)));
-    await eventually(
-      async () => {
-        const counts = await Promise.all(orders.map(async (o) => (await expiries(a, o.orderId)).length));
-        return counts.every((n) => n >= 1);
-      },
-      15_000,
-      'every order to expire',
-    );
+    for (const o of orders) await expiryOf(a, o.orderId);
     await sleep(1_500);
     for (const o of orders) expect(await expiries(a, o.orderId), o.orderId).toHaveLength(1);
     // Exactly one of them held the timer's lock.
@@ -225,15 +222,15 @@ describe('payment deadlines', () => {
     try {
       const node = await startNode();
       const timer = node.processes[0] as PaymentDeadlineTimer;
-      await eventually(() => settled() === 1, 10_000, 'the first refusal');
+      await expect.poll(() => settled() === 1, { timeout: 10_000, message: 'the first refusal' }).toBe(true);
       // A minute on: a payment racing the first try would have settled it by now; it is tried again.
       offset += 61_000;
-      await eventually(() => settled() === 2, 10_000, 'the second refusal');
+      await expect.poll(() => settled() === 2, { timeout: 10_000, message: 'the second refusal' }).toBe(true);
       // Another minute on, it is still left alone (it was retried every minute).
       offset += 61_000;
       const looks = timer.looks;
       // The look after next begins once a whole look has run since the clock moved.
-      await eventually(() => timer.looks >= looks + 2, 15_000, 'a whole later look');
+      await expect.poll(() => timer.looks >= looks + 2, { timeout: 15_000, message: 'a whole later look' }).toBe(true);
       expect(settled()).toBe(2);
       expect(await expiries(node, orderId)).toHaveLength(0);
     } finally {

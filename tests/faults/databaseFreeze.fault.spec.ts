@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { command } from '../support/api.js';
-import { eventually } from '../support/liveProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
 import type { Subscription } from '../support/wsClient.js';
 import { cleanUp, msSince, printServerLogIfFailed, report, startOnOwnedPostgres } from './support/faultServer.js';
@@ -89,7 +88,7 @@ describe('PostgreSQL frozen (postmaster and backends stopped with SIGSTOP)', () 
     const thawedAt = Date.now();
     await submitOnceServing(url, token, 'freeze-1', 'a command to succeed after SIGCONT', 15_000);
     const commandRecoveryMs = msSince(thawedAt);
-    await eventually('/ready to answer 200', async () => ((await ready(url)).status === 200 ? true : undefined), 15_000);
+    await expect.poll(async () => (await ready(url)).status === 200, { timeout: 15_000, message: '/ready to answer 200' }).toBe(true);
     const readyRecoveryMs = msSince(thawedAt);
     const read = await post(url, token, '{ order(id: "freeze-1") { status } }');
     expect(read.body.errors).toBeUndefined();
@@ -139,16 +138,18 @@ describe('PostgreSQL frozen (postmaster and backends stopped with SIGSTOP)', () 
 
     const submitted = await submitOnceServing(url, token, 'short-freeze-1', 'a command to succeed after SIGCONT', 15_000);
     const commandRecoveryMs = msSince(thawedAt);
-    await eventually(
-      'the status subscription to push SUBMITTED',
-      () => (status.received.some((c) => c.status === 'SUBMITTED') ? true : undefined),
-      15_000,
-    );
-    await eventually(
-      'the feed to push OrderSubmitted',
-      () => (feed.received.some((c) => c.orderId === 'short-freeze-1' && c.type === 'OrderSubmitted') ? true : undefined),
-      15_000,
-    );
+    await expect
+      .poll(() => status.received.some((c) => c.status === 'SUBMITTED'), {
+        timeout: 15_000,
+        message: 'the status subscription to push SUBMITTED',
+      })
+      .toBe(true);
+    await expect
+      .poll(() => feed.received.some((c) => c.orderId === 'short-freeze-1' && c.type === 'OrderSubmitted'), {
+        timeout: 15_000,
+        message: 'the feed to push OrderSubmitted',
+      })
+      .toBe(true);
     const pushRecoveryMs = msSince(thawedAt);
 
     expect(status.errors).toEqual([]);

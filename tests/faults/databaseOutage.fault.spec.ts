@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { command } from '../support/api.js';
-import { eventually } from '../support/liveProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
 import { subscribe, type Subscription } from '../support/wsClient.js';
 import { cleanUp, msSince, printServerLogIfFailed, report, startOnOwnedPostgres } from './support/faultServer.js';
@@ -95,22 +94,22 @@ describe('PostgreSQL stopped for a while', () => {
     expect(paid.__typename).toBe('RecordPaymentSuccess');
     // Pushes travel on LISTEN/NOTIFY: these changes reaching the subscriptions show that the
     // listener reconnected and the projection runner took its lock again.
-    await eventually(
-      'the status subscription to push SUBMITTED then PAID',
-      () =>
-        [...new Set([...status.received, ...liveStatus.received])]
-          .map((c) => c.status)
-          .join()
-          .endsWith('SUBMITTED,PAID')
-          ? true
-          : undefined,
-      15_000,
-    );
-    await eventually(
-      'the feed to push PaymentRecorded',
-      () => (liveFeed.received.some((c) => c.orderId === 'outage-1' && c.type === 'PaymentRecorded') ? true : undefined),
-      15_000,
-    );
+    await expect
+      .poll(
+        () =>
+          [...new Set([...status.received, ...liveStatus.received])]
+            .map((c) => c.status)
+            .join()
+            .endsWith('SUBMITTED,PAID'),
+        { timeout: 15_000, message: 'the status subscription to push SUBMITTED then PAID' },
+      )
+      .toBe(true);
+    await expect
+      .poll(() => liveFeed.received.some((c) => c.orderId === 'outage-1' && c.type === 'PaymentRecorded'), {
+        timeout: 15_000,
+        message: 'the feed to push PaymentRecorded',
+      })
+      .toBe(true);
     const pushRecoveryMs = msSince(upAt);
     expect(liveStatus.errors).toEqual([]);
     expect(liveFeed.errors).toEqual([]);

@@ -5,7 +5,6 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runningEmbeddedPostgres } from '../../src/db/embedded.js';
 import { commandMutation } from '../support/api.js';
-import { eventually } from '../support/liveProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
 import { cleanUp, msSince, printServerLogIfFailed, report, startFaultServer, tempDataDir } from './support/faultServer.js';
 import { post, ready } from './support/probes.js';
@@ -63,9 +62,9 @@ async function freeSpaceAndServe(filler: string, url: string, customerId: string
   await rm(filler);
   const freedAt = Date.now();
   const after = startWriteLoad(() => url, customerId, 3);
-  await eventually('commands to succeed again', () => (after.acknowledgedCount > 10 ? true : undefined), timeoutMs);
+  await expect.poll(() => after.acknowledgedCount > 10, { timeout: timeoutMs, message: 'commands to succeed again' }).toBe(true);
   const recoveredMs = msSince(freedAt);
-  await eventually('/ready to answer 200', async () => ((await ready(url, 10_000)).status === 200 ? true : undefined), 30_000);
+  await expect.poll(async () => (await ready(url, 10_000)).status === 200, { timeout: 30_000, message: '/ready to answer 200' }).toBe(true);
   return { recoveredMs, served: await after.stop() };
 }
 
@@ -83,7 +82,9 @@ describe('the disk under the embedded PostgreSQL full', () => {
 
     const load = startWriteLoad(() => url, customerId, 3);
     const fullAt = Date.now();
-    await eventually('a command to fail for lack of space', () => (load.errors['graphql:STORAGE_FULL'] ? true : undefined), 120_000);
+    await expect
+      .poll(() => (load.errors['graphql:STORAGE_FULL'] ?? 0) > 0, { timeout: 120_000, message: 'a command to fail for lack of space' })
+      .toBe(true);
     const whileFull = await ready(url, 10_000);
     const before = await load.stop();
     const firstFailureMs = msSince(fullAt);
@@ -118,7 +119,7 @@ describe('the disk under the embedded PostgreSQL full', () => {
     const url = server.url;
     const customerId = await prepareLoad(url);
     const load = startWriteLoad(() => url, customerId, 3);
-    await eventually('the load to be acknowledged', () => (load.acknowledgedCount > 10 ? true : undefined), 30_000);
+    await expect.poll(() => load.acknowledgedCount > 10, { timeout: 30_000, message: 'the load to be acknowledged' }).toBe(true);
     const filler = path.join(dataDir, 'filler');
     await fillUp(filler);
 
@@ -139,11 +140,12 @@ describe('the disk under the embedded PostgreSQL full', () => {
     }
     await direct.end().catch(() => {});
     expect(panicked, 'PostgreSQL PANICked on a WAL write').toBe(true);
-    await eventually(
-      'the supervisor to restart PostgreSQL',
-      () => (server!.output().includes('embedded PostgreSQL exited unexpectedly') ? true : undefined),
-      30_000,
-    );
+    await expect
+      .poll(() => server!.output().includes('embedded PostgreSQL exited unexpectedly'), {
+        timeout: 30_000,
+        message: 'the supervisor to restart PostgreSQL',
+      })
+      .toBe(true);
     // While space is short, restarts keep failing and keep being tried; /ready and requests say why
     // (the supervisor reads it from the data folder's free space and PostgreSQL's log).
     await new Promise((r) => setTimeout(r, 5_000));

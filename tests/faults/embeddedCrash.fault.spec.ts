@@ -1,8 +1,7 @@
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runningEmbeddedPostgres } from '../../src/db/embedded.js';
 import { isProcessAlive, readPostmasterPid } from '../../src/db/embeddedLocks.js';
-import { eventually } from '../support/liveProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
 import { cleanUp, msSince, printServerLogIfFailed, report, startFaultServer, tempDataDir } from './support/faultServer.js';
 import { checkAcknowledged, checkReadModelsConverge } from './support/verify.js';
@@ -32,16 +31,16 @@ describe('the embedded PostgreSQL killed under a running server', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     const before = await load.stop();
 
-    const restartedPid = await eventually(
-      'a new postmaster',
+    const restartedPid = await vi.waitFor(
       async () => {
         const pid = await readPostmasterPid(path.join(dataDir!, 'pg'));
-        return pid !== undefined && pid !== postmaster && isProcessAlive(pid) ? pid : undefined;
+        expect(pid !== undefined && pid !== postmaster && isProcessAlive(pid), 'a new postmaster').toBe(true);
+        return pid!;
       },
-      30_000,
+      { timeout: 30_000 },
     );
     const after = startWriteLoad(() => server!.url, customerId, 4);
-    await eventually('commands to succeed again', () => (after.acknowledgedCount > 20 ? true : undefined), 30_000);
+    await expect.poll(() => after.acknowledgedCount > 20, { timeout: 30_000, message: 'commands to succeed again' }).toBe(true);
     const recoveredMs = msSince(killedAt);
     const served = await after.stop();
 

@@ -38,22 +38,6 @@ export function projectionsTakenOver(server: ServerProcess, since = 0): string[]
   return names;
 }
 
-/** Polls `check` every 50 ms until it returns a value other than undefined (fails after `timeoutMs`). */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Stops a server process: SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
 export async function stopProcess(server: ServerProcess | undefined, graceMs = 5_000): Promise<void> {
   if (!server || server.child.exitCode !== null || server.child.signalCode !== null) return;

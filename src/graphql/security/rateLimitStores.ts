@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import type { Config } from '../../config.js';
 
-/** Buckets kept at most; beyond it the ones that refilled are dropped (they hold nothing). */
+/** Buckets kept in memory at most; beyond it the least recently used go. */
 const MAX_BUCKETS = 100_000;
 
 /** A verdict on taking `cost` tokens: allowed, or refused with the time until enough are back. */
@@ -12,6 +13,12 @@ export type RateVerdict = { allowed: true } | { allowed: false; retryAfterMs: nu
  * One limit's rule: `capacity` tokens per identity, refilled continuously over `windowMs`, so an
  * identity may burst up to a window's allowance and then sustains `capacity / windowMs`. `scope`
  * keeps the buckets of different limits apart where they share a table or a Redis.
+ *
+ * The buckets are our own, not rate-limiter-flexible's limiters (memory, Redis, PostgreSQL): those
+ * count fixed windows, so a caller refused early in a window waits for the whole window rather than
+ * for one token (RATE_LIMITED's `retryAfterSeconds`); a refused take still counts its points (four
+ * aliased mutations over an allowance of three would spend it, though none ran); and its PostgreSQL
+ * limiter trusts each process's clock and creates its table outside our migrations.
  */
 export interface RateRule {
   scope: string;
@@ -25,48 +32,39 @@ export interface RateLimitStore {
   close?(): Promise<void>;
 }
 
-const retryAfter = (rule: RateRule, cost: number, tokens: number): RateVerdict => ({
+const retryAfter = (rule: Pick<RateRule, 'capacity' | 'windowMs'>, cost: number, tokens: number): RateVerdict => ({
   allowed: false,
   retryAfterMs: Math.ceil((Math.min(cost, rule.capacity) - tokens) / (rule.capacity / rule.windowMs)),
 });
 
 /**
  * The buckets in this process's memory: right for a single process (and for unit tests); with
- * several, each would enforce its own limit, so the server uses a shared store (below).
+ * several, each would enforce its own limit, so the server uses a shared store (below). A bucket
+ * is forgotten once it would be full again (the same as none), and beyond MAX_BUCKETS the least
+ * recently used go.
  */
-export class MutationRateLimiter implements RateLimitStore {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+export class MemoryRateLimitStore implements RateLimitStore {
+  private readonly buckets: LRUCache<string, { tokens: number; at: number }>;
   private readonly perMs: number;
 
   constructor(
-    private readonly capacity: number,
+    private readonly rule: Pick<RateRule, 'capacity' | 'windowMs'>,
     private readonly now: () => number = Date.now,
-    windowMs = 60_000,
   ) {
-    this.perMs = capacity / windowMs;
+    this.perMs = rule.capacity / rule.windowMs;
+    this.buckets = new LRUCache({ max: MAX_BUCKETS, perf: { now }, ttlResolution: 0 });
   }
 
   /** Takes `cost` tokens for `identity`; when there are not enough, takes none and says when to retry. */
   take(identity: string, cost: number): RateVerdict {
+    const { capacity } = this.rule;
     const now = this.now();
     const previous = this.buckets.get(identity);
-    const tokens = previous ? Math.min(this.capacity, previous.tokens + (now - previous.at) * this.perMs) : this.capacity;
-    if (tokens < cost) {
-      this.buckets.set(identity, { tokens, at: now });
-      return { allowed: false, retryAfterMs: Math.ceil((Math.min(cost, this.capacity) - tokens) / this.perMs) };
-    }
-    this.buckets.delete(identity); // re-inserted last: the Map's order is least recently used first
-    this.buckets.set(identity, { tokens: tokens - cost, at: now });
-    if (this.buckets.size > MAX_BUCKETS) this.evict(now);
-    return { allowed: true };
-  }
-
-  private evict(now: number): void {
-    for (const [identity, bucket] of this.buckets) {
-      if (this.buckets.size <= MAX_BUCKETS * 0.9) return;
-      // Full buckets are forgotten at no cost; if too few are full, the least recently used go.
-      if (bucket.tokens + (now - bucket.at) * this.perMs >= this.capacity || this.buckets.size > MAX_BUCKETS) this.buckets.delete(identity);
-    }
+    const tokens = previous ? Math.min(capacity, previous.tokens + (now - previous.at) * this.perMs) : capacity;
+    const allowed = tokens >= cost;
+    const left = allowed ? tokens - cost : tokens;
+    this.buckets.set(identity, { tokens: left, at: now }, { ttl: Math.max(1, Math.ceil((capacity - left) / this.perMs)) });
+    return allowed ? { allowed: true } : retryAfter(this.rule, cost, tokens);
   }
 }
 

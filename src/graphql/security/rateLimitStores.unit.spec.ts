@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MutationRateLimiter } from './rateLimitStores.js';
+import { MemoryRateLimitStore } from './rateLimitStores.js';
 
-describe('MutationRateLimiter', () => {
+describe('MemoryRateLimitStore', () => {
   const limiterAt = (perMinute: number) => {
     const clock = { now: 1_000_000 };
-    return { clock, limiter: new MutationRateLimiter(perMinute, () => clock.now) };
+    return { clock, limiter: new MemoryRateLimitStore({ capacity: perMinute, windowMs: 60_000 }, () => clock.now) };
   };
 
   it("allows a burst of a minute's allowance, then refuses with the time until enough tokens are back", () => {

@@ -1,5 +1,5 @@
+import { expect, vi } from 'vitest';
 import { commandMutation } from '../../support/api.js';
-import { eventually } from '../../support/liveProcess.js';
 import { subscribe, type Subscription } from '../../support/wsClient.js';
 import { msSince } from './faultServer.js';
 
@@ -71,15 +71,13 @@ export function submitOnceServing(
   what: string,
   timeoutMs: number,
 ): Promise<Record<string, any>> {
-  return eventually(
-    what,
+  return vi.waitFor(
     async () => {
       const answer = await post(url, token, commandMutation('submitOrder'), { input: { orderId, commandId: `${orderId}-submit` } });
-      return answer.body.data?.submitOrder?.__typename === 'SubmitOrderSuccess'
-        ? (answer.body.data.submitOrder as Record<string, any>)
-        : undefined;
+      expect(answer.body.data?.submitOrder?.__typename, what).toBe('SubmitOrderSuccess');
+      return answer.body.data!.submitOrder as Record<string, any>;
     },
-    timeoutMs,
+    { timeout: timeoutMs },
   );
 }
 

@@ -1,6 +1,6 @@
+import { expect, vi } from 'vitest';
 import pg from 'pg';
 import { ORDER_FIELDS } from '../../support/api.js';
-import { eventually } from '../../support/liveProcess.js';
 import type { Acknowledged } from './writeLoad.js';
 import { staffToken } from './writeLoad.js';
 
@@ -94,15 +94,14 @@ export interface ConvergenceCheck {
 export async function checkReadModelsConverge(url: string, connectionString: string, timeoutMs = 60_000): Promise<ConvergenceCheck> {
   const started = Date.now();
   const head = BigInt((await staffQuery(url, '{ headPosition }')).headPosition as string);
-  await eventually(
-    'every projection RUNNING at the head',
+  await vi.waitFor(
     async () => {
       const { projections } = await staffQuery(url, '{ projections { name position status lastError } }');
       const behind = (projections as Json[]).filter((p) => p.status !== 'RUNNING' || BigInt(p.position) < head);
       if (behind.some((p) => p.status === 'FAILED')) throw new Error(`a projection failed: ${JSON.stringify(behind)}`);
-      return behind.length === 0 ? true : undefined;
+      expect(behind, 'every projection RUNNING at the head').toEqual([]);
     },
-    timeoutMs,
+    { timeout: timeoutMs },
   );
   const catchUpMs = Date.now() - started;
 
