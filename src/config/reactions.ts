@@ -26,7 +26,7 @@ export const reactionSettings = {
     .max(1_000)
     .default(8)
     .describe(
-      "streams of one target attempted at once (each process claims at most this many, and no more than the target's free slots across processes)",
+      "streams of one target attempted at once (each process claims at most this many, and no more than the target's free slots across processes); the event bus, a broker built for the load, takes 64 regardless",
     ),
   WEBHOOK_ALLOWED_HOSTS: commaList
     .pipe(z.array(z.string().toLowerCase()))

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { IntegrationMessage } from '../integrationEvents/integrationEvents.js';
 import { RECORD_DELIVERED, recordDeliveredValues, type DeliveredAttempt } from './deliveredRuns.js';
 import type { AttemptResult } from './reaction.js';
+import { CLAIM } from './claimQuery.js';
 
 /** PENDING: not yet attempted (or redelivered); FAILED: a retry is due at `nextAttemptAt`; then DELIVERED or DEAD. */
 export type DeliveryStatus = 'PENDING' | 'FAILED' | 'DELIVERED' | 'DEAD';
@@ -21,52 +22,6 @@ export interface DueTarget {
   id: string;
   kind: string;
 }
-
-/**
- * Claims up to `$2` streams (this process's free slots), and no more than `$5` less the target's
- * streams in flight in any process (this one's among them, by their leases)
- * and, of each, a run of up to `$4` messages from its oldest undelivered one on, all due and
- * unleased: they are sent one after the other in log order by one process. Only a stream's oldest
- * undelivered message can start a run: that keeps one stream's messages in log order, and a failing
- * message holds back its own stream and no other. The conditions are repeated on each locked row, so
- * that a row another process claimed meanwhile (re-read once that process commits) is left.
- * The streams with undelivered messages are found by a skip scan of a partial index (one probe per
- * stream) and each head and run by a probe of its own, so a claim costs in streams, not in backlog.
- */
-const CLAIM = `
-  WITH RECURSIVE streams AS (
-    (SELECT stream_id FROM reaction_deliveries WHERE target_id = $1 AND status IN ('PENDING', 'FAILED') ORDER BY stream_id LIMIT 1)
-    UNION ALL
-    SELECT (SELECT d.stream_id FROM reaction_deliveries d WHERE d.target_id = $1 AND d.status IN ('PENDING', 'FAILED')
-              AND d.stream_id > s.stream_id ORDER BY d.stream_id LIMIT 1)
-    FROM streams s WHERE s.stream_id IS NOT NULL
-  ), busy AS (
-    SELECT count(DISTINCT stream_id)::int AS n FROM reaction_deliveries WHERE target_id = $1 AND locked_until > now()
-  ), heads AS (
-    SELECT h.stream_id, h.position, h.next_attempt_at, h.locked_until FROM streams s CROSS JOIN LATERAL (
-      SELECT d.stream_id, d.position, d.next_attempt_at, d.locked_until FROM reaction_deliveries d
-      WHERE d.target_id = $1 AND d.stream_id = s.stream_id AND d.status IN ('PENDING', 'FAILED') ORDER BY d.position LIMIT 1
-    ) h
-  ), chosen AS (
-    SELECT stream_id FROM heads WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
-    ORDER BY position LIMIT greatest(0, least($2, $5 - (SELECT n FROM busy)))
-  ), runs AS (
-    SELECT r.id,
-           bool_and(r.next_attempt_at <= now() AND (r.locked_until IS NULL OR r.locked_until <= now())) OVER w AS due
-    FROM chosen c CROSS JOIN LATERAL (
-      SELECT d.id, d.stream_id, d.position, d.next_attempt_at, d.locked_until FROM reaction_deliveries d
-      WHERE d.target_id = $1 AND d.stream_id = c.stream_id AND d.status IN ('PENDING', 'FAILED') ORDER BY d.position LIMIT $4
-    ) r
-    WINDOW w AS (PARTITION BY r.stream_id ORDER BY r.position ROWS UNBOUNDED PRECEDING)
-  ), due AS (
-    SELECT d.id FROM reaction_deliveries d
-    WHERE d.id IN (SELECT id FROM runs WHERE due)
-      AND d.status IN ('PENDING', 'FAILED') AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until <= now())
-    FOR UPDATE SKIP LOCKED
-  )
-  UPDATE reaction_deliveries d SET locked_until = now() + make_interval(secs => $3::float8 / 1000), attempts = d.attempts + 1
-  FROM due WHERE d.id = due.id
-  RETURNING d.id::text, d.stream_id, d.position::text, d.event_id, d.attempts, d.message, d.trace`;
 
 /**
  * Records an attempt, moves the delivery on, and keeps the target's health in one statement: a
@@ -155,6 +110,17 @@ export class DeliveryStore {
       runs.set(r.stream_id, run);
     }
     return [...runs.values()].map((run) => run.sort((a, b) => (a.position < b.position ? -1 : 1)).map((m) => m.delivery));
+  }
+
+  /** Extends the lease of claimed messages; false when any was no longer leased (its lease ran out, another process may hold it). */
+  async renew(ids: readonly bigint[], leaseMs: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query({
+      name: 'reactions_renew',
+      text: `UPDATE reaction_deliveries SET locked_until = now() + make_interval(secs => $2::float8 / 1000)
+             WHERE id = ANY($1::bigint[]) AND locked_until > now()`,
+      values: [ids.map(String), leaseMs],
+    });
+    return rowCount === ids.length;
   }
 
   /** Gives back claimed messages not attempted after all (their run stopped at a failure before them). */

@@ -1,21 +1,25 @@
-import { cloudEventOf } from '../integrationEvents/integrationEvents.js';
 import type { Logger } from '../logger.js';
-import { batchTraceContext, inSpan } from '../observability/tracing.js';
 import type { DueWork } from '../scheduler/dueWorkLoop.js';
 import type { DeliveredAttempt } from './deliveredRuns.js';
 import type { ClaimedDelivery, DeliveryStore, DueTarget } from './deliveryStore.js';
 import type { ReactionMetrics } from './reactionMetrics.js';
 import type { AttemptResult, ReactionSender } from './reaction.js';
+import { RunAttempts } from './runAttempts.js';
 import { retryDelayMs } from './retrySchedule.js';
 
 /** A claim outlives the attempts' own timeouts by this much before another process may take it over. */
 const LEASE_MARGIN_MS = 5_000;
 /**
- * Messages of one stream claimed and sent in a row: one claim for several messages when a stream
- * has a backlog. A run's lease covers all of its attempts, so a process killed mid-run leaves its
- * messages to others after at most this many timeouts.
+ * Messages of one stream claimed and sent in a row (unless the sender says otherwise): one claim
+ * and one record for several messages when a stream has a backlog.
  */
-const RUN_LENGTH = 5;
+const RUN_LENGTH = 25;
+/**
+ * A run sent in turn is leased for this many attempts' timeouts, renewed as it goes (whenever an
+ * attempt's timeout has passed since the last renewal, so the lease never runs out under an
+ * attempt): a process killed mid-run leaves its messages to others after at most this long.
+ */
+const LEASED_ATTEMPTS = 2;
 
 export interface DispatchOptions {
   retryScheduleMs: readonly number[];
@@ -40,6 +44,7 @@ export class ReactionDispatcher implements DueWork {
   /** Targets whose slots are being refilled now, and whether another refill was asked for meanwhile. */
   private readonly refilling = new Map<string, boolean>();
   private readonly kinds: string[];
+  private readonly attempts: RunAttempts;
   private stopped = false;
   /** Rounds begun (each follows a wake-up: new deliveries, a redelivery, a settled attempt, a poll). */
   private rounds = 0;
@@ -53,6 +58,7 @@ export class ReactionDispatcher implements DueWork {
     private readonly onSettled: () => void,
   ) {
     this.kinds = [...senders.keys()];
+    this.attempts = new RunAttempts(options, metrics);
   }
 
   async runDue(): Promise<void> {
@@ -92,11 +98,14 @@ export class ReactionDispatcher implements DueWork {
     try {
       do {
         this.refilling.set(target.id, false);
-        const free = this.options.concurrency - (this.inFlight.get(target.id) ?? 0);
         const sender = this.senders.get(target.kind);
-        if (free <= 0 || !sender) return;
-        const lease = RUN_LENGTH * sender.attemptTimeoutMs + LEASE_MARGIN_MS;
-        const runs = await this.store.claim(target.id, free, RUN_LENGTH, lease, this.options.concurrency);
+        if (!sender) return;
+        const concurrency = sender.concurrency ?? this.options.concurrency;
+        const free = concurrency - (this.inFlight.get(target.id) ?? 0);
+        if (free <= 0) return;
+        const runLength = sender.runLength ?? RUN_LENGTH;
+        const lease = this.leaseMs(sender);
+        const runs = await this.store.claim(target.id, free, runLength, lease, concurrency);
         // Every free slot taken: other streams may be due still, to claim as slots free up.
         const after = { round: this.rounds, slotsFilled: runs.length >= free };
         for (const run of runs) this.launch(target, sender, run, after);
@@ -123,7 +132,7 @@ export class ReactionDispatcher implements DueWork {
       // next due time); until then each attempt that ends refills its own target. A short run of a
       // claim that left slots free, with nothing new since (no round began), left nothing due
       // behind it: no claim then, which spares a query per delivery when messages trickle in.
-      if (run.length === RUN_LENGTH || claimed.slotsFilled || this.rounds !== claimed.round)
+      if (run.length === (sender.runLength ?? RUN_LENGTH) || claimed.slotsFilled || this.rounds !== claimed.round)
         this.refill(target).catch((err: unknown) => this.logger.warn({ err, target: target.id }, 'could not claim due messages'));
       if (this.running.size === 0) this.onSettled();
     });
@@ -137,23 +146,59 @@ export class ReactionDispatcher implements DueWork {
    * them to be sent again once the lease runs out (at least once, as always).
    */
   private async attemptRun(target: DueTarget, sender: ReactionSender, run: ClaimedDelivery[]): Promise<void> {
-    const delivered: DeliveredAttempt[] = [];
-    let next = 0;
-    while (next < run.length && !this.stopped) {
-      const delivery = run[next++]!;
-      const { result, latencyMs } = await this.attempt(target, sender, delivery);
-      if (result.outcome === 'delivered') {
-        delivered.push({ id: delivery.id, statusCode: result.statusCode, latencyMs, responseBody: result.responseBody });
-        continue;
-      }
-      // The successes first: the failure then starts the target's failing time, not a success after it.
-      await this.recordDelivered(target, delivered.splice(0));
-      await this.recordFailure(target, delivery, result, latencyMs);
-      break;
-    }
+    const send = await this.attempts.sendOf(target, sender);
+    const { outcomes, leaseLost } = sender.pipelined
+      ? { outcomes: await this.attempts.atOnce(target, send, run), leaseLost: false }
+      : await this.attempts.inTurn(target, send, run, { stopped: () => this.stopped, keep: this.leaseKeeper(target, sender) });
+    const failedAt = outcomes.findIndex((o) => o.result.outcome !== 'delivered');
+    const delivered = (failedAt < 0 ? outcomes : outcomes.slice(0, failedAt)).map(({ result, latencyMs }, i): DeliveredAttempt => ({
+      id: run[i]!.id,
+      statusCode: result.statusCode,
+      latencyMs,
+      responseBody: result.responseBody,
+    }));
+    // The successes first: the failure then starts the target's failing time, not a success after it.
     await this.recordDelivered(target, delivered);
-    const rest = run.slice(next).map((d) => d.id);
+    if (failedAt >= 0) {
+      const failed = outcomes[failedAt]!;
+      await this.recordFailure(target, run[failedAt]!, failed.result, failed.latencyMs);
+      if (outcomes.slice(failedAt + 1).some((o) => o.result.outcome === 'delivered'))
+        // Only a target that refuses one message and accepts the next does this (a limit per
+        // subject, a size limit): what it accepted is sent again after the refused message, and
+        // a target that drops repeats keeps the first copy, ahead of it.
+        this.logger.warn(
+          { target: target.id, delivery: run[failedAt]!.id.toString() },
+          'a target accepted messages after refusing an earlier one of their stream',
+        );
+    }
+    // Another process may have claimed what is left: it is theirs now.
+    if (leaseLost) return;
+    // Not attempted, or attempted after the failure: sent again after the failed message, in order.
+    const rest = run.slice(failedAt < 0 ? outcomes.length : failedAt + 1).map((d) => d.id);
     await this.store.release(rest).catch((err: unknown) => this.logger.warn({ err, target: target.id }, 'could not release messages'));
+  }
+
+  /** A pipelined run's attempts all run at once: its lease is one attempt's; others are renewed as they go. */
+  private leaseMs(sender: ReactionSender): number {
+    return (sender.pipelined ? 1 : LEASED_ATTEMPTS) * sender.attemptTimeoutMs + LEASE_MARGIN_MS;
+  }
+
+  /** Renews a run's lease on what is left of it whenever an attempt's timeout has passed since the last renewal. */
+  private leaseKeeper(target: DueTarget, sender: ReactionSender): (rest: readonly ClaimedDelivery[]) => Promise<boolean> {
+    let leasedAt = performance.now();
+    return async (rest) => {
+      if (performance.now() - leasedAt < sender.attemptTimeoutMs) return true;
+      leasedAt = performance.now();
+      try {
+        return await this.store.renew(
+          rest.map((d) => d.id),
+          this.leaseMs(sender),
+        );
+      } catch (err) {
+        this.logger.warn({ err, target: target.id }, 'could not renew the lease of a run');
+        return false;
+      }
+    };
   }
 
   private async recordDelivered(target: DueTarget, delivered: readonly DeliveredAttempt[]): Promise<void> {
@@ -161,49 +206,6 @@ export class ReactionDispatcher implements DueWork {
     await this.store
       .recordDelivered(delivered)
       .catch((err: unknown) => this.logger.warn({ err, target: target.id }, 'could not record delivered messages'));
-  }
-
-  private async send(target: DueTarget, sender: ReactionSender, delivery: ClaimedDelivery): Promise<AttemptResult> {
-    try {
-      return await sender.send({
-        deliveryId: delivery.id,
-        targetId: target.id,
-        eventId: delivery.eventId,
-        attempt: delivery.attempts,
-        body: cloudEventOf(delivery.message, this.options.source),
-      });
-    } catch (err) {
-      return { outcome: 'failed', error: err instanceof Error ? err.message : String(err) };
-    }
-  }
-
-  /** One attempt, measured and traced (not yet recorded). */
-  private async attempt(
-    target: DueTarget,
-    sender: ReactionSender,
-    delivery: ClaimedDelivery,
-  ): Promise<{ result: AttemptResult; latencyMs: number }> {
-    const started = performance.now();
-    // The attempt joins the trace of the command that appended the event.
-    const attributes = {
-      'ordersource.reaction.kind': target.kind,
-      'ordersource.reaction.target': target.id,
-      'ordersource.event': delivery.eventId,
-    };
-    const result = await inSpan(
-      `reaction ${target.kind} attempt`,
-      attributes,
-      async (span) => {
-        const outcome = await this.send(target, sender, delivery);
-        span.setAttribute('ordersource.reaction.outcome', outcome.outcome);
-        return outcome;
-      },
-      batchTraceContext([delivery.trace ?? undefined]),
-    );
-    const latencyMs = performance.now() - started;
-    const retryInMs = result.outcome === 'failed' ? retryDelayMs(this.options.retryScheduleMs, delivery.attempts) : undefined;
-    this.metrics.recordAttempt(target.kind, target.id, result, result.outcome === 'failed' && retryInMs === undefined, latencyMs);
-    return { result, latencyMs };
   }
 
   /** Records an attempt that did not deliver: its retry, or its death, and the target's health. */

@@ -33,6 +33,25 @@ export interface ReactionSender {
   send(message: ReactionMessage): Promise<AttemptResult>;
   /** The longest one attempt may take: a claim is leased for this long and a little more. */
   readonly attemptTimeoutMs: number;
+  /**
+   * Streams of one target in flight at once, instead of REACTION_CONCURRENCY (which spares
+   * receivers that are someone's web server; a broker built for the load can take more).
+   */
+  readonly concurrency?: number;
+  /** Messages of one stream claimed together and sent as one run (five when absent). */
+  readonly runLength?: number;
+  /**
+   * True when a run's messages may all be sent at once, without waiting for each answer: `send`
+   * must put each message on its way in the order of the calls, on one ordered channel whose far
+   * end stores a prefix of what was sent when it fails (a broker connection, not HTTP requests).
+   * A run's lease is then one attempt timeout, not one per message.
+   */
+  readonly pipelined?: boolean;
+  /**
+   * What sends one run's messages to a target, having read what the target needs (its address,
+   * its signing secrets) once for the run rather than once per message; absent: `send`.
+   */
+  forRun?(targetId: string): Promise<(message: ReactionMessage) => Promise<AttemptResult>>;
   close?(): Promise<void>;
 }
 

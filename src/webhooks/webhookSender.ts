@@ -3,7 +3,7 @@ import { Agent, buildConnector, request } from 'undici';
 import type { AttemptResult, ReactionMessage, ReactionSender } from '../reactions/reaction.js';
 import { bareHost, BlockedAddressError, guardedLookup, isBlockedAddress } from './webhookAddresses.js';
 import type { WebhookEndpointStore } from './webhookEndpoints.js';
-import { signedHeaders } from './webhookSecrets.js';
+import { webhookSigner, type WebhookSigner } from './webhookSecrets.js';
 import { isAllowedHost } from './webhookUrls.js';
 
 /** The start of an answer kept with the attempt; the rest is not even read. */
@@ -55,21 +55,35 @@ export class WebhookSender implements ReactionSender {
   }
 
   async send(message: ReactionMessage): Promise<AttemptResult> {
-    const endpoint = await this.endpoints.forSending(message.targetId);
-    if (!endpoint) return { outcome: 'failed', error: 'the endpoint no longer exists' };
+    return (await this.forRun(message.targetId))(message);
+  }
+
+  /**
+   * Reads the endpoint's URL and signing secrets once for a run: a run is claimed and sent within
+   * its lease, so a secret rotated meanwhile signs from the next run on (the old one signs for a
+   * day after a rotation anyway).
+   */
+  async forRun(targetId: string): Promise<(message: ReactionMessage) => Promise<AttemptResult>> {
+    const endpoint = await this.endpoints.forSending(targetId);
+    if (!endpoint) return () => Promise.resolve({ outcome: 'failed', error: 'the endpoint no longer exists' });
+    const sign = webhookSigner(endpoint.secrets);
+    return (message) => this.post(endpoint.url, sign, message);
+  }
+
+  private async post(url: string, sign: WebhookSigner, message: ReactionMessage): Promise<AttemptResult> {
     const body = JSON.stringify(message.body);
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new Error(`no answer within ${this.attemptTimeoutMs} ms`)), this.attemptTimeoutMs);
     this.inFlight.add(abort);
     try {
-      const answer = await request(endpoint.url, {
+      const answer = await request(url, {
         method: 'POST',
         dispatcher: this.agent,
         signal: abort.signal,
         headers: {
           'content-type': 'application/cloudevents+json; charset=utf-8',
           'user-agent': 'Ordersource-Webhooks/1',
-          ...signedHeaders(message.eventId, body, endpoint.secrets),
+          ...sign(message.eventId, body),
         },
         body,
       });
