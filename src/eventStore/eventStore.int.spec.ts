@@ -1,32 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../tests/support/testDatabase.js';
-import type { Database } from '../db/database.js';
+import { describe, expect, it } from 'vitest';
+import { event, newId, useEventStore } from '../../tests/support/eventStoreFixture.js';
 import { IdempotencyKeyReusedError } from '../domain/errors.js';
 import { ConcurrencyError } from './errors.js';
-import { EventStore } from './eventStore.js';
 
-let testDb: TestDatabase;
-let db: Database;
-let store: EventStore;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-  db = testDb.connect();
-  store = new EventStore(db);
-  await store.start();
-});
-afterAll(async () => {
-  await store.stop();
-  await testDb.drop();
-});
-
-const event = (type: string, data: Record<string, unknown> = {}) => ({ type, data });
-const newId = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2)}`;
+const fixture = useEventStore();
 
 describe('append and read', () => {
   it('appends events to a new stream and reads them back in version order with their metadata', async () => {
     const streamId = newId('order');
-    const outcome = await store.append({
+    const outcome = await fixture.store.append({
       streams: [
         { streamId, streamType: 'Order', expectedVersion: 0, events: [event('OrderCreated', { n: 1 }), event('ItemAdded', { n: 2 })] },
       ],
@@ -41,7 +23,7 @@ describe('append and read', () => {
     expect(BigInt(outcome.events[1]!.position)).toBeGreaterThan(BigInt(outcome.events[0]!.position));
     expect(outcome.lastPosition).toBe(outcome.events[1]!.position);
 
-    const events = await store.readStream(streamId);
+    const events = await fixture.store.readStream(streamId);
     expect(events.map((e) => [e.version, e.type, e.data])).toEqual([
       [1, 'OrderCreated', { n: 1 }],
       [2, 'ItemAdded', { n: 2 }],
@@ -50,22 +32,22 @@ describe('append and read', () => {
     expect(events[0]!.schemaVersion).toBe(1);
     expect(events[0]!.metadata).toEqual({ commandId: 'c1', correlationId: 'corr', causationId: 'cause', actor: 'staff:alice' });
     expect(events[0]!.recordedAt).toBeInstanceOf(Date);
-    expect(await store.readStream(streamId, 1)).toHaveLength(1);
+    expect(await fixture.store.readStream(streamId, 1)).toHaveLength(1);
   });
 
   it('reads events for folds with only the clock of their metadata, and their recording time when they have no clock', async () => {
     const streamId = newId('order');
-    const clocked = await store.append({
+    const clocked = await fixture.store.append({
       streams: [{ streamId, streamType: 'Order', expectedVersion: 0, events: [event('OrderCreated', { n: 1 })] }],
       metadata: { commandId: 'c2', actor: 'staff:alice', occurredAt: '2026-01-02T03:04:05.678Z' },
     });
-    await store.append({
+    await fixture.store.append({
       streams: [{ streamId, streamType: 'Order', expectedVersion: 1, events: [event('ItemAdded', { n: 2 })] }],
       metadata: { actor: 'staff:alice' },
     });
     const after = BigInt(clocked.events[0]!.position) - 1n;
-    const whole = await store.readAll(after, 2);
-    const lean = await store.readAll(after, 2, { metadata: 'occurredAt' });
+    const whole = await fixture.store.readAll(after, 2);
+    const lean = await fixture.store.readAll(after, 2, { metadata: 'occurredAt' });
     expect(lean.map((e) => [e.position, e.streamId, e.streamType, e.version, e.type, e.schemaVersion, e.data])).toEqual(
       whole.map((e) => [e.position, e.streamId, e.streamType, e.version, e.type, e.schemaVersion, e.data]),
     );
@@ -75,43 +57,45 @@ describe('append and read', () => {
 
   it('appends after the current version when no expected version is given', async () => {
     const streamId = newId('order');
-    await store.append({ streams: [{ streamId, streamType: 'Order', events: [event('A')] }] });
-    const outcome = await store.append({ streams: [{ streamId, streamType: 'Order', events: [event('B')] }] });
+    await fixture.store.append({ streams: [{ streamId, streamType: 'Order', events: [event('A')] }] });
+    const outcome = await fixture.store.append({ streams: [{ streamId, streamType: 'Order', events: [event('B')] }] });
     expect(outcome.streams).toEqual([{ streamId, version: 2 }]);
   });
 
   it('rejects a stale expected version with the expected and actual versions and writes nothing', async () => {
     const streamId = newId('order');
-    await store.append({ streams: [{ streamId, streamType: 'Order', expectedVersion: 0, events: [event('A'), event('B')] }] });
-    const attempt = store.append({ streams: [{ streamId, streamType: 'Order', expectedVersion: 1, events: [event('C')] }] });
+    await fixture.store.append({ streams: [{ streamId, streamType: 'Order', expectedVersion: 0, events: [event('A'), event('B')] }] });
+    const attempt = fixture.store.append({ streams: [{ streamId, streamType: 'Order', expectedVersion: 1, events: [event('C')] }] });
     await expect(attempt).rejects.toBeInstanceOf(ConcurrencyError);
     await expect(attempt).rejects.toMatchObject({ code: 'CONCURRENCY_CONFLICT', streamId, expectedVersion: 1, actualVersion: 2 });
-    expect(await store.readStream(streamId)).toHaveLength(2);
+    expect(await fixture.store.readStream(streamId)).toHaveLength(2);
   });
 
   it('rejects creating a stream that already exists (expected version 0)', async () => {
     const streamId = newId('customer');
-    await store.append({ streams: [{ streamId, streamType: 'Customer', expectedVersion: 0, events: [event('CustomerRegistered')] }] });
+    await fixture.store.append({
+      streams: [{ streamId, streamType: 'Customer', expectedVersion: 0, events: [event('CustomerRegistered')] }],
+    });
     await expect(
-      store.append({ streams: [{ streamId, streamType: 'Customer', expectedVersion: 0, events: [event('CustomerRegistered')] }] }),
+      fixture.store.append({ streams: [{ streamId, streamType: 'Customer', expectedVersion: 0, events: [event('CustomerRegistered')] }] }),
     ).rejects.toMatchObject({ expectedVersion: 0, actualVersion: 1 });
   });
 
   it('appends to several streams atomically: a conflict on one writes nothing to any', async () => {
     const order = newId('order');
     const product = newId('product');
-    await store.append({ streams: [{ streamId: product, streamType: 'Product', events: [event('ProductAdded')] }] });
-    const failing = store.append({
+    await fixture.store.append({ streams: [{ streamId: product, streamType: 'Product', events: [event('ProductAdded')] }] });
+    const failing = fixture.store.append({
       streams: [
         { streamId: order, streamType: 'Order', expectedVersion: 0, events: [event('OrderSubmitted')] },
         { streamId: product, streamType: 'Product', expectedVersion: 0, events: [event('StockReserved')] },
       ],
     });
     await expect(failing).rejects.toBeInstanceOf(ConcurrencyError);
-    expect(await store.readStream(order)).toEqual([]);
-    expect(await store.readStream(product)).toHaveLength(1);
+    expect(await fixture.store.readStream(order)).toEqual([]);
+    expect(await fixture.store.readStream(product)).toHaveLength(1);
 
-    const outcome = await store.append({
+    const outcome = await fixture.store.append({
       streams: [
         { streamId: order, streamType: 'Order', expectedVersion: 0, events: [event('OrderSubmitted')] },
         { streamId: product, streamType: 'Product', expectedVersion: 1, events: [event('StockReserved')] },
@@ -121,7 +105,7 @@ describe('append and read', () => {
       { streamId: order, version: 1 },
       { streamId: product, version: 2 },
     ]);
-    expect(await store.readStream(product)).toHaveLength(2);
+    expect(await fixture.store.readStream(product)).toHaveLength(2);
   });
 });
 
@@ -129,22 +113,28 @@ describe('idempotency', () => {
   it('returns the first outcome for a repeated command id with the same input and appends nothing', async () => {
     const streamId = newId('order');
     const idempotency = { caller: 'staff:alice', commandId: newId('cmd'), inputHash: 'hash-1', result: { orderId: streamId } };
-    const first = await store.append({ streams: [{ streamId, streamType: 'Order', events: [event('OrderCreated')] }], idempotency });
-    const again = await store.append({ streams: [{ streamId, streamType: 'Order', events: [event('OrderCreated')] }], idempotency });
+    const first = await fixture.store.append({
+      streams: [{ streamId, streamType: 'Order', events: [event('OrderCreated')] }],
+      idempotency,
+    });
+    const again = await fixture.store.append({
+      streams: [{ streamId, streamType: 'Order', events: [event('OrderCreated')] }],
+      idempotency,
+    });
     expect(again.duplicate).toBe(true);
     expect({ ...again, duplicate: false }).toEqual(first);
     expect(again.result).toEqual({ orderId: streamId });
-    expect(await store.readStream(streamId)).toHaveLength(1);
+    expect(await fixture.store.readStream(streamId)).toHaveLength(1);
   });
 
   it('rejects a command id reused with a different input', async () => {
     const commandId = newId('cmd');
-    await store.append({
+    await fixture.store.append({
       streams: [{ streamId: newId('o'), streamType: 'Order', events: [event('A')] }],
       idempotency: { caller: 'staff:alice', commandId, inputHash: 'a' },
     });
     await expect(
-      store.append({
+      fixture.store.append({
         streams: [{ streamId: newId('o'), streamType: 'Order', events: [event('A')] }],
         idempotency: { caller: 'staff:alice', commandId, inputHash: 'b' },
       }),
@@ -154,17 +144,17 @@ describe('idempotency', () => {
   it('keeps equal command ids of two callers apart: each appends, neither is a repeat or a reuse of the other', async () => {
     const commandId = newId('cmd');
     const [a, b] = [newId('order'), newId('order')];
-    const first = await store.append({
+    const first = await fixture.store.append({
       streams: [{ streamId: a, streamType: 'Order', events: [event('A')] }],
       idempotency: { caller: 'customer:a', commandId, inputHash: 'a' },
     });
-    const second = await store.append({
+    const second = await fixture.store.append({
       streams: [{ streamId: b, streamType: 'Order', events: [event('B')] }],
       idempotency: { caller: 'customer:b', commandId, inputHash: 'b' },
     });
     expect([first.duplicate, second.duplicate]).toEqual([false, false]);
-    expect(await store.readStream(b)).toHaveLength(1);
-    const repeat = await store.append({
+    expect(await fixture.store.readStream(b)).toHaveLength(1);
+    const repeat = await fixture.store.append({
       streams: [{ streamId: a, streamType: 'Order', events: [event('A')] }],
       idempotency: { caller: 'customer:a', commandId, inputHash: 'a' },
     });
@@ -176,23 +166,23 @@ describe('idempotency', () => {
     const idempotency = { caller: 'staff:alice', commandId: newId('cmd'), inputHash: 'same' };
     const outcomes = await Promise.all(
       Array.from({ length: 10 }, () =>
-        store.append({ streams: [{ streamId, streamType: 'Order', events: [event('OrderCreated')] }], idempotency }),
+        fixture.store.append({ streams: [{ streamId, streamType: 'Order', events: [event('OrderCreated')] }], idempotency }),
       ),
     );
     expect(outcomes.filter((o) => !o.duplicate)).toHaveLength(1);
     expect(new Set(outcomes.map((o) => o.lastPosition)).size).toBe(1);
-    expect(await store.readStream(streamId)).toHaveLength(1);
+    expect(await fixture.store.readStream(streamId)).toHaveLength(1);
   });
 });
 
 describe('snapshots', () => {
   it('loads the latest snapshot plus only the events after it', async () => {
     const streamId = newId('order');
-    await store.append({ streams: [{ streamId, streamType: 'Order', events: [event('A'), event('B'), event('C')] }] });
-    await store.saveSnapshot({ streamId, streamType: 'Order', version: 2, state: { count: 2 } });
-    await store.append({ streams: [{ streamId, streamType: 'Order', events: [event('D')] }] });
+    await fixture.store.append({ streams: [{ streamId, streamType: 'Order', events: [event('A'), event('B'), event('C')] }] });
+    await fixture.store.saveSnapshot({ streamId, streamType: 'Order', version: 2, state: { count: 2 } });
+    await fixture.store.append({ streams: [{ streamId, streamType: 'Order', events: [event('D')] }] });
 
-    const loaded = await store.loadStream<{ count: number }>(streamId);
+    const loaded = await fixture.store.loadStream<{ count: number }>(streamId);
     expect(loaded.snapshot).toEqual({ version: 2, schemaVersion: 1, state: { count: 2 } });
     expect(loaded.events.map((e) => e.type)).toEqual(['C', 'D']);
     expect(loaded.version).toBe(4);
@@ -200,28 +190,28 @@ describe('snapshots', () => {
 
   it('never replaces a snapshot with an older one', async () => {
     const streamId = newId('order');
-    await store.append({ streams: [{ streamId, streamType: 'Order', events: [event('A'), event('B')] }] });
-    await store.saveSnapshot({ streamId, streamType: 'Order', version: 2, state: { v: 2 } });
-    await store.saveSnapshot({ streamId, streamType: 'Order', version: 1, state: { v: 1 } });
-    expect((await store.loadStream(streamId)).snapshot?.state).toEqual({ v: 2 });
+    await fixture.store.append({ streams: [{ streamId, streamType: 'Order', events: [event('A'), event('B')] }] });
+    await fixture.store.saveSnapshot({ streamId, streamType: 'Order', version: 2, state: { v: 2 } });
+    await fixture.store.saveSnapshot({ streamId, streamType: 'Order', version: 1, state: { v: 1 } });
+    expect((await fixture.store.loadStream(streamId)).snapshot?.state).toEqual({ v: 2 });
   });
 
   it('loads a stream without a snapshot from its first event, and a missing stream as version 0', async () => {
     const streamId = newId('order');
-    await store.append({ streams: [{ streamId, streamType: 'Order', events: [event('A')] }] });
-    expect(await store.loadStream(streamId)).toMatchObject({ snapshot: undefined, version: 1 });
-    expect(await store.loadStream(newId('missing'))).toEqual({ snapshot: undefined, events: [], version: 0 });
+    await fixture.store.append({ streams: [{ streamId, streamType: 'Order', events: [event('A')] }] });
+    expect(await fixture.store.loadStream(streamId)).toMatchObject({ snapshot: undefined, version: 1 });
+    expect(await fixture.store.loadStream(newId('missing'))).toEqual({ snapshot: undefined, events: [], version: 0 });
   });
 });
 
 describe('commit notification', () => {
   it('wakes a waiter when an append at or past its position commits', async () => {
-    const head = await store.headPosition();
+    const head = await fixture.store.headPosition();
     // A wait's timeout also resolves it: this one is longer than the test may run, so only the
     // commit's notification can end it.
-    const waiting = store.notifier.waitFor(head + 1n, 3_600_000);
-    await store.append({ streams: [{ streamId: newId('o'), streamType: 'Order', events: [event('A')] }] });
+    const waiting = fixture.store.notifier.waitFor(head + 1n, 3_600_000);
+    await fixture.store.append({ streams: [{ streamId: newId('o'), streamType: 'Order', events: [event('A')] }] });
     await waiting;
-    expect(store.notifier.latest).toBeGreaterThanOrEqual(head + 1n);
+    expect(fixture.store.notifier.latest).toBeGreaterThanOrEqual(head + 1n);
   });
 });

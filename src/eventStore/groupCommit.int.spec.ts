@@ -1,38 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../tests/support/testDatabase.js';
-import type { Database } from '../db/database.js';
+import { describe, expect, it } from 'vitest';
+import { event, newId, useEventStore } from '../../tests/support/eventStoreFixture.js';
 import { appendBatch } from './append.js';
 import { IdempotencyKeyReusedError } from '../domain/errors.js';
 import { ConcurrencyError, InvalidAppendError } from './errors.js';
-import { EventStore } from './eventStore.js';
 
-let testDb: TestDatabase;
-let db: Database;
-let store: EventStore;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-  db = testDb.connect();
-  store = new EventStore(db);
-  await store.start();
-});
-afterAll(async () => {
-  await store.stop();
-  await testDb.drop();
-});
-
-const event = (type: string, data: Record<string, unknown> = {}) => ({ type, data });
-const newId = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2)}`;
+const fixture = useEventStore();
 
 describe('group commit', () => {
   it('checks each command of a batch on its own: a stale or reused one is rejected, the others commit', async () => {
     const [a, b, c] = [newId('order'), newId('order'), newId('order')];
     const reusedId = newId('cmd');
-    await store.append({
+    await fixture.store.append({
       streams: [{ streamId: b, streamType: 'Order', events: [event('A')] }],
       idempotency: { caller: 'staff:alice', commandId: reusedId, inputHash: 'x' },
     });
-    const results = await appendBatch(db.pool, [
+    const results = await appendBatch(fixture.db.pool, [
       { streams: [{ streamId: a, streamType: 'Order', expectedVersion: 0, events: [event('A1'), event('A2')] }] },
       { streams: [{ streamId: b, streamType: 'Order', expectedVersion: 0, events: [event('B')] }] },
       {
@@ -44,9 +26,9 @@ describe('group commit', () => {
     expect(results[1]).toBeInstanceOf(ConcurrencyError);
     expect(results[1]).toMatchObject({ expectedVersion: 0, actualVersion: 1 });
     expect(results[2]).toBeInstanceOf(IdempotencyKeyReusedError);
-    expect(await store.readStream(a)).toHaveLength(2);
-    expect(await store.readStream(b)).toHaveLength(1);
-    expect(await store.readStream(c)).toHaveLength(0);
+    expect(await fixture.store.readStream(a)).toHaveLength(2);
+    expect(await fixture.store.readStream(b)).toHaveLength(1);
+    expect(await fixture.store.readStream(c)).toHaveLength(0);
   });
 
   it('refuses an append holding text PostgreSQL cannot store on its own, before it can join a batch, while the batch commits', async () => {
@@ -58,7 +40,7 @@ describe('group commit', () => {
     ];
     const appends = streams.map((streamId, i) => {
       const bad = poisoned[i % 2 === 1 ? (i - 1) / 2 : -1];
-      return store.append({
+      return fixture.store.append({
         streams: [{ streamId, streamType: 'Order', events: [{ type: 'OrderCreated', data: bad?.data ?? { ok: true } }] }],
         metadata: bad?.metadata,
       });
@@ -68,7 +50,7 @@ describe('group commit', () => {
       if (i % 2 === 1) expect(result).toMatchObject({ status: 'rejected', reason: expect.any(InvalidAppendError) });
       else expect(result).toMatchObject({ status: 'fulfilled' });
     });
-    const written = await Promise.all(streams.map((s) => store.readStream(s)));
+    const written = await Promise.all(streams.map((s) => fixture.store.readStream(s)));
     expect(written.map((events) => events.length)).toEqual([1, 0, 1, 0, 1, 0]);
   });
 
@@ -76,17 +58,17 @@ describe('group commit', () => {
     const streamId = newId('product');
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        store.append({ streams: [{ streamId, streamType: 'Product', events: [event('StockReserved', { i })] }] }),
+        fixture.store.append({ streams: [{ streamId, streamType: 'Product', events: [event('StockReserved', { i })] }] }),
       ),
     );
     expect(outcomes.map((o) => o.streams[0]!.version).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    expect((await store.readStream(streamId)).map((e) => e.version)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect((await fixture.store.readStream(streamId)).map((e) => e.version)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 
   it('answers each of many concurrent appends with its own positions, in one order for all', async () => {
     const outcomes = await Promise.all(
       Array.from({ length: 50 }, () =>
-        store.append({ streams: [{ streamId: newId('order'), streamType: 'Order', events: [event('A'), event('B')] }] }),
+        fixture.store.append({ streams: [{ streamId: newId('order'), streamType: 'Order', events: [event('A'), event('B')] }] }),
       ),
     );
     const positions = outcomes.flatMap((o) => o.events.map((e) => BigInt(e.position)));
