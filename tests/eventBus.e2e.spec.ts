@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_BUS_TARGET } from '../src/eventBus/eventBusFeature.js';
 import { startTracing } from '../src/observability/tracing.js';
 import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
-import { outOfOrderSubjects, readBusStream, repeatedIds, type BusMessage } from './support/busStream.js';
+import { type BusMessage, expectedBusIds, outOfOrderSubjects, readBusStream, repeatedIds } from './support/busStream.js';
 import { startNatsServer, type NatsServer } from './support/natsServer.js';
 import { startTestServer, useTestServer, type TestServer } from './support/testServer.js';
 
@@ -46,15 +46,7 @@ async function deliveredOrder(): Promise<string> {
   return orderId;
 }
 
-/** The ids of the published events the bus target must carry (those after its creation). */
-async function expectedIds(): Promise<string[]> {
-  const { rows } = await server.services.db.pool.query<{ id: string }>(
-    `SELECT stream_id || ':' || version AS id FROM events
-     WHERE position > (SELECT from_position FROM reaction_targets WHERE id = $1) AND type = ANY($2::text[]) ORDER BY position`,
-    [EVENT_BUS_TARGET.id, server.services.integrationEvents.eventTypes],
-  );
-  return rows.map((r) => r.id);
-}
+const expectedIds = () => expectedBusIds(server.services.db.pool, server.services.integrationEvents.eventTypes);
 
 /** Waits until the stream holds every expected event, and returns its messages. */
 async function streamHoldsAll(): Promise<BusMessage[]> {

@@ -3,7 +3,7 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EVENT_BUS_TARGET } from '../src/eventBus/eventBusFeature.js';
 import { clientAs, command, newOrderId, unique, type ApiClient } from './support/api.js';
-import { readBusStream, repeatedIds, type BusMessage } from './support/busStream.js';
+import { type BusMessage, expectedBusIds, readBusStream, repeatedIds } from './support/busStream.js';
 import { startNatsServer, type NatsServer } from './support/natsServer.js';
 import { useTestServer } from './support/testServer.js';
 
@@ -54,15 +54,7 @@ async function busyOrder(sku: string): Promise<string> {
   return orderId;
 }
 
-/** Every event the bus target carries, in log order. */
-async function expectedIds(): Promise<string[]> {
-  const { rows } = await server.services.db.pool.query<{ id: string }>(
-    `SELECT stream_id || ':' || version AS id FROM events
-     WHERE position > (SELECT from_position FROM reaction_targets WHERE id = $1) AND type = ANY($2::text[]) ORDER BY position`,
-    [EVENT_BUS_TARGET.id, server.services.integrationEvents.eventTypes],
-  );
-  return rows.map((r) => r.id);
-}
+const expectedIds = () => expectedBusIds(server.services.db.pool, server.services.integrationEvents.eventTypes);
 
 /** The streams whose stored messages are not the first ones of that stream in log order (out of order, or with a gap). */
 function streamsNotAPrefix(stored: readonly BusMessage[], expected: readonly string[]): string[] {

@@ -1,5 +1,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import type pg from 'pg';
+import { EVENT_BUS_TARGET } from '../../src/eventBus/eventBusFeature.js';
 
 /** One message as a consumer of the stream sees it. */
 export interface BusMessage {
@@ -65,4 +67,17 @@ export function outOfOrderSubjects(messages: readonly BusMessage[]): string[] {
     last.set(key, version);
   }
   return [...wrong];
+}
+
+/**
+ * The ids (`<stream>:<version>`) of the events the event bus target must carry, in log order: those
+ * of a published type recorded after the target was created.
+ */
+export async function expectedBusIds(pool: pg.Pool, eventTypes: readonly string[]): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT stream_id || ':' || version AS id FROM events
+     WHERE position > (SELECT from_position FROM reaction_targets WHERE id = $1) AND type = ANY($2::text[]) ORDER BY position`,
+    [EVENT_BUS_TARGET.id, eventTypes],
+  );
+  return rows.map((r) => r.id);
 }
