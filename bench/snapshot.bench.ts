@@ -3,29 +3,27 @@ import { EventStore } from '../src/eventStore/eventStore.js';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
 import { benchOptions, median } from './lib/measure.js';
 import type { BenchProcess } from './lib/processes.js';
-import { createOrders, post, seedCatalog, staffToken, startOurServer } from './lib/servers.js';
+import { post, staffToken, startOurServer } from './lib/servers.js';
 
 const LONG_EVENTS = 10_000;
-const SKU = 'SNAP-1';
 const APPEND_BATCH = 1_000;
 
-/** Appends an order of `events` events straight to the log: created, then items added and removed in turn. */
-async function seedLongOrder(databaseUrl: string, orderId: string, customerId: string, events: number): Promise<void> {
+// The long stream is a product's: a hot product's stream grows with every order that reserves it,
+// while a draft order takes at most 500 item changes (a 10,000-event order cannot be made).
+
+/** Appends a product of `events` events straight to the log: added, then restocked one unit at a time. */
+async function seedLongProduct(databaseUrl: string, sku: string, events: number): Promise<void> {
   const db = connectDatabase(databaseUrl, { poolSize: 2 });
   const store = new EventStore(db);
   const all = [
-    { type: 'OrderCreated', data: { orderId, customerId } },
-    ...Array.from({ length: events - 1 }, (_, i) =>
-      i % 2 === 0
-        ? { type: 'ItemAdded', data: { sku: SKU, name: 'Bench', quantity: 1, unitPriceCents: 100 } }
-        : { type: 'ItemRemoved', data: { sku: SKU, quantity: 1 } },
-    ),
+    { type: 'ProductAdded', data: { sku, name: 'Bench', priceCents: 100, initialStock: 1 } },
+    ...Array.from({ length: events - 1 }, () => ({ type: 'ProductRestocked', data: { quantity: 1 } })),
   ];
   try {
     for (let start = 0; start < all.length; start += APPEND_BATCH) {
       await store.append({
         streams: [
-          { streamId: `Order-${orderId}`, streamType: 'Order', expectedVersion: start, events: all.slice(start, start + APPEND_BATCH) },
+          { streamId: `Product-${sku}`, streamType: 'Product', expectedVersion: start, events: all.slice(start, start + APPEND_BATCH) },
         ],
         metadata: { actor: 'staff:bench', occurredAt: new Date().toISOString() },
       });
@@ -35,24 +33,35 @@ async function seedLongOrder(databaseUrl: string, orderId: string, customerId: s
   }
 }
 
-/** One command over HTTP, timed in ms: addItem or removeItem of one unit, so lines stay bounded. */
-async function timedCommand(url: string, token: string, orderId: string, add: boolean): Promise<number> {
-  const query = add
-    ? `mutation { addItem(input: {orderId: "${orderId}", sku: "${SKU}", quantity: 1}) { __typename ... on Error { message } } }`
-    : `mutation { removeItem(input: {orderId: "${orderId}", sku: "${SKU}", quantity: 1}) { __typename ... on Error { message } } }`;
+/** Adds a product with one unit of stock. */
+async function addProduct(url: string, token: string, sku: string): Promise<void> {
+  const r = await post(
+    url,
+    token,
+    `mutation { addProduct(input: {sku: "${sku}", name: "Bench", priceCents: 100, initialStock: 1}) { __typename } }`,
+  );
+  if (r.data.addProduct.__typename !== 'AddProductSuccess') throw new Error(`addProduct failed: ${JSON.stringify(r)}`);
+}
+
+/** One restockProduct of one unit over HTTP, timed in ms. */
+async function timedCommand(url: string, token: string, sku: string): Promise<number> {
   const started = performance.now();
-  const r = await post(url, token, query);
+  const r = await post(
+    url,
+    token,
+    `mutation { restockProduct(input: {sku: "${sku}", quantity: 1}) { __typename ... on Error { message } } }`,
+  );
   const ms = performance.now() - started;
-  const answer = r.data[add ? 'addItem' : 'removeItem'];
+  const answer = r.data.restockProduct;
   if (!String(answer.__typename).endsWith('Success')) throw new Error(`command failed: ${JSON.stringify(answer)}`);
   return ms;
 }
 
 /**
- * Snapshots: latency of one command (addItem / removeItem in turn, one at a time over HTTP) on an
- * order stream of 10,000 events vs a fresh order, interleaved. The long streams are appended
- * straight to the log (no snapshot), so the first command on one folds all 10,000 events and saves
- * a snapshot. Two servers on the same database, each with its own long order: one as shipped (the
+ * Snapshots: latency of one command (restockProduct, one at a time over HTTP) on a product stream
+ * of 10,000 events vs a fresh product, interleaved. The long streams are appended straight to the
+ * log (no snapshot), so the first command on one folds all 10,000 events and saves a snapshot. Two
+ * servers on the same database, each with its own long product: one as shipped (the
  * state cache keeps each stream's folded state, so a command reads only the events since), one
  * with STATE_CACHE_STREAMS=0 (every command loads the stored snapshot plus the tail, as a
  * restarted process or another process does). Also shown: the second with its snapshot deleted
@@ -68,7 +77,7 @@ export async function runSnapshotBench(): Promise<string[]> {
     {
       name: 'as shipped (state cache + snapshots)',
       env: {} as Record<string, string>,
-      longId: 'long',
+      longId: 'SNAP-LONG',
       url: '',
       long: [] as number[],
       fresh: [] as number[],
@@ -77,7 +86,7 @@ export async function runSnapshotBench(): Promise<string[]> {
     {
       name: 'stored snapshot + tail only (STATE_CACHE_STREAMS=0)',
       env: { STATE_CACHE_STREAMS: '0' },
-      longId: 'long-uncached',
+      longId: 'SNAP-LONG-UNCACHED',
       url: '',
       long: [] as number[],
       fresh: [] as number[],
@@ -88,28 +97,24 @@ export async function runSnapshotBench(): Promise<string[]> {
   try {
     const url = await createMigratedDatabase(server, 'bench_snapshot');
     const token = await staffToken();
-    let customerId = '';
     for (const setup of setups) {
       const ours = await startOurServer(url, { runProjections: false, cpu: 0, env: setup.env });
       processes.push(ours);
       setup.url = ours.url;
-      customerId ||= await seedCatalog(ours.url, token, SKU);
-      await seedLongOrder(url, setup.longId, customerId, LONG_EVENTS);
-      // The seeded stream ends on an addition: one unit on the line, which this first command removes.
-      setup.cold = await timedCommand(ours.url, token, setup.longId, false);
+      await seedLongProduct(url, setup.longId, LONG_EVENTS);
+      setup.cold = await timedCommand(ours.url, token, setup.longId);
     }
     const db = connectDatabase(url, { poolSize: 1 });
     try {
       for (let run = 0; run < runs; run++) {
         for (const setup of setups) {
-          const freshId = `fresh-${setup.longId}-${run}`;
-          await createOrders(setup.url, token, customerId, [freshId]);
+          const freshSku = `FRESH-${setup.longId}-${run}`;
+          await addProduct(setup.url, token, freshSku);
           const f: number[] = [];
           const l: number[] = [];
           for (let i = 0; i < commands; i++) {
-            // Add, then remove, in turn: the line never goes below what it held (the cold removal emptied it).
-            l.push(await timedCommand(setup.url, token, setup.longId, i % 2 === 0));
-            f.push(await timedCommand(setup.url, token, freshId, i % 2 === 0));
+            l.push(await timedCommand(setup.url, token, setup.longId));
+            f.push(await timedCommand(setup.url, token, freshSku));
           }
           setup.fresh.push(median(f));
           setup.long.push(median(l));
@@ -117,8 +122,8 @@ export async function runSnapshotBench(): Promise<string[]> {
         const [, uncached] = setups;
         const u: number[] = [];
         for (let i = 0; i < 3; i++) {
-          await db.pool.query('DELETE FROM snapshots WHERE stream_id = $1', [`Order-${uncached!.longId}`]);
-          u.push(await timedCommand(uncached!.url, token, uncached!.longId, i % 2 === 0));
+          await db.pool.query('DELETE FROM snapshots WHERE stream_id = $1', [`Product-${uncached!.longId}`]);
+          u.push(await timedCommand(uncached!.url, token, uncached!.longId));
         }
         unsnapshotted.push(median(u));
       }
@@ -134,7 +139,7 @@ export async function runSnapshotBench(): Promise<string[]> {
   const lines = [
     ...setups.map((s) =>
       row(
-        `command on a ${LONG_EVENTS.toLocaleString('en')}-event order vs a fresh order, p50, ${s.name}`,
+        `command on a ${LONG_EVENTS.toLocaleString('en')}-event product stream vs a fresh product, p50, ${s.name}`,
         median(s.long),
         median(s.fresh),
         true,
@@ -147,12 +152,12 @@ export async function runSnapshotBench(): Promise<string[]> {
       false,
     ),
     row(
-      `first command on the long order (folds all ${LONG_EVENTS.toLocaleString('en')} events, saves the snapshot)`,
+      `first command on the long stream (folds all ${LONG_EVENTS.toLocaleString('en')} events, saves the snapshot)`,
       setups[1]!.cold,
       median(setups[1]!.fresh),
       false,
     ),
   ];
   lines.forEach((line) => console.log(line));
-  return ['| scenario | long stream | fresh order | long / fresh | goal (<= 1.5x) |', '|---|---|---|---|---|', ...lines];
+  return ['| scenario | long stream | fresh stream | long / fresh | goal (<= 1.5x) |', '|---|---|---|---|---|', ...lines];
 }
