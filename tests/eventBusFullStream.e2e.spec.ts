@@ -56,6 +56,21 @@ async function busyOrder(sku: string): Promise<string> {
 
 const expectedIds = () => expectedBusIds(server.services.db.pool, server.services.integrationEvents.eventTypes);
 
+/** Waits until the stream holds exactly `count` messages, and returns them. */
+async function streamOfLength(count: number): Promise<BusMessage[]> {
+  let messages: BusMessage[] = [];
+  await expect
+    .poll(
+      async () => {
+        messages = await readBusStream(nats.url, STREAM);
+        return messages.length;
+      },
+      { timeout: 60_000, interval: 500 },
+    )
+    .toBe(count);
+  return messages;
+}
+
 /** The streams whose stored messages are not the first ones of that stream in log order (out of order, or with a gap). */
 function streamsNotAPrefix(stored: readonly BusMessage[], expected: readonly string[]): string[] {
   const streamOf = (id: string) => id.slice(0, id.lastIndexOf(':'));
@@ -112,16 +127,7 @@ describe('the event bus on a stream that refuses messages in the middle of runs'
 
     // Room for everything: the rest arrives, in order, each once.
     await withManager((manager) => manager.streams.update(STREAM, { max_msgs: -1 }));
-    let all: BusMessage[] = [];
-    await expect
-      .poll(
-        async () => {
-          all = await readBusStream(nats.url, STREAM);
-          return all.length;
-        },
-        { timeout: 60_000, interval: 500 },
-      )
-      .toBe(expected.length);
+    const all = await streamOfLength(expected.length);
     expect(repeatedIds(all)).toEqual([]);
     expect(streamsNotAPrefix(all, expected)).toEqual([]);
     expect(all.map((m) => m.body.id).sort()).toEqual([...expected].sort());
@@ -153,16 +159,7 @@ describe('the event bus on a stream that refuses messages in the middle of runs'
     await new Promise((r) => setTimeout(r, 1_500));
     await nats.restart();
 
-    let all: BusMessage[] = [];
-    await expect
-      .poll(
-        async () => {
-          all = await readBusStream(nats.url, STREAM);
-          return all.length;
-        },
-        { timeout: 60_000, interval: 500 },
-      )
-      .toBe(expected.length);
+    const all = await streamOfLength(expected.length);
     expect(repeatedIds(all)).toEqual([]);
     expect(streamsNotAPrefix(all, expected)).toEqual([]);
     await expect.poll(undelivered, { timeout: 30_000 }).toBe(0);
