@@ -3,7 +3,7 @@ import { EventStore } from '../src/eventStore/eventStore.js';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
 import { benchOptions, median } from './lib/measure.js';
 import type { BenchProcess } from './lib/processes.js';
-import { post, staffToken, startOurServer } from './lib/servers.js';
+import { addProduct, post, staffToken, startOurServer } from './lib/servers.js';
 
 const LONG_EVENTS = 10_000;
 const APPEND_BATCH = 1_000;
@@ -31,16 +31,6 @@ async function seedLongProduct(databaseUrl: string, sku: string, events: number)
   } finally {
     await db.close();
   }
-}
-
-/** Adds a product with one unit of stock. */
-async function addProduct(url: string, token: string, sku: string): Promise<void> {
-  const r = await post(
-    url,
-    token,
-    `mutation { addProduct(input: {sku: "${sku}", name: "Bench", priceCents: 100, initialStock: 1}) { __typename } }`,
-  );
-  if (r.data.addProduct.__typename !== 'AddProductSuccess') throw new Error(`addProduct failed: ${JSON.stringify(r)}`);
 }
 
 /** One restockProduct of one unit over HTTP, timed in ms. */
@@ -109,7 +99,8 @@ export async function runSnapshotBench(): Promise<string[]> {
       for (let run = 0; run < runs; run++) {
         for (const setup of setups) {
           const freshSku = `FRESH-${setup.longId}-${run}`;
-          await addProduct(setup.url, token, freshSku);
+          const added = await addProduct(setup.url, token, freshSku);
+          if (added !== 'AddProductSuccess') throw new Error(`addProduct ${freshSku}: ${added}`);
           const f: number[] = [];
           const l: number[] = [];
           for (let i = 0; i < commands; i++) {

@@ -67,9 +67,22 @@ export async function post(
   return body;
 }
 
+/**
+ * Adds a product with one unit of stock; returns the result's type name (servers sharing a database
+ * each seed the same sku, and all but the first are refused, which they may ignore).
+ */
+export async function addProduct(url: string, token: string, sku: string): Promise<string> {
+  const r = await post(
+    url,
+    token,
+    `mutation { addProduct(input: {sku: "${sku}", name: "Bench", priceCents: 100, initialStock: 1}) { __typename } }`,
+  );
+  return String(r.data?.addProduct?.__typename);
+}
+
 /** Seeds a product and a customer on our server; returns the customer id. */
 export async function seedCatalog(url: string, token: string, sku: string): Promise<string> {
-  await post(url, token, `mutation { addProduct(input: {sku: "${sku}", name: "Bench", priceCents: 100, initialStock: 1}) { __typename } }`);
+  await addProduct(url, token, sku);
   const customer = await post(
     url,
     token,
