@@ -10,6 +10,8 @@ import { benchOptions, formatRate, median } from './lib/measure.js';
 import type { BenchProcess } from './lib/processes.js';
 import { addItemBodies, authHeaders, createOrders, seedCatalog, staffToken, startOurServer } from './lib/servers.js';
 import { count } from './mutation.bench.js';
+import { ALL_BUT_REACTIONS } from './lib/servers.js';
+import { FAN_OUT_PROJECTION } from '../src/reactions/fanOutProjection.js';
 
 const ORDERS = 64;
 const CONNECTIONS = 16;
@@ -23,7 +25,8 @@ const BARE_IN_FLIGHT = 8;
 
 /**
  * The event bus: `addItem` (autocannon, 16 connections) on our server with EVENT_BUS_URL and without
- * (each its own database, projections in process, pinned to core 0), CPU per mutation beside; and
+ * (each its own database, pinned to core 0), with the deliveries in the server and in a process of
+ * their own, CPU per mutation beside; and
  * how fast our reactions publish a backlog to JetStream (the bus target disabled while the load
  * wrote, then enabled: the rate between the first and last message JetStream stored) against a bare loop that
  * publishes the same bodies with the same client and `Nats-Msg-Id`, 8 in flight and one at a time.
@@ -35,24 +38,33 @@ export async function runEventBusBench(): Promise<string[]> {
   const token = await staffToken();
   const nats: NatsServer = await startNatsServer();
   const processes: BenchProcess[] = [];
+  const busOn = { EVENT_BUS_URL: nats.url, REACTION_RETRY_SCHEDULE: Array(20).fill('1s').join(',') };
+  // The bus on and off, with the deliveries in the command server (one process, as `npm start` runs)
+  // and in a process of their own (PROJECTIONS=reactions, unpinned) beside a command server that
+  // leaves them out, as a production deployment would run them.
   const variants = [
-    { name: 'bus off', database: 'bench_bus_off', env: {} as Record<string, string> },
-    { name: 'bus on', database: 'bench_bus_on', env: { EVENT_BUS_URL: nats.url, REACTION_RETRY_SCHEDULE: Array(20).fill('1s').join(',') } },
+    { name: 'bus off', database: 'bench_bus_off', env: {} as Record<string, string>, apart: false },
+    { name: 'bus on', database: 'bench_bus_on', env: busOn as Record<string, string>, apart: false },
+    { name: 'bus off, deliveries apart', database: 'bench_bus_off_apart', env: {} as Record<string, string>, apart: true },
+    { name: 'bus on, deliveries apart', database: 'bench_bus_on_apart', env: busOn as Record<string, string>, apart: true },
   ].map((v) => ({
     ...v,
     url: '',
     process: undefined as unknown as BenchProcess,
+    deliverer: undefined as BenchProcess | undefined,
     customerId: '',
     rates: [] as number[],
     cores: [] as number[],
+    delivererCores: [] as number[],
   }));
   const drainRates: number[] = [];
   const bareRates: { inFlight: number[]; oneAtATime: number[] } = { inFlight: [], oneAtATime: [] };
   try {
     for (const v of variants) {
       v.url = await createMigratedDatabase(server, v.database);
-      v.process = await startOurServer(v.url, { cpu: 0, env: v.env });
+      v.process = await startOurServer(v.url, { cpu: 0, env: v.apart ? { ...v.env, PROJECTIONS: ALL_BUT_REACTIONS } : v.env });
       processes.push(v.process);
+      if (v.apart) processes.push((v.deliverer = await startOurServer(v.url, { env: { ...v.env, PROJECTIONS: FAN_OUT_PROJECTION } })));
       v.customerId = await seedCatalog(v.process.url, token, SKU);
     }
     for (let run = 0; run < runs; run++) {
@@ -61,7 +73,7 @@ export async function runEventBusBench(): Promise<string[]> {
       for (const v of variants) {
         await createOrders(v.process.url, token, v.customerId, orderIds);
         const before = await count(v.url, ITEMS_ADDED);
-        const { result, cores } = await coresUsed([[v.process.pid], benchPostmasters()], () =>
+        const { result, cores } = await coresUsed([[v.process.pid], v.deliverer ? [v.deliverer.pid] : [], benchPostmasters()], () =>
           runLoad(load, {
             targets: [{ url: v.process.url, bodies: bodies.ours }],
             headers: authHeaders(token),
@@ -71,6 +83,7 @@ export async function runEventBusBench(): Promise<string[]> {
         );
         v.rates.push(((await count(v.url, ITEMS_ADDED)) - before) / result.seconds);
         v.cores.push(cores[0]!);
+        v.delivererCores.push(cores[1]!);
       }
       // A backlog: the bus target is held back (disabled, as after failing for REACTION_DISABLE_AFTER)
       // while a load writes, then enabled. The load measured above is published first, or its tail
@@ -111,14 +124,24 @@ export async function runEventBusBench(): Promise<string[]> {
     await nats.destroy();
     await server.close();
   }
-  const [off, on] = variants.map((v) => ({ rate: median(v.rates), cpuMs: (1000 * median(v.cores)) / median(v.rates) }));
-  const ratio = on!.rate / off!.rate;
+  type Figures = { rate: number; cpuMs: number; delivererCpuMs: number };
+  const [off, on, offApart, onApart] = variants.map((v): Figures => ({
+    rate: median(v.rates),
+    cpuMs: (1000 * median(v.cores)) / median(v.rates),
+    delivererCpuMs: (1000 * median(v.delivererCores)) / median(v.rates),
+  }));
+  const addItemRow = (where: string, on: Figures | undefined, off: Figures | undefined) => {
+    const ratio = on!.rate / off!.rate;
+    const deliverer = where.includes('apart') ? `; delivering process ${on!.delivererCpuMs.toFixed(2)} ms` : '';
+    return `| addItem over HTTP, ${CONNECTIONS} connections, ${where} | ${formatRate(on!.rate)} mutations/s (command server CPU ${on!.cpuMs.toFixed(2)} ms each${deliverer}) | ${formatRate(off!.rate)} mutations/s (${off!.cpuMs.toFixed(2)} ms) | ${ratio.toFixed(2)}x | >= ${ADD_ITEM_GOAL}x: ${ratio >= ADD_ITEM_GOAL ? 'met' : 'missed'} |`;
+  };
   const ours = median(drainRates);
   const bare = median(bareRates.inFlight);
   const lines = [
     '| measure | bus on | bus off / bare client | ratio | goal |',
     '|---|---|---|---|---|',
-    `| addItem over HTTP, ${CONNECTIONS} connections | ${formatRate(on!.rate)} mutations/s (server CPU ${on!.cpuMs.toFixed(2)} ms each) | ${formatRate(off!.rate)} mutations/s (${off!.cpuMs.toFixed(2)} ms) | ${ratio.toFixed(2)}x | >= ${ADD_ITEM_GOAL}x: ${ratio >= ADD_ITEM_GOAL ? 'met' : 'missed'} |`,
+    addItemRow('deliveries in the command server', on, off),
+    addItemRow('deliveries apart (PROJECTIONS=reactions)', onApart, offApart),
     `| publishing a backlog to JetStream | ${formatRate(ours)} events/s | ${formatRate(bare)} events/s (${BARE_IN_FLIGHT} in flight), ${formatRate(median(bareRates.oneAtATime))} one at a time | ${(ours / bare).toFixed(2)}x | >= ${PUBLISH_GOAL}x: ${ours / bare >= PUBLISH_GOAL ? 'met' : 'missed'} |`,
   ];
   lines.forEach((l) => console.log(l));

@@ -9,6 +9,7 @@ import { benchOptions, formatRate, median } from './lib/measure.js';
 import type { BenchProcess } from './lib/processes.js';
 import {
   addItemBodies,
+  ALL_BUT_REACTIONS,
   authHeaders,
   BUSY_MACHINE,
   createOrders,
@@ -19,6 +20,7 @@ import {
   startOurServer,
 } from './lib/servers.js';
 import { count } from './mutation.bench.js';
+import { FAN_OUT_PROJECTION } from '../src/reactions/fanOutProjection.js';
 
 const SKU = 'HOOK-1';
 const CONCURRENCIES = [1, 8, 64];
@@ -46,7 +48,8 @@ const percentile = (values: number[], p: number) =>
  * same concurrency (one loop per order, each in order) to the same receiver; (2) commit-to-receipt
  * latency on a quiet endpoint (receipt time minus the CloudEvent's `time`, the commit's clock);
  * (3) `addItem` throughput over HTTP with 0, 1 and 10 endpoints configured (each its own database),
- * deliveries running in the server process as they do in production.
+ * with the deliveries in the command server (one process, as `npm start` runs) and in a process of
+ * their own (as a production deployment would run them).
  */
 export async function runWebhooksBench(): Promise<string[]> {
   const { runs, durationMs, quick } = benchOptions();
@@ -158,6 +161,12 @@ export async function runWebhooksBench(): Promise<string[]> {
   return ['| scenario | ours | bare undici / other | ratio | goal |', '|---|---|---|---|---|', ...lines];
 }
 
+/**
+ * `addItem` at 16 connections with 0, 1 and 10 endpoints, in two deployments: deliveries in the
+ * command server (one process, as `npm start` runs) and deliveries in a process of their own
+ * (command server with PROJECTIONS leaving out `reactions`, a second, unpinned process with
+ * `PROJECTIONS=reactions`). Each setup has its own database; runs alternate between setups.
+ */
 async function addItemOverhead(
   server: Awaited<ReturnType<typeof startBenchServer>>,
   receiver: BenchReceiver,
@@ -166,22 +175,36 @@ async function addItemOverhead(
 ): Promise<string[]> {
   const load = await startLoadGenerator(1);
   try {
-    const setups: { endpoints: number; url: string; process: BenchProcess; customerId: string; rates: number[]; cores: number[] }[] = [];
-    for (const endpoints of [0, 1, 10]) {
-      const url = await createMigratedDatabase(server, `bench_webhooks_additem_${endpoints}`);
-      const process = await startOurServer(url, { cpu: 0, env: ENV });
-      processes.push(process);
-      const customerId = await seedCatalog(process.url, options.staff, SKU);
-      for (let e = 0; e < endpoints; e++)
-        await post(process.url, options.admin, CREATE, { input: { url: receiver.url(`/load-${endpoints}-${e}`) } });
-      setups.push({ endpoints, url, process, customerId, rates: [] as number[], cores: [] as number[] });
-    }
+    type Setup = {
+      apart: boolean;
+      endpoints: number;
+      url: string;
+      process: BenchProcess;
+      deliverer?: BenchProcess;
+      customerId: string;
+      rates: number[];
+      cores: number[];
+      delivererCores: number[];
+    };
+    const setups: Setup[] = [];
+    for (const apart of [false, true])
+      for (const endpoints of [0, 1, 10]) {
+        const url = await createMigratedDatabase(server, `bench_webhooks_additem_${apart ? 'apart_' : ''}${endpoints}`);
+        const process = await startOurServer(url, { cpu: 0, env: apart ? { ...ENV, PROJECTIONS: ALL_BUT_REACTIONS } : ENV });
+        processes.push(process);
+        const deliverer = apart ? await startOurServer(url, { env: { ...ENV, PROJECTIONS: FAN_OUT_PROJECTION } }) : undefined;
+        if (deliverer) processes.push(deliverer);
+        const customerId = await seedCatalog(process.url, options.staff, SKU);
+        for (let e = 0; e < endpoints; e++)
+          await post(process.url, options.admin, CREATE, { input: { url: receiver.url(`/load-${apart}-${endpoints}-${e}`) } });
+        setups.push({ apart, endpoints, url, process, deliverer, customerId, rates: [], cores: [], delivererCores: [] });
+      }
     for (let run = 0; run < options.runs; run++)
       for (const s of setups) {
         const orderIds = Array.from({ length: 64 }, (_, i) => `load-${run}-${i}`);
         await createOrders(s.process.url, options.staff, s.customerId, orderIds);
         const before = await count(s.url, ITEMS_ADDED);
-        const { result, cores } = await coresUsed([[s.process.pid], benchPostmasters()], () =>
+        const { result, cores } = await coresUsed([[s.process.pid], s.deliverer ? [s.deliverer.pid] : [], benchPostmasters()], () =>
           runLoad(load, {
             targets: [{ url: s.process.url, bodies: addItemBodies(orderIds, SKU).ours }],
             headers: authHeaders(options.staff),
@@ -191,17 +214,24 @@ async function addItemOverhead(
         );
         s.rates.push(((await count(s.url, ITEMS_ADDED)) - before) / result.seconds);
         s.cores.push(cores[0]!);
+        s.delivererCores.push(cores[1]!);
       }
-    const none = median(setups[0]!.rates);
-    // Server CPU (its process alone) per mutation: what the deliveries cost the core the commands run on.
-    const cpuMs = (s: { rates: number[]; cores: number[] }) => ((1000 * median(s.cores)) / median(s.rates)).toFixed(2);
-    return setups.slice(1).map((s) => {
-      const rate = median(s.rates);
-      const overhead = (1 - rate / none) * 100;
-      const line = `| addItem over HTTP, 16 connections, ${s.endpoints} endpoint(s) vs none | ${formatRate(rate)} mutations/s (server CPU ${cpuMs(s)} ms each) | ${formatRate(none)} mutations/s (${cpuMs(setups[0]!)} ms) | ${(rate / none).toFixed(2)}x (${overhead.toFixed(1)} % slower) | goal < 5 %: ${overhead < 5 ? 'met' : 'missed'} |`;
-      console.log(line);
-      return line;
-    });
+    // CPU of a process per mutation: what the deliveries cost the core the commands run on, and
+    // (apart) what they cost the process that makes them.
+    const cpuMs = (rates: number[], cores: number[]) => ((1000 * median(cores)) / median(rates)).toFixed(2);
+    return setups
+      .filter((s) => s.endpoints > 0)
+      .map((s) => {
+        const none = setups.find((n) => n.apart === s.apart && n.endpoints === 0)!;
+        const [rate, noneRate] = [median(s.rates), median(none.rates)];
+        const overhead = (1 - rate / noneRate) * 100;
+        const cpuOverhead = (Number(cpuMs(s.rates, s.cores)) / Number(cpuMs(none.rates, none.cores)) - 1) * 100;
+        const where = s.apart ? 'deliveries in a process of their own' : 'deliveries in the command server';
+        const deliverer = s.apart ? `; delivering process ${cpuMs(s.rates, s.delivererCores)} ms` : '';
+        const line = `| addItem over HTTP, 16 connections, ${s.endpoints} endpoint(s) vs none, ${where} | ${formatRate(rate)} mutations/s (command server CPU ${cpuMs(s.rates, s.cores)} ms each${deliverer}) | ${formatRate(noneRate)} mutations/s (${cpuMs(none.rates, none.cores)} ms) | ${(rate / noneRate).toFixed(2)}x (${overhead.toFixed(1)} % slower; command server CPU per mutation ${cpuOverhead >= 0 ? '+' : ''}${cpuOverhead.toFixed(1)} %) | goal < 5 %: ${overhead < 5 ? 'met' : 'missed'} |`;
+        console.log(line);
+        return line;
+      });
   } finally {
     await load.stop();
   }

@@ -18,6 +18,13 @@ import type { ReactionTargetKind } from './reactions/reaction.js';
  */
 export interface FeatureProcess {
   readonly name: string;
+  /**
+   * The projection whose work this process carries on (reactions deliver what the fan-out
+   * projection wrote): it starts only in processes that run that projection, so a process given a
+   * PROJECTIONS list without it (a command server, say) leaves the work to the one that has it.
+   * Unset: every process that runs projections starts it.
+   */
+  readonly followsProjection?: string;
   start(): void;
   stop(): Promise<void>;
 }

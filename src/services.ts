@@ -164,7 +164,10 @@ export function readTransformsOf(features: readonly FeatureModule[], parts: Even
   return features.flatMap((f) => f.eventReadTransforms ?? []).map((make) => make(parts));
 }
 
-/** Starts listening for commits, the projections (those of PROJECTIONS, or all) and processes (unless RUN_PROJECTIONS=false) and the live feed. */
+/**
+ * Starts listening for commits, the projections (those of PROJECTIONS, or all) and processes (unless
+ * RUN_PROJECTIONS=false; one that follows a projection only where that projection runs) and the live feed.
+ */
 export async function startServices(services: Services): Promise<void> {
   for (const check of services.features.flatMap((f) => f.startupChecks ?? [])) await check.run(services);
   await services.eventStore.start();
@@ -173,7 +176,10 @@ export async function startServices(services: Services): Promise<void> {
     services.readSide.start(services.config.projections);
     if (services.config.projections)
       services.logger.info({ projections: services.config.projections }, 'PROJECTIONS: this process runs only these');
-    for (const process of services.processes) process.start();
+    const runs = services.config.projections;
+    for (const process of services.processes)
+      if (!process.followsProjection || !runs || runs.includes(process.followsProjection)) process.start();
+      else services.logger.info({ process: process.name }, `${process.name}: left to the processes that run ${process.followsProjection}`);
   } else services.logger.info('RUN_PROJECTIONS=false: this process serves only; another process must run the projections');
   await services.liveFeed.start();
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientAs, command, newOrderId, unique } from './support/api.js';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
+import { WebhookReceiver } from './support/webhookReceiver.js';
 
 // PROJECTIONS splits the projections over processes sharing one database: each process runs the
 // ones it names, and a read waits on whichever process runs the projection it needs.
@@ -9,10 +10,12 @@ import { startTestServer, type TestServer } from './support/testServer.js';
 let database: TestDatabase;
 let core: TestServer | undefined;
 let search: TestServer | undefined;
+let receiver: WebhookReceiver | undefined;
 beforeAll(async () => {
   database = await createTestDatabase();
 }, 60_000);
 afterAll(async () => {
+  await receiver?.stop();
   await search?.stop();
   await core?.stop();
   await database?.drop();
@@ -64,4 +67,49 @@ describe('a process started with PROJECTIONS', () => {
       /PROJECTIONS: unknown projection "serach"; the projections are orders, orderCounts, paymentDeadlines, customers, inventory, sales, search/,
     );
   });
+
+  it('delivers webhooks only from a process that runs the reactions projection, not from the command servers that leave it out', async () => {
+    const env = { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' };
+    const commands = await startTestServer(
+      { ...env, PROJECTIONS: 'orders,orderCounts,paymentDeadlines,customers,inventory,sales,search' },
+      { database },
+    );
+    const deliverer = await startTestServer({ ...env, PROJECTIONS: 'reactions' }, { database });
+    try {
+      receiver = await new WebhookReceiver().start();
+      const admin = await clientAs(commands, 'admin', 'root');
+      const created = await admin.run<{ createWebhookEndpoint: { secret: string } }>(
+        'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { ... on CreateWebhookEndpointSuccess { secret } } }',
+        { input: { url: receiver.url, eventTypes: ['ordersource.order.created.v1'] } },
+      );
+      receiver.secret = created.createWebhookEndpoint.secret;
+      const staff = await clientAs(commands, 'staff', 'alice');
+      const registered = await command(staff, 'registerCustomer', { name: 'Ada Split', email: `${unique('ada')}@example.com` });
+      const orderIds = [newOrderId(), newOrderId(), newOrderId()];
+      for (const orderId of orderIds) await command(staff, 'createOrder', { customerId: registered.customer.id, orderId });
+
+      await expect
+        .poll(
+          () =>
+            receiver!
+              .firstAcceptances()
+              .map((m) => m.subject)
+              .sort(),
+          { timeout: 30_000 },
+        )
+        .toEqual([...orderIds].sort());
+      // Every attempt was made by the process that runs the fan-out; the command server made none.
+      const attempts = async (server: TestServer) =>
+        (await server.services.metrics.registry.getSingleMetric('ordersource_reaction_attempts_total')!.get()).values.reduce(
+          (sum, v) => sum + v.value,
+          0,
+        );
+      expect(await attempts(deliverer)).toBe(3);
+      expect(await attempts(commands)).toBe(0);
+      expect(receiver.unverified).toBe(0);
+    } finally {
+      await deliverer.stop();
+      await commands.stop();
+    }
+  }, 60_000);
 });

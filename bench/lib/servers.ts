@@ -1,5 +1,14 @@
 import { signAccessToken } from '../../src/auth/tokens.js';
+import { FEATURES } from '../../src/features.js';
+import { FAN_OUT_PROJECTION } from '../../src/reactions/fanOutProjection.js';
+import { projectionsOf } from '../../src/services.js';
 import { startBenchProcess, type BenchProcess } from './processes.js';
+
+/** PROJECTIONS of a command server that leaves the deliveries to a process with `PROJECTIONS=reactions`. */
+export const ALL_BUT_REACTIONS = projectionsOf(FEATURES)
+  .map((p) => p.name)
+  .filter((name) => name !== FAN_OUT_PROJECTION)
+  .join(',');
 
 export const JWT_SECRET = 'benchmark-secret-benchmark-secret-0123456789';
 /** Production needs its own key for personal data, as it needs a JWT secret. */

@@ -13,7 +13,7 @@ export const projectionSettings = {
     .optional()
     .meta({ unset: 'unset (all)' })
     .describe(
-      'comma-separated names of the projections this process competes to run (`orders`, `orderCounts`, `paymentDeadlines`, `customers`, `inventory`, `sales`, `search`, and `reactions`, the fan-out to webhooks, the event bus and customer emails); the others are left to processes that name them, so heavy read models can run in a process of their own (reads wait on whichever process runs the projection they need). An unknown name stops the start; not allowed with `RUN_PROJECTIONS=false`',
+      'comma-separated names of the projections this process competes to run (`orders`, `orderCounts`, `paymentDeadlines`, `customers`, `inventory`, `sales`, `search`, and `reactions`, the fan-out to webhooks, the event bus and customer emails, whose deliveries are made only by processes that run it, so command servers can leave that work to a process of its own); the others are left to processes that name them, so heavy read models can run in a process of their own (reads wait on whichever process runs the projection they need). An unknown name stops the start; not allowed with `RUN_PROJECTIONS=false`',
     ),
   CONSISTENCY_TIMEOUT_MS: z.coerce
     .number()

@@ -23,12 +23,14 @@ export interface ReactionsParts {
 
 /**
  * The reactions of one service: the delivery store (for the features' admin API) and the
- * scheduler that attempts due messages. Started with the projections, in every process that runs
- * them: processes share the work through their claims. The fan-out that writes the deliveries is a
- * projection (fanOutProjection.ts) and runs with the others.
+ * scheduler that attempts due messages. Started in every process that runs the fan-out projection
+ * (fanOutProjection.ts), which writes the deliveries: processes share the work through their claims.
+ * A deployment can so keep deliveries (their HTTP, signing and bookkeeping) off the command servers'
+ * cores with PROJECTIONS: command servers list the others, one process lists `reactions`.
  */
 export class Reactions {
   readonly name = 'reactions';
+  readonly followsProjection = FAN_OUT_PROJECTION;
   readonly store: DeliveryStore;
   /** The deliveries of every target with their attempts, for the admin API. */
   readonly log: DeliveryLog;
