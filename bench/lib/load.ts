@@ -22,6 +22,8 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   latencyP50Ms: number;
+  /** Mean latency, unrounded (autocannon's percentiles are whole milliseconds). */
+  latencyMeanMs: number;
   latencyP99Ms: number;
 }
 

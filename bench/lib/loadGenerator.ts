@@ -25,6 +25,7 @@ process.on('message', async (request: LoadRequest) => {
     non2xx: results.reduce((n, r) => n + r.non2xx, 0),
     errors: results.reduce((n, r) => n + r.errors, 0),
     latencyP50Ms: results[0]!.latency.p50,
+    latencyMeanMs: results[0]!.latency.mean,
     latencyP99Ms: results[0]!.latency.p99,
   };
   process.send!(answer);
