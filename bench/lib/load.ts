@@ -13,6 +13,8 @@ export interface LoadRequest {
   /** Connections in total, split evenly across the targets. */
   connections: number;
   durationMs: number;
+  /** A steady offered rate (requests/s per target) instead of as fast as the server answers. */
+  ratePerSecond?: number;
 }
 
 export interface LoadResult {

@@ -14,6 +14,7 @@ process.on('message', async (request: LoadRequest) => {
         method: 'POST',
         connections: perTarget,
         duration: request.durationMs / 1000,
+        ...(request.ratePerSecond ? { overallRate: request.ratePerSecond } : {}),
         headers: request.headers,
         requests: [{ setupRequest: (req) => ({ ...req, body: target.bodies[next++ % target.bodies.length] }) }],
       });
