@@ -30,6 +30,7 @@ const CREATE = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEnd
 const LAG = '{ webhookEndpoints { id enabled lag } }';
 /** addItems per second offered for the steady rows: well within what the 2-core machine serves with ten endpoints. */
 const STEADY_RATE = 200;
+const UNDELIVERED = `SELECT count(*) AS n FROM reaction_deliveries WHERE status <> 'DELIVERED'`;
 const ITEMS_ADDED = `SELECT count(*) AS n FROM events WHERE type = 'ItemAdded'`;
 
 const adminToken = () => signAccessToken({ sub: 'bench-admin', role: 'admin' }, { secret: JWT_SECRET, isDevelopmentSecret: false });
@@ -235,6 +236,8 @@ async function addItemOverhead(
         if (!s.apart) continue;
         // The same mutations offered at a steady rate the machine keeps up with: what each costs
         // the command server when the deliveries run elsewhere, with the machine not saturated.
+        // The saturating run's deliveries first: they would otherwise still be going out.
+        await until(async () => (await count(s.url, UNDELIVERED)) === 0);
         const steady = await coresUsed([[s.process.pid]], () =>
           runLoad(load, {
             targets: [{ url: s.process.url, bodies: addItemBodies(orderIds, SKU).ours }],
