@@ -8,10 +8,8 @@ import { benchPostmasters, coresUsed } from './lib/cpu.js';
 import { runLoad, startLoadGenerator } from './lib/load.js';
 import { benchOptions, formatRate, median } from './lib/measure.js';
 import type { BenchProcess } from './lib/processes.js';
-import { addItemBodies, authHeaders, createOrders, seedCatalog, staffToken, startOurServer } from './lib/servers.js';
+import { addItemBodies, authHeaders, createOrders, seedCatalog, staffToken, startOurDeployment } from './lib/servers.js';
 import { count } from './mutation.bench.js';
-import { ALL_BUT_REACTIONS } from './lib/servers.js';
-import { FAN_OUT_PROJECTION } from '../src/reactions/fanOutProjection.js';
 
 const ORDERS = 64;
 const CONNECTIONS = 16;
@@ -69,9 +67,8 @@ export async function runEventBusBench(): Promise<string[]> {
   try {
     for (const v of variants) {
       v.url = await createMigratedDatabase(server, v.database);
-      v.process = await startOurServer(v.url, { cpu: 0, env: v.apart ? { ...v.env, PROJECTIONS: ALL_BUT_REACTIONS } : v.env });
-      processes.push(v.process);
-      if (v.apart) processes.push((v.deliverer = await startOurServer(v.url, { env: { ...v.env, PROJECTIONS: FAN_OUT_PROJECTION } })));
+      ({ server: v.process, deliverer: v.deliverer } = await startOurDeployment(v.url, v.env, v.apart));
+      processes.push(v.process, ...(v.deliverer ? [v.deliverer] : []));
       v.customerId = await seedCatalog(v.process.url, token, SKU);
     }
     for (let run = 0; run < runs; run++) {
@@ -138,9 +135,9 @@ export async function runEventBusBench(): Promise<string[]> {
     cpuMs: (1000 * median(v.cores)) / median(v.rates),
     delivererCpuMs: (1000 * median(v.delivererCores)) / median(v.rates),
   }));
-  const addItemRow = (where: string, on: Figures | undefined, off: Figures | undefined) => {
+  const addItemRow = (where: string, on: Figures | undefined, off: Figures | undefined, apart: boolean) => {
     const ratio = on!.rate / off!.rate;
-    const deliverer = where.includes('apart') ? `; delivering process ${on!.delivererCpuMs.toFixed(2)} ms` : '';
+    const deliverer = apart ? `; delivering process ${on!.delivererCpuMs.toFixed(2)} ms` : '';
     return `| addItem over HTTP, ${CONNECTIONS} connections, ${where} | ${formatRate(on!.rate)} mutations/s (command server CPU ${on!.cpuMs.toFixed(2)} ms each${deliverer}) | ${formatRate(off!.rate)} mutations/s (${off!.cpuMs.toFixed(2)} ms) | ${ratio.toFixed(2)}x | >= ${ADD_ITEM_GOAL}x: ${ratio >= ADD_ITEM_GOAL ? 'met' : 'missed'} |`;
   };
   const ours = median(drainRates);
@@ -148,8 +145,8 @@ export async function runEventBusBench(): Promise<string[]> {
   const lines = [
     '| measure | bus on | bus off / bare client | ratio | goal |',
     '|---|---|---|---|---|',
-    addItemRow('deliveries in the command server', on, off),
-    addItemRow('deliveries apart (PROJECTIONS=reactions)', onApart, offApart),
+    addItemRow('deliveries in the command server', on, off, false),
+    addItemRow('deliveries apart (PROJECTIONS=reactions)', onApart, offApart, true),
     `| publishing a backlog to JetStream | ${formatRate(ours)} events/s | ${formatRate(bare)} events/s (${BARE_IN_FLIGHT} in flight), ${formatRate(median(bareRates.oneAtATime))} one at a time | ${(ours / bare).toFixed(2)}x | >= ${PUBLISH_GOAL}x: ${ours / bare >= PUBLISH_GOAL ? 'met' : 'missed'} |`,
   ];
   lines.forEach((l) => console.log(l));

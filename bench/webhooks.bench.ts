@@ -9,7 +9,6 @@ import { benchOptions, formatRate, median } from './lib/measure.js';
 import type { BenchProcess } from './lib/processes.js';
 import {
   addItemBodies,
-  ALL_BUT_REACTIONS,
   authHeaders,
   BUSY_MACHINE,
   createOrders,
@@ -17,10 +16,10 @@ import {
   post,
   seedCatalog,
   staffToken,
+  startOurDeployment,
   startOurServer,
 } from './lib/servers.js';
 import { count } from './mutation.bench.js';
-import { FAN_OUT_PROJECTION } from '../src/reactions/fanOutProjection.js';
 
 const SKU = 'HOOK-1';
 const CONCURRENCIES = [1, 8, 64];
@@ -196,10 +195,8 @@ async function addItemOverhead(
     for (const apart of [false, true])
       for (const endpoints of [0, 1, 10]) {
         const url = await createMigratedDatabase(server, `bench_webhooks_additem_${apart ? 'apart_' : ''}${endpoints}`);
-        const process = await startOurServer(url, { cpu: 0, env: apart ? { ...ENV, PROJECTIONS: ALL_BUT_REACTIONS } : ENV });
-        processes.push(process);
-        const deliverer = apart ? await startOurServer(url, { env: { ...ENV, PROJECTIONS: FAN_OUT_PROJECTION } }) : undefined;
-        if (deliverer) processes.push(deliverer);
+        const { server: process, deliverer } = await startOurDeployment(url, ENV, apart);
+        processes.push(process, ...(deliverer ? [deliverer] : []));
         const customerId = await seedCatalog(process.url, options.staff, SKU);
         for (let e = 0; e < endpoints; e++)
           await post(process.url, options.admin, CREATE, { input: { url: receiver.url(`/load-${apart}-${endpoints}-${e}`) } });
@@ -252,7 +249,7 @@ async function addItemOverhead(
       }
     // CPU of a process per mutation: what the deliveries cost the core the commands run on, and
     // (apart) what they cost the process that makes them.
-    const cpuMs = (rates: number[], cores: number[]) => ((1000 * median(cores)) / median(rates)).toFixed(2);
+    const cpuMs = (rates: number[], cores: number[]) => (1000 * median(cores)) / median(rates);
     const steadyRows = setups
       .filter((s) => s.apart && s.endpoints > 0)
       .map((s) => {
@@ -269,10 +266,11 @@ async function addItemOverhead(
           const none = setups.find((n) => n.apart === s.apart && n.endpoints === 0)!;
           const [rate, noneRate] = [median(s.rates), median(none.rates)];
           const overhead = (1 - rate / noneRate) * 100;
-          const cpuOverhead = (Number(cpuMs(s.rates, s.cores)) / Number(cpuMs(none.rates, none.cores)) - 1) * 100;
+          const [cpu, noneCpu] = [cpuMs(s.rates, s.cores), cpuMs(none.rates, none.cores)];
+          const cpuOverhead = (cpu / noneCpu - 1) * 100;
           const where = s.apart ? 'deliveries in a process of their own' : 'deliveries in the command server';
-          const deliverer = s.apart ? `; delivering process ${cpuMs(s.rates, s.delivererCores)} ms` : '';
-          const line = `| addItem over HTTP, 16 connections, ${s.endpoints} endpoint(s) vs none, ${where} | ${formatRate(rate)} mutations/s (command server CPU ${cpuMs(s.rates, s.cores)} ms each${deliverer}) | ${formatRate(noneRate)} mutations/s (${cpuMs(none.rates, none.cores)} ms) | ${(rate / noneRate).toFixed(2)}x (${overhead.toFixed(1)} % slower; command server CPU per mutation ${cpuOverhead >= 0 ? '+' : ''}${cpuOverhead.toFixed(1)} %) | goal < 5 %: ${overhead < 5 ? 'met' : 'missed'} |`;
+          const deliverer = s.apart ? `; delivering process ${cpuMs(s.rates, s.delivererCores).toFixed(2)} ms` : '';
+          const line = `| addItem over HTTP, 16 connections, ${s.endpoints} endpoint(s) vs none, ${where} | ${formatRate(rate)} mutations/s (command server CPU ${cpu.toFixed(2)} ms each${deliverer}) | ${formatRate(noneRate)} mutations/s (${noneCpu.toFixed(2)} ms) | ${(rate / noneRate).toFixed(2)}x (${overhead.toFixed(1)} % slower; command server CPU per mutation ${cpuOverhead >= 0 ? '+' : ''}${cpuOverhead.toFixed(1)} %) | goal < 5 %: ${overhead < 5 ? 'met' : 'missed'} |`;
           console.log(line);
           return line;
         }),

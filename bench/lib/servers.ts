@@ -5,7 +5,7 @@ import { projectionsOf } from '../../src/services.js';
 import { startBenchProcess, type BenchProcess } from './processes.js';
 
 /** PROJECTIONS of a command server that leaves the deliveries to a process with `PROJECTIONS=reactions`. */
-export const ALL_BUT_REACTIONS = projectionsOf(FEATURES)
+const ALL_BUT_REACTIONS = projectionsOf(FEATURES)
   .map((p) => p.name)
   .filter((name) => name !== FAN_OUT_PROJECTION)
   .join(',');
@@ -43,6 +43,26 @@ export function startOurServer(
   };
   const script = options.built ? 'dist/main.js' : 'src/main.ts';
   return startBenchProcess(options.root ? `${options.root}/${script}` : script, env, 'Ordersource is listening', options.cpu);
+}
+
+/**
+ * Our server on `databaseUrl`, pinned to core 0, as it makes the webhook, bus and email deliveries:
+ * itself (one process, as `npm start` runs), or with `deliveriesApart` a command server whose
+ * PROJECTIONS leave out `reactions` beside an unpinned process with `PROJECTIONS=reactions`.
+ */
+export async function startOurDeployment(
+  databaseUrl: string,
+  env: Record<string, string>,
+  deliveriesApart: boolean,
+): Promise<{ server: BenchProcess; deliverer?: BenchProcess }> {
+  if (!deliveriesApart) return { server: await startOurServer(databaseUrl, { cpu: 0, env }) };
+  const server = await startOurServer(databaseUrl, { cpu: 0, env: { ...env, PROJECTIONS: ALL_BUT_REACTIONS } });
+  try {
+    return { server, deliverer: await startOurServer(databaseUrl, { env: { ...env, PROJECTIONS: FAN_OUT_PROJECTION } }) };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
 }
 
 /** The plain Yoga + `pg` baseline server (bench/baseline/plainYogaServer.ts). */
