@@ -1,5 +1,4 @@
-import { execFile, fork, type ChildProcess } from 'node:child_process';
-import { promisify } from 'node:util';
+import { startWorker } from './worker.js';
 
 /** One HTTP target of a load run: its URL and the request bodies to cycle through. */
 export interface LoadTarget {
@@ -40,37 +39,8 @@ export interface LoadGenerator {
  * exists, so it does not share a core with a server pinned elsewhere.
  */
 export async function startLoadGenerator(cpu?: number): Promise<LoadGenerator> {
-  const child: ChildProcess = fork(new URL('./loadGenerator.ts', import.meta.url).pathname, [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
-  });
-  if (cpu !== undefined) await pin(child.pid!, cpu);
-  return {
-    run: (request) =>
-      new Promise<LoadResult>((resolve) => {
-        child.once('message', (result) => resolve(result as LoadResult));
-        child.send(request);
-      }),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill();
-      }),
-  };
-}
-
-/** Pins every thread of a running process to one core; without taskset it stays unpinned. */
-export async function pin(pid: number, cpu: number): Promise<boolean> {
-  try {
-    await promisify(execFile)('taskset', ['-a', '-p', '-c', String(cpu), String(pid)]);
-    return true;
-  } catch {
-    return false;
-  }
+  const worker = await startWorker<LoadRequest, LoadResult>(new URL('./loadGenerator.ts', import.meta.url), cpu);
+  return { run: (request) => worker.ask(request), stop: () => worker.stop() };
 }
 
 /** Runs a load and fails loudly on any transport error or non-2xx answer. */

@@ -1,3 +1,4 @@
+import { createWriteStream } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { findFreePort } from '../../src/db/freePort.js';
 
@@ -31,6 +32,12 @@ export async function startBenchProcess(
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  // BENCH_LOG_DIR=<dir> keeps each server's log there, named by its process id.
+  if (process.env.BENCH_LOG_DIR) {
+    const log = createWriteStream(`${process.env.BENCH_LOG_DIR}/${child.pid}.log`);
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+  }
   const deadline = Date.now() + 60_000;
   while (!output.includes(readyText)) {
     if (child.exitCode !== null) throw new Error(`${script} exited:\n${output}`);

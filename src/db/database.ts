@@ -122,6 +122,25 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 // 53100 disk_full, and 53000 insufficient_resources (which PostgreSQL also raises for a failed
 // file write); not 53200 out of memory, 53300 too many connections or 53400 configuration limits.
+// 40P01 deadlock_detected and 40001 serialization_failure: PostgreSQL aborted the transaction so
+// that another could go on; the same work can run again.
+const WRITE_CONFLICT_SQLSTATE = new Set(['40P01', '40001']);
+
+/**
+ * True when `error` (in any of the shapes {@link isDatabaseUnavailable} reads) is a deadlock or
+ * serialization failure: the statement did nothing, and running it again will most likely succeed.
+ */
+export function isWriteConflict(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
+    const candidate = e as { code?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } };
+    if (typeof candidate.code === 'string' && (WRITE_CONFLICT_SQLSTATE.has(candidate.code) || candidate.code === 'P2034')) return true;
+    const originalCode = candidate.meta?.driverAdapterError?.cause?.originalCode;
+    if (originalCode && WRITE_CONFLICT_SQLSTATE.has(originalCode)) return true;
+    e = candidate.cause;
+  }
+  return false;
+}
+
 const STORAGE_FULL_SQLSTATE = new Set(['53100', '53000']);
 const STORAGE_FULL_MESSAGE = /No space left on device|could not extend file|ENOSPC/;
 

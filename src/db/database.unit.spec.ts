@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable, isStorageFull } from './database.js';
+import { isDatabaseUnavailable, isStorageFull, isWriteConflict } from './database.js';
 
 describe('isDatabaseUnavailable', () => {
   it.each([
@@ -79,5 +79,31 @@ describe('isStorageFull', () => {
     ['no error at all', undefined],
   ])('is false for %s', (_name, error) => {
     expect(isStorageFull(error)).toBe(false);
+  });
+});
+
+describe('isWriteConflict', () => {
+  it.each([
+    ['a deadlock from pg (40P01)', Object.assign(new Error('deadlock detected'), { code: '40P01' })],
+    ['a serialization failure from pg (40001)', Object.assign(new Error('could not serialize access'), { code: '40001' })],
+    [
+      'Prisma reporting a write conflict (P2034)',
+      Object.assign(new Error('Transaction failed due to a write conflict or a deadlock'), { code: 'P2034' }),
+    ],
+    [
+      'Prisma wrapping a driver adapter deadlock',
+      Object.assign(new Error('x'), { meta: { driverAdapterError: { cause: { kind: 'postgres', originalCode: '40P01' } } } }),
+    ],
+    ['an error caused by one', new Error('delete failed', { cause: Object.assign(new Error('deadlock detected'), { code: '40P01' }) })],
+  ])('is true for %s', (_name, error) => {
+    expect(isWriteConflict(error)).toBe(true);
+  });
+
+  it.each([
+    ['a unique violation', Object.assign(new Error('duplicate key'), { code: '23505' })],
+    ['a lost connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+    ['a plain error', new Error('something else')],
+  ])('is false for %s', (_name, error) => {
+    expect(isWriteConflict(error)).toBe(false);
   });
 });

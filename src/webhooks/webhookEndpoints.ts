@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../db/database.js';
+import pRetry from 'p-retry';
+import { isWriteConflict, type Database } from '../db/database.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { newWebhookSecret, type StoredSecret, type WebhookSecretBox } from './webhookSecrets.js';
 
@@ -109,7 +110,15 @@ export class WebhookEndpointStore {
 
   /** Deletes the endpoint with its deliveries; false when there was none. */
   async delete(id: string): Promise<boolean> {
-    const { count } = await this.db.prisma.reactionTarget.deleteMany({ where: { id, kind: WEBHOOK_KIND } });
+    // The delete takes the endpoint's deliveries with it, locking them in whatever order it finds
+    // them, while a delivering process records a run's outcomes in another order: PostgreSQL then
+    // breaks the deadlock by failing one of the two. Neither did anything, so the delete runs again.
+    const { count } = await pRetry(() => this.db.prisma.reactionTarget.deleteMany({ where: { id, kind: WEBHOOK_KIND } }), {
+      retries: 4,
+      minTimeout: 20,
+      randomize: true,
+      shouldRetry: ({ error }) => isWriteConflict(error),
+    });
     return count === 1;
   }
 
