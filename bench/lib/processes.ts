@@ -9,6 +9,16 @@ export interface BenchProcess {
   stop(): Promise<void>;
 }
 
+// Servers still running when the benchmark ends or is stopped (Ctrl-C, a timeout's SIGTERM): they
+// are stopped with it rather than left to load the machine under the next run.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+}
+
 /**
  * Starts `script` with tsx on a free port and waits for `readyText` in its output. `cpu` pins it
  * with taskset so the server and the load generator do not share a core.
@@ -29,6 +39,8 @@ export async function startBenchProcess(
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
