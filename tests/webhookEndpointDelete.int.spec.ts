@@ -44,7 +44,7 @@ describe('deleting a webhook endpoint', () => {
           async () =>
             (
               await pool.query<{ n: number }>(
-                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%DELETE%'`,
+                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%DELETE%'`,
               )
             ).rows[0]!.n,
           { timeout: 10_000 },
