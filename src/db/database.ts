@@ -120,8 +120,6 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
-// 53100 disk_full, and 53000 insufficient_resources (which PostgreSQL also raises for a failed
-// file write); not 53200 out of memory, 53300 too many connections or 53400 configuration limits.
 // 40P01 deadlock_detected and 40001 serialization_failure: PostgreSQL aborted the transaction so
 // that another could go on; the same work can run again.
 const WRITE_CONFLICT_SQLSTATE = new Set(['40P01', '40001']);
@@ -141,6 +139,8 @@ export function isWriteConflict(error: unknown): boolean {
   return false;
 }
 
+// 53100 disk_full, and 53000 insufficient_resources (which PostgreSQL also raises for a failed
+// file write); not 53200 out of memory, 53300 too many connections or 53400 configuration limits.
 const STORAGE_FULL_SQLSTATE = new Set(['53100', '53000']);
 const STORAGE_FULL_MESSAGE = /No space left on device|could not extend file|ENOSPC/;
 
