@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { requireStaff } from '../auth/actor.js';
 import { ValidationError } from '../domain/errors.js';
 import type { Builder } from '../graphql/builder.js';
@@ -8,9 +9,9 @@ import { readDbOf } from '../graphql/readRouting.js';
 export const MAX_BUCKETS = 1_000;
 
 const BUCKET_MS = { MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000 } as const;
-type Bucket = keyof typeof BUCKET_MS;
+export type Bucket = keyof typeof BUCKET_MS;
 
-interface SalesBucket {
+export interface SalesBucket {
   start: Date;
   ordersCreated: number;
   ordersSubmitted: number;
@@ -53,6 +54,31 @@ const SALES_STATS_SQL = `
   LEFT JOIN sales_minutes m ON m.minute >= b.start AND m.minute < b.start + $2::interval
   GROUP BY b.start ORDER BY b.start`;
 
+/**
+ * PostgreSQL plans a prepared statement's array parameter as 10 elements in its cached generic
+ * plan, but sees the real count in a custom plan. Below 10 buckets the custom plan then looks
+ * cheaper, and on a large `sales_minutes` (a year of minutes) PostgreSQL plans the statement anew
+ * on every call: 0.08 ms of planning, a third of the query. Padding to 10 buckets that hold
+ * nothing (`infinity`) keeps the cached plan whatever the table's size.
+ */
+const PLANNED_BUCKETS = 10;
+function planCachedBuckets(starts: readonly Date[]): string[] {
+  const isoStarts = starts.map((s) => s.toISOString());
+  while (isoStarts.length < PLANNED_BUCKETS) isoStarts.push('infinity');
+  return isoStarts;
+}
+
+/** The figures of each bucket starting at `starts` (as {@link bucketStarts} gives them), zeros included. */
+export async function readSalesBuckets(db: Pick<pg.ClientBase, 'query'>, starts: readonly Date[], bucket: Bucket): Promise<SalesBucket[]> {
+  const { rows } = await db.query<SalesBucket>({
+    name: 'sales-stats',
+    text: SALES_STATS_SQL,
+    values: [planCachedBuckets(starts), `${BUCKET_MS[bucket]} milliseconds`],
+  });
+  // The padding sorts last, as one group.
+  return rows.slice(0, starts.length);
+}
+
 /** Adds this slice's GraphQL to a schema builder. */
 export function salesStatsQuery(builder: Builder): void {
   const StatsBucketEnum = builder.enumType('StatsBucket', {
@@ -91,12 +117,7 @@ export function salesStatsQuery(builder: Builder): void {
         const bucket = args.bucket ?? 'HOUR';
         const starts = bucketStarts(args.from, args.to, bucket);
         await readConsistently(ctx, ['sales'], args.consistentWith);
-        const { rows } = await readDbOf(ctx).pool.query<SalesBucket>({
-          name: 'sales-stats',
-          text: SALES_STATS_SQL,
-          values: [starts.map((s) => s.toISOString()), `${BUCKET_MS[bucket]} milliseconds`],
-        });
-        return rows;
+        return readSalesBuckets(readDbOf(ctx).pool, starts, bucket);
       },
     }),
   );
