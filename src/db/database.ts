@@ -92,13 +92,19 @@ const UNAVAILABLE_ADAPTER_KIND = new Set(['DatabaseNotReachable', 'ConnectionClo
 const UNAVAILABLE_MESSAGE =
   /Connection terminated|timeout exceeded when trying to connect|not queryable|terminating connection|the database system is (starting up|shutting down|in recovery)|connect ECONNREFUSED/;
 
-/**
- * True when `error` (from `pg`, from Prisma through the pg adapter, or anything wrapping one in
- * `cause`) says that the database cannot be reached or dropped the connection, as opposed to a
- * query that failed on a working database. Such failures are transient: the request answers
- * DATABASE_UNAVAILABLE, and background work retries instead of recording a failure.
- */
-export function isDatabaseUnavailable(error: unknown): boolean {
+/** What the classifiers below read of one error in a chain. */
+interface ErrorView {
+  code?: string;
+  message?: string;
+  /** An AggregateError's errors. */
+  errors?: unknown;
+  /** Prisma's driver adapter error: its kind, and PostgreSQL's SQLSTATE. */
+  adapterKind?: string;
+  adapterCode?: string;
+}
+
+/** `error` and each error it wraps in `cause` (eight at most), as the classifiers read them. */
+function* errorChain(error: unknown): Generator<ErrorView> {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
     const candidate = e as {
       code?: unknown;
@@ -107,15 +113,32 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       cause?: unknown;
       meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } };
     };
-    const code = typeof candidate.code === 'string' ? candidate.code : undefined;
-    if (code && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_SOCKET.has(code) || UNAVAILABLE_PRISMA.has(code))) return true;
     const adapterCause = candidate.meta?.driverAdapterError?.cause;
-    if (adapterCause?.kind && UNAVAILABLE_ADAPTER_KIND.has(adapterCause.kind)) return true;
-    if (adapterCause?.originalCode && UNAVAILABLE_SQLSTATE.test(adapterCause.originalCode)) return true;
-    if (typeof candidate.message === 'string' && UNAVAILABLE_MESSAGE.test(candidate.message)) return true;
-    // Node reports a refused connection to a name with several addresses as an AggregateError.
-    if (Array.isArray(candidate.errors) && candidate.errors.some((inner) => isDatabaseUnavailable(inner))) return true;
+    yield {
+      code: typeof candidate.code === 'string' ? candidate.code : undefined,
+      message: typeof candidate.message === 'string' ? candidate.message : undefined,
+      errors: candidate.errors,
+      adapterKind: adapterCause?.kind,
+      adapterCode: adapterCause?.originalCode,
+    };
     e = candidate.cause;
+  }
+}
+
+/**
+ * True when `error` (from `pg`, from Prisma through the pg adapter, or anything wrapping one in
+ * `cause`) says that the database cannot be reached or dropped the connection, as opposed to a
+ * query that failed on a working database. Such failures are transient: the request answers
+ * DATABASE_UNAVAILABLE, and background work retries instead of recording a failure.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (const e of errorChain(error)) {
+    if (e.code && (UNAVAILABLE_SQLSTATE.test(e.code) || UNAVAILABLE_SOCKET.has(e.code) || UNAVAILABLE_PRISMA.has(e.code))) return true;
+    if (e.adapterKind && UNAVAILABLE_ADAPTER_KIND.has(e.adapterKind)) return true;
+    if (e.adapterCode && UNAVAILABLE_SQLSTATE.test(e.adapterCode)) return true;
+    if (e.message && UNAVAILABLE_MESSAGE.test(e.message)) return true;
+    // Node reports a refused connection to a name with several addresses as an AggregateError.
+    if (Array.isArray(e.errors) && e.errors.some((inner) => isDatabaseUnavailable(inner))) return true;
   }
   return false;
 }
@@ -129,12 +152,9 @@ const WRITE_CONFLICT_SQLSTATE = new Set(['40P01', '40001']);
  * serialization failure: the statement did nothing, and running it again will most likely succeed.
  */
 export function isWriteConflict(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
-    const candidate = e as { code?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } };
-    if (typeof candidate.code === 'string' && (WRITE_CONFLICT_SQLSTATE.has(candidate.code) || candidate.code === 'P2034')) return true;
-    const originalCode = candidate.meta?.driverAdapterError?.cause?.originalCode;
-    if (originalCode && WRITE_CONFLICT_SQLSTATE.has(originalCode)) return true;
-    e = candidate.cause;
+  for (const e of errorChain(error)) {
+    if (e.code && (WRITE_CONFLICT_SQLSTATE.has(e.code) || e.code === 'P2034')) return true;
+    if (e.adapterCode && WRITE_CONFLICT_SQLSTATE.has(e.adapterCode)) return true;
   }
   return false;
 }
@@ -151,18 +171,10 @@ const STORAGE_FULL_MESSAGE = /No space left on device|could not extend file|ENOS
  * lost connection, DATABASE_UNAVAILABLE, until PostgreSQL has restarted.)
  */
 export function isStorageFull(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
-    const candidate = e as {
-      code?: unknown;
-      message?: unknown;
-      cause?: unknown;
-      meta?: { driverAdapterError?: { cause?: { originalCode?: string; originalMessage?: string } } };
-    };
-    if (typeof candidate.code === 'string' && (STORAGE_FULL_SQLSTATE.has(candidate.code) || candidate.code === 'ENOSPC')) return true;
-    const adapterCause = candidate.meta?.driverAdapterError?.cause;
-    if (adapterCause?.originalCode && STORAGE_FULL_SQLSTATE.has(adapterCause.originalCode)) return true;
-    if (typeof candidate.message === 'string' && STORAGE_FULL_MESSAGE.test(candidate.message)) return true;
-    e = candidate.cause;
+  for (const e of errorChain(error)) {
+    if (e.code && (STORAGE_FULL_SQLSTATE.has(e.code) || e.code === 'ENOSPC')) return true;
+    if (e.adapterCode && STORAGE_FULL_SQLSTATE.has(e.adapterCode)) return true;
+    if (e.message && STORAGE_FULL_MESSAGE.test(e.message)) return true;
   }
   return false;
 }
