@@ -1,10 +1,11 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { readBusStream } from '../tests/support/busStream.js';
 import { startNatsServer, type NatsServer } from '../tests/support/natsServer.js';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
-import { benchPostmasters, coresUsed } from './lib/cpu.js';
+import { startBareBusPublisher } from './lib/bareBusPublisherProcess.js';
+import { benchPostmasters, coresUsed, cpuSeconds, processesMatching } from './lib/cpu.js';
 import { runLoad, startLoadGenerator } from './lib/load.js';
 import { benchOptions, formatRate, median } from './lib/measure.js';
 import type { BenchProcess } from './lib/processes.js';
@@ -27,7 +28,8 @@ const BARE_IN_FLIGHT = 8;
  * their own, CPU per mutation beside; and
  * how fast our reactions publish a backlog to JetStream (the bus target disabled while the load
  * wrote, then enabled: the rate between the first and last message JetStream stored) against a bare loop that
- * publishes the same bodies with the same client and `Nats-Msg-Id`, 8 in flight and one at a time.
+ * publishes the same bodies with the same client and `Nats-Msg-Id`, 8 in flight and one at a time, from a
+ * process of its own pinned to the core our server is pinned to.
  */
 export async function runEventBusBench(): Promise<string[]> {
   const { runs, durationMs } = benchOptions();
@@ -37,6 +39,8 @@ export async function runEventBusBench(): Promise<string[]> {
   const nats: NatsServer = await startNatsServer();
   const natsApart: NatsServer = await startNatsServer();
   const processes: BenchProcess[] = [];
+  // Pinned to the core our server is pinned to, as the bare webhook poster is.
+  const barePublisher = await startBareBusPublisher(0);
   const busOn = { EVENT_BUS_URL: nats.url, REACTION_RETRY_SCHEDULE: Array(20).fill('1s').join(',') };
   // The bus on and off, with the deliveries in the command server (one process, as `npm start` runs)
   // and in a process of their own (PROJECTIONS=reactions, unpinned) beside a command server that
@@ -63,6 +67,9 @@ export async function runEventBusBench(): Promise<string[]> {
     delivererCores: [] as number[],
   }));
   const drainRates: number[] = [];
+  /** CPU µs per message: server, PostgreSQL, broker (ours); bare process, broker (bare, 8 in flight). */
+  const drainCpu: number[][] = [];
+  const bareCpu: number[][] = [];
   const bareRates: { inFlight: number[]; oneAtATime: number[] } = { inFlight: [], oneAtATime: [] };
   try {
     for (const v of variants) {
@@ -115,15 +122,26 @@ export async function runEventBusBench(): Promise<string[]> {
       }
       const expected = stored + backlog;
       await execute(on.url, `UPDATE reaction_targets SET enabled = true WHERE kind = 'eventBus'`);
+      // CPU of each party while the backlog drains: the server, PostgreSQL, the broker.
+      const natsPids = processesMatching('nats-server', `-p ${nats.port}`);
+      const drainGroups = [[on.process.pid], benchPostmasters(), natsPids];
+      const drainBefore = drainGroups.map(cpuSeconds);
       drainRates.push(await drainRate(nats.url, stored, expected));
+      drainCpu.push(drainGroups.map((pids, i) => (1e6 * (cpuSeconds(pids) - drainBefore[i]!)) / (expected - stored)));
       const published = (await readBusStream(nats.url, 'ORDERSOURCE'))
         .slice(stored)
         .map((m) => ({ subject: m.subject, body: JSON.stringify(m.body), id: m.body.id }));
-      bareRates.inFlight.push(await bareRate(nats.url, `BARE_${run}_A`, published, BARE_IN_FLIGHT));
-      bareRates.oneAtATime.push(await bareRate(nats.url, `BARE_${run}_B`, published, 1));
+      const bareGroups = [[barePublisher.pid], natsPids];
+      const bareBefore = bareGroups.map(cpuSeconds);
+      bareRates.inFlight.push(
+        await barePublisher.publish({ url: nats.url, stream: `BARE_${run}_A`, messages: published, inFlight: BARE_IN_FLIGHT }),
+      );
+      bareCpu.push(bareGroups.map((pids, i) => (1e6 * (cpuSeconds(pids) - bareBefore[i]!)) / published.length));
+      bareRates.oneAtATime.push(await barePublisher.publish({ url: nats.url, stream: `BARE_${run}_B`, messages: published, inFlight: 1 }));
     }
   } finally {
     for (const p of processes) await p.stop();
+    await barePublisher.stop();
     await load.stop();
     await nats.destroy();
     await natsApart.destroy();
@@ -149,6 +167,12 @@ export async function runEventBusBench(): Promise<string[]> {
     addItemRow('deliveries apart (PROJECTIONS=reactions)', onApart, offApart, true),
     `| publishing a backlog to JetStream | ${formatRate(ours)} events/s | ${formatRate(bare)} events/s (${BARE_IN_FLIGHT} in flight), ${formatRate(median(bareRates.oneAtATime))} one at a time | ${(ours / bare).toFixed(2)}x | >= ${PUBLISH_GOAL}x: ${ours / bare >= PUBLISH_GOAL ? 'met' : 'missed'} |`,
   ];
+  const us = (rows: number[][], i: number) => Math.round(median(rows.map((r) => r[i]!)));
+  lines.push(
+    '',
+    `CPU per message published: ours ${us(drainCpu, 0)} µs in the server, ${us(drainCpu, 1)} µs in PostgreSQL, ${us(drainCpu, 2)} µs in nats-server; ` +
+      `the bare client ${us(bareCpu, 0)} µs, nats-server ${us(bareCpu, 1)} µs.`,
+  );
   lines.forEach((l) => console.log(l));
   return lines;
 }
@@ -182,31 +206,6 @@ async function drainRate(url: string, stored: number, expected: number): Promise
     const last = await manager.streams.getMessage('ORDERSOURCE', { seq: expected });
     const seconds = (last!.time.getTime() - first!.time.getTime()) / 1000;
     return (expected - stored - 1) / seconds;
-  } finally {
-    await connection.close();
-  }
-}
-
-/** Publishes the messages to a stream of their own with the same client, `inFlight` at a time, each awaited; events/s. */
-async function bareRate(
-  url: string,
-  stream: string,
-  messages: { subject: string; body: string; id: string }[],
-  inFlight: number,
-): Promise<number> {
-  const connection = await connect({ servers: url });
-  try {
-    const prefix = stream.toLowerCase();
-    await (await jetstreamManager(connection)).streams.add({ name: stream, subjects: [`${prefix}.>`] });
-    const js = jetstream(connection);
-    const queue = [...messages];
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: inFlight }, async () => {
-        for (let m = queue.shift(); m; m = queue.shift()) await js.publish(`${prefix}.${m.subject}`, m.body, { msgID: m.id });
-      }),
-    );
-    return messages.length / ((performance.now() - started) / 1000);
   } finally {
     await connection.close();
   }

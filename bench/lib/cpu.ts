@@ -50,18 +50,23 @@ export function cpuSeconds(pids: number[]): number {
   return stats.filter((s) => included.has(s.pid)).reduce((sum, s) => sum + s.seconds, 0);
 }
 
-/** The postmaster pids of this benchmark's embedded PostgreSQL servers (their data dir names them). */
-export function benchPostmasters(): number[] {
+/** The pids of processes whose command line holds every one of `fragments`. */
+export function processesMatching(...fragments: string[]): number[] {
   const pids: number[] = [];
   for (const s of allStats()) {
     try {
-      const cmdline = readFileSync(`/proc/${s.pid}/cmdline`, 'utf8');
-      if (cmdline.includes('ordersource-bench-') && cmdline.includes('/bin/postgres')) pids.push(s.pid);
+      const cmdline = readFileSync(`/proc/${s.pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (fragments.every((f) => cmdline.includes(f))) pids.push(s.pid);
     } catch {
       // gone meanwhile
     }
   }
   return pids;
+}
+
+/** The postmaster pids of this benchmark's embedded PostgreSQL servers (their data dir names them). */
+export function benchPostmasters(): number[] {
+  return processesMatching('ordersource-bench-', '/bin/postgres');
 }
 
 /** Cores used by each group of processes (with descendants) while `work` runs. */

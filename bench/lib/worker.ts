@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 
 /** A TypeScript module run as a process of its own, asked one question at a time over IPC. */
 export interface Worker<Question, Answer> {
+  pid: number;
   ask(question: Question): Promise<Answer>;
   stop(): Promise<void>;
 }
@@ -19,6 +20,7 @@ export async function startWorker<Question, Answer>(script: URL, cpu?: number): 
   });
   if (cpu !== undefined) await pin(child.pid!, cpu);
   return {
+    pid: child.pid!,
     ask: (question) =>
       new Promise<Answer>((resolve) => {
         child.once('message', (answer) => resolve(answer as Answer));

@@ -1,6 +1,7 @@
 /**
  * Claims up to `$2` streams (this process's free slots), and no more than `$5` less the target's
- * streams in flight in any process (this one's among them, by their leases)
+ * streams in flight in any process (this one's among them: the streams whose oldest undelivered
+ * message is leased, as a run is claimed from there and holds its lease until it is recorded)
  * and, of each, a run of up to `$4` messages from its oldest undelivered one on, all due and
  * unleased: they are sent one after the other in log order by one process. Only a stream's oldest
  * undelivered message can start a run: that keeps one stream's messages in log order, and a failing
@@ -16,13 +17,13 @@ export const CLAIM = `
     SELECT (SELECT d.stream_id FROM reaction_deliveries d WHERE d.target_id = $1 AND d.status IN ('PENDING', 'FAILED')
               AND d.stream_id > s.stream_id ORDER BY d.stream_id LIMIT 1)
     FROM streams s WHERE s.stream_id IS NOT NULL
-  ), busy AS (
-    SELECT count(DISTINCT stream_id)::int AS n FROM reaction_deliveries WHERE target_id = $1 AND locked_until > now()
   ), heads AS (
     SELECT h.stream_id, h.position, h.next_attempt_at, h.locked_until FROM streams s CROSS JOIN LATERAL (
       SELECT d.stream_id, d.position, d.next_attempt_at, d.locked_until FROM reaction_deliveries d
       WHERE d.target_id = $1 AND d.stream_id = s.stream_id AND d.status IN ('PENDING', 'FAILED') ORDER BY d.position LIMIT 1
     ) h
+  ), busy AS (
+    SELECT count(*)::int AS n FROM heads WHERE locked_until > now()
   ), chosen AS (
     SELECT stream_id FROM heads WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
     ORDER BY position LIMIT greatest(0, least($2, $5 - (SELECT n FROM busy)))
