@@ -12,10 +12,12 @@ export interface BarePublishes {
   stream: string;
   messages: { subject: string; body: string; id: string }[];
   inFlight: number;
+  /** The client option our server sets (no Error objects made ahead per publish); false: the client's defaults. */
+  noAsyncTraces: boolean;
 }
 
-process.on('message', async ({ url, stream, messages, inFlight }: BarePublishes) => {
-  const connection = await connect({ servers: url });
+process.on('message', async ({ url, stream, messages, inFlight, noAsyncTraces }: BarePublishes) => {
+  const connection = await connect({ servers: url, noAsyncTraces });
   try {
     const prefix = stream.toLowerCase();
     await (await jetstreamManager(connection)).streams.add({ name: stream, subjects: [`${prefix}.>`] });
