@@ -4,7 +4,7 @@ import pg from 'pg';
 import { readBusStream } from '../tests/support/busStream.js';
 import { startNatsServer, type NatsServer } from '../tests/support/natsServer.js';
 import { createMigratedDatabase, startBenchServer } from './lib/benchDatabase.js';
-import { startBareBusPublisher } from './lib/bareBusPublisherProcess.js';
+import { startBareBusPublisher, type BareBusPublisher } from './lib/bareBusPublisherProcess.js';
 import { benchPostmasters, coresUsed, cpuSeconds, processesMatching } from './lib/cpu.js';
 import { runLoad, startLoadGenerator } from './lib/load.js';
 import { benchOptions, formatRate, median } from './lib/measure.js';
@@ -41,8 +41,6 @@ export async function runEventBusBench(): Promise<string[]> {
   const nats: NatsServer = await startNatsServer();
   const natsApart: NatsServer = await startNatsServer();
   const processes: BenchProcess[] = [];
-  // Pinned to the core our server is pinned to, as the bare webhook poster is.
-  const barePublisher = await startBareBusPublisher(0);
   const busOn = { EVENT_BUS_URL: nats.url, REACTION_RETRY_SCHEDULE: Array(20).fill('1s').join(',') };
   // The bus on and off, with the deliveries in the command server (one process, as `npm start` runs)
   // and in a process of their own (PROJECTIONS=reactions, unpinned) beside a command server that
@@ -78,7 +76,10 @@ export async function runEventBusBench(): Promise<string[]> {
     oneAtATime: [],
     deep: [],
   };
+  // Pinned to the core our server is pinned to, as the bare webhook poster is.
+  let barePublisher: BareBusPublisher | undefined;
   try {
+    const publisher = (barePublisher = await startBareBusPublisher(0));
     for (const v of variants) {
       v.url = await createMigratedDatabase(server, v.database);
       ({ server: v.process, deliverer: v.deliverer } = await startOurDeployment(v.url, v.env, v.apart));
@@ -141,10 +142,10 @@ export async function runEventBusBench(): Promise<string[]> {
         .slice(stored)
         .map((m) => ({ subject: m.subject, body: JSON.stringify(m.body), id: m.body.id }));
       // The bare client with the connection options our server uses, and with the client's defaults.
-      const bareGroups = [[barePublisher.pid], natsPids];
+      const bareGroups = [[publisher.pid], natsPids];
       const bareBefore = bareGroups.map(cpuSeconds);
       const bare = (stream: string, inFlight: number, noAsyncTraces: boolean) =>
-        barePublisher.publish({ url: nats.url, stream: `BARE_${run}_${stream}`, messages: published, inFlight, noAsyncTraces });
+        publisher.publish({ url: nats.url, stream: `BARE_${run}_${stream}`, messages: published, inFlight, noAsyncTraces });
       bareRates.inFlight.push(await bare('A', BARE_IN_FLIGHT, true));
       bareCpu.push(bareGroups.map((pids, i) => (1e6 * (cpuSeconds(pids) - bareBefore[i]!)) / published.length));
       bareRates.defaults.push(await bare('B', BARE_IN_FLIGHT, false));
@@ -153,7 +154,7 @@ export async function runEventBusBench(): Promise<string[]> {
     }
   } finally {
     for (const p of processes) await p.stop();
-    await barePublisher.stop();
+    await barePublisher?.stop();
     await load.stop();
     await nats.destroy();
     await natsApart.destroy();

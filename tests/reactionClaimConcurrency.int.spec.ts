@@ -16,8 +16,10 @@ async function targetWithStreams(streams: number): Promise<string> {
     [targetId],
   );
   await server.services.db.pool.query(
-    `INSERT INTO reaction_deliveries (target_id, event_id, position, stream_id, message_type, subject, message)
-     SELECT $1, 'claim-' || g, g, 'stream-' || (g % $2), 'test', 'stream-' || (g % $2), '{}'::jsonb FROM generate_series(1, 2 * $2) g`,
+    // Due a second ago: a default of now() is rounded to the millisecond, possibly just ahead of a claim.
+    `INSERT INTO reaction_deliveries (target_id, event_id, position, stream_id, message_type, subject, message, next_attempt_at)
+     SELECT $1, 'claim-' || g, g, 'stream-' || (g % $2), 'test', 'stream-' || (g % $2), '{}'::jsonb, now() - interval '1 second'
+     FROM generate_series(1, 2 * $2) g`,
     [targetId, streams],
   );
   return targetId;
@@ -60,5 +62,21 @@ describe('claiming a target with a concurrency of 4', () => {
     expect(next).toHaveLength(1);
     // Not the stream whose retry is not due yet.
     expect(next[0]!.map((d) => d.eventId)).not.toContain(head!.eventId);
+  });
+
+  it('leaves a stream alone whose oldest message was redelivered ahead of a run still in flight, and sends it after that run', async () => {
+    const targetId = await targetWithStreams(1);
+    const pool = server.services.db.pool;
+    // The stream's first message went dead; the later ones are claimed as a run.
+    await pool.query(`UPDATE reaction_deliveries SET status = 'DEAD' WHERE target_id = $1 AND position = 1`, [targetId]);
+    const store = new DeliveryStore(pool);
+    const [run] = await store.claim(targetId, 4, 25, LEASE_MS, 4);
+    expect(run!.map((d) => d.eventId)).toEqual(['claim-2']);
+    expect(await store.redeliverDead(targetId)).toBe(1);
+    // The redelivered message is now the stream's oldest, due and free; the run behind it is not done.
+    expect(await store.claim(targetId, 4, 25, LEASE_MS, 4)).toHaveLength(0);
+    await store.recordDelivered(run!.map((d) => ({ id: d.id, latencyMs: 1 })));
+    const [again] = await store.claim(targetId, 4, 25, LEASE_MS, 4);
+    expect(again!.map((d) => d.eventId)).toEqual(['claim-1']);
   });
 });

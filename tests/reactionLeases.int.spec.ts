@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DeliveryStore } from '../src/reactions/deliveryStore.js';
 import { useTestServer } from './support/testServer.js';
 
-// A run sent one message after the other renews its lease as it goes; a run whose lease ran out
+// A run sent one message after the other renews the lease of the whole run as it goes; a run whose lease ran out
 // learns it, so that it neither goes on nor gives back messages another process may hold by then.
 const server = useTestServer();
 
@@ -14,8 +14,9 @@ async function targetWithStream(count: number): Promise<{ targetId: string; stor
   await pool.query(`INSERT INTO reaction_targets (id, kind, event_types, from_position) VALUES ($1, 'leaseTest', '{}', 0)`, [targetId]);
   for (let i = 1; i <= count; i++)
     await pool.query(
-      `INSERT INTO reaction_deliveries (target_id, event_id, position, stream_id, message_type, subject, message)
-       VALUES ($1, $2, $3, 'lease-stream', 'test', 'lease-stream', '{}'::jsonb)`,
+      // Due a second ago: a default of now() is rounded to the millisecond, possibly just ahead of a claim.
+      `INSERT INTO reaction_deliveries (target_id, event_id, position, stream_id, message_type, subject, message, next_attempt_at)
+       VALUES ($1, $2, $3, 'lease-stream', 'test', 'lease-stream', '{}'::jsonb, now() - interval '1 second')`,
       [targetId, `lease-stream:${i}`, i],
     );
   return { targetId, store: new DeliveryStore(pool) };
@@ -30,16 +31,16 @@ const leasedUntil = async (ids: readonly bigint[]) =>
   ).rows.map((r) => r.until);
 
 describe('the lease of a run', () => {
-  it('is extended for what is left of the run while it is still held', async () => {
+  it('is extended for the whole run, the messages already sent included, while it is still held', async () => {
     const { targetId, store } = await targetWithStream(3);
     const [run] = await store.claim(targetId, 1, 25, 2_000, 8);
     expect(run).toHaveLength(3);
-    const rest = run!.slice(1).map((d) => d.id);
-    expect(await store.renew(rest, 600_000)).toBe(true);
-    const [first, ...others] = await leasedUntil(run!.map((d) => d.id));
-    for (const until of others) expect(until!.getTime()).toBeGreaterThan(Date.now() + 300_000);
-    // The message already sent keeps its own lease.
-    expect(first!.getTime()).toBeLessThan(Date.now() + 300_000);
+    const ids = run!.map((d) => d.id);
+    // A run is recorded when it ends: until then its sent messages are held by the same lease.
+    expect(await store.renew(ids, 600_000)).toBe(true);
+    for (const until of await leasedUntil(ids)) expect(until!.getTime()).toBeGreaterThan(Date.now() + 300_000);
+    // Nothing of the stream can be claimed meanwhile.
+    expect(await store.claim(targetId, 1, 25, 2_000, 8)).toHaveLength(0);
   });
 
   it('is not renewed once it ran out, and the run is told', async () => {

@@ -22,12 +22,19 @@ export async function startWorker<Question, Answer>(script: URL, cpu?: number): 
   return {
     pid: child.pid!,
     ask: (question) =>
-      new Promise<Answer>((resolve) => {
-        child.once('message', (answer) => resolve(answer as Answer));
+      new Promise<Answer>((resolve, reject) => {
+        // A worker that dies (an unhandled error) answers nothing: the question fails instead of hanging.
+        const died = (code: number | null) => reject(new Error(`${script.pathname} exited with ${code} before it answered`));
+        child.once('exit', died);
+        child.once('message', (answer) => {
+          child.off('exit', died);
+          resolve(answer as Answer);
+        });
         child.send(question as object);
       }),
     stop: () =>
       new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill();
       }),

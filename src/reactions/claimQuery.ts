@@ -7,6 +7,9 @@
  * undelivered message can start a run: that keeps one stream's messages in log order, and a failing
  * message holds back its own stream and no other. The conditions are repeated on each locked row, so
  * that a row another process claimed meanwhile (re-read once that process commits) is left.
+ * A stream with a leased message among those of its run is left alone even when its oldest
+ * message is free: that one was redelivered ahead of a run still in flight, and sending it now
+ * would send the stream twice at once (it goes once that run is recorded).
  * The streams with undelivered messages are found by a skip scan of a partial index (one probe per
  * stream) and each head and run by a probe of its own, so a claim costs in streams, not in backlog.
  */
@@ -29,7 +32,8 @@ export const CLAIM = `
     ORDER BY position LIMIT greatest(0, least($2, $5 - (SELECT n FROM busy)))
   ), runs AS (
     SELECT r.id,
-           bool_and(r.next_attempt_at <= now() AND (r.locked_until IS NULL OR r.locked_until <= now())) OVER w AS due
+           bool_and(r.next_attempt_at <= now() AND (r.locked_until IS NULL OR r.locked_until <= now())) OVER w AS due,
+           bool_or(r.locked_until IS NOT NULL AND r.locked_until > now()) OVER (PARTITION BY r.stream_id) AS in_flight
     FROM chosen c CROSS JOIN LATERAL (
       SELECT d.id, d.stream_id, d.position, d.next_attempt_at, d.locked_until FROM reaction_deliveries d
       WHERE d.target_id = $1 AND d.stream_id = c.stream_id AND d.status IN ('PENDING', 'FAILED') ORDER BY d.position LIMIT $4
@@ -37,7 +41,7 @@ export const CLAIM = `
     WINDOW w AS (PARTITION BY r.stream_id ORDER BY r.position ROWS UNBOUNDED PRECEDING)
   ), due AS (
     SELECT d.id FROM reaction_deliveries d
-    WHERE d.id IN (SELECT id FROM runs WHERE due)
+    WHERE d.id IN (SELECT id FROM runs WHERE due AND NOT in_flight)
       AND d.status IN ('PENDING', 'FAILED') AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until <= now())
     FOR UPDATE SKIP LOCKED
   )

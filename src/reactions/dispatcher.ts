@@ -187,15 +187,15 @@ export class ReactionDispatcher implements DueWork {
     return (sender.pipelined ? 1 : LEASED_ATTEMPTS) * sender.attemptTimeoutMs + LEASE_MARGIN_MS;
   }
 
-  /** Renews a run's lease on what is left of it whenever an attempt's timeout has passed since the last renewal. */
-  private leaseKeeper(target: DueTarget, sender: ReactionSender): (rest: readonly ClaimedDelivery[]) => Promise<boolean> {
+  /** Renews the lease of a whole run (sent or not, nothing is recorded before it ends) whenever an attempt's timeout has passed since the last renewal. */
+  private leaseKeeper(target: DueTarget, sender: ReactionSender): (run: readonly ClaimedDelivery[]) => Promise<boolean> {
     let leasedAt = performance.now();
-    return async (rest) => {
+    return async (run) => {
       if (performance.now() - leasedAt < sender.attemptTimeoutMs) return true;
       leasedAt = performance.now();
       try {
         return await this.store.renew(
-          rest.map((d) => d.id),
+          run.map((d) => d.id),
           this.leaseMs(sender),
         );
       } catch (err) {

@@ -34,18 +34,20 @@ export class RunAttempts {
 
   /**
    * One message after the other, each once the one before was delivered. Before each, `keep` may
-   * renew the lease of what is left; false (the lease was lost) ends the run there.
+   * renew the lease of the whole run: the messages already sent are recorded only when the run
+   * ends, and until then their lease is what keeps another process from sending them again (and
+   * from starting the stream anew behind this run). False (the lease was lost) ends the run there.
    */
   async inTurn(
     target: DueTarget,
     send: SendOne,
     run: readonly ClaimedDelivery[],
-    go: { stopped: () => boolean; keep: (rest: readonly ClaimedDelivery[]) => Promise<boolean> },
+    go: { stopped: () => boolean; keep: (run: readonly ClaimedDelivery[]) => Promise<boolean> },
   ): Promise<{ outcomes: Outcome[]; leaseLost: boolean }> {
     const outcomes: Outcome[] = [];
-    for (const [i, delivery] of run.entries()) {
+    for (const delivery of run) {
       if (go.stopped()) break;
-      if (!(await go.keep(run.slice(i)))) return { outcomes, leaseLost: true };
+      if (!(await go.keep(run))) return { outcomes, leaseLost: true };
       const outcome = await this.attempt(target, send, delivery);
       outcomes.push(outcome);
       if (outcome.result.outcome !== 'delivered') break;
