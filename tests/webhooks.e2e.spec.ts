@@ -164,6 +164,36 @@ describe('webhooks to endpoints that fail for good or never answer', () => {
   });
 });
 
+describe('a run of webhooks longer than its first lease', () => {
+  // Attempts time out after 1 s, so a run is claimed with a lease of 7 s (two attempt timeouts and
+  // 5 s); 60 messages answered after 150 ms each take about 9 s.
+  const server = useTestServer({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', REACTION_RETRY_SCHEDULE: '100ms', WEBHOOK_TIMEOUT_MS: '1000' });
+  const LONG_RUN = 60;
+  const ENDPOINTS = '{ webhookEndpoints { id enabled lag } }';
+  const ENABLE = `mutation($input: EnableWebhookEndpointInput!) { enableWebhookEndpoint(input: $input) { __typename } }`;
+
+  it('sends a run that outlasts its first lease once, in order, while the server stays up', async () => {
+    const { admin, staff, sku, customerId } = await setUp(server);
+    const target = await receiver(() => 410);
+    const endpointId = await endpointFor(admin, target, ['ordersource.order.created.v1', 'ordersource.order.item_added.v1']);
+    const orderId = newOrderId();
+    await command(staff, 'createOrder', { customerId, orderId });
+    const endpoint = async () => (await admin.run(ENDPOINTS)).webhookEndpoints.find((e: any) => e.id === endpointId);
+    await expect.poll(async () => (await endpoint()).enabled, { timeout: 30_000 }).toBe(false);
+    for (let i = 0; i < LONG_RUN - 1; i++) await command(staff, 'addItem', { orderId, sku, quantity: 1 });
+    await expect.poll(async () => (await endpoint()).lag, { timeout: 30_000 }).toBe(LONG_RUN);
+
+    // One run of every message, each answered after a while: the run takes longer than the lease
+    // it was claimed with (two attempt timeouts and 5 s), so it lives on renewals.
+    target.answerWith(() => ({ status: 204, afterMs: 150 }));
+    await admin.run(ENABLE, { input: { endpointId } });
+    await expect.poll(() => target.firstAcceptances().length, { timeout: 60_000, interval: 200 }).toBe(LONG_RUN);
+    expect(target.firstAcceptances().map((e) => Number(e.sequence))).toEqual(Array.from({ length: LONG_RUN }, (_, i) => i + 1));
+    // Nothing was sent twice: no message of the run was claimed again behind it.
+    expect(target.accepted).toHaveLength(LONG_RUN);
+  });
+});
+
 describe('webhook endpoints that say they are gone, and secrets that rotate', () => {
   const server = useTestServer({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', REACTION_RETRY_SCHEDULE: '100ms' });
   const ENDPOINTS = '{ webhookEndpoints { id enabled disabledReason lag } }';

@@ -11,8 +11,8 @@ export interface ReceivedWebhook {
   raw: string;
 }
 
-/** What the receiver answers a verified message (the default: 204). */
-export type Answer = (message: ReceivedWebhook, attempt: number) => number | 'hang';
+/** What the receiver answers a verified message (the default: 204), at once or after `afterMs`. */
+export type Answer = (message: ReceivedWebhook, attempt: number) => number | 'hang' | { status: number; afterMs: number };
 
 /**
  * A webhook receiver on a free port of 127.0.0.1, as a user would write one: it verifies every
@@ -58,10 +58,15 @@ export class WebhookReceiver {
           body: JSON.parse(raw) as Record<string, any>,
           raw,
         };
-        const status = this.answer(message, attempt);
-        if (status === 'hang') return; // never answers (closed when the receiver stops)
-        if (status >= 200 && status < 300) this.accepted.push(message);
-        response.writeHead(status).end(status >= 300 ? 'not now' : '');
+        const answer = this.answer(message, attempt);
+        if (answer === 'hang') return; // never answers (closed when the receiver stops)
+        const { status, afterMs } = typeof answer === 'number' ? { status: answer, afterMs: 0 } : answer;
+        const respond = () => {
+          if (status >= 200 && status < 300) this.accepted.push(message);
+          response.writeHead(status).end(status >= 300 ? 'not now' : '');
+        };
+        if (afterMs > 0) setTimeout(respond, afterMs);
+        else respond();
       });
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
