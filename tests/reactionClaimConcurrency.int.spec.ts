@@ -73,6 +73,10 @@ describe('claiming a target with a concurrency of 4', () => {
     const [run] = await store.claim(targetId, 4, 25, LEASE_MS, 4);
     expect(run!.map((d) => d.eventId)).toEqual(['claim-2']);
     expect(await store.redeliverDead(targetId)).toBe(1);
+    // Due for sure (a redelivery's now() is rounded to the millisecond, possibly just ahead).
+    await pool.query(`UPDATE reaction_deliveries SET next_attempt_at = now() - interval '1 second' WHERE target_id = $1 AND position = 1`, [
+      targetId,
+    ]);
     // The redelivered message is now the stream's oldest, due and free; the run behind it is not done.
     expect(await store.claim(targetId, 4, 25, LEASE_MS, 4)).toHaveLength(0);
     await store.recordDelivered(run!.map((d) => ({ id: d.id, latencyMs: 1 })));

@@ -191,7 +191,7 @@ describe('a run of webhooks longer than its first lease', () => {
     expect(target.firstAcceptances().map((e) => Number(e.sequence))).toEqual(Array.from({ length: LONG_RUN }, (_, i) => i + 1));
     // Nothing was sent twice: no message of the run was claimed again behind it.
     expect(target.accepted).toHaveLength(LONG_RUN);
-  });
+  }, 120_000);
 });
 
 describe('webhook endpoints that say they are gone, and secrets that rotate', () => {

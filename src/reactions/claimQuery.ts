@@ -1,17 +1,16 @@
 /**
  * Claims up to `$2` streams (this process's free slots), and no more than `$5` less the target's
- * streams in flight in any process (this one's among them: the streams whose oldest undelivered
- * message is leased, as a run is claimed from there and holds its lease until it is recorded)
+ * streams in flight in any process (those with a leased message, this process's among them)
  * and, of each, a run of up to `$4` messages from its oldest undelivered one on, all due and
  * unleased: they are sent one after the other in log order by one process. Only a stream's oldest
  * undelivered message can start a run: that keeps one stream's messages in log order, and a failing
- * message holds back its own stream and no other. The conditions are repeated on each locked row, so
- * that a row another process claimed meanwhile (re-read once that process commits) is left.
- * A stream with a leased message among those of its run is left alone even when its oldest
- * message is free: that one was redelivered ahead of a run still in flight, and sending it now
- * would send the stream twice at once (it goes once that run is recorded).
+ * message holds back its own stream and no other. A stream with any message leased is in flight
+ * and left alone, even when its oldest message is free (a dead letter redelivered ahead of a run
+ * still going: it is sent once that run is recorded). The conditions are repeated on each locked
+ * row, so that a row another process claimed meanwhile (re-read once that process commits) is left.
  * The streams with undelivered messages are found by a skip scan of a partial index (one probe per
- * stream) and each head and run by a probe of its own, so a claim costs in streams, not in backlog.
+ * stream), each head and run by a probe of its own, and leased messages by a partial index of their
+ * own, so a claim costs in streams, not in backlog.
  */
 export const CLAIM = `
   WITH RECURSIVE streams AS (
@@ -26,14 +25,15 @@ export const CLAIM = `
       WHERE d.target_id = $1 AND d.stream_id = s.stream_id AND d.status IN ('PENDING', 'FAILED') ORDER BY d.position LIMIT 1
     ) h
   ), busy AS (
-    SELECT count(*)::int AS n FROM heads WHERE locked_until > now()
+    SELECT count(DISTINCT stream_id)::int AS n FROM reaction_deliveries WHERE target_id = $1 AND locked_until > now()
   ), chosen AS (
-    SELECT stream_id FROM heads WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
-    ORDER BY position LIMIT greatest(0, least($2, $5 - (SELECT n FROM busy)))
+    SELECT h.stream_id FROM heads h
+    WHERE h.next_attempt_at <= now() AND (h.locked_until IS NULL OR h.locked_until <= now())
+      AND NOT EXISTS (SELECT 1 FROM reaction_deliveries l WHERE l.target_id = $1 AND l.stream_id = h.stream_id AND l.locked_until > now())
+    ORDER BY h.position LIMIT greatest(0, least($2, $5 - (SELECT n FROM busy)))
   ), runs AS (
     SELECT r.id,
-           bool_and(r.next_attempt_at <= now() AND (r.locked_until IS NULL OR r.locked_until <= now())) OVER w AS due,
-           bool_or(r.locked_until IS NOT NULL AND r.locked_until > now()) OVER (PARTITION BY r.stream_id) AS in_flight
+           bool_and(r.next_attempt_at <= now() AND (r.locked_until IS NULL OR r.locked_until <= now())) OVER w AS due
     FROM chosen c CROSS JOIN LATERAL (
       SELECT d.id, d.stream_id, d.position, d.next_attempt_at, d.locked_until FROM reaction_deliveries d
       WHERE d.target_id = $1 AND d.stream_id = c.stream_id AND d.status IN ('PENDING', 'FAILED') ORDER BY d.position LIMIT $4
@@ -41,7 +41,7 @@ export const CLAIM = `
     WINDOW w AS (PARTITION BY r.stream_id ORDER BY r.position ROWS UNBOUNDED PRECEDING)
   ), due AS (
     SELECT d.id FROM reaction_deliveries d
-    WHERE d.id IN (SELECT id FROM runs WHERE due AND NOT in_flight)
+    WHERE d.id IN (SELECT id FROM runs WHERE due)
       AND d.status IN ('PENDING', 'FAILED') AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until <= now())
     FOR UPDATE SKIP LOCKED
   )

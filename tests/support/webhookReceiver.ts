@@ -62,6 +62,8 @@ export class WebhookReceiver {
         if (answer === 'hang') return; // never answers (closed when the receiver stops)
         const { status, afterMs } = typeof answer === 'number' ? { status: answer, afterMs: 0 } : answer;
         const respond = () => {
+          // The sender gave up meanwhile (its timeout): this answer reaches no one, it is not an acceptance.
+          if (response.destroyed) return;
           if (status >= 200 && status < 300) this.accepted.push(message);
           response.writeHead(status).end(status >= 300 ? 'not now' : '');
         };

@@ -1,19 +1,14 @@
 -- Each delivery row is updated twice on its way (claimed, then recorded), and every index on the
--- table is written again on each update that cannot stay on its page: the indexes nothing reads
--- any more cost the database most of a delivery's work. The claim finds and runs streams with the
--- partial index of undelivered rows; everything else reads one target's rows by status, by id, or
--- by event id.
+-- table is written again on each update that cannot stay on its page: two indexes nothing reads
+-- any more cost the database a good part of a delivery's work. The claim reads the partial
+-- indexes of undelivered and of leased rows; everything else reads one target's rows by status,
+-- by id, or by event id.
 
 -- DropIndex
 DROP INDEX "reaction_deliveries_target_id_position_idx";
 
 -- DropIndex
 DROP INDEX "reaction_deliveries_target_id_status_stream_id_position_idx";
-
--- The claim counts a target's streams in flight from their oldest undelivered rows (which it reads
--- anyway): without this index a claim's lease changes no indexed column, so PostgreSQL can keep
--- the leased row on its page and leave the indexes alone.
-DROP INDEX "reaction_deliveries_leased_idx";
 
 -- Dead letters, listed, counted and redelivered per target, are few among the delivered history.
 -- Prisma's schema cannot declare a partial index: it lives only here.
