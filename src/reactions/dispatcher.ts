@@ -65,10 +65,12 @@ export class ReactionDispatcher implements DueWork {
     this.attempts = new RunAttempts(options, metrics);
   }
 
-  async runDue(): Promise<void> {
+  async runDue(): Promise<boolean> {
     this.rounds++;
-    if (this.kinds.length === 0) return;
-    for (const target of await this.store.dueTargets(this.kinds)) await this.refill(target);
+    if (this.kinds.length === 0) return false;
+    let started = false;
+    for (const target of await this.store.dueTargets(this.kinds)) if (await this.refill(target)) started = true;
+    return started;
   }
 
   nextDueAt(): Promise<Date | undefined> {
@@ -90,33 +92,37 @@ export class ReactionDispatcher implements DueWork {
 
   /**
    * Claims due messages of one target for its free slots and starts them. One refill per target at
-   * a time (a refill asked for meanwhile runs after it), so slots are not counted twice.
+   * a time (a refill asked for meanwhile runs after it), so slots are not counted twice. True when
+   * it started a run (or another refill of the target was under way).
    */
-  private async refill(target: DueTarget): Promise<void> {
-    if (this.stopped) return;
+  private async refill(target: DueTarget): Promise<boolean> {
+    if (this.stopped) return false;
     if (this.refilling.has(target.id)) {
       this.refilling.set(target.id, true);
-      return;
+      return true;
     }
+    let started = false;
     this.refilling.set(target.id, false);
     try {
       do {
         this.refilling.set(target.id, false);
         const sender = this.senders.get(target.kind);
-        if (!sender) return;
+        if (!sender) return started;
         const concurrency = sender.concurrency ?? this.options.concurrency;
         const free = concurrency - (this.inFlight.get(target.id) ?? 0);
-        if (free <= 0) return;
+        if (free <= 0) return started;
         const runLength = sender.runLength ?? RUN_LENGTH;
         const lease = this.leaseMs(sender);
         const runs = await this.store.claim(target.id, free, runLength, lease, concurrency);
         // Every free slot taken: other streams may be due still, to claim as slots free up.
         const after = { round: this.rounds, slotsFilled: runs.length >= free };
         for (const run of runs) this.launch(target, sender, run, after);
+        if (runs.length > 0) started = true;
       } while (this.refilling.get(target.id));
     } finally {
       this.refilling.delete(target.id);
     }
+    return started;
   }
 
   private launch(

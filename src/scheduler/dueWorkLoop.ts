@@ -10,7 +10,11 @@ const ERROR_BACKOFF_MS = 1_000;
  * yet due will be.
  */
 export interface DueWork {
-  runDue(): Promise<void>;
+  /**
+   * False when something was due but none of it could be started here (another process holds it,
+   * say): the loop then waits for a wake-up or its next poll rather than asking again at once.
+   */
+  runDue(): Promise<boolean | void>;
   nextDueAt(): Promise<Date | undefined>;
 }
 
@@ -86,9 +90,11 @@ export class DueWorkLoop {
       this.wokenDuringRound = false;
       let sleepMs: number;
       try {
-        await this.work.runDue();
+        const started = await this.work.runDue();
         const next = await this.work.nextDueAt();
         sleepMs = next ? Math.min(this.pollMs, Math.max(0, next.getTime() - Date.now())) : this.pollMs;
+        // Due, yet nothing could start: asking again at once would only spin until the holder is done.
+        if (started === false && sleepMs === 0) sleepMs = this.pollMs;
       } catch (err) {
         this.logger.warn({ err, scheduler: this.name }, 'scheduled work failed; trying again');
         sleepMs = ERROR_BACKOFF_MS;
