@@ -243,27 +243,8 @@ async function addItemOverhead(
         if (!s.apart) continue;
         // The same mutations offered at a steady rate the machine keeps up with: what each costs
         // the command server when the deliveries run elsewhere, with the machine not saturated.
-        // The saturating run's deliveries first: they would otherwise still be going out.
-        await until(async () => (await count(s.url, UNDELIVERED)) === 0);
-        const steady = await coresUsed([[s.process.pid]], () =>
-          runLoad(load, {
-            targets: [{ url: s.process.url, bodies: addItemBodies(orderIds, SKU).ours }],
-            headers: authHeaders(options.staff),
-            connections: 16,
-            durationMs: options.durationMs,
-            ratePerSecond: STEADY_RATE,
-          }),
-        );
-        s.steadyCpuMs.push((1000 * steady.cores[0]!) / (steady.result.ok / steady.result.seconds));
-        s.steadyLatencyMs.push(steady.result.latencyMeanMs);
-        // Again with the delivering process paused (SIGSTOP): the command path's own cost of the
-        // endpoints, apart from what the deliveries' work on the other core does to this one's
-        // speed (on this machine a memory-heavy process on one core slows the other by up to 75 %).
-        // Vacuumed first, and no autovacuum running: it would be the other core's memory-heavy work.
-        await settleVacuum(s.url);
-        process.kill(s.deliverer!.pid, 'SIGSTOP');
-        try {
-          const paused = await coresUsed([[s.process.pid]], () =>
+        const atSteadyRate = async () => {
+          const { result, cores } = await coresUsed([[s.process.pid]], () =>
             runLoad(load, {
               targets: [{ url: s.process.url, bodies: addItemBodies(orderIds, SKU).ours }],
               headers: authHeaders(options.staff),
@@ -272,7 +253,21 @@ async function addItemOverhead(
               ratePerSecond: STEADY_RATE,
             }),
           );
-          s.pausedCpuMs.push((1000 * paused.cores[0]!) / (paused.result.ok / paused.result.seconds));
+          return { cpuMs: (1000 * cores[0]!) / (result.ok / result.seconds), latencyMs: result.latencyMeanMs };
+        };
+        // The saturating run's deliveries first: they would otherwise still be going out.
+        await until(async () => (await count(s.url, UNDELIVERED)) === 0);
+        const steady = await atSteadyRate();
+        s.steadyCpuMs.push(steady.cpuMs);
+        s.steadyLatencyMs.push(steady.latencyMs);
+        // Again with the delivering process paused (SIGSTOP): the command path's own cost of the
+        // endpoints, apart from what the deliveries' work on the other core does to this one's
+        // speed (on this machine a memory-heavy process on one core slows the other by up to 75 %).
+        // Vacuumed first, and no autovacuum running: it would be the other core's memory-heavy work.
+        await settleVacuum(s.url);
+        process.kill(s.deliverer!.pid, 'SIGSTOP');
+        try {
+          s.pausedCpuMs.push((await atSteadyRate()).cpuMs);
         } finally {
           process.kill(s.deliverer!.pid, 'SIGCONT');
         }

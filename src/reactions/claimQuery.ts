@@ -19,16 +19,17 @@ export const CLAIM = `
     SELECT (SELECT d.stream_id FROM reaction_deliveries d WHERE d.target_id = $1 AND d.status IN ('PENDING', 'FAILED')
               AND d.stream_id > s.stream_id ORDER BY d.stream_id LIMIT 1)
     FROM streams s WHERE s.stream_id IS NOT NULL
-  ), heads AS (
-    SELECT h.stream_id, h.position, h.next_attempt_at, h.locked_until FROM streams s CROSS JOIN LATERAL (
-      SELECT d.stream_id, d.position, d.next_attempt_at, d.locked_until FROM reaction_deliveries d
-      WHERE d.target_id = $1 AND d.stream_id = s.stream_id AND d.status IN ('PENDING', 'FAILED') ORDER BY d.position LIMIT 1
-    ) h
   ), busy AS (
     SELECT count(DISTINCT stream_id)::int AS n FROM reaction_deliveries WHERE target_id = $1 AND locked_until > now()
+  ), heads AS (
+    SELECT h.stream_id, h.position, h.next_attempt_at FROM streams s CROSS JOIN LATERAL (
+      SELECT d.stream_id, d.position, d.next_attempt_at FROM reaction_deliveries d
+      WHERE d.target_id = $1 AND d.stream_id = s.stream_id AND d.status IN ('PENDING', 'FAILED') ORDER BY d.position LIMIT 1
+    ) h
   ), chosen AS (
     SELECT h.stream_id FROM heads h
-    WHERE h.next_attempt_at <= now() AND (h.locked_until IS NULL OR h.locked_until <= now())
+    -- A leased head is a leased message of the stream: the check below leaves it out too.
+    WHERE h.next_attempt_at <= now()
       AND NOT EXISTS (SELECT 1 FROM reaction_deliveries l WHERE l.target_id = $1 AND l.stream_id = h.stream_id AND l.locked_until > now())
     ORDER BY h.position LIMIT greatest(0, least($2, $5 - (SELECT n FROM busy)))
   ), runs AS (

@@ -18,7 +18,7 @@ function alwaysDue(started: boolean | undefined): DueWork & { rounds: number } {
 }
 
 /** A loop over `work` polling every second, started. */
-function started(work: DueWork): DueWorkLoop {
+function startedLoop(work: DueWork): DueWorkLoop {
   const loop = new DueWorkLoop('test', work, logger, { pollMs: 1_000 });
   loop.start();
   return loop;
@@ -34,7 +34,7 @@ describe('the due work loop', () => {
 
   it('waits for its next poll when due work could not be started here, instead of asking again at once', async () => {
     const work = alwaysDue(false);
-    const loop = started(work);
+    const loop = startedLoop(work);
     await vi.advanceTimersByTimeAsync(2_500);
     // One round at the start and one per poll.
     expect(work.rounds).toBe(3);
@@ -47,7 +47,7 @@ describe('the due work loop', () => {
 
   it('runs again at once while each round starts due work (a backlog larger than one round)', async () => {
     const work = alwaysDue(true);
-    const loop = started(work);
+    const loop = startedLoop(work);
     await vi.advanceTimersByTimeAsync(10);
     expect(work.rounds).toBeGreaterThan(3);
     await loop.stop();
