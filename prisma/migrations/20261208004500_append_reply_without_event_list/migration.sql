@@ -7,6 +7,8 @@
 -- (`events_in_reply => false`); the list is still built for a command with an id, whose outcome is
 -- stored for its repeats, and the stored outcome is as before.
 --
+-- A command's stored outcome is now found by one primary-key probe (see `stored` below).
+--
 -- The default keeps the reply of earlier releases: during a rolling upgrade their processes call
 -- ordersource_append(commands) and read the list. The one-argument function is dropped so that such
 -- a call resolves to this one (two candidates would make it ambiguous).
@@ -36,8 +38,13 @@ BEGIN
            c.value->>'inputHash' AS input_hash
     FROM jsonb_array_elements(commands) WITH ORDINALITY AS c(value, ord)
   ), stored AS (
+    -- One primary-key probe per command. As a join, the planner (which guesses 100 commands for
+    -- any batch) read the whole table for every append while it held fewer than about 100,000
+    -- rows: 2.5 ms an append at 20,000. LIMIT keeps the subquery from being flattened into a join.
     SELECT cmd.ord, r.input_hash IS NOT DISTINCT FROM cmd.input_hash AS same_input, r.result
-    FROM cmd JOIN command_results r ON r.caller = cmd.caller AND r.command_id = cmd.command_id
+    FROM cmd CROSS JOIN LATERAL (
+      SELECT c.input_hash, c.result FROM command_results c WHERE c.caller = cmd.caller AND c.command_id = cmd.command_id LIMIT 1
+    ) r
   ), requested AS (
     SELECT cmd.ord, s.ord AS stream_ord, s.value->>'streamId' AS stream_id, s.value->>'streamType' AS stream_type,
            CASE WHEN jsonb_typeof(s.value->'expectedVersion') = 'number' THEN (s.value->>'expectedVersion')::int END AS expected,

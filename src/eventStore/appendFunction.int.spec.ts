@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { event, newId, useEventStore } from '../../tests/support/eventStoreFixture.js';
 import { appendBatch } from './append.js';
@@ -24,7 +25,7 @@ function twoStreams(ids: [string, string], commandId?: string): AppendRequest {
   };
 }
 
-describe('the append reply', () => {
+describe('the append function', () => {
   it('lists every event of a batch of several commands and streams where the log holds it, with and without command ids', async () => {
     const commands = Array.from({ length: 6 }, (_, i) => ({
       ids: [newId('order'), newId('product')] as [string, string],
@@ -68,5 +69,34 @@ describe('the append reply', () => {
     );
     expect(rows[0]!.replies[0]!.status).toBe('ok');
     expect(rows[0]!.replies[0]!.outcome.events).toEqual(await storedEvents(ids));
+  });
+
+  it('finds the stored outcome of a command id by its key, without reading every stored command', async () => {
+    // Big enough that the planner, guessing 100 commands a batch, would read the whole table
+    // rather than probe its key 100 times; small enough to write in a moment.
+    await fixture.db.pool.query(`INSERT INTO command_results (caller, command_id, input_hash, result)
+      SELECT 'staff:earlier', 'earlier-' || g, 'h', '{"events": []}'::jsonb FROM generate_series(1, 20000) g`);
+    await fixture.db.pool.query('ANALYZE command_results');
+    const client = new pg.Client({ connectionString: fixture.db.connectionString });
+    await client.connect();
+    try {
+      // Counted by this connection's own statistics, flushed on demand.
+      const sequentialScans = async () => {
+        await client.query('SELECT pg_stat_force_next_flush()');
+        await client.query('SELECT 1');
+        const { rows } = await client.query<{ n: string }>(
+          `SELECT seq_scan::text AS n FROM pg_stat_user_tables WHERE relname = 'command_results'`,
+        );
+        return Number(rows[0]!.n);
+      };
+      const before = await sequentialScans();
+      for (let i = 0; i < 10; i++) {
+        const [outcome] = await appendBatch(client, [twoStreams([newId('order'), newId('product')], newId('cmd'))]);
+        expect(outcome).toMatchObject({ duplicate: false });
+      }
+      expect(await sequentialScans()).toBe(before);
+    } finally {
+      await client.end();
+    }
   });
 });
