@@ -51,13 +51,19 @@ describe('claiming a target with a concurrency of 4', () => {
     expect(runs).toHaveLength(4);
     expect(await store.claim(targetId, 4, 25, LEASE_MS, 4)).toHaveLength(0);
 
-    await store.recordDelivered(runs[0]!.map((d) => ({ id: d.id, latencyMs: 1 })));
+    await store.recordDelivered(
+      runs[0]![0]!.lease,
+      runs[0]!.map((d) => ({ id: d.id, latencyMs: 1 })),
+    );
     expect(await store.claim(targetId, 4, 25, LEASE_MS, 4)).toHaveLength(1);
 
     // A failure at the head of another run: the head waits for its retry, the rest is given back.
     const [head, ...rest] = runs[1]!;
-    await store.record(head!.id, { outcome: 'failed', error: 'refused', latencyMs: 1 }, { retryInMs: LEASE_MS, disableAfterMs: LEASE_MS });
-    await store.release(rest.map((d) => d.id));
+    await store.record(head!, { outcome: 'failed', error: 'refused', latencyMs: 1 }, { retryInMs: LEASE_MS, disableAfterMs: LEASE_MS });
+    await store.release(
+      rest.map((d) => d.id),
+      head!.lease,
+    );
     const next = await store.claim(targetId, 4, 25, LEASE_MS, 4);
     expect(next).toHaveLength(1);
     // Not the stream whose retry is not due yet.
@@ -79,7 +85,10 @@ describe('claiming a target with a concurrency of 4', () => {
     ]);
     // The redelivered message is now the stream's oldest, due and free; the run behind it is not done.
     expect(await store.claim(targetId, 4, 25, LEASE_MS, 4)).toHaveLength(0);
-    await store.recordDelivered(run!.map((d) => ({ id: d.id, latencyMs: 1 })));
+    await store.recordDelivered(
+      run![0]!.lease,
+      run!.map((d) => ({ id: d.id, latencyMs: 1 })),
+    );
     const [again] = await store.claim(targetId, 4, 25, LEASE_MS, 4);
     expect(again!.map((d) => d.eventId)).toEqual(['claim-1']);
   });

@@ -10,7 +10,8 @@
  * row, so that a row another process claimed meanwhile (re-read once that process commits) is left.
  * The streams with undelivered messages are found by a skip scan of a partial index (one probe per
  * stream), each head and run by a probe of its own, and leased messages by a partial index of their
- * own, so a claim costs in streams, not in backlog.
+ * own, so a claim costs in streams, not in backlog. Each claimed row carries the claim's token
+ * (`$6`), which its records, renewals and give-backs must match.
  */
 export const CLAIM = `
   WITH RECURSIVE streams AS (
@@ -46,6 +47,6 @@ export const CLAIM = `
       AND d.status IN ('PENDING', 'FAILED') AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until <= now())
     FOR UPDATE SKIP LOCKED
   )
-  UPDATE reaction_deliveries d SET locked_until = now() + make_interval(secs => $3::float8 / 1000), attempts = d.attempts + 1
+  UPDATE reaction_deliveries d SET locked_until = now() + make_interval(secs => $3::float8 / 1000), attempts = d.attempts + 1, lease_id = $6::uuid
   FROM due WHERE d.id = due.id
   RETURNING d.id::text, d.stream_id, d.position::text, d.event_id, d.attempts, d.message, d.trace`;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { IntegrationMessage } from '../integrationEvents/integrationEvents.js';
 import { RECORD_DELIVERED, recordDeliveredValues, type DeliveredAttempt } from './deliveredRuns.js';
@@ -15,6 +16,8 @@ export interface ClaimedDelivery {
   message: IntegrationMessage;
   /** The trace context of the command that appended the event (when it was traced). */
   trace: Record<string, string> | null;
+  /** The claim's token: the delivery is recorded, renewed or given back only while it still carries it. */
+  lease: string;
 }
 
 /** A target with messages due now. */
@@ -26,15 +29,16 @@ export interface DueTarget {
 /**
  * Records an attempt, moves the delivery on, and keeps the target's health in one statement: a
  * success clears `failing_since`; a failure starts it, and disables the target once it has failed
- * every attempt for `$8` ms; `gone` disables it at once. Only the attempt's own lease is released
- * (a redelivery that changed the row meanwhile is not overwritten: it holds no lease).
+ * every attempt for `$8` ms; `gone` disables it at once. Only a row still held by the attempt's
+ * claim (`$10`) changes: not one that another process claimed after this one's lease ran out, nor
+ * one redelivered meanwhile.
  */
 const RECORD = `
   WITH d AS (
-    UPDATE reaction_deliveries SET status = $2, locked_until = NULL,
+    UPDATE reaction_deliveries SET status = $2, locked_until = NULL, lease_id = NULL,
       next_attempt_at = now() + make_interval(secs => $3::float8 / 1000),
       delivered_at = CASE WHEN $2 = 'DELIVERED' THEN now() ELSE delivered_at END
-    WHERE id = $1 AND locked_until IS NOT NULL RETURNING id, target_id
+    WHERE id = $1 AND lease_id = $10::uuid RETURNING id, target_id
   ), a AS (
     INSERT INTO reaction_attempts (delivery_id, status_code, latency_ms, error, response_body)
     SELECT id, $4, $5, $6, $7 FROM d
@@ -84,9 +88,10 @@ export class DeliveryStore {
   /**
    * Claims runs of due messages (up to `runLength` each) of up to `slots` streams of a target, each
    * message leased for `leaseMs`, keeping the target's streams in flight (all processes) within
-   * `concurrency`. Returns the runs, each in log order.
+   * `concurrency`. Returns the runs, each in log order, all with the claim's token.
    */
   async claim(targetId: string, slots: number, runLength: number, leaseMs: number, concurrency: number): Promise<ClaimedDelivery[][]> {
+    const lease = randomUUID();
     const { rows } = await this.pool.query<{
       id: string;
       stream_id: string;
@@ -98,37 +103,41 @@ export class DeliveryStore {
     }>({
       name: 'reactions_claim',
       text: CLAIM,
-      values: [targetId, slots, leaseMs, runLength, concurrency],
+      values: [targetId, slots, leaseMs, runLength, concurrency, lease],
     });
     const runs = new Map<string, { position: bigint; delivery: ClaimedDelivery }[]>();
     for (const r of rows) {
       const run = runs.get(r.stream_id) ?? [];
       run.push({
         position: BigInt(r.position),
-        delivery: { id: BigInt(r.id), eventId: r.event_id, attempts: r.attempts, message: r.message, trace: r.trace },
+        delivery: { id: BigInt(r.id), eventId: r.event_id, attempts: r.attempts, message: r.message, trace: r.trace, lease },
       });
       runs.set(r.stream_id, run);
     }
     return [...runs.values()].map((run) => run.sort((a, b) => (a.position < b.position ? -1 : 1)).map((m) => m.delivery));
   }
 
-  /** Extends the lease of claimed messages; false when any was no longer leased (its lease ran out, another process may hold it). */
-  async renew(ids: readonly bigint[], leaseMs: number): Promise<boolean> {
+  /**
+   * Extends the lease of messages claimed with `lease`; false when any was no longer held by that
+   * claim (its lease ran out: another process may hold it, or take it any moment).
+   */
+  async renew(ids: readonly bigint[], lease: string, leaseMs: number): Promise<boolean> {
     const { rowCount } = await this.pool.query({
       name: 'reactions_renew',
       text: `UPDATE reaction_deliveries SET locked_until = now() + make_interval(secs => $2::float8 / 1000)
-             WHERE id = ANY($1::bigint[]) AND locked_until > now()`,
-      values: [ids.map(String), leaseMs],
+             WHERE id = ANY($1::bigint[]) AND lease_id = $3::uuid AND locked_until > now()`,
+      values: [ids.map(String), leaseMs, lease],
     });
     return rowCount === ids.length;
   }
 
   /** Gives back claimed messages not attempted after all (their run stopped at a failure before them). */
-  async release(ids: readonly bigint[]): Promise<void> {
+  async release(ids: readonly bigint[], lease: string): Promise<void> {
     if (ids.length === 0) return;
     await this.pool.query(
-      `UPDATE reaction_deliveries SET locked_until = NULL, attempts = attempts - 1 WHERE id = ANY($1::bigint[]) AND locked_until IS NOT NULL`,
-      [ids.map(String)],
+      `UPDATE reaction_deliveries SET locked_until = NULL, lease_id = NULL, attempts = attempts - 1
+       WHERE id = ANY($1::bigint[]) AND lease_id = $2::uuid`,
+      [ids.map(String), lease],
     );
   }
 
@@ -137,7 +146,7 @@ export class DeliveryStore {
    * the schedule is spent: the message is DEAD). Returns false when the attempt disabled its target.
    */
   async record(
-    id: bigint,
+    delivery: { id: bigint; lease: string },
     result: AttemptResult & { latencyMs: number },
     options: { retryInMs: number | undefined; disableAfterMs: number },
   ): Promise<boolean> {
@@ -155,7 +164,7 @@ export class DeliveryStore {
       name: 'reactions_record',
       text: RECORD,
       values: [
-        id.toString(),
+        delivery.id.toString(),
         status,
         nextInMs,
         result.statusCode ?? null,
@@ -164,21 +173,22 @@ export class DeliveryStore {
         result.responseBody ?? null,
         options.disableAfterMs,
         result.outcome,
+        delivery.lease,
       ],
     });
     return rows[0]?.enabled ?? true;
   }
 
-  /** Stores the delivered attempts of a run (one statement for all of them). */
-  async recordDelivered(attempts: readonly DeliveredAttempt[]): Promise<void> {
+  /** Stores the delivered attempts of a run claimed with `lease` (one statement for all of them). */
+  async recordDelivered(lease: string, attempts: readonly DeliveredAttempt[]): Promise<void> {
     if (attempts.length === 0) return;
-    await this.pool.query({ name: 'reactions_record_delivered', text: RECORD_DELIVERED, values: recordDeliveredValues(attempts) });
+    await this.pool.query({ name: 'reactions_record_delivered', text: RECORD_DELIVERED, values: recordDeliveredValues(lease, attempts) });
   }
 
   /** Puts a delivery back to PENDING with a fresh schedule. False when it does not exist or is being attempted now. */
   async redeliver(id: bigint, targetIds?: readonly string[]): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      `UPDATE reaction_deliveries SET status = 'PENDING', attempts = 0, next_attempt_at = now()
+      `UPDATE reaction_deliveries SET status = 'PENDING', attempts = 0, next_attempt_at = now(), lease_id = NULL
        WHERE id = $1 AND ($2::uuid[] IS NULL OR target_id = ANY($2::uuid[])) AND (locked_until IS NULL OR locked_until <= now())`,
       [id.toString(), targetIds ?? null],
     );
@@ -188,7 +198,8 @@ export class DeliveryStore {
   /** Puts every DEAD delivery of a target back to PENDING; returns how many. */
   async redeliverDead(targetId: string): Promise<number> {
     const { rowCount } = await this.pool.query(
-      `UPDATE reaction_deliveries SET status = 'PENDING', attempts = 0, next_attempt_at = now() WHERE target_id = $1 AND status = 'DEAD'`,
+      `UPDATE reaction_deliveries SET status = 'PENDING', attempts = 0, next_attempt_at = now(), lease_id = NULL
+       WHERE target_id = $1 AND status = 'DEAD'`,
       [targetId],
     );
     return rowCount ?? 0;

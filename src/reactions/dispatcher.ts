@@ -168,7 +168,8 @@ export class ReactionDispatcher implements DueWork {
       responseBody: result.responseBody,
     }));
     // The successes first: the failure then starts the target's failing time, not a success after it.
-    await this.recordDelivered(target, delivered);
+    const lease = run[0]!.lease;
+    await this.recordDelivered(target, lease, delivered);
     if (failedAt >= 0) {
       const failed = outcomes[failedAt]!;
       await this.recordFailure(target, run[failedAt]!, failed.result, failed.latencyMs);
@@ -185,7 +186,9 @@ export class ReactionDispatcher implements DueWork {
     if (leaseLost) return;
     // Not attempted, or attempted after the failure: sent again after the failed message, in order.
     const rest = run.slice(failedAt < 0 ? outcomes.length : failedAt + 1).map((d) => d.id);
-    await this.store.release(rest).catch((err: unknown) => this.logger.warn({ err, target: target.id }, 'could not release messages'));
+    await this.store
+      .release(rest, lease)
+      .catch((err: unknown) => this.logger.warn({ err, target: target.id }, 'could not release messages'));
   }
 
   /** A pipelined run's attempts all run at once: its lease is one attempt's; others are renewed as they go. */
@@ -202,6 +205,7 @@ export class ReactionDispatcher implements DueWork {
       try {
         return await this.store.renew(
           run.map((d) => d.id),
+          run[0]!.lease,
           this.leaseMs(sender),
         );
       } catch (err) {
@@ -211,10 +215,10 @@ export class ReactionDispatcher implements DueWork {
     };
   }
 
-  private async recordDelivered(target: DueTarget, delivered: readonly DeliveredAttempt[]): Promise<void> {
+  private async recordDelivered(target: DueTarget, lease: string, delivered: readonly DeliveredAttempt[]): Promise<void> {
     // Not recorded: the leases run out and the messages are attempted again (at least once).
     await this.store
-      .recordDelivered(delivered)
+      .recordDelivered(lease, delivered)
       .catch((err: unknown) => this.logger.warn({ err, target: target.id }, 'could not record delivered messages'));
   }
 
@@ -223,7 +227,7 @@ export class ReactionDispatcher implements DueWork {
     const retryInMs = result.outcome === 'failed' ? retryDelayMs(this.options.retryScheduleMs, delivery.attempts) : undefined;
     try {
       const enabled = await this.store.record(
-        delivery.id,
+        delivery,
         { ...result, latencyMs },
         { retryInMs, disableAfterMs: this.options.disableAfterMs },
       );
