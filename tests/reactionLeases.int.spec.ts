@@ -100,4 +100,27 @@ describe('the lease of a run', () => {
     );
     expect(await rowsOf(ids)).toEqual(ids.map(() => ({ status: 'DELIVERED', leased: null, attempts: 2 })));
   });
+
+  it('once claimed and recorded by a process of an earlier release (which leaves the token), is not recorded again by the process that stalled', async () => {
+    const { targetId, store } = await targetWithStream(1);
+    const [stale] = await store.claim(targetId, 1, 25, 50, 8);
+    const ids = stale!.map((d) => d.id);
+    await expect.poll(() => lapsed(ids), { timeout: 10_000 }).toBe(true);
+    // The earlier release's claim and record, as it wrote them: the lease only, never the token.
+    const pool = server.services.db.pool;
+    await pool.query(`UPDATE reaction_deliveries SET locked_until = now() + interval '10 minutes', attempts = attempts + 1 WHERE id = $1`, [
+      ids[0]!.toString(),
+    ]);
+    await pool.query(
+      `UPDATE reaction_deliveries SET status = 'DELIVERED', locked_until = NULL WHERE id = $1 AND locked_until IS NOT NULL`,
+      [ids[0]!.toString()],
+    );
+    await store.record(
+      stale![0]!,
+      { outcome: 'failed', error: 'timed out', latencyMs: 1 },
+      { retryInMs: undefined, disableAfterMs: 600_000 },
+    );
+    await store.release(ids, stale![0]!.lease);
+    expect(await rowsOf(ids)).toEqual([{ status: 'DELIVERED', leased: null, attempts: 2 }]);
+  });
 });

@@ -51,6 +51,25 @@ describe('the append function', () => {
     }
   });
 
+  it('answers a stream given no events with its version and lists no event for it', async () => {
+    const [empty, full] = [newId('order'), newId('order')];
+    await fixture.store.append({ streams: [{ streamId: empty, streamType: 'Order', events: [event('Earlier')] }] });
+    const [outcome] = (await appendBatch(fixture.db.pool, [
+      {
+        streams: [
+          { streamId: empty, streamType: 'Order', events: [] },
+          { streamId: full, streamType: 'Order', events: [event('Only')] },
+        ],
+      },
+    ])) as AppendOutcome[];
+    expect(outcome!.streams).toEqual([
+      { streamId: empty, version: 1 },
+      { streamId: full, version: 1 },
+    ]);
+    expect(outcome!.events).toEqual(await storedEvents([full]));
+    expect(outcome!.lastPosition).toBe(outcome!.events[0]!.position);
+  });
+
   it('answers a repeated command id with the events of its first append, as stored', async () => {
     const ids: [string, string] = [newId('order'), newId('product')];
     const commandId = newId('cmd');

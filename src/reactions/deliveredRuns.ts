@@ -17,7 +17,7 @@ export const RECORD_DELIVERED = `
     SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[]) AS r(id, status_code, latency_ms, response_body)
   ), d AS (
     UPDATE reaction_deliveries d SET status = 'DELIVERED', locked_until = NULL, lease_id = NULL, next_attempt_at = now(), delivered_at = now()
-    FROM r WHERE d.id = r.id AND d.lease_id = $5::uuid RETURNING d.id, d.target_id
+    FROM r WHERE d.id = r.id AND d.lease_id = $5::uuid AND d.locked_until IS NOT NULL RETURNING d.id, d.target_id
   ), a AS (
     INSERT INTO reaction_attempts (delivery_id, status_code, latency_ms, response_body)
     SELECT r.id, r.status_code, r.latency_ms, r.response_body FROM r JOIN d ON d.id = r.id

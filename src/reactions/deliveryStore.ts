@@ -31,14 +31,15 @@ export interface DueTarget {
  * success clears `failing_since`; a failure starts it, and disables the target once it has failed
  * every attempt for `$8` ms; `gone` disables it at once. Only a row still held by the attempt's
  * claim (`$10`) changes: not one that another process claimed after this one's lease ran out, nor
- * one redelivered meanwhile.
+ * one redelivered meanwhile. The token alone is not enough while processes of an earlier release
+ * run: they neither set nor clear it, but they clear the lease when they record.
  */
 const RECORD = `
   WITH d AS (
     UPDATE reaction_deliveries SET status = $2, locked_until = NULL, lease_id = NULL,
       next_attempt_at = now() + make_interval(secs => $3::float8 / 1000),
       delivered_at = CASE WHEN $2 = 'DELIVERED' THEN now() ELSE delivered_at END
-    WHERE id = $1 AND lease_id = $10::uuid RETURNING id, target_id
+    WHERE id = $1 AND lease_id = $10::uuid AND locked_until IS NOT NULL RETURNING id, target_id
   ), a AS (
     INSERT INTO reaction_attempts (delivery_id, status_code, latency_ms, error, response_body)
     SELECT id, $4, $5, $6, $7 FROM d
@@ -136,7 +137,7 @@ export class DeliveryStore {
     if (ids.length === 0) return;
     await this.pool.query(
       `UPDATE reaction_deliveries SET locked_until = NULL, lease_id = NULL, attempts = attempts - 1
-       WHERE id = ANY($1::bigint[]) AND lease_id = $2::uuid`,
+       WHERE id = ANY($1::bigint[]) AND lease_id = $2::uuid AND locked_until IS NOT NULL`,
       [ids.map(String), lease],
     );
   }

@@ -5,19 +5,18 @@
 -- and positions (positions are given under the position lock, in the order they are inserted).
 -- So a caller may ask for each stream's first and last position instead
 -- (`events_in_reply => false`); the list is still built for a command with an id, whose outcome is
--- stored for its repeats, and the stored outcome is as before.
+-- stored for its repeats (the stored outcome is as before), and for a command whose stream's
+-- positions were somehow not consecutive (the caller could not rebuild them).
 --
 -- A command's stored outcome is now found by one primary-key probe (see `stored` below).
 --
--- The default keeps the reply of earlier releases: during a rolling upgrade their processes call
--- ordersource_append(commands) and read the list. The one-argument function is dropped so that such
--- a call resolves to this one (two candidates would make it ambiguous).
+-- The one-argument function that earlier releases call (during a rolling upgrade, with statements
+-- prepared before this migration) keeps its identity and its reply: it now calls this one with the
+-- list.
 --
 -- A replaced function loses the settings ALTER FUNCTION gave it, so JIT stays off in the
 -- definition itself (see 20261207094500_functions_without_jit for why).
-DROP FUNCTION ordersource_append(jsonb);
-
-CREATE FUNCTION ordersource_append(commands jsonb, events_in_reply boolean DEFAULT true) RETURNS jsonb
+CREATE FUNCTION ordersource_append(commands jsonb, events_in_reply boolean) RETURNS jsonb
 LANGUAGE plpgsql
 SET jit = off
 AS $$
@@ -68,30 +67,32 @@ BEGIN
   ), head AS (
     SELECT greatest((SELECT coalesce(max(position), 0) FROM events), (SELECT coalesce(max(position), 0) FROM inserted)) AS position
   ), appended AS (
-    -- Each stream's first and last position, in one pass over what was inserted.
-    SELECT i.stream_id, min(i.position) AS first_position, max(i.position) AS last_position
+    -- Each stream's first and last position and its count, in one pass over what was inserted.
+    SELECT i.stream_id, min(i.position) AS first_position, max(i.position) AS last_position, count(*) AS n
     FROM inserted i GROUP BY i.stream_id
+  ), streams AS (
+    SELECT a.ord,
+           jsonb_agg(jsonb_build_object('streamId', a.stream_id, 'version', a.current_version + jsonb_array_length(a.events),
+                                        'firstPosition', ap.first_position::text, 'lastPosition', ap.last_position::text) ORDER BY a.stream_ord) AS streams,
+           max(ap.last_position) AS last_position,
+           bool_and(ap.n IS NULL OR ap.last_position - ap.first_position + 1 = ap.n) AS consecutive
+    FROM accepted a LEFT JOIN appended ap ON ap.stream_id = a.stream_id
+    GROUP BY a.ord
   ), listed AS (
     -- Each command's events, for the commands whose reply or stored outcome lists them (a batch's
     -- streams are distinct, so a stream's events belong to one command).
     SELECT a.ord,
            jsonb_agg(jsonb_build_object('streamId', i.stream_id, 'version', i.version, 'type', i.type, 'position', i.position::text) ORDER BY i.position) AS events
-    FROM inserted i JOIN accepted a ON a.stream_id = i.stream_id JOIN cmd ON cmd.ord = a.ord
-    WHERE events_in_reply OR cmd.command_id IS NOT NULL
-    GROUP BY a.ord
-  ), streams AS (
-    SELECT a.ord,
-           jsonb_agg(jsonb_build_object('streamId', a.stream_id, 'version', a.current_version + jsonb_array_length(a.events),
-                                        'firstPosition', ap.first_position::text, 'lastPosition', ap.last_position::text) ORDER BY a.stream_ord) AS streams,
-           max(ap.last_position) AS last_position
-    FROM accepted a LEFT JOIN appended ap ON ap.stream_id = a.stream_id
+    FROM inserted i JOIN accepted a ON a.stream_id = i.stream_id JOIN cmd ON cmd.ord = a.ord JOIN streams st ON st.ord = a.ord
+    WHERE events_in_reply OR cmd.command_id IS NOT NULL OR NOT st.consecutive
     GROUP BY a.ord
   ), outcome AS (
     SELECT cmd.ord, jsonb_build_object(
       'lastPosition', coalesce(st.last_position, (SELECT position FROM head))::text,
       'streams', coalesce(st.streams, '[]'),
       'result', cmd.command->'result')
-      || CASE WHEN events_in_reply OR cmd.command_id IS NOT NULL THEN jsonb_build_object('events', coalesce(ls.events, '[]')) ELSE '{}' END AS outcome
+      || CASE WHEN events_in_reply OR cmd.command_id IS NOT NULL OR NOT coalesce(st.consecutive, true)
+           THEN jsonb_build_object('events', coalesce(ls.events, '[]')) ELSE '{}' END AS outcome
     FROM cmd LEFT JOIN streams st ON st.ord = cmd.ord LEFT JOIN listed ls ON ls.ord = cmd.ord
     WHERE NOT EXISTS (SELECT 1 FROM stored WHERE stored.ord = cmd.ord) AND NOT EXISTS (SELECT 1 FROM conflict c WHERE c.ord = cmd.ord)
   ), recorded AS (
@@ -115,3 +116,9 @@ BEGIN
   RETURN replies;
 END;
 $$;
+
+-- What earlier releases call: the same append, its reply listing every event.
+CREATE OR REPLACE FUNCTION ordersource_append(commands jsonb) RETURNS jsonb
+LANGUAGE sql
+SET jit = off
+AS $$ SELECT ordersource_append(commands, true) $$;
