@@ -86,11 +86,9 @@ function writeCustomerNames(writes: RowWrites, rows: OrderRows, customersChanged
   const ids = [...new Set(customersChanged.map((e) => (e.data as { customerId: string }).customerId))];
   const names = ids.map((id) => rows.customers.get(id)!);
   writes.upsert('order_customer_names', NAME_COLUMNS, ['customer_id'], names as never);
-  // unnest, not jsonb_to_recordset: the planner counts the elements of an array parameter, but
-  // takes any recordset for 100 rows and then reads every order summary to join them by hash.
   writes.add(
     `UPDATE order_summaries s SET customer_name = r.name
-     FROM unnest(${writes.param(names.map((n) => n.customer_id))}::text[], ${writes.param(names.map((n) => n.name))}::text[]) AS r(customer_id, name)
+     FROM ${writes.arrays({ customer_id: 'text', name: 'text' }, names)}
      WHERE s.customer_id = r.customer_id AND s.order_id <> ALL(${writes.param(touched)}::text[])
        AND s.customer_name IS DISTINCT FROM r.name`,
   );

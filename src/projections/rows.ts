@@ -23,6 +23,18 @@ export class RowWrites {
     return `$${this.values.length}`;
   }
 
+  /**
+   * `unnest($a::type[], $b::type[], ...) AS r(a, b, ...)`: `rows` as one typed array parameter per
+   * column, for a write that joins them to a table. Not a recordset: the planner counts the
+   * elements of an array parameter, but takes any recordset for 100 rows, and then joins by hash
+   * over the whole table (until it holds tens of thousands of rows) where a few index probes do.
+   */
+  arrays(columns: Columns, rows: readonly object[]): string {
+    const names = Object.keys(columns);
+    const params = names.map((c) => `${this.param(rows.map((row) => (row as Record<string, unknown>)[c]))}::${columns[c]}[]`);
+    return `unnest(${params.join(', ')}) AS r(${names.map((c) => `"${c}"`).join(', ')})`;
+  }
+
   /** A data-modifying statement (INSERT, UPDATE or DELETE) using placeholders from `param`. */
   add(sql: string): this {
     this.parts.push(sql);

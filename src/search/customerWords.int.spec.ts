@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/testDatabase.js';
 import type { Database } from '../db/database.js';
 import type { RecordedEvent } from '../eventStore/types.js';
-import { searchDocumentSql, searchProjection } from './searchProjection.js';
+import { seedSearchEntries } from '../../tests/support/searchEntries.js';
+import { searchProjection } from './searchProjection.js';
 
 // A shop of 8,000 orders, two per customer, written straight into the search tables: big enough
 // that a statement joining a customer's new words to every order by hash looks cheaper to the
@@ -14,17 +15,9 @@ let db: Database;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   db = testDb.connect({ poolSize: 2 });
-  await db.pool.query(`
-    INSERT INTO order_search (order_id, customer_id, customer_name, customer_email, lines, document, last_position)
-    SELECT o.order_id, o.customer_id, o.name, o.email, o.lines,
-           ${searchDocumentSql({ name: 'o.name', email: 'o.email', orderId: 'o.order_id', lines: 'o.lines' })}, o.i
-    FROM (
-      SELECT i, 'order-' || i AS order_id, 'c' || (i % ${ORDERS / 2}) AS customer_id, 'Name ' || (i % ${ORDERS / 2}) AS name,
-             'buyer' || (i % ${ORDERS / 2}) || '@example.com' AS email, '[{"sku": "SKU-1", "name": "Product", "quantity": 1}]'::jsonb AS lines
-      FROM generate_series(1, ${ORDERS}) AS i
-    ) AS o`);
+  await seedSearchEntries(db.pool, { orders: ORDERS, customers: ORDERS / 2, surnames: ORDERS / 2, products: 1 });
   await db.pool.query(`INSERT INTO search_customers (customer_id, name, email, last_position)
-    SELECT 'c' || i, 'Name ' || i, 'buyer' || i || '@example.com', 0 FROM generate_series(0, ${ORDERS / 2 - 1}) AS i`);
+    SELECT 'c' || i, 'Customer Surname' || i, 'buyer' || i || '@example.com', 0 FROM generate_series(0, ${ORDERS / 2 - 1}) AS i`);
   await db.pool.query('ANALYZE order_search, search_customers');
 }, 60_000);
 afterAll(() => testDb?.drop());

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/testDatabase.js';
 import type { Database } from '../db/database.js';
-import { searchDocumentSql } from './searchProjection.js';
+import { seedSearchEntries } from '../../tests/support/searchEntries.js';
 import { findOrderIds, searchStatement, type SearchScope } from './searchReads.js';
 
 const ORDERS = 100_000;
@@ -13,16 +13,7 @@ let db: Database;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   db = testDb.connect({ poolSize: 2 });
-  await db.pool.query(`
-    INSERT INTO order_search (order_id, customer_id, customer_name, customer_email, lines, document, last_position)
-    SELECT o.order_id, o.customer_id, o.name, o.email, o.lines,
-           ${searchDocumentSql({ name: 'o.name', email: 'o.email', orderId: 'o.order_id', lines: 'o.lines' })}, o.i
-    FROM (
-      SELECT i, 'order-' || i AS order_id, 'c' || (i % 20000) AS customer_id,
-             'Customer Surname' || (i % 5000) AS name, 'buyer' || (i % 20000) || '@example.com' AS email,
-             jsonb_build_array(jsonb_build_object('sku', 'SKU-' || (i % 1000), 'name', 'Product ' || (i % 1000), 'quantity', 1)) AS lines
-      FROM generate_series(1, ${ORDERS}) AS i
-    ) AS o`);
+  await seedSearchEntries(db.pool, { orders: ORDERS, customers: 20_000, surnames: 5_000, products: 1_000 });
   // Their summaries, which a search page reads its orders from.
   await db.pool.query(`
     INSERT INTO order_summaries (order_id, customer_id, status, total_cents, item_count, version, created_at, updated_at, last_position)

@@ -80,17 +80,11 @@ export const searchProjection: Projection = {
       const customers = [...new Set(customersChanged.map((e) => customerIdOf(e)!))].map((id) => rows.customers.get(id)!);
       writes.upsert('search_customers', CUSTOMER_COLUMNS, ['customer_id'], customers as never);
       // The customer's other orders (the touched ones were written whole just above: the writes of
-      // one statement must not meet on a row) get the new words in place. unnest, not a recordset:
-      // the planner counts the elements of an array parameter, but takes any recordset for 100
-      // rows, and then read every order's search entry to join them by hash (until tens of
-      // thousands of orders) where the customer's few are one index probe away.
-      const ids = writes.param(customers.map((c) => c.customer_id));
-      const names = writes.param(customers.map((c) => c.name));
-      const emails = writes.param(customers.map((c) => c.email));
+      // one statement must not meet on a row) get the new words in place.
       writes.add(
         `UPDATE order_search s SET customer_name = r.name, customer_email = r.email,
            document = ${searchDocumentSql({ name: 'r.name', email: 'r.email', orderId: 's.order_id', lines: 's.lines' })}
-         FROM unnest(${ids}::text[], ${names}::text[], ${emails}::text[]) AS r(customer_id, name, email)
+         FROM ${writes.arrays({ customer_id: 'text', name: 'text', email: 'text' }, customers)}
          WHERE s.customer_id = r.customer_id AND s.order_id <> ALL(${writes.param(touched)}::text[])`,
       );
     }
